@@ -1,0 +1,131 @@
+// Starts a throw-away or persistent PostgreSQL cluster on loopback, using the machine's own
+// server binaries (Debian's postgresql package). PostgreSQL refuses to run as root, so when we are
+// root the cluster is owned by and run as the `postgres` system user.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+
+export type PostgresServer = {
+  port: number;
+  /** connection URL of the given database on this server */
+  url(database?: string): string;
+  createDatabase(name: string): Promise<void>;
+  binDir: string;
+  stop(): Promise<void>;
+};
+
+/** The newest PostgreSQL bin directory on this machine, or undefined. */
+export function findPostgresBinDir(): string | undefined {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return undefined;
+  const versions = readdirSync(root)
+    .filter((v) => existsSync(join(root, v, 'bin', 'postgres')))
+    .sort((a, b) => Number(b) - Number(a));
+  return versions[0] ? join(root, versions[0], 'bin') : undefined;
+}
+
+function asPostgresUser(cmd: string, args: string[]): [string, string[]] {
+  if (process.getuid?.() === 0) return ['runuser', ['-u', 'postgres', '--', cmd, ...args]];
+  return [cmd, args];
+}
+
+function ownForPostgres(dir: string): void {
+  if (process.getuid?.() !== 0) return;
+  const id = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
+  const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
+  chownSync(dir, Number(id.stdout.trim()), Number(gid.stdout.trim()));
+}
+
+export async function startPostgres(opts: {
+  dir: string;
+  port: number;
+  /** turn off durability for test clusters */
+  fast?: boolean;
+  log?: (line: string) => void;
+}): Promise<PostgresServer> {
+  const binDir = findPostgresBinDir();
+  if (!binDir) {
+    throw new Error(
+      'No PostgreSQL server found in /usr/lib/postgresql. Install it with `apt-get install -y postgresql`.',
+    );
+  }
+  mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+  ownForPostgres(opts.dir);
+  if (!existsSync(join(opts.dir, 'PG_VERSION'))) {
+    const [cmd, args] = asPostgresUser(join(binDir, 'initdb'), [
+      '-D',
+      opts.dir,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '-E',
+      'UTF8',
+      '--no-locale',
+    ]);
+    const r = spawnSync(cmd, args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`initdb failed: ${r.stderr || r.stdout}`);
+  }
+  const settings = [
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    `unix_socket_directories=${opts.dir}`,
+    '-c',
+    'max_connections=200',
+  ];
+  if (opts.fast) settings.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
+  const [cmd, args] = asPostgresUser(join(binDir, 'postgres'), ['-D', opts.dir, '-p', String(opts.port), ...settings]);
+  const child: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const collect = (b: Buffer) => {
+    output = (output + b.toString()).slice(-4000);
+    opts.log?.(b.toString());
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  let exited = false;
+  child.on('exit', () => {
+    exited = true;
+  });
+
+  const url = (database = 'postgres') => `postgres://postgres@127.0.0.1:${opts.port}/${database}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (exited) throw new Error(`PostgreSQL exited during start:\n${output}`);
+    const client = new pg.Client({ connectionString: url() });
+    try {
+      await client.connect();
+      await client.end();
+      break;
+    } catch {
+      await client.end().catch(() => {});
+      if (Date.now() > deadline) throw new Error(`PostgreSQL did not start within 30 s:\n${output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  return {
+    port: opts.port,
+    binDir,
+    url,
+    async createDatabase(name) {
+      const client = new pg.Client({ connectionString: url() });
+      await client.connect();
+      try {
+        const exists = await client.query('select 1 from pg_database where datname = $1', [name]);
+        if (exists.rowCount === 0) await client.query(`create database "${name.replaceAll('"', '""')}"`);
+      } finally {
+        await client.end();
+      }
+    },
+    stop() {
+      return new Promise((resolve) => {
+        if (exited) return resolve();
+        child.once('exit', () => resolve());
+        // SIGINT = "fast" shutdown: roll back open transactions, checkpoint, exit.
+        child.kill('SIGINT');
+      });
+    },
+  };
+}
