@@ -3,7 +3,7 @@
 // root the cluster is owned by and run as the `postgres` system user.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 
 export type PostgresServer = {
@@ -50,6 +50,8 @@ export async function startPostgres(opts: {
       'No PostgreSQL server found in /usr/lib/postgresql. Install it with `apt-get install -y postgresql`.',
     );
   }
+  // Parents stay traversable for the postgres user; the cluster directory itself is private.
+  mkdirSync(dirname(opts.dir), { recursive: true, mode: 0o755 });
   mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
   ownForPostgres(opts.dir);
   if (!existsSync(join(opts.dir, 'PG_VERSION'))) {

@@ -1,0 +1,116 @@
+// One interface for every database engine the agent backs up. Each engine drives the vendor's own
+// command-line tools (pg_dump/psql, mysqldump/mysql, mariadb-dump/mariadb): they know every object
+// type and quirk of their server, and a customer can replay our output with the same tools by hand.
+import type { Readable } from 'node:stream';
+import type { SpawnFn } from './process.ts';
+import type { ToolHost } from './tools.ts';
+
+export type EngineName = 'postgres' | 'mysql' | 'mariadb';
+
+export type DatabaseTarget = {
+  engine: EngineName;
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  /** undefined: the credentials come from the agent's own .pgpass / ~/.my.cnf */
+  password?: string;
+};
+
+export type ToolInfo = { name: string; version: string; path: string };
+
+/** Seams for tests: watch every spawned tool, or fake the installed ones. */
+export type EngineOptions = { spawn?: SpawnFn; toolHost?: ToolHost };
+
+export interface DumpProcess {
+  /** Plain SQL. Back-pressure reaches the tool: if nobody reads, the dump pauses. */
+  stdout: Readable;
+  /**
+   * Resolves when the tool exited 0 without reporting an error; rejects with a DumpError carrying
+   * the exit code or signal and the last ~4 KB of its stderr. Already marked as handled, so a
+   * caller that failed elsewhere first does not crash the process with an unhandled rejection.
+   */
+  done: Promise<void>;
+  /** Stops the tool (SIGTERM, then SIGKILL after a grace period); `done` then rejects. */
+  kill(): void;
+  /** process id of the tool, for diagnostics and tests */
+  readonly pid: number | undefined;
+}
+
+export type RestoreOptions = {
+  /** drop everything in the target database first instead of refusing a non-empty one */
+  replace?: boolean;
+};
+
+export interface Engine {
+  readonly name: EngineName;
+  /** every installed dump and restore tool of this engine, with its version */
+  detectTools(): Promise<ToolInfo[]>;
+  /** the server's version string, e.g. "15.18 (Debian 15.18-0+deb12u1)" or "10.11.18-MariaDB" */
+  serverVersion(t: DatabaseTarget): Promise<string>;
+  /** starts a plain-SQL dump of one database */
+  dump(t: DatabaseTarget): Promise<DumpProcess>;
+  /** true when the database has no user tables, views, sequences, routines, types or events */
+  isEmpty(t: DatabaseTarget): Promise<boolean>;
+  /**
+   * Replays a plain-SQL dump into an existing database. Refuses a non-empty database unless
+   * `replace`; fails with an EngineError (with the client's stderr) on the first error the client
+   * reports, and kills the client if `sql` errors so a cut stream is never committed.
+   */
+  restore(t: DatabaseTarget, sql: Readable, opts?: RestoreOptions): Promise<void>;
+}
+
+export type EngineErrorCode =
+  | 'tool_missing'
+  | 'tool_too_old'
+  | 'auth_failed'
+  | 'connection_failed'
+  | 'database_missing'
+  | 'permission_denied'
+  | 'target_not_empty'
+  | 'input_failed'
+  | 'killed'
+  | 'tool_failed';
+
+/** A failure the user can usually fix: the message says what happened, the hint what to do. */
+export class EngineError extends Error {
+  readonly code: EngineErrorCode;
+  /** What the user can do about it, one sentence. */
+  readonly hint: string;
+  /** last ~4 KB of the tool's stderr, when a tool was involved */
+  readonly stderr: string | undefined;
+
+  constructor(
+    code: EngineErrorCode,
+    message: string,
+    hint: string,
+    options?: ErrorOptions & { stderr?: string | undefined },
+  ) {
+    super(message, options);
+    this.name = 'EngineError';
+    this.code = code;
+    this.hint = hint;
+    this.stderr = options?.stderr;
+  }
+}
+
+/** A dump tool failed: exited non-zero, was killed by a signal, or reported an error. */
+export class DumpError extends EngineError {
+  readonly tool: string;
+  readonly exitCode: number | null;
+  readonly signal: NodeJS.Signals | null;
+
+  constructor(
+    code: EngineErrorCode,
+    message: string,
+    hint: string,
+    details: { tool: string; exitCode: number | null; signal: NodeJS.Signals | null; stderr: string },
+    options?: ErrorOptions,
+  ) {
+    super(code, message, hint, { ...options, stderr: details.stderr });
+    this.name = 'DumpError';
+    this.tool = details.tool;
+    this.exitCode = details.exitCode;
+    this.signal = details.signal;
+  }
+}

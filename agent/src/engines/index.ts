@@ -1,0 +1,43 @@
+import type { Engine, EngineName, EngineOptions, ToolInfo } from './engine.ts';
+import { createMysqlEngine } from './mysql.ts';
+import { createPostgresEngine } from './postgres.ts';
+
+export type {
+  DatabaseTarget,
+  DumpProcess,
+  Engine,
+  EngineName,
+  EngineOptions,
+  RestoreOptions,
+  ToolInfo,
+} from './engine.ts';
+export { DumpError, EngineError, type EngineErrorCode } from './engine.ts';
+
+export const ENGINE_NAMES: readonly EngineName[] = ['postgres', 'mysql', 'mariadb'];
+
+/** `opts` lets tests watch every spawned tool or fake the installed ones. */
+export function getEngine(name: EngineName, opts: EngineOptions = {}): Engine {
+  switch (name) {
+    case 'postgres':
+      return createPostgresEngine(opts);
+    case 'mysql':
+    case 'mariadb':
+      return createMysqlEngine(name, opts);
+    default:
+      throw new Error(`unknown database engine: ${name satisfies never}`);
+  }
+}
+
+/** Every dump and restore tool installed on this machine, each path once. */
+export async function detectAllTools(opts: EngineOptions = {}): Promise<ToolInfo[]> {
+  const seen = new Set<string>();
+  const all: ToolInfo[] = [];
+  for (const name of ['postgres', 'mariadb'] as const) {
+    for (const tool of await getEngine(name, opts).detectTools()) {
+      if (seen.has(tool.path)) continue;
+      seen.add(tool.path);
+      all.push(tool);
+    }
+  }
+  return all;
+}

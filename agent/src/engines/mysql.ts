@@ -1,0 +1,218 @@
+// MySQL and MariaDB: one module, parameterised by which vendor's binaries to prefer.
+//
+// The dump keeps DEFINER clauses of views, routines, triggers and events: they decide whose rights
+// SQL SECURITY DEFINER objects run with, and silently rewriting them would change security. A
+// restore as another account therefore needs SET USER (MariaDB) / SET_USER_ID (MySQL), and the
+// error says so. MySQL cannot roll back DDL, so a failed restore can leave part of the dump behind.
+import type { Readable } from 'node:stream';
+import type {
+  DatabaseTarget,
+  DumpProcess,
+  Engine,
+  EngineName,
+  EngineOptions,
+  RestoreOptions,
+  ToolInfo,
+} from './engine.ts';
+import { EngineError } from './engine.ts';
+import {
+  findMysqlTools,
+  flavourDumpArgs,
+  passwordOptionFile,
+  selectMysqlTool,
+  toolPreference,
+} from './mysql-tools.ts';
+import { defaultSpawn, feedStdin, runTool, startTool, type Explanation, type ToolSpec } from './process.ts';
+import { nodeToolHost } from './tools.ts';
+
+const MYSQL_ERROR_LINE = /^(ERROR \d+|(mysqldump|mariadb-dump|mysql|mariadb): (Got error|Couldn't|Error|error))/;
+
+export function sqlString(value: string): string {
+  return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+}
+
+export function sqlIdentifier(name: string): string {
+  return `\`${name.replaceAll('`', '``')}\``;
+}
+
+export function explainMysql(t: DatabaseTarget, stderr: string): Explanation | undefined {
+  const where = `${t.host}:${t.port}`;
+  if (/Access denied for user .* to database/.test(stderr)) {
+    return {
+      code: 'permission_denied',
+      summary: `user "${t.user}" may not use database "${t.database}" on ${where}`,
+      hint: `Grant the account access, e.g. GRANT ALL ON \`${t.database}\`.* TO the agent's user.`,
+    };
+  }
+  if (/Access denied for user/.test(stderr)) {
+    return {
+      code: 'auth_failed',
+      summary: `authentication failed for user "${t.user}" on ${where} (access denied)`,
+      hint: `Check the password configured for this database (or ~/.my.cnf of the agent's user) and that the account '${t.user}'@'<this host>' exists on the server.`,
+    };
+  }
+  if (/you need \(at least one of\) the .*(SUPER|SET USER|SET_USER_ID|SYSTEM_USER)/.test(stderr)) {
+    return {
+      code: 'permission_denied',
+      summary: `the dump has objects with another DEFINER than "${t.user}", which may not create them`,
+      hint: 'Restore as an account with the SET USER (MariaDB) or SET_USER_ID (MySQL) privilege, or as the definer named in the error.',
+    };
+  }
+  if (/Access denied; you need|command denied to user/.test(stderr)) {
+    return {
+      code: 'permission_denied',
+      summary: `user "${t.user}" lacks a privilege on ${where} (see the stderr below)`,
+      hint: 'Grant SELECT, SHOW VIEW, TRIGGER, EVENT and LOCK TABLES on the database for backups; ALL on it for restores.',
+    };
+  }
+  if (/Unknown database/.test(stderr)) {
+    return {
+      code: 'database_missing',
+      summary: `database "${t.database}" does not exist on ${where}`,
+      hint: 'Check the database name, or create the database first (CREATE DATABASE).',
+    };
+  }
+  if (/Can't connect|Unknown (MySQL|MariaDB) server host|Lost connection to (MySQL|MariaDB|server) .*initial/.test(stderr)) {
+    return {
+      code: 'connection_failed',
+      summary: `cannot reach the MySQL/MariaDB server at ${where}`,
+      hint: 'Check host and port, that the server is running, and that bind-address and the firewall admit this machine.',
+    };
+  }
+  if (/max_allowed_packet|packet bigger than/.test(stderr)) {
+    return {
+      code: 'tool_failed',
+      summary: `a row is larger than the server's max_allowed_packet on ${where}`,
+      hint: 'Raise max_allowed_packet on the server (e.g. SET GLOBAL max_allowed_packet = 1073741824) and run again.',
+    };
+  }
+  if (/already exists/.test(stderr)) {
+    return {
+      code: 'target_not_empty',
+      summary: `an object of the dump already exists in "${t.database}"`,
+      hint: 'Restore into an empty database, or restore with replace to drop the existing contents first.',
+    };
+  }
+  return undefined;
+}
+
+export function createMysqlEngine(name: Exclude<EngineName, 'postgres'>, opts: EngineOptions = {}): Engine {
+  const spawn = opts.spawn ?? defaultSpawn;
+  const toolHost = opts.toolHost ?? nodeToolHost(spawn);
+  const prefer = toolPreference(name);
+
+  /** a tool invocation whose password (if any) sits in a fresh temporary option file */
+  const specFor = async (t: DatabaseTarget, tool: ToolInfo, args: string[]): Promise<ToolSpec> => {
+    const optionFile = await passwordOptionFile(t.password);
+    return {
+      tool: tool.name,
+      path: tool.path,
+      // SECURITY: only the option file's path is on the command line, never the password.
+      args: [
+        ...optionFile.args,
+        `--host=${t.host}`,
+        `--port=${t.port}`,
+        `--user=${t.user}`,
+        '--default-character-set=utf8mb4',
+        '--max-allowed-packet=1G',
+        ...args,
+      ],
+      errorLine: MYSQL_ERROR_LINE,
+      explain: (stderr) => explainMysql(t, stderr),
+      cleanup: optionFile.cleanup,
+      spawn,
+    };
+  };
+
+  const query = async (t: DatabaseTarget, sql: string, database: string | undefined = t.database) => {
+    const client = await selectMysqlTool(toolHost, prefer.client);
+    const args = ['--connect-timeout=15', '--batch', '--skip-column-names'];
+    if (database !== undefined) args.push(`--database=${database}`);
+    return (await runTool(await specFor(t, client, args), sql)).trim();
+  };
+
+  const isEmpty = async (t: DatabaseTarget) => {
+    const db = sqlString(t.database);
+    const count = await query(
+      t,
+      `SELECT (SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${db})
+            + (SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ${db})
+            + (SELECT COUNT(*) FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ${db});`,
+    );
+    return count === '0';
+  };
+
+  /** Drops and recreates the database with its previous default character set and collation. */
+  const recreateDatabase = async (t: DatabaseTarget) => {
+    const options = await query(
+      t,
+      `SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${sqlString(t.database)};`,
+    );
+    const [charset, collation] = options.split('\t');
+    const db = sqlIdentifier(t.database);
+    const create = charset && collation ? `CREATE DATABASE ${db} CHARACTER SET ${charset} COLLATE ${collation}` : `CREATE DATABASE ${db}`;
+    await query(t, `DROP DATABASE ${db}; ${create};`);
+  };
+
+  return {
+    name,
+
+    detectTools: () => findMysqlTools(toolHost, [...prefer.dump, ...prefer.client]),
+
+    serverVersion: (t) => query(t, 'SELECT VERSION();'),
+
+    async dump(t): Promise<DumpProcess> {
+      const tool = await selectMysqlTool(toolHost, prefer.dump);
+      const spec = await specFor(t, tool, [
+        // One consistent InnoDB snapshot without locking; it implies --skip-lock-tables.
+        // (MyISAM tables are not covered by the snapshot: inherent to the engine.)
+        '--single-transaction',
+        '--quick', // stream rows instead of buffering whole tables in the tool
+        '--routines',
+        '--triggers',
+        '--events',
+        '--hex-blob', // binary columns as hex literals: the dump stays valid UTF-8 text
+        '--no-tablespaces', // needs the PROCESS privilege on MySQL 8 otherwise, and is rarely wanted
+        ...flavourDumpArgs(tool),
+        '--',
+        t.database,
+      ]);
+      const running = startTool({ ...spec, isDump: true });
+      return { stdout: running.stdout, done: running.done, kill: () => running.kill(), pid: running.pid };
+    },
+
+    isEmpty,
+
+    async restore(t: DatabaseTarget, sql: Readable, restoreOpts: RestoreOptions = {}) {
+      if (restoreOpts.replace) {
+        await recreateDatabase(t);
+      } else if (!(await isEmpty(t))) {
+        sql.destroy();
+        throw new EngineError(
+          'target_not_empty',
+          `database "${t.database}" on ${t.host}:${t.port} is not empty; refusing to restore over it`,
+          'Restore into a new, empty database, or restore with replace to drop everything in it first.',
+        );
+      }
+      const client = await selectMysqlTool(toolHost, prefer.client);
+      const running = startTool(
+        await specFor(t, client, ['--connect-timeout=15', '--batch', `--database=${t.database}`]),
+        'pipe',
+      );
+      running.stdout.resume();
+      const [input, result] = await Promise.allSettled([feedStdin(running, sql), running.done]);
+      if (input.status === 'rejected') {
+        throw new EngineError(
+          'input_failed',
+          `the SQL input failed during the restore: ${(input.reason as Error)?.message ?? input.reason}`,
+          'The database may hold part of the dump (MySQL cannot roll back DDL); fix the input and restore again with replace.',
+          { cause: input.reason },
+        );
+      }
+      if (result.status === 'rejected') {
+        sql.destroy();
+        throw result.reason;
+      }
+    },
+  };
+}

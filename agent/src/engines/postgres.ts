@@ -1,0 +1,252 @@
+// PostgreSQL: pg_dump in plain format, restored with psql in one transaction.
+//
+// The dump leaves out ownership (--no-owner) and GRANT/REVOKE (--no-privileges): both name roles,
+// and roles live in the cluster, not in the database. A restore into a fresh database on another
+// server, as another user, would otherwise stop at the first `ALTER ... OWNER TO` or `GRANT` to a
+// role that does not exist there (psql runs with ON_ERROR_STOP). Restored objects belong to the
+// restoring user. Subscriptions are left out too: creating one needs superuser, and a restored
+// subscription would point at the source's publisher. Identifiers are all quoted so a dump also
+// replays into a newer major version whose new keywords would otherwise clash.
+import type { Readable } from 'node:stream';
+import type { DatabaseTarget, DumpProcess, Engine, EngineOptions, RestoreOptions, ToolInfo } from './engine.ts';
+import { EngineError } from './engine.ts';
+import {
+  findPgTools,
+  pgMajorFromVersionNum,
+  selectPgDump,
+  selectPsql,
+  type PgTool,
+} from './postgres-tools.ts';
+import { defaultSpawn, feedStdin, runTool, startTool, type Explanation, type ToolSpec } from './process.ts';
+import { nodeToolHost } from './tools.ts';
+
+const PG_ERROR_LINE = /^(pg_dump|psql)\b.*?: (error|ERROR|FATAL|PANIC):/;
+
+/** `dbname='…'` so a database name containing `=` is never read as a connection string */
+function dbnameConninfo(database: string): string {
+  return `dbname='${database.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+}
+
+function connectionArgs(t: DatabaseTarget): string[] {
+  // SECURITY: no password here. argv is world-readable (ps, /proc/<pid>/cmdline).
+  return [
+    '--host',
+    t.host,
+    '--port',
+    String(t.port),
+    '--username',
+    t.user,
+    '--no-password',
+    `--dbname=${dbnameConninfo(t.database)}`,
+  ];
+}
+
+function connectionEnv(t: DatabaseTarget): Record<string, string> {
+  const env: Record<string, string> = { PGAPPNAME: 'resistro-agent', PGCONNECT_TIMEOUT: '15' };
+  // SECURITY: the password travels in the child's environment, which only its own user and root
+  // can read (/proc/<pid>/environ is mode 0400). Undefined: libpq reads ~/.pgpass itself.
+  if (t.password !== undefined) env.PGPASSWORD = t.password;
+  return env;
+}
+
+export function explainPostgres(t: DatabaseTarget, stderr: string): Explanation | undefined {
+  const where = `${t.host}:${t.port}`;
+  if (/password authentication failed|no password supplied|SCRAM authentication|authentication failed/.test(stderr)) {
+    return {
+      code: 'auth_failed',
+      summary: `authentication failed for user "${t.user}" on ${where}`,
+      hint: `Check the password configured for this database (or ~/.pgpass of the agent's user) and that pg_hba.conf lets "${t.user}" connect from this host with password authentication.`,
+    };
+  }
+  if (/no pg_hba\.conf entry/.test(stderr)) {
+    return {
+      code: 'auth_failed',
+      summary: `authentication failed: pg_hba.conf on ${where} has no entry for user "${t.user}" from this host`,
+      hint: 'Add a host line for this user and database to pg_hba.conf on the server and reload PostgreSQL.',
+    };
+  }
+  if (/database ".*" does not exist/.test(stderr)) {
+    return {
+      code: 'database_missing',
+      summary: `database "${t.database}" does not exist on ${where}`,
+      hint: 'Check the database name, or create the database first (createdb).',
+    };
+  }
+  if (/Connection refused|could not connect|could not translate host name|timeout expired|Network is unreachable/.test(stderr)) {
+    return {
+      code: 'connection_failed',
+      summary: `cannot reach the PostgreSQL server at ${where}`,
+      hint: 'Check host and port, that PostgreSQL is running, and that listen_addresses and the firewall admit this machine.',
+    };
+  }
+  if (/permission denied|must be owner/.test(stderr)) {
+    return {
+      code: 'permission_denied',
+      summary: `user "${t.user}" lacks a privilege on ${where} (see the stderr below)`,
+      hint: 'Use the owner of the database, or grant this user read access to everything in it (pg_read_all_data on PostgreSQL 14+).',
+    };
+  }
+  if (/already exists/.test(stderr)) {
+    return {
+      code: 'target_not_empty',
+      summary: `an object of the dump already exists in "${t.database}"`,
+      hint: 'Restore into an empty database, or restore with replace to drop the existing contents first.',
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Empties a database inside the restore's transaction: drops every non-system schema, then
+ * recreates `public` with its previous owner and privileges. If the restore fails, this rolls back
+ * with it and the old contents stay.
+ */
+export const PG_WIPE_SQL = `SET client_min_messages = warning;
+DO $resistro_wipe$
+DECLARE
+  public_owner text;
+  public_acl aclitem[];
+  item record;
+BEGIN
+  SELECT nspowner::regrole::text, nspacl INTO public_owner, public_acl FROM pg_namespace WHERE nspname = 'public';
+  FOR item IN SELECT nspname FROM pg_namespace
+      WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\\_%' LOOP
+    EXECUTE format('DROP SCHEMA %I CASCADE', item.nspname);
+  END LOOP;
+  CREATE SCHEMA public;
+  IF public_owner IS NOT NULL THEN
+    EXECUTE format('ALTER SCHEMA public OWNER TO %s', public_owner);
+    FOR item IN SELECT a.grantee, a.privilege_type, a.is_grantable FROM aclexplode(public_acl) a LOOP
+      EXECUTE format('GRANT %s ON SCHEMA public TO %s%s', item.privilege_type,
+        CASE WHEN item.grantee = 0 THEN 'PUBLIC' ELSE item.grantee::regrole::text END,
+        CASE WHEN item.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+    END LOOP;
+  END IF;
+END
+$resistro_wipe$;
+RESET client_min_messages;`;
+
+/** true when nothing a dump would create is there: relations, routines, types, extra schemas */
+const PG_IS_EMPTY_SQL = `
+WITH user_ns AS (
+  SELECT oid, nspname FROM pg_namespace
+  WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\\_%'
+), ext_member AS (
+  SELECT objid FROM pg_depend WHERE deptype = 'e'
+)
+SELECT NOT EXISTS (
+  SELECT 1 FROM pg_class c JOIN user_ns n ON n.oid = c.relnamespace
+  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S', 'c') AND c.oid NOT IN (SELECT objid FROM ext_member)
+  UNION ALL
+  SELECT 1 FROM pg_proc p JOIN user_ns n ON n.oid = p.pronamespace
+  WHERE p.oid NOT IN (SELECT objid FROM ext_member)
+  UNION ALL
+  SELECT 1 FROM pg_type ty JOIN user_ns n ON n.oid = ty.typnamespace
+  WHERE ty.typtype IN ('e', 'd', 'r', 'm') AND ty.oid NOT IN (SELECT objid FROM ext_member)
+  UNION ALL
+  SELECT 1 FROM user_ns n WHERE n.nspname <> 'public' AND n.oid NOT IN (SELECT objid FROM ext_member)
+)`;
+
+export function createPostgresEngine(opts: EngineOptions = {}): Engine {
+  const spawn = opts.spawn ?? defaultSpawn;
+  const toolHost = opts.toolHost ?? nodeToolHost(spawn);
+
+  const toolSpec = (t: DatabaseTarget, tool: PgTool, args: string[], isDump = false): ToolSpec => ({
+    tool: tool.name,
+    path: tool.path,
+    args: [...args, ...connectionArgs(t)],
+    env: connectionEnv(t),
+    errorLine: PG_ERROR_LINE,
+    explain: (stderr) => explainPostgres(t, stderr),
+    spawn,
+    isDump,
+  });
+
+  /** `forDump`: the query prepares a dump, so its failure is the dump's failure (a DumpError) */
+  const query = async (t: DatabaseTarget, sql: string, forDump = false): Promise<string> => {
+    const psql = selectPsql(await findPgTools(toolHost, 'psql'));
+    const args = ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql];
+    const out = await runTool(toolSpec(t, psql, args, forDump));
+    return out.trim();
+  };
+
+  const serverInfo = async (t: DatabaseTarget, forDump = false) => {
+    const out = await query(
+      t,
+      "select current_setting('server_version_num') || ' ' || current_setting('server_version')",
+      forDump,
+    );
+    const space = out.indexOf(' ');
+    return { num: Number(out.slice(0, space)), version: out.slice(space + 1) };
+  };
+
+  const isEmpty = async (t: DatabaseTarget) => (await query(t, PG_IS_EMPTY_SQL)) === 't';
+
+  return {
+    name: 'postgres',
+
+    async detectTools(): Promise<ToolInfo[]> {
+      const tools = [...(await findPgTools(toolHost, 'pg_dump')), ...(await findPgTools(toolHost, 'psql'))];
+      return tools.map(({ name, version, path }) => ({ name, version, path }));
+    },
+
+    async serverVersion(t) {
+      return (await serverInfo(t)).version;
+    },
+
+    async dump(t): Promise<DumpProcess> {
+      const server = await serverInfo(t, true);
+      const pgDump = selectPgDump(await findPgTools(toolHost, 'pg_dump'), pgMajorFromVersionNum(server.num));
+      const running = startTool(
+        toolSpec(
+          t,
+          pgDump,
+          [
+            '--format=plain',
+            '--no-owner',
+            '--no-privileges',
+            '--no-subscriptions',
+            '--quote-all-identifiers',
+            // Fail instead of queueing forever behind an exclusive lock (a long ALTER TABLE).
+            '--lock-wait-timeout=300s',
+          ],
+          true,
+        ),
+      );
+      return { stdout: running.stdout, done: running.done, kill: () => running.kill(), pid: running.pid };
+    },
+
+    isEmpty,
+
+    async restore(t: DatabaseTarget, sql: Readable, restoreOpts: RestoreOptions = {}) {
+      if (!restoreOpts.replace && !(await isEmpty(t))) {
+        sql.destroy();
+        throw new EngineError(
+          'target_not_empty',
+          `database "${t.database}" on ${t.host}:${t.port} is not empty; refusing to restore over it`,
+          'Restore into a new, empty database, or restore with replace to drop everything in it first.',
+        );
+      }
+      const psql = selectPsql(await findPgTools(toolHost, 'psql'));
+      const wipe = restoreOpts.replace ? ['-c', PG_WIPE_SQL] : [];
+      // --single-transaction wraps the wipe and the whole dump: all of it is committed or none.
+      const args = ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction', ...wipe, '-f', '-'];
+      const running = startTool(toolSpec(t, psql, args), 'pipe');
+      running.stdout.resume(); // psql -q prints little; never let it block on a full pipe
+      const fed = feedStdin(running, sql);
+      const [input, client] = await Promise.allSettled([fed, running.done]);
+      if (input.status === 'rejected') {
+        throw new EngineError(
+          'input_failed',
+          `the SQL input failed during the restore: ${(input.reason as Error)?.message ?? input.reason}`,
+          'Nothing was committed (the restore runs in one transaction); fix the input and restore again.',
+          { cause: input.reason },
+        );
+      }
+      if (client.status === 'rejected') {
+        sql.destroy();
+        throw client.reason;
+      }
+    },
+  };
+}

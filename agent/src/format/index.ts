@@ -1,0 +1,37 @@
+// The .resistro encrypted file format. FORMAT.md in this folder is the normative specification.
+export { createDecryptStream, DecryptStream } from './decrypt.ts';
+export { createEncryptStream, type EncryptOptions } from './encrypt.ts';
+export {
+  BadMagicError,
+  ChunkCorruptError,
+  FormatError,
+  type FormatErrorCode,
+  HeaderCorruptError,
+  InvalidKeyError,
+  KeyUsageError,
+  PayloadCorruptError,
+  TrailingDataError,
+  TruncatedError,
+  UnsupportedVersionError,
+  WrongKeyError,
+} from './errors.ts';
+export { type DecryptionResult, decryptFile, readFileHeader, verifyFile } from './files.ts';
+export {
+  type Compression,
+  DEFAULT_CHUNK_SIZE,
+  type FileHeader,
+  type KeyMode,
+  MAGIC,
+  MAX_HEADER_LENGTH,
+  readHeader,
+} from './header.ts';
+export {
+  type EncryptionKey,
+  generateKeyPair,
+  generateSymmetricKey,
+  PRIVATE_KEY_PREFIX,
+  PUBLIC_KEY_PREFIX,
+  parseEncryptionKey,
+  publicKeyOf,
+  SYMMETRIC_KEY_PREFIX,
+} from './keys.ts';

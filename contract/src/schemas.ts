@@ -1,0 +1,312 @@
+// The API contract: every request body, query and response of /api/v1, as valibot schemas.
+// The worker validates with them, the OpenAPI document is generated from them, and the web app
+// and the agent type their client with them. Browser-safe: valibot only.
+import * as v from 'valibot';
+import { isValidCron, isValidTimeZone } from './schedule.ts';
+import { PLAN_IDS } from './plans.ts';
+
+export const Id = v.pipe(v.string(), v.uuid('must be a UUID'));
+const Timestamp = v.pipe(v.string(), v.isoTimestamp());
+
+// ---------- accounts ----------
+export const Email = v.pipe(
+  v.string('must be a string'),
+  v.trim(),
+  v.toLowerCase(),
+  v.maxLength(254, 'is too long'),
+  v.email('must be a valid e-mail address'),
+);
+export const Password = v.pipe(
+  v.string('must be a string'),
+  v.minLength(10, 'must have at least 10 characters'),
+  v.maxLength(200, 'must have at most 200 characters'),
+);
+export const PlanIdSchema = v.picklist(PLAN_IDS, 'must be one of starter, business, professional, enterprise');
+
+export const SignupBody = v.strictObject({ email: Email, password: Password, plan: v.optional(PlanIdSchema) });
+export const LoginBody = v.strictObject({ email: Email, password: v.pipe(v.string(), v.maxLength(200)) });
+
+export const User = v.object({ id: Id, email: v.string(), createdAt: Timestamp });
+export const Usage = v.object({
+  databases: v.number(),
+  storageBytes: v.number(),
+});
+export const Account = v.object({
+  id: Id,
+  plan: PlanIdSchema,
+  limits: v.object({
+    maxDatabases: v.nullable(v.number()),
+    maxRetentionDays: v.number(),
+    storageBytes: v.number(),
+  }),
+  usage: Usage,
+  alertEmails: v.array(v.string()),
+  cancelledAt: v.nullable(Timestamp),
+  deleteAfter: v.nullable(Timestamp),
+  createdAt: Timestamp,
+});
+export const MeResponse = v.object({ user: User, account: Account });
+export const UpdateAccountBody = v.strictObject({
+  plan: v.optional(PlanIdSchema),
+  alertEmails: v.optional(v.pipe(v.array(Email), v.maxLength(10, 'at most 10 addresses'))),
+});
+
+// ---------- API keys ----------
+export const API_KEY_SCOPES = ['agent', 'read', 'full'] as const;
+export const ApiKeyScope = v.picklist(API_KEY_SCOPES, 'must be one of agent, read, full');
+export type ApiKeyScope = v.InferOutput<typeof ApiKeyScope>;
+const Name = v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(100, 'is too long'));
+export const CreateApiKeyBody = v.strictObject({ name: Name, scope: ApiKeyScope });
+export const ApiKey = v.object({
+  id: Id,
+  name: v.string(),
+  prefix: v.string(),
+  scope: ApiKeyScope,
+  createdAt: Timestamp,
+  lastUsedAt: v.nullable(Timestamp),
+});
+export const CreatedApiKey = v.object({ apiKey: ApiKey, secret: v.string() });
+export const ApiKeyList = v.object({ items: v.array(ApiKey) });
+
+// ---------- agents ----------
+export const ENGINES = ['postgres', 'mysql', 'mariadb'] as const;
+export const EngineSchema = v.picklist(ENGINES, 'must be one of postgres, mysql, mariadb');
+export type Engine = v.InferOutput<typeof EngineSchema>;
+export const DEFAULT_PORTS: Record<Engine, number> = { postgres: 5432, mysql: 3306, mariadb: 3306 };
+
+const Short = (max: number) => v.pipe(v.string('must be a string'), v.maxLength(max, 'is too long'));
+/** base64url without padding */
+const Base64Url = v.pipe(v.string('must be a string'), v.regex(/^[A-Za-z0-9_-]*$/, 'must be base64url'));
+export const X25519PublicKey = v.pipe(Base64Url, v.length(43, 'must be a 32-byte X25519 key in base64url'));
+
+export const Tool = v.strictObject({ name: Short(64), version: Short(64), path: Short(512) });
+export const HeartbeatBody = v.strictObject({
+  hostname: v.pipe(Short(253), v.minLength(1, 'must not be empty')),
+  os: Short(200),
+  version: Short(64),
+  tools: v.pipe(v.array(Tool), v.maxLength(50)),
+  publicKey: X25519PublicKey,
+});
+export const Agent = v.object({
+  id: Id,
+  hostname: v.string(),
+  os: v.string(),
+  version: v.string(),
+  tools: v.array(Tool),
+  publicKey: v.string(),
+  createdAt: Timestamp,
+  lastSeenAt: Timestamp,
+  online: v.boolean(),
+});
+export const AgentList = v.object({ items: v.array(Agent) });
+
+// ---------- schedules and databases ----------
+const TimeZone = v.pipe(v.string('must be a string'), v.maxLength(64), v.check(isValidTimeZone, 'is not a known time zone'));
+export const DailySchedule = v.strictObject({
+  kind: v.literal('daily'),
+  time: v.pipe(v.string(), v.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h)')),
+  timezone: TimeZone,
+});
+export const CronSchedule = v.pipe(
+  v.strictObject({
+    kind: v.literal('cron'),
+    expression: v.pipe(v.string(), v.trim(), v.maxLength(100)),
+    timezone: TimeZone,
+  }),
+  v.forward(
+    v.check((s) => isValidCron(s.expression, s.timezone), 'must be a 5-field cron expression'),
+    ['expression'],
+  ),
+);
+export const ScheduleSchema = v.variant('kind', [DailySchedule, CronSchedule], 'must be a daily or cron schedule');
+export type Schedule = v.InferOutput<typeof ScheduleSchema>;
+
+/** A password sealed in the browser to the agent's X25519 public key (see seal.ts). */
+export const SealedPassword = v.pipe(Base64Url, v.minLength(80, 'is not a sealed value'), v.maxLength(2000, 'is too long'));
+export const Credentials = v.variant(
+  'mode',
+  [
+    v.strictObject({ mode: v.literal('sealed'), sealedPassword: SealedPassword }),
+    v.strictObject({ mode: v.literal('local') }),
+  ],
+  'must be sealed or local',
+);
+const Port = v.pipe(v.number('must be a number'), v.integer('must be a whole number'), v.minValue(1, 'must be 1–65535'), v.maxValue(65535, 'must be 1–65535'));
+const Host = v.pipe(
+  v.string('must be a string'),
+  v.trim(),
+  v.minLength(1, 'must not be empty'),
+  v.maxLength(253, 'is too long'),
+  v.regex(/^[A-Za-z0-9._:[\]-]+$/, 'must be a host name or IP address'),
+);
+const DbName = v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'), v.maxLength(63, 'is too long'), v.regex(/^[^\0/\\]+$/, 'has forbidden characters'));
+const DbUser = v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'), v.maxLength(63, 'is too long'), v.regex(/^[^\0]+$/, 'has forbidden characters'));
+const RetentionDays = v.pipe(v.number('must be a number'), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1 day'), v.maxValue(365, 'must be at most 365 days'));
+const CompressionLevel = v.pipe(v.number(), v.integer(), v.minValue(1, 'must be 1–19'), v.maxValue(19, 'must be 1–19'));
+
+export const CreateDatabaseBody = v.strictObject({
+  name: Name,
+  engine: EngineSchema,
+  host: Host,
+  port: v.optional(Port),
+  database: DbName,
+  user: DbUser,
+  credentials: Credentials,
+  schedule: ScheduleSchema,
+  retentionDays: v.optional(RetentionDays),
+  agentId: Id,
+  compressionLevel: v.optional(CompressionLevel),
+});
+export const UpdateDatabaseBody = v.strictObject({
+  name: v.optional(Name),
+  host: v.optional(Host),
+  port: v.optional(Port),
+  database: v.optional(DbName),
+  user: v.optional(DbUser),
+  credentials: v.optional(Credentials),
+  schedule: v.optional(ScheduleSchema),
+  retentionDays: v.optional(RetentionDays),
+  agentId: v.optional(Id),
+  compressionLevel: v.optional(CompressionLevel),
+});
+export const DATABASE_STATUSES = ['active', 'paused', 'error'] as const;
+export const Database = v.object({
+  id: Id,
+  name: v.string(),
+  engine: EngineSchema,
+  host: v.string(),
+  port: v.number(),
+  database: v.string(),
+  user: v.string(),
+  credentialsMode: v.picklist(['sealed', 'local']),
+  schedule: ScheduleSchema,
+  retentionDays: v.number(),
+  compressionLevel: v.number(),
+  agentId: v.nullable(Id),
+  paused: v.boolean(),
+  status: v.picklist(DATABASE_STATUSES),
+  lastBackupAt: v.nullable(Timestamp),
+  lastSuccessAt: v.nullable(Timestamp),
+  lastError: v.nullable(v.string()),
+  nextRunAt: v.nullable(Timestamp),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export const DatabaseList = v.object({ items: v.array(Database) });
+
+/** What the agent receives for each database it runs: includes the sealed password. */
+export const DatabaseWork = v.object({
+  id: Id,
+  name: v.string(),
+  engine: EngineSchema,
+  host: v.string(),
+  port: v.number(),
+  database: v.string(),
+  user: v.string(),
+  credentials: Credentials,
+  schedule: ScheduleSchema,
+  compressionLevel: v.number(),
+  paused: v.boolean(),
+});
+export const BackupRequest = v.object({ id: Id, databaseId: Id, requestedAt: Timestamp });
+export const HeartbeatResponse = v.object({
+  agent: Agent,
+  databases: v.array(DatabaseWork),
+  backupRequests: v.array(BackupRequest),
+  serverTime: Timestamp,
+  heartbeatIntervalSeconds: v.number(),
+});
+
+// ---------- backups ----------
+export const BACKUP_STATUSES = ['running', 'succeeded', 'failed'] as const;
+export const BackupStatus = v.picklist(BACKUP_STATUSES, 'must be running, succeeded or failed');
+export const BACKUP_TRIGGERS = ['schedule', 'manual', 'retry'] as const;
+const Sha256Hex = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters'));
+const KeyId = v.pipe(v.string(), v.regex(/^[0-9a-f]{8,64}$/, 'must be hex'));
+
+export const StartBackupBody = v.strictObject({
+  databaseId: Id,
+  trigger: v.picklist(BACKUP_TRIGGERS, 'must be schedule, manual or retry'),
+  requestId: v.optional(Id),
+  /** when the dump began; earlier than now for a backup delivered from the agent's spool */
+  startedAt: v.optional(Timestamp),
+  /** the agent that runs it (from its heartbeat) */
+  agentId: v.optional(Id),
+});
+export const UploadPlan = v.object({ partSize: v.number(), maxParts: v.number() });
+export const Backup = v.object({
+  id: Id,
+  databaseId: Id,
+  databaseName: v.string(),
+  agentId: v.nullable(Id),
+  status: BackupStatus,
+  trigger: v.picklist(BACKUP_TRIGGERS),
+  sizeBytes: v.nullable(v.number()),
+  sha256: v.nullable(v.string()),
+  keyId: v.nullable(v.string()),
+  error: v.nullable(v.string()),
+  startedAt: Timestamp,
+  finishedAt: v.nullable(Timestamp),
+  durationMs: v.nullable(v.number()),
+  fileName: v.string(),
+});
+export const StartBackupResponse = v.object({ backup: Backup, upload: UploadPlan });
+export const PartUrlsBody = v.strictObject({
+  partNumbers: v.pipe(
+    v.array(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000))),
+    v.minLength(1, 'must ask for at least one part'),
+    v.maxLength(100, 'at most 100 parts per request'),
+  ),
+});
+export const PartUrlsResponse = v.object({
+  parts: v.array(v.object({ partNumber: v.number(), url: v.string() })),
+  expiresAt: Timestamp,
+});
+export const CompleteBackupBody = v.strictObject({
+  parts: v.pipe(
+    v.array(v.strictObject({ partNumber: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000)), etag: v.pipe(v.string(), v.minLength(1), v.maxLength(200)) })),
+    v.minLength(1, 'must list at least one part'),
+    v.maxLength(10_000),
+  ),
+  sizeBytes: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  sha256: Sha256Hex,
+  keyId: KeyId,
+  durationMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+});
+export const FailBackupBody = v.strictObject({
+  error: v.pipe(v.string('must be a string'), v.minLength(1), v.maxLength(8000, 'is too long')),
+  durationMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+});
+export const ListBackupsQuery = v.strictObject({
+  databaseId: v.optional(Id),
+  status: v.optional(BackupStatus),
+  from: v.optional(Timestamp),
+  to: v.optional(Timestamp),
+  cursor: v.optional(v.pipe(v.string(), v.maxLength(200))),
+  limit: v.optional(v.pipe(v.string(), v.regex(/^\d{1,3}$/, 'must be 1–100'), v.transform(Number), v.minValue(1, 'must be 1–100'), v.maxValue(100, 'must be 1–100'))),
+});
+export const BackupList = v.object({ items: v.array(Backup), nextCursor: v.nullable(v.string()) });
+export const DownloadResponse = v.object({ url: v.string(), expiresAt: Timestamp, fileName: v.string() });
+export const BackupNowResponse = v.object({ request: BackupRequest });
+
+export type SignupBody = v.InferInput<typeof SignupBody>;
+export type User = v.InferOutput<typeof User>;
+export type Account = v.InferOutput<typeof Account>;
+export type MeResponse = v.InferOutput<typeof MeResponse>;
+export type ApiKey = v.InferOutput<typeof ApiKey>;
+export type CreatedApiKey = v.InferOutput<typeof CreatedApiKey>;
+export type Agent = v.InferOutput<typeof Agent>;
+export type HeartbeatBody = v.InferInput<typeof HeartbeatBody>;
+export type HeartbeatResponse = v.InferOutput<typeof HeartbeatResponse>;
+export type CreateDatabaseBody = v.InferInput<typeof CreateDatabaseBody>;
+export type UpdateDatabaseBody = v.InferInput<typeof UpdateDatabaseBody>;
+export type Database = v.InferOutput<typeof Database>;
+export type DatabaseWork = v.InferOutput<typeof DatabaseWork>;
+export type Backup = v.InferOutput<typeof Backup>;
+export type BackupRequest = v.InferOutput<typeof BackupRequest>;
+export type BackupList = v.InferOutput<typeof BackupList>;
+export type StartBackupBody = v.InferInput<typeof StartBackupBody>;
+export type StartBackupResponse = v.InferOutput<typeof StartBackupResponse>;
+export type CompleteBackupBody = v.InferInput<typeof CompleteBackupBody>;
+export type PartUrlsResponse = v.InferOutput<typeof PartUrlsResponse>;
+export type DownloadResponse = v.InferOutput<typeof DownloadResponse>;

@@ -1,0 +1,82 @@
+// The whole local service: PostgreSQL (metadata), the WebSocket proxy the Neon driver needs, the
+// signature-checking S3 server, migrations, and the worker in `wrangler dev`. Used by `npm start`
+// and by the integration tests, so both run the same thing.
+import { join } from 'node:path';
+import { applyMigrations } from './migrate.ts';
+import { freePort } from './ports.ts';
+import { startPostgres, type PostgresServer } from './postgres.ts';
+import { S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, startS3, type S3Server } from './s3.ts';
+import { startWorker, type WorkerServer } from './worker.ts';
+import { startWsProxy } from './ws-proxy.ts';
+
+export type Stack = {
+  url: string;
+  pg: PostgresServer;
+  databaseUrl: string;
+  s3: S3Server;
+  worker: WorkerServer;
+  vars: Record<string, string>;
+  /** run the cron handler as if the trigger fired at `at` */
+  runCron(at?: Date): Promise<void>;
+  stop(): Promise<void>;
+};
+
+export async function startStack(opts: {
+  dataDir: string;
+  ports?: { worker?: number; pg?: number; s3?: number; wsProxy?: number };
+  fast?: boolean;
+  vars?: Record<string, string>;
+  log?: (s: string) => void;
+}): Promise<Stack> {
+  const ports = {
+    worker: opts.ports?.worker ?? (await freePort()),
+    pg: opts.ports?.pg ?? (await freePort()),
+    s3: opts.ports?.s3 ?? (await freePort()),
+    wsProxy: opts.ports?.wsProxy ?? (await freePort()),
+  };
+  const pg = await startPostgres({ dir: join(opts.dataDir, 'postgres'), port: ports.pg, fast: opts.fast });
+  const stops: Array<() => Promise<void>> = [() => pg.stop()];
+  try {
+    await pg.createDatabase('resistro');
+    const databaseUrl = pg.url('resistro');
+    await applyMigrations(databaseUrl);
+    const proxy = await startWsProxy({ port: ports.wsProxy, pgHost: '127.0.0.1', pgPort: ports.pg });
+    stops.unshift(() => proxy.stop());
+    const bucket = 'resistro-backups';
+    const s3 = await startS3({ dir: join(opts.dataDir, 's3'), port: ports.s3, bucket });
+    stops.unshift(() => s3.stop());
+    const url = `http://127.0.0.1:${ports.worker}`;
+    const vars: Record<string, string> = {
+      DATABASE_URL: databaseUrl,
+      NEON_WS_PROXY: `127.0.0.1:${proxy.port}`,
+      S3_ENDPOINT: s3.url,
+      S3_REGION: 'us-east-1',
+      S3_BUCKET: bucket,
+      S3_ACCESS_KEY_ID,
+      S3_SECRET_ACCESS_KEY,
+      S3_FORCE_PATH_STYLE: 'true',
+      APP_ORIGIN: url,
+      ...opts.vars,
+    };
+    const worker = await startWorker({ port: ports.worker, vars, persistDir: join(opts.dataDir, 'wrangler'), log: opts.log });
+    stops.unshift(() => worker.stop());
+    return {
+      url,
+      pg,
+      databaseUrl,
+      s3,
+      worker,
+      vars,
+      async runCron(at = new Date()) {
+        const r = await fetch(`${url}/__scheduled?cron=${encodeURIComponent('* * * * *')}&time=${at.getTime()}`);
+        if (!r.ok) throw new Error(`cron run failed: ${r.status} ${await r.text()}`);
+      },
+      async stop() {
+        for (const s of stops) await s().catch(() => {});
+      },
+    };
+  } catch (e) {
+    for (const s of stops) await s().catch(() => {});
+    throw e;
+  }
+}

@@ -1,0 +1,167 @@
+import { PLANS, type Account, type PlanId, type User } from '@resistro/contract';
+import { and, count, eq, gt, isNull, sql } from 'drizzle-orm';
+import type { Config } from '../env.ts';
+import type { Db } from '../db.ts';
+import { ApiError } from '../errors.ts';
+import { hashPassword, randomToken, sha256Hex, verifyPassword } from '../lib/crypto.ts';
+import { databases } from '../databases/databases.sql.ts';
+import { accounts, rateLimits, sessions, users } from './accounts.sql.ts';
+
+export const LOGIN_LIMITS = {
+  windowMs: 15 * 60_000,
+  perEmail: 10,
+  perClient: 50,
+};
+
+export function toUser(row: typeof users.$inferSelect): User {
+  return { id: row.id, email: row.email, createdAt: row.createdAt.toISOString() };
+}
+
+export async function getAccount(db: Db, accountId: string): Promise<Account> {
+  const [row] = await db.select().from(accounts).where(eq(accounts.id, accountId));
+  if (!row) throw new ApiError('not_found', 'account not found');
+  const [dbCount] = await db
+    .select({ n: count() })
+    .from(databases)
+    .where(and(eq(databases.accountId, accountId), isNull(databases.deletedAt)));
+  const plan = PLANS[row.plan];
+  return {
+    id: row.id,
+    plan: row.plan,
+    limits: { maxDatabases: plan.maxDatabases, maxRetentionDays: plan.maxRetentionDays, storageBytes: plan.storageBytes },
+    usage: { databases: dbCount?.n ?? 0, storageBytes: row.storageUsedBytes },
+    alertEmails: row.alertEmails,
+    cancelledAt: row.cancelledAt?.toISOString() ?? null,
+    deleteAfter: row.deleteAfter?.toISOString() ?? null,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+async function createSession(db: Db, config: Config, user: { id: string; accountId: string }, now: Date) {
+  // SECURITY: 256-bit random token; only its hash is stored, so a database leak yields no sessions.
+  const token = randomToken();
+  const expiresAt = new Date(now.getTime() + config.sessionTtlMs);
+  await db.insert(sessions).values({ tokenHash: await sha256Hex(token), userId: user.id, accountId: user.accountId, expiresAt, createdAt: now });
+  return { token, expiresAt };
+}
+
+export async function signup(
+  db: Db,
+  config: Config,
+  input: { email: string; password: string; plan?: PlanId | undefined },
+  now: Date,
+) {
+  const passwordHash = await hashPassword(input.password, config.pbkdf2Iterations);
+  const user = await db.transaction(async (tx) => {
+    const [taken] = await tx.select({ id: users.id }).from(users).where(eq(users.email, input.email));
+    if (taken) throw new ApiError('conflict', 'An account with this e-mail address already exists', { email: 'is already registered' });
+    const [account] = await tx
+      .insert(accounts)
+      .values({ plan: input.plan ?? 'starter', alertEmails: [input.email], createdAt: now })
+      .returning();
+    const inserted = await tx
+      .insert(users)
+      .values({ accountId: account!.id, email: input.email, passwordHash, createdAt: now })
+      .onConflictDoNothing()
+      .returning();
+    if (!inserted[0]) throw new ApiError('conflict', 'An account with this e-mail address already exists', { email: 'is already registered' });
+    return inserted[0];
+  });
+  const session = await createSession(db, config, user, now);
+  return { user: toUser(user), accountId: user.accountId, ...session };
+}
+
+/** Counts one attempt under `key`; true while the key is within `limit` in the current window. */
+async function hitRateLimit(db: Db, key: string, limit: number, now: Date): Promise<boolean> {
+  const windowStart = new Date(now.getTime() - LOGIN_LIMITS.windowMs);
+  const [row] = await db
+    .insert(rateLimits)
+    .values({ key, windowStart: now, count: 1 })
+    .onConflictDoUpdate({
+      target: rateLimits.key,
+      set: {
+        count: sql`case when ${rateLimits.windowStart} < ${windowStart.toISOString()}::timestamptz then 1 else ${rateLimits.count} + 1 end`,
+        windowStart: sql`case when ${rateLimits.windowStart} < ${windowStart.toISOString()}::timestamptz then ${now.toISOString()}::timestamptz else ${rateLimits.windowStart} end`,
+      },
+    })
+    .returning({ count: rateLimits.count });
+  return (row?.count ?? 0) <= limit;
+}
+
+async function isRateLimited(db: Db, key: string, limit: number, now: Date): Promise<boolean> {
+  const windowStart = new Date(now.getTime() - LOGIN_LIMITS.windowMs);
+  const [row] = await db
+    .select({ count: rateLimits.count })
+    .from(rateLimits)
+    .where(and(eq(rateLimits.key, key), gt(rateLimits.windowStart, windowStart)));
+  return (row?.count ?? 0) >= limit;
+}
+
+export async function login(db: Db, config: Config, input: { email: string; password: string }, client: string, now: Date) {
+  const emailKey = `login:email:${await sha256Hex(input.email)}`;
+  const clientKey = `login:client:${client}`;
+  if ((await isRateLimited(db, emailKey, LOGIN_LIMITS.perEmail, now)) || (await isRateLimited(db, clientKey, LOGIN_LIMITS.perClient, now))) {
+    throw new ApiError('rate_limited', 'Too many failed log-in attempts; wait 15 minutes and try again');
+  }
+  const [user] = await db.select().from(users).where(eq(users.email, input.email));
+  // SECURITY: hash even for unknown e-mails so response time does not reveal who has an account.
+  const ok = user
+    ? await verifyPassword(input.password, user.passwordHash)
+    : (await hashPassword(input.password, config.pbkdf2Iterations), false);
+  if (!user || !ok) {
+    await hitRateLimit(db, emailKey, LOGIN_LIMITS.perEmail, now);
+    await hitRateLimit(db, clientKey, LOGIN_LIMITS.perClient, now);
+    throw new ApiError('unauthorized', 'The e-mail address or the password is wrong');
+  }
+  const session = await createSession(db, config, user, now);
+  return { user: toUser(user), accountId: user.accountId, ...session };
+}
+
+export async function logout(db: Db, sessionId: string): Promise<void> {
+  await db.delete(sessions).where(eq(sessions.id, sessionId));
+}
+
+export async function getUser(db: Db, userId: string): Promise<User> {
+  const [row] = await db.select().from(users).where(eq(users.id, userId));
+  if (!row) throw new ApiError('not_found', 'user not found');
+  return toUser(row);
+}
+
+export async function updateAccount(
+  db: Db,
+  accountId: string,
+  patch: { plan?: PlanId | undefined; alertEmails?: string[] | undefined },
+): Promise<Account> {
+  await db.transaction(async (tx) => {
+    if (patch.plan) {
+      const plan = PLANS[patch.plan];
+      const active = await tx
+        .select({ retentionDays: databases.retentionDays })
+        .from(databases)
+        .where(and(eq(databases.accountId, accountId), isNull(databases.deletedAt)));
+      if (plan.maxDatabases !== null && active.length > plan.maxDatabases) {
+        throw new ApiError('plan_limit', `The ${plan.name} plan allows ${plan.maxDatabases} database(s); delete some first`);
+      }
+      if (active.some((d) => d.retentionDays > plan.maxRetentionDays)) {
+        throw new ApiError('plan_limit', `The ${plan.name} plan keeps backups at most ${plan.maxRetentionDays} days; shorten the retention of your databases first`);
+      }
+      await tx.update(accounts).set({ plan: patch.plan }).where(eq(accounts.id, accountId));
+    }
+    if (patch.alertEmails) {
+      await tx.update(accounts).set({ alertEmails: [...new Set(patch.alertEmails)] }).where(eq(accounts.id, accountId));
+    }
+  });
+  return getAccount(db, accountId);
+}
+
+/** Cancellation: schedules stop now; backups stay downloadable for 30 days, then all is deleted. */
+export async function cancelAccount(db: Db, accountId: string, now: Date): Promise<Account> {
+  await db.transaction(async (tx) => {
+    await tx
+      .update(accounts)
+      .set({ cancelledAt: now, deleteAfter: new Date(now.getTime() + 30 * 86400_000) })
+      .where(and(eq(accounts.id, accountId), isNull(accounts.cancelledAt)));
+    await tx.update(databases).set({ paused: true, updatedAt: now }).where(eq(databases.accountId, accountId));
+  });
+  return getAccount(db, accountId);
+}

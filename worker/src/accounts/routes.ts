@@ -1,0 +1,53 @@
+import { LoginBody, SignupBody, UpdateAccountBody } from '@resistro/contract';
+import { Hono } from 'hono';
+import { deleteCookie, setCookie } from 'hono/cookie';
+import type { Context } from 'hono';
+import type { AppEnv } from '../app-types.ts';
+import { ApiError } from '../errors.ts';
+import { readBody } from '../lib/validate.ts';
+import { requirePrincipal, SESSION_COOKIE } from '../middleware/auth.ts';
+import { cancelAccount, getAccount, getUser, login, logout, signup, updateAccount } from './accounts.ts';
+
+function setSessionCookie(c: Context<AppEnv>, token: string, expiresAt: Date) {
+  // SECURITY: HttpOnly (no script access), Secure, SameSite=Lax, and an expiry matching the row.
+  setCookie(c, SESSION_COOKIE, token, { httpOnly: true, secure: true, sameSite: 'Lax', path: '/', expires: expiresAt });
+}
+
+export const accountRoutes = new Hono<AppEnv>()
+  .post('/auth/signup', async (c) => {
+    const input = await readBody(c, SignupBody);
+    const { user, accountId, token, expiresAt } = await signup(c.get('db'), c.get('config'), input, c.get('now'));
+    setSessionCookie(c, token, expiresAt);
+    return c.json({ user, account: await getAccount(c.get('db'), accountId) }, 201);
+  })
+  .post('/auth/login', async (c) => {
+    const input = await readBody(c, LoginBody);
+    const client = c.req.header('cf-connecting-ip') ?? 'local';
+    const { user, accountId, token, expiresAt } = await login(c.get('db'), c.get('config'), input, client, c.get('now'));
+    setSessionCookie(c, token, expiresAt);
+    return c.json({ user, account: await getAccount(c.get('db'), accountId) });
+  })
+  .post('/auth/logout', async (c) => {
+    const p = c.get('principal');
+    if (p?.sessionId) await logout(c.get('db'), p.sessionId);
+    deleteCookie(c, SESSION_COOKIE, { path: '/', secure: true });
+    return c.body(null, 204);
+  })
+  .get('/auth/me', async (c) => {
+    const p = requirePrincipal(c.get('principal'), 'read');
+    if (!p.userId) throw new ApiError('forbidden', 'Only a logged-in user has a profile; use GET /api/v1/account with an API key');
+    return c.json({ user: await getUser(c.get('db'), p.userId), account: await getAccount(c.get('db'), p.accountId) });
+  })
+  .get('/account', async (c) => {
+    const p = requirePrincipal(c.get('principal'), 'read');
+    return c.json({ account: await getAccount(c.get('db'), p.accountId) });
+  })
+  .patch('/account', async (c) => {
+    const p = requirePrincipal(c.get('principal'), 'write');
+    const input = await readBody(c, UpdateAccountBody);
+    return c.json({ account: await updateAccount(c.get('db'), p.accountId, input) });
+  })
+  .delete('/account', async (c) => {
+    const p = requirePrincipal(c.get('principal'), 'write');
+    return c.json({ account: await cancelAccount(c.get('db'), p.accountId, c.get('now')) }, 202);
+  });

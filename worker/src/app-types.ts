@@ -1,0 +1,18 @@
+import type { Db } from './db.ts';
+import type { Bindings, Config } from './env.ts';
+import type { ObjectStorage } from './storage/s3.ts';
+
+export type Principal = {
+  accountId: string;
+  /** set for browser sessions */
+  userId: string | null;
+  sessionId: string | null;
+  apiKeyId: string | null;
+  /** 'session' can do everything a logged-in user can */
+  scope: 'session' | 'agent' | 'read' | 'full';
+};
+
+export type AppEnv = {
+  Bindings: Bindings;
+  Variables: { config: Config; db: Db; storage: ObjectStorage; principal: Principal | null; now: Date };
+};

@@ -1,0 +1,43 @@
+import { sql } from 'drizzle-orm';
+import { bigint, index, integer, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { accounts } from '../accounts/accounts.sql.ts';
+import { databases } from '../databases/databases.sql.ts';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const backups = pgTable(
+  'backups',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    databaseId: uuid('database_id')
+      .notNull()
+      .references(() => databases.id, { onDelete: 'cascade' }),
+    /** copied so that listings never join and the name survives renames */
+    databaseName: text('database_name').notNull(),
+    agentId: uuid('agent_id'),
+    status: text('status', { enum: ['running', 'succeeded', 'failed'] }).notNull(),
+    trigger: text('trigger', { enum: ['schedule', 'manual', 'retry'] }).notNull(),
+    objectKey: text('object_key').notNull(),
+    /** S3 multipart upload id while running; null once completed or aborted */
+    uploadId: text('upload_id'),
+    partSize: bigint('part_size', { mode: 'number' }).notNull(),
+    sizeBytes: bigint('size_bytes', { mode: 'number' }),
+    sha256: text('sha256'),
+    keyId: text('key_id'),
+    error: text('error'),
+    startedAt: ts('started_at').notNull(),
+    finishedAt: ts('finished_at'),
+    durationMs: integer('duration_ms'),
+    /** a running backup not completed by then is failed by the system */
+    deadlineAt: ts('deadline_at').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('backups_account_started_idx').on(t.accountId, t.startedAt.desc(), t.id.desc()),
+    index('backups_database_started_idx').on(t.databaseId, t.startedAt.desc()),
+    index('backups_running_deadline_idx').on(t.deadlineAt).where(sql`status = 'running'`),
+  ],
+);

@@ -1,0 +1,54 @@
+import { CreateDatabaseBody, UpdateDatabaseBody } from '@resistro/contract';
+import { Hono } from 'hono';
+import type { AppEnv } from '../app-types.ts';
+import { readBody, readId } from '../lib/validate.ts';
+import { requirePrincipal } from '../middleware/auth.ts';
+import {
+  createDatabase,
+  deleteDatabase,
+  findDatabase,
+  listDatabases,
+  requestBackup,
+  setPaused,
+  toDatabase,
+  updateDatabase,
+} from './databases.ts';
+
+export const databaseRoutes = new Hono<AppEnv>()
+  .get('/databases', async (c) => {
+    const p = requirePrincipal(c.get('principal'), 'read');
+    return c.json({ items: await listDatabases(c.get('db'), p.accountId, c.get('now')) });
+  })
+  .post('/databases', async (c) => {
+    const p = requirePrincipal(c.get('principal'), 'write');
+    const input = await readBody(c, CreateDatabaseBody);
+    return c.json({ database: await createDatabase(c.get('db'), p.accountId, input, c.get('now')) }, 201);
+  })
+  .get('/databases/:id', async (c) => {
+    const p = requirePrincipal(c.get('principal'), 'read');
+    const row = await findDatabase(c.get('db'), p.accountId, readId(c, 'database'));
+    return c.json({ database: toDatabase(row, c.get('now')) });
+  })
+  .patch('/databases/:id', async (c) => {
+    const p = requirePrincipal(c.get('principal'), 'write');
+    const id = readId(c, 'database');
+    const input = await readBody(c, UpdateDatabaseBody);
+    return c.json({ database: await updateDatabase(c.get('db'), p.accountId, id, input, c.get('now')) });
+  })
+  .post('/databases/:id/pause', async (c) => {
+    const p = requirePrincipal(c.get('principal'), 'write');
+    return c.json({ database: await setPaused(c.get('db'), p.accountId, readId(c, 'database'), true, c.get('now')) });
+  })
+  .post('/databases/:id/resume', async (c) => {
+    const p = requirePrincipal(c.get('principal'), 'write');
+    return c.json({ database: await setPaused(c.get('db'), p.accountId, readId(c, 'database'), false, c.get('now')) });
+  })
+  .post('/databases/:id/backup-now', async (c) => {
+    const p = requirePrincipal(c.get('principal'), 'write');
+    return c.json({ request: await requestBackup(c.get('db'), p.accountId, readId(c, 'database'), c.get('now')) }, 202);
+  })
+  .delete('/databases/:id', async (c) => {
+    const p = requirePrincipal(c.get('principal'), 'write');
+    await deleteDatabase(c.get('db'), p.accountId, readId(c, 'database'), c.get('now'));
+    return c.body(null, 204);
+  });

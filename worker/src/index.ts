@@ -1,0 +1,61 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { AppEnv } from './app-types.ts';
+import type { Bindings } from './env.ts';
+import { ApiError } from './errors.ts';
+import { accountRoutes } from './accounts/routes.ts';
+import { agentRoutes } from './agents/routes.ts';
+import { apiKeyRoutes } from './api-keys/routes.ts';
+import { backupRoutes } from './backups/routes.ts';
+import { databaseRoutes } from './databases/routes.ts';
+import { runScheduled } from './cron/index.ts';
+import { authenticate, csrf } from './middleware/auth.ts';
+import { context } from './middleware/context.ts';
+import { openApiDocument } from './openapi/openapi.ts';
+
+const api = new Hono<AppEnv>()
+  .get('/health', (c) => c.json({ ok: true }))
+  .get('/openapi.json', (c) => c.json(openApiDocument()))
+  .use(
+    bodyLimit({
+      maxSize: 1024 * 1024,
+      onError: () => {
+        throw new ApiError('payload_too_large', 'The request body is larger than 1 MiB');
+      },
+    }),
+  )
+  .use(context)
+  .use(csrf)
+  .use(authenticate)
+  .route('/', accountRoutes)
+  .route('/', apiKeyRoutes)
+  .route('/', agentRoutes)
+  .route('/', databaseRoutes)
+  .route('/', backupRoutes);
+
+const app = new Hono<AppEnv>();
+app.route('/api/v1', api);
+app.notFound((c) => c.json({ error: { code: 'not_found', message: 'No such route' } }, 404));
+app.onError((err, c) => {
+  if (err instanceof ApiError) {
+    const body = { error: { code: err.code, message: err.message, ...(err.fields && { fields: err.fields }) } };
+    if (err.code === 'rate_limited') c.header('Retry-After', '900');
+    return c.json(body, err.status as ContentfulStatusCode);
+  }
+  if (err instanceof HTTPException && err.status < 500) {
+    return c.json({ error: { code: 'bad_request', message: 'The request could not be read' } }, 400);
+  }
+  console.error('unhandled error', c.req.method, new URL(c.req.url).pathname, err);
+  return c.json({ error: { code: 'internal', message: 'Internal error; it has been logged' } }, 500);
+});
+
+export default {
+  fetch: app.fetch,
+  async scheduled(controller: ScheduledController, env: Bindings, ctx: ExecutionContext) {
+    ctx.waitUntil(runScheduled(env, controller.scheduledTime));
+  },
+} satisfies ExportedHandler<Bindings>;
+
+export { app };

@@ -1,0 +1,84 @@
+import { and, eq, gt, isNull, lt, or } from 'drizzle-orm';
+import { getCookie } from 'hono/cookie';
+import { createMiddleware } from 'hono/factory';
+import type { AppEnv, Principal } from '../app-types.ts';
+import { sessions } from '../accounts/accounts.sql.ts';
+import { apiKeys } from '../api-keys/api-keys.sql.ts';
+import { ApiError } from '../errors.ts';
+import { sha256Hex } from '../lib/crypto.ts';
+
+export const SESSION_COOKIE = 'resistro_session';
+export const API_KEY_PREFIX = 'rsk_';
+
+/** Who is calling: an API key (Authorization: Bearer) or a browser session (cookie). */
+export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
+  const db = c.get('db');
+  const now = c.get('now');
+  const header = c.req.header('authorization');
+  if (header) {
+    const m = header.match(/^Bearer\s+(\S+)$/i);
+    if (!m?.[1]?.startsWith(API_KEY_PREFIX)) throw new ApiError('unauthorized', 'The Authorization header must be "Bearer rsk_..."');
+    // SECURITY: look up by hash; the stored hash never reveals the 256-bit secret.
+    const hash = await sha256Hex(m[1]);
+    const [key] = await db
+      .select({ id: apiKeys.id, accountId: apiKeys.accountId, scope: apiKeys.scope, lastUsedAt: apiKeys.lastUsedAt })
+      .from(apiKeys)
+      .where(and(eq(apiKeys.secretHash, hash), isNull(apiKeys.revokedAt)));
+    if (!key) throw new ApiError('unauthorized', 'The API key is unknown or revoked');
+    c.set('principal', { accountId: key.accountId, userId: null, sessionId: null, apiKeyId: key.id, scope: key.scope });
+    if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > 60_000) {
+      // Throttled to once a minute so heartbeats do not write on every call.
+      await db
+        .update(apiKeys)
+        .set({ lastUsedAt: now })
+        .where(and(eq(apiKeys.id, key.id), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, new Date(now.getTime() - 60_000)))));
+    }
+    return next();
+  }
+  const token = getCookie(c, SESSION_COOKIE);
+  if (token) {
+    const hash = await sha256Hex(token);
+    const [session] = await db
+      .select({ id: sessions.id, userId: sessions.userId, accountId: sessions.accountId })
+      .from(sessions)
+      .where(and(eq(sessions.tokenHash, hash), gt(sessions.expiresAt, now)));
+    if (session) {
+      c.set('principal', { accountId: session.accountId, userId: session.userId, sessionId: session.id, apiKeyId: null, scope: 'session' });
+    }
+  }
+  return next();
+});
+
+/** SECURITY: a cookie-authenticated state change must come from our own origin (CSRF). */
+export const csrf = createMiddleware<AppEnv>(async (c, next) => {
+  const method = c.req.method;
+  if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return next();
+  if (c.req.header('authorization')) return next(); // bearer tokens are not sent by browsers on their own
+  const origin = c.req.header('origin');
+  const hasCookie = Boolean(getCookie(c, SESSION_COOKIE));
+  const allowed = new Set([new URL(c.req.url).origin]);
+  const configured = c.get('config').appOrigin;
+  if (configured) allowed.add(configured);
+  if (origin ? !allowed.has(origin) : hasCookie) {
+    throw new ApiError('forbidden', 'Cross-site request refused: the Origin header does not match this service');
+  }
+  return next();
+});
+
+export type Access = 'read' | 'write' | 'agent' | 'download';
+
+const ALLOWED: Record<Access, ReadonlyArray<Principal['scope']>> = {
+  read: ['session', 'full', 'read'],
+  write: ['session', 'full'],
+  agent: ['agent', 'full'],
+  download: ['session', 'full', 'read', 'agent'],
+};
+
+/** The caller, who must hold one of the scopes the access needs. */
+export function requirePrincipal(principal: Principal | null, access: Access): Principal {
+  if (!principal) throw new ApiError('unauthorized', 'Log in or send an API key');
+  if (!ALLOWED[access].includes(principal.scope)) {
+    throw new ApiError('forbidden', `This API key's scope (${principal.scope}) does not allow this`);
+  }
+  return principal;
+}

@@ -1,0 +1,6 @@
+// Every drizzle table, for the driver's relational queries and for drizzle-kit.
+export * from './accounts/accounts.sql.ts';
+export * from './api-keys/api-keys.sql.ts';
+export * from './agents/agents.sql.ts';
+export * from './databases/databases.sql.ts';
+export * from './backups/backups.sql.ts';
