@@ -5,3 +5,4 @@ export * from './schedule.ts';
 export * from './seal.ts';
 export * from './files.ts';
 export * from './routes.ts';
+export * from './client.ts';

@@ -1,0 +1,113 @@
+// The typed API client that the dashboard and the agent use. Errors arrive as ApiClientError
+// carrying the server's code and message (never a bare status).
+import type { ErrorCode, ErrorEnvelope } from './errors.ts';
+import type * as s from './schemas.ts';
+
+export class ApiClientError extends Error {
+  readonly status: number;
+  readonly code: ErrorCode | 'network_error';
+  readonly fields: Record<string, string> | undefined;
+  constructor(status: number, code: ApiClientError['code'], message: string, fields?: Record<string, string>, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ApiClientError';
+    this.status = status;
+    this.code = code;
+    this.fields = fields;
+  }
+}
+
+export type ClientOptions = {
+  /** e.g. https://cloud.resistro.org/api (the agent's RESISTRO_ENDPOINT) or '/api' in the browser */
+  endpoint: string;
+  apiKey?: string;
+  fetch?: typeof fetch;
+  /** browser: send the session cookie */
+  credentials?: RequestCredentials;
+  userAgent?: string;
+  /** per request, default 30 s */
+  timeoutMs?: number;
+};
+
+type Query = Record<string, string | number | undefined>;
+
+export function createApiClient(opts: ClientOptions) {
+  const base = `${opts.endpoint.replace(/\/+$/, '')}/v1`;
+  const doFetch = opts.fetch ?? fetch;
+
+  async function request<T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
+    const url = new URL(`${base}${path}`, typeof location === 'undefined' ? undefined : location.href);
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    // SECURITY: the API key travels only in the Authorization header, never in a URL.
+    if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
+    if (opts.userAgent) headers['user-agent'] = opts.userAgent;
+    let res: Response;
+    try {
+      res = await doFetch(url.toString(), {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: opts.credentials,
+        signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
+      });
+    } catch (e) {
+      throw new ApiClientError(0, 'network_error', `Cannot reach ${base}: ${(e as Error).message}`, undefined, { cause: e });
+    }
+    if (res.status === 204) return undefined as T;
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      throw new ApiClientError(res.status, res.status >= 500 ? 'internal' : 'bad_request', `Unexpected response (${res.status}) from ${base}`);
+    }
+    if (!res.ok) {
+      const err = (json as ErrorEnvelope | undefined)?.error;
+      throw new ApiClientError(res.status, err?.code ?? 'internal', err?.message ?? `Request failed (${res.status})`, err?.fields);
+    }
+    return json as T;
+  }
+
+  return {
+    request,
+    signup: (body: s.SignupBody) => request<s.MeResponse>('POST', '/auth/signup', body),
+    login: (body: { email: string; password: string }) => request<s.MeResponse>('POST', '/auth/login', body),
+    logout: () => request<void>('POST', '/auth/logout'),
+    me: () => request<s.MeResponse>('GET', '/auth/me'),
+    account: () => request<{ account: s.Account }>('GET', '/account'),
+    updateAccount: (body: { plan?: s.Account['plan']; alertEmails?: string[] }) => request<{ account: s.Account }>('PATCH', '/account', body),
+    cancelAccount: () => request<{ account: s.Account }>('DELETE', '/account'),
+
+    listApiKeys: () => request<{ items: s.ApiKey[] }>('GET', '/api-keys'),
+    createApiKey: (body: { name: string; scope: s.ApiKey['scope'] }) => request<s.CreatedApiKey>('POST', '/api-keys', body),
+    revokeApiKey: (id: string) => request<void>('DELETE', `/api-keys/${encodeURIComponent(id)}`),
+
+    heartbeat: (body: s.HeartbeatBody) => request<s.HeartbeatResponse>('POST', '/agent/heartbeat', body),
+    listAgents: () => request<{ items: s.Agent[] }>('GET', '/agents'),
+    getAgent: (id: string) => request<{ agent: s.Agent }>('GET', `/agents/${encodeURIComponent(id)}`),
+    deleteAgent: (id: string) => request<void>('DELETE', `/agents/${encodeURIComponent(id)}`),
+
+    listDatabases: () => request<{ items: s.Database[] }>('GET', '/databases'),
+    getDatabase: (id: string) => request<{ database: s.Database }>('GET', `/databases/${encodeURIComponent(id)}`),
+    createDatabase: (body: s.CreateDatabaseBody) => request<{ database: s.Database }>('POST', '/databases', body),
+    updateDatabase: (id: string, body: s.UpdateDatabaseBody) => request<{ database: s.Database }>('PATCH', `/databases/${encodeURIComponent(id)}`, body),
+    pauseDatabase: (id: string) => request<{ database: s.Database }>('POST', `/databases/${encodeURIComponent(id)}/pause`),
+    resumeDatabase: (id: string) => request<{ database: s.Database }>('POST', `/databases/${encodeURIComponent(id)}/resume`),
+    backupNow: (id: string) => request<{ request: s.BackupRequest }>('POST', `/databases/${encodeURIComponent(id)}/backup-now`),
+    deleteDatabase: (id: string) => request<void>('DELETE', `/databases/${encodeURIComponent(id)}`),
+
+    listBackups: (q: { databaseId?: string; status?: s.Backup['status']; from?: string; to?: string; cursor?: string; limit?: number } = {}) =>
+      request<s.BackupList>('GET', '/backups', undefined, q),
+    getBackup: (id: string) => request<{ backup: s.Backup }>('GET', `/backups/${encodeURIComponent(id)}`),
+    deleteBackup: (id: string) => request<void>('DELETE', `/backups/${encodeURIComponent(id)}`),
+    downloadBackup: (id: string) => request<s.DownloadResponse>('GET', `/backups/${encodeURIComponent(id)}/download`),
+
+    startBackup: (body: s.StartBackupBody) => request<s.StartBackupResponse>('POST', '/backups', body),
+    partUrls: (id: string, partNumbers: number[]) => request<s.PartUrlsResponse>('POST', `/backups/${encodeURIComponent(id)}/parts`, { partNumbers }),
+    completeBackup: (id: string, body: s.CompleteBackupBody) => request<{ backup: s.Backup }>('POST', `/backups/${encodeURIComponent(id)}/complete`, body),
+    failBackup: (id: string, body: { error: string; durationMs?: number }) => request<{ backup: s.Backup }>('POST', `/backups/${encodeURIComponent(id)}/fail`, body),
+  };
+}
+
+export type ApiClient = ReturnType<typeof createApiClient>;

@@ -1,0 +1,45 @@
+// Vitest global setup for the integration project: one local stack (PostgreSQL, S3, workerd)
+// for all integration test files. Each test makes its own accounts, so files do not collide.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestProject } from 'vitest/node';
+import { startStack, type Stack } from '../stack/stack.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+let stack: Stack | undefined;
+
+export async function setup(project: TestProject) {
+  const build = spawnSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], {
+    cwd: join(ROOT, 'web'),
+    encoding: 'utf8',
+  });
+  if (build.status !== 0) throw new Error(`web build failed:\n${build.stdout}\n${build.stderr}`);
+  const dataDir = join(ROOT, '.test-data', `stack-${process.pid}`);
+  rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
+  stack = await startStack({
+    dataDir,
+    fast: true,
+    // Short download URLs so a test can watch one expire.
+    vars: { DOWNLOAD_URL_TTL_SECONDS: '4', PBKDF2_ITERATIONS: '100000' },
+  });
+  project.provide('stack', {
+    url: stack.url,
+    databaseUrl: stack.databaseUrl,
+    s3Url: stack.s3.url,
+    bucket: stack.s3.bucket,
+    dataDir,
+  });
+  return async () => {
+    await stack?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    stack: { url: string; databaseUrl: string; s3Url: string; bucket: string; dataDir: string };
+  }
+}
