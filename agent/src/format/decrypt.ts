@@ -14,14 +14,10 @@ type State = 'header' | 'length' | 'body' | 'tag' | 'done';
  * the final chunk only at the end of input, once it is known that nothing follows it.
  */
 export class DecryptStream extends Transform {
-  /** Set once the header is authenticated. */
-  header: FileHeader | undefined;
-  /** Authenticated plaintext bytes so far (all of them once the stream ended without error). */
-  plaintextBytes = 0;
-  /** Authenticated chunks so far, the final one included. */
-  chunks = 0;
-
   readonly #key: EncryptionKey;
+  #header: FileHeader | undefined;
+  #plaintextBytes = 0;
+  #chunks = 0;
   #state: State = 'header';
   #headerParts: Buffer[] = [];
   #headerBytes = 0;
@@ -41,6 +37,21 @@ export class DecryptStream extends Transform {
     super();
     if (key.kind === 'recipient') throw recipientCannotDecrypt();
     this.#key = key;
+  }
+
+  /** Set once the header is authenticated. */
+  get header(): FileHeader | undefined {
+    return this.#header;
+  }
+
+  /** Authenticated plaintext bytes so far (all of them once the stream ended without error). */
+  get plaintextBytes(): number {
+    return this.#plaintextBytes;
+  }
+
+  /** Authenticated chunks so far, the final one included. */
+  get chunks(): number {
+    return this.#chunks;
   }
 
   override _transform(data: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -87,7 +98,7 @@ export class DecryptStream extends Transform {
       }
       case 'done':
         throw new TrailingDataError(
-          `${data.length - offset} or more bytes follow the final chunk (chunk ${this.chunks - 1})`,
+          `${data.length - offset} or more bytes follow the final chunk (chunk ${this.#chunks - 1})`,
         );
     }
   }
@@ -107,10 +118,10 @@ export class DecryptStream extends Transform {
     this.#nonce = nonceWithPrefix(keys.noncePrefix);
     this.#chunkSize = header.chunkSize;
     this.#headerParts = [];
-    this.header = publicHeader(header);
+    this.#header = publicHeader(header);
     this.#state = 'length';
     this.#filled = 0;
-    this.emit('header', this.header);
+    this.emit('header', this.#header);
     return offset + (length - this.#headerBytes);
   }
 
@@ -121,7 +132,7 @@ export class DecryptStream extends Transform {
   }
 
   #startChunk(): void {
-    const index = this.chunks;
+    const index = this.#chunks;
     const length = this.#lengthField.readUInt32BE(0);
     if (length > this.#chunkSize) {
       throw new ChunkCorruptError(
@@ -148,7 +159,7 @@ export class DecryptStream extends Transform {
   }
 
   #finishChunk(): void {
-    const index = this.chunks;
+    const index = this.#chunks;
     const decipher = this.#decipher!;
     try {
       decipher.setAuthTag(this.#tag);
@@ -162,9 +173,9 @@ export class DecryptStream extends Transform {
       );
     }
     this.#decipher = undefined;
-    this.chunks++;
+    this.#chunks++;
     this.#filled = 0;
-    for (const part of this.#plaintext) this.plaintextBytes += part.length;
+    for (const part of this.#plaintext) this.#plaintextBytes += part.length;
     if (this.#last) {
       // Held back until the end of input proves there is no trailing data.
       this.#finalPlaintext = this.#plaintext;
@@ -187,12 +198,12 @@ export class DecryptStream extends Transform {
       case 'length':
         if (this.#filled === 0) {
           return new TruncatedError(
-            `the file ends at a chunk boundary after ${this.chunks} chunks, but the final chunk is missing`,
+            `the file ends at a chunk boundary after ${this.#chunks} chunks, but the final chunk is missing`,
           );
         }
-        return new TruncatedError(`the file ends inside the length field of chunk ${this.chunks}`);
+        return new TruncatedError(`the file ends inside the length field of chunk ${this.#chunks}`);
       default:
-        return new TruncatedError(`the file ends inside chunk ${this.chunks}`);
+        return new TruncatedError(`the file ends inside chunk ${this.#chunks}`);
     }
   }
 }

@@ -17,7 +17,14 @@ export type EncryptOptions = {
  * being sealed; back-pressure is the usual Transform one.
  */
 export function createEncryptStream(key: EncryptionKey, options: EncryptOptions = {}): Transform {
-  return createEncryptStreamWithRandomness(key, options, freshRandomness(key));
+  const randomness = freshRandomness(key);
+  try {
+    return createEncryptStreamWithRandomness(key, options, randomness);
+  } finally {
+    // SECURITY: the data key and ephemeral scalar now live only inside KeyObjects; wipe the raw copies.
+    randomness.dataKey.fill(0);
+    randomness.ephemeralPrivateKey?.fill(0);
+  }
 }
 
 /**

@@ -89,7 +89,7 @@ export function sealHeader(
     ephemeralPublicKey,
   });
   const layout = headerLayout(keyMode);
-  const dataKey = createSecretKey(Buffer.from(randomness.dataKey));
+  const dataKey = createSecretKey(randomness.dataKey);
 
   // SECURITY: AES-GCM with the header so far as associated data binds the wrapped key to this header.
   const wrap = createCipheriv('aes-256-gcm', kek, WRAP_NONCE);
@@ -118,10 +118,10 @@ export function sealHeader(
 export function openHeader(header: ParsedHeader, key: EncryptionKey): StreamKeys {
   if (key.kind === 'recipient') throw recipientCannotDecrypt();
   const keyKind = key.kind === 'symmetric' ? 'a symmetric key' : 'a public-key pair';
-  const fileKind = header.keyMode === 'symmetric' ? 'a symmetric key' : 'a public key';
+  const fileKind = header.keyMode === 'symmetric' ? 'with a symmetric key' : 'to a public key';
   if ((header.keyMode === 'symmetric') !== (key.kind === 'symmetric')) {
     throw new WrongKeyError(
-      `wrong key: the file was encrypted to ${fileKind} (key id ${header.keyId}), but the given key is ${keyKind} (key id ${key.keyId})`,
+      `wrong key: the file was encrypted ${fileKind} (key id ${header.keyId}), but the given key is ${keyKind} (key id ${key.keyId})`,
       header.keyId,
       key.keyId,
     );

@@ -5,7 +5,7 @@ import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createZstdDecompress } from 'node:zlib';
 import { createDecryptStream, type DecryptStream } from './decrypt.ts';
-import { openHeader } from './envelope.ts';
+import { openHeader, recipientCannotDecrypt } from './envelope.ts';
 import { FormatError, PayloadCorruptError } from './errors.ts';
 import {
   type FileHeader,
@@ -122,6 +122,7 @@ function statsOf(decrypt: DecryptStream): Omit<DecryptionResult, 'decompressedBy
 }
 
 async function readKeyedHeader(path: string, key: EncryptionKey): Promise<FileHeader> {
+  if (key.kind === 'recipient') throw recipientCannotDecrypt();
   const parsed = await readParsedHeader(path);
   openHeader(parsed, key);
   return publicHeader(parsed);

@@ -13,6 +13,8 @@ export const DEFAULT_CHUNK_SIZE = 64 * 1024;
 export const MAX_CHUNK_SIZE = 16 * 1024 * 1024;
 
 export const KEY_ID_LENGTH = 16;
+// SECURITY: a 256-bit salt makes every per-file KEK fresh (FORMAT.md §2.4); the 7-byte nonce prefix
+// is what a 96-bit GCM nonce leaves after the 32-bit chunk index and the last flag (§4).
 export const SALT_LENGTH = 32;
 export const NONCE_PREFIX_LENGTH = 7;
 export const DATA_KEY_LENGTH = 32;

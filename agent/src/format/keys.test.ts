@@ -58,7 +58,9 @@ describe('key text', () => {
     expect(inspect(key, { depth: 5 })).not.toContain(body);
     expect(JSON.stringify(key)).not.toContain(body);
     const pair = parseEncryptionKey(generateKeyPair().privateKey);
-    expect(JSON.stringify(pair)).toBe(`{"kind":"private","keyId":"${pair.keyId}","publicKey":{},"privateKey":{}}`);
+    expect(JSON.stringify(pair)).toBe(
+      `{"kind":"private","keyId":"${pair.keyId}","publicKey":{},"privateKey":{}}`,
+    );
   });
 
   it.each([

@@ -22,6 +22,7 @@ export async function encryptToBuffer(
   plaintext: Buffer,
   options: EncryptOptions & { randomness?: FileRandomness; writeSizes?: readonly number[] } = {},
 ): Promise<Buffer> {
+  // SECURITY: injected randomness is for golden vectors only; everything else draws fresh secrets.
   const stream = options.randomness
     ? createEncryptStreamWithRandomness(key, options, options.randomness)
     : createEncryptStream(key, options);

@@ -6,10 +6,10 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encryptToBuffer } from '../testing.ts';
+import type { FileRandomness } from '../envelope.ts';
 import { headerLayout, writeHeaderChecksum } from '../header.ts';
 import { parseEncryptionKey, publicKeyOf } from '../keys.ts';
-import type { FileRandomness } from '../envelope.ts';
+import { encryptToBuffer } from '../testing.ts';
 
 const directory = dirname(fileURLToPath(import.meta.url));
 
@@ -18,6 +18,7 @@ const sha256 = (text: string | Uint8Array) => createHash('sha256').update(text).
 const keyText = (prefix: string, first: number) =>
   prefix + Buffer.from(Array.from({ length: 32 }, (_, i) => first + i)).toString('base64url');
 
+// SECURITY: public test keys (published in vectors.json); they must never protect real data.
 const KEYS = {
   symmetric: keyText('resistro-key-1:', 0x00),
   x25519Private: keyText('resistro-sec-1:', 0x40),
@@ -33,6 +34,7 @@ export function patternPlaintext(length: number): Buffer {
   return bytes;
 }
 
+// SECURITY: deterministic per-file secrets, so the vectors are reproducible; only for vectors.
 function randomnessFor(name: string, x25519: boolean): FileRandomness {
   return {
     dataKey: sha256(`resistro vector ${name} data key`),
@@ -48,11 +50,21 @@ const ZSTD_PAYLOAD = Buffer.from(
   'hex',
 );
 
-type ValidSpec = { name: string; key: KeyName; chunkSize: number; plaintext: Buffer; explicit?: boolean; compression?: 'none' | 'zstd' };
+type ValidSpec = {
+  name: string;
+  key: KeyName;
+  chunkSize: number;
+  plaintext: Buffer;
+  explicit?: boolean;
+  compression?: 'none' | 'zstd';
+};
 
 const valid: ValidSpec[] = [];
 for (const mode of ['symmetric', 'x25519'] as const) {
-  for (const [label, chunkSize] of [['c16', 16], ['c64k', 65536]] as const) {
+  for (const [label, chunkSize] of [
+    ['c16', 16],
+    ['c64k', 65536],
+  ] as const) {
     for (const length of [0, 1, chunkSize - 1, chunkSize, chunkSize + 1]) {
       const key: KeyName = mode === 'symmetric' ? 'symmetric' : 'x25519Private';
       valid.push({ name: `${mode}-${label}-${length}`, key, chunkSize, plaintext: patternPlaintext(length) });
@@ -72,7 +84,9 @@ valid.push({
 async function main(): Promise<void> {
   const index = join(directory, 'vectors.json');
   if (existsSync(index) && !process.argv.includes('--force')) {
-    throw new Error('vectors.json exists; released vectors never change (pass --force only before a release)');
+    throw new Error(
+      'vectors.json exists; released vectors never change (pass --force only before a release)',
+    );
   }
   const files = new Map<string, Buffer>();
   const validEntries = [];
@@ -80,7 +94,11 @@ async function main(): Promise<void> {
     const key = parseEncryptionKey(KEYS[spec.key]);
     const randomness = randomnessFor(spec.name, key.kind !== 'symmetric');
     const compression = spec.compression ?? 'none';
-    const bytes = await encryptToBuffer(key, spec.plaintext, { chunkSize: spec.chunkSize, compression, randomness });
+    const bytes = await encryptToBuffer(key, spec.plaintext, {
+      chunkSize: spec.chunkSize,
+      compression,
+      randomness,
+    });
     files.set(`${spec.name}.resistro`, bytes);
     validEntries.push({
       name: spec.name,
@@ -112,27 +130,153 @@ async function main(): Promise<void> {
     if (fixChecksum) writeHeaderChecksum(copy, layout);
     return copy;
   };
-  const invalid: { name: string; key: KeyName; error: string; description: string; bytes?: Buffer; file?: string }[] =
-    [
-      { name: 'bad-magic', key: 'symmetric', error: 'bad_magic', description: 'first byte 0x89 changed to 0x88', bytes: flipped(0, false) },
-      { name: 'unsupported-version', key: 'symmetric', error: 'unsupported_version', description: 'version byte 1 changed to 2', bytes: Buffer.concat([base.subarray(0, 12), Buffer.from([2]), base.subarray(13)]) },
-      { name: 'header-checksum', key: 'symmetric', error: 'header_corrupt', description: 'one bit of the key id flipped; checksum left as is', bytes: flipped(20, false) },
-      { name: 'header-compression', key: 'symmetric', error: 'header_corrupt', description: 'compression 0 changed to 1, checksum recomputed: the header tag (and the wrap) fail', bytes: flipped(14, true) },
-      { name: 'header-nonce-prefix', key: 'symmetric', error: 'header_corrupt', description: 'one bit of the nonce prefix flipped, checksum recomputed', bytes: flipped(68, true) },
-      { name: 'header-commitment', key: 'symmetric', error: 'header_corrupt', description: 'one bit of the key commitment flipped, checksum recomputed', bytes: flipped(layout.commitment, true) },
-      { name: 'header-tag', key: 'symmetric', error: 'header_corrupt', description: 'one bit of the header tag flipped, checksum recomputed', bytes: flipped(layout.tag, true) },
-      { name: 'truncated-header', key: 'symmetric', error: 'truncated', description: 'cut after 100 bytes', bytes: base.subarray(0, 100) },
-      { name: 'truncated-at-boundary', key: 'symmetric', error: 'truncated', description: 'cut after chunk 1, at a chunk boundary', bytes: base.subarray(0, H + 72) },
-      { name: 'truncated-inside-chunk', key: 'symmetric', error: 'truncated', description: 'cut 10 bytes into chunk 1', bytes: base.subarray(0, H + 46) },
-      { name: 'trailing-data', key: 'symmetric', error: 'trailing_data', description: 'one zero byte appended', bytes: Buffer.concat([base, Buffer.alloc(1)]) },
-      { name: 'chunks-swapped', key: 'symmetric', error: 'chunk_corrupt', description: 'chunks 0 and 1 swapped', bytes: Buffer.concat([base.subarray(0, H), chunk(1), chunk(0), chunk(2)]) },
-      { name: 'chunk-repeated', key: 'symmetric', error: 'chunk_corrupt', description: 'chunk 0 repeated before chunk 1', bytes: Buffer.concat([base.subarray(0, H), chunk(0), chunk(0), chunk(1), chunk(2)]) },
-      { name: 'chunk-bit-flip', key: 'symmetric', error: 'chunk_corrupt', description: 'one ciphertext bit of chunk 1 flipped', bytes: flipped(H + 36 + 4 + 3, false) },
-      { name: 'final-chunk-dropped-flag', key: 'symmetric', error: 'chunk_corrupt', description: 'final chunk removed and chunk 1 length field set to 15, posing as the final chunk', bytes: (() => { const c = Buffer.from(base.subarray(0, H + 72)); c.writeUInt32BE(15, H + 36); return Buffer.concat([c.subarray(0, H + 36 + 4 + 15), c.subarray(H + 36 + 4 + 16)]); })() },
-      { name: 'wrong-key-symmetric', key: 'symmetric', error: 'wrong_key', description: 'symmetric-c16-40 plaintext encrypted with otherSymmetric', bytes: await encryptToBuffer(parseEncryptionKey(KEYS.otherSymmetric), patternPlaintext(40), { chunkSize: 16, compression: 'none', randomness: randomnessFor('wrong-key-symmetric', false) }) },
-      { name: 'wrong-key-x25519', key: 'x25519Private', error: 'wrong_key', description: 'encrypted to the public key of otherX25519Private', bytes: await encryptToBuffer(parseEncryptionKey(KEYS.otherX25519Private), patternPlaintext(40), { chunkSize: 16, compression: 'none', randomness: randomnessFor('wrong-key-x25519', true) }) },
-      { name: 'mode-mismatch', key: 'symmetric', error: 'wrong_key', description: 'an x25519 file opened with a symmetric key', file: 'x25519-c16-17.resistro' },
-    ];
+  const invalid: {
+    name: string;
+    key: KeyName;
+    error: string;
+    description: string;
+    bytes?: Buffer;
+    file?: string;
+  }[] = [
+    {
+      name: 'bad-magic',
+      key: 'symmetric',
+      error: 'bad_magic',
+      description: 'first byte 0x89 changed to 0x88',
+      bytes: flipped(0, false),
+    },
+    {
+      name: 'unsupported-version',
+      key: 'symmetric',
+      error: 'unsupported_version',
+      description: 'version byte 1 changed to 2',
+      bytes: Buffer.concat([base.subarray(0, 12), Buffer.from([2]), base.subarray(13)]),
+    },
+    {
+      name: 'header-checksum',
+      key: 'symmetric',
+      error: 'header_corrupt',
+      description: 'one bit of the key id flipped; checksum left as is',
+      bytes: flipped(20, false),
+    },
+    {
+      name: 'header-compression',
+      key: 'symmetric',
+      error: 'header_corrupt',
+      description: 'compression 0 changed to 1, checksum recomputed: the header tag (and the wrap) fail',
+      bytes: flipped(14, true),
+    },
+    {
+      name: 'header-nonce-prefix',
+      key: 'symmetric',
+      error: 'header_corrupt',
+      description: 'one bit of the nonce prefix flipped, checksum recomputed',
+      bytes: flipped(68, true),
+    },
+    {
+      name: 'header-commitment',
+      key: 'symmetric',
+      error: 'header_corrupt',
+      description: 'one bit of the key commitment flipped, checksum recomputed',
+      bytes: flipped(layout.commitment, true),
+    },
+    {
+      name: 'header-tag',
+      key: 'symmetric',
+      error: 'header_corrupt',
+      description: 'one bit of the header tag flipped, checksum recomputed',
+      bytes: flipped(layout.tag, true),
+    },
+    {
+      name: 'truncated-header',
+      key: 'symmetric',
+      error: 'truncated',
+      description: 'cut after 100 bytes',
+      bytes: base.subarray(0, 100),
+    },
+    {
+      name: 'truncated-at-boundary',
+      key: 'symmetric',
+      error: 'truncated',
+      description: 'cut after chunk 1, at a chunk boundary',
+      bytes: base.subarray(0, H + 72),
+    },
+    {
+      name: 'truncated-inside-chunk',
+      key: 'symmetric',
+      error: 'truncated',
+      description: 'cut 10 bytes into chunk 1',
+      bytes: base.subarray(0, H + 46),
+    },
+    {
+      name: 'trailing-data',
+      key: 'symmetric',
+      error: 'trailing_data',
+      description: 'one zero byte appended',
+      bytes: Buffer.concat([base, Buffer.alloc(1)]),
+    },
+    {
+      name: 'chunks-swapped',
+      key: 'symmetric',
+      error: 'chunk_corrupt',
+      description: 'chunks 0 and 1 swapped',
+      bytes: Buffer.concat([base.subarray(0, H), chunk(1), chunk(0), chunk(2)]),
+    },
+    {
+      name: 'chunk-repeated',
+      key: 'symmetric',
+      error: 'chunk_corrupt',
+      description: 'chunk 0 repeated before chunk 1',
+      bytes: Buffer.concat([base.subarray(0, H), chunk(0), chunk(0), chunk(1), chunk(2)]),
+    },
+    {
+      name: 'chunk-bit-flip',
+      key: 'symmetric',
+      error: 'chunk_corrupt',
+      description: 'one ciphertext bit of chunk 1 flipped',
+      bytes: flipped(H + 36 + 4 + 3, false),
+    },
+    {
+      name: 'final-chunk-dropped-flag',
+      key: 'symmetric',
+      error: 'chunk_corrupt',
+      description: 'final chunk removed and chunk 1 length field set to 15, posing as the final chunk',
+      bytes: (() => {
+        const c = Buffer.from(base.subarray(0, H + 72));
+        c.writeUInt32BE(15, H + 36);
+        return Buffer.concat([c.subarray(0, H + 36 + 4 + 15), c.subarray(H + 36 + 4 + 16)]);
+      })(),
+    },
+    {
+      name: 'wrong-key-symmetric',
+      key: 'symmetric',
+      error: 'wrong_key',
+      description: 'symmetric-c16-40 plaintext encrypted with otherSymmetric',
+      bytes: await encryptToBuffer(parseEncryptionKey(KEYS.otherSymmetric), patternPlaintext(40), {
+        chunkSize: 16,
+        compression: 'none',
+        randomness: randomnessFor('wrong-key-symmetric', false),
+      }),
+    },
+    {
+      name: 'wrong-key-x25519',
+      key: 'x25519Private',
+      error: 'wrong_key',
+      description: 'encrypted to the public key of otherX25519Private',
+      bytes: await encryptToBuffer(parseEncryptionKey(KEYS.otherX25519Private), patternPlaintext(40), {
+        chunkSize: 16,
+        compression: 'none',
+        randomness: randomnessFor('wrong-key-x25519', true),
+      }),
+    },
+    {
+      name: 'mode-mismatch',
+      key: 'symmetric',
+      error: 'wrong_key',
+      description: 'an x25519 file opened with a symmetric key',
+      file: 'x25519-c16-17.resistro',
+    },
+  ];
   const invalidEntries = invalid.map(({ bytes, file, ...entry }) => {
     const name = file ?? `invalid-${entry.name}.resistro`;
     if (bytes) files.set(name, bytes);
@@ -142,7 +286,10 @@ async function main(): Promise<void> {
   const keys = Object.fromEntries(
     Object.entries(KEYS).map(([name, text]) => {
       const key = parseEncryptionKey(text);
-      return [name, { text, keyId: key.keyId, ...(key.kind === 'private' ? { publicKey: publicKeyOf(key) } : {}) }];
+      return [
+        name,
+        { text, keyId: key.keyId, ...(key.kind === 'private' ? { publicKey: publicKeyOf(key) } : {}) },
+      ];
     }),
   );
   for (const [name, bytes] of files) await writeFile(join(directory, name), bytes);
