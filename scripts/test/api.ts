@@ -79,3 +79,58 @@ export async function runCron(at: Date = new Date()): Promise<void> {
   const r = await fetch(`${url}/__scheduled?cron=${encodeURIComponent('* * * * *')}&time=${at.getTime()}`);
   if (!r.ok) throw new Error(`cron failed: ${r.status} ${await r.text()}`);
 }
+
+/** Runs the agent's side of a backup with real presigned multipart PUTs; returns the backup. */
+export async function uploadBackup(
+  client: ReturnType<typeof keyClient>,
+  databaseId: string,
+  bytes: Uint8Array,
+  opts: { trigger?: 'schedule' | 'manual' | 'retry'; requestId?: string; agentId?: string; startedAt?: string } = {},
+) {
+  const { backup, upload } = await client.startBackup({
+    databaseId,
+    trigger: opts.trigger ?? 'manual',
+    ...(opts.requestId && { requestId: opts.requestId }),
+    ...(opts.agentId && { agentId: opts.agentId }),
+    ...(opts.startedAt && { startedAt: opts.startedAt }),
+  });
+  const count = Math.max(1, Math.ceil(bytes.length / upload.partSize));
+  const numbers = Array.from({ length: count }, (_, i) => i + 1);
+  const { parts } = await client.partUrls(backup.id, numbers);
+  const etags = [];
+  for (const part of parts) {
+    const chunk = bytes.subarray((part.partNumber - 1) * upload.partSize, part.partNumber * upload.partSize);
+    const res = await fetch(part.url, { method: 'PUT', body: chunk });
+    if (!res.ok) throw new Error(`part ${part.partNumber} PUT failed: ${res.status} ${await res.text()}`);
+    etags.push({ partNumber: part.partNumber, etag: res.headers.get('etag') ?? '' });
+  }
+  const { createHash } = await import('node:crypto');
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const done = await client.completeBackup(backup.id, { parts: etags, sizeBytes: bytes.length, sha256, keyId: 'a1b2c3d4e5f60718' });
+  return { backup: done.backup, partSize: upload.partSize, sha256 };
+}
+
+/** An account with a registered agent and one database, ready for backups. */
+export async function accountWithDatabase(opts: { plan?: string } = {}) {
+  const { generateAgentKeyPair, sealToAgent } = await import('@resistro/contract');
+  const acct = await signup({ plan: opts.plan ?? 'business' });
+  const agentKey = await createKey(acct.session, 'agent');
+  const client = keyClient(agentKey);
+  const pair = await generateAgentKeyPair();
+  const hb = await client.heartbeat({ hostname: 'db1.example.test', os: 'linux', version: '0.1.0', tools: [], publicKey: pair.publicKey });
+  const created = await acct.session.json('/databases', {
+    method: 'POST',
+    json: {
+      name: 'Shop',
+      engine: 'postgres',
+      host: '127.0.0.1',
+      database: 'shop',
+      user: 'backup',
+      credentials: { mode: 'sealed', sealedPassword: await sealToAgent(pair.publicKey, 's3cret-pässword') },
+      schedule: { kind: 'daily', time: '02:00', timezone: 'Europe/Berlin' },
+      agentId: hb.agent.id,
+    },
+  });
+  if (created.status !== 201) throw new Error(`database creation failed: ${created.status} ${JSON.stringify(created.body)}`);
+  return { ...acct, agentKey, client, pair, agent: hb.agent, database: created.body.database };
+}

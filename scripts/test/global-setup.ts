@@ -11,7 +11,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 let stack: Stack | undefined;
 
 export async function setup(project: TestProject) {
-  const build = spawnSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], {
+  // RESISTRO_SKIP_WEB_BUILD=1 reuses an existing web/dist while iterating on other parts.
+  const build = process.env.RESISTRO_SKIP_WEB_BUILD === '1' ? { status: 0, stdout: '', stderr: '' } : spawnSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], {
     cwd: join(ROOT, 'web'),
     encoding: 'utf8',
   });
@@ -30,6 +31,7 @@ export async function setup(project: TestProject) {
     databaseUrl: stack.databaseUrl,
     s3Url: stack.s3.url,
     bucket: stack.s3.bucket,
+    sinkUrl: stack.sink.url,
     dataDir,
   });
   return async () => {
@@ -40,6 +42,6 @@ export async function setup(project: TestProject) {
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    stack: { url: string; databaseUrl: string; s3Url: string; bucket: string; dataDir: string };
+    stack: { url: string; databaseUrl: string; s3Url: string; bucket: string; dataDir: string; sinkUrl: string };
   }
 }
