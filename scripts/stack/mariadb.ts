@@ -3,7 +3,7 @@
 // to, so when we are root the data directory belongs to and the server runs as the `mysql` user.
 // Authentication stays real: tests connect over TCP as `resistro` with a password; root logs in
 // through the Unix socket inside `dir`.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -35,13 +35,23 @@ function mysqlIds(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const uid = spawnSync('id', ['-u', 'mysql'], { encoding: 'utf8' });
   const gid = spawnSync('id', ['-g', 'mysql'], { encoding: 'utf8' });
-  if (uid.status !== 0) throw new Error('Running as root, but there is no `mysql` system user to run mariadbd as.');
+  if (uid.status !== 0)
+    throw new Error('Running as root, but there is no `mysql` system user to run mariadbd as.');
   return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 
-/** Quotes a string as an SQL literal (backslash escapes are on in MariaDB's default sql_mode). */
+/**
+ * Quotes a string as an SQL literal (backslash escapes are on in MariaDB's default sql_mode). Line
+ * breaks and NUL are escaped too: the client reading SQL from stdin drops a CR before LF.
+ */
 export function sqlString(value: string): string {
-  return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+  const escaped = value
+    .replaceAll('\\', '\\\\')
+    .replaceAll("'", "\\'")
+    .replaceAll('\r', '\\r')
+    .replaceAll('\n', '\\n')
+    .replaceAll('\0', '\\0');
+  return `'${escaped}'`;
 }
 
 function quoteIdentifier(name: string): string {
@@ -56,7 +66,12 @@ function unescapeBatchField(field: string): string | null {
   );
 }
 
-function runClient(client: string, socket: string, sql: string, database?: string): Promise<(string | null)[][]> {
+function runClient(
+  client: string,
+  socket: string,
+  sql: string,
+  database?: string,
+): Promise<(string | null)[][]> {
   const args = [
     '--no-defaults',
     `--socket=${socket}`,

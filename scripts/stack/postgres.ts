@@ -2,7 +2,7 @@
 // server binaries (Debian's postgresql package). PostgreSQL refuses to run as root, so when we are
 // root the cluster is owned by and run as the `postgres` system user.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
 
@@ -125,8 +125,14 @@ export async function startPostgres(opts: {
       return new Promise((resolve) => {
         if (exited) return resolve();
         child.once('exit', () => resolve());
-        // SIGINT = "fast" shutdown: roll back open transactions, checkpoint, exit.
-        child.kill('SIGINT');
+        // SIGINT = "fast" shutdown: roll back open transactions, checkpoint, exit. Signal the
+        // postmaster itself: runuser (used when we are root) does not forward signals.
+        const pid = Number(readFileSync(join(opts.dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+        try {
+          process.kill(pid > 0 ? pid : child.pid!, 'SIGINT');
+        } catch {
+          child.kill('SIGINT');
+        }
       });
     },
   };

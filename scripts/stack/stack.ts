@@ -6,6 +6,7 @@ import { applyMigrations } from './migrate.ts';
 import { freePort } from './ports.ts';
 import { startPostgres, type PostgresServer } from './postgres.ts';
 import { S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, startS3, type S3Server } from './s3.ts';
+import { startSink, type SinkServer } from './sink.ts';
 import { startWorker, type WorkerServer } from './worker.ts';
 import { startWsProxy } from './ws-proxy.ts';
 
@@ -14,6 +15,8 @@ export type Stack = {
   pg: PostgresServer;
   databaseUrl: string;
   s3: S3Server;
+  /** records the e-mails and webhooks the worker sends (GET <sink>/messages) */
+  sink: SinkServer;
   worker: WorkerServer;
   vars: Record<string, string>;
   /** run the cron handler as if the trigger fired at `at` */
@@ -23,8 +26,13 @@ export type Stack = {
 
 export async function startStack(opts: {
   dataDir: string;
-  ports?: { worker?: number; pg?: number; s3?: number; wsProxy?: number };
+  ports?: { worker?: number; pg?: number; s3?: number; wsProxy?: number; sink?: number };
   fast?: boolean;
+  /**
+   * Fire the cron handler once a minute, as Cloudflare does in production (`wrangler dev` does not).
+   * For `npm start`; tests leave it off and run the cron themselves with their own clock.
+   */
+  tickCron?: boolean;
   vars?: Record<string, string>;
   log?: (s: string) => void;
 }): Promise<Stack> {
@@ -33,6 +41,7 @@ export async function startStack(opts: {
     pg: opts.ports?.pg ?? (await freePort()),
     s3: opts.ports?.s3 ?? (await freePort()),
     wsProxy: opts.ports?.wsProxy ?? (await freePort()),
+    sink: opts.ports?.sink ?? (await freePort()),
   };
   const pg = await startPostgres({ dir: join(opts.dataDir, 'postgres'), port: ports.pg, fast: opts.fast });
   const stops: Array<() => Promise<void>> = [() => pg.stop()];
@@ -45,6 +54,8 @@ export async function startStack(opts: {
     const bucket = 'resistro-backups';
     const s3 = await startS3({ dir: join(opts.dataDir, 's3'), port: ports.s3, bucket });
     stops.unshift(() => s3.stop());
+    const sink = await startSink({ port: ports.sink });
+    stops.unshift(() => sink.stop());
     const url = `http://127.0.0.1:${ports.worker}`;
     const vars: Record<string, string> = {
       DATABASE_URL: databaseUrl,
@@ -56,21 +67,34 @@ export async function startStack(opts: {
       S3_SECRET_ACCESS_KEY,
       S3_FORCE_PATH_STYLE: 'true',
       APP_ORIGIN: url,
+      // Alert e-mails and webhooks go to the local sink; http:// hook URLs are allowed locally.
+      EMAIL_PROVIDER: 'http',
+      EMAIL_HTTP_URL: `${sink.url}/email`,
+      EMAIL_FROM: 'Resistro <alerts@resistro.local>',
+      WEBHOOK_ALLOW_HTTP: 'true',
       ...opts.vars,
     };
     const worker = await startWorker({ port: ports.worker, vars, persistDir: join(opts.dataDir, 'wrangler'), log: opts.log });
     stops.unshift(() => worker.stop());
+    const runCron = async (at = new Date()) => {
+      // Miniflare's trigger route sets controller.scheduledTime from `time` and answers after the
+      // handler and its waitUntil work finished (500 if a job threw); /__scheduled does neither.
+      const r = await fetch(`${url}/cdn-cgi/local/scheduled?cron=${encodeURIComponent('* * * * *')}&time=${at.getTime()}`);
+      if (!r.ok) throw new Error(`cron run failed: ${r.status} ${await r.text()}`);
+    };
+    if (opts.tickCron) {
+      const timer = setInterval(() => runCron().catch((e) => opts.log?.(`${(e as Error).message}\n`)), 60_000);
+      stops.unshift(async () => clearInterval(timer));
+    }
     return {
       url,
       pg,
       databaseUrl,
       s3,
+      sink,
       worker,
       vars,
-      async runCron(at = new Date()) {
-        const r = await fetch(`${url}/__scheduled?cron=${encodeURIComponent('* * * * *')}&time=${at.getTime()}`);
-        if (!r.ok) throw new Error(`cron run failed: ${r.status} ${await r.text()}`);
-      },
+      runCron,
       async stop() {
         for (const s of stops) await s().catch(() => {});
       },

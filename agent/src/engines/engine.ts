@@ -48,7 +48,10 @@ export interface Engine {
   detectTools(): Promise<ToolInfo[]>;
   /** the server's version string, e.g. "15.18 (Debian 15.18-0+deb12u1)" or "10.11.18-MariaDB" */
   serverVersion(t: DatabaseTarget): Promise<string>;
-  /** starts a plain-SQL dump of one database */
+  /**
+   * Starts a plain-SQL dump of one database. Rejects (DumpError/EngineError) when it cannot start:
+   * server unreachable, no fitting tool. Consume `stdout` to its end AND await `done`.
+   */
   dump(t: DatabaseTarget): Promise<DumpProcess>;
   /** true when the database has no user tables, views, sequences, routines, types or events */
   isEmpty(t: DatabaseTarget): Promise<boolean>;

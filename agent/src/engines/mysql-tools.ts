@@ -9,7 +9,10 @@ import { describeTools, findExecutables, type ToolHost } from './tools.ts';
 
 export const MYSQL_TOOL_DIRS = ['/usr/local/mysql/bin'];
 
-export function toolPreference(engine: Exclude<EngineName, 'postgres'>): { dump: string[]; client: string[] } {
+export function toolPreference(engine: Exclude<EngineName, 'postgres'>): {
+  dump: string[];
+  client: string[];
+} {
   return engine === 'mariadb'
     ? { dump: ['mariadb-dump', 'mysqldump'], client: ['mariadb', 'mysql'] }
     : { dump: ['mysqldump', 'mariadb-dump'], client: ['mysql', 'mariadb'] };
@@ -35,15 +38,19 @@ export function isMariadbBuild(version: string): boolean {
 export async function findMysqlTools(host: ToolHost, names: string[]): Promise<ToolInfo[]> {
   const tools: ToolInfo[] = [];
   for (const name of names) {
-    tools.push(...(await describeTools(host, name, findExecutables(host, name, MYSQL_TOOL_DIRS), parseMysqlVersion)));
+    tools.push(
+      ...(await describeTools(host, name, findExecutables(host, name, MYSQL_TOOL_DIRS), parseMysqlVersion)),
+    );
   }
   return tools;
 }
 
 /** The first tool of the preference list that is installed. */
 export async function selectMysqlTool(host: ToolHost, names: string[]): Promise<ToolInfo> {
-  const [tool] = await findMysqlTools(host, names);
-  if (tool) return tool;
+  for (const name of names) {
+    const [tool] = await findMysqlTools(host, [name]);
+    if (tool) return tool;
+  }
   throw new EngineError(
     'tool_missing',
     `none of ${names.join(', ')} is installed`,

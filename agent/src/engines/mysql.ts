@@ -22,13 +22,20 @@ import {
   selectMysqlTool,
   toolPreference,
 } from './mysql-tools.ts';
-import { defaultSpawn, feedStdin, runTool, startTool, type Explanation, type ToolSpec } from './process.ts';
+import { defaultSpawn, type Explanation, feedStdin, runTool, startTool, type ToolSpec } from './process.ts';
 import { nodeToolHost } from './tools.ts';
 
-const MYSQL_ERROR_LINE = /^(ERROR \d+|(mysqldump|mariadb-dump|mysql|mariadb): (Got error|Couldn't|Error|error))/;
+const MYSQL_ERROR_LINE =
+  /^(ERROR \d+|(mysqldump|mariadb-dump|mysql|mariadb): (Got error|Couldn't|Error|error))/;
 
 export function sqlString(value: string): string {
-  return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+  const escaped = value
+    .replaceAll('\\', '\\\\')
+    .replaceAll("'", "\\'")
+    .replaceAll('\r', '\\r')
+    .replaceAll('\n', '\\n')
+    .replaceAll('\0', '\\0');
+  return `'${escaped}'`;
 }
 
 export function sqlIdentifier(name: string): string {
@@ -72,7 +79,11 @@ export function explainMysql(t: DatabaseTarget, stderr: string): Explanation | u
       hint: 'Check the database name, or create the database first (CREATE DATABASE).',
     };
   }
-  if (/Can't connect|Unknown (MySQL|MariaDB) server host|Lost connection to (MySQL|MariaDB|server) .*initial/.test(stderr)) {
+  if (
+    /Can't connect|Unknown (MySQL|MariaDB) server host|Lost connection to (MySQL|MariaDB|server) .*initial/.test(
+      stderr,
+    )
+  ) {
     return {
       code: 'connection_failed',
       summary: `cannot reach the MySQL/MariaDB server at ${where}`,
@@ -124,10 +135,11 @@ export function createMysqlEngine(name: Exclude<EngineName, 'postgres'>, opts: E
     };
   };
 
-  const query = async (t: DatabaseTarget, sql: string, database: string | undefined = t.database) => {
+  /** `database: null` connects without selecting one */
+  const query = async (t: DatabaseTarget, sql: string, database: string | null = t.database) => {
     const client = await selectMysqlTool(toolHost, prefer.client);
     const args = ['--connect-timeout=15', '--batch', '--skip-column-names'];
-    if (database !== undefined) args.push(`--database=${database}`);
+    if (database !== null) args.push(`--database=${database}`);
     return (await runTool(await specFor(t, client, args), sql)).trim();
   };
 
@@ -150,8 +162,11 @@ export function createMysqlEngine(name: Exclude<EngineName, 'postgres'>, opts: E
     );
     const [charset, collation] = options.split('\t');
     const db = sqlIdentifier(t.database);
-    const create = charset && collation ? `CREATE DATABASE ${db} CHARACTER SET ${charset} COLLATE ${collation}` : `CREATE DATABASE ${db}`;
-    await query(t, `DROP DATABASE ${db}; ${create};`);
+    const create =
+      charset && collation
+        ? `CREATE DATABASE ${db} CHARACTER SET ${charset} COLLATE ${collation}`
+        : `CREATE DATABASE ${db}`;
+    await query(t, `DROP DATABASE ${db}; ${create};`, null);
   };
 
   return {
@@ -159,7 +174,7 @@ export function createMysqlEngine(name: Exclude<EngineName, 'postgres'>, opts: E
 
     detectTools: () => findMysqlTools(toolHost, [...prefer.dump, ...prefer.client]),
 
-    serverVersion: (t) => query(t, 'SELECT VERSION();'),
+    serverVersion: (t) => query(t, 'SELECT VERSION();', null),
 
     async dump(t): Promise<DumpProcess> {
       const tool = await selectMysqlTool(toolHost, prefer.dump);

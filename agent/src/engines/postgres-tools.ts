@@ -9,7 +9,9 @@ export type PgTool = ToolInfo & { major: number };
 
 /** Version-specific bin directories, newest first. */
 export function pgBinDirs(host: ToolHost): string[] {
-  const debian = host.listDir('/usr/lib/postgresql').map((v) => ({ v, dir: join('/usr/lib/postgresql', v, 'bin') }));
+  const debian = host
+    .listDir('/usr/lib/postgresql')
+    .map((v) => ({ v, dir: join('/usr/lib/postgresql', v, 'bin') }));
   const pgdg = host
     .listDir('/usr')
     .filter((e) => /^pgsql-\d/.test(e))
@@ -33,7 +35,9 @@ export function pgMajor(version: string): number {
 
 /** server_version_num 90624 → 9.6, 150018 → 15 */
 export function pgMajorFromVersionNum(num: number): number {
-  return num >= 100000 ? Math.floor(num / 10000) : Math.floor(num / 10000) + (Math.floor(num / 100) % 100) / 10;
+  return num >= 100000
+    ? Math.floor(num / 10000)
+    : Math.floor(num / 10000) + (Math.floor(num / 100) % 100) / 10;
 }
 
 /** Every installed copy of a PostgreSQL client tool, one per major version, newest first. */

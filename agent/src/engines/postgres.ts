@@ -5,19 +5,27 @@
 // server, as another user, would otherwise stop at the first `ALTER ... OWNER TO` or `GRANT` to a
 // role that does not exist there (psql runs with ON_ERROR_STOP). Restored objects belong to the
 // restoring user. Subscriptions are left out too: creating one needs superuser, and a restored
-// subscription would point at the source's publisher. Identifiers are all quoted so a dump also
-// replays into a newer major version whose new keywords would otherwise clash.
+// subscription would point at the source's publisher. --quote-all-identifiers is deliberately
+// absent: with it, pg_dump 15 also emits `COMMENT ON SCHEMA public`, which only the schema's owner
+// may run, so a restore as a plain database user would fail.
 import type { Readable } from 'node:stream';
-import type { DatabaseTarget, DumpProcess, Engine, EngineOptions, RestoreOptions, ToolInfo } from './engine.ts';
+import type {
+  DatabaseTarget,
+  DumpProcess,
+  Engine,
+  EngineOptions,
+  RestoreOptions,
+  ToolInfo,
+} from './engine.ts';
 import { EngineError } from './engine.ts';
 import {
   findPgTools,
+  type PgTool,
   pgMajorFromVersionNum,
   selectPgDump,
   selectPsql,
-  type PgTool,
 } from './postgres-tools.ts';
-import { defaultSpawn, feedStdin, runTool, startTool, type Explanation, type ToolSpec } from './process.ts';
+import { defaultSpawn, type Explanation, feedStdin, runTool, startTool, type ToolSpec } from './process.ts';
 import { nodeToolHost } from './tools.ts';
 
 const PG_ERROR_LINE = /^(pg_dump|psql)\b.*?: (error|ERROR|FATAL|PANIC):/;
@@ -51,7 +59,11 @@ function connectionEnv(t: DatabaseTarget): Record<string, string> {
 
 export function explainPostgres(t: DatabaseTarget, stderr: string): Explanation | undefined {
   const where = `${t.host}:${t.port}`;
-  if (/password authentication failed|no password supplied|SCRAM authentication|authentication failed/.test(stderr)) {
+  if (
+    /password authentication failed|no password supplied|SCRAM authentication|authentication failed/.test(
+      stderr,
+    )
+  ) {
     return {
       code: 'auth_failed',
       summary: `authentication failed for user "${t.user}" on ${where}`,
@@ -72,7 +84,11 @@ export function explainPostgres(t: DatabaseTarget, stderr: string): Explanation 
       hint: 'Check the database name, or create the database first (createdb).',
     };
   }
-  if (/Connection refused|could not connect|could not translate host name|timeout expired|Network is unreachable/.test(stderr)) {
+  if (
+    /Connection refused|could not connect|could not translate host name|timeout expired|Network is unreachable/.test(
+      stderr,
+    )
+  ) {
     return {
       code: 'connection_failed',
       summary: `cannot reach the PostgreSQL server at ${where}`,
@@ -83,7 +99,7 @@ export function explainPostgres(t: DatabaseTarget, stderr: string): Explanation 
     return {
       code: 'permission_denied',
       summary: `user "${t.user}" lacks a privilege on ${where} (see the stderr below)`,
-      hint: 'Use the owner of the database, or grant this user read access to everything in it (pg_read_all_data on PostgreSQL 14+).',
+      hint: 'Back up and restore as the owner of the database; for backups, pg_read_all_data (PostgreSQL 14+) also works.',
     };
   }
   if (/already exists/.test(stderr)) {
@@ -98,7 +114,8 @@ export function explainPostgres(t: DatabaseTarget, stderr: string): Explanation 
 
 /**
  * Empties a database inside the restore's transaction: drops every non-system schema, then
- * recreates `public` with its previous owner and privileges. If the restore fails, this rolls back
+ * recreates `public` with its previous comment, owner and privileges (pg_dump leaves a default
+ * `public` out of the dump, so it has to look exactly as before). If the restore fails, this rolls back
  * with it and the old contents stay.
  */
 export const PG_WIPE_SQL = `SET client_min_messages = warning;
@@ -106,14 +123,19 @@ DO $resistro_wipe$
 DECLARE
   public_owner text;
   public_acl aclitem[];
+  public_comment text;
   item record;
 BEGIN
-  SELECT nspowner::regrole::text, nspacl INTO public_owner, public_acl FROM pg_namespace WHERE nspname = 'public';
+  SELECT nspowner::regrole::text, nspacl, obj_description(oid, 'pg_namespace')
+    INTO public_owner, public_acl, public_comment FROM pg_namespace WHERE nspname = 'public';
   FOR item IN SELECT nspname FROM pg_namespace
       WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\\_%' LOOP
     EXECUTE format('DROP SCHEMA %I CASCADE', item.nspname);
   END LOOP;
   CREATE SCHEMA public;
+  IF public_comment IS NOT NULL THEN
+    EXECUTE format('COMMENT ON SCHEMA public IS %L', public_comment);
+  END IF;
   IF public_owner IS NOT NULL THEN
     EXECUTE format('ALTER SCHEMA public OWNER TO %s', public_owner);
     FOR item IN SELECT a.grantee, a.privilege_type, a.is_grantable FROM aclexplode(public_acl) a LOOP
@@ -206,7 +228,6 @@ export function createPostgresEngine(opts: EngineOptions = {}): Engine {
             '--no-owner',
             '--no-privileges',
             '--no-subscriptions',
-            '--quote-all-identifiers',
             // Fail instead of queueing forever behind an exclusive lock (a long ALTER TABLE).
             '--lock-wait-timeout=300s',
           ],

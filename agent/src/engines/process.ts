@@ -1,7 +1,7 @@
 // Child-process plumbing shared by the engines: start a tool, keep the tail of its stderr, turn its
 // exit into a resolved promise or an EngineError/DumpError with a hint, and feed it stdin without
 // ever letting a failed input look like a complete one.
-import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { type ChildProcess, spawn as nodeSpawn, type SpawnOptions } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { DumpError, EngineError, type EngineErrorCode } from './engine.ts';
 
@@ -171,7 +171,8 @@ function toolFailure(
     ? f.requestedSignal
       ? 'The run was cancelled (see the error that caused it); nothing from this run was kept.'
       : 'Something outside the agent killed the tool (out-of-memory killer, a timeout, an operator); check the system log.'
-    : (explained?.hint ?? `Read ${spec.tool}'s error output above; it names the failing statement or object.`);
+    : (explained?.hint ??
+      `Read ${spec.tool}'s error output above; it names the failing statement or object.`);
   const message = `${spec.tool} ${how}: ${summary}${stderr ? `\n--- ${spec.tool} stderr (last ${STDERR_TAIL_BYTES / 1024} KB) ---\n${stderr}` : ''}`;
 
   if (spec.isDump) {

@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
-import type { Engine, DatabaseTarget } from '../../src/engines/index.ts';
+import type { DatabaseTarget, Engine } from '../../src/engines/index.ts';
 import type { SpawnFn } from '../../src/engines/process.ts';
 
 /** Quotes, backslashes, line breaks, emoji (incl. ZWJ sequences), RTL, combining marks, SQL-ish text. */
@@ -24,13 +24,20 @@ export const BIG_TEXT = (() => {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
   const seed = createHash('sha256').update('resistro big row').digest();
   const out = Buffer.alloc(5 * 1024 * 1024 + 17);
-  for (let i = 0; i < out.length; i++) out[i] = alphabet.charCodeAt((seed[i % 32]! ^ (i * 2654435761) >>> 13) % 62);
+  for (let i = 0; i < out.length; i++)
+    out[i] = alphabet.charCodeAt((seed[i % 32]! ^ ((i * 2654435761) >>> 13)) % 62);
   return out.toString('latin1');
 })();
 export const BIG_TEXT_SHA256 = createHash('sha256').update(BIG_TEXT).digest('hex');
 
 /** What each engine's test reads back directly from a restored database. */
-export type StoredValues = { awkward: string; emoji: string; bigLength: number; bigSha256: string; bytesHex: string };
+export type StoredValues = {
+  awkward: string;
+  emoji: string;
+  bigLength: number;
+  bigSha256: string;
+  bytesHex: string;
+};
 
 export const EXPECTED_VALUES: StoredValues = {
   awkward: AWKWARD_TEXT,
@@ -42,7 +49,11 @@ export const EXPECTED_VALUES: StoredValues = {
 
 /** A fresh directory under .test-data that the postgres and mysql users can traverse. */
 export function makeTestDataDir(label: string): { dir: string; remove(): void } {
-  const dir = join(import.meta.dirname, '../../../.test-data', `${label}-${process.pid}-${randomBytes(3).toString('hex')}`);
+  const dir = join(
+    import.meta.dirname,
+    '../../../.test-data',
+    `${label}-${process.pid}-${randomBytes(3).toString('hex')}`,
+  );
   mkdirSync(dir, { recursive: true });
   chmodSync(dir, 0o755);
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
@@ -69,3 +80,6 @@ export async function dumpToString(engine: Engine, target: DatabaseTarget): Prom
   await Promise.all([finished(dump.stdout), dump.done]);
   return Buffer.concat(chunks).toString('utf8');
 }
+
+/** The test user's password: characters that break naive quoting in option files, shells and SQL. */
+export const TEST_PASSWORD = `Resistro pw #1 "q" 'a' \\b $x; = ü`;
