@@ -7,7 +7,7 @@ export const ERROR_STATUS = {
   not_found: 404,
   conflict: 409,
   plan_limit: 402,
-  quota_exceeded: 507,
+  quota_exceeded: 402,
   payload_too_large: 413,
   rate_limited: 429,
   storage_error: 502,

@@ -302,7 +302,8 @@ export async function deleteBackup(db: Db, storage: ObjectStorage, accountId: st
       .delete(backups)
       .where(and(eq(backups.id, row.id), eq(backups.accountId, accountId)))
       .returning({ sizeBytes: backups.sizeBytes, status: backups.status });
-    if (deleted?.status === 'succeeded' && deleted.sizeBytes) {
+    if (!deleted) throw notFound('backup'); // deleted by a concurrent request
+    if (deleted.status === 'succeeded' && deleted.sizeBytes) {
       await tx
         .update(accounts)
         .set({ storageUsedBytes: sql`${accounts.storageUsedBytes} - ${deleted.sizeBytes}` })
