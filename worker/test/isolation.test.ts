@@ -1,0 +1,131 @@
+// Tenant isolation: a second account probes every resource of the first, by session and by a
+// full-scope API key, and gets 404 for all of it; lists never show it; nothing is changed.
+import { randomBytes } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { accountWithDatabase, createKey, signup, stackInfo, uploadBackup } from '../../scripts/test/api.ts';
+
+type Victim = Awaited<ReturnType<typeof accountWithDatabase>> & { backupId: string; runningId: string; apiKeyId: string; fullKey: string };
+let victim: Victim;
+
+beforeAll(async () => {
+  const a = await accountWithDatabase();
+  const { backup } = await uploadBackup(a.client, a.database.id, randomBytes(2048));
+  const running = await a.client.startBackup({ databaseId: a.database.id, trigger: 'manual' });
+  const fullKey = await createKey(a.session, 'full');
+  const keys = (await a.session.json('/api-keys')).body.items;
+  await a.session.json(`/databases/${a.database.id}/backup-now`, { method: 'POST' });
+  victim = { ...a, backupId: backup.id, runningId: running.backup.id, apiKeyId: keys[0].id, fullKey };
+});
+
+function probes(v: Victim): Array<[string, string, unknown?]> {
+  const sealed = 'A'.repeat(100);
+  return [
+    ['GET', `/databases/${v.database.id}`],
+    ['PATCH', `/databases/${v.database.id}`, { name: 'stolen' }],
+    ['POST', `/databases/${v.database.id}/pause`],
+    ['POST', `/databases/${v.database.id}/resume`],
+    ['POST', `/databases/${v.database.id}/backup-now`],
+    ['DELETE', `/databases/${v.database.id}`],
+    ['GET', `/agents/${v.agent.id}`],
+    ['DELETE', `/agents/${v.agent.id}`],
+    ['DELETE', `/api-keys/${v.apiKeyId}`],
+    ['GET', `/backups/${v.backupId}`],
+    ['GET', `/backups/${v.backupId}/download`],
+    ['DELETE', `/backups/${v.backupId}`],
+    ['POST', `/backups/${v.runningId}/parts`, { partNumbers: [1] }],
+    ['POST', `/backups/${v.runningId}/complete`, { parts: [{ partNumber: 1, etag: '"x"' }], sizeBytes: 1, sha256: 'a'.repeat(64), keyId: 'abcdef0123456789' }],
+    ['POST', `/backups/${v.runningId}/fail`, { error: 'sabotage' }],
+    ['POST', '/backups', { databaseId: v.database.id, trigger: 'manual' }],
+    ['PATCH', `/databases/${v.database.id}`, { credentials: { mode: 'sealed', sealedPassword: sealed } }],
+  ];
+}
+
+async function probeAll(auth: { cookie?: string; key?: string }) {
+  const { url } = stackInfo();
+  for (const [method, path, body] of probes(victim)) {
+    const headers: Record<string, string> = { origin: url };
+    if (auth.cookie) headers.cookie = auth.cookie;
+    if (auth.key) headers.authorization = `Bearer ${auth.key}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(`${url}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const json = await res.json();
+    const agentOnly = /^\/backups(\/[^/]+\/(parts|complete|fail))?$/.test(path) && method === 'POST';
+    if (auth.cookie && agentOnly) {
+      // A browser session may not act as an agent at all: the same 403 for any id, so nothing leaks.
+      expect(res.status, `${method} ${path}`).toBe(403);
+      continue;
+    }
+    expect(res.status, `${method} ${path}`).toBe(404);
+    expect(json.error.code).toBe('not_found');
+  }
+}
+
+async function assertVictimIntact() {
+  const v = victim;
+  const db = (await v.session.json(`/databases/${v.database.id}`)).body.database;
+  expect(db.name).toBe('Shop');
+  expect(db.paused).toBe(false);
+  const backups = (await v.session.json('/backups')).body.items.map((b: { id: string; status: string }) => [b.id, b.status]);
+  expect(backups).toContainEqual([v.backupId, 'succeeded']);
+  expect(backups).toContainEqual([v.runningId, 'running']);
+  expect((await v.session.json('/api-keys')).body.items.map((k: { id: string }) => k.id)).toContain(v.apiKeyId);
+  expect((await v.session.json('/agents')).body.items).toHaveLength(1);
+  const dl = await v.session.json(`/backups/${v.backupId}/download`);
+  expect(dl.status).toBe(200);
+}
+
+describe('tenant isolation', () => {
+  it('answers 404 to another account’s session for every resource and changes nothing', async () => {
+    const intruder = await signup({ plan: 'enterprise' });
+    await probeAll({ cookie: intruder.session.cookie });
+    await assertVictimIntact();
+  });
+
+  it('answers 404 to another account’s full-scope key for every resource and changes nothing', async () => {
+    const intruder = await signup({ plan: 'enterprise' });
+    await probeAll({ key: await createKey(intruder.session, 'full') });
+    await assertVictimIntact();
+  });
+
+  it('never lists another account’s databases, agents, backups or keys', async () => {
+    const intruder = await accountWithDatabase();
+    await uploadBackup(intruder.client, intruder.database.id, randomBytes(100));
+    const mine = (path: string) => intruder.session.json(path).then((r) => JSON.stringify(r.body));
+    for (const path of ['/databases', '/agents', '/backups', `/backups?databaseId=${victim.database.id}`, '/api-keys', '/account']) {
+      const body = await mine(path);
+      for (const id of [victim.database.id, victim.agent.id, victim.backupId, victim.runningId, victim.apiKeyId, victim.account.id]) {
+        expect(body, path).not.toContain(id);
+      }
+    }
+    expect((await intruder.session.json(`/backups?databaseId=${victim.database.id}`)).body.items).toEqual([]);
+  });
+
+  it('will not run another account’s database on one’s own agent', async () => {
+    const intruder = await accountWithDatabase();
+    const r = await intruder.session.json('/databases', {
+      method: 'POST',
+      json: {
+        name: 'x',
+        engine: 'postgres',
+        host: 'h',
+        database: 'd',
+        user: 'u',
+        credentials: { mode: 'local' },
+        schedule: { kind: 'daily', time: '01:00', timezone: 'UTC' },
+        agentId: victim.agent.id,
+      },
+    });
+    expect(r.status).toBe(422);
+    expect(r.body.error.fields.agentId).toBeDefined();
+    // The same public key registered by another account is another agent.
+    const hb = await intruder.client.heartbeat({ hostname: 'x', os: 'linux', version: '1', tools: [], publicKey: victim.pair.publicKey });
+    expect(hb.agent.id).not.toBe(victim.agent.id);
+    expect(hb.databases).toEqual([]);
+    expect(hb.backupRequests).toEqual([]);
+  });
+
+  it('keeps the objects of each account under its own prefix', async () => {
+    const dl = await victim.session.json(`/backups/${victim.backupId}/download`);
+    expect(new URL(dl.body.url).pathname).toContain(`/accounts/${victim.account.id}/`);
+  });
+});
