@@ -1,0 +1,64 @@
+// `npm start`: the whole service on embedded defaults, no Docker, no cloud account. Data lives in
+// .data/ (git-ignored) and survives restarts; Ctrl-C stops everything this started.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildAll } from './build.ts';
+import { startStack } from './stack/stack.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const dataDir = join(ROOT, '.data');
+mkdirSync(dataDir, { recursive: true });
+const port = Number(process.env.PORT ?? 8787);
+
+console.log('Building the dashboard and the agent…');
+buildAll();
+console.log('Starting PostgreSQL, the S3 server and the worker…');
+const stack = await startStack({
+  dataDir,
+  ports: { worker: port, pg: port + 1, s3: port + 2, wsProxy: port + 3 },
+}).catch((e: Error) => {
+  console.error(`Could not start the local service: ${e.message}`);
+  console.error(`hint: is something else using ports ${port}–${port + 3}? Set PORT=… to move them.`);
+  process.exit(1);
+});
+
+// wrangler dev does not fire cron triggers by itself: tick once a minute, on the minute.
+let ticking = true;
+async function tick() {
+  if (!ticking) return;
+  await stack.runCron(new Date()).catch((e: Error) => console.error(`cron run failed: ${e.message}`));
+  setTimeout(tick, 60_000 - (Date.now() % 60_000)).unref();
+}
+setTimeout(tick, 60_000 - (Date.now() % 60_000)).unref();
+
+const url = `http://localhost:${port}`;
+console.log(`
+Resistro is running.
+
+  Dashboard:   ${url}
+  API:         ${url}/api/v1   (OpenAPI: ${url}/api/v1/openapi.json)
+  S3 storage:  ${stack.s3.url} (bucket ${stack.s3.bucket})
+  Data:        ${dataDir}
+
+Connect an agent (after signing up and creating an API key under Settings → API keys):
+
+  export RESISTRO_API_KEY=rsk_…
+  export RESISTRO_ENDPOINT=${url}/api
+  export RESISTRO_ENCRYPTION_KEY=$(npx resistro keygen)   # keep this key safe: it alone decrypts your backups
+  export RESISTRO_STATE_DIR=${join(dataDir, 'agent')}
+  npx resistro agent
+
+Press Ctrl-C to stop.`);
+
+let stopping = false;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, async () => {
+    if (stopping) return;
+    stopping = true;
+    ticking = false;
+    console.log('\nStopping…');
+    await stack.stop();
+    process.exit(0);
+  });
+}
