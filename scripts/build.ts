@@ -13,7 +13,11 @@ function run(args: string[], cwd: string, what: string) {
 }
 
 export function buildAll(): void {
-  run([join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], join(ROOT, 'web'), 'dashboard build');
+  run(
+    [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'],
+    join(ROOT, 'web'),
+    'dashboard build',
+  );
   if (existsSync(join(ROOT, 'agent/build.ts'))) {
     run(['--no-warnings', join(ROOT, 'agent/build.ts')], join(ROOT, 'agent'), 'agent build');
     for (const [from, to] of [

@@ -4,7 +4,9 @@ import { applyMigrations } from './stack/migrate.ts';
 
 const url = process.env.DATABASE_URL;
 if (!url) {
-  console.error('DATABASE_URL is not set.\nhint: DATABASE_URL=postgres://user:pass@host/db npm run db:migrate');
+  console.error(
+    'DATABASE_URL is not set.\nhint: DATABASE_URL=postgres://user:pass@host/db npm run db:migrate',
+  );
   process.exit(2);
 }
 await applyMigrations(url);

@@ -1,5 +1,7 @@
 // The typed API client that the dashboard and the agent use. Errors arrive as ApiClientError
 // carrying the server's code and message (never a bare status).
+
+import type * as al from './alerts.ts';
 import type { ErrorCode, ErrorEnvelope } from './errors.ts';
 import type * as s from './schemas.ts';
 
@@ -7,7 +9,13 @@ export class ApiClientError extends Error {
   readonly status: number;
   readonly code: ErrorCode | 'network_error';
   readonly fields: Record<string, string> | undefined;
-  constructor(status: number, code: ApiClientError['code'], message: string, fields?: Record<string, string>, options?: ErrorOptions) {
+  constructor(
+    status: number,
+    code: ApiClientError['code'],
+    message: string,
+    fields?: Record<string, string>,
+    options?: ErrorOptions,
+  ) {
     super(message, options);
     this.name = 'ApiClientError';
     this.status = status;
@@ -22,7 +30,7 @@ export type ClientOptions = {
   apiKey?: string;
   fetch?: typeof fetch;
   /** browser: send the session cookie */
-  credentials?: RequestCredentials;
+  credentials?: 'include' | 'same-origin' | 'omit';
   userAgent?: string;
   /** per request, default 30 s */
   timeoutMs?: number;
@@ -35,8 +43,9 @@ export function createApiClient(opts: ClientOptions) {
   const doFetch = opts.fetch ?? fetch;
 
   async function request<T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
-    const url = new URL(`${base}${path}`, typeof location === 'undefined' ? undefined : location.href);
-    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
+    const url = new URL(`${base}${path}`, (globalThis as { location?: { href: string } }).location?.href);
+    for (const [k, v] of Object.entries(query ?? {}))
+      if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     // SECURITY: the API key travels only in the Authorization header, never in a URL.
@@ -44,15 +53,23 @@ export function createApiClient(opts: ClientOptions) {
     if (opts.userAgent) headers['user-agent'] = opts.userAgent;
     let res: Response;
     try {
-      res = await doFetch(url.toString(), {
+      const init = {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         credentials: opts.credentials,
         signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
-      });
+      };
+      // `credentials` is known to browsers and Node, not to the Workers type library.
+      res = await doFetch(url.toString(), init as Parameters<typeof fetch>[1]);
     } catch (e) {
-      throw new ApiClientError(0, 'network_error', `Cannot reach ${base}: ${(e as Error).message}`, undefined, { cause: e });
+      throw new ApiClientError(
+        0,
+        'network_error',
+        `Cannot reach ${base}: ${(e as Error).message}`,
+        undefined,
+        { cause: e },
+      );
     }
     if (res.status === 204) return undefined as T;
     const text = await res.text();
@@ -60,11 +77,20 @@ export function createApiClient(opts: ClientOptions) {
     try {
       json = text ? JSON.parse(text) : undefined;
     } catch {
-      throw new ApiClientError(res.status, res.status >= 500 ? 'internal' : 'bad_request', `Unexpected response (${res.status}) from ${base}`);
+      throw new ApiClientError(
+        res.status,
+        res.status >= 500 ? 'internal' : 'bad_request',
+        `Unexpected response (${res.status}) from ${base}`,
+      );
     }
     if (!res.ok) {
       const err = (json as ErrorEnvelope | undefined)?.error;
-      throw new ApiClientError(res.status, err?.code ?? 'internal', err?.message ?? `Request failed (${res.status})`, err?.fields);
+      throw new ApiClientError(
+        res.status,
+        err?.code ?? 'internal',
+        err?.message ?? `Request failed (${res.status})`,
+        err?.fields,
+      );
     }
     return json as T;
   }
@@ -76,11 +102,13 @@ export function createApiClient(opts: ClientOptions) {
     logout: () => request<void>('POST', '/auth/logout'),
     me: () => request<s.MeResponse>('GET', '/auth/me'),
     account: () => request<{ account: s.Account }>('GET', '/account'),
-    updateAccount: (body: { plan?: s.Account['plan']; alertEmails?: string[] }) => request<{ account: s.Account }>('PATCH', '/account', body),
+    updateAccount: (body: { plan?: s.Account['plan']; alertEmails?: string[] }) =>
+      request<{ account: s.Account }>('PATCH', '/account', body),
     cancelAccount: () => request<{ account: s.Account }>('DELETE', '/account'),
 
     listApiKeys: () => request<{ items: s.ApiKey[] }>('GET', '/api-keys'),
-    createApiKey: (body: { name: string; scope: s.ApiKey['scope'] }) => request<s.CreatedApiKey>('POST', '/api-keys', body),
+    createApiKey: (body: { name: string; scope: s.ApiKey['scope'] }) =>
+      request<s.CreatedApiKey>('POST', '/api-keys', body),
     revokeApiKey: (id: string) => request<void>('DELETE', `/api-keys/${encodeURIComponent(id)}`),
 
     heartbeat: (body: s.HeartbeatBody) => request<s.HeartbeatResponse>('POST', '/agent/heartbeat', body),
@@ -89,24 +117,63 @@ export function createApiClient(opts: ClientOptions) {
     deleteAgent: (id: string) => request<void>('DELETE', `/agents/${encodeURIComponent(id)}`),
 
     listDatabases: () => request<{ items: s.Database[] }>('GET', '/databases'),
-    getDatabase: (id: string) => request<{ database: s.Database }>('GET', `/databases/${encodeURIComponent(id)}`),
-    createDatabase: (body: s.CreateDatabaseBody) => request<{ database: s.Database }>('POST', '/databases', body),
-    updateDatabase: (id: string, body: s.UpdateDatabaseBody) => request<{ database: s.Database }>('PATCH', `/databases/${encodeURIComponent(id)}`, body),
-    pauseDatabase: (id: string) => request<{ database: s.Database }>('POST', `/databases/${encodeURIComponent(id)}/pause`),
-    resumeDatabase: (id: string) => request<{ database: s.Database }>('POST', `/databases/${encodeURIComponent(id)}/resume`),
-    backupNow: (id: string) => request<{ request: s.BackupRequest }>('POST', `/databases/${encodeURIComponent(id)}/backup-now`),
+    getDatabase: (id: string) =>
+      request<{ database: s.Database }>('GET', `/databases/${encodeURIComponent(id)}`),
+    createDatabase: (body: s.CreateDatabaseBody) =>
+      request<{ database: s.Database }>('POST', '/databases', body),
+    updateDatabase: (id: string, body: s.UpdateDatabaseBody) =>
+      request<{ database: s.Database }>('PATCH', `/databases/${encodeURIComponent(id)}`, body),
+    pauseDatabase: (id: string) =>
+      request<{ database: s.Database }>('POST', `/databases/${encodeURIComponent(id)}/pause`),
+    resumeDatabase: (id: string) =>
+      request<{ database: s.Database }>('POST', `/databases/${encodeURIComponent(id)}/resume`),
+    backupNow: (id: string) =>
+      request<{ request: s.BackupRequest }>('POST', `/databases/${encodeURIComponent(id)}/backup-now`),
     deleteDatabase: (id: string) => request<void>('DELETE', `/databases/${encodeURIComponent(id)}`),
 
-    listBackups: (q: { databaseId?: string; status?: s.Backup['status']; from?: string; to?: string; cursor?: string; limit?: number } = {}) =>
-      request<s.BackupList>('GET', '/backups', undefined, q),
+    listBackups: (
+      q: {
+        databaseId?: string;
+        status?: s.Backup['status'];
+        from?: string;
+        to?: string;
+        cursor?: string;
+        limit?: number;
+      } = {},
+    ) => request<s.BackupList>('GET', '/backups', undefined, q),
     getBackup: (id: string) => request<{ backup: s.Backup }>('GET', `/backups/${encodeURIComponent(id)}`),
     deleteBackup: (id: string) => request<void>('DELETE', `/backups/${encodeURIComponent(id)}`),
-    downloadBackup: (id: string) => request<s.DownloadResponse>('GET', `/backups/${encodeURIComponent(id)}/download`),
+    downloadBackup: (id: string) =>
+      request<s.DownloadResponse>('GET', `/backups/${encodeURIComponent(id)}/download`),
 
     startBackup: (body: s.StartBackupBody) => request<s.StartBackupResponse>('POST', '/backups', body),
-    partUrls: (id: string, partNumbers: number[]) => request<s.PartUrlsResponse>('POST', `/backups/${encodeURIComponent(id)}/parts`, { partNumbers }),
-    completeBackup: (id: string, body: s.CompleteBackupBody) => request<{ backup: s.Backup }>('POST', `/backups/${encodeURIComponent(id)}/complete`, body),
-    failBackup: (id: string, body: { error: string; durationMs?: number }) => request<{ backup: s.Backup }>('POST', `/backups/${encodeURIComponent(id)}/fail`, body),
+    partUrls: (id: string, partNumbers: number[]) =>
+      request<s.PartUrlsResponse>('POST', `/backups/${encodeURIComponent(id)}/parts`, { partNumbers }),
+    completeBackup: (id: string, body: s.CompleteBackupBody) =>
+      request<{ backup: s.Backup }>('POST', `/backups/${encodeURIComponent(id)}/complete`, body),
+    failBackup: (id: string, body: { error: string; durationMs?: number }) =>
+      request<{ backup: s.Backup }>('POST', `/backups/${encodeURIComponent(id)}/fail`, body),
+
+    listAlerts: (q: { status?: 'open' | 'all'; cursor?: string; limit?: number } = {}) =>
+      request<al.AlertList>('GET', '/alerts', undefined, q),
+    getAlert: (id: string) => request<{ alert: al.Alert }>('GET', `/alerts/${encodeURIComponent(id)}`),
+    acknowledgeAlert: (id: string) =>
+      request<{ alert: al.Alert }>('POST', `/alerts/${encodeURIComponent(id)}/acknowledge`),
+    listChannels: () => request<{ items: al.Channel[] }>('GET', '/channels'),
+    getChannel: (id: string) =>
+      request<{ channel: al.Channel }>('GET', `/channels/${encodeURIComponent(id)}`),
+    createChannel: (body: al.CreateChannelBody) => request<al.CreatedChannel>('POST', '/channels', body),
+    updateChannel: (id: string, body: al.UpdateChannelBody) =>
+      request<{ channel: al.Channel }>('PATCH', `/channels/${encodeURIComponent(id)}`, body),
+    deleteChannel: (id: string) => request<void>('DELETE', `/channels/${encodeURIComponent(id)}`),
+    testChannel: (id: string) =>
+      request<{ deliveries: al.Delivery[] }>('POST', `/channels/${encodeURIComponent(id)}/test`),
+    listNotifications: (
+      q: { status?: al.Delivery['status']; channelId?: string; cursor?: string; limit?: number } = {},
+    ) => request<al.DeliveryList>('GET', '/notifications', undefined, q),
+    getMetricsToken: () => request<{ token: al.MetricsToken | null }>('GET', '/metrics-token'),
+    createMetricsToken: () => request<al.CreatedMetricsToken>('POST', '/metrics-token'),
+    deleteMetricsToken: () => request<void>('DELETE', '/metrics-token'),
   };
 }
 

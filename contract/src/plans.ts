@@ -14,8 +14,22 @@ export type Plan = {
 };
 
 export const PLANS: Record<PlanId, Plan> = {
-  starter: { id: 'starter', name: 'Starter', priceEurMonthly: 7, maxDatabases: 1, maxRetentionDays: 7, storageBytes: 5 * GB },
-  business: { id: 'business', name: 'Business', priceEurMonthly: 29, maxDatabases: 5, maxRetentionDays: 30, storageBytes: 50 * GB },
+  starter: {
+    id: 'starter',
+    name: 'Starter',
+    priceEurMonthly: 7,
+    maxDatabases: 1,
+    maxRetentionDays: 7,
+    storageBytes: 5 * GB,
+  },
+  business: {
+    id: 'business',
+    name: 'Business',
+    priceEurMonthly: 29,
+    maxDatabases: 5,
+    maxRetentionDays: 30,
+    storageBytes: 50 * GB,
+  },
   professional: {
     id: 'professional',
     name: 'Professional',

@@ -2,8 +2,8 @@
 // The worker validates with them, the OpenAPI document is generated from them, and the web app
 // and the agent type their client with them. Browser-safe: valibot only.
 import * as v from 'valibot';
-import { isValidCron, isValidTimeZone } from './schedule.ts';
 import { PLAN_IDS } from './plans.ts';
+import { isValidCron, isValidTimeZone } from './schedule.ts';
 
 export const Id = v.pipe(v.string(), v.uuid('must be a UUID'));
 const Timestamp = v.pipe(v.string(), v.isoTimestamp());
@@ -21,9 +21,16 @@ export const Password = v.pipe(
   v.minLength(10, 'must have at least 10 characters'),
   v.maxLength(200, 'must have at most 200 characters'),
 );
-export const PlanIdSchema = v.picklist(PLAN_IDS, 'must be one of starter, business, professional, enterprise');
+export const PlanIdSchema = v.picklist(
+  PLAN_IDS,
+  'must be one of starter, business, professional, enterprise',
+);
 
-export const SignupBody = v.strictObject({ email: Email, password: Password, plan: v.optional(PlanIdSchema) });
+export const SignupBody = v.strictObject({
+  email: Email,
+  password: Password,
+  plan: v.optional(PlanIdSchema),
+});
 export const LoginBody = v.strictObject({ email: Email, password: v.pipe(v.string(), v.maxLength(200)) });
 
 export const User = v.object({ id: Id, email: v.string(), createdAt: Timestamp });
@@ -55,7 +62,12 @@ export const UpdateAccountBody = v.strictObject({
 export const API_KEY_SCOPES = ['agent', 'read', 'full'] as const;
 export const ApiKeyScope = v.picklist(API_KEY_SCOPES, 'must be one of agent, read, full');
 export type ApiKeyScope = v.InferOutput<typeof ApiKeyScope>;
-const Name = v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(100, 'is too long'));
+const Name = v.pipe(
+  v.string('must be a string'),
+  v.trim(),
+  v.minLength(1, 'must not be empty'),
+  v.maxLength(100, 'is too long'),
+);
 export const CreateApiKeyBody = v.strictObject({ name: Name, scope: ApiKeyScope });
 export const ApiKey = v.object({
   id: Id,
@@ -101,7 +113,11 @@ export const Agent = v.object({
 export const AgentList = v.object({ items: v.array(Agent) });
 
 // ---------- schedules and databases ----------
-const TimeZone = v.pipe(v.string('must be a string'), v.maxLength(64), v.check(isValidTimeZone, 'is not a known time zone'));
+const TimeZone = v.pipe(
+  v.string('must be a string'),
+  v.maxLength(64),
+  v.check(isValidTimeZone, 'is not a known time zone'),
+);
 export const DailySchedule = v.strictObject({
   kind: v.literal('daily'),
   time: v.pipe(v.string(), v.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h)')),
@@ -118,11 +134,19 @@ export const CronSchedule = v.pipe(
     ['expression'],
   ),
 );
-export const ScheduleSchema = v.variant('kind', [DailySchedule, CronSchedule], 'must be a daily or cron schedule');
+export const ScheduleSchema = v.variant(
+  'kind',
+  [DailySchedule, CronSchedule],
+  'must be a daily or cron schedule',
+);
 export type Schedule = v.InferOutput<typeof ScheduleSchema>;
 
 /** A password sealed in the browser to the agent's X25519 public key (see seal.ts). */
-export const SealedPassword = v.pipe(Base64Url, v.minLength(80, 'is not a sealed value'), v.maxLength(2000, 'is too long'));
+export const SealedPassword = v.pipe(
+  Base64Url,
+  v.minLength(80, 'is not a sealed value'),
+  v.maxLength(2000, 'is too long'),
+);
 export const Credentials = v.variant(
   'mode',
   [
@@ -131,7 +155,12 @@ export const Credentials = v.variant(
   ],
   'must be sealed or local',
 );
-const Port = v.pipe(v.number('must be a number'), v.integer('must be a whole number'), v.minValue(1, 'must be 1–65535'), v.maxValue(65535, 'must be 1–65535'));
+const Port = v.pipe(
+  v.number('must be a number'),
+  v.integer('must be a whole number'),
+  v.minValue(1, 'must be 1–65535'),
+  v.maxValue(65535, 'must be 1–65535'),
+);
 const Host = v.pipe(
   v.string('must be a string'),
   v.trim(),
@@ -139,10 +168,30 @@ const Host = v.pipe(
   v.maxLength(253, 'is too long'),
   v.regex(/^[A-Za-z0-9._:[\]-]+$/, 'must be a host name or IP address'),
 );
-const DbName = v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'), v.maxLength(63, 'is too long'), v.regex(/^[^\0/\\]+$/, 'has forbidden characters'));
-const DbUser = v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'), v.maxLength(63, 'is too long'), v.regex(/^[^\0]+$/, 'has forbidden characters'));
-const RetentionDays = v.pipe(v.number('must be a number'), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1 day'), v.maxValue(365, 'must be at most 365 days'));
-const CompressionLevel = v.pipe(v.number(), v.integer(), v.minValue(1, 'must be 1–19'), v.maxValue(19, 'must be 1–19'));
+const DbName = v.pipe(
+  v.string('must be a string'),
+  v.minLength(1, 'must not be empty'),
+  v.maxLength(63, 'is too long'),
+  v.regex(/^[^\0/\\]+$/, 'has forbidden characters'),
+);
+const DbUser = v.pipe(
+  v.string('must be a string'),
+  v.minLength(1, 'must not be empty'),
+  v.maxLength(63, 'is too long'),
+  v.regex(/^[^\0]+$/, 'has forbidden characters'),
+);
+const RetentionDays = v.pipe(
+  v.number('must be a number'),
+  v.integer('must be a whole number'),
+  v.minValue(1, 'must be at least 1 day'),
+  v.maxValue(365, 'must be at most 365 days'),
+);
+const CompressionLevel = v.pipe(
+  v.number(),
+  v.integer(),
+  v.minValue(1, 'must be 1–19'),
+  v.maxValue(19, 'must be 1–19'),
+);
 
 export const CreateDatabaseBody = v.strictObject({
   name: Name,
@@ -264,7 +313,12 @@ export const PartUrlsResponse = v.object({
 });
 export const CompleteBackupBody = v.strictObject({
   parts: v.pipe(
-    v.array(v.strictObject({ partNumber: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000)), etag: v.pipe(v.string(), v.minLength(1), v.maxLength(200)) })),
+    v.array(
+      v.strictObject({
+        partNumber: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000)),
+        etag: v.pipe(v.string(), v.minLength(1), v.maxLength(200)),
+      }),
+    ),
     v.minLength(1, 'must list at least one part'),
     v.maxLength(10_000),
   ),
@@ -283,7 +337,15 @@ export const ListBackupsQuery = v.strictObject({
   from: v.optional(Timestamp),
   to: v.optional(Timestamp),
   cursor: v.optional(v.pipe(v.string(), v.maxLength(200))),
-  limit: v.optional(v.pipe(v.string(), v.regex(/^\d{1,3}$/, 'must be 1–100'), v.transform(Number), v.minValue(1, 'must be 1–100'), v.maxValue(100, 'must be 1–100'))),
+  limit: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d{1,3}$/, 'must be 1–100'),
+      v.transform(Number),
+      v.minValue(1, 'must be 1–100'),
+      v.maxValue(100, 'must be 1–100'),
+    ),
+  ),
 });
 export const BackupList = v.object({ items: v.array(Backup), nextCursor: v.nullable(v.string()) });
 export const DownloadResponse = v.object({ url: v.string(), expiresAt: Timestamp, fileName: v.string() });

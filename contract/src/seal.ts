@@ -26,9 +26,14 @@ export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> {
 }
 
 // Typed loosely: DOM, Node and Workers type libraries disagree on the X25519 parameter name.
-const x25519 = (publicKey: CryptoKey) => ({ name: 'X25519', public: publicKey }) as unknown as Parameters<SubtleCrypto['deriveBits']>[0];
+const x25519 = (publicKey: CryptoKey) =>
+  ({ name: 'X25519', public: publicKey }) as unknown as Parameters<SubtleCrypto['deriveBits']>[0];
 
-async function deriveKey(shared: ArrayBuffer, ephemeral: Uint8Array, recipient: Uint8Array): Promise<CryptoKey> {
+async function deriveKey(
+  shared: ArrayBuffer,
+  ephemeral: Uint8Array,
+  recipient: Uint8Array,
+): Promise<CryptoKey> {
   const ikm = await crypto.subtle.importKey('raw', shared, 'HKDF', false, ['deriveKey']);
   const salt = new Uint8Array(64);
   salt.set(ephemeral, 0);
@@ -53,7 +58,11 @@ export async function sealToAgent(agentPublicKey: string, plaintext: string): Pr
   const key = await deriveKey(shared, ephRaw, recipientRaw);
   const nonce = crypto.getRandomValues(new Uint8Array(12));
   const ct = new Uint8Array(
-    await crypto.subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: AAD }, key, new TextEncoder().encode(plaintext)),
+    await crypto.subtle.encrypt(
+      { name: 'AES-GCM', iv: nonce, additionalData: AAD },
+      key,
+      new TextEncoder().encode(plaintext),
+    ),
   );
   const out = new Uint8Array(1 + 32 + 12 + ct.length);
   out[0] = VERSION;
@@ -76,7 +85,8 @@ export async function generateAgentKeyPair(): Promise<AgentKeyPair> {
 /** Open a sealed value with the agent's key pair. Throws on any tampering or wrong key. */
 export async function openSealed(pair: AgentKeyPair, sealed: string): Promise<string> {
   const bytes = fromBase64Url(sealed);
-  if (bytes.length < 1 + 32 + 12 + 16 || bytes[0] !== VERSION) throw new Error('not a sealed value of version 1');
+  if (bytes.length < 1 + 32 + 12 + 16 || bytes[0] !== VERSION)
+    throw new Error('not a sealed value of version 1');
   const ephRaw = bytes.slice(1, 33);
   const nonce = bytes.slice(33, 45);
   const ct = bytes.slice(45);

@@ -1,7 +1,7 @@
 // Starts a throw-away or persistent PostgreSQL cluster on loopback, using the machine's own
 // server binaries (Debian's postgresql package). PostgreSQL refuses to run as root, so when we are
 // root the cluster is owned by and run as the `postgres` system user.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
@@ -76,8 +76,15 @@ export async function startPostgres(opts: {
     '-c',
     'max_connections=200',
   ];
-  if (opts.fast) settings.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
-  const [cmd, args] = asPostgresUser(join(binDir, 'postgres'), ['-D', opts.dir, '-p', String(opts.port), ...settings]);
+  if (opts.fast)
+    settings.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
+  const [cmd, args] = asPostgresUser(join(binDir, 'postgres'), [
+    '-D',
+    opts.dir,
+    '-p',
+    String(opts.port),
+    ...settings,
+  ]);
   const child: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const collect = (b: Buffer) => {

@@ -27,7 +27,8 @@ server.middleware.unshift(async (ctx: any, next: () => Promise<void>) => {
   if (!signed && ctx.method !== 'OPTIONS') {
     ctx.status = 403;
     ctx.type = 'application/xml';
-    ctx.body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>';
+    ctx.body =
+      '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>';
     return;
   }
   await next();
@@ -35,4 +36,5 @@ server.middleware.unshift(async (ctx: any, next: () => Promise<void>) => {
 const address = await server.run();
 process.send?.({ ready: true, port: address.port });
 console.log(`s3 listening on ${address.port}`);
-for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => server.close().then(() => process.exit(0)));
+for (const sig of ['SIGTERM', 'SIGINT'] as const)
+  process.on(sig, () => server.close().then(() => process.exit(0)));

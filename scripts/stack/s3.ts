@@ -1,10 +1,16 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const S3_ACCESS_KEY_ID = 'S3RVER';
 export const S3_SECRET_ACCESS_KEY = 'S3RVER';
 
-export type S3Server = { url: string; port: number; bucket: string; stop(): Promise<void>; start(): Promise<void> };
+export type S3Server = {
+  url: string;
+  port: number;
+  bucket: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+};
 
 /** The local signature-checking S3 server in its own process, so tests can stop and restart it. */
 export async function startS3(opts: { dir: string; port: number; bucket: string }): Promise<S3Server> {

@@ -22,7 +22,13 @@ export type SinkMessage = {
   email?: { from: string; to: string[]; subject: string; text: string };
 };
 
-export type SinkServer = { url: string; port: number; messages(): SinkMessage[]; clear(): void; stop(): Promise<void> };
+export type SinkServer = {
+  url: string;
+  port: number;
+  messages(): SinkMessage[];
+  clear(): void;
+  stop(): Promise<void>;
+};
 
 const MAX_MESSAGES = 2000;
 const MAX_BODY = 1024 * 1024;
@@ -54,7 +60,12 @@ function parseEmail(path: string, body: string): SinkMessage['email'] {
         text: String(j.Content?.Simple?.Body?.Text?.Data ?? ''),
       };
     }
-    return { from: String(j.from ?? ''), to: [j.to ?? []].flat().map(String), subject: String(j.subject ?? ''), text: String(j.text ?? '') };
+    return {
+      from: String(j.from ?? ''),
+      to: [j.to ?? []].flat().map(String),
+      subject: String(j.subject ?? ''),
+      text: String(j.text ?? ''),
+    };
   } catch {
     return undefined;
   }
@@ -68,7 +79,9 @@ function page(messages: SinkMessage[]): string {
   const rows = [...messages]
     .reverse()
     .map((m) => {
-      const what = m.email ? `<b>${escapeHtml(m.email.subject)}</b> → ${escapeHtml(m.email.to.join(', '))}<pre>${escapeHtml(m.email.text)}</pre>` : `<pre>${escapeHtml(m.body.slice(0, 4000))}</pre>`;
+      const what = m.email
+        ? `<b>${escapeHtml(m.email.subject)}</b> → ${escapeHtml(m.email.to.join(', '))}<pre>${escapeHtml(m.email.text)}</pre>`
+        : `<pre>${escapeHtml(m.body.slice(0, 4000))}</pre>`;
       return `<tr><td>${m.id}</td><td>${escapeHtml(m.receivedAt)}</td><td>${m.kind}</td><td>${escapeHtml(m.path)}</td><td>${what}</td></tr>`;
     })
     .join('');
@@ -89,7 +102,10 @@ export async function startSink(opts: { port: number; host?: string }): Promise<
         const to = url.searchParams.get('to')?.toLowerCase();
         const path = url.searchParams.get('path');
         const items = messages.filter(
-          (m) => (!kind || m.kind === kind) && (!to || m.email?.to.some((t) => t.toLowerCase() === to)) && (!path || m.path.startsWith(path)),
+          (m) =>
+            (!kind || m.kind === kind) &&
+            (!to || m.email?.to.some((t) => t.toLowerCase() === to)) &&
+            (!path || m.path.startsWith(path)),
         );
         return send(200, JSON.stringify({ items }));
       }
@@ -97,8 +113,10 @@ export async function startSink(opts: { port: number; host?: string }): Promise<
         messages.length = 0;
         return send(204, '');
       }
-      if (req.method === 'GET' && url.pathname === '/') return send(200, page(messages), 'text/html; charset=utf-8');
-      if (req.method !== 'POST') return send(405, JSON.stringify({ error: 'POST a message, or GET /messages' }));
+      if (req.method === 'GET' && url.pathname === '/')
+        return send(200, page(messages), 'text/html; charset=utf-8');
+      if (req.method !== 'POST')
+        return send(405, JSON.stringify({ error: 'POST a message, or GET /messages' }));
       const body = await readBody(req);
       const isEmail = url.pathname === '/email' || url.pathname === '/ses/v2/email/outbound-emails';
       const headers: Record<string, string> = {};
@@ -116,8 +134,12 @@ export async function startSink(opts: { port: number; host?: string }): Promise<
       messages.push(message);
       if (messages.length > MAX_MESSAGES) messages.splice(0, messages.length - MAX_MESSAGES);
       const status = Number(url.searchParams.get('status') ?? 200);
-      if (url.pathname.startsWith('/ses/')) return send(status, JSON.stringify({ MessageId: `sink-${message.id}` }));
-      return send(status >= 100 && status <= 599 ? status : 200, JSON.stringify({ ok: status < 300, id: message.id }));
+      if (url.pathname.startsWith('/ses/'))
+        return send(status, JSON.stringify({ MessageId: `sink-${message.id}` }));
+      return send(
+        status >= 100 && status <= 599 ? status : 200,
+        JSON.stringify({ ok: status < 300, id: message.id }),
+      );
     } catch (e) {
       return send(400, JSON.stringify({ error: (e as Error).message }));
     }

@@ -4,9 +4,9 @@
 import { join } from 'node:path';
 import { applyMigrations } from './migrate.ts';
 import { freePort } from './ports.ts';
-import { startPostgres, type PostgresServer } from './postgres.ts';
-import { S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, startS3, type S3Server } from './s3.ts';
-import { startSink, type SinkServer } from './sink.ts';
+import { type PostgresServer, startPostgres } from './postgres.ts';
+import { S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, type S3Server, startS3 } from './s3.ts';
+import { type SinkServer, startSink } from './sink.ts';
 import { startWorker, type WorkerServer } from './worker.ts';
 import { startWsProxy } from './ws-proxy.ts';
 
@@ -74,16 +74,26 @@ export async function startStack(opts: {
       WEBHOOK_ALLOW_HTTP: 'true',
       ...opts.vars,
     };
-    const worker = await startWorker({ port: ports.worker, vars, persistDir: join(opts.dataDir, 'wrangler'), log: opts.log });
+    const worker = await startWorker({
+      port: ports.worker,
+      vars,
+      persistDir: join(opts.dataDir, 'wrangler'),
+      log: opts.log,
+    });
     stops.unshift(() => worker.stop());
     const runCron = async (at = new Date()) => {
       // Miniflare's trigger route sets controller.scheduledTime from `time` and answers after the
       // handler and its waitUntil work finished (500 if a job threw); /__scheduled does neither.
-      const r = await fetch(`${url}/cdn-cgi/local/scheduled?cron=${encodeURIComponent('* * * * *')}&time=${at.getTime()}`);
+      const r = await fetch(
+        `${url}/cdn-cgi/local/scheduled?cron=${encodeURIComponent('* * * * *')}&time=${at.getTime()}`,
+      );
       if (!r.ok) throw new Error(`cron run failed: ${r.status} ${await r.text()}`);
     };
     if (opts.tickCron) {
-      const timer = setInterval(() => runCron().catch((e) => opts.log?.(`${(e as Error).message}\n`)), 60_000);
+      const timer = setInterval(
+        () => runCron().catch((e) => opts.log?.(`${(e as Error).message}\n`)),
+        60_000,
+      );
       stops.unshift(async () => clearInterval(timer));
     }
     return {

@@ -5,7 +5,11 @@ import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { WebSocketServer } from 'ws';
 
-export async function startWsProxy(opts: { port: number; pgHost: string; pgPort: number }): Promise<{ port: number; stop(): Promise<void> }> {
+export async function startWsProxy(opts: {
+  port: number;
+  pgHost: string;
+  pgPort: number;
+}): Promise<{ port: number; stop(): Promise<void> }> {
   const http: Server = createServer((_req, res) => {
     res.writeHead(426).end('WebSocket only');
   });

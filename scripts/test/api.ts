@@ -36,7 +36,10 @@ export class Session {
     }
     return res;
   }
-  async json<T = any>(path: string, init: RequestInit & { json?: unknown } = {}): Promise<{ status: number; body: T }> {
+  async json<T = any>(
+    path: string,
+    init: RequestInit & { json?: unknown } = {},
+  ): Promise<{ status: number; body: T }> {
     const res = await this.fetch(path, init);
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
@@ -47,12 +50,19 @@ export async function signup(opts: { plan?: string; email?: string; password?: s
   const s = new Session();
   const email = opts.email ?? uniqueEmail();
   const password = opts.password ?? 'correct horse battery staple';
-  const r = await s.json('/auth/signup', { method: 'POST', json: { email, password, ...(opts.plan && { plan: opts.plan }) } });
+  const r = await s.json('/auth/signup', {
+    method: 'POST',
+    json: { email, password, ...(opts.plan && { plan: opts.plan }) },
+  });
   if (r.status !== 201) throw new Error(`signup failed: ${r.status} ${JSON.stringify(r.body)}`);
   return { session: s, email, password, user: r.body.user, account: r.body.account };
 }
 
-export async function createKey(s: Session, scope: 'agent' | 'read' | 'full', name = `${scope} key`): Promise<string> {
+export async function createKey(
+  s: Session,
+  scope: 'agent' | 'read' | 'full',
+  name = `${scope} key`,
+): Promise<string> {
   const r = await s.json('/api-keys', { method: 'POST', json: { name, scope } });
   if (r.status !== 201) throw new Error(`key creation failed: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body.secret;
@@ -63,7 +73,10 @@ export function keyClient(apiKey: string) {
 }
 
 /** Raw SQL on the control plane's database, e.g. to move time for a test. */
-export async function sql<T extends pg.QueryResultRow = any>(text: string, params: unknown[] = []): Promise<T[]> {
+export async function sql<T extends pg.QueryResultRow = any>(
+  text: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const client = new pg.Client({ connectionString: stackInfo().databaseUrl });
   await client.connect();
   try {
@@ -84,8 +97,13 @@ export async function runCron(at: Date = new Date()): Promise<void> {
 export async function uploadBackup(
   client: ReturnType<typeof keyClient>,
   databaseId: string,
-  bytes: Uint8Array,
-  opts: { trigger?: 'schedule' | 'manual' | 'retry'; requestId?: string; agentId?: string; startedAt?: string } = {},
+  bytes: Uint8Array<ArrayBuffer>,
+  opts: {
+    trigger?: 'schedule' | 'manual' | 'retry';
+    requestId?: string;
+    agentId?: string;
+    startedAt?: string;
+  } = {},
 ) {
   const { backup, upload } = await client.startBackup({
     databaseId,
@@ -106,7 +124,12 @@ export async function uploadBackup(
   }
   const { createHash } = await import('node:crypto');
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const done = await client.completeBackup(backup.id, { parts: etags, sizeBytes: bytes.length, sha256, keyId: 'a1b2c3d4e5f60718' });
+  const done = await client.completeBackup(backup.id, {
+    parts: etags,
+    sizeBytes: bytes.length,
+    sha256,
+    keyId: 'a1b2c3d4e5f60718',
+  });
   return { backup: done.backup, partSize: upload.partSize, sha256 };
 }
 
@@ -117,7 +140,13 @@ export async function accountWithDatabase(opts: { plan?: string } = {}) {
   const agentKey = await createKey(acct.session, 'agent');
   const client = keyClient(agentKey);
   const pair = await generateAgentKeyPair();
-  const hb = await client.heartbeat({ hostname: 'db1.example.test', os: 'linux', version: '0.1.0', tools: [], publicKey: pair.publicKey });
+  const hb = await client.heartbeat({
+    hostname: 'db1.example.test',
+    os: 'linux',
+    version: '0.1.0',
+    tools: [],
+    publicKey: pair.publicKey,
+  });
   const created = await acct.session.json('/databases', {
     method: 'POST',
     json: {
@@ -131,6 +160,7 @@ export async function accountWithDatabase(opts: { plan?: string } = {}) {
       agentId: hb.agent.id,
     },
   });
-  if (created.status !== 201) throw new Error(`database creation failed: ${created.status} ${JSON.stringify(created.body)}`);
+  if (created.status !== 201)
+    throw new Error(`database creation failed: ${created.status} ${JSON.stringify(created.body)}`);
   return { ...acct, agentKey, client, pair, agent: hb.agent, database: created.body.database };
 }

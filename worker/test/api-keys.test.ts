@@ -4,7 +4,10 @@ import { createKey, keyClient, signup, sql, stackInfo } from '../../scripts/test
 const call = (key: string, method: string, path: string, json?: unknown) =>
   fetch(`${stackInfo().url}/api/v1${path}`, {
     method,
-    headers: { authorization: `Bearer ${key}`, ...(json !== undefined && { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(json !== undefined && { 'content-type': 'application/json' }),
+    },
     body: json === undefined ? undefined : JSON.stringify(json),
   });
 
@@ -13,7 +16,10 @@ const hb = { hostname: 'h', os: 'linux', version: '1', tools: [], publicKey: 'A'
 describe('API keys', () => {
   it('shows the secret once and stores only its hash', async () => {
     const { session } = await signup();
-    const created = await session.json('/api-keys', { method: 'POST', json: { name: 'Server 1', scope: 'agent' } });
+    const created = await session.json('/api-keys', {
+      method: 'POST',
+      json: { name: 'Server 1', scope: 'agent' },
+    });
     expect(created.status).toBe(201);
     const secret: string = created.body.secret;
     expect(secret).toMatch(/^rsk_[A-Za-z0-9_-]{43}$/);

@@ -5,7 +5,10 @@ describe('accounts and sessions', () => {
   it('signs up with a hashed password and an HttpOnly, Secure, SameSite session cookie with expiry', async () => {
     const s = new Session();
     const email = uniqueEmail();
-    const res = await s.fetch('/auth/signup', { method: 'POST', json: { email, password: 'a long enough password' } });
+    const res = await s.fetch('/auth/signup', {
+      method: 'POST',
+      json: { email, password: 'a long enough password' },
+    });
     expect(res.status).toBe(201);
     const cookie = res.headers.get('set-cookie') ?? '';
     expect(cookie).toMatch(/^resistro_session=[A-Za-z0-9_-]{43};/);
@@ -16,7 +19,10 @@ describe('accounts and sessions', () => {
     const [row] = await sql('select password_hash from users where email = $1', [email]);
     expect(row.password_hash).toMatch(/^pbkdf2-sha256\$100000\$/);
     expect(row.password_hash).not.toContain('a long enough password');
-    const [session] = await sql('select token_hash from sessions s join users u on u.id = s.user_id where u.email = $1', [email]);
+    const [session] = await sql(
+      'select token_hash from sessions s join users u on u.id = s.user_id where u.email = $1',
+      [email],
+    );
     expect(session.token_hash).not.toBe(s.cookie.split('=')[1]);
     const me = await s.json('/auth/me');
     expect(me.status).toBe(200);
@@ -26,14 +32,20 @@ describe('accounts and sessions', () => {
 
   it('refuses an e-mail that is already taken, in any letter case', async () => {
     const { email } = await signup();
-    const r = await new Session().json('/auth/signup', { method: 'POST', json: { email: email.toUpperCase(), password: 'another password!' } });
+    const r = await new Session().json('/auth/signup', {
+      method: 'POST',
+      json: { email: email.toUpperCase(), password: 'another password!' },
+    });
     expect(r.status).toBe(409);
     expect(r.body.error.code).toBe('conflict');
     expect(r.body.error.fields.email).toBeDefined();
   });
 
   it('names each invalid field without echoing the input', async () => {
-    const r = await new Session().json('/auth/signup', { method: 'POST', json: { email: 'not-an-email-MARKER', password: 'short' } });
+    const r = await new Session().json('/auth/signup', {
+      method: 'POST',
+      json: { email: 'not-an-email-MARKER', password: 'short' },
+    });
     expect(r.status).toBe(422);
     expect(r.body.error.code).toBe('validation_failed');
     expect(Object.keys(r.body.error.fields).sort()).toEqual(['email', 'password']);
@@ -43,7 +55,10 @@ describe('accounts and sessions', () => {
   it('logs in with the right password only, and logs out', async () => {
     const { email, password } = await signup();
     const s = new Session();
-    const wrong = await s.json('/auth/login', { method: 'POST', json: { email, password: 'wrong password!!' } });
+    const wrong = await s.json('/auth/login', {
+      method: 'POST',
+      json: { email, password: 'wrong password!!' },
+    });
     expect(wrong.status).toBe(401);
     expect(wrong.body.error.code).toBe('unauthorized');
     const ok = await s.json('/auth/login', { method: 'POST', json: { email, password } });
@@ -59,7 +74,10 @@ describe('accounts and sessions', () => {
   it('ends a session at its expiry', async () => {
     const { session, email } = await signup();
     expect((await session.json('/auth/me')).status).toBe(200);
-    await sql(`update sessions set expires_at = now() - interval '1 second' where user_id = (select id from users where email = $1)`, [email]);
+    await sql(
+      `update sessions set expires_at = now() - interval '1 second' where user_id = (select id from users where email = $1)`,
+      [email],
+    );
     const r = await session.json('/auth/me');
     expect(r.status).toBe(401);
     expect(r.body.error.code).toBe('unauthorized');
@@ -67,7 +85,11 @@ describe('accounts and sessions', () => {
 
   it('refuses cookie-authenticated changes from another origin or without an Origin (CSRF)', async () => {
     const { session } = await signup();
-    const evil = await session.json('/api-keys', { method: 'POST', headers: { origin: 'https://evil.example' }, json: { name: 'x', scope: 'read' } });
+    const evil = await session.json('/api-keys', {
+      method: 'POST',
+      headers: { origin: 'https://evil.example' },
+      json: { name: 'x', scope: 'read' },
+    });
     expect(evil.status).toBe(403);
     expect(evil.body.error.code).toBe('forbidden');
     const res = await fetch(`${stackInfo().url}/api/v1/api-keys`, {
@@ -84,7 +106,10 @@ describe('accounts and sessions', () => {
     const { email, password } = await signup();
     const s = new Session();
     for (let i = 0; i < 10; i++) {
-      const r = await s.json('/auth/login', { method: 'POST', json: { email, password: `wrong-${i}-password` } });
+      const r = await s.json('/auth/login', {
+        method: 'POST',
+        json: { email, password: `wrong-${i}-password` },
+      });
       expect(r.status).toBe(401);
     }
     const blocked = await s.json('/auth/login', { method: 'POST', json: { email, password } });
@@ -92,17 +117,32 @@ describe('accounts and sessions', () => {
     expect(blocked.body.error.code).toBe('rate_limited');
     // Another account from the same client is not affected by this e-mail's counter.
     const other = await signup();
-    expect((await new Session().json('/auth/login', { method: 'POST', json: { email: other.email, password: other.password } })).status).toBe(200);
+    expect(
+      (
+        await new Session().json('/auth/login', {
+          method: 'POST',
+          json: { email: other.email, password: other.password },
+        })
+      ).status,
+    ).toBe(200);
   });
 
   it('rate-limits failed log-ins per client address across e-mails', async () => {
     const ip = `203.0.113.${Math.floor(Math.random() * 200) + 1}`;
     const s = new Session();
     for (let i = 0; i < 50; i++) {
-      const r = await s.json('/auth/login', { method: 'POST', headers: { 'cf-connecting-ip': ip }, json: { email: uniqueEmail('nobody'), password: 'whatever password' } });
+      const r = await s.json('/auth/login', {
+        method: 'POST',
+        headers: { 'cf-connecting-ip': ip },
+        json: { email: uniqueEmail('nobody'), password: 'whatever password' },
+      });
       expect(r.status).toBe(401);
     }
-    const r = await s.json('/auth/login', { method: 'POST', headers: { 'cf-connecting-ip': ip }, json: { email: uniqueEmail('nobody'), password: 'whatever password' } });
+    const r = await s.json('/auth/login', {
+      method: 'POST',
+      headers: { 'cf-connecting-ip': ip },
+      json: { email: uniqueEmail('nobody'), password: 'whatever password' },
+    });
     expect(r.status).toBe(429);
   });
 

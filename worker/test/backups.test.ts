@@ -1,7 +1,15 @@
-import { openSealed, sealToAgent } from '@resistro/contract';
 import { createHash, randomBytes } from 'node:crypto';
+import { openSealed, sealToAgent } from '@resistro/contract';
 import { describe, expect, it } from 'vitest';
-import { accountWithDatabase, createKey, keyClient, runCron, signup, sql, uploadBackup } from '../../scripts/test/api.ts';
+import {
+  accountWithDatabase,
+  createKey,
+  keyClient,
+  runCron,
+  signup,
+  sql,
+  uploadBackup,
+} from '../../scripts/test/api.ts';
 
 const MiB = 1024 * 1024;
 
@@ -11,29 +19,51 @@ describe('the agent flow with real multipart objects', () => {
     // The control plane holds only the sealed password; the agent opens it with its private key.
     const [stored] = await sql('select sealed_password from databases where id = $1', [a.database.id]);
     expect(stored.sealed_password).not.toContain('s3cret');
-    const hb = await a.client.heartbeat({ hostname: 'db1', os: 'linux', version: '0.1.0', tools: [{ name: 'pg_dump', version: '15.18', path: '/usr/bin/pg_dump' }], publicKey: a.pair.publicKey });
+    const hb = await a.client.heartbeat({
+      hostname: 'db1',
+      os: 'linux',
+      version: '0.1.0',
+      tools: [{ name: 'pg_dump', version: '15.18', path: '/usr/bin/pg_dump' }],
+      publicKey: a.pair.publicKey,
+    });
     expect(hb.heartbeatIntervalSeconds).toBe(60);
     expect(hb.databases).toHaveLength(1);
     const work = hb.databases[0]!;
     expect(work.credentials.mode).toBe('sealed');
-    if (work.credentials.mode === 'sealed') expect(await openSealed(a.pair, work.credentials.sealedPassword)).toBe('s3cret-pässword');
+    if (work.credentials.mode === 'sealed')
+      expect(await openSealed(a.pair, work.credentials.sealedPassword)).toBe('s3cret-pässword');
 
     // "Back up now" reaches the agent with its next heartbeat.
     const now = await a.session.json(`/databases/${a.database.id}/backup-now`, { method: 'POST' });
     expect(now.status).toBe(202);
     const again = await a.session.json(`/databases/${a.database.id}/backup-now`, { method: 'POST' });
     expect(again.body.request.id).toBe(now.body.request.id);
-    const hb2 = await a.client.heartbeat({ hostname: 'db1', os: 'linux', version: '0.1.0', tools: [], publicKey: a.pair.publicKey });
+    const hb2 = await a.client.heartbeat({
+      hostname: 'db1',
+      os: 'linux',
+      version: '0.1.0',
+      tools: [],
+      publicKey: a.pair.publicKey,
+    });
     expect(hb2.backupRequests.map((r) => r.id)).toEqual([now.body.request.id]);
 
     const bytes = randomBytes(8 * MiB + 12345);
-    const { backup, partSize } = await uploadBackup(a.client, a.database.id, bytes, { requestId: now.body.request.id, agentId: a.agent.id });
+    const { backup, partSize } = await uploadBackup(a.client, a.database.id, bytes, {
+      requestId: now.body.request.id,
+      agentId: a.agent.id,
+    });
     expect(partSize).toBe(8 * MiB);
     expect(backup.status).toBe('succeeded');
     expect(backup.sizeBytes).toBe(bytes.length);
     expect(backup.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
     expect(backup.fileName).toMatch(/^backup-shop-\d{4}-\d{2}-\d{2}\.resistro$/);
-    const hb3 = await a.client.heartbeat({ hostname: 'db1', os: 'linux', version: '0.1.0', tools: [], publicKey: a.pair.publicKey });
+    const hb3 = await a.client.heartbeat({
+      hostname: 'db1',
+      os: 'linux',
+      version: '0.1.0',
+      tools: [],
+      publicKey: a.pair.publicKey,
+    });
     expect(hb3.backupRequests).toEqual([]);
 
     const [obj] = await sql('select object_key from backups where id = $1', [backup.id]);
@@ -81,7 +111,12 @@ describe('the agent flow with real multipart objects', () => {
     const { parts } = await a.client.partUrls(backup.id, [1]);
     const put = await fetch(parts[0]!.url, { method: 'PUT', body: randomBytes(1000) });
     const r = await a.client
-      .completeBackup(backup.id, { parts: [{ partNumber: 1, etag: put.headers.get('etag')! }], sizeBytes: 1001, sha256: 'a'.repeat(64), keyId: 'abcdef0123456789' })
+      .completeBackup(backup.id, {
+        parts: [{ partNumber: 1, etag: put.headers.get('etag')! }],
+        sizeBytes: 1001,
+        sha256: 'a'.repeat(64),
+        keyId: 'abcdef0123456789',
+      })
       .catch((e) => e);
     expect(r.code).toBe('conflict');
     const [row] = await sql('select status, error from backups where id = $1', [backup.id]);
@@ -94,7 +129,12 @@ describe('the agent flow with real multipart objects', () => {
     const a = await accountWithDatabase();
     const { backup } = await a.client.startBackup({ databaseId: a.database.id, trigger: 'manual' });
     const r = await a.client
-      .completeBackup(backup.id, { parts: [{ partNumber: 1, etag: '"x"' }], sizeBytes: 20 * MiB, sha256: 'a'.repeat(64), keyId: 'abcdef0123456789' })
+      .completeBackup(backup.id, {
+        parts: [{ partNumber: 1, etag: '"x"' }],
+        sizeBytes: 20 * MiB,
+        sha256: 'a'.repeat(64),
+        keyId: 'abcdef0123456789',
+      })
       .catch((e) => e);
     expect(r.status).toBe(422);
     expect(r.fields.parts).toContain('1..3');
@@ -103,7 +143,10 @@ describe('the agent flow with real multipart objects', () => {
   it('stores a reported failure with its error, aborts the upload and shows the database as failing', async () => {
     const a = await accountWithDatabase();
     const { backup } = await a.client.startBackup({ databaseId: a.database.id, trigger: 'schedule' });
-    const failed = await a.client.failBackup(backup.id, { error: 'pg_dump: error: connection refused', durationMs: 42 });
+    const failed = await a.client.failBackup(backup.id, {
+      error: 'pg_dump: error: connection refused',
+      durationMs: 42,
+    });
     expect(failed.backup.status).toBe('failed');
     expect(failed.backup.error).toBe('pg_dump: error: connection refused');
     const [row] = await sql('select upload_id from backups where id = $1', [backup.id]);
@@ -135,7 +178,11 @@ describe('the agent flow with real multipart objects', () => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
       const startedAt = new Date(Date.now() - (10 - i) * 3600_000).toISOString();
-      const { backup } = await a.client.startBackup({ databaseId: a.database.id, trigger: 'schedule', startedAt });
+      const { backup } = await a.client.startBackup({
+        databaseId: a.database.id,
+        trigger: 'schedule',
+        startedAt,
+      });
       if (i % 2 === 0) await a.client.failBackup(backup.id, { error: 'x' });
       ids.push(backup.id);
     }
@@ -199,10 +246,16 @@ describe('plan limits', () => {
     const a = await accountWithDatabase({ plan: 'starter' });
     expect(a.database.retentionDays).toBe(7);
     expect(a.database.port).toBe(5432);
-    const r = await a.session.json(`/databases/${a.database.id}`, { method: 'PATCH', json: { retentionDays: 8 } });
+    const r = await a.session.json(`/databases/${a.database.id}`, {
+      method: 'PATCH',
+      json: { retentionDays: 8 },
+    });
     expect(r.status).toBe(402);
     expect(r.body.error.fields.retentionDays).toContain('7');
-    const ok = await a.session.json(`/databases/${a.database.id}`, { method: 'PATCH', json: { retentionDays: 3 } });
+    const ok = await a.session.json(`/databases/${a.database.id}`, {
+      method: 'PATCH',
+      json: { retentionDays: 3 },
+    });
     expect(ok.body.database.retentionDays).toBe(3);
   });
 
@@ -220,7 +273,13 @@ describe('plan limits', () => {
     const c = keyClient(key);
     const { generateAgentKeyPair } = await import('@resistro/contract');
     const pair = await generateAgentKeyPair();
-    const hb = await c.heartbeat({ hostname: 'big', os: 'linux', version: '1', tools: [], publicKey: pair.publicKey });
+    const hb = await c.heartbeat({
+      hostname: 'big',
+      os: 'linux',
+      version: '1',
+      tools: [],
+      publicKey: pair.publicKey,
+    });
     const { database } = await c.createDatabase({
       name: 'Big',
       engine: 'mariadb',

@@ -4,7 +4,12 @@ import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { accountWithDatabase, createKey, signup, stackInfo, uploadBackup } from '../../scripts/test/api.ts';
 
-type Victim = Awaited<ReturnType<typeof accountWithDatabase>> & { backupId: string; runningId: string; apiKeyId: string; fullKey: string };
+type Victim = Awaited<ReturnType<typeof accountWithDatabase>> & {
+  backupId: string;
+  runningId: string;
+  apiKeyId: string;
+  fullKey: string;
+};
 let victim: Victim;
 
 beforeAll(async () => {
@@ -33,7 +38,16 @@ function probes(v: Victim): Array<[string, string, unknown?]> {
     ['GET', `/backups/${v.backupId}/download`],
     ['DELETE', `/backups/${v.backupId}`],
     ['POST', `/backups/${v.runningId}/parts`, { partNumbers: [1] }],
-    ['POST', `/backups/${v.runningId}/complete`, { parts: [{ partNumber: 1, etag: '"x"' }], sizeBytes: 1, sha256: 'a'.repeat(64), keyId: 'abcdef0123456789' }],
+    [
+      'POST',
+      `/backups/${v.runningId}/complete`,
+      {
+        parts: [{ partNumber: 1, etag: '"x"' }],
+        sizeBytes: 1,
+        sha256: 'a'.repeat(64),
+        keyId: 'abcdef0123456789',
+      },
+    ],
     ['POST', `/backups/${v.runningId}/fail`, { error: 'sabotage' }],
     ['POST', '/backups', { databaseId: v.database.id, trigger: 'manual' }],
     ['PATCH', `/databases/${v.database.id}`, { credentials: { mode: 'sealed', sealedPassword: sealed } }],
@@ -47,7 +61,11 @@ async function probeAll(auth: { cookie?: string; key?: string }) {
     if (auth.cookie) headers.cookie = auth.cookie;
     if (auth.key) headers.authorization = `Bearer ${auth.key}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${url}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${url}/api/v1${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const json = await res.json();
     const agentOnly = /^\/backups(\/[^/]+\/(parts|complete|fail))?$/.test(path) && method === 'POST';
     if (auth.cookie && agentOnly) {
@@ -65,10 +83,15 @@ async function assertVictimIntact() {
   const db = (await v.session.json(`/databases/${v.database.id}`)).body.database;
   expect(db.name).toBe('Shop');
   expect(db.paused).toBe(false);
-  const backups = (await v.session.json('/backups')).body.items.map((b: { id: string; status: string }) => [b.id, b.status]);
+  const backups = (await v.session.json('/backups')).body.items.map((b: { id: string; status: string }) => [
+    b.id,
+    b.status,
+  ]);
   expect(backups).toContainEqual([v.backupId, 'succeeded']);
   expect(backups).toContainEqual([v.runningId, 'running']);
-  expect((await v.session.json('/api-keys')).body.items.map((k: { id: string }) => k.id)).toContain(v.apiKeyId);
+  expect((await v.session.json('/api-keys')).body.items.map((k: { id: string }) => k.id)).toContain(
+    v.apiKeyId,
+  );
   expect((await v.session.json('/agents')).body.items).toHaveLength(1);
   const dl = await v.session.json(`/backups/${v.backupId}/download`);
   expect(dl.status).toBe(200);
@@ -91,9 +114,23 @@ describe('tenant isolation', () => {
     const intruder = await accountWithDatabase();
     await uploadBackup(intruder.client, intruder.database.id, randomBytes(100));
     const mine = (path: string) => intruder.session.json(path).then((r) => JSON.stringify(r.body));
-    for (const path of ['/databases', '/agents', '/backups', `/backups?databaseId=${victim.database.id}`, '/api-keys', '/account']) {
+    for (const path of [
+      '/databases',
+      '/agents',
+      '/backups',
+      `/backups?databaseId=${victim.database.id}`,
+      '/api-keys',
+      '/account',
+    ]) {
       const body = await mine(path);
-      for (const id of [victim.database.id, victim.agent.id, victim.backupId, victim.runningId, victim.apiKeyId, victim.account.id]) {
+      for (const id of [
+        victim.database.id,
+        victim.agent.id,
+        victim.backupId,
+        victim.runningId,
+        victim.apiKeyId,
+        victim.account.id,
+      ]) {
         expect(body, path).not.toContain(id);
       }
     }
@@ -118,7 +155,13 @@ describe('tenant isolation', () => {
     expect(r.status).toBe(422);
     expect(r.body.error.fields.agentId).toBeDefined();
     // The same public key registered by another account is another agent.
-    const hb = await intruder.client.heartbeat({ hostname: 'x', os: 'linux', version: '1', tools: [], publicKey: victim.pair.publicKey });
+    const hb = await intruder.client.heartbeat({
+      hostname: 'x',
+      os: 'linux',
+      version: '1',
+      tools: [],
+      publicKey: victim.pair.publicKey,
+    });
     expect(hb.agent.id).not.toBe(victim.agent.id);
     expect(hb.databases).toEqual([]);
     expect(hb.backupRequests).toEqual([]);

@@ -14,7 +14,11 @@ beforeAll(async () => {
   cookie = a.session.cookie;
 });
 
-async function send(method: string, path: string, init: { body?: BodyInit; type?: string; auth?: 'key' | 'cookie' } = {}) {
+async function send(
+  method: string,
+  path: string,
+  init: { body?: BodyInit; type?: string; auth?: 'key' | 'cookie' } = {},
+) {
   const { url } = stackInfo();
   const headers: Record<string, string> = { origin: url };
   if ((init.auth ?? 'key') === 'key') headers.authorization = `Bearer ${fullKey}`;
@@ -40,38 +44,77 @@ const bodyRoutes = ROUTES.filter((r) => r.body);
 const idRoutes = ROUTES.filter((r) => r.path.includes('{'));
 
 describe('malformed input on every route', () => {
-  it.each(bodyRoutes.map((r) => [`${r.method.toUpperCase()} ${r.path}`, r] as const))('%s: refuses bodies that are not the schema', async (_name, route) => {
-    const path = concrete(route.path, '00000000-0000-4000-8000-000000000000');
-    const method = route.method.toUpperCase();
-    const cases: Array<[string, { body?: BodyInit; type?: string }]> = [
-      ['no body', {}],
-      ['not JSON content type', { body: `{"x":"${MARKER}"}`, type: 'text/plain' }],
-      ['broken JSON', { body: `{"x": "${MARKER}"`, type: 'application/json' }],
-      ['an array', { body: `["${MARKER}"]`, type: 'application/json' }],
-      ['unknown fields', { body: JSON.stringify({ unexpected: MARKER }), type: 'application/json' }],
-      ['wrong types', { body: JSON.stringify({ name: 42, email: [MARKER], partNumbers: MARKER, error: { x: MARKER }, scope: MARKER }), type: 'application/json' }],
-      ['a huge body', { body: JSON.stringify({ x: 'y'.repeat(1_100_000) + MARKER }), type: 'application/json' }],
-    ];
-    for (const [what, init] of cases) {
-      for (const auth of ['key', 'cookie'] as const) {
-        if (auth === 'cookie' && route.access === 'agent') continue;
-        expectEnvelope(await send(method, path, { ...init, auth }), `${method} ${path} (${what}, ${auth})`);
+  it.each(bodyRoutes.map((r) => [`${r.method.toUpperCase()} ${r.path}`, r] as const))(
+    '%s: refuses bodies that are not the schema',
+    async (_name, route) => {
+      const path = concrete(route.path, '00000000-0000-4000-8000-000000000000');
+      const method = route.method.toUpperCase();
+      const cases: Array<[string, { body?: BodyInit; type?: string }]> = [
+        ['no body', {}],
+        ['not JSON content type', { body: `{"x":"${MARKER}"}`, type: 'text/plain' }],
+        ['broken JSON', { body: `{"x": "${MARKER}"`, type: 'application/json' }],
+        ['an array', { body: `["${MARKER}"]`, type: 'application/json' }],
+        ['unknown fields', { body: JSON.stringify({ unexpected: MARKER }), type: 'application/json' }],
+        [
+          'wrong types',
+          {
+            body: JSON.stringify({
+              name: 42,
+              email: [MARKER],
+              partNumbers: MARKER,
+              error: { x: MARKER },
+              scope: MARKER,
+            }),
+            type: 'application/json',
+          },
+        ],
+        [
+          'a huge body',
+          { body: JSON.stringify({ x: 'y'.repeat(1_100_000) + MARKER }), type: 'application/json' },
+        ],
+      ];
+      for (const [what, init] of cases) {
+        for (const auth of ['key', 'cookie'] as const) {
+          if (auth === 'cookie' && route.access === 'agent') continue;
+          expectEnvelope(await send(method, path, { ...init, auth }), `${method} ${path} (${what}, ${auth})`);
+        }
       }
-    }
-  });
+    },
+  );
 
-  it.each(idRoutes.map((r) => [`${r.method.toUpperCase()} ${r.path}`, r] as const))('%s: answers 404 for ids that are not ids', async (_name, route) => {
-    for (const id of ['not-a-uuid', `${MARKER}`, '1', '00000000-0000-4000-8000-000000000000', "' or 1=1 --"]) {
-      const path = concrete(route.path, encodeURIComponent(id));
-      const body = route.body ? JSON.stringify({}) : undefined;
-      const r = await send(route.method.toUpperCase(), path, { body, type: body ? 'application/json' : undefined });
-      expectEnvelope(r, `${route.method} ${path}`);
-      if (!route.body) expect(r.status, `${route.method} ${path}`).toBe(404);
-    }
-  });
+  it.each(idRoutes.map((r) => [`${r.method.toUpperCase()} ${r.path}`, r] as const))(
+    '%s: answers 404 for ids that are not ids',
+    async (_name, route) => {
+      for (const id of [
+        'not-a-uuid',
+        `${MARKER}`,
+        '1',
+        '00000000-0000-4000-8000-000000000000',
+        "' or 1=1 --",
+      ]) {
+        const path = concrete(route.path, encodeURIComponent(id));
+        const body = route.body ? JSON.stringify({}) : undefined;
+        const r = await send(route.method.toUpperCase(), path, {
+          body,
+          type: body ? 'application/json' : undefined,
+        });
+        expectEnvelope(r, `${route.method} ${path}`);
+        if (!route.body) expect(r.status, `${route.method} ${path}`).toBe(404);
+      }
+    },
+  );
 
   it('refuses malformed list queries', async () => {
-    for (const q of ['limit=0', 'limit=101', 'limit=abc', `status=${MARKER}`, 'from=yesterday', 'databaseId=nope', `cursor=${MARKER}`, 'unknown=1']) {
+    for (const q of [
+      'limit=0',
+      'limit=101',
+      'limit=abc',
+      `status=${MARKER}`,
+      'from=yesterday',
+      'databaseId=nope',
+      `cursor=${MARKER}`,
+      'unknown=1',
+    ]) {
       const r = await send('GET', `/backups?${q}`);
       expectEnvelope(r, q);
       expect(r.status, q).toBe(422);

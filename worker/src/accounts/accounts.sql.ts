@@ -1,11 +1,23 @@
 import { sql } from 'drizzle-orm';
-import { bigint, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
 export const accounts = pgTable('accounts', {
   id: uuid('id').primaryKey().defaultRandom(),
-  plan: text('plan', { enum: ['starter', 'business', 'professional', 'enterprise'] }).notNull().default('starter'),
+  plan: text('plan', { enum: ['starter', 'business', 'professional', 'enterprise'] })
+    .notNull()
+    .default('starter'),
   /** exact: changed in the same transaction as the backup that adds or frees the bytes */
   storageUsedBytes: bigint('storage_used_bytes', { mode: 'number' }).notNull().default(0),
   alertEmails: jsonb('alert_emails').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
@@ -43,7 +55,10 @@ export const sessions = pgTable(
     createdAt: ts('created_at').notNull().defaultNow(),
     expiresAt: ts('expires_at').notNull(),
   },
-  (t) => [uniqueIndex('sessions_token_hash_key').on(t.tokenHash), index('sessions_expires_idx').on(t.expiresAt)],
+  (t) => [
+    uniqueIndex('sessions_token_hash_key').on(t.tokenHash),
+    index('sessions_expires_idx').on(t.expiresAt),
+  ],
 );
 
 /** Fixed-window counters for login attempts, shared by every isolate through the database. */

@@ -1,10 +1,10 @@
-import { PLANS, type Account, type PlanId, type User } from '@resistro/contract';
+import { type Account, PLANS, type PlanId, type User } from '@resistro/contract';
 import { and, count, eq, gt, isNull, sql } from 'drizzle-orm';
-import type { Config } from '../env.ts';
+import { databases } from '../databases/databases.sql.ts';
 import type { Db } from '../db.ts';
+import type { Config } from '../env.ts';
 import { ApiError } from '../errors.ts';
 import { hashPassword, randomToken, sha256Hex, verifyPassword } from '../lib/crypto.ts';
-import { databases } from '../databases/databases.sql.ts';
 import { accounts, rateLimits, sessions, users } from './accounts.sql.ts';
 
 export const LOGIN_LIMITS = {
@@ -28,7 +28,11 @@ export async function getAccount(db: Db, accountId: string): Promise<Account> {
   return {
     id: row.id,
     plan: row.plan,
-    limits: { maxDatabases: plan.maxDatabases, maxRetentionDays: plan.maxRetentionDays, storageBytes: plan.storageBytes },
+    limits: {
+      maxDatabases: plan.maxDatabases,
+      maxRetentionDays: plan.maxRetentionDays,
+      storageBytes: plan.storageBytes,
+    },
     usage: { databases: dbCount?.n ?? 0, storageBytes: row.storageUsedBytes },
     alertEmails: row.alertEmails,
     cancelledAt: row.cancelledAt?.toISOString() ?? null,
@@ -41,7 +45,13 @@ async function createSession(db: Db, config: Config, user: { id: string; account
   // SECURITY: 256-bit random token; only its hash is stored, so a database leak yields no sessions.
   const token = randomToken();
   const expiresAt = new Date(now.getTime() + config.sessionTtlMs);
-  await db.insert(sessions).values({ tokenHash: await sha256Hex(token), userId: user.id, accountId: user.accountId, expiresAt, createdAt: now });
+  await db.insert(sessions).values({
+    tokenHash: await sha256Hex(token),
+    userId: user.id,
+    accountId: user.accountId,
+    expiresAt,
+    createdAt: now,
+  });
   return { token, expiresAt };
 }
 
@@ -54,7 +64,10 @@ export async function signup(
   const passwordHash = await hashPassword(input.password, config.pbkdf2Iterations);
   const user = await db.transaction(async (tx) => {
     const [taken] = await tx.select({ id: users.id }).from(users).where(eq(users.email, input.email));
-    if (taken) throw new ApiError('conflict', 'An account with this e-mail address already exists', { email: 'is already registered' });
+    if (taken)
+      throw new ApiError('conflict', 'An account with this e-mail address already exists', {
+        email: 'is already registered',
+      });
     const [account] = await tx
       .insert(accounts)
       .values({ plan: input.plan ?? 'starter', alertEmails: [input.email], createdAt: now })
@@ -64,7 +77,10 @@ export async function signup(
       .values({ accountId: account!.id, email: input.email, passwordHash, createdAt: now })
       .onConflictDoNothing()
       .returning();
-    if (!inserted[0]) throw new ApiError('conflict', 'An account with this e-mail address already exists', { email: 'is already registered' });
+    if (!inserted[0])
+      throw new ApiError('conflict', 'An account with this e-mail address already exists', {
+        email: 'is already registered',
+      });
     return inserted[0];
   });
   const session = await createSession(db, config, user, now);
@@ -97,17 +113,26 @@ async function isRateLimited(db: Db, key: string, limit: number, now: Date): Pro
   return (row?.count ?? 0) >= limit;
 }
 
-export async function login(db: Db, config: Config, input: { email: string; password: string }, client: string, now: Date) {
+export async function login(
+  db: Db,
+  config: Config,
+  input: { email: string; password: string },
+  client: string,
+  now: Date,
+) {
   const emailKey = `login:email:${await sha256Hex(input.email)}`;
   const clientKey = `login:client:${client}`;
-  if ((await isRateLimited(db, emailKey, LOGIN_LIMITS.perEmail, now)) || (await isRateLimited(db, clientKey, LOGIN_LIMITS.perClient, now))) {
+  if (
+    (await isRateLimited(db, emailKey, LOGIN_LIMITS.perEmail, now)) ||
+    (await isRateLimited(db, clientKey, LOGIN_LIMITS.perClient, now))
+  ) {
     throw new ApiError('rate_limited', 'Too many failed log-in attempts; wait 15 minutes and try again');
   }
   const [user] = await db.select().from(users).where(eq(users.email, input.email));
   // SECURITY: hash even for unknown e-mails so response time does not reveal who has an account.
-  const ok = user
-    ? await verifyPassword(input.password, user.passwordHash)
-    : (await hashPassword(input.password, config.pbkdf2Iterations), false);
+  let ok = false;
+  if (user) ok = await verifyPassword(input.password, user.passwordHash);
+  else await hashPassword(input.password, config.pbkdf2Iterations);
   if (!user || !ok) {
     await hitRateLimit(db, emailKey, LOGIN_LIMITS.perEmail, now);
     await hitRateLimit(db, clientKey, LOGIN_LIMITS.perClient, now);
@@ -140,15 +165,24 @@ export async function updateAccount(
         .from(databases)
         .where(and(eq(databases.accountId, accountId), isNull(databases.deletedAt)));
       if (plan.maxDatabases !== null && active.length > plan.maxDatabases) {
-        throw new ApiError('plan_limit', `The ${plan.name} plan allows ${plan.maxDatabases} database(s); delete some first`);
+        throw new ApiError(
+          'plan_limit',
+          `The ${plan.name} plan allows ${plan.maxDatabases} database(s); delete some first`,
+        );
       }
       if (active.some((d) => d.retentionDays > plan.maxRetentionDays)) {
-        throw new ApiError('plan_limit', `The ${plan.name} plan keeps backups at most ${plan.maxRetentionDays} days; shorten the retention of your databases first`);
+        throw new ApiError(
+          'plan_limit',
+          `The ${plan.name} plan keeps backups at most ${plan.maxRetentionDays} days; shorten the retention of your databases first`,
+        );
       }
       await tx.update(accounts).set({ plan: patch.plan }).where(eq(accounts.id, accountId));
     }
     if (patch.alertEmails) {
-      await tx.update(accounts).set({ alertEmails: [...new Set(patch.alertEmails)] }).where(eq(accounts.id, accountId));
+      await tx
+        .update(accounts)
+        .set({ alertEmails: [...new Set(patch.alertEmails)] })
+        .where(eq(accounts.id, accountId));
     }
   });
   return getAccount(db, accountId);
@@ -161,7 +195,10 @@ export async function cancelAccount(db: Db, accountId: string, now: Date): Promi
       .update(accounts)
       .set({ cancelledAt: now, deleteAfter: new Date(now.getTime() + 30 * 86400_000) })
       .where(and(eq(accounts.id, accountId), isNull(accounts.cancelledAt)));
-    await tx.update(databases).set({ paused: true, updatedAt: now }).where(eq(databases.accountId, accountId));
+    await tx
+      .update(databases)
+      .set({ paused: true, updatedAt: now })
+      .where(eq(databases.accountId, accountId));
   });
   return getAccount(db, accountId);
 }

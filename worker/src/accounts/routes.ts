@@ -1,7 +1,7 @@
 import { LoginBody, SignupBody, UpdateAccountBody } from '@resistro/contract';
+import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
-import type { Context } from 'hono';
 import type { AppEnv } from '../app-types.ts';
 import { ApiError } from '../errors.ts';
 import { readBody } from '../lib/validate.ts';
@@ -10,20 +10,37 @@ import { cancelAccount, getAccount, getUser, login, logout, signup, updateAccoun
 
 function setSessionCookie(c: Context<AppEnv>, token: string, expiresAt: Date) {
   // SECURITY: HttpOnly (no script access), Secure, SameSite=Lax, and an expiry matching the row.
-  setCookie(c, SESSION_COOKIE, token, { httpOnly: true, secure: true, sameSite: 'Lax', path: '/', expires: expiresAt });
+  setCookie(c, SESSION_COOKIE, token, {
+    httpOnly: true,
+    secure: true,
+    sameSite: 'Lax',
+    path: '/',
+    expires: expiresAt,
+  });
 }
 
 export const accountRoutes = new Hono<AppEnv>()
   .post('/auth/signup', async (c) => {
     const input = await readBody(c, SignupBody);
-    const { user, accountId, token, expiresAt } = await signup(c.get('db'), c.get('config'), input, c.get('now'));
+    const { user, accountId, token, expiresAt } = await signup(
+      c.get('db'),
+      c.get('config'),
+      input,
+      c.get('now'),
+    );
     setSessionCookie(c, token, expiresAt);
     return c.json({ user, account: await getAccount(c.get('db'), accountId) }, 201);
   })
   .post('/auth/login', async (c) => {
     const input = await readBody(c, LoginBody);
     const client = c.req.header('cf-connecting-ip') ?? 'local';
-    const { user, accountId, token, expiresAt } = await login(c.get('db'), c.get('config'), input, client, c.get('now'));
+    const { user, accountId, token, expiresAt } = await login(
+      c.get('db'),
+      c.get('config'),
+      input,
+      client,
+      c.get('now'),
+    );
     setSessionCookie(c, token, expiresAt);
     return c.json({ user, account: await getAccount(c.get('db'), accountId) });
   })
@@ -35,8 +52,15 @@ export const accountRoutes = new Hono<AppEnv>()
   })
   .get('/auth/me', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'read');
-    if (!p.userId) throw new ApiError('forbidden', 'Only a logged-in user has a profile; use GET /api/v1/account with an API key');
-    return c.json({ user: await getUser(c.get('db'), p.userId), account: await getAccount(c.get('db'), p.accountId) });
+    if (!p.userId)
+      throw new ApiError(
+        'forbidden',
+        'Only a logged-in user has a profile; use GET /api/v1/account with an API key',
+      );
+    return c.json({
+      user: await getUser(c.get('db'), p.userId),
+      account: await getAccount(c.get('db'), p.accountId),
+    });
   })
   .get('/account', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'read');

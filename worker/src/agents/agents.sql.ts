@@ -23,5 +23,8 @@ export const agents = pgTable(
     createdAt: ts('created_at').notNull().defaultNow(),
     lastSeenAt: ts('last_seen_at').notNull().defaultNow(),
   },
-  (t) => [uniqueIndex('agents_account_public_key_key').on(t.accountId, t.publicKey), index('agents_account_idx').on(t.accountId)],
+  (t) => [
+    uniqueIndex('agents_account_public_key_key').on(t.accountId, t.publicKey),
+    index('agents_account_idx').on(t.accountId),
+  ],
 );

@@ -1,8 +1,8 @@
 import type { Agent, BackupRequest, DatabaseWork, HeartbeatResponse } from '@resistro/contract';
 import { and, asc, desc, eq, inArray, isNull } from 'drizzle-orm';
+import { backupRequests, databases } from '../databases/databases.sql.ts';
 import type { Db } from '../db.ts';
 import { ApiError, notFound } from '../errors.ts';
-import { backupRequests, databases } from '../databases/databases.sql.ts';
 import { agents } from './agents.sql.ts';
 
 export const HEARTBEAT_INTERVAL_SECONDS = 60;
@@ -62,17 +62,36 @@ export async function heartbeat(
 ): Promise<HeartbeatResponse> {
   const [row] = await db
     .insert(agents)
-    .values({ accountId: principal.accountId, apiKeyId: principal.apiKeyId, ...input, createdAt: now, lastSeenAt: now })
+    .values({
+      accountId: principal.accountId,
+      apiKeyId: principal.apiKeyId,
+      ...input,
+      createdAt: now,
+      lastSeenAt: now,
+    })
     .onConflictDoUpdate({
       target: [agents.accountId, agents.publicKey],
-      set: { hostname: input.hostname, os: input.os, version: input.version, tools: input.tools, lastSeenAt: now, apiKeyId: principal.apiKeyId },
+      set: {
+        hostname: input.hostname,
+        os: input.os,
+        version: input.version,
+        tools: input.tools,
+        lastSeenAt: now,
+        apiKeyId: principal.apiKeyId,
+      },
     })
     .returning();
   const agent = row!;
   const dbs = await db
     .select()
     .from(databases)
-    .where(and(eq(databases.accountId, principal.accountId), eq(databases.agentId, agent.id), isNull(databases.deletedAt)))
+    .where(
+      and(
+        eq(databases.accountId, principal.accountId),
+        eq(databases.agentId, agent.id),
+        isNull(databases.deletedAt),
+      ),
+    )
     .orderBy(asc(databases.createdAt));
   let requests: BackupRequest[] = [];
   const ids = dbs.filter((d) => !d.paused).map((d) => d.id);
@@ -82,7 +101,11 @@ export async function heartbeat(
       .from(backupRequests)
       .where(and(inArray(backupRequests.databaseId, ids), isNull(backupRequests.claimedAt)))
       .orderBy(asc(backupRequests.requestedAt));
-    requests = rows.map((r) => ({ id: r.id, databaseId: r.databaseId, requestedAt: r.requestedAt.toISOString() }));
+    requests = rows.map((r) => ({
+      id: r.id,
+      databaseId: r.databaseId,
+      requestedAt: r.requestedAt.toISOString(),
+    }));
   }
   return {
     agent: toAgent(agent, now),
@@ -94,12 +117,19 @@ export async function heartbeat(
 }
 
 export async function listAgents(db: Db, accountId: string, now: Date): Promise<Agent[]> {
-  const rows = await db.select().from(agents).where(eq(agents.accountId, accountId)).orderBy(desc(agents.lastSeenAt));
+  const rows = await db
+    .select()
+    .from(agents)
+    .where(eq(agents.accountId, accountId))
+    .orderBy(desc(agents.lastSeenAt));
   return rows.map((r) => toAgent(r, now));
 }
 
 export async function getAgent(db: Db, accountId: string, id: string, now: Date): Promise<Agent> {
-  const [row] = await db.select().from(agents).where(and(eq(agents.id, id), eq(agents.accountId, accountId)));
+  const [row] = await db
+    .select()
+    .from(agents)
+    .where(and(eq(agents.id, id), eq(agents.accountId, accountId)));
   if (!row) throw notFound('agent');
   return toAgent(row, now);
 }

@@ -17,7 +17,12 @@ function toApiKey(row: typeof apiKeys.$inferSelect): ApiKey {
   };
 }
 
-export async function createApiKey(db: Db, accountId: string, input: { name: string; scope: ApiKeyScope }, now: Date) {
+export async function createApiKey(
+  db: Db,
+  accountId: string,
+  input: { name: string; scope: ApiKeyScope },
+  now: Date,
+) {
   // SECURITY: 256 random bits; shown to the user once, stored only as SHA-256.
   const secret = `${API_KEY_PREFIX}${randomToken(32)}`;
   const [row] = await db

@@ -1,12 +1,19 @@
-import { backupFileName, MAX_PARTS, partSizeForPlan, PLANS, type Backup, type BackupList } from '@resistro/contract';
-import { and, desc, eq, gte, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
-import type { Db } from '../db.ts';
-import type { Config } from '../env.ts';
-import { ApiError, notFound } from '../errors.ts';
+import {
+  type Backup,
+  type BackupList,
+  backupFileName,
+  MAX_PARTS,
+  PLANS,
+  partSizeForPlan,
+} from '@resistro/contract';
+import { and, desc, eq, gte, isNull, lt, lte, or, type SQL, sql } from 'drizzle-orm';
 import { accounts } from '../accounts/accounts.sql.ts';
 import { agents } from '../agents/agents.sql.ts';
 import { backupRequests, databases } from '../databases/databases.sql.ts';
 import { findDatabase } from '../databases/databases.ts';
+import type { Db } from '../db.ts';
+import type { Config } from '../env.ts';
+import { ApiError, notFound } from '../errors.ts';
 import type { ObjectStorage } from '../storage/s3.ts';
 import { backups } from './backups.sql.ts';
 
@@ -40,14 +47,18 @@ export function objectKeyFor(accountId: string, databaseId: string, backupId: st
 }
 
 export async function findBackup(db: Db, accountId: string, id: string): Promise<Row> {
-  const [row] = await db.select().from(backups).where(and(eq(backups.id, id), eq(backups.accountId, accountId)));
+  const [row] = await db
+    .select()
+    .from(backups)
+    .where(and(eq(backups.id, id), eq(backups.accountId, accountId)));
   if (!row) throw notFound('backup');
   return row;
 }
 
 async function findRunning(db: Db, accountId: string, id: string): Promise<Row> {
   const row = await findBackup(db, accountId, id);
-  if (row.status !== 'running' || !row.uploadId) throw new ApiError('conflict', `This backup is ${row.status}, not running`);
+  if (row.status !== 'running' || !row.uploadId)
+    throw new ApiError('conflict', `This backup is ${row.status}, not running`);
   return row;
 }
 
@@ -55,24 +66,42 @@ export async function startBackup(
   db: Db,
   storage: ObjectStorage,
   accountId: string,
-  input: { databaseId: string; trigger: Row['trigger']; requestId?: string | undefined; startedAt?: string | undefined; agentId?: string | undefined },
+  input: {
+    databaseId: string;
+    trigger: Row['trigger'];
+    requestId?: string | undefined;
+    startedAt?: string | undefined;
+    agentId?: string | undefined;
+  },
   now: Date,
 ) {
   const database = await findDatabase(db, accountId, input.databaseId);
   const [account] = await db.select().from(accounts).where(eq(accounts.id, accountId));
   if (!account) throw notFound('account');
-  if (account.cancelledAt) throw new ApiError('forbidden', 'This account is cancelled; no new backups are accepted');
+  if (account.cancelledAt)
+    throw new ApiError('forbidden', 'This account is cancelled; no new backups are accepted');
   const plan = PLANS[account.plan];
   if (account.storageUsedBytes >= plan.storageBytes) {
-    throw new ApiError('quota_exceeded', `The storage quota of the ${plan.name} plan is used up; delete backups or upgrade`);
+    throw new ApiError(
+      'quota_exceeded',
+      `The storage quota of the ${plan.name} plan is used up; delete backups or upgrade`,
+    );
   }
   if (input.agentId) {
-    const [agent] = await db.select({ id: agents.id }).from(agents).where(and(eq(agents.id, input.agentId), eq(agents.accountId, accountId)));
-    if (!agent) throw new ApiError('validation_failed', 'Invalid input: agentId is not one of your agents', { agentId: 'is not one of your agents' });
+    const [agent] = await db
+      .select({ id: agents.id })
+      .from(agents)
+      .where(and(eq(agents.id, input.agentId), eq(agents.accountId, accountId)));
+    if (!agent)
+      throw new ApiError('validation_failed', 'Invalid input: agentId is not one of your agents', {
+        agentId: 'is not one of your agents',
+      });
   }
   const startedAt = input.startedAt ? new Date(input.startedAt) : now;
   if (startedAt.getTime() > now.getTime() + 5 * 60_000) {
-    throw new ApiError('validation_failed', 'Invalid input: startedAt lies in the future', { startedAt: 'lies in the future' });
+    throw new ApiError('validation_failed', 'Invalid input: startedAt lies in the future', {
+      startedAt: 'lies in the future',
+    });
   }
   const id = crypto.randomUUID();
   const objectKey = objectKeyFor(accountId, database.id, id);
@@ -93,7 +122,8 @@ export async function startBackup(
             ),
           )
           .returning({ id: backupRequests.id });
-        if (claimed.length === 0) throw new ApiError('conflict', 'This backup request is unknown or already taken');
+        if (claimed.length === 0)
+          throw new ApiError('conflict', 'This backup request is unknown or already taken');
       }
       const [inserted] = await tx
         .insert(backups)
@@ -153,7 +183,13 @@ export async function completeBackup(
   storage: ObjectStorage,
   accountId: string,
   id: string,
-  input: { parts: { partNumber: number; etag: string }[]; sizeBytes: number; sha256: string; keyId: string; durationMs?: number | undefined },
+  input: {
+    parts: { partNumber: number; etag: string }[];
+    sizeBytes: number;
+    sha256: string;
+    keyId: string;
+    durationMs?: number | undefined;
+  },
   now: Date,
 ): Promise<Backup> {
   const row = await findRunning(db, accountId, id);
@@ -198,21 +234,41 @@ export async function completeBackup(
     await tx
       .update(databases)
       .set({ lastSuccessAt: row.startedAt, lastStatus: 'succeeded', lastError: null })
-      .where(and(eq(databases.id, row.databaseId), or(isNull(databases.lastSuccessAt), lte(databases.lastSuccessAt, row.startedAt))));
+      .where(
+        and(
+          eq(databases.id, row.databaseId),
+          or(isNull(databases.lastSuccessAt), lte(databases.lastSuccessAt, row.startedAt)),
+        ),
+      );
     return updated;
   });
   return toBackup(finished);
 }
 
-async function markFailed(db: Db, row: Row, error: string, now: Date, durationMs?: number): Promise<Row | undefined> {
+async function markFailed(
+  db: Db,
+  row: Row,
+  error: string,
+  now: Date,
+  durationMs?: number,
+): Promise<Row | undefined> {
   return db.transaction(async (tx) => {
     const [updated] = await tx
       .update(backups)
-      .set({ status: 'failed', uploadId: null, error, finishedAt: now, durationMs: durationMs ?? now.getTime() - row.startedAt.getTime() })
+      .set({
+        status: 'failed',
+        uploadId: null,
+        error,
+        finishedAt: now,
+        durationMs: durationMs ?? now.getTime() - row.startedAt.getTime(),
+      })
       .where(and(eq(backups.id, row.id), eq(backups.status, 'running')))
       .returning();
     if (updated) {
-      await tx.update(databases).set({ lastStatus: 'failed', lastError: error }).where(eq(databases.id, row.databaseId));
+      await tx
+        .update(databases)
+        .set({ lastStatus: 'failed', lastError: error })
+        .where(eq(databases.id, row.databaseId));
     }
     return updated;
   });
@@ -234,7 +290,12 @@ export async function failBackup(
 }
 
 /** Cron: fail backups whose agent went away mid-upload, and abort their uploads. Bounded per run. */
-export async function failStaleBackups(db: Db, storage: ObjectStorage, now: Date, limit = 100): Promise<number> {
+export async function failStaleBackups(
+  db: Db,
+  storage: ObjectStorage,
+  now: Date,
+  limit = 100,
+): Promise<number> {
   const stale = await db
     .select()
     .from(backups)
@@ -242,7 +303,12 @@ export async function failStaleBackups(db: Db, storage: ObjectStorage, now: Date
     .limit(limit);
   let failed = 0;
   for (const row of stale) {
-    const updated = await markFailed(db, row, 'The agent did not finish this backup before its deadline (stopped, killed or lost its connection)', now);
+    const updated = await markFailed(
+      db,
+      row,
+      'The agent did not finish this backup before its deadline (stopped, killed or lost its connection)',
+      now,
+    );
     if (updated && row.uploadId) {
       failed++;
       await storage.abortMultipartUpload(row.objectKey, row.uploadId).catch(() => {});
@@ -253,15 +319,26 @@ export async function failStaleBackups(db: Db, storage: ObjectStorage, now: Date
 
 type Cursor = { t: string; id: string };
 function encodeCursor(row: Row): string {
-  return btoa(JSON.stringify({ t: row.startedAt.toISOString(), id: row.id } satisfies Cursor)).replace(/=+$/, '');
+  return btoa(JSON.stringify({ t: row.startedAt.toISOString(), id: row.id } satisfies Cursor)).replace(
+    /=+$/,
+    '',
+  );
 }
 function decodeCursor(text: string): Cursor {
   try {
     const c = JSON.parse(atob(text)) as Cursor;
-    if (typeof c.t !== 'string' || typeof c.id !== 'string' || Number.isNaN(Date.parse(c.t)) || !/^[0-9a-f-]{36}$/.test(c.id)) throw new Error();
+    if (
+      typeof c.t !== 'string' ||
+      typeof c.id !== 'string' ||
+      Number.isNaN(Date.parse(c.t)) ||
+      !/^[0-9a-f-]{36}$/.test(c.id)
+    )
+      throw new Error();
     return c;
   } catch {
-    throw new ApiError('validation_failed', 'Invalid input: cursor is not one this API handed out', { cursor: 'is invalid' });
+    throw new ApiError('validation_failed', 'Invalid input: cursor is not one this API handed out', {
+      cursor: 'is invalid',
+    });
   }
 }
 
@@ -269,7 +346,14 @@ function decodeCursor(text: string): Cursor {
 export async function listBackups(
   db: Db,
   accountId: string,
-  q: { databaseId?: string | undefined; status?: Row['status'] | undefined; from?: string | undefined; to?: string | undefined; cursor?: string | undefined; limit?: number | undefined },
+  q: {
+    databaseId?: string | undefined;
+    status?: Row['status'] | undefined;
+    from?: string | undefined;
+    to?: string | undefined;
+    cursor?: string | undefined;
+    limit?: number | undefined;
+  },
 ): Promise<BackupList> {
   const limit = q.limit ?? 50;
   const where: SQL[] = [eq(backups.accountId, accountId)];
@@ -293,7 +377,12 @@ export async function listBackups(
 }
 
 /** Removes the object, then the row and its bytes from the usage, exactly once. */
-export async function deleteBackup(db: Db, storage: ObjectStorage, accountId: string, id: string): Promise<void> {
+export async function deleteBackup(
+  db: Db,
+  storage: ObjectStorage,
+  accountId: string,
+  id: string,
+): Promise<void> {
   const row = await findBackup(db, accountId, id);
   if (row.status === 'running') throw new ApiError('conflict', 'This backup is still running');
   await storage.deleteObject(row.objectKey);
@@ -312,10 +401,22 @@ export async function deleteBackup(db: Db, storage: ObjectStorage, accountId: st
   });
 }
 
-export async function downloadUrl(db: Db, storage: ObjectStorage, config: Config, accountId: string, id: string, now: Date) {
+export async function downloadUrl(
+  db: Db,
+  storage: ObjectStorage,
+  config: Config,
+  accountId: string,
+  id: string,
+  now: Date,
+) {
   const row = await findBackup(db, accountId, id);
-  if (row.status !== 'succeeded') throw new ApiError('conflict', `Only a successful backup can be downloaded; this one is ${row.status}`);
+  if (row.status !== 'succeeded')
+    throw new ApiError('conflict', `Only a successful backup can be downloaded; this one is ${row.status}`);
   const fileName = backupFileName(row.databaseName, row.startedAt);
   const url = await storage.presignDownload(row.objectKey, fileName, config.downloadUrlTtlSeconds);
-  return { url, fileName, expiresAt: new Date(now.getTime() + config.downloadUrlTtlSeconds * 1000).toISOString() };
+  return {
+    url,
+    fileName,
+    expiresAt: new Date(now.getTime() + config.downloadUrlTtlSeconds * 1000).toISOString(),
+  };
 }

@@ -1,4 +1,10 @@
-import { CompleteBackupBody, FailBackupBody, ListBackupsQuery, PartUrlsBody, StartBackupBody } from '@resistro/contract';
+import {
+  CompleteBackupBody,
+  FailBackupBody,
+  ListBackupsQuery,
+  PartUrlsBody,
+  StartBackupBody,
+} from '@resistro/contract';
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-types.ts';
 import { readBody, readId, readQuery } from '../lib/validate.ts';
@@ -33,24 +39,40 @@ export const backupRoutes = new Hono<AppEnv>()
     const p = requirePrincipal(c.get('principal'), 'agent');
     const id = readId(c, 'backup');
     const input = await readBody(c, PartUrlsBody);
-    return c.json(await presignParts(c.get('db'), c.get('storage'), c.get('config'), p.accountId, id, input.partNumbers, c.get('now')));
+    return c.json(
+      await presignParts(
+        c.get('db'),
+        c.get('storage'),
+        c.get('config'),
+        p.accountId,
+        id,
+        input.partNumbers,
+        c.get('now'),
+      ),
+    );
   })
   .post('/backups/:id/complete', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'agent');
     const id = readId(c, 'backup');
     const input = await readBody(c, CompleteBackupBody);
-    return c.json({ backup: await completeBackup(c.get('db'), c.get('storage'), p.accountId, id, input, c.get('now')) });
+    return c.json({
+      backup: await completeBackup(c.get('db'), c.get('storage'), p.accountId, id, input, c.get('now')),
+    });
   })
   .post('/backups/:id/fail', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'agent');
     const id = readId(c, 'backup');
     const input = await readBody(c, FailBackupBody);
-    return c.json({ backup: await failBackup(c.get('db'), c.get('storage'), p.accountId, id, input, c.get('now')) });
+    return c.json({
+      backup: await failBackup(c.get('db'), c.get('storage'), p.accountId, id, input, c.get('now')),
+    });
   })
   .get('/backups/:id/download', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'download');
     const id = readId(c, 'backup');
-    return c.json(await downloadUrl(c.get('db'), c.get('storage'), c.get('config'), p.accountId, id, c.get('now')));
+    return c.json(
+      await downloadUrl(c.get('db'), c.get('storage'), c.get('config'), p.accountId, id, c.get('now')),
+    );
   })
   .delete('/backups/:id', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'write');

@@ -1,17 +1,17 @@
 import {
-  DEFAULT_PORTS,
-  nextRuns,
-  PLANS,
   type BackupRequest,
   type CreateDatabaseBody,
   type Database,
+  DEFAULT_PORTS,
+  nextRuns,
+  PLANS,
   type Schedule,
 } from '@resistro/contract';
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
-import type { Db, DbOrTx } from '../db.ts';
-import { ApiError, notFound } from '../errors.ts';
 import { accounts } from '../accounts/accounts.sql.ts';
 import { agents } from '../agents/agents.sql.ts';
+import type { Db, DbOrTx } from '../db.ts';
+import { ApiError, notFound } from '../errors.ts';
 import { backupRequests, databases } from './databases.sql.ts';
 
 type Row = typeof databases.$inferSelect;
@@ -56,16 +56,26 @@ async function lockAccount(tx: DbOrTx, accountId: string) {
 }
 
 async function assertOwnAgent(tx: DbOrTx, accountId: string, agentId: string) {
-  const [agent] = await tx.select({ id: agents.id }).from(agents).where(and(eq(agents.id, agentId), eq(agents.accountId, accountId)));
-  if (!agent) throw new ApiError('validation_failed', 'Invalid input: agentId is not one of your agents', { agentId: 'is not one of your agents' });
+  const [agent] = await tx
+    .select({ id: agents.id })
+    .from(agents)
+    .where(and(eq(agents.id, agentId), eq(agents.accountId, accountId)));
+  if (!agent)
+    throw new ApiError('validation_failed', 'Invalid input: agentId is not one of your agents', {
+      agentId: 'is not one of your agents',
+    });
 }
 
 function checkRetention(planId: keyof typeof PLANS, days: number) {
   const plan = PLANS[planId];
   if (days > plan.maxRetentionDays) {
-    throw new ApiError('plan_limit', `The ${plan.name} plan keeps backups at most ${plan.maxRetentionDays} days`, {
-      retentionDays: `must be at most ${plan.maxRetentionDays} days on the ${plan.name} plan`,
-    });
+    throw new ApiError(
+      'plan_limit',
+      `The ${plan.name} plan keeps backups at most ${plan.maxRetentionDays} days`,
+      {
+        retentionDays: `must be at most ${plan.maxRetentionDays} days on the ${plan.name} plan`,
+      },
+    );
   }
 }
 
@@ -78,7 +88,10 @@ function credentialColumns(c: Credentials) {
 export async function createDatabase(
   db: Db,
   accountId: string,
-  input: Omit<CreateDatabaseBody, 'schedule' | 'credentials'> & { schedule: Schedule; credentials: Credentials },
+  input: Omit<CreateDatabaseBody, 'schedule' | 'credentials'> & {
+    schedule: Schedule;
+    credentials: Credentials;
+  },
   now: Date,
 ): Promise<Database> {
   const row = await db.transaction(async (tx) => {
@@ -90,7 +103,10 @@ export async function createDatabase(
       .from(databases)
       .where(and(eq(databases.accountId, accountId), isNull(databases.deletedAt)));
     if (plan.maxDatabases !== null && (active?.n ?? 0) >= plan.maxDatabases) {
-      throw new ApiError('plan_limit', `The ${plan.name} plan allows ${plan.maxDatabases} database(s); upgrade to add more`);
+      throw new ApiError(
+        'plan_limit',
+        `The ${plan.name} plan allows ${plan.maxDatabases} database(s); upgrade to add more`,
+      );
     }
     const retentionDays = input.retentionDays ?? plan.maxRetentionDays;
     checkRetention(account.plan, retentionDays);
@@ -150,7 +166,13 @@ export type DatabasePatch = {
   compressionLevel?: number | undefined;
 };
 
-export async function updateDatabase(db: Db, accountId: string, id: string, patch: DatabasePatch, now: Date): Promise<Database> {
+export async function updateDatabase(
+  db: Db,
+  accountId: string,
+  id: string,
+  patch: DatabasePatch,
+  now: Date,
+): Promise<Database> {
   const row = await db.transaction(async (tx) => {
     const account = await lockAccount(tx, accountId);
     const current = await findDatabase(tx, accountId, id);
@@ -159,9 +181,13 @@ export async function updateDatabase(db: Db, accountId: string, id: string, patc
       await assertOwnAgent(tx, accountId, patch.agentId);
       // SECURITY: a password sealed to the old agent cannot be opened by the new one.
       if (current.credentialsMode === 'sealed' && patch.credentials?.mode !== 'sealed') {
-        throw new ApiError('validation_failed', 'Invalid input: credentials must be sealed again to the new agent', {
-          credentials: 'must be sealed again to the new agent',
-        });
+        throw new ApiError(
+          'validation_failed',
+          'Invalid input: credentials must be sealed again to the new agent',
+          {
+            credentials: 'must be sealed again to the new agent',
+          },
+        );
       }
     }
     const [updated] = await tx
@@ -186,7 +212,13 @@ export async function updateDatabase(db: Db, accountId: string, id: string, patc
   return toDatabase(row, now);
 }
 
-export async function setPaused(db: Db, accountId: string, id: string, paused: boolean, now: Date): Promise<Database> {
+export async function setPaused(
+  db: Db,
+  accountId: string,
+  id: string,
+  paused: boolean,
+  now: Date,
+): Promise<Database> {
   await findDatabase(db, accountId, id);
   const [row] = await db
     .update(databases)
@@ -204,12 +236,19 @@ export async function deleteDatabase(db: Db, accountId: string, id: string, now:
       .update(databases)
       .set({ deletedAt: now, paused: true, sealedPassword: null, updatedAt: now })
       .where(and(eq(databases.id, id), eq(databases.accountId, accountId)));
-    await tx.delete(backupRequests).where(and(eq(backupRequests.databaseId, id), isNull(backupRequests.claimedAt)));
+    await tx
+      .delete(backupRequests)
+      .where(and(eq(backupRequests.databaseId, id), isNull(backupRequests.claimedAt)));
   });
 }
 
 /** "Back up now": one pending request per database; asking again returns the pending one. */
-export async function requestBackup(db: Db, accountId: string, id: string, now: Date): Promise<BackupRequest> {
+export async function requestBackup(
+  db: Db,
+  accountId: string,
+  id: string,
+  now: Date,
+): Promise<BackupRequest> {
   const database = await findDatabase(db, accountId, id);
   if (database.paused) throw new ApiError('conflict', 'This database is paused; resume it first');
   const [pending] = await db
@@ -217,6 +256,7 @@ export async function requestBackup(db: Db, accountId: string, id: string, now: 
     .from(backupRequests)
     .where(and(eq(backupRequests.databaseId, id), isNull(backupRequests.claimedAt)));
   const row =
-    pending ?? (await db.insert(backupRequests).values({ accountId, databaseId: id, requestedAt: now }).returning())[0]!;
+    pending ??
+    (await db.insert(backupRequests).values({ accountId, databaseId: id, requestedAt: now }).returning())[0]!;
   return { id: row.id, databaseId: row.databaseId, requestedAt: row.requestedAt.toISOString() };
 }

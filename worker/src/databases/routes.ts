@@ -37,15 +37,22 @@ export const databaseRoutes = new Hono<AppEnv>()
   })
   .post('/databases/:id/pause', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'write');
-    return c.json({ database: await setPaused(c.get('db'), p.accountId, readId(c, 'database'), true, c.get('now')) });
+    return c.json({
+      database: await setPaused(c.get('db'), p.accountId, readId(c, 'database'), true, c.get('now')),
+    });
   })
   .post('/databases/:id/resume', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'write');
-    return c.json({ database: await setPaused(c.get('db'), p.accountId, readId(c, 'database'), false, c.get('now')) });
+    return c.json({
+      database: await setPaused(c.get('db'), p.accountId, readId(c, 'database'), false, c.get('now')),
+    });
   })
   .post('/databases/:id/backup-now', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'write');
-    return c.json({ request: await requestBackup(c.get('db'), p.accountId, readId(c, 'database'), c.get('now')) }, 202);
+    return c.json(
+      { request: await requestBackup(c.get('db'), p.accountId, readId(c, 'database'), c.get('now')) },
+      202,
+    );
   })
   .delete('/databases/:id', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'write');

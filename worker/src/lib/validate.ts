@@ -1,5 +1,5 @@
-import * as v from 'valibot';
 import type { Context } from 'hono';
+import * as v from 'valibot';
 import { ApiError } from '../errors.ts';
 
 /** Field name → first problem, never the submitted value. */
@@ -9,7 +9,9 @@ function fieldErrors(issues: v.BaseIssue<unknown>[]): Record<string, string> {
     const path = v.getDotPath(issue) ?? '_';
     if (fields[path]) continue;
     // valibot's default messages quote the received value; keep only ours.
-    fields[path] = issue.message.startsWith('Invalid') ? `is invalid (expected ${issue.expected ?? 'another value'})` : issue.message;
+    fields[path] = issue.message.startsWith('Invalid')
+      ? `is invalid (expected ${issue.expected ?? 'another value'})`
+      : issue.message;
   }
   return fields;
 }

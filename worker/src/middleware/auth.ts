@@ -1,9 +1,9 @@
 import { and, eq, gt, isNull, lt, or } from 'drizzle-orm';
 import { getCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
-import type { AppEnv, Principal } from '../app-types.ts';
 import { sessions } from '../accounts/accounts.sql.ts';
 import { apiKeys } from '../api-keys/api-keys.sql.ts';
+import type { AppEnv, Principal } from '../app-types.ts';
 import { ApiError } from '../errors.ts';
 import { sha256Hex } from '../lib/crypto.ts';
 
@@ -17,21 +17,38 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header('authorization');
   if (header) {
     const m = header.match(/^Bearer\s+(\S+)$/i);
-    if (!m?.[1]?.startsWith(API_KEY_PREFIX)) throw new ApiError('unauthorized', 'The Authorization header must be "Bearer rsk_..."');
+    if (!m?.[1]?.startsWith(API_KEY_PREFIX))
+      throw new ApiError('unauthorized', 'The Authorization header must be "Bearer rsk_..."');
     // SECURITY: look up by hash; the stored hash never reveals the 256-bit secret.
     const hash = await sha256Hex(m[1]);
     const [key] = await db
-      .select({ id: apiKeys.id, accountId: apiKeys.accountId, scope: apiKeys.scope, lastUsedAt: apiKeys.lastUsedAt })
+      .select({
+        id: apiKeys.id,
+        accountId: apiKeys.accountId,
+        scope: apiKeys.scope,
+        lastUsedAt: apiKeys.lastUsedAt,
+      })
       .from(apiKeys)
       .where(and(eq(apiKeys.secretHash, hash), isNull(apiKeys.revokedAt)));
     if (!key) throw new ApiError('unauthorized', 'The API key is unknown or revoked');
-    c.set('principal', { accountId: key.accountId, userId: null, sessionId: null, apiKeyId: key.id, scope: key.scope });
+    c.set('principal', {
+      accountId: key.accountId,
+      userId: null,
+      sessionId: null,
+      apiKeyId: key.id,
+      scope: key.scope,
+    });
     if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > 60_000) {
       // Throttled to once a minute so heartbeats do not write on every call.
       await db
         .update(apiKeys)
         .set({ lastUsedAt: now })
-        .where(and(eq(apiKeys.id, key.id), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, new Date(now.getTime() - 60_000)))));
+        .where(
+          and(
+            eq(apiKeys.id, key.id),
+            or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, new Date(now.getTime() - 60_000))),
+          ),
+        );
     }
     return next();
   }
@@ -43,7 +60,13 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
       .from(sessions)
       .where(and(eq(sessions.tokenHash, hash), gt(sessions.expiresAt, now)));
     if (session) {
-      c.set('principal', { accountId: session.accountId, userId: session.userId, sessionId: session.id, apiKeyId: null, scope: 'session' });
+      c.set('principal', {
+        accountId: session.accountId,
+        userId: session.userId,
+        sessionId: session.id,
+        apiKeyId: null,
+        scope: 'session',
+      });
     }
   }
   return next();
@@ -60,7 +83,10 @@ export const csrf = createMiddleware<AppEnv>(async (c, next) => {
   const configured = c.get('config').appOrigin;
   if (configured) allowed.add(configured);
   if (origin ? !allowed.has(origin) : hasCookie) {
-    throw new ApiError('forbidden', 'Cross-site request refused: the Origin header does not match this service');
+    throw new ApiError(
+      'forbidden',
+      'Cross-site request refused: the Origin header does not match this service',
+    );
   }
   return next();
 });

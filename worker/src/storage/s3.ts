@@ -37,7 +37,9 @@ export function createStorage(config: Config['s3']) {
     try {
       res = await aws.fetch(url.toString(), init);
     } catch (e) {
-      throw new ApiError('storage_error', `Object storage unreachable during ${what}`, undefined, { cause: e });
+      throw new ApiError('storage_error', `Object storage unreachable during ${what}`, undefined, {
+        cause: e,
+      });
     }
     return res;
   }
@@ -55,10 +57,15 @@ export function createStorage(config: Config['s3']) {
     async createMultipartUpload(key: string): Promise<string> {
       const url = objectUrl(key);
       url.search = 'uploads';
-      const res = await send(url, { method: 'POST', headers: { 'content-type': 'application/octet-stream' } }, 'create upload');
+      const res = await send(
+        url,
+        { method: 'POST', headers: { 'content-type': 'application/octet-stream' } },
+        'create upload',
+      );
       const text = await res.text();
       const uploadId = xmlValue(text, 'UploadId');
-      if (!res.ok || !uploadId) throw new ApiError('storage_error', `Object storage refused the upload (${res.status})`);
+      if (!res.ok || !uploadId)
+        throw new ApiError('storage_error', `Object storage refused the upload (${res.status})`);
       return uploadId;
     },
     presignPart(key: string, uploadId: string, partNumber: number, ttlSeconds: number): Promise<string> {
@@ -67,18 +74,27 @@ export function createStorage(config: Config['s3']) {
       url.searchParams.set('uploadId', uploadId);
       return presign(url, 'PUT', ttlSeconds);
     },
-    async completeMultipartUpload(key: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<void> {
+    async completeMultipartUpload(
+      key: string,
+      uploadId: string,
+      parts: { partNumber: number; etag: string }[],
+    ): Promise<void> {
       const url = objectUrl(key);
       url.searchParams.set('uploadId', uploadId);
       const body = `<CompleteMultipartUpload>${parts
         .map((p) => `<Part><PartNumber>${p.partNumber}</PartNumber><ETag>${escapeXml(p.etag)}</ETag></Part>`)
         .join('')}</CompleteMultipartUpload>`;
-      const res = await send(url, { method: 'POST', body, headers: { 'content-type': 'application/xml' } }, 'complete upload');
+      const res = await send(
+        url,
+        { method: 'POST', body, headers: { 'content-type': 'application/xml' } },
+        'complete upload',
+      );
       const text = await res.text();
       // S3 may answer 200 with an <Error> body for a complete that failed late.
       if (!res.ok || text.includes('<Error>')) {
         const code = xmlValue(text, 'Code') ?? String(res.status);
-        if (res.status >= 500) throw new ApiError('storage_error', `Object storage failed to complete the upload (${code})`);
+        if (res.status >= 500)
+          throw new ApiError('storage_error', `Object storage failed to complete the upload (${code})`);
         throw new ApiError('conflict', `Object storage refused the parts (${code}); upload them again`);
       }
     },
@@ -95,13 +111,15 @@ export function createStorage(config: Config['s3']) {
     async headObject(key: string): Promise<{ size: number } | undefined> {
       const res = await send(objectUrl(key), { method: 'HEAD' }, 'check object');
       if (res.status === 404) return undefined;
-      if (!res.ok) throw new ApiError('storage_error', `Object storage failed to report the object (${res.status})`);
+      if (!res.ok)
+        throw new ApiError('storage_error', `Object storage failed to report the object (${res.status})`);
       return { size: Number(res.headers.get('content-length') ?? -1) };
     },
     async deleteObject(key: string): Promise<void> {
       const res = await send(objectUrl(key), { method: 'DELETE' }, 'delete object');
       await res.body?.cancel();
-      if (!res.ok && res.status !== 404) throw new ApiError('storage_error', `Object storage failed to delete (${res.status})`);
+      if (!res.ok && res.status !== 404)
+        throw new ApiError('storage_error', `Object storage failed to delete (${res.status})`);
     },
     presignDownload(key: string, fileName: string, ttlSeconds: number): Promise<string> {
       const url = objectUrl(key);
