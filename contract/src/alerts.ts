@@ -1,0 +1,167 @@
+// Alerts, notification channels, the delivery log and the metrics token: the schemas of
+// /api/v1/alerts, /channels, /notifications and /metrics-token. Browser-safe: valibot only.
+import * as v from 'valibot';
+import { Email, Id } from './schemas.ts';
+
+const Timestamp = v.pipe(v.string(), v.isoTimestamp());
+const Name = v.pipe(
+  v.string('must be a string'),
+  v.trim(),
+  v.minLength(1, 'must not be empty'),
+  v.maxLength(100, 'is too long'),
+);
+const Cursor = v.pipe(v.string(), v.maxLength(200, 'is too long'));
+const Limit = v.pipe(
+  v.string(),
+  v.regex(/^\d{1,3}$/, 'must be 1–100'),
+  v.transform(Number),
+  v.minValue(1, 'must be 1–100'),
+  v.maxValue(100, 'must be 1–100'),
+);
+
+// ---------- alerts ----------
+/**
+ * missed: a scheduled backup did not start within its grace window;
+ * offline: an agent sent no heartbeat for 5 minutes; failing: consecutive failed backups;
+ * size_drop: a successful backup ≥ 50 % smaller than the median of the previous ones;
+ * storage_high / storage_full: usage over 80 % / 100 % of the plan's quota.
+ */
+export const ALERT_KINDS = [
+  'missed',
+  'offline',
+  'failing',
+  'size_drop',
+  'storage_high',
+  'storage_full',
+] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+export const ALERT_SEVERITIES = ['warning', 'critical'] as const;
+export const ALERT_SUBJECT_TYPES = ['database', 'agent', 'account'] as const;
+
+export const Alert = v.object({
+  id: Id,
+  kind: v.picklist(ALERT_KINDS),
+  severity: v.picklist(ALERT_SEVERITIES),
+  subject: v.object({ type: v.picklist(ALERT_SUBJECT_TYPES), id: Id, name: v.string() }),
+  title: v.string(),
+  detail: v.string(),
+  openedAt: Timestamp,
+  resolvedAt: v.nullable(Timestamp),
+  acknowledgedAt: v.nullable(Timestamp),
+});
+export const AlertList = v.object({ items: v.array(Alert), nextCursor: v.nullable(v.string()) });
+export const ListAlertsQuery = v.strictObject({
+  status: v.optional(v.picklist(['open', 'all'], 'must be open or all')),
+  cursor: v.optional(Cursor),
+  limit: v.optional(Limit),
+});
+
+// ---------- notification channels ----------
+export const CHANNEL_TYPES = ['email', 'slack', 'webhook'] as const;
+export type ChannelType = (typeof CHANNEL_TYPES)[number];
+
+const HookUrl = v.pipe(
+  v.string('must be a string'),
+  v.trim(),
+  v.maxLength(2000, 'is too long'),
+  v.url('must be a URL'),
+  v.regex(/^https?:\/\//i, 'must be an http(s) URL'),
+);
+const Addresses = v.pipe(
+  v.array(Email),
+  v.minLength(1, 'must list at least one address'),
+  v.maxLength(10, 'at most 10 addresses'),
+);
+const Enabled = v.optional(v.boolean('must be true or false'));
+
+export const CreateChannelBody = v.variant(
+  'type',
+  [
+    v.strictObject({ type: v.literal('email'), name: Name, enabled: Enabled, addresses: Addresses }),
+    v.strictObject({ type: v.literal('slack'), name: Name, enabled: Enabled, url: HookUrl }),
+    v.strictObject({ type: v.literal('webhook'), name: Name, enabled: Enabled, url: HookUrl }),
+  ],
+  'must be an email, slack or webhook channel',
+);
+/** `addresses` only for e-mail channels, `url` only for Slack and webhook channels. */
+export const UpdateChannelBody = v.strictObject({
+  name: v.optional(Name),
+  enabled: Enabled,
+  addresses: v.optional(Addresses),
+  url: v.optional(HookUrl),
+});
+export const Channel = v.object({
+  id: Id,
+  type: v.picklist(CHANNEL_TYPES),
+  name: v.string(),
+  enabled: v.boolean(),
+  /** e-mail channels: the recipients */
+  addresses: v.nullable(v.array(v.string())),
+  /** Slack and webhook channels: the URL with its path hidden (it often carries a secret) */
+  urlHint: v.nullable(v.string()),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export const ChannelList = v.object({ items: v.array(Channel) });
+/** `secret` is the webhook signing secret, shown once at creation (null for other types). */
+export const CreatedChannel = v.object({ channel: Channel, secret: v.nullable(v.string()) });
+
+// ---------- delivery log ----------
+export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
+export const NOTIFICATION_EVENTS = ['alert.opened', 'alert.resolved', 'test'] as const;
+export type NotificationEventType = (typeof NOTIFICATION_EVENTS)[number];
+
+export const Delivery = v.object({
+  id: Id,
+  channelId: v.nullable(Id),
+  channelType: v.picklist(CHANNEL_TYPES),
+  /** the e-mail address, or the channel's name for Slack and webhooks */
+  target: v.string(),
+  event: v.picklist(NOTIFICATION_EVENTS),
+  alertId: v.nullable(Id),
+  status: v.picklist(DELIVERY_STATUSES),
+  attempts: v.number(),
+  lastError: v.nullable(v.string()),
+  nextAttemptAt: v.nullable(Timestamp),
+  deliveredAt: v.nullable(Timestamp),
+  createdAt: Timestamp,
+});
+export const DeliveryList = v.object({ items: v.array(Delivery), nextCursor: v.nullable(v.string()) });
+export const ListDeliveriesQuery = v.strictObject({
+  status: v.optional(v.picklist(DELIVERY_STATUSES, 'must be pending, delivered or failed')),
+  channelId: v.optional(Id),
+  cursor: v.optional(Cursor),
+  limit: v.optional(Limit),
+});
+export const TestChannelResponse = v.object({ deliveries: v.array(Delivery) });
+
+/** The JSON body of a webhook delivery; see docs/webhooks.md for the signature. */
+export const WebhookEvent = v.object({
+  id: Id,
+  type: v.picklist(NOTIFICATION_EVENTS),
+  createdAt: Timestamp,
+  accountId: Id,
+  alert: v.nullable(Alert),
+});
+
+// ---------- metrics token ----------
+export const MetricsToken = v.object({
+  prefix: v.string(),
+  createdAt: Timestamp,
+  lastUsedAt: v.nullable(Timestamp),
+});
+export const MetricsTokenInfo = v.object({ token: v.nullable(MetricsToken) });
+/** `secret` is shown once; creating again rotates (the old token stops working at once). */
+export const CreatedMetricsToken = v.object({ token: MetricsToken, secret: v.string() });
+
+export type Alert = v.InferOutput<typeof Alert>;
+export type AlertList = v.InferOutput<typeof AlertList>;
+export type CreateChannelBody = v.InferInput<typeof CreateChannelBody>;
+export type UpdateChannelBody = v.InferInput<typeof UpdateChannelBody>;
+export type Channel = v.InferOutput<typeof Channel>;
+export type CreatedChannel = v.InferOutput<typeof CreatedChannel>;
+export type Delivery = v.InferOutput<typeof Delivery>;
+export type DeliveryList = v.InferOutput<typeof DeliveryList>;
+export type WebhookEvent = v.InferOutput<typeof WebhookEvent>;
+export type MetricsToken = v.InferOutput<typeof MetricsToken>;
+export type CreatedMetricsToken = v.InferOutput<typeof CreatedMetricsToken>;

@@ -1,0 +1,41 @@
+// The one API client of the dashboard: same origin, session cookie. A 401 from anything but the
+// auth routes means the session ended; the app shell then sends the user to the login page.
+import { ApiClientError, createApiClient } from '@resistro/contract/client';
+import { t } from './i18n/index.ts';
+
+export { ApiClientError };
+
+let onUnauthorized: () => void = () => {};
+
+/** The app shell registers how to react to an expired session (it owns the router). */
+export function setUnauthorizedHandler(handler: () => void): void {
+  onUnauthorized = handler;
+}
+
+const sessionAwareFetch: typeof fetch = async (input, init) => {
+  const res = await fetch(input, init);
+  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+  if (res.status === 401 && !url.includes('/v1/auth/')) queueMicrotask(() => onUnauthorized());
+  return res;
+};
+
+export const api = createApiClient({
+  endpoint: '/api',
+  credentials: 'same-origin',
+  fetch: sessionAwareFetch,
+});
+export type Api = typeof api;
+
+/** What to show for a failed request: the server's own message, or ours for a lost connection. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof ApiClientError) {
+    if (error.code === 'network_error') return t('error.network');
+    return error.message;
+  }
+  if (error instanceof Error) return error.message;
+  return t('error.unknown');
+}
+
+export function isUnauthorized(error: unknown): boolean {
+  return error instanceof ApiClientError && error.code === 'unauthorized';
+}

@@ -1,0 +1,71 @@
+import { cleanup, fireEvent, render, screen } from '@solidjs/testing-library';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DatabaseForm } from '../components/database-form.tsx';
+import { LangSwitch } from '../components/lang-switch.tsx';
+import { de } from './de.ts';
+import { en } from './en.ts';
+import { detectLocale, locale, setLocale, t } from './index.ts';
+
+beforeEach(() => {
+  localStorage.clear();
+  setLocale('en');
+  localStorage.clear();
+});
+afterEach(cleanup);
+
+describe('language', () => {
+  it("follows the browser's languages until the user chooses", () => {
+    expect(detectLocale(['de-AT', 'en'])).toBe('de');
+    expect(detectLocale(['fr-FR', 'en-US'])).toBe('en');
+    expect(detectLocale(['fr-FR'])).toBe('en');
+    localStorage.setItem('resistro.locale', 'de');
+    expect(detectLocale(['en-US'])).toBe('de');
+  });
+
+  it('switches every text at once and remembers the choice', () => {
+    render(() => (
+      <>
+        <LangSwitch />
+        <h1>{t('nav.databases')}</h1>
+      </>
+    ));
+    expect(screen.getByRole('heading').textContent).toBe('Databases');
+    fireEvent.change(screen.getByLabelText('Language'), { target: { value: 'de' } });
+    expect(screen.getByRole('heading').textContent).toBe('Datenbanken');
+    expect(locale()).toBe('de');
+    expect(localStorage.getItem('resistro.locale')).toBe('de');
+    expect(document.documentElement.lang).toBe('de');
+    expect((screen.getByLabelText('Sprache') as HTMLSelectElement).value).toBe('de');
+  });
+
+  it('translates validation messages that are already on screen', () => {
+    render(() => (
+      <>
+        <LangSwitch />
+        <DatabaseForm
+          ctx={{ agents: [], maxRetentionDays: 7 }}
+          planName="Starter"
+          onSubmit={async () => {}}
+          onCancel={() => {}}
+        />
+      </>
+    ));
+    fireEvent.input(screen.getByLabelText('Keep backups for (days)'), { target: { value: '8' } });
+    fireEvent.submit(document.querySelector('form')!);
+    expect(screen.getByText('Enter a whole number of days from 1 to 7.')).toBeTruthy();
+    expect(screen.getByText('Choose the agent that runs the backups.')).toBeTruthy();
+    fireEvent.change(screen.getByLabelText('Language'), { target: { value: 'de' } });
+    expect(screen.getByText('Geben Sie eine ganze Zahl von 1 bis 7 Tagen ein.')).toBeTruthy();
+    expect(screen.getByText('Wählen Sie den Agent, der die Backups ausführt.')).toBeTruthy();
+    expect(screen.getByLabelText('Backups aufbewahren (Tage)')).toBeTruthy();
+  });
+
+  it('has a German text for every English one, with the same placeholders', () => {
+    const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+    for (const key of Object.keys(en) as Array<keyof typeof en>) {
+      expect(de[key], key).toBeTruthy();
+      expect(placeholders(de[key]), key).toEqual(placeholders(en[key]));
+    }
+    expect(Object.keys(de).sort()).toEqual(Object.keys(en).sort());
+  });
+});

@@ -1,0 +1,7 @@
+import type { Engine } from '@resistro/contract/schemas';
+
+export const ENGINE_LABELS: Record<Engine, string> = {
+  postgres: 'PostgreSQL',
+  mysql: 'MySQL',
+  mariadb: 'MariaDB',
+};

@@ -1,0 +1,116 @@
+// Dates, sizes and durations through Intl, in the current language.
+import { intlLocale } from '../i18n/index.ts';
+
+const UNITS = ['byte', 'kilobyte', 'megabyte', 'gigabyte', 'terabyte'] as const;
+
+/** Decimal units, like the plans (5 GB = 5·10⁹ bytes). */
+export function formatBytes(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined) return '–';
+  let value = bytes;
+  let unit = 0;
+  while (Math.abs(value) >= 1000 && unit < UNITS.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return new Intl.NumberFormat(intlLocale(), {
+    style: 'unit',
+    unit: UNITS[unit],
+    unitDisplay: 'short',
+    maximumFractionDigits: unit === 0 || value >= 100 ? 0 : 1,
+  }).format(value);
+}
+
+export function formatDateTime(iso: string | Date | null | undefined, timeZone?: string): string {
+  if (!iso) return '–';
+  return new Intl.DateTimeFormat(intlLocale(), {
+    dateStyle: 'medium',
+    timeStyle: 'short',
+    ...(timeZone && { timeZone }),
+  }).format(new Date(iso));
+}
+
+/** Weekday, date and time, e.g. for the next runs of a schedule in its own time zone. */
+export function formatRun(date: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat(intlLocale(), {
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZone,
+  }).format(date);
+}
+
+export function formatDate(iso: string | Date): string {
+  return new Intl.DateTimeFormat(intlLocale(), { dateStyle: 'medium' }).format(new Date(iso));
+}
+
+export function formatNumber(n: number): string {
+  return new Intl.NumberFormat(intlLocale()).format(n);
+}
+
+export function formatPercent(fraction: number): string {
+  return new Intl.NumberFormat(intlLocale(), {
+    style: 'percent',
+    maximumFractionDigits: fraction < 0.1 ? 1 : 0,
+  }).format(fraction);
+}
+
+export function formatPrice(eur: number): string {
+  return new Intl.NumberFormat(intlLocale(), {
+    style: 'currency',
+    currency: 'EUR',
+    maximumFractionDigits: 0,
+  }).format(eur);
+}
+
+/** 850 ms, 12 s, 3 min 20 s, 1 h 5 min. */
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '–';
+  const unit = (value: number, u: 'millisecond' | 'second' | 'minute' | 'hour', digits = 0) =>
+    new Intl.NumberFormat(intlLocale(), {
+      style: 'unit',
+      unit: u,
+      unitDisplay: 'narrow',
+      maximumFractionDigits: digits,
+    }).format(value);
+  if (ms < 1000) return unit(ms, 'millisecond');
+  if (ms < 60_000) return unit(ms / 1000, 'second', ms < 10_000 ? 1 : 0);
+  const totalSeconds = Math.round(ms / 1000);
+  if (totalSeconds < 3600) {
+    const s = totalSeconds % 60;
+    return `${unit(Math.floor(totalSeconds / 60), 'minute')}${s ? ` ${unit(s, 'second')}` : ''}`;
+  }
+  const minutes = Math.round(totalSeconds / 60);
+  const m = minutes % 60;
+  return `${unit(Math.floor(minutes / 60), 'hour')}${m ? ` ${unit(m, 'minute')}` : ''}`;
+}
+
+const STEPS: Array<[Intl.RelativeTimeFormatUnit, number]> = [
+  ['second', 60],
+  ['minute', 60],
+  ['hour', 24],
+  ['day', 30],
+  ['month', 12],
+  ['year', Number.POSITIVE_INFINITY],
+];
+
+/** "12 seconds ago", "in 3 hours". */
+export function formatRelative(iso: string | Date | null | undefined, now = new Date()): string {
+  if (!iso) return '–';
+  let value = (new Date(iso).getTime() - now.getTime()) / 1000;
+  const rtf = new Intl.RelativeTimeFormat(intlLocale(), { numeric: 'auto', style: 'long' });
+  for (const [unit, size] of STEPS) {
+    if (Math.abs(value) < size) return rtf.format(Math.round(value), unit);
+    value /= size;
+  }
+  return rtf.format(Math.round(value), 'year');
+}
+
+/** A calendar day (YYYY-MM-DD) in the user's time zone, as the instant it starts or ends. */
+export function dayBoundary(day: string, end: boolean): string | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return undefined;
+  const d = new Date(`${day}T${end ? '23:59:59.999' : '00:00:00'}`);
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+}

@@ -1,0 +1,40 @@
+// Who is logged in. `undefined` while the first /auth/me is on its way, `null` when nobody is.
+import type { Account, MeResponse } from '@resistro/contract/schemas';
+import { createSignal } from 'solid-js';
+import { api, isUnauthorized } from '../api.ts';
+
+const [me, setMe] = createSignal<MeResponse | null | undefined>(undefined);
+const [sessionError, setSessionError] = createSignal<unknown>();
+
+export { me, sessionError };
+
+export async function loadSession(): Promise<void> {
+  setSessionError(undefined);
+  try {
+    setMe(await api.me());
+  } catch (e) {
+    if (isUnauthorized(e)) setMe(null);
+    else setSessionError(e);
+  }
+}
+
+export function setSession(value: MeResponse | null): void {
+  setSessionError(undefined);
+  setMe(value);
+}
+
+export function updateAccount(account: Account): void {
+  const current = me();
+  if (current) setMe({ ...current, account });
+}
+
+/** Fresh plan, limits and usage (after a backup or a plan change). */
+export async function refreshAccount(): Promise<Account | undefined> {
+  const { account } = await api.account();
+  updateAccount(account);
+  return account;
+}
+
+export function account(): Account | undefined {
+  return me()?.account ?? undefined;
+}

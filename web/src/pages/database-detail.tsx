@@ -1,0 +1,363 @@
+// One database (user guide "Klick auf eine Datenbank"): last 10 backups, size and retention,
+// size and duration over time, the error log; pause/resume, back up now, edit, delete.
+import type { Agent, Backup, Database } from '@resistro/contract/schemas';
+import { A, useLocation, useNavigate, useParams } from '@solidjs/router';
+import { createEffect, createResource, createSignal, For, type JSX, lazy, Show, Suspense } from 'solid-js';
+import { api, errorMessage } from '../api.ts';
+import { BackupTable } from '../components/backup-table.tsx';
+import { ConfirmDialog } from '../components/confirm-dialog.tsx';
+import { Icon } from '../components/icons.tsx';
+import { PageHeader } from '../components/page-header.tsx';
+import { Async, EmptyState, Loading } from '../components/states.tsx';
+import { DatabaseStatusBadge, OnlineBadge } from '../components/status-badge.tsx';
+import { t } from '../i18n/index.ts';
+import { ENGINE_LABELS } from '../lib/engines.ts';
+import { formatBytes, formatDateTime, formatRelative } from '../lib/format.ts';
+import { createNow, createPoll } from '../lib/poll.ts';
+import { describeSchedule } from '../lib/schedule-text.ts';
+import { refreshAccount } from '../lib/session.ts';
+import { showToast } from '../lib/toast.ts';
+
+// uPlot is the largest library here; it loads only when a chart is on screen.
+const BackupChart = lazy(() =>
+  import('../components/backup-chart.tsx').then((m) => ({ default: m.BackupChart })),
+);
+
+type Detail = {
+  database: Database;
+  agent: Agent | undefined;
+  recent: Backup[];
+  history: Backup[];
+  failures: Backup[];
+};
+
+async function loadDetail(id: string): Promise<Detail> {
+  const [{ database }, agents, recent, history, failures] = await Promise.all([
+    api.getDatabase(id),
+    api.listAgents(),
+    api.listBackups({ databaseId: id, limit: 10 }),
+    api.listBackups({ databaseId: id, status: 'succeeded', limit: 100 }),
+    api.listBackups({ databaseId: id, status: 'failed', limit: 20 }),
+  ]);
+  return {
+    database,
+    agent: agents.items.find((a) => a.id === database.agentId),
+    recent: recent.items,
+    history: history.items,
+    failures: failures.items,
+  };
+}
+
+function Fact(props: { label: string; children: JSX.Element; sub?: JSX.Element }): JSX.Element {
+  return (
+    <div class="fact">
+      <dt>{props.label}</dt>
+      <dd>
+        {props.children}
+        <Show when={props.sub}>
+          <span class="fact-sub">{props.sub}</span>
+        </Show>
+      </dd>
+    </div>
+  );
+}
+
+export default function DatabaseDetailPage(): JSX.Element {
+  const params = useParams<{ id: string }>();
+  const navigate = useNavigate();
+  const location = useLocation();
+  const [detail, { refetch, mutate }] = createResource(() => params.id, loadDetail);
+  const [requestedAt, setRequestedAt] = createSignal<number>();
+  const [busy, setBusy] = createSignal<string>();
+  const [confirmDelete, setConfirmDelete] = createSignal(false);
+  const now = createNow(15_000);
+
+  // Poll fast while a backup is on its way (requested or running), slowly otherwise.
+  const active = () => {
+    if (detail.state !== 'ready' && detail.state !== 'refreshing') return false;
+    const running = detail.latest?.recent.some((b) => b.status === 'running');
+    const waiting = requestedAt() !== undefined && Date.now() - requestedAt()! < 10 * 60_000;
+    return Boolean(running || waiting);
+  };
+  createPoll(() => void refetch(), 2_000, active);
+  createPoll(
+    () => void refetch(),
+    20_000,
+    () => !active(),
+  );
+
+  // A finished backup after "back up now" ends the fast polling.
+  createEffect(() => {
+    const at = requestedAt();
+    const latest = detail.latest?.recent[0];
+    if (at && latest && latest.status !== 'running' && Date.parse(latest.startedAt) >= at - 5_000) {
+      setRequestedAt(undefined);
+      void refreshAccount().catch(() => {});
+    }
+  });
+
+  // Links from alerts point at #errors: scroll there once the content exists.
+  let scrolled = false;
+  createEffect(() => {
+    if (scrolled || detail.state !== 'ready' || location.hash !== '#errors') return;
+    scrolled = true;
+    setTimeout(() => {
+      const el = document.getElementById('errors');
+      el?.scrollIntoView({ block: 'start' });
+      el?.focus({ preventScroll: true });
+    }, 100);
+  });
+
+  const act = async (name: string, fn: () => Promise<{ database: Database } | unknown>, done: string) => {
+    setBusy(name);
+    try {
+      const result = (await fn()) as { database?: Database } | undefined;
+      const current = detail.latest;
+      if (result?.database && current) mutate({ ...current, database: result.database });
+      showToast(done);
+      return true;
+    } catch (e) {
+      showToast(errorMessage(e), 'error', 10_000);
+      return false;
+    } finally {
+      setBusy(undefined);
+    }
+  };
+
+  const backupNow = async (id: string) => {
+    if (await act('backup', () => api.backupNow(id), t('detail.backupRequested'))) setRequestedAt(Date.now());
+  };
+
+  return (
+    <div class="page">
+      <Async of={detail} retry={refetch}>
+        {(d) => (
+          <>
+            <PageHeader
+              back={
+                <A href="/databases" class="back-link">
+                  <Icon name="chevronLeft" size={16} />
+                  {t('databases.title')}
+                </A>
+              }
+              title={d().database.name}
+              description={
+                <span class="header-meta">
+                  <DatabaseStatusBadge status={d().database.status} />
+                  <span>
+                    {ENGINE_LABELS[d().database.engine]} · {d().database.user}@{d().database.host}:
+                    {d().database.port}/{d().database.database}
+                  </span>
+                </span>
+              }
+              actions={
+                <>
+                  <button
+                    type="button"
+                    class="btn btn-primary"
+                    disabled={busy() !== undefined || d().database.paused || requestedAt() !== undefined}
+                    onClick={() => backupNow(d().database.id)}
+                  >
+                    <Icon name="play" size={16} />
+                    {requestedAt() !== undefined ? t('detail.backupWaiting') : t('detail.backupNow')}
+                  </button>
+                  <Show
+                    when={d().database.paused}
+                    fallback={
+                      <button
+                        type="button"
+                        class="btn btn-secondary"
+                        disabled={busy() !== undefined}
+                        onClick={() =>
+                          act('pause', () => api.pauseDatabase(d().database.id), t('detail.paused'))
+                        }
+                      >
+                        <Icon name="pause" size={16} />
+                        {t('detail.pause')}
+                      </button>
+                    }
+                  >
+                    <button
+                      type="button"
+                      class="btn btn-secondary"
+                      disabled={busy() !== undefined}
+                      onClick={() =>
+                        act('resume', () => api.resumeDatabase(d().database.id), t('detail.resumed'))
+                      }
+                    >
+                      <Icon name="play" size={16} />
+                      {t('detail.resume')}
+                    </button>
+                  </Show>
+                  <A href={`/databases/${d().database.id}/edit`} class="btn btn-secondary">
+                    <Icon name="edit" size={16} />
+                    {t('action.edit')}
+                  </A>
+                  <button type="button" class="btn btn-danger-outline" onClick={() => setConfirmDelete(true)}>
+                    <Icon name="trash" size={16} />
+                    {t('action.delete')}
+                  </button>
+                </>
+              }
+            />
+
+            <Show when={d().database.paused}>
+              <div class="alert alert-info" role="status">
+                <Icon name="pause" />
+                <p>{t('detail.pausedBanner')}</p>
+              </div>
+            </Show>
+            <Show when={requestedAt() !== undefined}>
+              <div class="alert alert-info" role="status">
+                <span class="spinner" aria-hidden="true" />
+                <p>{t('detail.waitingForAgent', { host: d().agent?.hostname ?? '' })}</p>
+              </div>
+            </Show>
+
+            <dl class="facts card">
+              <Fact
+                label={t('detail.lastBackup')}
+                sub={d().history[0] ? formatRelative(d().history[0]!.startedAt, now()) : undefined}
+              >
+                <Show when={d().history[0]} fallback={<span class="muted">{t('databases.never')}</span>}>
+                  {(b) => <span data-testid="last-size">{formatBytes(b().sizeBytes)}</span>}
+                </Show>
+              </Fact>
+              <Fact label={t('detail.retention')} sub={t('detail.retentionSub')}>
+                {t('detail.retentionDays', { days: d().database.retentionDays })}
+              </Fact>
+              <Fact
+                label={t('detail.schedule')}
+                sub={
+                  d().database.nextRunAt
+                    ? t('detail.nextRun', { when: formatDateTime(d().database.nextRunAt) })
+                    : t('detail.noNextRun')
+                }
+              >
+                {describeSchedule(d().database.schedule)}
+              </Fact>
+              <Fact
+                label={t('detail.agent')}
+                sub={d().agent ? <OnlineBadge online={d().agent!.online} /> : undefined}
+              >
+                <Show when={d().agent} fallback={<span class="muted">–</span>}>
+                  {(a) => <A href="/agents">{a().hostname}</A>}
+                </Show>
+              </Fact>
+              <Fact label={t('detail.credentials')}>
+                {d().database.credentialsMode === 'sealed'
+                  ? t('detail.credentialsSealed')
+                  : t('detail.credentialsLocal')}
+              </Fact>
+            </dl>
+
+            <section class="card" aria-labelledby="chart-title">
+              <div class="card-head">
+                <h2 id="chart-title">{t('detail.chartTitle')}</h2>
+              </div>
+              <Show
+                when={d().history.length > 0}
+                fallback={
+                  <EmptyState icon="archive" title={t('detail.noHistoryTitle')}>
+                    {t('detail.noHistoryText')}
+                  </EmptyState>
+                }
+              >
+                <Suspense fallback={<Loading />}>
+                  <BackupChart backups={d().history} />
+                </Suspense>
+              </Show>
+            </section>
+
+            <section class="card" aria-labelledby="recent-title">
+              <div class="card-head">
+                <h2 id="recent-title">{t('detail.recentTitle')}</h2>
+                <A href={`/backups?database=${d().database.id}`} class="btn btn-ghost btn-sm">
+                  {t('start.allBackups')}
+                  <Icon name="chevronRight" size={16} />
+                </A>
+              </div>
+              <Show
+                when={d().recent.length > 0}
+                fallback={
+                  <EmptyState icon="archive" title={t('start.noBackupsTitle')}>
+                    {t('detail.noBackupsText')}
+                  </EmptyState>
+                }
+              >
+                <BackupTable
+                  items={d().recent}
+                  actions
+                  caption={t('detail.recentTitle')}
+                  onDeleted={() => void refetch()}
+                />
+              </Show>
+            </section>
+
+            <section class="card" id="errors" tabindex="-1" aria-labelledby="errors-title">
+              <div class="card-head">
+                <h2 id="errors-title">{t('detail.errorLog')}</h2>
+              </div>
+              <Show
+                when={d().failures.length > 0 || d().database.lastError}
+                fallback={
+                  <div class="all-good">
+                    <span class="all-good-icon" aria-hidden="true">
+                      <Icon name="check" />
+                    </span>
+                    <p class="muted">{t('detail.noErrors')}</p>
+                  </div>
+                }
+              >
+                <Show when={d().database.lastError && d().database.status === 'error'}>
+                  <div class="alert alert-error" role="alert">
+                    <Icon name="alert" />
+                    <div class="alert-body">
+                      <strong>{t('detail.lastError')}</strong>
+                      <pre class="error-text">{d().database.lastError}</pre>
+                    </div>
+                  </div>
+                </Show>
+                <ol class="error-log">
+                  <For each={d().failures}>
+                    {(b) => {
+                      const [first, ...rest] = (b.error ?? t('detail.noMessage')).split('\n');
+                      return (
+                        <li>
+                          <details>
+                            <summary>
+                              <time datetime={b.startedAt}>{formatDateTime(b.startedAt)}</time>
+                              <span class="error-first">{first}</span>
+                            </summary>
+                            <Show when={rest.length > 0}>
+                              <pre class="error-text">{rest.join('\n')}</pre>
+                            </Show>
+                          </details>
+                        </li>
+                      );
+                    }}
+                  </For>
+                </ol>
+              </Show>
+            </section>
+
+            <ConfirmDialog
+              open={confirmDelete()}
+              title={t('detail.deleteTitle', { name: d().database.name })}
+              confirmLabel={t('detail.deleteConfirm')}
+              danger
+              onClose={() => setConfirmDelete(false)}
+              onConfirm={async () => {
+                await api.deleteDatabase(d().database.id);
+                showToast(t('detail.deleted', { name: d().database.name }));
+                navigate('/databases', { replace: true });
+              }}
+            >
+              <p>{t('detail.deleteText', { days: d().database.retentionDays })}</p>
+            </ConfirmDialog>
+          </>
+        )}
+      </Async>
+    </div>
+  );
+}

@@ -1,0 +1,140 @@
+// Settings (user guide "Einstellungen"): plan, quota and usage, API keys, alert e-mails,
+// notification channels (webhooks), and cancelling the account.
+import { useLocation } from '@solidjs/router';
+import { createEffect, createResource, createSignal, For, type JSX, Show } from 'solid-js';
+import { api } from '../api.ts';
+import { ConfirmDialog } from '../components/confirm-dialog.tsx';
+import { PageHeader } from '../components/page-header.tsx';
+import { AlertEmailsSection } from '../components/settings-alert-emails.tsx';
+import { ApiKeysSection } from '../components/settings-api-keys.tsx';
+import { ChannelsSection } from '../components/settings-channels.tsx';
+import { PlanSection, UsageSection } from '../components/settings-plan.tsx';
+import { Async } from '../components/states.tsx';
+import { type MessageKey, t } from '../i18n/index.ts';
+import { formatDate } from '../lib/format.ts';
+import { me, updateAccount } from '../lib/session.ts';
+import { showToast } from '../lib/toast.ts';
+
+const SECTIONS: Array<[string, MessageKey]> = [
+  ['plan', 'settings.plan'],
+  ['usage', 'settings.usage'],
+  ['api-keys', 'keys.title'],
+  ['alerts', 'alertEmails.title'],
+  ['webhooks', 'channels.title'],
+  ['account', 'settings.account'],
+];
+
+export default function SettingsPage(): JSX.Element {
+  const location = useLocation();
+  const [loaded, { refetch }] = createResource(async () => {
+    const { account } = await api.account();
+    updateAccount(account);
+    return true;
+  });
+  const [confirmCancel, setConfirmCancel] = createSignal(false);
+  const account = () => me()?.account;
+
+  // Deep links (#api-keys from the onboarding, #plan from the sidebar) once the sections exist.
+  createEffect(() => {
+    const hash = location.hash.slice(1);
+    if (loaded.state !== 'ready' || !hash) return;
+    setTimeout(() => document.getElementById(hash)?.scrollIntoView({ block: 'start' }), 50);
+  });
+
+  return (
+    <div class="page">
+      <PageHeader title={t('settings.title')} description={t('settings.subtitle')} />
+      <div class="settings-layout">
+        <nav class="settings-nav" aria-label={t('settings.sections')}>
+          <ul class="settings-nav-list">
+            <For each={SECTIONS}>
+              {([id, label]) => (
+                <li>
+                  <a
+                    href={`#${id}`}
+                    class="settings-nav-link"
+                    classList={{ active: location.hash === `#${id}` }}
+                  >
+                    {t(label)}
+                  </a>
+                </li>
+              )}
+            </For>
+          </ul>
+        </nav>
+        <div class="settings-content">
+          <Async of={loaded} retry={refetch}>
+            {() => (
+              <Show when={account()}>
+                {(a) => (
+                  <>
+                    <PlanSection account={a()} />
+                    <UsageSection account={a()} />
+                    <ApiKeysSection />
+                    <AlertEmailsSection account={a()} />
+                    <ChannelsSection />
+                    <section
+                      class="card settings-section danger-zone"
+                      id="account"
+                      aria-labelledby="account-title"
+                    >
+                      <div class="card-head">
+                        <h2 id="account-title">{t('settings.account')}</h2>
+                      </div>
+                      <dl class="kv">
+                        <dt>{t('auth.email')}</dt>
+                        <dd>{me()?.user.email}</dd>
+                        <dt>{t('settings.memberSince')}</dt>
+                        <dd>{formatDate(a().createdAt)}</dd>
+                      </dl>
+                      <Show
+                        when={a().cancelledAt}
+                        fallback={
+                          <div class="danger-row">
+                            <div>
+                              <strong>{t('settings.cancelTitle')}</strong>
+                              <p class="muted">{t('settings.cancelText')}</p>
+                            </div>
+                            <button
+                              type="button"
+                              class="btn btn-danger-outline"
+                              onClick={() => setConfirmCancel(true)}
+                            >
+                              {t('settings.cancel')}
+                            </button>
+                          </div>
+                        }
+                      >
+                        <div class="alert alert-warn" role="status">
+                          <p>
+                            {t('settings.cancelled', {
+                              date: a().deleteAfter ? formatDate(a().deleteAfter!) : '–',
+                            })}
+                          </p>
+                        </div>
+                      </Show>
+                    </section>
+                    <ConfirmDialog
+                      open={confirmCancel()}
+                      title={t('settings.cancelConfirmTitle')}
+                      confirmLabel={t('settings.cancel')}
+                      danger
+                      onClose={() => setConfirmCancel(false)}
+                      onConfirm={async () => {
+                        const { account: updated } = await api.cancelAccount();
+                        updateAccount(updated);
+                        showToast(t('settings.cancelDone'));
+                      }}
+                    >
+                      <p>{t('settings.cancelConfirmText')}</p>
+                    </ConfirmDialog>
+                  </>
+                )}
+              </Show>
+            )}
+          </Async>
+        </div>
+      </div>
+    </div>
+  );
+}

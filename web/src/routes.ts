@@ -1,0 +1,25 @@
+// Every page is its own lazily loaded chunk; only the shell and the router load up front.
+import type { RouteDefinition } from '@solidjs/router';
+import { lazy } from 'solid-js';
+import { AppShell } from './components/app-shell.tsx';
+
+export const routes: RouteDefinition[] = [
+  { path: '/login', component: lazy(() => import('./pages/login.tsx')) },
+  { path: '/signup', component: lazy(() => import('./pages/signup.tsx')) },
+  {
+    path: '/',
+    component: AppShell,
+    children: [
+      { path: '/', component: lazy(() => import('./pages/start.tsx')) },
+      { path: '/onboarding', component: lazy(() => import('./pages/onboarding.tsx')) },
+      { path: '/databases', component: lazy(() => import('./pages/databases.tsx')) },
+      { path: '/databases/new', component: lazy(() => import('./pages/database-form.tsx')) },
+      { path: '/databases/:id', component: lazy(() => import('./pages/database-detail.tsx')) },
+      { path: '/databases/:id/edit', component: lazy(() => import('./pages/database-form.tsx')) },
+      { path: '/backups', component: lazy(() => import('./pages/backups.tsx')) },
+      { path: '/agents', component: lazy(() => import('./pages/agents.tsx')) },
+      { path: '/settings', component: lazy(() => import('./pages/settings.tsx')) },
+      { path: '*', component: lazy(() => import('./pages/not-found.tsx')) },
+    ],
+  },
+];
