@@ -204,6 +204,28 @@ describe('the agent flow with real multipart objects', () => {
     expect((await a.session.json('/backups?cursor=bm9wZQ')).status).toBe(422);
   });
 
+  it('pages by an index scan on (account, started_at, id), never by sorting all rows', async () => {
+    const a = await accountWithDatabase();
+    await sql(
+      `insert into backups (account_id, database_id, database_name, status, trigger, object_key, part_size, started_at, deadline_at)
+       select $1, $2, 'shop', 'failed', 'schedule', 'k' || g, 8388608, now() - g * interval '1 minute', now()
+       from generate_series(1, 5000) g`,
+      [a.account.id, a.database.id],
+    );
+    await sql('analyze backups');
+    const page = await a.session.json('/backups?limit=50');
+    const cursor: string = page.body.nextCursor;
+    const { t, id } = JSON.parse(Buffer.from(cursor, 'base64').toString());
+    const plan = await sql(
+      `explain select * from backups where account_id = $1 and (started_at, id) < ($2::timestamptz, $3::uuid)
+       order by started_at desc, id desc limit 51`,
+      [a.account.id, t, id],
+    );
+    const text = plan.map((r) => r['QUERY PLAN']).join('\n');
+    expect(text).toContain('backups_account_started_idx');
+    expect(text).not.toMatch(/Sort/);
+  });
+
   it('deletes a backup from storage and frees its bytes exactly once', async () => {
     const a = await accountWithDatabase();
     const one = await uploadBackup(a.client, a.database.id, randomBytes(3000));

@@ -36,7 +36,8 @@ export const backups = pgTable(
     createdAt: ts('created_at').notNull().defaultNow(),
   },
   (t) => [
-    index('backups_account_started_idx').on(t.accountId, t.startedAt.desc(), t.id.desc()),
+    // Ascending: scanned backwards for newest-first, and usable for the (started_at, id) < cursor row comparison.
+    index('backups_account_started_idx').on(t.accountId, t.startedAt, t.id),
     index('backups_database_started_idx').on(t.databaseId, t.startedAt.desc()),
     index('backups_running_deadline_idx').on(t.deadlineAt).where(sql`status = 'running'`),
   ],
