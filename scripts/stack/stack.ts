@@ -28,11 +28,6 @@ export async function startStack(opts: {
   dataDir: string;
   ports?: { worker?: number; pg?: number; s3?: number; wsProxy?: number; sink?: number };
   fast?: boolean;
-  /**
-   * Fire the cron handler once a minute, as Cloudflare does in production (`wrangler dev` does not).
-   * For `npm start`; tests leave it off and run the cron themselves with their own clock.
-   */
-  tickCron?: boolean;
   vars?: Record<string, string>;
   log?: (s: string) => void;
 }): Promise<Stack> {
@@ -89,13 +84,6 @@ export async function startStack(opts: {
       );
       if (!r.ok) throw new Error(`cron run failed: ${r.status} ${await r.text()}`);
     };
-    if (opts.tickCron) {
-      const timer = setInterval(
-        () => runCron().catch((e) => opts.log?.(`${(e as Error).message}\n`)),
-        60_000,
-      );
-      stops.unshift(async () => clearInterval(timer));
-    }
     return {
       url,
       pg,

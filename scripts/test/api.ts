@@ -86,10 +86,16 @@ export async function sql<T extends pg.QueryResultRow = any>(
   }
 }
 
-/** Run the worker's cron handler as if the trigger fired at `at`. */
+/**
+ * Run the worker's cron handler as if the trigger fired at `at`, and wait until it finished.
+ * Miniflare's trigger route passes `time` on as controller.scheduledTime and answers (500 if a
+ * job threw) after the handler's waitUntil work; wrangler's /__scheduled does neither.
+ */
 export async function runCron(at: Date = new Date()): Promise<void> {
   const { url } = stackInfo();
-  const r = await fetch(`${url}/__scheduled?cron=${encodeURIComponent('* * * * *')}&time=${at.getTime()}`);
+  const r = await fetch(
+    `${url}/cdn-cgi/local/scheduled?cron=${encodeURIComponent('* * * * *')}&time=${at.getTime()}`,
+  );
   if (!r.ok) throw new Error(`cron failed: ${r.status} ${await r.text()}`);
 }
 

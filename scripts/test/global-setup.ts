@@ -5,17 +5,24 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
-import { startStack, type Stack } from '../stack/stack.ts';
+import { type Stack, startStack } from '../stack/stack.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 let stack: Stack | undefined;
 
 export async function setup(project: TestProject) {
   // RESISTRO_SKIP_WEB_BUILD=1 reuses an existing web/dist while iterating on other parts.
-  const build = process.env.RESISTRO_SKIP_WEB_BUILD === '1' ? { status: 0, stdout: '', stderr: '' } : spawnSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], {
-    cwd: join(ROOT, 'web'),
-    encoding: 'utf8',
-  });
+  const build =
+    process.env.RESISTRO_SKIP_WEB_BUILD === '1'
+      ? { status: 0, stdout: '', stderr: '' }
+      : spawnSync(
+          process.execPath,
+          [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'],
+          {
+            cwd: join(ROOT, 'web'),
+            encoding: 'utf8',
+          },
+        );
   if (build.status !== 0) throw new Error(`web build failed:\n${build.stdout}\n${build.stderr}`);
   const dataDir = join(ROOT, '.test-data', `stack-${process.pid}`);
   rmSync(dataDir, { recursive: true, force: true });
@@ -42,6 +49,13 @@ export async function setup(project: TestProject) {
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    stack: { url: string; databaseUrl: string; s3Url: string; bucket: string; dataDir: string; sinkUrl: string };
+    stack: {
+      url: string;
+      databaseUrl: string;
+      s3Url: string;
+      bucket: string;
+      dataDir: string;
+      sinkUrl: string;
+    };
   }
 }

@@ -2,6 +2,8 @@
 import * as v from 'valibot';
 
 export type Bindings = {
+  /** the built dashboard and agent downloads (web/dist) */
+  ASSETS?: Fetcher;
   DATABASE_URL: string;
   /** local only: host:port of a WebSocket-to-TCP proxy in front of a plain PostgreSQL */
   NEON_WS_PROXY?: string;
@@ -16,6 +18,18 @@ export type Bindings = {
   DOWNLOAD_URL_TTL_SECONDS?: string;
   SESSION_TTL_HOURS?: string;
   PBKDF2_ITERATIONS?: string;
+  /** alert e-mail: 'ses' (Amazon SES v2), 'http' (JSON POST, e.g. the local sink) or 'none' */
+  EMAIL_PROVIDER?: string;
+  EMAIL_FROM?: string;
+  SES_REGION?: string;
+  SES_ACCESS_KEY_ID?: string;
+  SES_SECRET_ACCESS_KEY?: string;
+  /** default https://email.<SES_REGION>.amazonaws.com */
+  SES_ENDPOINT?: string;
+  EMAIL_HTTP_URL?: string;
+  EMAIL_HTTP_TOKEN?: string;
+  /** 'true' allows http:// Slack/webhook URLs (local development); production requires https */
+  WEBHOOK_ALLOW_HTTP?: string;
   [key: string]: unknown;
 };
 
@@ -43,17 +57,74 @@ const ConfigSchema = v.object({
   DOWNLOAD_URL_TTL_SECONDS: IntString(1, 7 * 24 * 3600, 300),
   SESSION_TTL_HOURS: IntString(1, 24 * 90, 24 * 14),
   PBKDF2_ITERATIONS: IntString(1000, 100_000, 100_000),
+  EMAIL_PROVIDER: v.optional(v.picklist(['none', 'ses', 'http']), 'none'),
+  EMAIL_FROM: v.optional(
+    v.pipe(v.string(), v.minLength(3), v.maxLength(320)),
+    'Resistro <alerts@resistro.invalid>',
+  ),
+  SES_REGION: v.optional(v.pipe(v.string(), v.regex(/^[a-z0-9-]+$/))),
+  SES_ACCESS_KEY_ID: v.optional(v.pipe(v.string(), v.minLength(1))),
+  SES_SECRET_ACCESS_KEY: v.optional(v.pipe(v.string(), v.minLength(1))),
+  SES_ENDPOINT: v.optional(Url),
+  EMAIL_HTTP_URL: v.optional(Url),
+  EMAIL_HTTP_TOKEN: v.optional(v.pipe(v.string(), v.minLength(1))),
+  WEBHOOK_ALLOW_HTTP: v.optional(v.picklist(['true', 'false']), 'false'),
 });
+
+export type EmailConfig =
+  | { provider: 'none' }
+  | {
+      provider: 'ses';
+      from: string;
+      region: string;
+      accessKeyId: string;
+      secretAccessKey: string;
+      endpoint: string;
+    }
+  | { provider: 'http'; from: string; url: string; token: string | undefined };
+
+/** The e-mail provider's settings; a provider without its settings is a misconfiguration. */
+function emailConfig(o: v.InferOutput<typeof ConfigSchema>): EmailConfig {
+  if (o.EMAIL_PROVIDER === 'ses') {
+    if (!o.SES_REGION || !o.SES_ACCESS_KEY_ID || !o.SES_SECRET_ACCESS_KEY) {
+      throw new Error(
+        'Worker misconfigured: EMAIL_PROVIDER=ses needs SES_REGION, SES_ACCESS_KEY_ID and SES_SECRET_ACCESS_KEY',
+      );
+    }
+    return {
+      provider: 'ses',
+      from: o.EMAIL_FROM,
+      region: o.SES_REGION,
+      accessKeyId: o.SES_ACCESS_KEY_ID,
+      secretAccessKey: o.SES_SECRET_ACCESS_KEY,
+      endpoint: (o.SES_ENDPOINT ?? `https://email.${o.SES_REGION}.amazonaws.com`).replace(/\/+$/, ''),
+    };
+  }
+  if (o.EMAIL_PROVIDER === 'http') {
+    if (!o.EMAIL_HTTP_URL) throw new Error('Worker misconfigured: EMAIL_PROVIDER=http needs EMAIL_HTTP_URL');
+    return { provider: 'http', from: o.EMAIL_FROM, url: o.EMAIL_HTTP_URL, token: o.EMAIL_HTTP_TOKEN };
+  }
+  return { provider: 'none' };
+}
 
 export type Config = {
   databaseUrl: string;
   neonWsProxy: string | undefined;
-  s3: { endpoint: string; region: string; bucket: string; accessKeyId: string; secretAccessKey: string; pathStyle: boolean };
+  s3: {
+    endpoint: string;
+    region: string;
+    bucket: string;
+    accessKeyId: string;
+    secretAccessKey: string;
+    pathStyle: boolean;
+  };
   appOrigin: string | undefined;
   partUrlTtlSeconds: number;
   downloadUrlTtlSeconds: number;
   sessionTtlMs: number;
   pbkdf2Iterations: number;
+  email: EmailConfig;
+  webhookAllowHttp: boolean;
 };
 
 const cache = new WeakMap<object, Config>();
@@ -84,6 +155,8 @@ export function parseConfig(env: Bindings): Config {
     downloadUrlTtlSeconds: o.DOWNLOAD_URL_TTL_SECONDS,
     sessionTtlMs: o.SESSION_TTL_HOURS * 3600_000,
     pbkdf2Iterations: o.PBKDF2_ITERATIONS,
+    email: emailConfig(o),
+    webhookAllowHttp: o.WEBHOOK_ALLOW_HTTP === 'true',
   };
   cache.set(env, config);
   return config;

@@ -2,17 +2,21 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { AppEnv } from './app-types.ts';
-import type { Bindings } from './env.ts';
-import { ApiError } from './errors.ts';
 import { accountRoutes } from './accounts/routes.ts';
 import { agentRoutes } from './agents/routes.ts';
+import { alertRoutes } from './alerts/routes.ts';
 import { apiKeyRoutes } from './api-keys/routes.ts';
+import type { AppEnv } from './app-types.ts';
 import { backupRoutes } from './backups/routes.ts';
-import { databaseRoutes } from './databases/routes.ts';
 import { runScheduled } from './cron/index.ts';
+import { databaseRoutes } from './databases/routes.ts';
+import type { Bindings } from './env.ts';
+import { ApiError } from './errors.ts';
+import { installScript } from './install/install-script.ts';
+import { metricsScrapeRoutes, metricsTokenRoutes } from './metrics/routes.ts';
 import { authenticate, csrf } from './middleware/auth.ts';
 import { context } from './middleware/context.ts';
+import { notificationRoutes } from './notifications/routes.ts';
 import { openApiDocument } from './openapi/openapi.ts';
 
 const api = new Hono<AppEnv>()
@@ -28,19 +32,27 @@ const api = new Hono<AppEnv>()
   )
   .use(context)
   .use(csrf)
+  // before authenticate: the scrape endpoint takes its own token, not an API key
+  .route('/', metricsScrapeRoutes)
   .use(authenticate)
   .route('/', accountRoutes)
   .route('/', apiKeyRoutes)
   .route('/', agentRoutes)
   .route('/', databaseRoutes)
-  .route('/', backupRoutes);
+  .route('/', backupRoutes)
+  .route('/', alertRoutes)
+  .route('/', notificationRoutes)
+  .route('/', metricsTokenRoutes);
 
 const app = new Hono<AppEnv>();
 app.route('/api/v1', api);
+app.get('/install-agent.sh', (c) => installScript(c.req.raw, c.env));
 app.notFound((c) => c.json({ error: { code: 'not_found', message: 'No such route' } }, 404));
 app.onError((err, c) => {
   if (err instanceof ApiError) {
-    const body = { error: { code: err.code, message: err.message, ...(err.fields && { fields: err.fields }) } };
+    const body = {
+      error: { code: err.code, message: err.message, ...(err.fields && { fields: err.fields }) },
+    };
     if (err.code === 'rate_limited') c.header('Retry-After', '900');
     return c.json(body, err.status as ContentfulStatusCode);
   }
@@ -53,8 +65,9 @@ app.onError((err, c) => {
 
 export default {
   fetch: app.fetch,
-  async scheduled(controller: ScheduledController, env: Bindings, ctx: ExecutionContext) {
-    ctx.waitUntil(runScheduled(env, controller.scheduledTime));
+  // Awaited (not waitUntil) so a run's failure marks the invocation failed in the logs.
+  async scheduled(controller: ScheduledController, env: Bindings) {
+    await runScheduled(env, controller.scheduledTime);
   },
 } satisfies ExportedHandler<Bindings>;
 

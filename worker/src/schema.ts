@@ -1,6 +1,10 @@
 // Every drizzle table, for the driver's relational queries and for drizzle-kit.
 export * from './accounts/accounts.sql.ts';
-export * from './api-keys/api-keys.sql.ts';
 export * from './agents/agents.sql.ts';
-export * from './databases/databases.sql.ts';
+export * from './alerts/alerts.sql.ts';
+export * from './api-keys/api-keys.sql.ts';
 export * from './backups/backups.sql.ts';
+export * from './cron/cron.sql.ts';
+export * from './databases/databases.sql.ts';
+export * from './metrics/metrics.sql.ts';
+export * from './notifications/notifications.sql.ts';

@@ -1,29 +1,69 @@
-import type { Bindings } from '../env.ts';
-import { parseConfig } from '../env.ts';
+import { detectAlerts } from '../alerts/detect.ts';
 import { createDb } from '../db.ts';
+import type { Bindings, Config } from '../env.ts';
+import { parseConfig } from '../env.ts';
+import { deliverDue } from '../notifications/outbox.ts';
+import { failAbandonedBackups } from '../retention/abandoned.ts';
+import { createObjectStore, type ObjectStore } from '../retention/object-store.ts';
+import { pruneLogs } from '../retention/prune.ts';
+import { purgeCancelledAccounts } from '../retention/purge.ts';
+import { applyRetention } from '../retention/retention.ts';
 import { createStorage } from '../storage/s3.ts';
-import { failStaleBackups } from '../backups/backups.ts';
 
 export type CronContext = {
   db: ReturnType<typeof createDb>['db'];
   storage: ReturnType<typeof createStorage>;
+  /** bulk deletes and listings for retention */
+  store: ObjectStore;
+  config: Config;
+  /** the trigger's scheduled time: every job takes it as "now" (tests set it) */
   now: Date;
 };
 
-/** Jobs run in order each minute; each is idempotent and bounded, so overlapping runs are safe. */
+/**
+ * Jobs run in order each minute; each is idempotent, bounded per run, continues where the last
+ * run stopped, and is safe when two runs overlap (row claims with SKIP LOCKED, conditional
+ * updates, a unique index for open alerts).
+ *
+ * fail-abandoned-backups replaces backups.ts' failStaleBackups: it aborts the multipart upload
+ * before it drops the upload id, so a failed abort is retried instead of leaving parts behind.
+ */
 export const JOBS: Array<{ name: string; run: (ctx: CronContext) => Promise<unknown> }> = [
-  { name: 'fail-stale-backups', run: (ctx) => failStaleBackups(ctx.db, ctx.storage, ctx.now) },
+  { name: 'fail-abandoned-backups', run: (ctx) => failAbandonedBackups(ctx.db, ctx.store, ctx.now) },
+  { name: 'detect-alerts', run: (ctx) => detectAlerts(ctx.db, ctx.now) },
+  { name: 'deliver-notifications', run: (ctx) => deliverDue(ctx.db, ctx.config, ctx.now) },
+  { name: 'retention', run: (ctx) => applyRetention(ctx.db, ctx.store, ctx.now) },
+  { name: 'purge-cancelled-accounts', run: (ctx) => purgeCancelledAccounts(ctx.db, ctx.store, ctx.now) },
+  { name: 'prune-logs', run: (ctx) => pruneLogs(ctx.db, ctx.now) },
 ];
+
+/** A job's result is logged when it did something (any non-zero count). */
+function didWork(result: unknown): boolean {
+  if (typeof result === 'number') return result > 0;
+  if (!result || typeof result !== 'object') return false;
+  const r = result as Record<string, unknown>;
+  return ['deleted', 'opened', 'resolved', 'claimed', 'accounts', 'deliveries', 'alerts'].some(
+    (k) => typeof r[k] === 'number' && r[k] > 0,
+  );
+}
 
 export async function runScheduled(env: Bindings, scheduledTime: number): Promise<void> {
   const config = parseConfig(env);
   const { db, close } = createDb(config);
-  const ctx: CronContext = { db, storage: createStorage(config.s3), now: new Date(scheduledTime) };
+  const ctx: CronContext = {
+    db,
+    storage: createStorage(config.s3),
+    store: createObjectStore(config.s3),
+    config,
+    now: new Date(scheduledTime),
+  };
   const errors: unknown[] = [];
   try {
     for (const job of JOBS) {
       try {
-        await job.run(ctx);
+        const result = await job.run(ctx);
+        if (didWork(result))
+          console.log(JSON.stringify({ cron: job.name, at: ctx.now.toISOString(), result }));
       } catch (e) {
         // One failing job must not starve the others; the error is logged and the run fails.
         console.error(`cron job ${job.name} failed`, e);

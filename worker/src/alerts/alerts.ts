@@ -1,0 +1,126 @@
+// Alerts: one open alert per condition and subject, opened and resolved by the detection job
+// (detect.ts), listed and acknowledged by the user. Each change queues its notifications in the
+// same transaction.
+import type { Alert, AlertKind, AlertList } from '@resistro/contract';
+import { and, desc, eq, isNull, type SQL } from 'drizzle-orm';
+import type { Db } from '../db.ts';
+import { notFound } from '../errors.ts';
+import { enqueueAlertEvent } from '../notifications/outbox.ts';
+import { alerts } from './alerts.sql.ts';
+import { afterCursor, toPage } from './page.ts';
+
+export type AlertRow = typeof alerts.$inferSelect;
+
+export const SEVERITY: Record<AlertKind, AlertRow['severity']> = {
+  missed: 'critical',
+  offline: 'critical',
+  failing: 'critical',
+  size_drop: 'warning',
+  storage_high: 'warning',
+  storage_full: 'critical',
+};
+
+export function toAlert(row: AlertRow): Alert {
+  return {
+    id: row.id,
+    kind: row.kind,
+    severity: row.severity,
+    subject: { type: row.subjectType, id: row.subjectId, name: row.subjectName },
+    title: row.title,
+    detail: row.detail,
+    openedAt: row.openedAt.toISOString(),
+    resolvedAt: row.resolvedAt?.toISOString() ?? null,
+    acknowledgedAt: row.acknowledgedAt?.toISOString() ?? null,
+  };
+}
+
+export async function listAlerts(
+  db: Db,
+  accountId: string,
+  q: { status?: 'open' | 'all' | undefined; cursor?: string | undefined; limit?: number | undefined },
+): Promise<AlertList> {
+  const limit = q.limit ?? 50;
+  const where: SQL[] = [eq(alerts.accountId, accountId)];
+  if ((q.status ?? 'open') === 'open') where.push(isNull(alerts.resolvedAt));
+  if (q.cursor) where.push(afterCursor(q.cursor, alerts.openedAt, alerts.id));
+  const rows = await db
+    .select()
+    .from(alerts)
+    .where(and(...where))
+    .orderBy(desc(alerts.openedAt), desc(alerts.id))
+    .limit(limit + 1);
+  return toPage(rows, limit, toAlert, (r) => [r.openedAt, r.id]);
+}
+
+export async function findAlert(db: Db, accountId: string, id: string): Promise<AlertRow> {
+  const [row] = await db
+    .select()
+    .from(alerts)
+    .where(and(eq(alerts.id, id), eq(alerts.accountId, accountId)));
+  if (!row) throw notFound('alert');
+  return row;
+}
+
+/** Idempotent: acknowledging again keeps the first time. Resolved alerts can be acknowledged too. */
+export async function acknowledgeAlert(db: Db, accountId: string, id: string, now: Date): Promise<Alert> {
+  await findAlert(db, accountId, id);
+  await db
+    .update(alerts)
+    .set({ acknowledgedAt: now })
+    .where(and(eq(alerts.id, id), eq(alerts.accountId, accountId), isNull(alerts.acknowledgedAt)));
+  return toAlert(await findAlert(db, accountId, id));
+}
+
+export type AlertInput = {
+  accountId: string;
+  kind: AlertKind;
+  subjectType: AlertRow['subjectType'];
+  subjectId: string;
+  subjectName: string;
+  title: string;
+  detail: string;
+  facts: Record<string, unknown>;
+};
+
+/**
+ * Opens the alert unless one is open for the same condition and subject. The partial unique
+ * index decides: of two overlapping runs exactly one inserts, and only that one notifies.
+ */
+export async function openAlert(db: Db, input: AlertInput, now: Date): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(alerts)
+      .values({ ...input, severity: SEVERITY[input.kind], openedAt: now })
+      .onConflictDoNothing()
+      .returning();
+    if (!row) return false;
+    await enqueueAlertEvent(tx, 'alert.opened', toAlert(row), row.accountId, now);
+    return true;
+  });
+}
+
+/** Resolves an open alert once; only the run whose update took effect sends the notice. */
+export async function resolveAlert(db: Db, id: string, now: Date, notify = true): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(alerts)
+      .set({ resolvedAt: now })
+      .where(and(eq(alerts.id, id), isNull(alerts.resolvedAt)))
+      .returning();
+    if (!row) return false;
+    if (notify) await enqueueAlertEvent(tx, 'alert.resolved', toAlert(row), row.accountId, now);
+    return true;
+  });
+}
+
+/** While open, the detail follows the condition (the newest error, the current usage); no new notice. */
+export async function refreshAlert(
+  db: Db,
+  id: string,
+  patch: { title: string; detail: string; facts: Record<string, unknown> },
+): Promise<void> {
+  await db
+    .update(alerts)
+    .set(patch)
+    .where(and(eq(alerts.id, id), isNull(alerts.resolvedAt)));
+}

@@ -1,0 +1,325 @@
+// Cron: evaluate every alert condition for a batch of databases, agents and accounts, open what
+// became true and resolve what cleared. Each scan walks its table by id from where the last run
+// stopped, so one run is bounded however many subjects there are.
+import { type AlertKind, PLANS, type PlanId, type Schedule } from '@resistro/contract';
+import { and, inArray, isNull, sql } from 'drizzle-orm';
+import { OFFLINE_AFTER_MS } from '../agents/agents.ts';
+import { advanceCursor, readCursor } from '../cron/cursor.ts';
+import { type RawTime, toDate, toDateOrNull } from '../cron/rows.ts';
+import type { Db } from '../db.ts';
+import { alerts } from './alerts.sql.ts';
+import { type AlertInput, type AlertRow, openAlert, refreshAlert, resolveAlert } from './alerts.ts';
+import {
+  FAILING_AFTER,
+  formatBytes,
+  formatTime,
+  missedRun,
+  ScheduleCache,
+  SIZE_HISTORY,
+  sizeDrop,
+  storageLevel,
+  trailingFailures,
+} from './conditions.ts';
+
+export const DETECT_BATCH = 1000;
+
+type Wanted = Omit<AlertInput, 'accountId' | 'kind' | 'subjectType' | 'subjectId' | 'subjectName'>;
+type Subject = {
+  accountId: string;
+  type: AlertRow['subjectType'];
+  id: string;
+  name: string;
+  kinds: readonly AlertKind[];
+};
+export type DetectStats = { subjects: number; opened: number; resolved: number; errors: unknown[] };
+
+/** Bring the open alerts of one subject in line with the conditions that hold now. */
+async function reconcile(
+  db: Db,
+  subject: Subject,
+  wanted: Partial<Record<AlertKind, Wanted>>,
+  open: AlertRow[],
+  now: Date,
+  stats: DetectStats,
+): Promise<void> {
+  try {
+    await reconcileKinds(db, subject, wanted, open, now, stats);
+  } catch (e) {
+    // One subject's trouble must not stop the others; the run still reports it.
+    console.error(`alert detection failed for ${subject.type} ${subject.id}`, e);
+    stats.errors.push(e);
+  }
+}
+
+async function reconcileKinds(
+  db: Db,
+  subject: Subject,
+  wanted: Partial<Record<AlertKind, Wanted>>,
+  open: AlertRow[],
+  now: Date,
+  stats: DetectStats,
+): Promise<void> {
+  for (const kind of subject.kinds) {
+    const want = wanted[kind];
+    const current = open.find((a) => a.kind === kind);
+    if (want && !current) {
+      const input = {
+        ...want,
+        accountId: subject.accountId,
+        kind,
+        subjectType: subject.type,
+        subjectId: subject.id,
+        subjectName: subject.name,
+      };
+      if (await openAlert(db, input, now)) stats.opened++;
+    } else if (!want && current) {
+      if (await resolveAlert(db, current.id, now)) stats.resolved++;
+    } else if (want && current && (current.detail !== want.detail || current.title !== want.title)) {
+      await refreshAlert(db, current.id, want);
+    }
+  }
+}
+
+async function openAlertsOf(db: Db, subjectIds: string[]): Promise<Map<string, AlertRow[]>> {
+  const map = new Map<string, AlertRow[]>();
+  if (subjectIds.length === 0) return map;
+  const rows = await db
+    .select()
+    .from(alerts)
+    .where(and(inArray(alerts.subjectId, subjectIds), isNull(alerts.resolvedAt)));
+  for (const r of rows) map.set(r.subjectId, [...(map.get(r.subjectId) ?? []), r]);
+  return map;
+}
+
+type DatabaseState = {
+  id: string;
+  account_id: string;
+  name: string;
+  schedule: Schedule;
+  updated_at: RawTime;
+  last_backup_at: RawTime | null;
+  paused: boolean;
+  deleted_at: RawTime | null;
+  cancelled_at: RawTime | null;
+  statuses: string[] | null;
+  newest_error: string | null;
+  sizes: string[] | null;
+  success_ids: string[] | null;
+  newest_success_at: RawTime | null;
+};
+
+const DATABASE_KINDS = ['missed', 'failing', 'size_drop'] as const;
+
+function databaseConditions(
+  d: DatabaseState,
+  now: Date,
+  schedules: ScheduleCache,
+): Partial<Record<AlertKind, Wanted>> {
+  if (d.paused || d.deleted_at || d.cancelled_at) return {};
+  const wanted: Partial<Record<AlertKind, Wanted>> = {};
+  const lastBackupAt = toDateOrNull(d.last_backup_at);
+  const missed = missedRun(schedules.cron(d.schedule), now, toDate(d.updated_at), lastBackupAt);
+  if (missed) {
+    wanted.missed = {
+      title: `No backup of "${d.name}" started as scheduled`,
+      detail:
+        `The backup scheduled for ${formatTime(missed.due)} did not start within ${Math.round(missed.graceMs / 60_000)} minutes. ` +
+        (lastBackupAt
+          ? `The last backup started ${formatTime(lastBackupAt)}. `
+          : 'No backup has started yet. ') +
+        'Check that the agent runs and can reach the database.',
+      facts: { scheduledFor: missed.due.toISOString() },
+    };
+  }
+  const failures = trailingFailures(d.statuses ?? []);
+  if (failures >= FAILING_AFTER) {
+    wanted.failing = {
+      title: `Backups of "${d.name}" are failing`,
+      detail: `The last ${failures === 10 ? '10 or more' : failures} backups failed. Last error: ${(d.newest_error ?? 'unknown').slice(0, 2000)}`,
+      facts: { consecutiveFailures: failures },
+    };
+  }
+  const drop = sizeDrop((d.sizes ?? []).map(Number));
+  if (drop) {
+    const started = toDateOrNull(d.newest_success_at);
+    wanted.size_drop = {
+      title: `Backup of "${d.name}" is ${Math.round((1 - drop.size / drop.median) * 100)} % smaller than usual`,
+      detail:
+        `The backup of ${started ? formatTime(started) : 'now'} has ${formatBytes(drop.size)}; the median of the ${drop.history} ` +
+        `successful backups before it is ${formatBytes(drop.median)}. A sudden drop can mean lost data: check the database.`,
+      facts: { backupId: d.success_ids?.[0], sizeBytes: drop.size, medianBytes: drop.median },
+    };
+  }
+  return wanted;
+}
+
+async function scanDatabases(db: Db, now: Date, batch: number, stats: DetectStats): Promise<void> {
+  const cursor = await readCursor(db, 'alerts:databases');
+  const { rows } = await db.execute<DatabaseState>(sql`
+    select d.id, d.account_id, d.name, d.schedule, d.updated_at, d.last_backup_at, d.paused, d.deleted_at,
+           a.cancelled_at, f.statuses, f.newest_error, s.sizes, s.success_ids, s.newest_success_at
+    from databases d
+    join accounts a on a.id = d.account_id
+    left join lateral (
+      select array_agg(x.status order by x.started_at desc) as statuses,
+             (array_agg(x.error order by x.started_at desc))[1] as newest_error
+      from (select b.status, b.error, b.started_at from backups b
+            where b.database_id = d.id and b.status <> 'running'
+            order by b.started_at desc limit 10) x
+    ) f on true
+    left join lateral (
+      select array_agg(x.size_bytes order by x.started_at desc) as sizes,
+             array_agg(x.id::text order by x.started_at desc) as success_ids,
+             max(x.started_at) as newest_success_at
+      from (select b.id, b.size_bytes, b.started_at from backups b
+            where b.database_id = d.id and b.status = 'succeeded'
+            order by b.started_at desc limit ${SIZE_HISTORY + 1}) x
+    ) s on true
+    where d.id > ${cursor}::uuid
+      and (d.deleted_at is null
+           or exists (select 1 from alerts al where al.subject_id = d.id and al.resolved_at is null))
+    order by d.id
+    limit ${batch}`);
+  const open = await openAlertsOf(
+    db,
+    rows.map((r) => r.id),
+  );
+  const schedules = new ScheduleCache();
+  for (const d of rows) {
+    const subject: Subject = {
+      accountId: d.account_id,
+      type: 'database',
+      id: d.id,
+      name: d.name,
+      kinds: DATABASE_KINDS,
+    };
+    let wanted: Partial<Record<AlertKind, Wanted>>;
+    try {
+      wanted = databaseConditions(d, now, schedules);
+    } catch (e) {
+      console.error(`alert conditions failed for database ${d.id}`, e);
+      stats.errors.push(e);
+      continue;
+    }
+    await reconcile(db, subject, wanted, open.get(d.id) ?? [], now, stats);
+  }
+  stats.subjects += rows.length;
+  await advanceCursor(db, 'alerts:databases', rows.at(-1)?.id, rows.length === batch, now);
+}
+
+type AgentState = {
+  id: string;
+  account_id: string;
+  hostname: string;
+  last_seen_at: RawTime;
+  cancelled_at: RawTime | null;
+  database_names: string[] | null;
+};
+
+async function scanAgents(db: Db, now: Date, batch: number, stats: DetectStats): Promise<void> {
+  const cursor = await readCursor(db, 'alerts:agents');
+  // Only agents that have work: a host whose databases are all paused or deleted may be switched off.
+  const { rows } = await db.execute<AgentState>(sql`
+    select g.id, g.account_id, g.hostname, g.last_seen_at, a.cancelled_at,
+           (select array_agg(d.name order by d.name) from databases d
+            where d.agent_id = g.id and d.deleted_at is null and not d.paused) as database_names
+    from agents g
+    join accounts a on a.id = g.account_id
+    where g.id > ${cursor}::uuid
+    order by g.id
+    limit ${batch}`);
+  const open = await openAlertsOf(
+    db,
+    rows.map((r) => r.id),
+  );
+  for (const g of rows) {
+    const names = g.database_names ?? [];
+    const lastSeen = toDate(g.last_seen_at);
+    const silentMs = now.getTime() - lastSeen.getTime();
+    const wanted: Partial<Record<AlertKind, Wanted>> = {};
+    if (!g.cancelled_at && names.length > 0 && silentMs >= OFFLINE_AFTER_MS) {
+      wanted.offline = {
+        title: `Agent "${g.hostname}" is offline`,
+        detail:
+          `No heartbeat since ${formatTime(lastSeen)} (more than 5 minutes). Backups of ${names.map((n) => `"${n}"`).join(', ')} ` +
+          'cannot run until it is back: check the resistro-agent service on that host.',
+        facts: { lastSeenAt: lastSeen.toISOString() },
+      };
+    }
+    const subject: Subject = {
+      accountId: g.account_id,
+      type: 'agent',
+      id: g.id,
+      name: g.hostname,
+      kinds: ['offline'],
+    };
+    await reconcile(db, subject, wanted, open.get(g.id) ?? [], now, stats);
+  }
+  stats.subjects += rows.length;
+  await advanceCursor(db, 'alerts:agents', rows.at(-1)?.id, rows.length === batch, now);
+}
+
+type AccountState = { id: string; plan: PlanId; storage_used_bytes: string; cancelled_at: RawTime | null };
+
+async function scanAccounts(db: Db, now: Date, batch: number, stats: DetectStats): Promise<void> {
+  const cursor = await readCursor(db, 'alerts:accounts');
+  const { rows } = await db.execute<AccountState>(sql`
+    select id, plan, storage_used_bytes, cancelled_at from accounts
+    where id > ${cursor}::uuid order by id limit ${batch}`);
+  const open = await openAlertsOf(
+    db,
+    rows.map((r) => r.id),
+  );
+  for (const a of rows) {
+    const plan = PLANS[a.plan];
+    const used = Number(a.storage_used_bytes);
+    const level = storageLevel(used, plan.storageBytes);
+    const usage = `${formatBytes(used)} of ${formatBytes(plan.storageBytes)} used (${Math.round((used / plan.storageBytes) * 100)} %)`;
+    const wanted: Partial<Record<AlertKind, Wanted>> = {};
+    if (!a.cancelled_at && level.high) {
+      wanted.storage_high = {
+        title: `Storage over 80 % of the ${plan.name} plan`,
+        detail: `${usage}. At 100 % new backups are refused: delete old backups, shorten retention or upgrade.`,
+        facts: { usedBytes: used, quotaBytes: plan.storageBytes },
+      };
+    }
+    if (!a.cancelled_at && level.full) {
+      wanted.storage_full = {
+        title: `The storage quota of the ${plan.name} plan is used up`,
+        detail: `${usage}. New backups are refused until you free space or upgrade.`,
+        facts: { usedBytes: used, quotaBytes: plan.storageBytes },
+      };
+    }
+    const subject: Subject = {
+      accountId: a.id,
+      type: 'account',
+      id: a.id,
+      name: 'Storage',
+      kinds: ['storage_high', 'storage_full'],
+    };
+    await reconcile(db, subject, wanted, open.get(a.id) ?? [], now, stats);
+  }
+  stats.subjects += rows.length;
+  await advanceCursor(db, 'alerts:accounts', rows.at(-1)?.id, rows.length === batch, now);
+}
+
+/** Alerts about agents that were removed meanwhile have nothing left to watch. */
+async function resolveOrphans(db: Db, now: Date, stats: DetectStats): Promise<void> {
+  const { rows } = await db.execute<{ id: string }>(sql`
+    select al.id from alerts al
+    where al.resolved_at is null and al.subject_type = 'agent'
+      and not exists (select 1 from agents g where g.id = al.subject_id)
+    limit 100`);
+  for (const r of rows) if (await resolveAlert(db, r.id, now)) stats.resolved++;
+}
+
+export async function detectAlerts(db: Db, now: Date, batch = DETECT_BATCH): Promise<DetectStats> {
+  const stats: DetectStats = { subjects: 0, opened: 0, resolved: 0, errors: [] };
+  await scanDatabases(db, now, batch, stats);
+  await scanAgents(db, now, batch, stats);
+  await scanAccounts(db, now, batch, stats);
+  await resolveOrphans(db, now, stats);
+  if (stats.errors.length > 0)
+    throw new AggregateError(stats.errors, `alert detection failed for ${stats.errors.length} subject(s)`);
+  return stats;
+}

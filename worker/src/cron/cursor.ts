@@ -1,0 +1,30 @@
+// Batch cursors: a job that walks a table by id stores where it stopped; the next run goes on
+// from there and wraps around at the end. Overlapping runs may write the same position: harmless.
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db.ts';
+import { cronCursors } from './cron.sql.ts';
+
+export const FIRST_ID = '00000000-0000-0000-0000-000000000000';
+
+export async function readCursor(db: Db, name: string): Promise<string> {
+  const [row] = await db
+    .select({ position: cronCursors.position })
+    .from(cronCursors)
+    .where(sql`${cronCursors.name} = ${name}`);
+  return row?.position ?? FIRST_ID;
+}
+
+/** After a batch: the last id seen, or back to the start when the batch was not full. */
+export async function advanceCursor(
+  db: Db,
+  name: string,
+  lastId: string | undefined,
+  full: boolean,
+  now: Date,
+): Promise<void> {
+  const position = full && lastId ? lastId : FIRST_ID;
+  await db
+    .insert(cronCursors)
+    .values({ name, position, updatedAt: now })
+    .onConflictDoUpdate({ target: cronCursors.name, set: { position, updatedAt: now } });
+}

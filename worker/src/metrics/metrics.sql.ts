@@ -1,0 +1,32 @@
+import { bigint, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { accounts } from '../accounts/accounts.sql.ts';
+import { databases } from '../databases/databases.sql.ts';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/** One scrape token per account; creating a new one replaces (rotates) the old. */
+export const metricsTokens = pgTable(
+  'metrics_tokens',
+  {
+    accountId: uuid('account_id')
+      .primaryKey()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    prefix: text('prefix').notNull(),
+    /** SECURITY: SHA-256 of the 256-bit token; the token itself is shown once */
+    tokenHash: text('token_hash').notNull(),
+    createdAt: ts('created_at').notNull(),
+    lastUsedAt: ts('last_used_at'),
+  },
+  (t) => [uniqueIndex('metrics_tokens_hash_key').on(t.tokenHash)],
+);
+
+/**
+ * Failed backups that retention already deleted, per database. `backup_failures_total` is a
+ * Prometheus counter: it must not go down when old failed rows expire.
+ */
+export const databaseCounters = pgTable('database_counters', {
+  databaseId: uuid('database_id')
+    .primaryKey()
+    .references(() => databases.id, { onDelete: 'cascade' }),
+  failuresDeleted: bigint('failures_deleted', { mode: 'number' }).notNull().default(0),
+});

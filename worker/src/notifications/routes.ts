@@ -1,0 +1,51 @@
+import { CreateChannelBody, ListDeliveriesQuery, UpdateChannelBody } from '@resistro/contract';
+import { Hono } from 'hono';
+import type { AppEnv } from '../app-types.ts';
+import { readBody, readId, readQuery } from '../lib/validate.ts';
+import { requirePrincipal } from '../middleware/auth.ts';
+import {
+  createChannel,
+  deleteChannel,
+  findChannel,
+  listChannels,
+  toChannel,
+  updateChannel,
+} from './channels.ts';
+import { listDeliveries, sendTest } from './outbox.ts';
+
+export const notificationRoutes = new Hono<AppEnv>()
+  .get('/channels', async (c) => {
+    const p = requirePrincipal(c.get('principal'), 'read');
+    return c.json({ items: await listChannels(c.get('db'), p.accountId) });
+  })
+  .post('/channels', async (c) => {
+    const p = requirePrincipal(c.get('principal'), 'write');
+    const input = await readBody(c, CreateChannelBody);
+    return c.json(await createChannel(c.get('db'), c.get('config'), p.accountId, input, c.get('now')), 201);
+  })
+  .get('/channels/:id', async (c) => {
+    const p = requirePrincipal(c.get('principal'), 'read');
+    return c.json({ channel: toChannel(await findChannel(c.get('db'), p.accountId, readId(c, 'channel'))) });
+  })
+  .patch('/channels/:id', async (c) => {
+    const p = requirePrincipal(c.get('principal'), 'write');
+    const id = readId(c, 'channel');
+    const input = await readBody(c, UpdateChannelBody);
+    return c.json({
+      channel: await updateChannel(c.get('db'), c.get('config'), p.accountId, id, input, c.get('now')),
+    });
+  })
+  .delete('/channels/:id', async (c) => {
+    const p = requirePrincipal(c.get('principal'), 'write');
+    await deleteChannel(c.get('db'), p.accountId, readId(c, 'channel'));
+    return c.body(null, 204);
+  })
+  .post('/channels/:id/test', async (c) => {
+    const p = requirePrincipal(c.get('principal'), 'write');
+    const channel = await findChannel(c.get('db'), p.accountId, readId(c, 'channel'));
+    return c.json({ deliveries: await sendTest(c.get('db'), c.get('config'), channel, c.get('now')) });
+  })
+  .get('/notifications', async (c) => {
+    const p = requirePrincipal(c.get('principal'), 'read');
+    return c.json(await listDeliveries(c.get('db'), p.accountId, readQuery(c, ListDeliveriesQuery)));
+  });

@@ -1,0 +1,59 @@
+// One delivery to the notifier its channel type names.
+import type { Config } from '../env.ts';
+import { sendHttpEmail } from './email-http.ts';
+import { sendSesEmail } from './email-ses.ts';
+import { emailSubject, emailText } from './messages.ts';
+import type { notificationChannels, notificationDeliveries } from './notifications.sql.ts';
+import { DeliveryError, type EmailMessage } from './notifier.ts';
+import { sendSlack } from './slack.ts';
+import { sendWebhook } from './webhook.ts';
+
+type DeliveryRow = typeof notificationDeliveries.$inferSelect;
+type ChannelRow = typeof notificationChannels.$inferSelect;
+
+export async function sendEmail(config: Config, message: EmailMessage): Promise<void> {
+  switch (config.email.provider) {
+    case 'ses':
+      return sendSesEmail(config.email, message);
+    case 'http':
+      return sendHttpEmail(config.email, message);
+    default:
+      throw new DeliveryError(
+        'This service has no e-mail provider configured (EMAIL_PROVIDER); ask its operator',
+        { permanent: true },
+      );
+  }
+}
+
+function hookUrl(config: Config, channel: ChannelRow | undefined): string {
+  const url = channel?.url;
+  if (!url) throw new DeliveryError('The channel has no URL', { permanent: true });
+  // SECURITY: checked again at send time: the setting may have changed since the URL was saved.
+  if (!config.webhookAllowHttp && !url.toLowerCase().startsWith('https://')) {
+    throw new DeliveryError('The channel URL must use https', { permanent: true });
+  }
+  return url;
+}
+
+export async function sendNotification(
+  config: Config,
+  row: DeliveryRow,
+  channel: ChannelRow | undefined,
+): Promise<void> {
+  switch (row.channelType) {
+    case 'email':
+      return sendEmail(config, {
+        to: row.target,
+        subject: emailSubject(row.payload),
+        text: emailText(row.payload, config.appOrigin),
+      });
+    case 'slack':
+      return sendSlack(hookUrl(config, channel), row.payload, config.appOrigin);
+    case 'webhook': {
+      const url = hookUrl(config, channel);
+      if (!channel?.signingSecret)
+        throw new DeliveryError('The channel has no signing secret', { permanent: true });
+      return sendWebhook(url, channel.signingSecret, row.payload);
+    }
+  }
+}
