@@ -16,10 +16,10 @@ buildAll();
 console.log('Starting PostgreSQL, the S3 server and the worker…');
 const stack = await startStack({
   dataDir,
-  ports: { worker: port, pg: port + 1, s3: port + 2, wsProxy: port + 3 },
+  ports: { worker: port, pg: port + 1, s3: port + 2, wsProxy: port + 3, sink: port + 4 },
 }).catch((e: Error) => {
   console.error(`Could not start the local service: ${e.message}`);
-  console.error(`hint: is something else using ports ${port}–${port + 3}? Set PORT=… to move them.`);
+  console.error(`hint: is something else using ports ${port}–${port + 4}? Set PORT=… to move them.`);
   process.exit(1);
 });
 
@@ -39,6 +39,7 @@ Resistro is running.
   Dashboard:   ${url}
   API:         ${url}/api/v1   (OpenAPI: ${url}/api/v1/openapi.json)
   S3 storage:  ${stack.s3.url} (bucket ${stack.s3.bucket})
+  Mail/hooks:  ${stack.sink.url}/messages   (alert e-mails and webhooks land here locally)
   Data:        ${dataDir}
 
 Connect an agent (after signing up and creating an API key under Settings → API keys):

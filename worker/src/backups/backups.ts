@@ -251,13 +251,15 @@ async function markFailed(
   error: string,
   now: Date,
   durationMs?: number,
+  opts: { uploadAborted: boolean } = { uploadAborted: true },
 ): Promise<Row | undefined> {
   return db.transaction(async (tx) => {
     const [updated] = await tx
       .update(backups)
       .set({
         status: 'failed',
-        uploadId: null,
+        // An upload whose abort failed keeps its id, so its parts can still be found and removed.
+        ...(opts.uploadAborted && { uploadId: null }),
         error,
         finishedAt: now,
         durationMs: durationMs ?? now.getTime() - row.startedAt.getTime(),
@@ -265,10 +267,7 @@ async function markFailed(
       .where(and(eq(backups.id, row.id), eq(backups.status, 'running')))
       .returning();
     if (updated) {
-      await tx
-        .update(databases)
-        .set({ lastStatus: 'failed', lastError: error })
-        .where(eq(databases.id, row.databaseId));
+      await tx.update(databases).set({ lastStatus: 'failed', lastError: error }).where(eq(databases.id, row.databaseId));
     }
     return updated;
   });
@@ -283,38 +282,14 @@ export async function failBackup(
   now: Date,
 ): Promise<Backup> {
   const row = await findRunning(db, accountId, id);
-  const updated = await markFailed(db, row, input.error, now, input.durationMs);
+  // Abort first: the parts must not outlive the backup that failed.
+  const uploadAborted = await storage.abortMultipartUpload(row.objectKey, row.uploadId!).then(
+    () => true,
+    () => false,
+  );
+  const updated = await markFailed(db, row, input.error, now, input.durationMs, { uploadAborted });
   if (!updated) throw new ApiError('conflict', 'This backup was completed or failed meanwhile');
-  await storage.abortMultipartUpload(row.objectKey, row.uploadId!).catch(() => {});
   return toBackup(updated);
-}
-
-/** Cron: fail backups whose agent went away mid-upload, and abort their uploads. Bounded per run. */
-export async function failStaleBackups(
-  db: Db,
-  storage: ObjectStorage,
-  now: Date,
-  limit = 100,
-): Promise<number> {
-  const stale = await db
-    .select()
-    .from(backups)
-    .where(and(eq(backups.status, 'running'), lt(backups.deadlineAt, now)))
-    .limit(limit);
-  let failed = 0;
-  for (const row of stale) {
-    const updated = await markFailed(
-      db,
-      row,
-      'The agent did not finish this backup before its deadline (stopped, killed or lost its connection)',
-      now,
-    );
-    if (updated && row.uploadId) {
-      failed++;
-      await storage.abortMultipartUpload(row.objectKey, row.uploadId).catch(() => {});
-    }
-  }
-  return failed;
 }
 
 type Cursor = { t: string; id: string };
