@@ -6,7 +6,7 @@ import {
   PLANS,
   partSizeForPlan,
 } from '@resistro/contract';
-import { and, desc, eq, gte, isNull, lt, lte, or, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, isNull, lte, or, type SQL, sql } from 'drizzle-orm';
 import { accounts } from '../accounts/accounts.sql.ts';
 import { agents } from '../agents/agents.sql.ts';
 import { backupRequests, databases } from '../databases/databases.sql.ts';
@@ -267,7 +267,10 @@ async function markFailed(
       .where(and(eq(backups.id, row.id), eq(backups.status, 'running')))
       .returning();
     if (updated) {
-      await tx.update(databases).set({ lastStatus: 'failed', lastError: error }).where(eq(databases.id, row.databaseId));
+      await tx
+        .update(databases)
+        .set({ lastStatus: 'failed', lastError: error })
+        .where(eq(databases.id, row.databaseId));
     }
     return updated;
   });

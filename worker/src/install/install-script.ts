@@ -11,10 +11,13 @@ export async function installScript(request: Request, env: Bindings): Promise<Re
   const asset = await env.ASSETS?.fetch(new URL('/install-agent.sh', request.url));
   const text = asset?.ok ? await asset.text() : undefined;
   if (!text?.startsWith('#!')) {
-    return new Response('echo "The agent installer is not built on this service (npm run build)." >&2; exit 1\n', {
-      status: 404,
-      headers: { 'content-type': 'text/x-shellscript; charset=utf-8' },
-    });
+    return new Response(
+      'echo "The agent installer is not built on this service (npm run build)." >&2; exit 1\n',
+      {
+        status: 404,
+        headers: { 'content-type': 'text/x-shellscript; charset=utf-8' },
+      },
+    );
   }
   const origin = parseConfig(env).appOrigin ?? new URL(request.url).origin;
   return new Response(text.replaceAll(ORIGIN_PLACEHOLDER, origin), {
