@@ -1,0 +1,496 @@
+// `npm run bench:agent [-- --size 1] [--runs 1] [--plan business|enterprise] [--reuse]`
+//
+// Generates a PostgreSQL database whose plain dump is at least --size GiB (pgbench tables plus a
+// table of mixed text/jsonb/bytea, compressible about 4–5×), then measures on the same data, in one
+// run: `pg_dump > /dev/null` (the floor), `pg_dump | gzip` (what customers script), `pg_dump -Fc`,
+// `pg_dump | zstd -3` (reference), and `resistro backup` to the local S3 server through the real
+// control plane (with the zstd program, and with node:zlib as the fallback); then restore time of
+// `psql -f plain.sql` against `resistro restore`. For each: wall time, client CPU time (user+sys of
+// every client process, not the PostgreSQL server), output bytes, and peak RSS of the largest
+// process (GNU time's %M) and of the resistro process itself. A benchmark, not a test: it prints.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { freePort } from '../../scripts/stack/ports.ts';
+import { startPostgres } from '../../scripts/stack/postgres.ts';
+import { startStack } from '../../scripts/stack/stack.ts';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+// The single-file build, as installed on servers (running the .ts sources would add the type
+// stripper's ~35 MB to every measurement). Built at the start of each run.
+const CLI = join(ROOT, 'agent/dist/resistro.mjs');
+const GiB = 1024 ** 3;
+
+const { values: args } = parseArgs({
+  options: {
+    size: { type: 'string', default: '1' },
+    runs: { type: 'string', default: '1' },
+    plan: { type: 'string', default: 'business' },
+    reuse: { type: 'boolean', default: false },
+    json: { type: 'string' },
+  },
+});
+const sizeGiB = Number(args.size);
+const runs = Math.max(1, Number(args.runs));
+if (!(sizeGiB > 0)) throw new Error('--size must be a positive number of GiB');
+const dataDir = join(ROOT, '.data', `bench-agent-${sizeGiB}g`);
+const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
+
+// ---------------------------------------------------------------- the database
+
+mkdirSync(dataDir, { recursive: true });
+const built = spawnSync(process.execPath, ['--no-warnings', join(ROOT, 'agent/build.ts')], {
+  encoding: 'utf8',
+});
+if (built.status !== 0) throw new Error(`agent build failed: ${built.stderr}`);
+const pgPort = await freePort();
+const server = await startPostgres({ dir: join(dataDir, 'pg'), port: pgPort, fast: true });
+let stopStack: (() => Promise<void>) | undefined;
+const shutdown = async () => {
+  await stopStack?.().catch(() => {});
+  await server.stop().catch(() => {});
+};
+process.on('SIGINT', () => void shutdown().then(() => process.exit(130)));
+process.on('uncaughtException', (error) => {
+  console.error(error);
+  void shutdown().then(() => process.exit(1));
+});
+process.on('unhandledRejection', (error) => {
+  console.error(error);
+  void shutdown().then(() => process.exit(1));
+});
+const binDir = server.binDir;
+const sqlOn = async (database: string, text: string) => {
+  const client = new pg.Client({ connectionString: server.url(database) });
+  await client.connect();
+  try {
+    return await client.query(text);
+  } finally {
+    await client.end();
+  }
+};
+
+const WORDS = [
+  'Rechnung',
+  'Kunde',
+  'Lieferung',
+  'invoice',
+  'order',
+  'payment',
+  'Straße',
+  'Zahlung',
+  'shipped',
+  'pending',
+  'Berlin',
+  'München',
+  'Hamburg',
+  'Köln',
+  'the',
+  'and',
+  'für',
+  'mit',
+  'status',
+  'total',
+  'amount',
+  'Artikel',
+  'Menge',
+  'Preis',
+  'Steuer',
+  'customer',
+  'address',
+  'delivered',
+  'returned',
+  'Nürnberg',
+  'bitte',
+  'danke',
+  'open',
+  'closed',
+  'Versand',
+  'Lager',
+  'Konto',
+  'Bank',
+  'IBAN',
+  'Mahnung',
+];
+
+async function generate(): Promise<void> {
+  const exists = await sqlOn('postgres', "select 1 from pg_database where datname = 'bench'");
+  if (exists.rowCount && args.reuse) {
+    const done = await sqlOn('bench', "select 1 from pg_tables where tablename = 'bench_done'").catch(() => ({
+      rowCount: 0,
+    }));
+    if (done.rowCount) return log('reusing the generated database');
+  }
+  await sqlOn('postgres', 'drop database if exists bench');
+  await sqlOn('postgres', 'create database bench');
+  // ~9.7 MB of plain dump per pgbench scale unit; ~650 bytes per documents row.
+  const scale = Math.ceil(50 * sizeGiB);
+  const documentBatches = Math.ceil(10 * sizeGiB);
+  log(
+    `generating: pgbench -i -s ${scale} and ${documentBatches * 100_000} documents (about ${(sizeGiB * 1.1).toFixed(1)} GB of plain dump)`,
+  );
+  const t0 = Date.now();
+  const r = spawnSync(
+    join(binDir, 'pgbench'),
+    ['-i', '-q', '-s', String(scale), '-h', '127.0.0.1', '-p', String(pgPort), '-U', 'postgres', 'bench'],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new Error(`pgbench failed: ${r.stderr}`);
+  await sqlOn(
+    'bench',
+    'create table documents (id bigint primary key, title text not null, body text not null, attrs jsonb not null, blob bytea not null, created_at timestamptz not null)',
+  );
+  const words = `array[${WORDS.map((w) => `'${w}'`).join(',')}]`;
+  for (let b = 0; b < documentBatches; b++) {
+    await sqlOn(
+      'bench',
+      `select setseed(${(b + 1) / (documentBatches + 2)});
+       insert into documents
+       select i,
+         'Dokument ' || i || ' – ' || substr(md5(i::text), 1, 12),
+         (select string_agg((${words})[1 + floor(random() * ${WORDS.length})::int], ' ') from generate_series(1, 30 + (i % 50)) k),
+         jsonb_build_object('customer', 'Kunde ' || (i % 5000), 'tags', jsonb_build_array('tag' || (i % 17), 'tag' || (i % 5)), 'amount', (i % 100000) / 100.0, 'active', i % 3 = 0, 'ref', md5((i * 31)::text)),
+         decode(md5(i::text) || md5((i + 1)::text), 'hex'),
+         timestamptz '2026-01-01' + i * interval '17 seconds'
+       from generate_series(${b * 100_000 + 1}, ${(b + 1) * 100_000}) i`,
+    );
+    process.stderr.write(`\r[bench] documents ${b + 1}/${documentBatches}`);
+  }
+  process.stderr.write('\n');
+  await sqlOn('bench', 'vacuum analyze');
+  await sqlOn('bench', 'create table bench_done ()');
+  log(`generated in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+}
+await generate();
+
+function countBytes(cmd: string, argv: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let n = 0;
+    child.stdout.on('data', (b: Buffer) => {
+      n += b.length;
+    });
+    child.once('error', reject);
+    child.once('close', (code) => (code === 0 ? resolve(n) : reject(new Error(`${cmd} exited ${code}`))));
+  });
+}
+const pgArgs = ['-h', '127.0.0.1', '-p', String(pgPort), '-U', 'postgres'];
+const plainBytes = await countBytes(join(binDir, 'pg_dump'), ['-Fp', ...pgArgs, 'bench']);
+log(`plain dump: ${(plainBytes / 1e6).toFixed(0)} MB (${(plainBytes / GiB).toFixed(2)} GiB)`);
+if (plainBytes < sizeGiB * GiB) log(`WARNING: the plain dump is smaller than ${sizeGiB} GiB`);
+
+// ---------------------------------------------------------------- the service and the agent
+// From here on nothing may block the event loop: the local stack's WebSocket proxy (the worker's
+// way to its database) runs in this process. Hence spawn, never spawnSync.
+
+function exec(
+  cmd: string,
+  argv: string[],
+  env?: Record<string, string>,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => {
+      stdout += b.toString();
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      stderr = (stderr + b.toString()).slice(-1_000_000);
+    });
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+const stackDir = join(dataDir, 'stack');
+rmSync(stackDir, { recursive: true, force: true });
+const stack = await startStack({ dataDir: stackDir, fast: true });
+stopStack = () => stack.stop();
+const origin = stack.url;
+let cookie = '';
+async function call<T>(path: string, method = 'GET', body?: unknown): Promise<T> {
+  const res = await fetch(`${origin}/api/v1${path}`, {
+    method,
+    headers: { origin, cookie, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const set = res.headers.get('set-cookie');
+  if (set) cookie = set.split(';')[0]!;
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+await call('/auth/signup', 'POST', {
+  email: `bench-${randomBytes(4).toString('hex')}@example.test`,
+  password: 'correct horse battery staple',
+  plan: args.plan,
+});
+const apiKey = (await call<{ secret: string }>('/api-keys', 'POST', { name: 'bench', scope: 'agent' }))
+  .secret;
+const agentDir = join(dataDir, 'agent');
+rmSync(agentDir, { recursive: true, force: true });
+mkdirSync(agentDir, { recursive: true });
+const envFile = join(agentDir, 'env');
+writeFileSync(
+  envFile,
+  `RESISTRO_API_KEY=${apiKey}\nRESISTRO_ENDPOINT=${origin}/api\nRESISTRO_ENCRYPTION_KEY=resistro-key-1:${randomBytes(32).toString('base64url')}\nRESISTRO_STATE_DIR=${join(agentDir, 'state')}\n`,
+  { mode: 0o600 },
+);
+const agentEnv = {
+  PATH: process.env.PATH!,
+  HOME: agentDir,
+  RESISTRO_ENV_FILE: envFile,
+  RESISTRO_LOG_FORMAT: 'json',
+};
+const status = await exec(process.execPath, ['--no-warnings', CLI, 'status'], agentEnv);
+if (status.status !== 0) throw new Error(`resistro status failed: ${status.stdout}${status.stderr}`);
+const agents = await call<{ items: { id: string }[] }>('/agents');
+await call('/databases', 'POST', {
+  name: 'bench',
+  engine: 'postgres',
+  host: '127.0.0.1',
+  port: pgPort,
+  database: 'bench',
+  user: 'postgres',
+  credentials: { mode: 'local' },
+  schedule: { kind: 'daily', time: '03:00', timezone: 'UTC' },
+  agentId: agents.items[0]!.id,
+});
+
+// ---------------------------------------------------------------- measuring
+
+type Measure = {
+  wall: number;
+  cpu: number;
+  maxRssKb: number;
+  outBytes: number | undefined;
+  agentRssKb?: number;
+};
+
+/** Runs `script` under bash, timed by GNU time: wall, user+sys of all processes, largest peak RSS. */
+async function timed(
+  script: string,
+  env: Record<string, string> = {},
+): Promise<{ wall: number; cpu: number; maxRssKb: number; stderr: string }> {
+  const stats = join(dataDir, 'time.txt');
+  const r = await exec(
+    '/usr/bin/time',
+    ['-f', '%e %U %S %M', '-o', stats, 'bash', '-o', 'pipefail', '-c', script],
+    { ...(process.env as Record<string, string>), ...env },
+  );
+  if (r.status !== 0) throw new Error(`failed (${r.status}): ${script}\n${r.stderr.slice(-3000)}`);
+  const [wall, user, sys, rss] = readFileSync(stats, 'utf8')
+    .trim()
+    .split('\n')
+    .at(-1)!
+    .split(' ')
+    .map(Number);
+  return { wall: wall!, cpu: user! + sys!, maxRssKb: rss!, stderr: r.stderr };
+}
+
+const pgDump = `${join(binDir, 'pg_dump')} ${pgArgs.join(' ')}`;
+const out = (name: string) => join(dataDir, name);
+const size = (path: string) => statSync(path).size;
+
+async function resistroBackup(compressor: 'zstd' | 'node'): Promise<Measure> {
+  const t = await timed(`${process.execPath} --no-warnings ${CLI} backup --database bench`, {
+    ...agentEnv,
+    RESISTRO_COMPRESSOR: compressor,
+  });
+  const event = t.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { event: string; sizeBytes?: number; maxRssKb?: number })
+    .find((e) => e.event === 'backup.succeeded');
+  if (!event) throw new Error(`resistro backup did not succeed:\n${t.stderr.slice(-3000)}`);
+  return {
+    wall: t.wall,
+    cpu: t.cpu,
+    maxRssKb: t.maxRssKb,
+    outBytes: event.sizeBytes,
+    agentRssKb: event.maxRssKb,
+  };
+}
+
+const backupPipelines: { name: string; run: () => Promise<Measure> }[] = [
+  {
+    name: '`pg_dump -Fp > /dev/null` (the floor)',
+    run: async () => ({ ...(await timed(`${pgDump} -Fp bench > /dev/null`)), outBytes: undefined }),
+  },
+  {
+    name: '`pg_dump -Fp | gzip`',
+    run: async () => ({
+      ...(await timed(`${pgDump} -Fp bench | gzip > ${out('plain.sql.gz')}`)),
+      outBytes: size(out('plain.sql.gz')),
+    }),
+  },
+  {
+    name: '`pg_dump -Fc`',
+    run: async () => ({
+      ...(await timed(`${pgDump} -Fc -f ${out('custom.dump')} bench`)),
+      outBytes: size(out('custom.dump')),
+    }),
+  },
+  {
+    name: '`pg_dump -Fp | zstd -3` (reference)',
+    run: async () => ({
+      ...(await timed(`${pgDump} -Fp bench | zstd -q -3 > ${out('plain.sql.zst')}`)),
+      outBytes: size(out('plain.sql.zst')),
+    }),
+  },
+  { name: '**`resistro backup`** (zstd program → AES-GCM → S3)', run: () => resistroBackup('zstd') },
+  { name: '`resistro backup`, node:zlib fallback', run: () => resistroBackup('node') },
+];
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+async function collect(
+  pipelines: { name: string; run: () => Promise<Measure> }[],
+): Promise<{ name: string; m: Measure }[]> {
+  const all = new Map<string, Measure[]>();
+  for (let i = 0; i < runs; i++) {
+    for (const p of pipelines) {
+      log(`run ${i + 1}/${runs}: ${p.name}`);
+      const m = await p.run();
+      log(
+        `  ${m.wall.toFixed(2)} s wall, ${m.cpu.toFixed(1)} s CPU, ${(m.maxRssKb / 1024).toFixed(0)} MB peak`,
+      );
+      all.set(p.name, [...(all.get(p.name) ?? []), m]);
+    }
+  }
+  return pipelines.map((p) => {
+    const ms = all.get(p.name)!;
+    const pick = (f: (m: Measure) => number | undefined) => {
+      const xs = ms.map(f).filter((x): x is number => x !== undefined);
+      return xs.length ? median(xs) : undefined;
+    };
+    return {
+      name: p.name,
+      m: {
+        wall: pick((m) => m.wall)!,
+        cpu: pick((m) => m.cpu)!,
+        maxRssKb: pick((m) => m.maxRssKb)!,
+        outBytes: pick((m) => m.outBytes),
+        agentRssKb: pick((m) => m.agentRssKb),
+      },
+    };
+  });
+}
+
+const backups = await collect(backupPipelines);
+
+// Restore: plain SQL with psql, against resistro restore of the backup just made.
+log('preparing restores');
+await exec('bash', ['-c', `${pgDump} -Fp -f ${out('plain.sql')} bench`]);
+const latest = await call<{ items: { id: string; status: string }[] }>('/backups?limit=1&status=succeeded');
+const link = await call<{ url: string }>(`/backups/${latest.items[0]!.id}/download`);
+writeFileSync(out('backup.resistro'), Buffer.from(await (await fetch(link.url)).arrayBuffer()));
+let restoreRun = 0;
+const freshDb = async () => {
+  const name = `restore_${restoreRun++}`;
+  await sqlOn('postgres', `drop database if exists ${name}`);
+  await sqlOn('postgres', `create database ${name}`);
+  return name;
+};
+const restoreResults: { name: string; m: Measure }[] = [];
+for (let i = 0; i < runs; i++) {
+  for (const kind of ['psql', 'resistro'] as const) {
+    const db = await freshDb();
+    log(`restore run ${i + 1}/${runs}: ${kind}`);
+    const m: Measure =
+      kind === 'psql'
+        ? {
+            ...(await timed(
+              `${join(binDir, 'psql')} -X -q -v ON_ERROR_STOP=1 ${pgArgs.join(' ')} -f ${out('plain.sql')} ${db} > /dev/null`,
+            )),
+            outBytes: undefined,
+          }
+        : await (async () => {
+            const t = await timed(
+              `${process.execPath} --no-warnings ${CLI} restore --file ${out('backup.resistro')} --host 127.0.0.1 --port ${pgPort} --database ${db} --user postgres`,
+              agentEnv,
+            );
+            const done = t.stderr
+              .split('\n')
+              .filter((l) => l.startsWith('{'))
+              .map((l) => JSON.parse(l))
+              .find((e) => e.event === 'restore.done');
+            return {
+              wall: t.wall,
+              cpu: t.cpu,
+              maxRssKb: t.maxRssKb,
+              outBytes: undefined,
+              agentRssKb: done?.maxRssKb,
+            };
+          })();
+    restoreResults.push({ name: kind, m });
+    await sqlOn('postgres', `drop database ${db}`);
+  }
+}
+const restoreSummary = (['psql', 'resistro'] as const).map((kind) => {
+  const ms = restoreResults.filter((r) => r.name === kind).map((r) => r.m);
+  return {
+    kind,
+    wall: median(ms.map((m) => m.wall)),
+    cpu: median(ms.map((m) => m.cpu)),
+    rss: median(ms.map((m) => m.maxRssKb)),
+    agentRss: ms[0]?.agentRssKb,
+  };
+});
+
+// ---------------------------------------------------------------- report
+
+const floor = backups[0]!.m.wall;
+const gzip = backups[1]!.m;
+const mb = (b: number | undefined) =>
+  b === undefined ? '—' : (b / 1e6).toLocaleString('en', { maximumFractionDigits: 0 });
+const lines = [
+  `Agent benchmark: plain dump ${mb(plainBytes)} MB (${(plainBytes / GiB).toFixed(2)} GiB), PostgreSQL ${(await exec(join(binDir, 'pg_dump'), ['--version'])).stdout.trim().split(' ').at(-1)}, ${runs} run(s) (median), ${(await import('node:os')).cpus().length} cores, plan ${args.plan}`,
+  '',
+  '| backup pipeline | wall s | × bare | × gzip | client CPU s | output MB | peak RSS MB (largest process) | resistro process peak RSS MB |',
+  '|---|---|---|---|---|---|---|---|',
+  ...backups.map(
+    ({ name, m }) =>
+      `| ${name} | ${m.wall.toFixed(2)} | ${(m.wall / floor).toFixed(2)} | ${(m.wall / gzip.wall).toFixed(2)} | ${m.cpu.toFixed(1)} | ${mb(m.outBytes)} | ${(m.maxRssKb / 1024).toFixed(0)} | ${m.agentRssKb ? (m.agentRssKb / 1024).toFixed(0) : '—'} |`,
+  ),
+  '',
+  '| restore (plain SQL into a fresh database) | wall s | × psql | client CPU s | peak RSS MB | resistro process peak RSS MB |',
+  '|---|---|---|---|---|---|',
+  ...restoreSummary.map(
+    (r) =>
+      `| ${r.kind === 'psql' ? '`psql -f plain.sql`' : '**`resistro restore --file`** (decrypt → zstd -d → psql, one stream)'} | ${r.wall.toFixed(2)} | ${(r.wall / restoreSummary[0]!.wall).toFixed(2)} | ${r.cpu.toFixed(1)} | ${(r.rss / 1024).toFixed(0)} | ${r.agentRss ? (r.agentRss / 1024).toFixed(0) : '—'} |`,
+  ),
+];
+const resistro = backups[4]!.m;
+lines.push(
+  '',
+  `Targets: resistro wall ≤ 1.3× bare: ${(resistro.wall / floor).toFixed(2)}× ${resistro.wall / floor <= 1.3 ? 'MET' : 'MISSED'}; ` +
+    `≥ 3× faster than pg_dump | gzip: ${(gzip.wall / resistro.wall).toFixed(2)}× ${gzip.wall / resistro.wall >= 3 ? 'MET' : 'MISSED'}; ` +
+    `output ≤ gzip's: ${mb(resistro.outBytes)} vs ${mb(gzip.outBytes)} MB ${(resistro.outBytes ?? Infinity) <= (gzip.outBytes ?? 0) ? 'MET' : 'MISSED'}; ` +
+    `agent peak RSS ≤ 150 MB: ${((resistro.agentRssKb ?? 0) / 1024).toFixed(0)} MB ${(resistro.agentRssKb ?? Infinity) / 1024 <= 150 ? 'MET' : 'MISSED'}`,
+);
+const report = lines.join('\n');
+process.stdout.write(`${report}\n`);
+if (args.json)
+  writeFileSync(
+    args.json,
+    JSON.stringify(
+      {
+        plainBytes,
+        runs,
+        backups,
+        restore: restoreSummary,
+        sha: createHash('sha256').update(report).digest('hex'),
+      },
+      null,
+      2,
+    ),
+  );
+
+await shutdown();
+for (const f of ['plain.sql', 'plain.sql.gz', 'plain.sql.zst', 'custom.dump', 'backup.resistro', 'time.txt'])
+  rmSync(out(f), { force: true });
+if (!existsSync(join(dataDir, 'pg'))) log('note: the database was removed');

@@ -1,0 +1,301 @@
+// resistro: the only module that reads argv, prints usage and exits. It parses the arguments,
+// loads the configuration once (with what the command needs), and hands both to the command,
+// which is loaded lazily. Exit codes: 0 ok, 1 a failure the user can fix (message + hint),
+// 2 bad usage or configuration, 70 a bug (stack and causes printed).
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { type Config, type ConfigNeeds, loadConfig } from './config.ts';
+import {
+  classifyError,
+  EXIT_BUG,
+  EXIT_USAGE,
+  EXIT_USER,
+  formatBug,
+  Interrupted,
+  UsageError,
+} from './errors.ts';
+import { createLogger, type Logger } from './log.ts';
+import { VERSION } from './version.ts';
+
+export type CommandInput = {
+  options: Record<string, string | boolean | undefined>;
+  config: Config;
+  log: Logger;
+  env: NodeJS.ProcessEnv;
+  /** aborted on SIGINT/SIGTERM */
+  signal: AbortSignal;
+  /** command output (a key, a report); logs go to stderr */
+  out: (text: string) => void;
+};
+
+export type CommandModule = { run(input: CommandInput): Promise<number> };
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+type CommandSpec = {
+  summary: string;
+  usage: string;
+  options: Options;
+  needs(options: CommandInput['options']): ConfigNeeds | 'none';
+  load(): Promise<CommandModule>;
+  /** the daemon handles SIGTERM itself (finish or fail-report, then exit 0) */
+  ownsSignals?: boolean;
+};
+
+const keyFile = { 'key-file': { type: 'string' } } as const;
+
+const COMMANDS: Record<string, CommandSpec> = {
+  agent: {
+    summary: 'run the agent daemon (heartbeat, schedules, backups, offline spool)',
+    usage: `resistro agent [--heartbeat-interval <seconds>]
+
+Runs in the foreground (systemd starts it as resistro-agent.service). Sends a heartbeat every 60 s
+(or --heartbeat-interval, at least 1), runs each database's schedule from the last configuration it
+received (also while the control plane is unreachable), handles "back up now", retries failed
+backups at the next heartbeats, and delivers spooled backups. SIGTERM: stops taking work, reports
+the running backup as failed, exits 0.`,
+    options: { 'heartbeat-interval': { type: 'string' } },
+    needs: () => ({ apiKey: true, encryptionKey: 'encrypt' }),
+    load: () => import('./commands/agent.ts'),
+    ownsSignals: true,
+  },
+  backup: {
+    summary: 'back up one database now',
+    usage: `resistro backup --database <id or name>
+
+Backs up one database of this agent now: dump, zstd, encrypt, upload. When the control plane or the
+storage is unreachable the encrypted backup goes to the offline spool and is delivered later.`,
+    options: { database: { type: 'string', short: 'd' } },
+    needs: () => ({ apiKey: true, encryptionKey: 'encrypt' }),
+    load: () => import('./commands/backup.ts'),
+  },
+  restore: {
+    summary: 'restore a backup file (or a backup from the service) into a database',
+    usage: `resistro restore --file <backup.resistro> --host <host> --port <port> --database <name> --user <user> [--replace]
+resistro restore --backup <backup id> --host … --port … --database … --user … [--replace]
+
+Checks the whole file first (key, every chunk, the compression), then streams
+decrypt → decompress → psql / mysql into the database. Refuses a database that is not empty unless
+--replace. The password comes from PGPASSWORD (PostgreSQL) or MYSQL_PWD (MySQL/MariaDB), else from
+~/.pgpass or ~/.my.cnf, else a prompt on a terminal; never from the command line.
+Options: --engine postgres|mysql|mariadb (default: read from the dump), --key-file <file> (default:
+RESISTRO_ENCRYPTION_KEY), --no-password (never prompt).`,
+    options: {
+      file: { type: 'string', short: 'f' },
+      backup: { type: 'string' },
+      host: { type: 'string', short: 'h' },
+      port: { type: 'string', short: 'p' },
+      database: { type: 'string', short: 'd' },
+      user: { type: 'string', short: 'U' },
+      engine: { type: 'string' },
+      replace: { type: 'boolean' },
+      'no-password': { type: 'boolean' },
+      ...keyFile,
+    },
+    needs: (o) => ({
+      apiKey: o.backup !== undefined,
+      ...(o['key-file'] === undefined && { encryptionKey: 'decrypt' as const }),
+    }),
+    load: () => import('./commands/restore.ts'),
+  },
+  decrypt: {
+    summary: 'decrypt a backup file to plain SQL',
+    usage: `resistro decrypt --file <backup.resistro> --output <dump.sql> [--key-file <file>] [--no-decompress]
+
+Writes the plain SQL (psql/mysql read it). The output appears only once the whole file verified;
+a damaged file or a wrong key leaves nothing behind.`,
+    options: {
+      file: { type: 'string', short: 'f' },
+      output: { type: 'string', short: 'o' },
+      'no-decompress': { type: 'boolean' },
+      ...keyFile,
+    },
+    needs: (o) => (o['key-file'] === undefined ? { encryptionKey: 'decrypt' } : {}),
+    load: () => import('./commands/decrypt.ts'),
+  },
+  verify: {
+    summary: 'check a backup file completely, writing nothing',
+    usage: `resistro verify --file <backup.resistro> [--key-file <file>]
+
+Checks the header, the key, every chunk, the end of the file and the compressed content.`,
+    options: { file: { type: 'string', short: 'f' }, ...keyFile },
+    needs: (o) => (o['key-file'] === undefined ? { encryptionKey: 'decrypt' } : {}),
+    load: () => import('./commands/verify.ts'),
+  },
+  keygen: {
+    summary: 'make a new encryption key',
+    usage: `resistro keygen [--output <file>] [--public-key-mode]
+
+Prints a new 256-bit key for RESISTRO_ENCRYPTION_KEY, or writes it to --output (mode 0600).
+--public-key-mode makes an X25519 key pair instead: the database server gets only the public key
+(resistro-pub-1:…), so a compromised server cannot read older backups; the private key
+(resistro-sec-1:…) is needed to restore and belongs somewhere else. With --output the private key
+goes to the file and the public key to <file>.pub.`,
+    options: { output: { type: 'string', short: 'o' }, 'public-key-mode': { type: 'boolean' } },
+    needs: () => 'none',
+    load: () => import('./commands/keygen.ts'),
+  },
+  status: {
+    summary: 'show configuration, connectivity, dump tools and databases',
+    usage: `resistro status [--json]
+
+Checks the configuration, reaches the control plane (this registers the agent on first use), and
+lists the dump tools found, the databases of this agent and the offline spool. Exit 1 when
+something needs attention.`,
+    options: { json: { type: 'boolean' } },
+    needs: () => ({}),
+    load: () => import('./commands/status.ts'),
+  },
+  install: {
+    summary: 'install the systemd service and the configuration file',
+    usage: `resistro install [--prefix <dir>] [--dry-run] [--no-start]
+
+Writes /etc/systemd/system/resistro-agent.service and /etc/resistro-agent/env (root, mode 0600; an
+existing env file is never overwritten), creates /var/lib/resistro-agent, and enables the service
+with systemctl. --prefix installs below another root (for packaging and tests); --dry-run prints
+what would be done. RESISTRO_API_KEY, RESISTRO_ENDPOINT and RESISTRO_ENCRYPTION_KEY from the
+environment go into a new env file; without an encryption key a new one is generated.`,
+    options: { prefix: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'no-start': { type: 'boolean' } },
+    needs: () => 'none',
+    load: () => import('./commands/install.ts'),
+  },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `resistro ${VERSION}: encrypted backups of PostgreSQL, MySQL and MariaDB
+
+Usage: resistro <command> [options]
+
+Commands:
+${lines.join('\n')}
+
+Configuration: /etc/resistro-agent/env (or RESISTRO_ENV_FILE), overridden by the environment:
+RESISTRO_API_KEY, RESISTRO_ENDPOINT, RESISTRO_ENCRYPTION_KEY, RESISTRO_STATE_DIR,
+RESISTRO_SPOOL_MAX_BYTES, RESISTRO_LOG_LEVEL, RESISTRO_LOG_FORMAT, RESISTRO_COMPRESSOR.
+
+Run "resistro <command> --help" for a command's options.
+`;
+}
+
+/** zstd in node:zlib (compression fallback, restores) arrived in Node.js 22.15. */
+function nodeTooOld(): string | undefined {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  if (major > 22 || (major === 22 && minor >= 15)) return undefined;
+  return `Node.js ${process.versions.node} is too old; resistro needs Node.js 22.15 or newer`;
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const tooOld = nodeTooOld();
+  if (tooOld) {
+    process.stderr.write(
+      `resistro: error: ${tooOld}\nhint: install a current Node.js LTS (https://nodejs.org or your distribution's nodejs package)\n`,
+    );
+    return EXIT_USAGE;
+  }
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const topic = name === 'help' ? rest[0] : undefined;
+    const spec = topic ? COMMANDS[topic] : undefined;
+    process.stdout.write(spec ? `${spec.usage}\n` : usage());
+    return name === undefined ? EXIT_USAGE : 0;
+  }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    process.stdout.write(`resistro ${VERSION}\n`);
+    return 0;
+  }
+  const spec = COMMANDS[name];
+  const controller = new AbortController();
+  let log: Logger | undefined;
+  try {
+    if (!spec) {
+      throw new UsageError(
+        `unknown command "${name.slice(0, 40)}"`,
+        `Commands: ${Object.keys(COMMANDS).join(', ')}. Run "resistro --help".`,
+      );
+    }
+    if (rest.includes('--help') || (rest.includes('-h') && name !== 'restore')) {
+      process.stdout.write(`${spec.usage}\n`);
+      return 0;
+    }
+    let parsed: ReturnType<typeof parseArgs>;
+    try {
+      parsed = parseArgs({ args: rest, options: spec.options, allowPositionals: false, strict: true });
+    } catch (error) {
+      throw new UsageError(`${name}: ${(error as Error).message}`, `Run "resistro ${name} --help".`);
+    }
+    const options = parsed.values as CommandInput['options'];
+    const needs = spec.needs(options);
+    const { config, warnings } = loadConfig(env, needs === 'none' ? {} : needs);
+    log = createLogger({
+      level: config.logLevel,
+      json: config.logFormat === 'auto' ? undefined : config.logFormat === 'json',
+    });
+    for (const warning of warnings) log.warn('config.warning', warning);
+    const command = await spec.load();
+    if (!spec.ownsSignals) {
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (controller.signal.aborted) process.exit(130);
+        controller.abort(new Interrupted(signal));
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+    }
+    return await command.run({
+      options,
+      config,
+      log,
+      env,
+      signal: controller.signal,
+      out: (t) => process.stdout.write(t),
+    });
+  } catch (error) {
+    return reportError(error, log);
+  }
+}
+
+/** Prints an error the way its kind deserves and returns the exit code. */
+export function reportError(error: unknown, log?: Logger): number {
+  const report = classifyError(error);
+  if (report.kind === 'bug') {
+    process.stderr.write(
+      `resistro: internal error (this is a bug in resistro ${VERSION}; please report it with the text below)\n${formatBug(error)}\n`,
+    );
+    return EXIT_BUG;
+  }
+  if (log?.json) {
+    log.error('command.failed', report.message, {
+      hint: report.hint,
+      code: report.code,
+      exitCode: report.kind === 'usage' ? EXIT_USAGE : EXIT_USER,
+    });
+  } else {
+    const hint = report.hint ? `hint: ${report.hint.replaceAll('\n', '\n      ')}\n` : '';
+    process.stderr.write(`resistro: error: ${report.message}\n${hint}`);
+  }
+  return report.kind === 'usage' ? EXIT_USAGE : EXIT_USER;
+}
+
+// Run when executed directly (node cli.ts, or the single-file bundle); bin/resistro.js calls main().
+const invokedDirectly = (() => {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+})();
+if (invokedDirectly) {
+  // Exit explicitly: idle keep-alive connections must not keep a finished command alive.
+  // (stdout and stderr are synchronous for files and pipes on Linux, so nothing is lost.)
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error) => {
+      process.stderr.write(`resistro: internal error\n${formatBug(error)}\n`);
+      process.exit(EXIT_BUG);
+    },
+  );
+}

@@ -1,0 +1,38 @@
+// `resistro agent`: the daemon in the foreground (systemd runs it as resistro-agent.service).
+
+import { BackupStoppedError } from '../backup-job.ts';
+import type { CommandInput } from '../cli.ts';
+import { createAgentContext } from '../context.ts';
+import { Daemon } from '../daemon.ts';
+import { UsageError } from '../errors.ts';
+
+export async function run({ options, config, log }: CommandInput): Promise<number> {
+  const raw = options['heartbeat-interval'] as string | undefined;
+  let heartbeatInterval: number | undefined;
+  if (raw !== undefined) {
+    heartbeatInterval = Number(raw);
+    if (!/^\d+(\.\d+)?$/.test(raw) || heartbeatInterval < 1) {
+      throw new UsageError(
+        '--heartbeat-interval must be a number of seconds, at least 1',
+        'Example: --heartbeat-interval 10',
+      );
+    }
+  }
+  const ctx = await createAgentContext(config, log);
+  const daemon = new Daemon(ctx, { heartbeatInterval });
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (daemon.stopping) {
+      log.warn('agent.forced', `second ${signal}: exiting now`);
+      process.exit(1);
+    }
+    void daemon.stop(
+      new BackupStoppedError(
+        `The agent was stopped (${signal}) during this backup; nothing from it was kept.`,
+      ),
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  await daemon.run();
+  return 0;
+}

@@ -1,0 +1,23 @@
+// `resistro decrypt --file F --output O`: the plain SQL, for psql/mysql or inspection. The output
+// file appears (mode 0600) only after the whole input verified.
+import type { CommandInput } from '../cli.ts';
+import { UsageError } from '../errors.ts';
+import { decryptFile } from '../format/index.ts';
+import { decryptionKey } from '../key-file.ts';
+import { formatBytes } from '../log.ts';
+
+export async function run({ options, config, log }: CommandInput): Promise<number> {
+  const file = options.file as string | undefined;
+  const output = options.output as string | undefined;
+  if (!file || !output) {
+    throw new UsageError(
+      'decrypt needs --file <backup.resistro> and --output <file.sql>',
+      'Example: resistro decrypt --file backup-shop-2026-05-16.resistro --output shop.sql',
+    );
+  }
+  const key = decryptionKey(config, options['key-file'] as string | undefined);
+  const result = await decryptFile(file, output, key, { decompress: !options['no-decompress'] });
+  const bytes = result.decompressedBytes ?? result.plaintextBytes;
+  log.info('decrypt.ok', `wrote ${formatBytes(bytes)} to ${output}`, { keyId: result.header.keyId, bytes });
+  return 0;
+}

@@ -1,0 +1,30 @@
+// `resistro verify --file F`: reads the whole file and checks everything, writing nothing.
+import type { CommandInput } from '../cli.ts';
+import { UsageError } from '../errors.ts';
+import { verifyFile } from '../format/index.ts';
+import { decryptionKey } from '../key-file.ts';
+import { formatBytes } from '../log.ts';
+
+export async function run({ options, config, log, out }: CommandInput): Promise<number> {
+  const file = options.file as string | undefined;
+  if (!file)
+    throw new UsageError(
+      'verify needs --file <backup.resistro>',
+      'Example: resistro verify --file backup-shop-2026-05-16.resistro',
+    );
+  const key = decryptionKey(config, options['key-file'] as string | undefined);
+  const result = await verifyFile(file, key);
+  log.info(
+    'verify.ok',
+    `${file} is intact: ${result.chunks} chunks, ${formatBytes(result.plaintextBytes)} compressed, ${formatBytes(result.decompressedBytes ?? result.plaintextBytes)} of SQL`,
+    {
+      keyId: result.header.keyId,
+      chunks: result.chunks,
+      sqlBytes: result.decompressedBytes ?? result.plaintextBytes,
+    },
+  );
+  out(
+    `OK ${file}: key ${result.header.keyId}, ${result.chunks} chunks, ${result.decompressedBytes ?? result.plaintextBytes} bytes of SQL\n`,
+  );
+  return 0;
+}

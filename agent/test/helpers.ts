@@ -1,0 +1,417 @@
+// Shared pieces of the agent's integration tests: a tenant on the local control plane, the agent
+// run as a real process (`node agent/src/cli.ts …` or the single-file build) with its own env
+// file and state directory, and customer database servers with password authentication.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Backup, type Database, sealToAgent } from '@resistro/contract';
+import pg from 'pg';
+import { freePort } from '../../scripts/stack/ports.ts';
+import { type PostgresServer, startPostgres } from '../../scripts/stack/postgres.ts';
+import { createKey, Session, signup } from '../../scripts/test/api.ts';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const CLI = join(ROOT, 'agent/src/cli.ts');
+export const BUNDLE = join(ROOT, 'agent/dist/resistro.mjs');
+
+export type LogEvent = { level: string; event: string; msg: string; [key: string]: unknown };
+
+/** A fresh directory under .test-data that the postgres and mysql users can traverse. */
+export function testDir(label: string): { dir: string; remove(): void } {
+  const dir = join(ROOT, '.test-data', `agent-${label}-${process.pid}-${randomBytes(3).toString('hex')}`);
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o755);
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+// ---------------------------------------------------------------- the agent as a process
+
+export type AgentSetup = {
+  dir: string;
+  envFile: string;
+  stateDir: string;
+  home: string;
+  encryptionKey: string;
+  /** the environment the agent process gets (nothing RESISTRO_* leaks in from the test runner) */
+  env: Record<string, string>;
+};
+
+export function makeAgentSetup(opts: {
+  apiKey: string;
+  endpoint: string;
+  encryptionKey?: string;
+  extraEnv?: Record<string, string>;
+}): AgentSetup {
+  const { dir } = testDir('agent');
+  setups.push(dir);
+  const stateDir = join(dir, 'state');
+  const home = join(dir, 'home');
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  const encryptionKey = opts.encryptionKey ?? `resistro-key-1:${randomBytes(32).toString('base64url')}`;
+  const envFile = join(dir, 'env');
+  writeFileSync(
+    envFile,
+    `# written by the test\nRESISTRO_API_KEY=${opts.apiKey}\nRESISTRO_ENDPOINT=${opts.endpoint}\nRESISTRO_ENCRYPTION_KEY="${encryptionKey}"\nRESISTRO_STATE_DIR=${stateDir}\n`,
+    { mode: 0o600 },
+  );
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: home,
+    LANG: 'C.UTF-8',
+    RESISTRO_ENV_FILE: envFile,
+    RESISTRO_LOG_FORMAT: 'json',
+    RESISTRO_LOG_LEVEL: 'debug',
+    ...opts.extraEnv,
+  };
+  return { dir, envFile, stateDir, home, encryptionKey, env };
+}
+
+export type RunResult = {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  events: LogEvent[];
+};
+
+function parseEvents(stderr: string): LogEvent[] {
+  const events: LogEvent[] = [];
+  for (const line of stderr.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      events.push(JSON.parse(line) as LogEvent);
+    } catch {}
+  }
+  return events;
+}
+
+const live = new Set<AgentProcess>();
+const setups: string[] = [];
+
+/** afterAll: kill agent processes a failed test left behind, remove the agents' directories. */
+export async function cleanupAgents(): Promise<void> {
+  await Promise.all([...live].map((p) => p.stop('SIGKILL')));
+  for (const dir of setups.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** The agent as a running process, with its log events as they come. */
+export class AgentProcess {
+  readonly child: ChildProcess;
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  #waiters: { test: (e: LogEvent) => boolean; resolve: (e: LogEvent) => void }[] = [];
+  #events: LogEvent[] = [];
+
+  constructor(args: string[], env: Record<string, string>, opts: { bundle?: boolean } = {}) {
+    const script = opts.bundle ? BUNDLE : CLI;
+    this.child = spawn(process.execPath, ['--no-warnings', script, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout!.on('data', (b: Buffer) => {
+      this.stdout += b.toString();
+    });
+    let partial = '';
+    this.child.stderr!.on('data', (b: Buffer) => {
+      const text = b.toString();
+      this.stderr += text;
+      const lines = (partial + text).split('\n');
+      partial = lines.pop() ?? '';
+      for (const event of parseEvents(lines.join('\n'))) {
+        this.#events.push(event);
+        for (const w of [...this.#waiters]) {
+          if (w.test(event)) {
+            this.#waiters.splice(this.#waiters.indexOf(w), 1);
+            w.resolve(event);
+          }
+        }
+      }
+    });
+    live.add(this);
+    this.exited = new Promise((resolve) =>
+      this.child.once('exit', (code, signal) => {
+        live.delete(this);
+        resolve({ code, signal });
+      }),
+    );
+  }
+
+  get events(): LogEvent[] {
+    return this.#events;
+  }
+
+  /** The first event (already seen or still to come) that passes `test`. */
+  waitFor(test: (e: LogEvent) => boolean, what = 'a log event', timeoutMs = 90_000): Promise<LogEvent> {
+    const seen = this.#events.find(test);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(new Error(`no ${what} within ${timeoutMs / 1000} s; stderr:\n${this.stderr.slice(-6000)}`)),
+        timeoutMs,
+      );
+      this.#waiters.push({
+        test,
+        resolve: (e) => {
+          clearTimeout(timer);
+          resolve(e);
+        },
+      });
+      this.exited.then(() => {
+        // Give the last stderr bytes a moment to be parsed.
+        setTimeout(() => {
+          clearTimeout(timer);
+          reject(new Error(`the agent exited before ${what}; stderr:\n${this.stderr.slice(-6000)}`));
+        }, 200);
+      });
+    });
+  }
+
+  waitForEvent(event: string): Promise<LogEvent> {
+    return this.waitFor((e) => e.event === event, `"${event}"`);
+  }
+
+  async stop(
+    signal: NodeJS.Signals = 'SIGTERM',
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+}
+
+export async function runCli(
+  args: string[],
+  env: Record<string, string>,
+  opts: { bundle?: boolean } = {},
+): Promise<RunResult> {
+  const p = new AgentProcess(args, env, opts);
+  const { code, signal } = await p.exited;
+  await new Promise((r) => setImmediate(r));
+  return { code, signal, stdout: p.stdout, stderr: p.stderr, events: parseEvents(p.stderr) };
+}
+
+// ---------------------------------------------------------------- the control plane
+
+export type Tenant = { session: Session; apiKey: string; endpoint: string };
+
+/** A new account (Business: 5 databases) with an agent API key, on the shared stack or another. */
+export async function createTenant(url?: string): Promise<Tenant> {
+  let session: Session;
+  if (url === undefined) {
+    session = (await signup({ plan: 'business' })).session;
+  } else {
+    session = new Session(url);
+    const r = await session.json('/auth/signup', {
+      method: 'POST',
+      json: {
+        email: `agent-${process.pid}-${randomBytes(4).toString('hex')}@example.test`,
+        password: 'correct horse battery staple',
+        plan: 'business',
+      },
+    });
+    if (r.status !== 201) throw new Error(`signup failed: ${r.status} ${JSON.stringify(r.body)}`);
+  }
+  const apiKey = await createKey(session, 'agent');
+  return { session, apiKey, endpoint: `${session.url}/api` };
+}
+
+/** Runs `resistro status` (the first heartbeat registers the agent) and returns the agent. */
+export async function registerAgent(
+  tenant: Tenant,
+  setup: AgentSetup,
+): Promise<{ id: string; publicKey: string }> {
+  const result = await runCli(['status', '--json'], setup.env);
+  if (result.code !== 0)
+    throw new Error(`resistro status failed (${result.code}):\n${result.stdout}\n${result.stderr}`);
+  const identity = JSON.parse(readFileSync(join(setup.stateDir, 'identity.json'), 'utf8')) as {
+    publicKey: string;
+  };
+  const agents = await tenant.session.json<{ items: { id: string; publicKey: string }[] }>('/agents');
+  const agent = agents.body.items.find((a) => a.publicKey === identity.publicKey);
+  if (!agent) throw new Error('the agent did not register');
+  return agent;
+}
+
+export type DatabaseInput = {
+  name: string;
+  engine: 'postgres' | 'mysql' | 'mariadb';
+  port: number;
+  database: string;
+  user: string;
+  /** sealed to the agent; undefined: local credentials */
+  password?: string;
+  schedule?: Database['schedule'];
+};
+
+export async function addDatabase(
+  tenant: Tenant,
+  agent: { id: string; publicKey: string },
+  input: DatabaseInput,
+): Promise<Database> {
+  const credentials =
+    input.password === undefined
+      ? { mode: 'local' as const }
+      : { mode: 'sealed' as const, sealedPassword: await sealToAgent(agent.publicKey, input.password) };
+  const r = await tenant.session.json<{ database: Database }>('/databases', {
+    method: 'POST',
+    json: {
+      name: input.name,
+      engine: input.engine,
+      host: '127.0.0.1',
+      port: input.port,
+      database: input.database,
+      user: input.user,
+      credentials,
+      schedule: input.schedule ?? { kind: 'daily', time: '03:00', timezone: 'UTC' },
+      agentId: agent.id,
+    },
+  });
+  if (r.status !== 201)
+    throw new Error(`creating the database failed: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.database;
+}
+
+export async function listBackups(tenant: Tenant, databaseId: string): Promise<Backup[]> {
+  const r = await tenant.session.json<{ items: Backup[] }>(`/backups?databaseId=${databaseId}&limit=100`);
+  if (r.status !== 200) throw new Error(`listing backups failed: ${r.status}`);
+  return r.body.items;
+}
+
+/** Polls until `test` holds for the database's backups (the agent works asynchronously). */
+export async function waitForBackups(
+  tenant: Tenant,
+  databaseId: string,
+  test: (backups: Backup[]) => boolean,
+  timeoutMs = 90_000,
+): Promise<Backup[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const backups = await listBackups(tenant, databaseId);
+    if (test(backups)) return backups;
+    if (Date.now() > deadline)
+      throw new Error(
+        `backups never matched; last: ${JSON.stringify(backups.map((b) => [b.status, b.trigger, b.error?.slice(0, 200)]))}`,
+      );
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Downloads a backup the way the dashboard does: a short-lived URL, then a plain GET. */
+export async function downloadBackup(tenant: Tenant, backupId: string, dir: string): Promise<string> {
+  const r = await tenant.session.json<{ url: string; fileName: string }>(`/backups/${backupId}/download`);
+  if (r.status !== 200) throw new Error(`download link failed: ${r.status} ${JSON.stringify(r.body)}`);
+  const res = await fetch(r.body.url);
+  if (!res.ok) throw new Error(`download failed: ${res.status}`);
+  const path = join(dir, r.body.fileName);
+  writeFileSync(path, Buffer.from(await res.arrayBuffer()));
+  return path;
+}
+
+// ---------------------------------------------------------------- customer PostgreSQL
+
+export type CustomerPostgres = {
+  port: number;
+  /** a login role with a password (scram over TCP) that owns the test databases */
+  user: string;
+  password: string;
+  admin(sql: string, database?: string): Promise<pg.QueryResult>;
+  asOwner(sql: string, database: string): Promise<pg.QueryResult>;
+  createDatabase(name: string): Promise<void>;
+  /** pg_dump of a database, normalised for comparison */
+  dump(database: string): Promise<string>;
+  server: PostgresServer;
+  stop(): Promise<void>;
+};
+
+export const PG_PASSWORD = `pw with 'quotes', "double" \\back $dollar #hash 😀`;
+
+/** The machine's PostgreSQL on a loopback port; TCP logins other than postgres need a password. */
+export async function startCustomerPostgres(label = 'pg'): Promise<CustomerPostgres> {
+  const { dir, remove } = testDir(label);
+  const port = await freePort();
+  const server = await startPostgres({ dir: join(dir, 'data'), port, fast: true });
+  const admin = async (sql: string, database = 'postgres') => {
+    const client = new pg.Client({ connectionString: server.url(database) });
+    await client.connect();
+    try {
+      return await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  const user = 'backup_owner';
+  await admin(`create role ${user} login password '${PG_PASSWORD.replaceAll("'", "''")}'`);
+  writeFileSync(
+    join(dir, 'data', 'pg_hba.conf'),
+    'local all all trust\nhost all postgres 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 scram-sha-256\n',
+  );
+  await admin('select pg_reload_conf()');
+  const asOwner = async (sql: string, database: string) => {
+    const client = new pg.Client({ host: '127.0.0.1', port, user, password: PG_PASSWORD, database });
+    await client.connect();
+    try {
+      return await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  return {
+    port,
+    user,
+    password: PG_PASSWORD,
+    admin,
+    asOwner,
+    server,
+    async createDatabase(name) {
+      await admin(`create database "${name}" owner ${user}`);
+    },
+    async dump(database) {
+      const { execFile } = await import('node:child_process');
+      const out = await new Promise<string>((resolve, reject) =>
+        execFile(
+          join(server.binDir, 'pg_dump'),
+          [
+            '-h',
+            '127.0.0.1',
+            '-p',
+            String(port),
+            '-U',
+            'postgres',
+            '--no-owner',
+            '--no-privileges',
+            database,
+          ],
+          { maxBuffer: 1 << 30, encoding: 'utf8' },
+          (error, stdout, stderr) =>
+            error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
+        ),
+      );
+      return normalisePgDump(out);
+    },
+    async stop() {
+      await server.stop();
+      remove();
+    },
+  };
+}
+
+/** Blanks what differs between two dumps of equal content: the per-run \restrict key. */
+export function normalisePgDump(sql: string): string {
+  return sql.replace(/^\\(un)?restrict \S+$/gm, '\\$1restrict <key>');
+}
+
+/** Compares two dumps line by line so a failure shows the first difference, not megabytes. */
+export function firstDifference(
+  a: string,
+  b: string,
+): { line: number; a: string | undefined; b: string | undefined } | undefined {
+  const la = a.split('\n');
+  const lb = b.split('\n');
+  for (let i = 0; i < Math.max(la.length, lb.length); i++) {
+    if (la[i] !== lb[i]) return { line: i + 1, a: la[i]?.slice(0, 300), b: lb[i]?.slice(0, 300) };
+  }
+  return undefined;
+}
