@@ -217,8 +217,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: ConfigNeeds = {}): Loa
     fileRead = envFile;
     // SECURITY: the file holds the API key and the encryption key; others must not read it.
     const mode = statSync(envFile).mode;
-    if ((mode & 0o077) !== 0 && (parsed.values.has('RESISTRO_API_KEY') || parsed.values.has('RESISTRO_ENCRYPTION_KEY'))) {
-      warnings.push(`${envFile} holds secrets but other users may read it (mode ${(mode & 0o777).toString(8)}); run: chmod 600 ${envFile}`);
+    if (
+      (mode & 0o077) !== 0 &&
+      (parsed.values.has('RESISTRO_API_KEY') || parsed.values.has('RESISTRO_ENCRYPTION_KEY'))
+    ) {
+      warnings.push(
+        `${envFile} holds secrets but other users may read it (mode ${(mode & 0o777).toString(8)}); run: chmod 600 ${envFile}`,
+      );
     }
     for (const error of parsed.errors) problems.push({ key: undefined, message: `${envFile}, ${error}` });
     for (const [key, { value, line }] of parsed.values) {

@@ -148,7 +148,14 @@ describe('the agent daemon', () => {
     const quota = await createTenant();
     const quotaSetup = makeAgentSetup({ apiKey: quota.apiKey, endpoint: quota.endpoint });
     const quotaAgent = await registerAgent(quota, quotaSetup);
-    const db = await addDatabase(quota, quotaAgent, { name: 'full', engine: 'postgres', port: pgServer.port, database: 'app', user: pgServer.user, password: pgServer.password });
+    const db = await addDatabase(quota, quotaAgent, {
+      name: 'full',
+      engine: 'postgres',
+      port: pgServer.port,
+      database: 'app',
+      user: pgServer.user,
+      password: pgServer.password,
+    });
     const me = await quota.session.json<{ account: { id: string } }>('/auth/me');
     await sql('update accounts set storage_used_bytes = 60000000000 where id = $1', [me.body.account.id]);
 

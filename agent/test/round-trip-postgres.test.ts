@@ -235,14 +235,28 @@ describe('PostgreSQL round trip through the control plane and storage', () => {
 
   test('public-key mode: the agent holds only the public key; restoring needs the private key', async () => {
     await pgServer.createDatabase('shop_pk');
-    await pgServer.asOwner('create table secrets (id int primary key, body text); insert into secrets values (1, $$nur mit privatem Schlüssel 🔑$$);', 'shop_pk');
+    await pgServer.asOwner(
+      'create table secrets (id int primary key, body text); insert into secrets values (1, $$nur mit privatem Schlüssel 🔑$$);',
+      'shop_pk',
+    );
     const keyFile = join(work.dir, 'pk');
     const made = await runCli(['keygen', '--public-key-mode', '--output', keyFile], setup.env);
     expect(made.code, made.stderr).toBe(0);
     const publicKey = made.stdout.trim();
-    const pkSetup = makeAgentSetup({ apiKey: tenant.apiKey, endpoint: tenant.endpoint, encryptionKey: publicKey });
+    const pkSetup = makeAgentSetup({
+      apiKey: tenant.apiKey,
+      endpoint: tenant.endpoint,
+      encryptionKey: publicKey,
+    });
     const pkAgent = await registerAgent(tenant, pkSetup);
-    const db = await addDatabase(tenant, pkAgent, { name: 'public-key', engine: 'postgres', port: pgServer.port, database: 'shop_pk', user: pgServer.user, password: pgServer.password });
+    const db = await addDatabase(tenant, pkAgent, {
+      name: 'public-key',
+      engine: 'postgres',
+      port: pgServer.port,
+      database: 'shop_pk',
+      user: pgServer.user,
+      password: pgServer.password,
+    });
     const backup = await runCli(['backup', '--database', 'public-key'], pkSetup.env);
     expect(backup.code, backup.stderr).toBe(0);
     const [stored] = await listBackups(tenant, db.id);
@@ -255,11 +269,27 @@ describe('PostgreSQL round trip through the control plane and storage', () => {
 
     await pgServer.createDatabase('shop_pk_restored');
     const restore = await runCli(
-      ['restore', '--file', file, '--key-file', keyFile, '--host', '127.0.0.1', '--port', String(pgServer.port), '--database', 'shop_pk_restored', '--user', pgServer.user],
+      [
+        'restore',
+        '--file',
+        file,
+        '--key-file',
+        keyFile,
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(pgServer.port),
+        '--database',
+        'shop_pk_restored',
+        '--user',
+        pgServer.user,
+      ],
       { ...pkSetup.env, PGPASSWORD: pgServer.password },
     );
     expect(restore.code, restore.stderr).toBe(0);
-    expect(firstDifference(await pgServer.dump('shop_pk_restored'), await pgServer.dump('shop_pk'))).toBeUndefined();
+    expect(
+      firstDifference(await pgServer.dump('shop_pk_restored'), await pgServer.dump('shop_pk')),
+    ).toBeUndefined();
   }, 60_000);
 
   test("backs up with local credentials from the agent user's ~/.pgpass", async () => {
