@@ -12,7 +12,8 @@
 #   RESISTRO_PREFIX         install below another root, without systemctl (packaging, tests)
 set -eu
 
-BASE_URL="${RESISTRO_DOWNLOAD_URL:-https://cloud.resistro.org/downloads}"
+# __RESISTRO_ORIGIN__ is filled in by the service that serves this script (/install-agent.sh).
+BASE_URL="${RESISTRO_DOWNLOAD_URL:-__RESISTRO_ORIGIN__/downloads}"
 PREFIX="${RESISTRO_PREFIX:-}"
 LIB_DIR="/usr/local/lib/resistro"
 BIN_DIR="/usr/local/bin"

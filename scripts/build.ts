@@ -1,7 +1,7 @@
 // `npm run build`: the dashboard (web/dist, served by the worker as static assets) and the agent's
 // single-file build, published next to the dashboard for the install script to download.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,8 +20,12 @@ export function buildAll(): void {
   );
   if (existsSync(join(ROOT, 'agent/build.ts'))) {
     run(['--no-warnings', join(ROOT, 'agent/build.ts')], join(ROOT, 'agent'), 'agent build');
+    // The installer (served by the worker at /install-agent.sh with this service's origin filled
+    // in) downloads the single-file agent and its checksum from /downloads/.
+    mkdirSync(join(ROOT, 'web/dist/downloads'), { recursive: true });
     for (const [from, to] of [
-      ['agent/dist/resistro.mjs', 'web/dist/resistro.mjs'],
+      ['agent/dist/resistro.mjs', 'web/dist/downloads/resistro.mjs'],
+      ['agent/dist/resistro.mjs.sha256', 'web/dist/downloads/resistro.mjs.sha256'],
       ['agent/install-agent.sh', 'web/dist/install-agent.sh'],
     ] as const) {
       if (existsSync(join(ROOT, from))) copyFileSync(join(ROOT, from), join(ROOT, to));

@@ -229,6 +229,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const options = parsed.values as CommandInput['options'];
     const needs = spec.needs(options);
     const { config, warnings } = loadConfig(env, needs === 'none' ? {} : needs);
+    // SECURITY: the secrets are parsed now; no child process (pg_dump, psql, zstd, mysql) needs
+    // them in its environment, where /proc/<pid>/environ would show them to the same user.
+    const commandEnv = { ...env };
+    for (const secret of ['RESISTRO_API_KEY', 'RESISTRO_ENCRYPTION_KEY'] as const) delete process.env[secret];
     log = createLogger({
       level: config.logLevel,
       json: config.logFormat === 'auto' ? undefined : config.logFormat === 'json',
@@ -247,7 +251,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       options,
       config,
       log,
-      env,
+      env: commandEnv,
       signal: controller.signal,
       out: (t) => process.stdout.write(t),
     });

@@ -2,6 +2,7 @@
 // plane behind TCP proxies that can be cut or made to hold uploads mid-way. This file runs its own
 // local stack, whose storage is reached only through the proxy (the shared stack's storage must
 // stay up for the other test files).
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort } from '../../scripts/stack/ports.ts';
@@ -85,11 +86,20 @@ describe('faults during a backup', () => {
   test('a dump tool killed midway fails the backup with its stderr; nothing is marked successful', async () => {
     const before = await succeeded();
     const uploaded = storage.uploadedBytes;
-    const run = new AgentProcess(['backup', '--database', 'big'], setup.env);
+    // The keys given in the environment (not only the env file) must not reach the dump tool.
+    const run = new AgentProcess(['backup', '--database', 'big'], {
+      ...setup.env,
+      RESISTRO_API_KEY: tenant.apiKey,
+      RESISTRO_ENCRYPTION_KEY: setup.encryptionKey,
+    });
     const tools = await run.waitForEvent('backup.tools');
     await storage.waitForUploadedBytes(uploaded + PART);
     storage.holdUploads(); // the pipeline backs up: the dump is now blocked midway
     const dumpPid = Number(/pid (\d+)/.exec(tools.msg)?.[1]);
+    const dumpEnv = readFileSync(`/proc/${dumpPid}/environ`, 'utf8');
+    expect(dumpEnv).toContain('PGPASSWORD=');
+    expect(dumpEnv).not.toContain(tenant.apiKey);
+    expect(dumpEnv).not.toContain(setup.encryptionKey.split(':')[1]);
     try {
       process.kill(dumpPid, 'SIGKILL');
     } finally {

@@ -166,6 +166,11 @@ async function deliverOnce(
     );
     return result.backup.id;
   } catch (error) {
+    // A retried complete whose first attempt did arrive answers "conflict": check the backup.
+    if (error instanceof ApiClientError && error.code === 'conflict') {
+      const current = await ctx.api.getBackup(upload.backupId).catch(() => undefined);
+      if (current?.backup.status === 'succeeded') return upload.backupId;
+    }
     throw goneOr(error);
   }
 }
