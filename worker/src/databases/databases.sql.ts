@@ -1,9 +1,8 @@
 import type { Schedule } from '@resistro/contract';
-import { boolean, index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { accounts } from '../accounts/accounts.sql.ts';
 import { agents } from '../agents/agents.sql.ts';
-
-const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+import { ts } from '../lib/columns.ts';
 
 export const databases = pgTable(
   'databases',

@@ -1,10 +1,9 @@
 import { CHANNEL_TYPES, DELIVERY_STATUSES, NOTIFICATION_EVENTS, type WebhookEvent } from '@resistro/contract';
 import { sql } from 'drizzle-orm';
-import { boolean, index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { accounts } from '../accounts/accounts.sql.ts';
 import { alerts } from '../alerts/alerts.sql.ts';
-
-const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+import { ts } from '../lib/columns.ts';
 
 export const notificationChannels = pgTable(
   'notification_channels',
