@@ -31,7 +31,7 @@ export async function setup(project: TestProject) {
     dataDir,
     fast: true,
     // Short download URLs so a test can watch one expire.
-    vars: { DOWNLOAD_URL_TTL_SECONDS: '4', PBKDF2_ITERATIONS: '100000' },
+    vars: { DOWNLOAD_URL_TTL_SECONDS: '15', PBKDF2_ITERATIONS: '100000' },
   });
   project.provide('stack', {
     url: stack.url,

@@ -85,8 +85,8 @@ describe('the agent flow with real multipart objects', () => {
     expect(res.headers.get('content-disposition')).toContain(backup.fileName);
     expect(Buffer.from(await res.arrayBuffer()).equals(bytes)).toBe(true);
 
-    // The URL stops working after its expiry (4 s in the test stack).
-    await new Promise((r) => setTimeout(r, 5500));
+    // The URL stops working after its expiry (15 s in the test stack: long enough for a busy browser test).
+    await new Promise((r) => setTimeout(r, 16_500));
     const expired = await fetch(dl.body.url);
     expect(expired.status).toBe(403);
     expect(await expired.text()).toContain('expired');
