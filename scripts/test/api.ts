@@ -3,8 +3,20 @@ import { createApiClient } from '@resistro/contract';
 import pg from 'pg';
 import { inject } from 'vitest';
 
+let override: { url: string; databaseUrl: string } | undefined;
+
+/** The local stack this test file talks to (the shared one unless a file started its own). */
 export function stackInfo() {
-  return inject('stack');
+  const shared = inject('stack');
+  return override ? { ...shared, ...override } : shared;
+}
+
+/** Points stackInfo() (and so every helper) at another control plane; returns the undo. */
+export function useControlPlane(cp: { url: string; databaseUrl: string }): () => void {
+  override = cp;
+  return () => {
+    override = undefined;
+  };
 }
 
 let counter = 0;

@@ -40,6 +40,7 @@ export async function setup(project: TestProject) {
     bucket: stack.s3.bucket,
     sinkUrl: stack.sink.url,
     dataDir,
+    vars: stack.vars,
   });
   return async () => {
     await stack?.stop();
@@ -56,6 +57,8 @@ declare module 'vitest' {
       bucket: string;
       dataDir: string;
       sinkUrl: string;
+      /** the worker's variables, for a test file that starts a control plane of its own */
+      vars: Record<string, string>;
     };
   }
 }

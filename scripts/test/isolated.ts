@@ -1,0 +1,52 @@
+// A control plane of its own for the test files whose assertions depend on the cron's clock.
+// The shared test stack's cron acts on every account at whatever time another test file gives
+// it, so a file that checks exact backoff times would race those runs. This starts a second
+// worker (real workerd) on its own database of the same PostgreSQL server, sharing the S3 server
+// and the sink; `stackInfo()` then points at it for the rest of the file.
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { applyMigrations } from '../stack/migrate.ts';
+import { freePort } from '../stack/ports.ts';
+import { startWorker } from '../stack/worker.ts';
+import { useControlPlane } from './api.ts';
+
+export async function startIsolatedControlPlane(tag: string): Promise<{ stop(): Promise<void> }> {
+  const shared = inject('stack');
+  const name = `resistro_${tag.replace(/\W/g, '_')}_${process.pid}_${Date.now()}`.toLowerCase();
+  const admin = new pg.Client({ connectionString: shared.databaseUrl });
+  await admin.connect();
+  try {
+    await admin.query(`create database "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(shared.databaseUrl);
+  url.pathname = `/${name}`;
+  const databaseUrl = url.toString();
+  await applyMigrations(databaseUrl);
+  const persistDir = join(shared.dataDir, `wrangler-${name}`);
+  mkdirSync(persistDir, { recursive: true });
+  const port = await freePort();
+  const worker = await startWorker({
+    port,
+    vars: { ...shared.vars, DATABASE_URL: databaseUrl, APP_ORIGIN: `http://127.0.0.1:${port}` },
+    persistDir,
+  });
+  const restore = useControlPlane({ url: worker.url, databaseUrl });
+  return {
+    async stop() {
+      restore();
+      await worker.stop();
+      rmSync(persistDir, { recursive: true, force: true });
+      const c = new pg.Client({ connectionString: shared.databaseUrl });
+      await c.connect();
+      try {
+        await c.query(`drop database if exists "${name}" with (force)`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}
