@@ -2,8 +2,9 @@
 // one alert and e-mails it, does not repeat it on the next run, and resolves it with a "resolved"
 // e-mail once the condition clears.
 import { PLANS } from '@resistro/contract';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from '../../scripts/test/api.ts';
+import { startIsolatedControlPlane } from '../../scripts/test/isolated.ts';
 import {
   allAlerts,
   failedBackup,
@@ -61,6 +62,14 @@ async function expectOneAlertLifecycle(
 }
 
 describe('alert detection', () => {
+  // The cron acts on every account of its control plane; other files' runs on the shared stack
+  // would race these checks (rows they hold under SKIP LOCKED, their own clocks): a plane of our own.
+  let isolated: Awaited<ReturnType<typeof startIsolatedControlPlane>>;
+  beforeAll(async () => {
+    isolated = await startIsolatedControlPlane('alerts');
+  }, 90_000);
+  afterAll(() => isolated?.stop());
+
   it('raises "offline" for an agent silent for 5 minutes, once, and resolves it on the next heartbeat', async () => {
     const acct = await newAccount();
     await sql("update agents set last_seen_at = now() - interval '6 minutes' where id = $1", [acct.agent.id]);

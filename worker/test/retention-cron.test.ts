@@ -3,11 +3,12 @@
 // abandoned uploads are aborted, cancelled accounts go after 30 days, usage stays exact, and two
 // overlapping runs delete nothing twice.
 //
-// Other test files run the cron at any moment, so each arrangement becomes visible to retention
-// in one statement: backups are uploaded fresh and then aged together, seeded objects are written
-// before their rows.
-import { describe, expect, it } from 'vitest';
+// The file runs on a control plane of its own (no other file's cron), and each arrangement still
+// becomes visible to retention in one statement: backups are uploaded fresh and then aged
+// together, seeded objects are written before their rows.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from '../../scripts/test/api.ts';
+import { startIsolatedControlPlane } from '../../scripts/test/isolated.ts';
 import {
   ageBackups,
   daysAgo,
@@ -90,6 +91,14 @@ async function setRetention(acct: Account, databaseId: string, days: number) {
 }
 
 describe('retention', () => {
+  // The cron acts on every account of its control plane; other files' runs on the shared stack
+  // would race these checks (rows they hold under SKIP LOCKED, their own clocks): a plane of our own.
+  let isolated: Awaited<ReturnType<typeof startIsolatedControlPlane>>;
+  beforeAll(async () => {
+    isolated = await startIsolatedControlPlane('retention');
+  }, 90_000);
+  afterAll(() => isolated?.stop());
+
   it('deletes exactly the expired backups from storage and metadata, keeps the newest good one, and keeps usage exact', async () => {
     const acct = await newAccount({ databases: 2 });
     const [a, b] = acct.databases as [{ id: string; name: string }, { id: string; name: string }];
