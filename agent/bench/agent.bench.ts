@@ -10,7 +10,17 @@
 // process (GNU time's %M) and of the resistro process itself. A benchmark, not a test: it prints.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -31,10 +41,13 @@ const { values: args } = parseArgs({
     plan: { type: 'string', default: 'business' },
     reuse: { type: 'boolean', default: false },
     json: { type: 'string' },
+    // e.g. --only resistro: the floor plus the pipelines whose name contains one of the words
+    only: { type: 'string' },
   },
 });
 const sizeGiB = Number(args.size);
 const runs = Math.max(1, Number(args.runs));
+const only = args.only?.split(',').filter(Boolean);
 if (!(sizeGiB > 0)) throw new Error('--size must be a positive number of GiB');
 const dataDir = join(ROOT, '.data', `bench-agent-${sizeGiB}g`);
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
@@ -49,9 +62,11 @@ if (built.status !== 0) throw new Error(`agent build failed: ${built.stderr}`);
 const pgPort = await freePort();
 const server = await startPostgres({ dir: join(dataDir, 'pg'), port: pgPort, fast: true });
 let stopStack: (() => Promise<void>) | undefined;
+let scratchDir: string | undefined;
 const shutdown = async () => {
   await stopStack?.().catch(() => {});
   await server.stop().catch(() => {});
+  if (scratchDir) rmSync(scratchDir, { recursive: true, force: true });
 };
 process.on('SIGINT', () => void shutdown().then(() => process.exit(130)));
 process.on('uncaughtException', (error) => {
@@ -211,7 +226,14 @@ function exec(
 
 const stackDir = join(dataDir, 'stack');
 rmSync(stackDir, { recursive: true, force: true });
-const stack = await startStack({ dataDir: stackDir, fast: true });
+// Outputs (the S3 server's objects, the gzip and -Fc files) go to RAM when the machine has a
+// tmpfs: the floor writes to /dev/null, and real storage is another machine, not this one's disk.
+// Every program's CPU still counts, the S3 server's included.
+const scratch = existsSync('/dev/shm')
+  ? mkdtempSync('/dev/shm/resistro-bench-')
+  : mkdtempSync(join(dataDir, 'scratch-'));
+scratchDir = scratch;
+const stack = await startStack({ dataDir: stackDir, fast: true, s3Dir: join(scratch, 's3') });
 stopStack = () => stack.stop();
 const origin = stack.url;
 let cookie = '';
@@ -274,6 +296,8 @@ type Measure = {
   agentRssKb?: number;
   /** seconds resistro waited for the control plane's complete (the local S3 assembling the parts) */
   completeS?: number;
+  /** CPU seconds of every part of the machine during a resistro backup */
+  machine?: Record<string, number>;
 };
 
 /** Runs `script` under bash, timed by GNU time: wall, user+sys of all processes, largest peak RSS. */
@@ -298,14 +322,67 @@ async function timed(
 }
 
 const pgDump = `${join(binDir, 'pg_dump')} ${pgArgs.join(' ')}`;
-const out = (name: string) => join(dataDir, name);
+const out = (name: string) => join(scratch, name);
 const size = (path: string) => statSync(path).size;
 
+/**
+ * CPU seconds (own + reaped children, from /proc) of the machine's processes, by role: what the
+ * client side ran (this process reaps `time`, bash, pg_dump, zstd, resistro), the PostgreSQL
+ * server (the postmaster reaps its backends), the local S3 server, the control plane (workerd),
+ * and the kernel's own threads (writeback of the S3 server's files).
+ */
+const CORES = availableParallelism();
+const ROLES = ['client', 'postgres', 's3', 'worker', 'kernel'] as const;
+type Role = (typeof ROLES)[number];
+function cpuByRole(): Map<string, { role: Role | undefined; cpu: number }> {
+  const m = new Map<string, { role: Role | undefined; cpu: number }>();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime stime cutime cstime (fields 14–17) in USER_HZ (100 on Linux)
+      const cpu = (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      const role: Role | undefined =
+        Number(pid) === process.pid
+          ? 'client'
+          : comm === 'postgres'
+            ? 'postgres'
+            : cmd.includes('s3-server.ts')
+              ? 's3'
+              : comm === 'workerd'
+                ? 'worker'
+                : comm.startsWith('kworker') || comm.startsWith('jbd2')
+                  ? 'kernel'
+                  : undefined;
+      m.set(`${pid} ${comm}`, { role, cpu });
+    } catch {}
+  }
+  return m;
+}
+function cpuSince(before: ReturnType<typeof cpuByRole>): Record<Role, number> {
+  const out = Object.fromEntries(ROLES.map((r) => [r, 0])) as Record<Role, number>;
+  for (const [k, { role, cpu }] of cpuByRole()) {
+    if (!role) continue;
+    out[role] += Math.max(0, cpu - (before.get(k)?.cpu ?? 0));
+  }
+  return out;
+}
+
 async function resistroBackup(compressor: 'zstd' | 'node'): Promise<Measure> {
+  const cpuBefore = cpuByRole();
   const t = await timed(`${process.execPath} --no-warnings ${CLI} backup --database bench`, {
     ...agentEnv,
     RESISTRO_COMPRESSOR: compressor,
+    RESISTRO_LOG_LEVEL: 'debug',
   });
+  // The agent's own timeline (JSON lines with times), for reading where the time went.
+  writeFileSync(join(dataDir, `resistro-backup-${compressor}.log`), t.stderr);
+  const machine = cpuSince(cpuBefore);
+  log(
+    `    machine CPU: ${ROLES.map((r) => `${r} ${machine[r].toFixed(2)} s`).join(', ')} (${(t.wall * CORES).toFixed(1)} CPU-s available: ${t.wall.toFixed(2)} s × ${CORES} cores)`,
+  );
   const event = t.stderr
     .split('\n')
     .filter((l) => l.startsWith('{'))
@@ -321,6 +398,7 @@ async function resistroBackup(compressor: 'zstd' | 'node'): Promise<Measure> {
     outBytes: event.sizeBytes,
     agentRssKb: event.maxRssKb,
     completeS: event.completeMs === undefined ? undefined : event.completeMs / 1000,
+    machine,
   };
 }
 
@@ -383,13 +461,27 @@ async function collect(
         maxRssKb: pick((m) => m.maxRssKb)!,
         outBytes: pick((m) => m.outBytes),
         agentRssKb: pick((m) => m.agentRssKb),
+        // the run with the median wall time
+        machine: [...ms].sort((a, b) => a.wall - b.wall)[Math.floor(ms.length / 2)]!.machine,
         completeS: pick((m) => m.completeS),
       },
     };
   });
 }
 
-const backups = await collect(backupPipelines);
+const backups = await collect(
+  only ? backupPipelines.filter((p, i) => i === 0 || only.some((w) => p.name.includes(w))) : backupPipelines,
+);
+if (only) {
+  // A quick look while working on the agent: no restores, no full report.
+  for (const { name, m } of backups)
+    process.stdout.write(
+      `${name}: ${m.wall.toFixed(2)} s = ${(m.wall / backups[0]!.m.wall).toFixed(2)}× bare, ${m.cpu.toFixed(1)} s CPU${m.completeS === undefined ? '' : `, complete ${m.completeS.toFixed(2)} s`}\n`,
+    );
+  process.stdout.write(`agent logs: ${dataDir}/resistro-backup-*.log\n`);
+  await shutdown();
+  process.exit(0);
+}
 
 // Restore: plain SQL with psql, against resistro restore of the backup just made.
 log('preparing restores');
@@ -475,8 +567,17 @@ const lines = [
 ];
 const resistro = backups[4]!.m;
 const streaming = resistro.wall - (resistro.completeS ?? 0);
+const machine = resistro.machine;
 lines.push(
   '',
+  ...(machine
+    ? [
+        `Where the machine's CPU went during \`resistro backup\` (the median run; ${(resistro.wall * CORES).toFixed(1)} CPU-s available on ${CORES} cores): ` +
+          `client side (pg_dump, zstd, the agent) ${machine.client!.toFixed(1)} s, PostgreSQL server ${machine.postgres!.toFixed(1)} s, ` +
+          `local S3 server ${machine.s3!.toFixed(1)} s, control plane ${machine.worker!.toFixed(1)} s, kernel threads ${machine.kernel!.toFixed(1)} s.`,
+        '',
+      ]
+    : []),
   `The "complete" column is the control plane's complete call: the local S3 server (s3rver, a Node program on the same two cores) copies every part into one file there; S3 and R2 assemble parts server-side. Without it resistro takes ${streaming.toFixed(2)} s = ${(streaming / floor).toFixed(2)}× bare.`,
   '',
   `Targets: resistro wall ≤ 1.3× bare: ${(resistro.wall / floor).toFixed(2)}× ${resistro.wall / floor <= 1.3 ? 'MET' : 'MISSED'}; ` +
@@ -507,4 +608,5 @@ for (const f of ['plain.sql', 'plain.sql.gz', 'plain.sql.zst', 'custom.dump', 'b
   rmSync(out(f), { force: true });
 // The database stays for --reuse; the stack and the agent's state go.
 rmSync(stackDir, { recursive: true, force: true });
+rmSync(scratch, { recursive: true, force: true });
 rmSync(agentDir, { recursive: true, force: true });

@@ -126,6 +126,9 @@ async function runLocked(
       },
     );
     backupId = res.backup.id;
+    log.debug('backup.created', `backup ${backupId} created`, {
+      sinceStartMs: Math.round(performance.now()),
+    });
     upload = {
       api: ctx.api,
       agents: ctx.agents,

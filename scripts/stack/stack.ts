@@ -28,6 +28,8 @@ export async function startStack(opts: {
   dataDir: string;
   ports?: { worker?: number; pg?: number; s3?: number; wsProxy?: number; sink?: number };
   fast?: boolean;
+  /** where the S3 server keeps objects (default: <dataDir>/s3) */
+  s3Dir?: string;
   vars?: Record<string, string>;
   log?: (s: string) => void;
 }): Promise<Stack> {
@@ -47,7 +49,7 @@ export async function startStack(opts: {
     const proxy = await startWsProxy({ port: ports.wsProxy, pgHost: '127.0.0.1', pgPort: ports.pg });
     stops.unshift(() => proxy.stop());
     const bucket = 'resistro-backups';
-    const s3 = await startS3({ dir: join(opts.dataDir, 's3'), port: ports.s3, bucket });
+    const s3 = await startS3({ dir: opts.s3Dir ?? join(opts.dataDir, 's3'), port: ports.s3, bucket });
     stops.unshift(() => s3.stop());
     const sink = await startSink({ port: ports.sink });
     stops.unshift(() => sink.stop());

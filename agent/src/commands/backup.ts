@@ -44,6 +44,7 @@ export async function run({ options, config, log, signal, out }: CommandInput): 
     await recoverInterrupted(ctx.api, ctx.state, log);
     await flushPendingReports(ctx.api, ctx.state, log, ctx.agentId);
   }
+  log.debug('backup.configured', 'configuration loaded', { sinceStartMs: Math.round(performance.now()) });
   const work = findDatabase(databases, wanted);
   if (!work) {
     const names = databases.map((d) => `"${d.name}" (${d.id})`).join(', ') || 'none';
