@@ -9,10 +9,21 @@ export type Progress = {
 
 const REDRAW_MS = 150;
 
-export function createProgress(log: Logger, label: string, total?: number): Progress {
-  const stream = process.stderr;
+/** where and when: a terminal's stderr and the clock, unless a test gives others */
+export type ProgressIo = {
+  stream: { isTTY?: boolean; write(text: string): unknown };
+  now: () => number;
+};
+
+export function createProgress(
+  log: Logger,
+  label: string,
+  total?: number,
+  io: ProgressIo = { stream: process.stderr, now: Date.now },
+): Progress {
+  const { stream, now: clock } = io;
   if (log.json || !stream.isTTY) return { add() {}, done() {} };
-  const started = Date.now();
+  const started = clock();
   let bytes = 0;
   let lastDraw = 0;
   let drawn = false;
@@ -21,7 +32,7 @@ export function createProgress(log: Logger, label: string, total?: number): Prog
     drawn = false;
   };
   const draw = () => {
-    const seconds = Math.max((Date.now() - started) / 1000, 0.001);
+    const seconds = Math.max((clock() - started) / 1000, 0.001);
     const rate = `${formatBytes(bytes / seconds)}/s`;
     let bar = '';
     if (total && total > 0) {
@@ -38,8 +49,8 @@ export function createProgress(log: Logger, label: string, total?: number): Prog
   return {
     add(n) {
       bytes += n;
-      const now = Date.now();
-      if (now - lastDraw >= REDRAW_MS) {
+      const now = clock();
+      if (now - lastDraw >= REDRAW_MS || (total !== undefined && bytes >= total)) {
         lastDraw = now;
         draw();
       }

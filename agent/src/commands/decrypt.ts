@@ -1,10 +1,12 @@
 // `resistro decrypt --file F --output O`: the plain SQL, for psql/mysql or inspection. The output
 // file appears (mode 0600) only after the whole input verified.
+import { stat } from 'node:fs/promises';
 import type { CommandInput } from '../cli.ts';
 import { UsageError } from '../errors.ts';
 import { decryptFile } from '../format/index.ts';
 import { decryptionKey } from '../key-file.ts';
 import { formatBytes } from '../log.ts';
+import { createProgress } from '../progress.ts';
 
 export async function run({ options, config, log }: CommandInput): Promise<number> {
   const file = options.file as string | undefined;
@@ -16,7 +18,11 @@ export async function run({ options, config, log }: CommandInput): Promise<numbe
     );
   }
   const key = decryptionKey(config, options['key-file'] as string | undefined);
-  const result = await decryptFile(file, output, key, { decompress: !options['no-decompress'] });
+  const progress = createProgress(log, `decrypting ${file}`, (await stat(file).catch(() => undefined))?.size);
+  const result = await decryptFile(file, output, key, {
+    decompress: !options['no-decompress'],
+    onBytes: (n) => progress.add(n),
+  }).finally(() => progress.done());
   const bytes = result.decompressedBytes ?? result.plaintextBytes;
   log.info('decrypt.ok', `wrote ${formatBytes(bytes)} to ${output}`, { keyId: result.header.keyId, bytes });
   return 0;

@@ -1,9 +1,11 @@
 // `resistro verify --file F`: reads the whole file and checks everything, writing nothing.
+import { stat } from 'node:fs/promises';
 import type { CommandInput } from '../cli.ts';
 import { UsageError } from '../errors.ts';
 import { verifyFile } from '../format/index.ts';
 import { decryptionKey } from '../key-file.ts';
 import { formatBytes } from '../log.ts';
+import { createProgress } from '../progress.ts';
 
 export async function run({ options, config, log, out }: CommandInput): Promise<number> {
   const file = options.file as string | undefined;
@@ -13,7 +15,10 @@ export async function run({ options, config, log, out }: CommandInput): Promise<
       'Example: resistro verify --file backup-shop-2026-05-16.resistro',
     );
   const key = decryptionKey(config, options['key-file'] as string | undefined);
-  const result = await verifyFile(file, key);
+  const progress = createProgress(log, `checking ${file}`, (await stat(file).catch(() => undefined))?.size);
+  const result = await verifyFile(file, key, { onBytes: (n) => progress.add(n) }).finally(() =>
+    progress.done(),
+  );
   log.info(
     'verify.ok',
     `${file} is intact: ${result.chunks} chunks, ${formatBytes(result.plaintextBytes)} compressed, ${formatBytes(result.decompressedBytes ?? result.plaintextBytes)} of SQL`,

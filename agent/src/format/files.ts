@@ -41,11 +41,11 @@ export async function readFileHeader(path: string): Promise<FileHeader> {
 export async function verifyFile(
   path: string,
   key: EncryptionKey,
-  options: { decompress?: boolean } = {},
+  options: FileOptions = {},
 ): Promise<DecryptionResult> {
   const header = await readKeyedHeader(path, key);
   const discard = new Writable({ write: (_chunk, _encoding, callback) => callback() });
-  return await decryptInto(path, key, decompressionOf(header, options), discard);
+  return await decryptInto(path, key, decompressionOf(header, options), discard, options.onBytes);
 }
 
 /**
@@ -57,7 +57,7 @@ export async function decryptFile(
   inPath: string,
   outPath: string,
   key: EncryptionKey,
-  options: { decompress?: boolean } = {},
+  options: FileOptions = {},
 ): Promise<DecryptionResult> {
   // The key is checked against the header before anything is created on disk.
   const header = await readKeyedHeader(inPath, key);
@@ -66,7 +66,7 @@ export async function decryptFile(
   // exclusively so that a file planted at the temporary name is never written through.
   const output = createWriteStream(temporary, { flags: 'wx', mode: 0o600, flush: true });
   try {
-    const result = await decryptInto(inPath, key, decompressionOf(header, options), output);
+    const result = await decryptInto(inPath, key, decompressionOf(header, options), output, options.onBytes);
     await rename(temporary, outPath);
     return result;
   } catch (error) {
@@ -80,14 +80,23 @@ function decompressionOf(header: FileHeader, options: { decompress?: boolean }):
   return (options.decompress ?? true) && header.compression === 'zstd';
 }
 
+export type FileOptions = {
+  /** false: write the zstd stream as it is (default: decompress) */
+  decompress?: boolean;
+  /** called with the number of file bytes read, as reading goes (for a progress bar) */
+  onBytes?: (n: number) => void;
+};
+
 async function decryptInto(
   path: string,
   key: EncryptionKey,
   decompress: boolean,
   sink: Writable,
+  onBytes?: (n: number) => void,
 ): Promise<DecryptionResult> {
   const decrypt = createDecryptStream(key);
   const read = createReadStream(path, { highWaterMark: READ_SIZE });
+  if (onBytes) read.on('data', (chunk) => onBytes(chunk.length));
   if (!decompress) {
     await pipeline(read, decrypt, sink);
     return { ...statsOf(decrypt), decompressedBytes: undefined };

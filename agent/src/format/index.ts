@@ -15,7 +15,7 @@ export {
   UnsupportedVersionError,
   WrongKeyError,
 } from './errors.ts';
-export { type DecryptionResult, decryptFile, readFileHeader, verifyFile } from './files.ts';
+export { type DecryptionResult, decryptFile, type FileOptions, readFileHeader, verifyFile } from './files.ts';
 export {
   type Compression,
   DEFAULT_CHUNK_SIZE,
