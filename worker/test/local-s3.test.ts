@@ -25,7 +25,7 @@ async function upload(parts: Buffer[]) {
   for (const [i, body] of parts.entries()) {
     const r = await s3.fetch(`${objectUrl(key)}?partNumber=${i + 1}&uploadId=${uploadId}`, {
       method: 'PUT',
-      body,
+      body: new Uint8Array(body),
     });
     expect(r.status).toBe(200);
     etags.push(r.headers.get('etag')!);
