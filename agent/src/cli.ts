@@ -75,9 +75,10 @@ storage is unreachable the encrypted backup goes to the offline spool and is del
     usage: `resistro restore --file <backup.resistro> --host <host> --port <port> --database <name> --user <user> [--replace]
 resistro restore --backup <backup id> --host … --port … --database … --user … [--replace]
 
-Checks the whole file first (key, every chunk, the compression), then streams
-decrypt → decompress → psql / mysql into the database. Refuses a database that is not empty unless
---replace. The password comes from PGPASSWORD (PostgreSQL) or MYSQL_PWD (MySQL/MariaDB), else from
+Streams decrypt → decompress → psql / mysql into the database. PostgreSQL restores in one
+transaction, so a damaged file rolls everything back; MySQL/MariaDB cannot roll back DDL, so the
+whole file (key, every chunk, the compression) is checked first. Refuses a database that is not
+empty unless --replace. The password comes from PGPASSWORD (PostgreSQL) or MYSQL_PWD (MySQL/MariaDB), else from
 ~/.pgpass or ~/.my.cnf, else a prompt on a terminal; never from the command line.
 Options: --engine postgres|mysql|mariadb (default: read from the dump), --key-file <file> (default:
 RESISTRO_ENCRYPTION_KEY), --no-password (never prompt).`,
@@ -101,14 +102,15 @@ RESISTRO_ENCRYPTION_KEY), --no-password (never prompt).`,
   },
   decrypt: {
     summary: 'decrypt a backup file to plain SQL',
-    usage: `resistro decrypt --file <backup.resistro> --output <dump.sql> [--key-file <file>] [--no-decompress]
+    usage: `resistro decrypt --file <backup.resistro> --output <dump.sql> [--key-file <file>] [--no-decompress] [--force]
 
 Writes the plain SQL (psql/mysql read it). The output appears only once the whole file verified;
-a damaged file or a wrong key leaves nothing behind.`,
+a damaged file or a wrong key leaves nothing behind. An existing output file is kept unless --force.`,
     options: {
       file: { type: 'string', short: 'f' },
       output: { type: 'string', short: 'o' },
       'no-decompress': { type: 'boolean' },
+      force: { type: 'boolean' },
       ...keyFile,
     },
     needs: (o) => (o['key-file'] === undefined ? { encryptionKey: 'decrypt' } : {}),
@@ -228,7 +230,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     }
     const options = parsed.values as CommandInput['options'];
     const needs = spec.needs(options);
-    const { config, warnings } = loadConfig(env, needs === 'none' ? {} : needs);
+    // A command that needs no configuration (keygen) still works while the env file is being
+    // written: its problems become a warning instead of an error.
+    const { config, warnings } = needs === 'none' ? loadConfigLeniently(env) : loadConfig(env, needs);
     // SECURITY: the secrets are parsed now; no child process (pg_dump, psql, zstd, mysql) needs
     // them in its environment, where /proc/<pid>/environ would show them to the same user.
     const commandEnv = { ...env };
@@ -302,4 +306,20 @@ if (invokedDirectly) {
       process.exit(EXIT_BUG);
     },
   );
+}
+
+function loadConfigLeniently(env: NodeJS.ProcessEnv): ReturnType<typeof loadConfig> {
+  try {
+    return loadConfig(env, {});
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    const defaults = loadConfig({ RESISTRO_ENV_FILE: '/dev/null' }, {});
+    return {
+      ...defaults,
+      warnings: [
+        ...defaults.warnings,
+        `the configuration is not usable yet: ${error.message.replaceAll('\n', ' ')}`,
+      ],
+    };
+  }
 }

@@ -67,14 +67,24 @@ const HINTS: Record<ConfigKey, string> = {
 const isLoopback = (host: string) =>
   host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 
+// One message per key, the first that applies.
 const ApiKey = v.pipe(
   v.string(),
-  v.check((s) => s.length > 0, 'RESISTRO_API_KEY is empty'),
-  v.check((s) => !/\s/.test(s), 'RESISTRO_API_KEY contains whitespace'),
-  v.check(
-    (s) => /^rsk_[A-Za-z0-9_-]{16,}$/.test(s),
-    'RESISTRO_API_KEY is not a Resistro API key (those start with rsk_)',
-  ),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const s = dataset.value;
+    const problem =
+      s.length === 0
+        ? 'RESISTRO_API_KEY is empty'
+        : /\s/.test(s)
+          ? 'RESISTRO_API_KEY contains whitespace'
+          : !s.startsWith('rsk_')
+            ? 'RESISTRO_API_KEY is not a Resistro API key (those start with rsk_)'
+            : !/^rsk_[A-Za-z0-9_-]{16,}$/.test(s)
+              ? 'RESISTRO_API_KEY is cut short or mistyped (rsk_ and then at least 16 letters, digits, - or _)'
+              : undefined;
+    if (problem) addIssue({ message: problem });
+  }),
 );
 
 const Endpoint = v.pipe(

@@ -7,6 +7,7 @@ import type { AgentKeyPair, DatabaseWork, HeartbeatResponse } from '@resistro/co
 import { findZstdProgram } from './compress.ts';
 import type { Config } from './config.ts';
 import { detectAllTools, type ToolInfo } from './engines/index.ts';
+import { UsageError } from './errors.ts';
 import { loadOrCreateIdentity } from './identity.ts';
 import type { Logger } from './log.ts';
 import { savePendingReport } from './reports.ts';
@@ -144,11 +145,24 @@ export async function heartbeat(ctx: AgentContext): Promise<HeartbeatResponse> {
   return res;
 }
 
-/** A database by id or by name; names are matched exactly, then case-insensitively. */
+/**
+ * A database by id or by name; names are matched exactly, then case-insensitively. A name that
+ * several databases share is refused with their ids: backing up the wrong one silently is worse.
+ */
 export function findDatabase(databases: DatabaseWork[], idOrName: string): DatabaseWork | undefined {
-  return (
-    databases.find((d) => d.id === idOrName) ??
-    databases.find((d) => d.name === idOrName) ??
-    databases.find((d) => d.name.toLowerCase() === idOrName.toLowerCase())
-  );
+  const byId = databases.find((d) => d.id === idOrName);
+  if (byId) return byId;
+  for (const same of [
+    (d: DatabaseWork) => d.name === idOrName,
+    (d: DatabaseWork) => d.name.toLowerCase() === idOrName.toLowerCase(),
+  ]) {
+    const found = databases.filter(same);
+    if (found.length === 1) return found[0];
+    if (found.length > 1)
+      throw new UsageError(
+        `${found.length} databases of this agent are named "${idOrName}"`,
+        `Give --database one of their ids: ${found.map((d) => `${d.id} (${d.engine} ${d.host}:${d.port}/${d.database})`).join(', ')}.`,
+      );
+  }
+  return undefined;
 }

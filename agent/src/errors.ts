@@ -76,7 +76,12 @@ export function explainApiError(error: ApiClientError): { message: string; hint:
     case 'unauthorized':
       return {
         message: `The control plane refused the API key: ${error.message}`,
-        hint: 'Check RESISTRO_API_KEY in /etc/resistro-agent/env; create a new agent key in Settings → API keys if it was revoked.',
+        hint: "Check RESISTRO_API_KEY (the agent's env file or environment); create a new agent key in Settings → API keys if it was revoked.",
+      };
+    case 'unexpected_response':
+      return {
+        message: error.message,
+        hint: 'RESISTRO_ENDPOINT must be the API address of the service, ending in /api (e.g. https://cloud.resistro.org/api); check it and any proxy in between.',
       };
     case 'forbidden':
       return {

@@ -7,7 +7,11 @@ import type * as s from './schemas.ts';
 
 export class ApiClientError extends Error {
   readonly status: number;
-  readonly code: ErrorCode | 'network_error';
+  /**
+   * `network_error`: no answer; `unexpected_response`: an answer that is not the service's API
+   * (no error envelope, not JSON), e.g. a wrong endpoint address or a proxy's error page.
+   */
+  readonly code: ErrorCode | 'network_error' | 'unexpected_response';
   readonly fields: Record<string, string> | undefined;
   constructor(
     status: number,
@@ -79,16 +83,16 @@ export function createApiClient(opts: ClientOptions) {
     } catch {
       throw new ApiClientError(
         res.status,
-        res.status >= 500 ? 'internal' : 'bad_request',
-        `Unexpected response (${res.status}) from ${base}`,
+        'unexpected_response',
+        `Unexpected response (HTTP ${res.status}, not JSON) from ${base}`,
       );
     }
     if (!res.ok) {
       const err = (json as ErrorEnvelope | undefined)?.error;
       throw new ApiClientError(
         res.status,
-        err?.code ?? 'internal',
-        err?.message ?? `Request failed (${res.status})`,
+        err?.code ?? 'unexpected_response',
+        err?.message ?? `Unexpected response (HTTP ${res.status}, no error envelope) from ${base}`,
         err?.fields,
       );
     }

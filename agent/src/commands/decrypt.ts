@@ -1,9 +1,9 @@
 // `resistro decrypt --file F --output O`: the plain SQL, for psql/mysql or inspection. The output
 // file appears (mode 0600) only after the whole input verified.
-import { stat } from 'node:fs/promises';
 import type { CommandInput } from '../cli.ts';
 import { UsageError } from '../errors.ts';
 import { decryptFile } from '../format/index.ts';
+import { checkInputFile, checkOutputFile } from '../input-file.ts';
 import { decryptionKey } from '../key-file.ts';
 import { formatBytes } from '../log.ts';
 import { createProgress } from '../progress.ts';
@@ -17,8 +17,10 @@ export async function run({ options, config, log }: CommandInput): Promise<numbe
       'Example: resistro decrypt --file backup-shop-2026-05-16.resistro --output shop.sql',
     );
   }
+  const size = await checkInputFile(file);
+  await checkOutputFile(output, { force: options.force === true, input: file });
   const key = decryptionKey(config, options['key-file'] as string | undefined);
-  const progress = createProgress(log, `decrypting ${file}`, (await stat(file).catch(() => undefined))?.size);
+  const progress = createProgress(log, `decrypting ${file}`, size);
   const result = await decryptFile(file, output, key, {
     decompress: !options['no-decompress'],
     onBytes: (n) => progress.add(n),

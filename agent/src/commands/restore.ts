@@ -1,6 +1,7 @@
 // `resistro restore`: a backup file (or a backup fetched from the service) into a database.
 // read → decrypt → decompress → psql/mysql, streaming; see restore.ts for how a damaged file is
 // kept out of the database for each engine.
+
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -10,7 +11,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DEFAULT_PORTS } from '@resistro/contract';
+import { ApiClientError, DEFAULT_PORTS } from '@resistro/contract';
 import type { CommandInput } from '../cli.ts';
 import {
   type DatabaseTarget,
@@ -21,6 +22,7 @@ import {
 } from '../engines/index.ts';
 import { UsageError, UserError } from '../errors.ts';
 import { FormatError } from '../format/index.ts';
+import { checkInputFile } from '../input-file.ts';
 import { decryptionKey } from '../key-file.ts';
 import { formatBytes, formatDuration, type Logger } from '../log.ts';
 import { createBufferReleaser } from '../memory.ts';
@@ -78,11 +80,9 @@ export async function run({ options, config, log, env, signal, out }: CommandInp
         log,
         signal,
       );
-    } else if (!existsSync(path)) {
-      throw new UsageError(`the file ${path} does not exist`, 'Check the path given to --file.');
     }
 
-    const size = (await stat(path)).size;
+    const size = await checkInputFile(path);
     // The first SQL says which engine wrote the dump (and a wrong key is refused right here).
     const peek = await peekBackupFile(path, key);
     const engineName = (engineOption as EngineName | undefined) ?? peek.engine ?? engineFromPort(portOption);
@@ -102,7 +102,25 @@ export async function run({ options, config, log, env, signal, out }: CommandInp
         'Leave --engine out, or restore into the right kind of server.',
       );
     }
+    const target: DatabaseTarget = {
+      engine: engineName,
+      host: (options.host as string | undefined) ?? 'localhost',
+      port: portOption ? Number(portOption) : DEFAULT_PORTS[engineName],
+      database,
+      user,
+      password: await passwordFor(engineName, env, Boolean(options['no-password'])),
+    };
+    const engine = getEngine(engineName);
     if (engineFamily(engineName) === 'mysql') {
+      // Reach the server first: a wrong port, user, password or a non-empty database shows at once,
+      // not after the whole file was checked.
+      if (!(await engine.isEmpty(target)) && !options.replace) {
+        throw new EngineError(
+          'target_not_empty',
+          `database "${target.database}" on ${target.host}:${target.port} is not empty; refusing to restore over it`,
+          'Restore into a new, empty database, or add --replace to drop everything in it first.',
+        );
+      }
       // MySQL/MariaDB cannot roll back DDL: check the whole file before the server sees a statement.
       const checking = createProgress(log, 'checking', size);
       const check = await checkBackupFile(path, key, (n) => checking.add(n)).finally(() => checking.done());
@@ -112,16 +130,6 @@ export async function run({ options, config, log, env, signal, out }: CommandInp
         { keyId: check.keyId, sqlBytes: check.sqlBytes },
       );
     }
-    const target: DatabaseTarget = {
-      engine: engineName,
-      host: (options.host as string | undefined) ?? 'localhost',
-      port: portOption ? Number(portOption) : DEFAULT_PORTS[engineName],
-      database,
-      user,
-      password: await passwordFor(engineName, env, Boolean(options['no-password'])),
-    };
-
-    const engine = getEngine(engineName);
     const started = performance.now();
     const restoring = createProgress(log, `restoring into ${target.database}`, size);
     log.info(
@@ -205,8 +213,21 @@ async function download(
   log: Logger,
   signal: AbortSignal,
 ): Promise<string> {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(backupId))
+    throw new UsageError(
+      `--backup ${backupId} is not a backup id`,
+      'A backup id looks like 0b0e1c4e-…; copy it from the dashboard (Backups → the backup).',
+    );
   const client = createAgentApi(api);
-  const { backup } = await client.getBackup(backupId);
+  const { backup } = await client.getBackup(backupId).catch((error) => {
+    if (error instanceof ApiClientError && error.code === 'not_found')
+      throw new UserError(
+        `this account has no backup ${backupId}`,
+        "Copy the id from the dashboard (Backups → the backup); the agent's API key must belong to the same account.",
+        { cause: error },
+      );
+    throw error;
+  });
   if (backup.status !== 'succeeded') {
     throw new UserError(
       `backup ${backupId} is ${backup.status}, not succeeded`,

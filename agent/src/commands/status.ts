@@ -24,7 +24,8 @@ type Report = {
   agentPublicKey: string | null;
   compressor: string;
   tools: { name: string; version: string; path: string }[];
-  controlPlane: { reachable: boolean; agentId?: string; error?: string; hint?: string };
+  /** `refused`: it answered, but said no (API key, scope, account) */
+  controlPlane: { reachable: boolean; refused?: boolean; agentId?: string; error?: string; hint?: string };
   databases: {
     id: string;
     name: string;
@@ -98,7 +99,11 @@ export async function run({ options, config, log, out }: CommandInput): Promise<
         error instanceof ApiClientError
           ? explainApiError(error)
           : { message: (error as Error).message, hint: '' };
-      report.controlPlane = { reachable: false, error: explained.message, hint: explained.hint };
+      const refused =
+        error instanceof ApiClientError &&
+        error.code !== 'network_error' &&
+        error.code !== 'unexpected_response';
+      report.controlPlane = { reachable: false, refused, error: explained.message, hint: explained.hint };
       problems.push(`control plane: ${explained.message}`);
       databases = (await loadCachedWork(ctx.state))?.databases ?? [];
     }
@@ -141,7 +146,7 @@ export async function run({ options, config, log, out }: CommandInput): Promise<
     ...(report.tools.length
       ? report.tools.map((t) => `  ${t.name} ${t.version}  ${t.path}`)
       : ['  (none found)']),
-    `control plane:   ${report.controlPlane.reachable ? `reachable; this is agent ${report.controlPlane.agentId}` : `UNREACHABLE: ${report.controlPlane.error ?? 'no API key'}`}`,
+    `control plane:   ${report.controlPlane.reachable ? `reachable; this is agent ${report.controlPlane.agentId}` : `${report.controlPlane.refused ? 'REFUSED' : 'UNREACHABLE'}: ${report.controlPlane.error ?? 'no API key'}${report.controlPlane.hint ? `\n                 hint: ${report.controlPlane.hint}` : ''}`}`,
     `databases:       ${report.databases.length}${report.controlPlane.reachable ? '' : ' (from the cached configuration)'}`,
     ...report.databases.map(
       (d) =>

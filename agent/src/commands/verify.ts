@@ -1,8 +1,8 @@
 // `resistro verify --file F`: reads the whole file and checks everything, writing nothing.
-import { stat } from 'node:fs/promises';
 import type { CommandInput } from '../cli.ts';
 import { UsageError } from '../errors.ts';
 import { verifyFile } from '../format/index.ts';
+import { checkInputFile } from '../input-file.ts';
 import { decryptionKey } from '../key-file.ts';
 import { formatBytes } from '../log.ts';
 import { createProgress } from '../progress.ts';
@@ -14,8 +14,9 @@ export async function run({ options, config, log, out }: CommandInput): Promise<
       'verify needs --file <backup.resistro>',
       'Example: resistro verify --file backup-shop-2026-05-16.resistro',
     );
+  const size = await checkInputFile(file);
   const key = decryptionKey(config, options['key-file'] as string | undefined);
-  const progress = createProgress(log, `checking ${file}`, (await stat(file).catch(() => undefined))?.size);
+  const progress = createProgress(log, `checking ${file}`, size);
   const result = await verifyFile(file, key, { onBytes: (n) => progress.add(n) }).finally(() =>
     progress.done(),
   );

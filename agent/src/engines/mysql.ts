@@ -101,7 +101,7 @@ export function explainMysql(t: DatabaseTarget, stderr: string): Explanation | u
     return {
       code: 'target_not_empty',
       summary: `an object of the dump already exists in "${t.database}"`,
-      hint: 'Restore into an empty database, or restore with replace to drop the existing contents first.',
+      hint: 'Restore into an empty database, or add --replace to drop the existing contents first.',
     };
   }
   return undefined;
@@ -206,7 +206,7 @@ export function createMysqlEngine(name: Exclude<EngineName, 'postgres'>, opts: E
         throw new EngineError(
           'target_not_empty',
           `database "${t.database}" on ${t.host}:${t.port} is not empty; refusing to restore over it`,
-          'Restore into a new, empty database, or restore with replace to drop everything in it first.',
+          'Restore into a new, empty database, or add --replace to drop everything in it first.',
         );
       }
       const client = await selectMysqlTool(toolHost, prefer.client);

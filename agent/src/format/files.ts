@@ -116,7 +116,10 @@ async function decryptInto(
   try {
     await pipeline(read, decrypt, decompressor, count, sink);
   } catch (error) {
-    if (error === decompressError && !(error instanceof FormatError)) {
+    // The decompressor also reports errors it was destroyed with (a full disk, an output that
+    // cannot be written): those carry a syscall and are about the output, not the backup.
+    const fromOutput = typeof (error as NodeJS.ErrnoException)?.syscall === 'string';
+    if (error === decompressError && !(error instanceof FormatError) && !fromOutput) {
       throw new PayloadCorruptError(`the decrypted payload is not valid zstd: ${(error as Error).message}`, {
         cause: error,
       });
