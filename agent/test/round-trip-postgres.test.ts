@@ -311,6 +311,14 @@ describe('PostgreSQL round trip through the control plane and storage', () => {
       database: 'shop_local',
       user: pgServer.user,
     });
+    // Paused, it is left alone, as the dashboard's "back up now" does.
+    expect((await tenant.session.json(`/databases/${db.id}/pause`, { method: 'POST' })).status).toBe(200);
+    const paused = await runCli(['backup', '--database', db.id], setup.env);
+    expect(paused.code).toBe(1);
+    expect(paused.stderr).toContain(String.raw`database \"local-creds\" is paused`);
+    expect(await listBackups(tenant, db.id)).toEqual([]);
+    expect((await tenant.session.json(`/databases/${db.id}/resume`, { method: 'POST' })).status).toBe(200);
+
     const backup = await runCli(['backup', '--database', db.id], setup.env);
     expect(backup.code, backup.stderr).toBe(0);
     const [stored] = await listBackups(tenant, db.id);

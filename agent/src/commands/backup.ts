@@ -54,6 +54,13 @@ export async function run({ options, config, log, signal, out }: CommandInput): 
     );
   }
 
+  if (work.paused) {
+    // As the dashboard's "back up now": a paused database is left alone until it is resumed.
+    throw new UserError(
+      `database "${work.name}" is paused`,
+      'Resume it in the dashboard (Databases → the database → Resume), then run the backup again.',
+    );
+  }
   const progress = createProgress(log, `backup ${work.name}`);
   const outcome = await runBackupJob(ctx, work, {
     trigger: 'manual',
