@@ -6,14 +6,23 @@
 # resistro-agent and /etc/resistro-agent/env (mode 0600, never overwritten).
 # Settings, all optional:
 #   RESISTRO_API_KEY, RESISTRO_ENDPOINT, RESISTRO_ENCRYPTION_KEY  written into a new env file
+#                           (RESISTRO_ENDPOINT default: the API of the service that served this script)
 #   RESISTRO_DOWNLOAD_URL   where resistro.mjs and resistro.mjs.sha256 are (default below)
 #   RESISTRO_AGENT_FILE     install this local resistro.mjs instead of downloading
 #   RESISTRO_NODE           the node binary to use (default: node on PATH)
 #   RESISTRO_PREFIX         install below another root, without systemctl (packaging, tests)
 set -eu
 
-# __RESISTRO_ORIGIN__ is filled in by the service that serves this script (/install-agent.sh).
-BASE_URL="${RESISTRO_DOWNLOAD_URL:-__RESISTRO_ORIGIN__/downloads}"
+# The service that serves this script (/install-agent.sh) fills in its origin here: the agent is
+# downloaded from it and reports to it. A copy run from a checkout has none (then RESISTRO_AGENT_FILE
+# or RESISTRO_DOWNLOAD_URL, and `resistro install`'s default endpoint).
+ORIGIN="__RESISTRO_ORIGIN__"
+case "$ORIGIN" in http://* | https://*) ;; *) ORIGIN="" ;; esac
+BASE_URL="${RESISTRO_DOWNLOAD_URL:-$ORIGIN/downloads}"
+if [ -z "${RESISTRO_ENDPOINT:-}" ] && [ -n "$ORIGIN" ]; then
+  RESISTRO_ENDPOINT="$ORIGIN/api"
+  export RESISTRO_ENDPOINT
+fi
 PREFIX="${RESISTRO_PREFIX:-}"
 LIB_DIR="/usr/local/lib/resistro"
 BIN_DIR="/usr/local/bin"
@@ -22,7 +31,10 @@ say() { printf 'resistro: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
 if [ -z "$PREFIX" ] && [ "$(id -u)" != 0 ]; then
-  die "installing the agent needs root: curl -fsSL $BASE_URL/../install-agent.sh | sudo sh"
+  if [ -n "$ORIGIN" ]; then
+    die "installing the agent needs root: curl -fsSL $ORIGIN/install-agent.sh | sudo sh"
+  fi
+  die "installing the agent needs root: run this script again with sudo"
 fi
 
 NODE="${RESISTRO_NODE:-$(command -v node || true)}"
@@ -52,6 +64,7 @@ if [ -n "${RESISTRO_AGENT_FILE:-}" ]; then
   cp "$RESISTRO_AGENT_FILE" "$tmp/resistro.mjs" || die "cannot read $RESISTRO_AGENT_FILE"
   if [ -f "$RESISTRO_AGENT_FILE.sha256" ]; then cp "$RESISTRO_AGENT_FILE.sha256" "$tmp/resistro.mjs.sha256"; fi
 else
+  [ -n "${RESISTRO_DOWNLOAD_URL:-}" ] || [ -n "$ORIGIN" ] || die "this copy of the installer was not served by a Resistro service: set RESISTRO_DOWNLOAD_URL (…/downloads) or RESISTRO_AGENT_FILE"
   say "downloading the agent from $BASE_URL"
   fetch "$BASE_URL/resistro.mjs" "$tmp/resistro.mjs"
   fetch "$BASE_URL/resistro.mjs.sha256" "$tmp/resistro.mjs.sha256"

@@ -157,4 +157,13 @@ describe('resistro CLI', { timeout: 60_000 }, () => {
     expect(dryRun.stdout).toMatch(/would:/);
     expect(existsSync(join(dry, 'etc'))).toBe(false);
   });
+
+  test('install --dry-run on this machine plans systemctl only when systemd runs (sd_booted: /run/systemd/system)', () => {
+    // Containers and WSL often have systemctl but not systemd; every systemctl call fails there.
+    const dryRun = resistro(['install', '--dry-run']);
+    expect(dryRun.code, dryRun.stderr).toBe(0);
+    expect(dryRun.stdout).toMatch(/write \/etc\/systemd\/system\/resistro-agent\.service/);
+    if (existsSync('/run/systemd/system')) expect(dryRun.stdout).toMatch(/- systemctl daemon-reload/);
+    else expect(dryRun.stdout).not.toMatch(/systemctl/);
+  });
 });

@@ -1,9 +1,11 @@
 // `resistro install`: the systemd unit, the env file and the state directory, then enable the
-// service. An existing env file is never overwritten (it holds the keys). --prefix installs below
-// another root (packaging, tests); --dry-run only says what would happen.
+// service if systemd is running (not merely installed: containers and WSL have systemctl without
+// it; there the files are written and the agent is left to another service manager). An existing
+// env file is never overwritten (it holds the keys). --prefix installs below another root
+// (packaging, tests) and never touches systemd; --dry-run only says what would happen.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { CommandInput } from '../cli.ts';
 import { DEFAULT_ENDPOINT, DEFAULT_ENV_FILE, DEFAULT_STATE_DIR } from '../config.ts';
 import { UsageError, UserError } from '../errors.ts';
@@ -69,19 +71,67 @@ RESISTRO_ENCRYPTION_KEY=${values.encryptionKey}
 `;
 }
 
-function selfCommand(): string {
-  const script = process.argv[1] ? realpathSync(process.argv[1]) : undefined;
+/**
+ * The unit's ExecStart: this node and this script, as the running system will see them. Below
+ * --prefix (install-agent.sh runs the staged copy, <prefix>/usr/local/lib/resistro/resistro.mjs)
+ * the prefix is left out: it only says where the files are written, never what they contain.
+ */
+export function selfCommand(prefix: string, node = process.execPath, argv1 = process.argv[1]): string {
+  let script = argv1 ? realpathSync(argv1) : undefined;
   if (!script)
     throw new UserError(
       'cannot tell where resistro is installed',
       'Run it by its full path, e.g. /usr/local/bin/resistro install.',
     );
+  if (prefix) {
+    for (const root of new Set([resolve(prefix), existsSync(prefix) ? realpathSync(prefix) : ''])) {
+      if (root && root !== '/' && script.startsWith(`${root}/`)) {
+        script = script.slice(root.length);
+        break;
+      }
+    }
+  }
   const quote = (s: string) =>
     /^[\w@%+=:,./-]+$/.test(s) ? s : `"${s.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
-  return `${quote(process.execPath)} ${quote(script)} agent`;
+  return `${quote(node)} ${quote(script)} agent`;
 }
 
-export async function run({ options, env, log, out }: CommandInput): Promise<number> {
+/** systemd on this machine, as `resistro install` needs to know it. */
+export type Systemd = {
+  /** the systemctl binary, if installed */
+  systemctl: string | undefined;
+  /**
+   * systemd is the running init system. Containers and WSL often have systemctl without it; there
+   * every systemctl call fails ("System has not been booted with systemd as init system").
+   */
+  running: boolean;
+};
+
+/** sd_booted(3): systemd runs as init exactly when <root>/run/systemd/system is a directory. */
+export function detectSystemd(root = '/'): Systemd {
+  const systemctl = ['usr/bin/systemctl', 'bin/systemctl']
+    .map((p) => join(root, p))
+    .find((p) => existsSync(p));
+  let running = false;
+  try {
+    running = statSync(join(root, 'run/systemd/system')).isDirectory();
+  } catch {
+    // absent: not booted with systemd
+  }
+  return { systemctl, running };
+}
+
+/** What install() does not decide itself; run() gives it the real system, tests a staged one. */
+export type InstallHost = {
+  /** the unit's ExecStart */
+  execStart: string;
+  /** undefined: leave the service manager alone (--prefix: a staged tree, not this system) */
+  systemd: Systemd | undefined;
+  spawn(command: string, args: string[]): { status: number | null; stdout: string; stderr: string };
+};
+
+export async function run(input: CommandInput): Promise<number> {
+  const { options } = input;
   const prefix = (options.prefix as string | undefined) ?? '';
   const dryRun = Boolean(options['dry-run']);
   if (prefix && !prefix.startsWith('/'))
@@ -89,13 +139,23 @@ export async function run({ options, env, log, out }: CommandInput): Promise<num
   if (!prefix && !dryRun && process.getuid?.() !== 0) {
     throw new UserError('installing the service needs root', 'Run: sudo resistro install');
   }
+  return install(input, {
+    execStart: selfCommand(prefix),
+    systemd: prefix ? undefined : detectSystemd('/'),
+    spawn: (command, args) => spawnSync(command, args, { encoding: 'utf8' }),
+  });
+}
+
+export async function install({ options, env, log, out }: CommandInput, host: InstallHost): Promise<number> {
+  const prefix = (options.prefix as string | undefined) ?? '';
+  const dryRun = Boolean(options['dry-run']);
   const at = (path: string) => (prefix ? join(prefix, path) : path);
   const unitPath = at(UNIT_PATH);
   const envPath = at(DEFAULT_ENV_FILE);
   const statePath = at(DEFAULT_STATE_DIR);
   const steps: string[] = [];
 
-  const unit = unitFile(selfCommand());
+  const unit = unitFile(host.execStart);
   steps.push(`write ${unitPath}`);
   const keepEnv = existsSync(envPath);
   const providedKey = env.RESISTRO_ENCRYPTION_KEY?.trim();
@@ -113,13 +173,16 @@ export async function run({ options, env, log, out }: CommandInput): Promise<num
   );
   steps.push(`create ${statePath} (mode 0700)`);
 
-  const systemctl = ['/usr/bin/systemctl', '/bin/systemctl'].find((p) => existsSync(p));
   const configured = keepEnv || Boolean(env.RESISTRO_API_KEY?.trim());
-  const manage = !prefix && systemctl !== undefined;
-  if (manage) {
-    steps.push('systemctl daemon-reload', 'systemctl enable resistro-agent');
-    if (configured && !options['no-start']) steps.push('systemctl restart resistro-agent');
-  }
+  const systemctl = host.systemd?.running ? host.systemd.systemctl : undefined;
+  const systemctlArgs = systemctl
+    ? [
+        ['daemon-reload'],
+        ['enable', 'resistro-agent'],
+        ...(configured && !options['no-start'] ? [['restart', 'resistro-agent']] : []),
+      ]
+    : [];
+  for (const args of systemctlArgs) steps.push(`systemctl ${args.join(' ')}`);
 
   if (dryRun) {
     out(`would:\n${steps.map((s) => `  - ${s}`).join('\n')}\n\n--- ${unitPath} ---\n${unit}`);
@@ -143,33 +206,34 @@ export async function run({ options, env, log, out }: CommandInput): Promise<num
     `installed ${unitPath}; ${keepEnv ? `kept ${envPath}` : `wrote ${envPath}`}; state in ${statePath}`,
   );
 
-  if (manage) {
-    for (const args of [
-      ['daemon-reload'],
-      ['enable', 'resistro-agent'],
-      ...(configured && !options['no-start'] ? [['restart', 'resistro-agent']] : []),
-    ]) {
-      const r = spawnSync(systemctl!, args, { encoding: 'utf8' });
-      if (r.status !== 0) {
-        throw new UserError(
-          `systemctl ${args.join(' ')} failed: ${(r.stderr || r.stdout).trim()}`,
-          'Check `systemctl status resistro-agent` and `journalctl -u resistro-agent`.',
-        );
-      }
+  const keyNote =
+    !keepEnv && !providedKey
+      ? `A new encryption key is in ${envPath}. Copy it to a safe place now: without it no backup can be restored.`
+      : undefined;
+  for (const args of systemctlArgs) {
+    const r = host.spawn(systemctl!, args);
+    if (r.status !== 0) {
+      // The key is written whatever systemd does: say where it is before the error.
+      if (keyNote) out(`${keyNote}\n`);
+      throw new UserError(
+        `systemctl ${args.join(' ')} failed: ${(r.stderr || r.stdout).trim()}`,
+        'Check `systemctl status resistro-agent` and `journalctl -u resistro-agent`.',
+      );
     }
   }
   const next: string[] = [];
-  if (!keepEnv && !providedKey)
-    next.push(
-      `A new encryption key is in ${envPath}. Copy it to a safe place now: without it no backup can be restored.`,
-    );
+  if (keyNote) next.push(keyNote);
   if (!configured)
     next.push(
-      `Put your API key into ${envPath} (RESISTRO_API_KEY=…), then: sudo systemctl restart resistro-agent`,
+      `Put your API key into ${envPath} (RESISTRO_API_KEY=…)${systemctl || !host.systemd ? ', then: sudo systemctl restart resistro-agent' : '.'}`,
     );
-  else if (manage) next.push('The agent is running: resistro status shows its connection and databases.');
-  if (!manage && !prefix)
-    next.push('systemd was not found: start the agent with `resistro agent` under your service manager.');
+  else if (systemctl) next.push('The agent is running: resistro status shows its connection and databases.');
+  if (host.systemd && !systemctl)
+    next.push(
+      host.systemd.systemctl
+        ? 'systemd is installed but not running (no /run/systemd/system: a container or WSL?), so the service was not enabled: start the agent with `resistro agent` under your service manager.'
+        : 'systemd was not found: start the agent with `resistro agent` under your service manager.',
+    );
   out(`${['resistro agent installed.', ...next].join('\n')}\n`);
   return 0;
 }
