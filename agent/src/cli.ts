@@ -154,8 +154,9 @@ something needs attention.`,
     usage: `resistro install [--prefix <dir>] [--dry-run] [--no-start]
 
 Writes /etc/systemd/system/resistro-agent.service and /etc/resistro-agent/env (root, mode 0600; an
-existing env file is never overwritten), creates /var/lib/resistro-agent, and enables the service
-with systemctl. --prefix installs below another root (for packaging and tests); --dry-run prints
+existing env file is never overwritten), creates /var/lib/resistro-agent, and, when systemd is
+running, enables and starts the service with systemctl (in a container without systemd it says how
+to run \`resistro agent\` instead). --prefix installs below another root (for packaging and tests); --dry-run prints
 what would be done. RESISTRO_API_KEY, RESISTRO_ENDPOINT and RESISTRO_ENCRYPTION_KEY from the
 environment go into a new env file; without an encryption key a new one is generated.`,
     options: { prefix: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'no-start': { type: 'boolean' } },
