@@ -1,10 +1,11 @@
 // Child-process entry: the local S3-compatible server (@20minutes/s3rver checks SigV4 and
 // presigned URLs). We add what S3 does that s3rver does not: unsigned requests to the private
-// bucket are refused, and multipart completion checks the parts and makes S3's ETag (below).
+// bucket are refused; multipart completion checks the parts and makes S3's ETag; an upload can
+// be aborted (its parts deleted) and its parts listed, where s3rver answers 405 (all below).
 // Usage: node s3-server.ts <dir> <port> <bucket>
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -48,22 +49,42 @@ server.middleware.unshift(async (ctx: any, next: () => Promise<void>) => {
 const S3Error = require('@20minutes/s3rver/lib/models/error');
 const MIN_PART = 5 * 1024 * 1024;
 const store = server.store;
+
+const noSuchUpload = (uploadId: unknown) =>
+  new S3Error(
+    'NoSuchUpload',
+    'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+    { UploadId: String(uploadId) },
+  );
+/** Turns "file not found" (the upload is gone, or going) into S3's NoSuchUpload. */
+const uploadGone = (uploadId: unknown) => (error: any) => {
+  throw error?.code === 'ENOENT' ? noSuchUpload(uploadId) : error;
+};
+/**
+ * The directory of an upload. s3rver's upload ids are 32 hex digits; any other id is refused
+ * (NoSuchUpload), so no id can name a directory outside the uploads directory.
+ */
+function uploadDirOf(bucketName: string, uploadId: unknown): string {
+  if (typeof uploadId !== 'string' || !/^[0-9a-f]{32}$/.test(uploadId)) throw noSuchUpload(uploadId);
+  return join(store.getResourcePath(bucketName, undefined, 'uploads'), uploadId);
+}
+/** The key of an open upload; NoSuchUpload if it is gone or, as S3 answers, was started for another key. */
+async function uploadKey(uploadDir: string, uploadId: string, expected?: string): Promise<string> {
+  const key = await readFile(join(uploadDir, 'key'), 'utf8').catch(uploadGone(uploadId));
+  if (expected !== undefined && key !== expected) throw noSuchUpload(uploadId);
+  return key;
+}
+
 store.putObjectMultipart = async (
   bucketName: string,
   uploadId: string,
   parts: Array<{ number: number; etag: string }>,
 ) => {
-  const uploadDir = join(store.getResourcePath(bucketName, undefined, 'uploads'), uploadId);
+  const uploadDir = uploadDirOf(bucketName, uploadId);
   const [key, metadata] = await Promise.all([
-    readFile(join(uploadDir, 'key'), 'utf8'),
-    readFile(join(uploadDir, 'metadata'), 'utf8').then(JSON.parse),
-  ]).catch((error) => {
-    if (error?.code !== 'ENOENT') throw error;
-    throw new S3Error(
-      'NoSuchUpload',
-      'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
-    );
-  });
+    uploadKey(uploadDir, uploadId),
+    readFile(join(uploadDir, 'metadata'), 'utf8').then(JSON.parse, uploadGone(uploadId)),
+  ]);
   const found: Array<{ path: string; md5: string; size: number }> = [];
   for (const [i, part] of parts.entries()) {
     if (i > 0 && part.number <= parts[i - 1]!.number)
@@ -105,6 +126,107 @@ store.putObjectMultipart = async (
   await rm(uploadDir, { recursive: true });
   return { md5: etag, size: found.reduce((n, p) => n + p.size, 0) };
 };
+
+// Upload parts only into an open upload: s3rver creates the upload's directory for any part, so
+// a part sent after an abort would bring the upload back as a directory nothing ever deletes.
+// A part still being written when its upload is aborted fails with NoSuchUpload (its file is
+// deleted with the others), as S3 allows.
+store.putPart = async (bucketName: string, uploadId: string, partNumber: string, content: unknown) => {
+  const uploadDir = uploadDirOf(bucketName, uploadId);
+  await access(join(uploadDir, 'key')).catch(uploadGone(uploadId));
+  const path = join(uploadDir, String(partNumber));
+  const [size, md5] = await store.putContent(path, content).catch(uploadGone(uploadId));
+  await writeFile(`${path}.md5`, md5).catch(uploadGone(uploadId));
+  return { size, md5 };
+};
+
+// AbortMultipartUpload and ListParts. s3rver's router answers "DELETE|GET /<bucket>/<key>?uploadId"
+// with 405 MethodNotAllowed; we give its two object handlers the uploadId case. They run where
+// s3rver's own handlers run: after its authentication middleware has checked the signature (header
+// or presigned query; a bad one is refused with 403 before this point) and after bucketExists.
+async function abortUpload(ctx: any) {
+  const uploadId = ctx.query.uploadId;
+  const uploadDir = uploadDirOf(ctx.params.bucket, uploadId);
+  await uploadKey(uploadDir, uploadId, ctx.params.key);
+  // Renamed first, so that the upload is gone at once for parts and completes that come meanwhile
+  // (a part being written lands in the renamed directory and is deleted with it).
+  const doomed = `${uploadDir}.aborting-${randomUUID()}`;
+  await rename(uploadDir, doomed).catch(uploadGone(uploadId));
+  await rm(doomed, { recursive: true, force: true });
+  ctx.status = 204;
+}
+
+async function listParts(ctx: any) {
+  const uploadId = ctx.query.uploadId;
+  const uploadDir = uploadDirOf(ctx.params.bucket, uploadId);
+  await uploadKey(uploadDir, uploadId, ctx.params.key);
+  const count = (name: string, fallback: number, max = Number.MAX_SAFE_INTEGER) => {
+    const value = ctx.query[name] ?? String(fallback);
+    if (typeof value !== 'string' || !/^\d+$/.test(value))
+      throw new S3Error('InvalidArgument', `${name} must be a non-negative integer`, {
+        ArgumentName: name,
+        ArgumentValue: String(value),
+      });
+    return Math.min(Number(value), max);
+  };
+  const marker = count('part-number-marker', 0);
+  const maxParts = count('max-parts', 1000, 1000);
+  const names = await readdir(uploadDir).catch(uploadGone(uploadId));
+  const parts = (
+    await Promise.all(
+      names
+        .filter((name) => /^\d+$/.test(name) && Number(name) > marker)
+        .map(async (name) => {
+          const path = join(uploadDir, name);
+          // A part is listed once its upload has finished (its .md5 is written last).
+          const [md5, info] = await Promise.all([
+            readFile(`${path}.md5`, 'utf8').catch(() => undefined),
+            stat(path).catch(() => undefined),
+          ]);
+          return md5 && info ? { number: Number(name), md5, size: info.size, mtime: info.mtime } : undefined;
+        }),
+    )
+  )
+    .filter((p) => p !== undefined)
+    .sort((a, b) => a.number - b.number);
+  const listed = parts.slice(0, maxParts);
+  ctx.body = {
+    ListPartsResult: {
+      '@': { xmlns: 'http://s3.amazonaws.com/doc/2006-03-01/' },
+      Bucket: ctx.params.bucket,
+      Key: ctx.params.key,
+      UploadId: uploadId,
+      StorageClass: 'STANDARD',
+      PartNumberMarker: marker,
+      NextPartNumberMarker: listed.at(-1)?.number ?? marker,
+      MaxParts: maxParts,
+      IsTruncated: parts.length > listed.length,
+      Part: listed.map((p) => ({
+        PartNumber: p.number,
+        LastModified: p.mtime.toISOString(),
+        ETag: JSON.stringify(p.md5),
+        Size: p.size,
+      })),
+    },
+  };
+}
+
+const router = require('@20minutes/s3rver/lib/routes');
+for (const [method, handler] of [
+  ['DELETE', abortUpload],
+  ['GET', listParts],
+] as const) {
+  const layer = router.stack.find((l: any) => l.path === '/:bucket/*key' && l.methods.includes(method));
+  if (!layer) throw new Error(`s3rver's router has no ${method} object route to extend`);
+  const original = layer.stack.at(-1);
+  layer.stack[layer.stack.length - 1] = (ctx: any, next: () => Promise<void>) => {
+    if (ctx.params.queryMethod !== 'uploadId') return original(ctx, next);
+    // Our middleware above lets no unsigned request this far; s3rver sets the account only for a
+    // signature that matches. Checked here too, so that these handlers never run unauthenticated.
+    if (!ctx.state.account) throw new S3Error('AccessDenied', 'Access Denied');
+    return handler(ctx);
+  };
+}
 
 const address = await server.run();
 process.send?.({ ready: true, port: address.port });

@@ -1,6 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { openSealed, sealToAgent } from '@resistro/contract';
+import { AwsClient } from 'aws4fetch';
 import { describe, expect, it } from 'vitest';
+import { S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY } from '../../scripts/stack/s3.ts';
 import {
   accountWithDatabase,
   createKey,
@@ -8,10 +12,39 @@ import {
   runCron,
   signup,
   sql,
+  stackInfo,
   uploadBackup,
 } from '../../scripts/test/api.ts';
 
 const MiB = 1024 * 1024;
+
+/** A running backup's multipart upload (the row forgets it once the backup is finished). */
+async function backupUpload(backupId: string): Promise<{ object_key: string; upload_id: string }> {
+  const [row] = await sql('select object_key, upload_id from backups where id = $1', [backupId]);
+  expect(row.upload_id).toBeTruthy();
+  return row;
+}
+
+/**
+ * Whether a multipart upload is still open on the local S3 server, asked as S3 is asked
+ * (ListParts: 404 NoSuchUpload once aborted) and on its disk (the parts' directory).
+ */
+async function uploadIsOpen(row: { object_key: string; upload_id: string }): Promise<boolean> {
+  const { s3Url, bucket, dataDir } = stackInfo();
+  const s3 = new AwsClient({
+    accessKeyId: S3_ACCESS_KEY_ID,
+    secretAccessKey: S3_SECRET_ACCESS_KEY,
+    service: 's3',
+    region: 'us-east-1',
+  });
+  const key = String(row.object_key).split('/').map(encodeURIComponent).join('/');
+  const res = await s3.fetch(`${s3Url}/${bucket}/${key}?uploadId=${encodeURIComponent(row.upload_id)}`);
+  const text = await res.text();
+  const onDisk = existsSync(join(dataDir, 's3', bucket, '._S3rver_uploads', row.upload_id));
+  if (res.status === 200 && onDisk) return true;
+  expect([res.status, /<Code>([^<]+)<\/Code>/.exec(text)?.[1], onDisk]).toEqual([404, 'NoSuchUpload', false]);
+  return false;
+}
 
 describe('the agent flow with real multipart objects', () => {
   it('registers, receives its work, uploads in parts, completes, and the download returns the same bytes', async () => {
@@ -143,6 +176,8 @@ describe('the agent flow with real multipart objects', () => {
   it('stores a reported failure with its error, aborts the upload and shows the database as failing', async () => {
     const a = await accountWithDatabase();
     const { backup } = await a.client.startBackup({ databaseId: a.database.id, trigger: 'schedule' });
+    const upload = await backupUpload(backup.id);
+    expect(await uploadIsOpen(upload)).toBe(true);
     const failed = await a.client.failBackup(backup.id, {
       error: 'pg_dump: error: connection refused',
       durationMs: 42,
@@ -151,6 +186,8 @@ describe('the agent flow with real multipart objects', () => {
     expect(failed.backup.error).toBe('pg_dump: error: connection refused');
     const [row] = await sql('select upload_id from backups where id = $1', [backup.id]);
     expect(row.upload_id).toBeNull();
+    // Aborted on the storage too, not only forgotten: its parts are deleted.
+    expect(await uploadIsOpen(upload)).toBe(false);
     const db = (await a.session.json(`/databases/${a.database.id}`)).body.database;
     expect(db.status).toBe('error');
     expect(db.lastError).toContain('connection refused');
@@ -162,6 +199,7 @@ describe('the agent flow with real multipart objects', () => {
   it('fails a backup left running past its deadline', async () => {
     const a = await accountWithDatabase();
     const { backup } = await a.client.startBackup({ databaseId: a.database.id, trigger: 'schedule' });
+    const upload = await backupUpload(backup.id);
     await runCron();
     expect((await sql('select status from backups where id = $1', [backup.id]))[0].status).toBe('running');
     await sql(`update backups set deadline_at = now() - interval '1 minute' where id = $1`, [backup.id]);
@@ -170,6 +208,7 @@ describe('the agent flow with real multipart objects', () => {
     expect(row.status).toBe('failed');
     expect(row.error).toMatch(/deadline/);
     expect(row.upload_id).toBeNull();
+    expect(await uploadIsOpen(upload)).toBe(false);
     expect((await a.client.partUrls(backup.id, [1]).catch((e) => e)).code).toBe('conflict');
   });
 

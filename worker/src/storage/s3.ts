@@ -102,7 +102,9 @@ export function createStorage(config: Config['s3']) {
       const url = objectUrl(key);
       url.searchParams.set('uploadId', uploadId);
       const res = await send(url, { method: 'DELETE' }, 'abort upload');
-      // 404: already gone; 405: servers (like the local one) without abort; both leave nothing to do.
+      // 404: already gone (aborted, or completed). 405: a server without AbortMultipartUpload (plain
+      // s3rver; the local stack's server has it): nothing more to do here, its parts are left to
+      // the bucket's lifecycle rule that aborts incomplete uploads.
       if (!res.ok && res.status !== 404 && res.status !== 405) {
         throw new ApiError('storage_error', `Object storage failed to abort the upload (${res.status})`);
       }
