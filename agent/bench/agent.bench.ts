@@ -578,7 +578,7 @@ lines.push(
         '',
       ]
     : []),
-  `The "complete" column is the control plane's complete call: the local S3 server (s3rver, a Node program on the same two cores) copies every part into one file there; S3 and R2 assemble parts server-side. Without it resistro takes ${streaming.toFixed(2)} s = ${(streaming / floor).toFixed(2)}× bare.`,
+  `The "complete" column is the control plane's complete call: the control plane asks the local S3 server (a Node program on the same two cores) to join the parts into one object, then checks its size; S3 and R2 do the joining on their own machines. Without it resistro takes ${streaming.toFixed(2)} s = ${(streaming / floor).toFixed(2)}× bare.`,
   '',
   `Targets: resistro wall ≤ 1.3× bare: ${(resistro.wall / floor).toFixed(2)}× ${resistro.wall / floor <= 1.3 ? 'MET' : 'MISSED'}; ` +
     `≥ 3× faster than pg_dump | gzip: ${(gzip.wall / resistro.wall).toFixed(2)}× ${gzip.wall / resistro.wall >= 3 ? 'MET' : 'MISSED'}; ` +
