@@ -2,7 +2,7 @@
 // cached configuration while the control plane is away, retries at the next heartbeat, and one
 // backup per database at a time across processes.
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sealToAgent } from '@resistro/contract';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -67,7 +67,14 @@ describe('the agent daemon', () => {
     const daemon = new AgentProcess(['agent', '--heartbeat-interval', '1'], setup.env);
     const [backup] = await waitForBackups(tenant, db.id, (b) => b.some((x) => x.status === 'succeeded'));
     expect(backup).toMatchObject({ status: 'succeeded', trigger: 'manual', agentId: agent.id });
+    // A second daemon on the same state directory would run every schedule twice: refused.
+    const second = await runCli(['agent', '--heartbeat-interval', '1'], setup.env);
+    expect(second.code).toBe(1);
+    expect(second.events.find((e) => e.event === 'command.failed')?.msg).toMatch(
+      /another resistro agent \(pid \d+\) already runs with the state directory/,
+    );
     expect(await daemon.stop()).toEqual({ code: 0, signal: null });
+    expect(existsSync(join(setup.stateDir, 'agent.lock'))).toBe(false);
     // One request, one backup: the request was claimed.
     expect((await listBackups(tenant, db.id)).length).toBe(1);
   }, 120_000);

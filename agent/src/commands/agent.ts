@@ -4,7 +4,8 @@ import { BackupStoppedError } from '../backup-job.ts';
 import type { CommandInput } from '../cli.ts';
 import { createAgentContext } from '../context.ts';
 import { Daemon } from '../daemon.ts';
-import { UsageError } from '../errors.ts';
+import { UsageError, UserError } from '../errors.ts';
+import { lockOwner, tryLock } from '../state.ts';
 
 export async function run({ options, config, log }: CommandInput): Promise<number> {
   const raw = options['heartbeat-interval'] as string | undefined;
@@ -19,6 +20,16 @@ export async function run({ options, config, log }: CommandInput): Promise<numbe
     }
   }
   const ctx = await createAgentContext(config, log);
+  // One daemon per state directory: two would each run every schedule and report each backup.
+  const lockPath = ctx.state.path('agent.lock');
+  const lock = await tryLock(lockPath);
+  if (!lock) {
+    const owner = await lockOwner(lockPath);
+    throw new UserError(
+      `another resistro agent${owner ? ` (pid ${owner})` : ''} already runs with the state directory ${ctx.state.path()}`,
+      'Stop it first (systemctl stop resistro-agent), or give this one its own RESISTRO_STATE_DIR.',
+    );
+  }
   const daemon = new Daemon(ctx, { heartbeatInterval });
   const onSignal = (signal: NodeJS.Signals) => {
     if (daemon.stopping) {
@@ -33,6 +44,10 @@ export async function run({ options, config, log }: CommandInput): Promise<numbe
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  await daemon.run();
+  try {
+    await daemon.run();
+  } finally {
+    await lock.release();
+  }
   return 0;
 }
