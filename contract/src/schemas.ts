@@ -1,9 +1,11 @@
 // The API contract: every request body, query and response of /api/v1, as valibot schemas.
 // The worker validates with them, the OpenAPI document is generated from them, and the web app
 // and the agent type their client with them. Browser-safe: valibot only.
+
 import * as v from 'valibot';
 import { PLAN_IDS } from './plans.ts';
 import { isValidCron, isValidTimeZone } from './schedule.ts';
+import { looksSealed } from './seal.ts';
 
 export const Id = v.pipe(v.string(), v.uuid('must be a UUID'));
 const Timestamp = v.pipe(v.string(), v.isoTimestamp());
@@ -130,7 +132,10 @@ export const CronSchedule = v.pipe(
     timezone: TimeZone,
   }),
   v.forward(
-    v.check((s) => isValidCron(s.expression, s.timezone), 'must be a 5-field cron expression'),
+    v.check(
+      (s) => isValidCron(s.expression, s.timezone),
+      'must be a cron expression of 5 fields in range (minute 0–59, hour 0–23, day 1–31, month 1–12, weekday 0–7), e.g. "0 3 * * *"',
+    ),
     ['expression'],
   ),
 );
@@ -146,6 +151,10 @@ export const SealedPassword = v.pipe(
   Base64Url,
   v.minLength(80, 'is not a sealed value'),
   v.maxLength(2000, 'is too long'),
+  v.check(
+    looksSealed,
+    "is not a sealed value (seal the password to the agent's public key; see sealToAgent)",
+  ),
 );
 export const Credentials = v.variant(
   'mode',

@@ -25,6 +25,19 @@ export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+/**
+ * True when `text` has the shape of a sealed value (version, room for the ephemeral key, nonce and
+ * tag). Only the agent can tell whether it opens; this catches pasted or truncated values early.
+ */
+export function looksSealed(text: string): boolean {
+  try {
+    const bytes = fromBase64Url(text);
+    return bytes.length >= 1 + 32 + 12 + 16 + 1 && bytes[0] === VERSION;
+  } catch {
+    return false;
+  }
+}
+
 // Typed loosely: DOM, Node and Workers type libraries disagree on the X25519 parameter name.
 const x25519 = (publicKey: CryptoKey) =>
   ({ name: 'X25519', public: publicKey }) as unknown as Parameters<SubtleCrypto['deriveBits']>[0];

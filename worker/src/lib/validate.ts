@@ -3,15 +3,18 @@ import * as v from 'valibot';
 import { ApiError } from '../errors.ts';
 
 /** Field name → first problem, never the submitted value. */
-function fieldErrors(issues: v.BaseIssue<unknown>[]): Record<string, string> {
+export function fieldErrors(issues: v.BaseIssue<unknown>[]): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const issue of issues) {
     const path = v.getDotPath(issue) ?? '_';
     if (fields[path]) continue;
     // valibot's default messages quote the received value; keep only ours.
-    fields[path] = issue.message.startsWith('Invalid')
-      ? `is invalid (expected ${issue.expected ?? 'another value'})`
-      : issue.message;
+    fields[path] =
+      issue.input === undefined && issue.kind === 'schema'
+        ? 'is required'
+        : issue.message.startsWith('Invalid')
+          ? `is invalid (expected ${issue.expected ?? 'another value'})`
+          : issue.message;
   }
   return fields;
 }
