@@ -211,7 +211,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
   const spec = COMMANDS[name];
   const controller = new AbortController();
-  let log: Logger | undefined;
+  // Until the configuration is read, errors follow the environment's RESISTRO_LOG_FORMAT (JSON
+  // off a terminal by default), so that a usage or configuration error looks like every other.
+  const format = env.RESISTRO_LOG_FORMAT;
+  let log: Logger | undefined = createLogger({
+    json: format === 'json' ? true : format === 'text' ? false : undefined,
+  });
   try {
     if (!spec) {
       throw new UsageError(
