@@ -150,6 +150,18 @@ describe('keys and addresses', { timeout: 60_000 }, () => {
     }
   });
 
+  test('off a terminal, a usage or configuration error is a JSON line like every other event', async () => {
+    for (const args of [['frobnicate'], ['status']]) {
+      const file = join(dir, 'bad-format-env');
+      writeFileSync(file, 'RESISTRO_API_KEY=nope\n');
+      const r = await resistro(args, { RESISTRO_ENV_FILE: file, RESISTRO_LOG_FORMAT: '' });
+      expect(r.code, args[0]).toBe(2);
+      const event = JSON.parse(r.stderr.trim().split('\n').at(-1)!);
+      expect(event).toMatchObject({ level: 'error', event: 'command.failed', exitCode: 2 });
+      expect(event.hint).toEqual(expect.any(String));
+    }
+  });
+
   test('keygen works while the env file is still being written (a warning, not an error)', async () => {
     const file = join(dir, 'half-env');
     writeFileSync(file, 'RESISTRO_API_KEY=\n');
