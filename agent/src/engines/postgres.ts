@@ -67,7 +67,7 @@ export function explainPostgres(t: DatabaseTarget, stderr: string): Explanation 
     return {
       code: 'auth_failed',
       summary: `authentication failed for user "${t.user}" on ${where}`,
-      hint: `Check the password configured for this database (or ~/.pgpass of the agent's user) and that pg_hba.conf lets "${t.user}" connect from this host with password authentication.`,
+      hint: `Check the password (for backups: the one configured for this database, or ~/.pgpass of the agent's user; for restores: PGPASSWORD, ~/.pgpass or the prompt) and that pg_hba.conf lets "${t.user}" connect from this host with password authentication.`,
     };
   }
   if (/no pg_hba\.conf entry/.test(stderr)) {
@@ -93,6 +93,17 @@ export function explainPostgres(t: DatabaseTarget, stderr: string): Explanation 
       code: 'connection_failed',
       summary: `cannot reach the PostgreSQL server at ${where}`,
       hint: 'Check host and port, that PostgreSQL is running, and that listen_addresses and the firewall admit this machine.',
+    };
+  }
+  if (
+    /invalid response to SSL negotiation|unsupported frontend protocol|expected authentication request/.test(
+      stderr,
+    )
+  ) {
+    return {
+      code: 'connection_failed',
+      summary: `the server at ${where} does not speak PostgreSQL's protocol`,
+      hint: 'Check the port: PostgreSQL listens on 5432 by default, MySQL and MariaDB on 3306.',
     };
   }
   if (/permission denied|must be owner/.test(stderr)) {
