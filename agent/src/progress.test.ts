@@ -106,6 +106,8 @@ describe('progress bar', () => {
     expect(tty.status).toBe(0);
     expect(tty.stdout).toMatch(/checking .*b\.resistro \[#{24}\] 100% \d\.\d\d MB of \d\.\d\d MB/);
     expect(tty.stdout).toContain('\x1b[2K');
+    // the result once: the OK line, not also a log line saying the same
+    expect(tty.stdout).not.toMatch(/is intact/);
     const piped = spawnSync(process.execPath, ['--no-warnings', cli, 'verify', '--file', file], {
       encoding: 'utf8',
       env,

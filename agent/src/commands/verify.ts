@@ -20,7 +20,8 @@ export async function run({ options, config, log, out }: CommandInput): Promise<
   const result = await verifyFile(file, key, { onBytes: (n) => progress.add(n) }).finally(() =>
     progress.done(),
   );
-  log.info(
+  // On a terminal the OK line below says it; the event is for logs (JSON).
+  (log.json ? log.info : log.debug)(
     'verify.ok',
     `${file} is intact: ${result.chunks} chunks, ${formatBytes(result.plaintextBytes)} compressed, ${formatBytes(result.decompressedBytes ?? result.plaintextBytes)} of SQL`,
     {
