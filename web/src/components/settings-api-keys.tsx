@@ -12,9 +12,9 @@ import { formatDateTime, formatRelative } from '../lib/format.ts';
 import { showToast } from '../lib/toast.ts';
 import { checkRequired, focusFirstInvalid, type Problem } from '../lib/validate.ts';
 import { ConfirmDialog } from './confirm-dialog.tsx';
-import { CopyButton } from './copy-button.tsx';
 import { control, Field } from './field.tsx';
 import { Icon } from './icons.tsx';
+import { SecretBox } from './secret-box.tsx';
 import { Async, EmptyState, ErrorState } from './states.tsx';
 
 export function ApiKeysSection(): JSX.Element {
@@ -64,20 +64,13 @@ export function ApiKeysSection(): JSX.Element {
 
       <Show when={created()}>
         {(c) => (
-          <div class="secret-box" role="status">
-            <p class="secret-warning">
-              <Icon name="alert" size={16} /> {t('keys.secretOnce')}
-            </p>
-            <div class="secret-row">
-              <code class="secret" data-testid="api-key-secret">
-                {c().secret}
-              </code>
-              <CopyButton text={c().secret} />
-            </div>
-            <button type="button" class="btn btn-ghost btn-sm" onClick={() => setCreated(undefined)}>
-              {t('keys.secretStored')}
-            </button>
-          </div>
+          <SecretBox
+            role="status"
+            secret={c().secret}
+            testId="api-key-secret"
+            warning={t('keys.secretOnce')}
+            onDismiss={() => setCreated(undefined)}
+          />
         )}
       </Show>
 

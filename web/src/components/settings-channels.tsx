@@ -13,9 +13,9 @@ import { type MessageKey, t } from '../i18n/index.ts';
 import { showToast } from '../lib/toast.ts';
 import { checkEmail, checkRequired, focusFirstInvalid, type Problem } from '../lib/validate.ts';
 import { ConfirmDialog } from './confirm-dialog.tsx';
-import { CopyButton } from './copy-button.tsx';
 import { control, Field } from './field.tsx';
 import { Icon } from './icons.tsx';
+import { SecretBox } from './secret-box.tsx';
 import { Async, EmptyState, ErrorState } from './states.tsx';
 
 type Fields = 'name' | 'url' | 'addresses';
@@ -132,18 +132,12 @@ export function ChannelsSection(): JSX.Element {
 
       <Show when={created()}>
         {(c) => (
-          <div class="secret-box" role="status">
-            <p class="secret-warning">
-              <Icon name="alert" size={16} /> {t('channels.secretOnce')}
-            </p>
-            <div class="secret-row">
-              <code class="secret">{c().secret}</code>
-              <CopyButton text={c().secret ?? ''} />
-            </div>
-            <button type="button" class="btn btn-ghost btn-sm" onClick={() => setCreated(undefined)}>
-              {t('keys.secretStored')}
-            </button>
-          </div>
+          <SecretBox
+            role="status"
+            secret={c().secret ?? ''}
+            warning={t('channels.secretOnce')}
+            onDismiss={() => setCreated(undefined)}
+          />
         )}
       </Show>
 

@@ -4,9 +4,10 @@ import type { Agent, CreatedApiKey } from '@resistro/contract/schemas';
 import { A, useNavigate } from '@solidjs/router';
 import { createEffect, createResource, createSignal, type JSX, onCleanup, Show } from 'solid-js';
 import { api } from '../api.ts';
-import { CodeBlock, CopyButton } from '../components/copy-button.tsx';
+import { CodeBlock } from '../components/copy-button.tsx';
 import { Icon } from '../components/icons.tsx';
 import { PageHeader } from '../components/page-header.tsx';
+import { SecretBox } from '../components/secret-box.tsx';
 import { ErrorState } from '../components/states.tsx';
 import { t } from '../i18n/index.ts';
 import { createPoll } from '../lib/poll.ts';
@@ -142,17 +143,7 @@ export default function OnboardingPage(): JSX.Element {
             }
           >
             {(key) => (
-              <div class="secret-box">
-                <p class="secret-warning">
-                  <Icon name="alert" size={16} /> {t('keys.secretOnce')}
-                </p>
-                <div class="secret-row">
-                  <code class="secret" data-testid="api-key-secret">
-                    {key().secret}
-                  </code>
-                  <CopyButton text={key().secret} />
-                </div>
-              </div>
+              <SecretBox secret={key().secret} testId="api-key-secret" warning={t('keys.secretOnce')} />
             )}
           </Show>
         </Step>
