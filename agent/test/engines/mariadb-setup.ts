@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { sqlString, startMariadb } from '../../../scripts/stack/mariadb.ts';
 import { freePort } from '../../../scripts/stack/ports.ts';
 import { getEngine } from '../../src/engines/index.ts';
-import type { EngineUnderTest } from './contract.ts';
+import { type EngineUnderTest, sqlStream } from './contract.ts';
 import {
   ALL_BYTES,
   AWKWARD_TEXT,
   BIG_TEXT,
+  dumpToString,
   EMOJI_TEXT,
   makeTestDataDir,
   recordingSpawn,
@@ -153,4 +154,16 @@ export async function setupMariadbEngine(name: 'mysql' | 'mariadb'): Promise<Eng
       data.remove();
     },
   };
+}
+
+/** Dumps a database with a routine and restores it into another: the names of the tools it ran. */
+export async function toolsOfRoundTrip(e: EngineUnderTest): Promise<string[]> {
+  await e.createDatabase('rt_names_from');
+  await e.seedRoutineOnly('rt_names_from');
+  await e.createDatabase('rt_names_to');
+  await e.engine.restore(
+    e.target('rt_names_to'),
+    sqlStream(await dumpToString(e.engine, e.target('rt_names_from'))),
+  );
+  return e.spawned.filter((r) => r.args[0] !== '--version').map((r) => r.command.split('/').at(-1)!);
 }
