@@ -415,3 +415,26 @@ export function firstDifference(
   }
   return undefined;
 }
+
+/** `resistro restore` arguments: a backup id or a file, into `database` on a loopback server. */
+export function restoreArgs(
+  source: { backup: string } | { file: string },
+  server: { port: number; user: string },
+  database: string,
+  ...extra: string[]
+): string[] {
+  const from = 'backup' in source ? ['--backup', source.backup] : ['--file', source.file];
+  return [
+    'restore',
+    ...from,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(server.port),
+    '--database',
+    database,
+    '--user',
+    server.user,
+    ...extra,
+  ];
+}

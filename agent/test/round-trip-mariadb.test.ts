@@ -17,6 +17,7 @@ import {
   listBackups,
   makeAgentSetup,
   registerAgent,
+  restoreArgs,
   runCli,
   type Tenant,
   testDir,
@@ -95,22 +96,10 @@ describe('MariaDB round trip through the control plane and storage', () => {
     backupId = stored!.id;
 
     await server.createDatabase('shop_restored');
-    const restore = await runCli(
-      [
-        'restore',
-        '--backup',
-        backupId,
-        '--host',
-        '127.0.0.1',
-        '--port',
-        String(server.port),
-        '--database',
-        'shop_restored',
-        '--user',
-        server.user,
-      ],
-      { ...setup.env, MYSQL_PWD: server.password },
-    );
+    const restore = await runCli(restoreArgs({ backup: backupId }, server, 'shop_restored'), {
+      ...setup.env,
+      MYSQL_PWD: server.password,
+    });
     expect(restore.code, restore.stderr).toBe(0);
     expect(restore.events.find((e) => e.event === 'restore.started')?.msg).toMatch(
       /^restoring into mariadb /,
@@ -125,22 +114,10 @@ describe('MariaDB round trip through the control plane and storage', () => {
     const damaged = join(work.dir, 'damaged.resistro');
     writeFileSync(damaged, bytes);
     await server.createDatabase('shop_damaged');
-    const restore = await runCli(
-      [
-        'restore',
-        '--file',
-        damaged,
-        '--host',
-        '127.0.0.1',
-        '--port',
-        String(server.port),
-        '--database',
-        'shop_damaged',
-        '--user',
-        server.user,
-      ],
-      { ...setup.env, MYSQL_PWD: server.password },
-    );
+    const restore = await runCli(restoreArgs({ file: damaged }, server, 'shop_damaged'), {
+      ...setup.env,
+      MYSQL_PWD: server.password,
+    });
     expect(restore.code).toBe(1);
     const failure = restore.events.find((e) => e.event === 'command.failed');
     expect(failure?.code).toBe('chunk_corrupt');

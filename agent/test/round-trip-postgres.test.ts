@@ -18,6 +18,7 @@ import {
   makeAgentSetup,
   ROOT,
   registerAgent,
+  restoreArgs,
   runCli,
   startCustomerPostgres,
   type Tenant,
@@ -75,59 +76,22 @@ describe('PostgreSQL round trip through the control plane and storage', () => {
     expect(stored!.fileName).toMatch(/^backup-shop-\d{4}-\d{2}-\d{2}\.resistro$/);
 
     await pgServer.createDatabase('shop_restored');
-    const restore = await runCli(
-      [
-        'restore',
-        '--backup',
-        stored!.id,
-        '--host',
-        '127.0.0.1',
-        '--port',
-        String(pgServer.port),
-        '--database',
-        'shop_restored',
-        '--user',
-        pgServer.user,
-      ],
-      { ...setup.env, PGPASSWORD: pgServer.password },
-    );
+    const restore = await runCli(restoreArgs({ backup: stored!.id }, pgServer, 'shop_restored'), {
+      ...setup.env,
+      PGPASSWORD: pgServer.password,
+    });
     expect(restore.code, restore.stderr).toBe(0);
     expect(firstDifference(await pgServer.dump('shop_restored'), sourceDump)).toBeUndefined();
 
     // Restoring again into the now non-empty database is refused, then allowed with --replace.
-    const again = await runCli(
-      [
-        'restore',
-        '--backup',
-        stored!.id,
-        '--host',
-        '127.0.0.1',
-        '--port',
-        String(pgServer.port),
-        '--database',
-        'shop_restored',
-        '--user',
-        pgServer.user,
-      ],
-      { ...setup.env, PGPASSWORD: pgServer.password },
-    );
+    const again = await runCli(restoreArgs({ backup: stored!.id }, pgServer, 'shop_restored'), {
+      ...setup.env,
+      PGPASSWORD: pgServer.password,
+    });
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/not empty/);
     const replaced = await runCli(
-      [
-        'restore',
-        '--backup',
-        stored!.id,
-        '--port',
-        String(pgServer.port),
-        '--host',
-        '127.0.0.1',
-        '--database',
-        'shop_restored',
-        '--user',
-        pgServer.user,
-        '--replace',
-      ],
+      restoreArgs({ backup: stored!.id }, pgServer, 'shop_restored', '--replace'),
       { ...setup.env, PGPASSWORD: pgServer.password },
     );
     expect(replaced.code, replaced.stderr).toBe(0);
@@ -190,22 +154,10 @@ describe('PostgreSQL round trip through the control plane and storage', () => {
       { file, env: otherKey, code: 'wrong_key', message: /wrong key/ },
     ];
     for (const c of cases) {
-      const run = await runCli(
-        [
-          'restore',
-          '--file',
-          c.file,
-          '--host',
-          '127.0.0.1',
-          '--port',
-          String(pgServer.port),
-          '--database',
-          'shop_refused',
-          '--user',
-          pgServer.user,
-        ],
-        { ...c.env, PGPASSWORD: pgServer.password },
-      );
+      const run = await runCli(restoreArgs({ file: c.file }, pgServer, 'shop_refused'), {
+        ...c.env,
+        PGPASSWORD: pgServer.password,
+      });
       expect(run.code, c.code).toBe(1);
       const failure = run.events.find((e) => e.event === 'command.failed');
       expect(failure?.code, run.stderr.slice(-3000)).toBe(c.code);
@@ -268,24 +220,10 @@ describe('PostgreSQL round trip through the control plane and storage', () => {
     expect(refused.stderr).toMatch(/is a public key \(resistro-pub-1:…\), which can only encrypt/);
 
     await pgServer.createDatabase('shop_pk_restored');
-    const restore = await runCli(
-      [
-        'restore',
-        '--file',
-        file,
-        '--key-file',
-        keyFile,
-        '--host',
-        '127.0.0.1',
-        '--port',
-        String(pgServer.port),
-        '--database',
-        'shop_pk_restored',
-        '--user',
-        pgServer.user,
-      ],
-      { ...pkSetup.env, PGPASSWORD: pgServer.password },
-    );
+    const restore = await runCli(restoreArgs({ file }, pgServer, 'shop_pk_restored', '--key-file', keyFile), {
+      ...pkSetup.env,
+      PGPASSWORD: pgServer.password,
+    });
     expect(restore.code, restore.stderr).toBe(0);
     expect(
       firstDifference(await pgServer.dump('shop_pk_restored'), await pgServer.dump('shop_pk')),
@@ -326,19 +264,7 @@ describe('PostgreSQL round trip through the control plane and storage', () => {
 
     await pgServer.createDatabase('shop_local_restored');
     const restore = await runCli(
-      [
-        'restore',
-        '--backup',
-        stored!.id,
-        '--host',
-        '127.0.0.1',
-        '--port',
-        String(pgServer.port),
-        '--database',
-        'shop_local_restored',
-        '--user',
-        pgServer.user,
-      ],
+      restoreArgs({ backup: stored!.id }, pgServer, 'shop_local_restored'),
       setup.env,
     );
     expect(restore.code, restore.stderr).toBe(0);
