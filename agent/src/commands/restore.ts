@@ -19,6 +19,7 @@ import {
   EngineError,
   type EngineName,
   getEngine,
+  targetNotEmpty,
 } from '../engines/index.ts';
 import { UsageError, UserError } from '../errors.ts';
 import { FormatError } from '../format/index.ts';
@@ -115,11 +116,7 @@ export async function run({ options, config, log, env, signal, out }: CommandInp
       // Reach the server first: a wrong port, user, password or a non-empty database shows at once,
       // not after the whole file was checked.
       if (!(await engine.isEmpty(target)) && !options.replace) {
-        throw new EngineError(
-          'target_not_empty',
-          `database "${target.database}" on ${target.host}:${target.port} is not empty; refusing to restore over it`,
-          'Restore into a new, empty database, or add --replace to drop everything in it first.',
-        );
+        throw targetNotEmpty(target);
       }
       // MySQL/MariaDB cannot roll back DDL: check the whole file before the server sees a statement.
       const checking = createProgress(log, 'checking', size);

@@ -117,3 +117,12 @@ export class DumpError extends EngineError {
     this.signal = details.signal;
   }
 }
+
+/** The refusal to restore over a database that already has contents (every engine, same words). */
+export function targetNotEmpty(t: DatabaseTarget): EngineError {
+  return new EngineError(
+    'target_not_empty',
+    `database "${t.database}" on ${t.host}:${t.port} is not empty; refusing to restore over it`,
+    'Restore into a new, empty database, or add --replace to drop everything in it first.',
+  );
+}

@@ -11,7 +11,7 @@ export type {
   RestoreOptions,
   ToolInfo,
 } from './engine.ts';
-export { DumpError, EngineError, type EngineErrorCode } from './engine.ts';
+export { DumpError, EngineError, type EngineErrorCode, targetNotEmpty } from './engine.ts';
 
 export const ENGINE_NAMES: readonly EngineName[] = ['postgres', 'mysql', 'mariadb'];
 

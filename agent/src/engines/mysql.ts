@@ -14,7 +14,7 @@ import type {
   RestoreOptions,
   ToolInfo,
 } from './engine.ts';
-import { EngineError } from './engine.ts';
+import { EngineError, targetNotEmpty } from './engine.ts';
 import {
   findMysqlTools,
   flavourDumpArgs,
@@ -203,11 +203,7 @@ export function createMysqlEngine(name: Exclude<EngineName, 'postgres'>, opts: E
         await recreateDatabase(t);
       } else if (!(await isEmpty(t))) {
         sql.destroy();
-        throw new EngineError(
-          'target_not_empty',
-          `database "${t.database}" on ${t.host}:${t.port} is not empty; refusing to restore over it`,
-          'Restore into a new, empty database, or add --replace to drop everything in it first.',
-        );
+        throw targetNotEmpty(t);
       }
       const client = await selectMysqlTool(toolHost, prefer.client);
       const running = startTool(

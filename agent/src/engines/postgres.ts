@@ -17,7 +17,7 @@ import type {
   RestoreOptions,
   ToolInfo,
 } from './engine.ts';
-import { EngineError } from './engine.ts';
+import { EngineError, targetNotEmpty } from './engine.ts';
 import {
   findPgTools,
   type PgTool,
@@ -253,11 +253,7 @@ export function createPostgresEngine(opts: EngineOptions = {}): Engine {
     async restore(t: DatabaseTarget, sql: Readable, restoreOpts: RestoreOptions = {}) {
       if (!restoreOpts.replace && !(await isEmpty(t))) {
         sql.destroy();
-        throw new EngineError(
-          'target_not_empty',
-          `database "${t.database}" on ${t.host}:${t.port} is not empty; refusing to restore over it`,
-          'Restore into a new, empty database, or add --replace to drop everything in it first.',
-        );
+        throw targetNotEmpty(t);
       }
       const psql = selectPsql(await findPgTools(toolHost, 'psql'));
       const wipe = restoreOpts.replace ? ['-c', PG_WIPE_SQL] : [];
