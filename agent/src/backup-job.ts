@@ -9,7 +9,7 @@ import { ApiClientError, type DatabaseWork, openSealed } from '@resistro/contrac
 import type { AgentContext } from './context.ts';
 import { type DatabaseTarget, type Engine, type EngineName, getEngine } from './engines/index.ts';
 import { classifyError, isUserBlocked, UserError } from './errors.ts';
-import { formatBytes, formatDuration } from './log.ts';
+import { formatBytes, formatDuration, type LogFields } from './log.ts';
 import { runPipeline } from './pipeline.ts';
 import { clearRunning, recordRunning, reportFailure } from './reports.ts';
 import { tryLock } from './state.ts';
@@ -264,6 +264,15 @@ async function runLocked(
     sizeBytes: result.sizeBytes,
   });
   const completing = performance.now();
+  const succeeded = async (fields: LogFields = {}): Promise<JobOutcome> => {
+    await clearRunning(ctx.state, backupId!);
+    log.info(
+      'backup.succeeded',
+      `backup of "${work.name}" succeeded: ${formatBytes(result.sizeBytes)} in ${formatDuration(durationMs)}`,
+      { backupId, sizeBytes: result.sizeBytes, durationMs, sha256: result.sha256, ...fields },
+    );
+    return { status: 'succeeded', backupId: backupId!, sizeBytes: result.sizeBytes, durationMs };
+  };
   try {
     await callApi(
       () =>
@@ -307,20 +316,7 @@ async function runLocked(
       return { status: 'spooled', entryId: entry.id, reason: error.message, sizeBytes: result.sizeBytes };
     }
     // A retried complete whose first attempt did arrive: the backup is done, not refused.
-    if (await completedAnyway(ctx, backupId!, error)) {
-      await clearRunning(ctx.state, backupId!);
-      log.info(
-        'backup.succeeded',
-        `backup of "${work.name}" succeeded: ${formatBytes(result.sizeBytes)} in ${formatDuration(durationMs)}`,
-        {
-          backupId,
-          sizeBytes: result.sizeBytes,
-          durationMs,
-          sha256: result.sha256,
-        },
-      );
-      return { status: 'succeeded', backupId: backupId!, sizeBytes: result.sizeBytes, durationMs };
-    }
+    if (await completedAnyway(ctx, backupId!, error)) return succeeded();
     // The control plane checked the upload and refused it (e.g. a size mismatch): it marked it failed.
     log.error(
       'backup.failed',
@@ -336,22 +332,12 @@ async function runLocked(
     await clearRunning(ctx.state, backupId!);
     return { status: 'failed', error, reported: true, retry: true };
   }
-  await clearRunning(ctx.state, backupId!);
-  log.info(
-    'backup.succeeded',
-    `backup of "${work.name}" succeeded: ${formatBytes(result.sizeBytes)} in ${formatDuration(durationMs)}`,
-    {
-      backupId,
-      sizeBytes: result.sizeBytes,
-      durationMs,
-      sha256: result.sha256,
-      // how long the control plane and storage took to assemble and check the upload
-      completeMs: Math.round(performance.now() - completing),
-      // peak resident memory of the agent process so far (the benchmark reads it)
-      maxRssKb: process.resourceUsage().maxRSS,
-    },
-  );
-  return { status: 'succeeded', backupId: backupId!, sizeBytes: result.sizeBytes, durationMs };
+  return succeeded({
+    // how long the control plane and storage took to assemble and check the upload
+    completeMs: Math.round(performance.now() - completing),
+    // peak resident memory of the agent process so far (the benchmark reads it)
+    maxRssKb: process.resourceUsage().maxRSS,
+  });
 }
 
 /**

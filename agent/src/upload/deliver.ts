@@ -18,18 +18,17 @@ export type DeliveryOutcome =
   | { status: 'blocked'; error: Error }
   | { status: 'busy' };
 
-export async function deliverEntry(
-  entry: SpoolEntry,
-  ctx: {
-    api: AgentApi;
-    spool: Spool;
-    agents: HttpAgents;
-    log: Logger;
-    agentId?: string;
-    retry?: RetryPolicy;
-    signal?: AbortSignal;
-  },
-): Promise<DeliveryOutcome> {
+export type DeliveryContext = {
+  api: AgentApi;
+  spool: Spool;
+  agents: HttpAgents;
+  log: Logger;
+  agentId?: string;
+  retry?: RetryPolicy;
+  signal?: AbortSignal;
+};
+
+export async function deliverEntry(entry: SpoolEntry, ctx: DeliveryContext): Promise<DeliveryOutcome> {
   const lock = await ctx.spool.lock(entry.id);
   if (!lock) return { status: 'busy' };
   const log = ctx.log.child({ databaseId: entry.databaseId, spoolEntry: entry.id });
@@ -81,19 +80,7 @@ export async function deliverEntry(
 
 class UploadGoneError extends Error {}
 
-async function deliverOnce(
-  entry: SpoolEntry,
-  ctx: {
-    api: AgentApi;
-    spool: Spool;
-    agents: HttpAgents;
-    log: Logger;
-    agentId?: string;
-    retry?: RetryPolicy;
-    signal?: AbortSignal;
-  },
-  log: Logger,
-): Promise<string> {
+async function deliverOnce(entry: SpoolEntry, ctx: DeliveryContext, log: Logger): Promise<string> {
   const call = <T>(what: string, fn: () => Promise<T>) =>
     callApi(fn, { what, retry: ctx.retry, signal: ctx.signal });
   if (!entry.upload) {
