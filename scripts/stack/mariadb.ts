@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { sqlString } from '../../agent/src/engines/mysql.ts';
 
 export type MariadbServer = {
   port: number;
@@ -40,19 +41,8 @@ function mysqlIds(): { uid: number; gid: number } | undefined {
   return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 
-/**
- * Quotes a string as an SQL literal (backslash escapes are on in MariaDB's default sql_mode). Line
- * breaks and NUL are escaped too: the client reading SQL from stdin drops a CR before LF.
- */
-export function sqlString(value: string): string {
-  const escaped = value
-    .replaceAll('\\', '\\\\')
-    .replaceAll("'", "\\'")
-    .replaceAll('\r', '\\r')
-    .replaceAll('\n', '\\n')
-    .replaceAll('\0', '\\0');
-  return `'${escaped}'`;
-}
+// SQL literals as the agent's MySQL engine writes them (tests seed with it too).
+export { sqlString };
 
 function quoteIdentifier(name: string): string {
   return `\`${name.replaceAll('`', '``')}\``;

@@ -28,6 +28,10 @@ import { nodeToolHost } from './tools.ts';
 const MYSQL_ERROR_LINE =
   /^(ERROR \d+|(mysqldump|mariadb-dump|mysql|mariadb): (Got error|Couldn't|Error|error))/;
 
+/**
+ * Quotes a string as an SQL literal (backslash escapes are on in MariaDB's default sql_mode). Line
+ * breaks and NUL are escaped too: the client reading SQL from stdin drops a CR before LF.
+ */
 export function sqlString(value: string): string {
   const escaped = value
     .replaceAll('\\', '\\\\')
