@@ -3,48 +3,19 @@
 // (R2, Hetzner, AWS, MinIO) through aws4fetch; requests and time spent are counted for the stats.
 
 import { createHash } from 'node:crypto';
-import { AwsClient } from 'aws4fetch';
 import type { Config } from '../env.ts';
 import { ApiError } from '../errors.ts';
+import { allValues, bucketUrl as bucketUrlOf, escapeXml, objectUrl, s3Client } from '../storage/s3-common.ts';
 
 export const DELETE_OBJECTS_MAX = 1000;
-
-function escapeXml(s: string): string {
-  return s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-function unescapeXml(s: string): string {
-  return s
-    .replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)))
-    .replaceAll('&lt;', '<')
-    .replaceAll('&gt;', '>')
-    .replaceAll('&quot;', '"')
-    .replaceAll('&apos;', "'")
-    .replaceAll('&amp;', '&');
-}
-
-function allValues(xml: string, tag: string): string[] {
-  return [...xml.matchAll(new RegExp(`<${tag}>([^<]*)</${tag}>`, 'g'))].map((m) => unescapeXml(m[1] ?? ''));
-}
 
 export type ObjectStore = ReturnType<typeof createObjectStore>;
 
 export function createObjectStore(config: Config['s3']) {
-  const aws = new AwsClient({
-    accessKeyId: config.accessKeyId,
-    secretAccessKey: config.secretAccessKey,
-    service: 's3',
-    region: config.region,
-  });
+  const aws = s3Client(config);
   let requests = 0;
   let elapsedMs = 0;
-
-  const bucketUrl = (): URL => {
-    const base = new URL(config.endpoint);
-    return config.pathStyle
-      ? new URL(`${base.origin}/${config.bucket}`)
-      : new URL(`${base.protocol}//${config.bucket}.${base.host}/`);
-  };
+  const bucketUrl = (): URL => bucketUrlOf(config);
 
   async function send(url: URL, init: RequestInit, what: string, okStatuses: number[] = []): Promise<string> {
     requests++;
@@ -103,9 +74,7 @@ export function createObjectStore(config: Config['s3']) {
     },
     /** Idempotent: an upload that is already gone (404) or a server without abort (405) is fine. */
     async abortMultipartUpload(key: string, uploadId: string): Promise<void> {
-      const url = new URL(
-        `${bucketUrl().toString().replace(/\/+$/, '')}/${key.split('/').map(encodeURIComponent).join('/')}`,
-      );
+      const url = objectUrl(config, key);
       url.searchParams.set('uploadId', uploadId);
       await send(url, { method: 'DELETE' }, 'abort an upload', [404, 405]);
     },

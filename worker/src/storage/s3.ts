@@ -1,35 +1,15 @@
 // Object storage through aws4fetch only: multipart uploads with presigned part URLs, presigned
 // downloads, deletes. Works with any S3 API (R2, Hetzner, AWS, MinIO), path- or host-style.
-import { AwsClient } from 'aws4fetch';
 import type { Config } from '../env.ts';
 import { ApiError } from '../errors.ts';
+import { escapeXml, objectUrl as objectUrlOf, s3Client, xmlValue } from './s3-common.ts';
 
 export type ObjectStorage = ReturnType<typeof createStorage>;
 
-function xmlValue(xml: string, tag: string): string | undefined {
-  const m = xml.match(new RegExp(`<${tag}>([^<]*)</${tag}>`));
-  return m?.[1];
-}
-
-function escapeXml(s: string): string {
-  return s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 export function createStorage(config: Config['s3']) {
-  const aws = new AwsClient({
-    accessKeyId: config.accessKeyId,
-    secretAccessKey: config.secretAccessKey,
-    service: 's3',
-    region: config.region,
-  });
+  const aws = s3Client(config);
   let requests = 0;
-
-  const objectUrl = (key: string): URL => {
-    const encoded = key.split('/').map(encodeURIComponent).join('/');
-    const base = new URL(config.endpoint);
-    if (config.pathStyle) return new URL(`${base.origin}/${config.bucket}/${encoded}`);
-    return new URL(`${base.protocol}//${config.bucket}.${base.host}/${encoded}`);
-  };
+  const objectUrl = (key: string): URL => objectUrlOf(config, key);
 
   async function send(url: URL, init: RequestInit, what: string): Promise<Response> {
     requests++;
