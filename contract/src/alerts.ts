@@ -2,17 +2,17 @@
 // /api/v1/alerts, /channels, /notifications and /metrics-token. Browser-safe: valibot only.
 import * as v from 'valibot';
 import { Email, Id } from './schemas.ts';
+import { Text, Timestamp } from './text.ts';
 
-const Timestamp = v.pipe(v.string(), v.isoTimestamp());
 const Name = v.pipe(
-  v.string('must be a string'),
+  Text,
   v.trim(),
   v.minLength(1, 'must not be empty'),
   v.maxLength(100, 'is too long'),
 );
-const Cursor = v.pipe(v.string(), v.maxLength(200, 'is too long'));
+const Cursor = v.pipe(Text, v.maxLength(200, 'is too long'));
 const Limit = v.pipe(
-  v.string(),
+  Text,
   v.regex(/^\d{1,3}$/, 'must be 1–100'),
   v.transform(Number),
   v.minValue(1, 'must be 1–100'),
@@ -61,7 +61,7 @@ export const CHANNEL_TYPES = ['email', 'slack', 'webhook'] as const;
 export type ChannelType = (typeof CHANNEL_TYPES)[number];
 
 const HookUrl = v.pipe(
-  v.string('must be a string'),
+  Text,
   v.trim(),
   v.maxLength(2000, 'is too long'),
   v.url('must be a URL'),

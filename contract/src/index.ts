@@ -7,3 +7,4 @@ export * from './routes.ts';
 export * from './schedule.ts';
 export * from './schemas.ts';
 export * from './seal.ts';
+export * from './text.ts';

@@ -6,20 +6,20 @@ import * as v from 'valibot';
 import { PLAN_IDS } from './plans.ts';
 import { isValidCron, isValidTimeZone } from './schedule.ts';
 import { looksSealed } from './seal.ts';
+import { Text, Timestamp, toStorableText } from './text.ts';
 
 export const Id = v.pipe(v.string(), v.uuid('must be a UUID'));
-const Timestamp = v.pipe(v.string(), v.isoTimestamp());
 
 // ---------- accounts ----------
 export const Email = v.pipe(
-  v.string('must be a string'),
+  Text,
   v.trim(),
   v.toLowerCase(),
   v.maxLength(254, 'is too long'),
   v.email('must be a valid e-mail address'),
 );
 export const Password = v.pipe(
-  v.string('must be a string'),
+  Text,
   v.minLength(10, 'must have at least 10 characters'),
   v.maxLength(200, 'must have at most 200 characters'),
 );
@@ -33,7 +33,7 @@ export const SignupBody = v.strictObject({
   password: Password,
   plan: v.optional(PlanIdSchema),
 });
-export const LoginBody = v.strictObject({ email: Email, password: v.pipe(v.string(), v.maxLength(200)) });
+export const LoginBody = v.strictObject({ email: Email, password: v.pipe(Text, v.maxLength(200)) });
 
 export const User = v.object({ id: Id, email: v.string(), createdAt: Timestamp });
 export const Usage = v.object({
@@ -65,7 +65,7 @@ export const API_KEY_SCOPES = ['agent', 'read', 'full'] as const;
 export const ApiKeyScope = v.picklist(API_KEY_SCOPES, 'must be one of agent, read, full');
 export type ApiKeyScope = v.InferOutput<typeof ApiKeyScope>;
 const Name = v.pipe(
-  v.string('must be a string'),
+  Text,
   v.trim(),
   v.minLength(1, 'must not be empty'),
   v.maxLength(100, 'is too long'),
@@ -88,9 +88,9 @@ export const EngineSchema = v.picklist(ENGINES, 'must be one of postgres, mysql,
 export type Engine = v.InferOutput<typeof EngineSchema>;
 export const DEFAULT_PORTS: Record<Engine, number> = { postgres: 5432, mysql: 3306, mariadb: 3306 };
 
-const Short = (max: number) => v.pipe(v.string('must be a string'), v.maxLength(max, 'is too long'));
+const Short = (max: number) => v.pipe(Text, v.maxLength(max, 'is too long'));
 /** base64url without padding */
-const Base64Url = v.pipe(v.string('must be a string'), v.regex(/^[A-Za-z0-9_-]*$/, 'must be base64url'));
+const Base64Url = v.pipe(Text, v.regex(/^[A-Za-z0-9_-]*$/, 'must be base64url'));
 export const X25519PublicKey = v.pipe(Base64Url, v.length(43, 'must be a 32-byte X25519 key in base64url'));
 
 export const Tool = v.strictObject({ name: Short(64), version: Short(64), path: Short(512) });
@@ -116,19 +116,19 @@ export const AgentList = v.object({ items: v.array(Agent) });
 
 // ---------- schedules and databases ----------
 const TimeZone = v.pipe(
-  v.string('must be a string'),
+  Text,
   v.maxLength(64),
   v.check(isValidTimeZone, 'is not a known time zone'),
 );
 export const DailySchedule = v.strictObject({
   kind: v.literal('daily'),
-  time: v.pipe(v.string(), v.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h)')),
+  time: v.pipe(Text, v.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h)')),
   timezone: TimeZone,
 });
 export const CronSchedule = v.pipe(
   v.strictObject({
     kind: v.literal('cron'),
-    expression: v.pipe(v.string(), v.trim(), v.maxLength(100)),
+    expression: v.pipe(Text, v.trim(), v.maxLength(100)),
     timezone: TimeZone,
   }),
   v.forward(
@@ -171,20 +171,20 @@ const Port = v.pipe(
   v.maxValue(65535, 'must be 1–65535'),
 );
 const Host = v.pipe(
-  v.string('must be a string'),
+  Text,
   v.trim(),
   v.minLength(1, 'must not be empty'),
   v.maxLength(253, 'is too long'),
   v.regex(/^[A-Za-z0-9._:[\]-]+$/, 'must be a host name or IP address'),
 );
 const DbName = v.pipe(
-  v.string('must be a string'),
+  Text,
   v.minLength(1, 'must not be empty'),
   v.maxLength(63, 'is too long'),
   v.regex(/^[^\0/\\]+$/, 'has forbidden characters'),
 );
 const DbUser = v.pipe(
-  v.string('must be a string'),
+  Text,
   v.minLength(1, 'must not be empty'),
   v.maxLength(63, 'is too long'),
   v.regex(/^[^\0]+$/, 'has forbidden characters'),
@@ -279,8 +279,8 @@ export const HeartbeatResponse = v.object({
 export const BACKUP_STATUSES = ['running', 'succeeded', 'failed'] as const;
 export const BackupStatus = v.picklist(BACKUP_STATUSES, 'must be running, succeeded or failed');
 export const BACKUP_TRIGGERS = ['schedule', 'manual', 'retry'] as const;
-const Sha256Hex = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters'));
-const KeyId = v.pipe(v.string(), v.regex(/^[0-9a-f]{8,64}$/, 'must be hex'));
+const Sha256Hex = v.pipe(Text, v.regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters'));
+const KeyId = v.pipe(Text, v.regex(/^[0-9a-f]{8,64}$/, 'must be hex'));
 
 export const StartBackupBody = v.strictObject({
   databaseId: Id,
@@ -325,19 +325,28 @@ export const CompleteBackupBody = v.strictObject({
     v.array(
       v.strictObject({
         partNumber: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000)),
-        etag: v.pipe(v.string(), v.minLength(1), v.maxLength(200)),
+        etag: v.pipe(Text, v.minLength(1), v.maxLength(200)),
       }),
     ),
     v.minLength(1, 'must list at least one part'),
     v.maxLength(10_000),
   ),
-  sizeBytes: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  sizeBytes: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(Number.MAX_SAFE_INTEGER)),
   sha256: Sha256Hex,
   keyId: KeyId,
   durationMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
 });
 export const FailBackupBody = v.strictObject({
-  error: v.pipe(v.string('must be a string'), v.minLength(1), v.maxLength(8000, 'is too long')),
+  /**
+   * The agent's error text, often a tool's stderr: a NUL or a broken character in it becomes
+   * U+FFFD instead of refusing the report, which would leave the backup running.
+   */
+  error: v.pipe(
+    v.string('must be a string'),
+    v.transform(toStorableText),
+    v.minLength(1),
+    v.maxLength(8000, 'is too long'),
+  ),
   durationMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
 });
 export const ListBackupsQuery = v.strictObject({
@@ -345,10 +354,10 @@ export const ListBackupsQuery = v.strictObject({
   status: v.optional(BackupStatus),
   from: v.optional(Timestamp),
   to: v.optional(Timestamp),
-  cursor: v.optional(v.pipe(v.string(), v.maxLength(200))),
+  cursor: v.optional(v.pipe(Text, v.maxLength(200))),
   limit: v.optional(
     v.pipe(
-      v.string(),
+      Text,
       v.regex(/^\d{1,3}$/, 'must be 1–100'),
       v.transform(Number),
       v.minValue(1, 'must be 1–100'),

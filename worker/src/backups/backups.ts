@@ -14,6 +14,7 @@ import { findDatabase } from '../databases/databases.ts';
 import type { Db } from '../db.ts';
 import type { Config } from '../env.ts';
 import { ApiError, notFound } from '../errors.ts';
+import { decodeCursor, encodeCursor } from '../lib/cursor.ts';
 import type { ObjectStorage } from '../storage/s3.ts';
 import { backups } from './backups.sql.ts';
 
@@ -295,31 +296,6 @@ export async function failBackup(
   return toBackup(updated);
 }
 
-type Cursor = { t: string; id: string };
-function encodeCursor(row: Row): string {
-  return btoa(JSON.stringify({ t: row.startedAt.toISOString(), id: row.id } satisfies Cursor)).replace(
-    /=+$/,
-    '',
-  );
-}
-function decodeCursor(text: string): Cursor {
-  try {
-    const c = JSON.parse(atob(text)) as Cursor;
-    if (
-      typeof c.t !== 'string' ||
-      typeof c.id !== 'string' ||
-      Number.isNaN(Date.parse(c.t)) ||
-      !/^[0-9a-f-]{36}$/.test(c.id)
-    )
-      throw new Error();
-    return c;
-  } catch {
-    throw new ApiError('validation_failed', 'Invalid input: cursor is not one this API handed out', {
-      cursor: 'is invalid',
-    });
-  }
-}
-
 /** Newest first, keyset pagination on (started_at, id): as fast on page 500 as on page 1. */
 export async function listBackups(
   db: Db,
@@ -341,7 +317,9 @@ export async function listBackups(
   if (q.to) where.push(lte(backups.startedAt, new Date(q.to)));
   if (q.cursor) {
     const c = decodeCursor(q.cursor);
-    where.push(sql`(${backups.startedAt}, ${backups.id}) < (${c.t}::timestamptz, ${c.id}::uuid)`);
+    where.push(
+      sql`(${backups.startedAt}, ${backups.id}) < (${c.at.toISOString()}::timestamptz, ${c.id}::uuid)`,
+    );
   }
   const rows = await db
     .select()
@@ -351,7 +329,10 @@ export async function listBackups(
     .limit(limit + 1);
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
-  return { items: page.map(toBackup), nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+  return {
+    items: page.map(toBackup),
+    nextCursor: rows.length > limit && last ? encodeCursor(last.startedAt, last.id) : null,
+  };
 }
 
 /** Removes the object, then the row and its bytes from the usage, exactly once. */

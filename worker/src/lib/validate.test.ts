@@ -1,9 +1,25 @@
 // Field messages of the error envelope: a missing field says "is required", a wrong one says what
 // was expected, and a cron expression out of range says which ranges apply.
-import { CreateDatabaseBody, generateAgentKeyPair, sealToAgent } from '@resistro/contract';
+import {
+  CreateDatabaseBody,
+  FailBackupBody,
+  generateAgentKeyPair,
+  HeartbeatBody,
+  sealToAgent,
+  UNSTORABLE_TEXT,
+} from '@resistro/contract';
 import * as v from 'valibot';
 import { describe, expect, test } from 'vitest';
-import { fieldErrors } from './validate.ts';
+import { ApiError } from '../errors.ts';
+import { fieldErrors, parseInput, unstorablePaths } from './validate.ts';
+
+const heartbeat = {
+  hostname: 'db1',
+  os: 'linux',
+  version: '0.1.0',
+  tools: [],
+  publicKey: 'A'.repeat(43),
+};
 
 const errorsOf = (input: unknown) => fieldErrors(v.safeParse(CreateDatabaseBody, input).issues ?? []);
 
@@ -54,5 +70,37 @@ describe('field messages', () => {
         'credentials.sealedPassword'
       ],
     ).toMatch(/^is not a sealed value/);
+  });
+});
+
+describe('text PostgreSQL cannot store', () => {
+  const refused = (schema: v.GenericSchema, input: unknown) => {
+    try {
+      parseInput(schema, input);
+    } catch (e) {
+      return e instanceof ApiError ? { status: e.status, fields: e.fields } : undefined;
+    }
+    return undefined;
+  };
+
+  test('is refused with the field named, in fields the contract declares as Text', () => {
+    expect(
+      refused(HeartbeatBody, { ...heartbeat, tools: [{ name: 'pg_dump', version: '\ud800x', path: '/' }] }),
+    ).toEqual({ status: 422, fields: { 'tools.0.version': UNSTORABLE_TEXT } });
+    expect(refused(HeartbeatBody, { ...heartbeat, hostname: 'db\0' })?.fields).toHaveProperty('hostname');
+  });
+
+  test('is refused, with its path, in a field declared without Text', () => {
+    const loose = v.object({ notes: v.array(v.object({ text: v.string() })) });
+    expect(refused(loose, { notes: [{ text: 'ok' }, { text: 'a\0b' }] })).toEqual({
+      status: 422,
+      fields: { 'notes.1.text': UNSTORABLE_TEXT },
+    });
+    expect(unstorablePaths({ 'k\udc00': 1, ok: ['\ud83d\ude00', 'שלום'] })).toEqual(['k\udc00']);
+  });
+
+  test("the agent's error text is kept, with NUL and broken characters replaced", () => {
+    const out = parseInput(FailBackupBody, { error: 'pg_dump: \0 bad \ud800 byte' });
+    expect(out.error).toBe('pg_dump: \ufffd bad \ufffd byte');
   });
 });

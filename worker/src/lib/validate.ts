@@ -1,3 +1,4 @@
+import { isStorableText, UNSTORABLE_TEXT } from '@resistro/contract';
 import type { Context } from 'hono';
 import * as v from 'valibot';
 import { ApiError } from '../errors.ts';
@@ -19,10 +20,32 @@ export function fieldErrors(issues: v.BaseIssue<unknown>[]): Record<string, stri
   return fields;
 }
 
+/**
+ * The paths of strings PostgreSQL cannot store (NUL, lone surrogates), keys included. The
+ * contract's Text refuses them field by field; this catches a field that was declared without it,
+ * so no request can reach the database with one (a 500 there).
+ */
+export function unstorablePaths(value: unknown, path = '', found: string[] = []): string[] {
+  if (typeof value === 'string') {
+    if (!isStorableText(value)) found.push(path || '_');
+  } else if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) unstorablePaths(item, path ? `${path}.${i}` : String(i), found);
+  } else if (value && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      const at = path ? `${path}.${key}` : key;
+      if (!isStorableText(key)) found.push(at);
+      else unstorablePaths(item, at, found);
+    }
+  }
+  return found;
+}
+
 export function parseInput<S extends v.GenericSchema>(schema: S, input: unknown): v.InferOutput<S> {
   const result = v.safeParse(schema, input);
-  if (!result.success) {
-    const fields = fieldErrors(result.issues);
+  const fields = result.success
+    ? Object.fromEntries(unstorablePaths(result.output).map((path) => [path, UNSTORABLE_TEXT]))
+    : fieldErrors(result.issues);
+  if (!result.success || Object.keys(fields).length > 0) {
     const summary = Object.entries(fields)
       .slice(0, 3)
       .map(([k, m]) => `${k} ${m}`)
