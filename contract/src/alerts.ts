@@ -4,12 +4,7 @@ import * as v from 'valibot';
 import { Email, Id } from './schemas.ts';
 import { Text, Timestamp } from './text.ts';
 
-const Name = v.pipe(
-  Text,
-  v.trim(),
-  v.minLength(1, 'must not be empty'),
-  v.maxLength(100, 'is too long'),
-);
+const Name = v.pipe(Text, v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(100, 'is too long'));
 const Cursor = v.pipe(Text, v.maxLength(200, 'is too long'));
 const Limit = v.pipe(
   Text,

@@ -64,12 +64,7 @@ export const UpdateAccountBody = v.strictObject({
 export const API_KEY_SCOPES = ['agent', 'read', 'full'] as const;
 export const ApiKeyScope = v.picklist(API_KEY_SCOPES, 'must be one of agent, read, full');
 export type ApiKeyScope = v.InferOutput<typeof ApiKeyScope>;
-const Name = v.pipe(
-  Text,
-  v.trim(),
-  v.minLength(1, 'must not be empty'),
-  v.maxLength(100, 'is too long'),
-);
+const Name = v.pipe(Text, v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(100, 'is too long'));
 export const CreateApiKeyBody = v.strictObject({ name: Name, scope: ApiKeyScope });
 export const ApiKey = v.object({
   id: Id,
@@ -115,11 +110,7 @@ export const Agent = v.object({
 export const AgentList = v.object({ items: v.array(Agent) });
 
 // ---------- schedules and databases ----------
-const TimeZone = v.pipe(
-  Text,
-  v.maxLength(64),
-  v.check(isValidTimeZone, 'is not a known time zone'),
-);
+const TimeZone = v.pipe(Text, v.maxLength(64), v.check(isValidTimeZone, 'is not a known time zone'));
 export const DailySchedule = v.strictObject({
   kind: v.literal('daily'),
   time: v.pipe(Text, v.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h)')),
