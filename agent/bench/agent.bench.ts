@@ -43,8 +43,18 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
     // e.g. --only resistro: the floor plus the pipelines whose name contains one of the words
     only: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
   },
 });
+if (args.help) {
+  process.stdout.write(`npm run bench:agent [-- --size <GiB>] [--runs <n>] [--plan business|enterprise] [--reuse]
+                    [--only <word,word>] [--json <file>]
+
+Measures resistro backup and restore against pg_dump, gzip, zstd and psql on a generated
+PostgreSQL database of --size GiB (default 1); prints wall time, CPU time, bytes and peak RSS.
+`);
+  process.exit(0);
+}
 const sizeGiB = Number(args.size);
 const runs = Math.max(1, Number(args.runs));
 const only = args.only?.split(',').filter(Boolean);

@@ -5,7 +5,8 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { type Config, type ConfigNeeds, loadConfig } from './config.ts';
+import type { CommandInput, CommandModule } from './command.ts';
+import { type ConfigNeeds, loadConfig } from './config.ts';
 import {
   classifyError,
   EXIT_BUG,
@@ -16,20 +17,7 @@ import {
   UsageError,
 } from './errors.ts';
 import { createLogger, type Logger } from './log.ts';
-import { VERSION } from './version.ts';
-
-export type CommandInput = {
-  options: Record<string, string | boolean | undefined>;
-  config: Config;
-  log: Logger;
-  env: NodeJS.ProcessEnv;
-  /** aborted on SIGINT/SIGTERM */
-  signal: AbortSignal;
-  /** command output (a key, a report); logs go to stderr */
-  out: (text: string) => void;
-};
-
-export type CommandModule = { run(input: CommandInput): Promise<number> };
+import { VERSION, VERSION_LINE } from './version.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -206,7 +194,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return name === undefined ? EXIT_USAGE : 0;
   }
   if (name === '--version' || name === '-v' || name === 'version') {
-    process.stdout.write(`resistro ${VERSION}\n`);
+    process.stdout.write(`resistro ${VERSION_LINE}\n`);
     return 0;
   }
   const spec = COMMANDS[name];

@@ -1,21 +1,16 @@
 // What the agent commands (agent, backup, status) share: the state directory, the identity, the
-// API client, the spool, and the heartbeat that registers the agent and fetches its work.
+// API client, the spool, and the last configuration the control plane sent (daemon/heartbeat.ts).
 
-import { readFileSync } from 'node:fs';
-import { arch, hostname, release, type } from 'node:os';
-import type { AgentKeyPair, DatabaseWork, HeartbeatResponse } from '@resistro/contract';
-import { findZstdProgram } from './compress.ts';
+import type { AgentKeyPair, DatabaseWork } from '@resistro/contract';
 import type { Config } from './config.ts';
-import { detectAllTools, type ToolInfo } from './engines/index.ts';
 import { UsageError } from './errors.ts';
 import { loadOrCreateIdentity } from './identity.ts';
 import type { Logger } from './log.ts';
 import { savePendingReport } from './reports.ts';
-import { openStateDir, readJson, type StateDir, writeJson } from './state.ts';
+import { openStateDir, readJson, type StateDir } from './state.ts';
 import { type AgentApi, createAgentApi } from './upload/client.ts';
 import { createAgents, type HttpAgents } from './upload/http.ts';
 import { Spool } from './upload/spool.ts';
-import { VERSION } from './version.ts';
 
 export type AgentContext = {
   config: Config;
@@ -77,72 +72,6 @@ export async function createAgentContext(config: Config, log: Logger): Promise<A
 export async function loadCachedWork(state: StateDir): Promise<CachedWork | undefined> {
   const cached = await readJson<CachedWork>(state.path('config.json'));
   return cached && Array.isArray(cached.databases) ? cached : undefined;
-}
-
-function osDescription(): string {
-  try {
-    const text = readFileSync('/etc/os-release', 'utf8');
-    const pretty = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(text)?.[1];
-    if (pretty) return `${pretty} (${type()} ${release()} ${arch()})`.slice(0, 200);
-  } catch {}
-  return `${type()} ${release()} ${arch()}`.slice(0, 200);
-}
-
-let toolsCache: { at: number; tools: ToolInfo[] } | undefined;
-const TOOLS_MAX_AGE_MS = 10 * 60_000;
-
-/**
- * Dump and restore tools on this machine (plus zstd), for the heartbeat. Detecting them runs every
- * tool's --version, which costs a few hundred milliseconds: the result is kept for 10 minutes, in
- * memory and in the state directory (so a `resistro backup` started by hand or cron does not pay
- * for it every time).
- */
-export async function installedTools(state?: StateDir): Promise<ToolInfo[]> {
-  if (toolsCache && Date.now() - toolsCache.at < TOOLS_MAX_AGE_MS) return toolsCache.tools;
-  const saved = state
-    ? await readJson<{ at: number; tools: ToolInfo[] }>(state.path('tools.json'))
-    : undefined;
-  if (
-    saved &&
-    Array.isArray(saved.tools) &&
-    Date.now() - saved.at < TOOLS_MAX_AGE_MS &&
-    saved.at <= Date.now()
-  ) {
-    toolsCache = saved;
-    return saved.tools;
-  }
-  const tools = await detectAllTools().catch(() => [] as ToolInfo[]);
-  const zstd = await findZstdProgram();
-  if (zstd) tools.push({ name: 'zstd', version: zstd.version, path: zstd.path });
-  toolsCache = { at: Date.now(), tools: tools.slice(0, 50) };
-  if (state) await writeJson(state.path('tools.json'), toolsCache).catch(() => {});
-  return toolsCache.tools;
-}
-
-/** Registers the agent (first call) and fetches its work; the answer is cached on disk. */
-export async function heartbeat(ctx: AgentContext): Promise<HeartbeatResponse> {
-  const tools = await installedTools(ctx.state);
-  const res = await ctx.api.heartbeat({
-    hostname: (hostname() || 'unknown').slice(0, 253),
-    os: osDescription(),
-    version: VERSION,
-    tools: tools.map((t) => ({
-      name: t.name.slice(0, 64),
-      version: t.version.slice(0, 64),
-      path: t.path.slice(0, 512),
-    })),
-    publicKey: ctx.identity.publicKey,
-  });
-  ctx.agentId = res.agent.id;
-  const cached: CachedWork = {
-    savedAt: new Date().toISOString(),
-    agentId: res.agent.id,
-    heartbeatIntervalSeconds: res.heartbeatIntervalSeconds,
-    databases: res.databases,
-  };
-  // SECURITY: the cache holds sealed passwords (only this agent's private key opens them); 0600.
-  await writeJson(ctx.state.path('config.json'), cached);
-  return res;
 }
 
 /**

@@ -1,9 +1,9 @@
 // `resistro agent`: the daemon in the foreground (systemd runs it as resistro-agent.service).
 
-import { BackupStoppedError } from '../backup-job.ts';
-import type { CommandInput } from '../cli.ts';
+import { BackupStoppedError } from '../backup/job.ts';
+import type { CommandInput } from '../command.ts';
 import { createAgentContext } from '../context.ts';
-import { Daemon } from '../daemon.ts';
+import { Daemon } from '../daemon/daemon.ts';
 import { UsageError, UserError } from '../errors.ts';
 import { lockOwner, tryLock } from '../state.ts';
 

@@ -2,9 +2,10 @@
 // daemon runs; it fetches the database list with a heartbeat (which also registers the agent),
 // or uses the cached list when the control plane is unreachable.
 import type { DatabaseWork } from '@resistro/contract';
-import { runBackupJob } from '../backup-job.ts';
-import type { CommandInput } from '../cli.ts';
-import { createAgentContext, findDatabase, heartbeat, loadCachedWork } from '../context.ts';
+import { runBackupJob } from '../backup/job.ts';
+import type { CommandInput } from '../command.ts';
+import { createAgentContext, findDatabase, loadCachedWork } from '../context.ts';
+import { heartbeat } from '../daemon/heartbeat.ts';
 import { classifyError, isTransient, UsageError, UserError } from '../errors.ts';
 import { formatBytes } from '../log.ts';
 import { createProgress } from '../progress.ts';

@@ -1,6 +1,6 @@
 // `resistro decrypt --file F --output O`: the plain SQL, for psql/mysql or inspection. The output
 // file appears (mode 0600) only after the whole input verified.
-import type { CommandInput } from '../cli.ts';
+import type { CommandInput } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { decryptFile } from '../format/index.ts';
 import { checkInputFile, checkOutputFile } from '../input-file.ts';

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import type { CommandInput } from '../cli.ts';
+import type { CommandInput } from '../command.ts';
 import type { Config } from '../config.ts';
 import { UserError } from '../errors.ts';
 import { createLogger } from '../log.ts';

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { CommandInput } from '../cli.ts';
+import type { CommandInput } from '../command.ts';
 import { DEFAULT_ENDPOINT, DEFAULT_ENV_FILE, DEFAULT_STATE_DIR } from '../config.ts';
 import { UsageError, UserError } from '../errors.ts';
 import { generateSymmetricKey } from '../format/index.ts';

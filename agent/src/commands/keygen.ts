@@ -2,7 +2,7 @@
 // SECURITY: keys go to stdout or to a new file with mode 0600 that must not exist yet (an existing
 // key file is never overwritten: losing a key loses every backup made with it).
 import { writeFileSync } from 'node:fs';
-import type { CommandInput } from '../cli.ts';
+import type { CommandInput } from '../command.ts';
 import { UserError } from '../errors.ts';
 import { generateKeyPair, generateSymmetricKey, parseEncryptionKey } from '../format/index.ts';
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ApiClientError, DEFAULT_PORTS } from '@resistro/contract';
-import type { CommandInput } from '../cli.ts';
+import type { CommandInput } from '../command.ts';
 import {
   type DatabaseTarget,
   ENGINE_NAMES,
@@ -29,7 +29,7 @@ import { formatBytes, formatDuration, type Logger } from '../log.ts';
 import { createBufferReleaser } from '../memory.ts';
 import { createProgress } from '../progress.ts';
 import { promptPassword } from '../prompt.ts';
-import { checkBackupFile, openSqlStream, peekBackupFile } from '../restore.ts';
+import { checkBackupFile, openSqlStream, peekBackupFile } from '../restore/restore.ts';
 import { createAgentApi } from '../upload/client.ts';
 
 export async function run({ options, config, log, env, signal, out }: CommandInput): Promise<number> {

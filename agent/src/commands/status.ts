@@ -4,9 +4,10 @@
 
 import { readdir } from 'node:fs/promises';
 import { ApiClientError, type DatabaseWork, nextRuns } from '@resistro/contract';
-import type { CommandInput } from '../cli.ts';
-import { findZstdProgram, hasNodeZstd } from '../compress.ts';
-import { createAgentContext, heartbeat, installedTools, loadCachedWork } from '../context.ts';
+import { findZstdProgram, hasNodeZstd } from '../backup/compress.ts';
+import type { CommandInput } from '../command.ts';
+import { createAgentContext, loadCachedWork } from '../context.ts';
+import { heartbeat, installedTools } from '../daemon/heartbeat.ts';
 import { explainApiError } from '../errors.ts';
 import { loadIdentity } from '../identity.ts';
 import { formatBytes } from '../log.ts';

@@ -1,5 +1,5 @@
 // `resistro verify --file F`: reads the whole file and checks everything, writing nothing.
-import type { CommandInput } from '../cli.ts';
+import type { CommandInput } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { verifyFile } from '../format/index.ts';
 import { checkInputFile } from '../input-file.ts';

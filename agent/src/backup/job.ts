@@ -6,17 +6,17 @@
 
 import { join } from 'node:path';
 import { ApiClientError, type DatabaseWork, openSealed } from '@resistro/contract';
-import type { AgentContext } from './context.ts';
-import { type DatabaseTarget, type Engine, type EngineName, getEngine } from './engines/index.ts';
-import { classifyError, isUserBlocked, UserError } from './errors.ts';
-import { formatBytes, formatDuration, type LogFields } from './log.ts';
+import type { AgentContext } from '../context.ts';
+import { type DatabaseTarget, type Engine, type EngineName, getEngine } from '../engines/index.ts';
+import { classifyError, isUserBlocked, UserError } from '../errors.ts';
+import { formatBytes, formatDuration, type LogFields } from '../log.ts';
+import { clearRunning, recordRunning, reportFailure } from '../reports.ts';
+import { tryLock } from '../state.ts';
+import { callApi, OfflineError } from '../upload/client.ts';
+import type { RetryPolicy } from '../upload/retry.ts';
+import { BackupSink, type SinkUpload } from '../upload/sink.ts';
+import type { BackupTrigger, SpoolEntryStart } from '../upload/spool.ts';
 import { runPipeline } from './pipeline.ts';
-import { clearRunning, recordRunning, reportFailure } from './reports.ts';
-import { tryLock } from './state.ts';
-import { callApi, OfflineError } from './upload/client.ts';
-import type { RetryPolicy } from './upload/retry.ts';
-import { BackupSink, type SinkUpload } from './upload/sink.ts';
-import type { BackupTrigger, SpoolEntryStart } from './upload/spool.ts';
 
 export type JobOptions = {
   trigger: BackupTrigger;

@@ -11,13 +11,14 @@
 // - SIGTERM/SIGINT: take no new work, stop the running backup and report it failed (or queue the
 //   report when the control plane is away), then resolve: no backup is left half-reported.
 import type { DatabaseWork } from '@resistro/contract';
-import { type BackupStoppedError, type JobOptions, runBackupJob } from './backup-job.ts';
-import { type AgentContext, type CachedWork, heartbeat, loadCachedWork } from './context.ts';
-import { isTransient } from './errors.ts';
-import { flushPendingReports, recoverInterrupted } from './reports.ts';
+import { type BackupStoppedError, type JobOptions, runBackupJob } from '../backup/job.ts';
+import { type AgentContext, type CachedWork, loadCachedWork } from '../context.ts';
+import { isTransient } from '../errors.ts';
+import { flushPendingReports, recoverInterrupted } from '../reports.ts';
+import { readJson, writeJson } from '../state.ts';
+import { deliverEntry } from '../upload/deliver.ts';
+import { heartbeat } from './heartbeat.ts';
 import { Scheduler, type ScheduleState } from './scheduler.ts';
-import { readJson, writeJson } from './state.ts';
-import { deliverEntry } from './upload/deliver.ts';
 
 export const MAX_RETRIES = 5;
 const MAX_RETRY_GAP_MS = 3600_000;

@@ -10,15 +10,15 @@ import { createReadStream, type ReadStream } from 'node:fs';
 import { Readable, type Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createZstdDecompress } from 'node:zlib';
-import type { EngineName } from './engines/index.ts';
+import type { EngineName } from '../engines/index.ts';
 import {
   createDecryptStream,
   type EncryptionKey,
   FormatError,
   PayloadCorruptError,
   readFileHeader,
-} from './format/index.ts';
-import { createBufferReleaser } from './memory.ts';
+} from '../format/index.ts';
+import { createBufferReleaser } from '../memory.ts';
 
 const READ_SIZE = 1024 * 1024;
 const SNIFF_BYTES = 8192;

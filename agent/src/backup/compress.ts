@@ -12,9 +12,9 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createZstdCompress, constants as zlib } from 'node:zlib';
-import type { Compressor } from './config.ts';
-import { TailBuffer } from './engines/process.ts';
-import { createBufferReleaser } from './memory.ts';
+import type { Compressor } from '../config.ts';
+import { TailBuffer } from '../engines/process.ts';
+import { createBufferReleaser } from '../memory.ts';
 
 export type ZstdProgram = { path: string; version: string };
 

@@ -6,7 +6,12 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createZstdCompress } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
-import { ChunkCorruptError, createEncryptStream, parseEncryptionKey, WrongKeyError } from './format/index.ts';
+import {
+  ChunkCorruptError,
+  createEncryptStream,
+  parseEncryptionKey,
+  WrongKeyError,
+} from '../format/index.ts';
 import { checkBackupFile, openSqlStream, peekBackupFile, sniffEngine } from './restore.ts';
 
 const key = parseEncryptionKey(`resistro-key-1:${Buffer.alloc(32, 5).toString('base64url')}`);

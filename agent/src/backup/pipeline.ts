@@ -10,10 +10,10 @@
 
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { Compressor } from '../config.ts';
+import type { DatabaseTarget, DumpProcess, Engine } from '../engines/index.ts';
+import { createEncryptStream, type EncryptionKey } from '../format/index.ts';
 import { type RunningCompressor, startCompressor } from './compress.ts';
-import type { Compressor } from './config.ts';
-import type { DatabaseTarget, DumpProcess, Engine } from './engines/index.ts';
-import { createEncryptStream, type EncryptionKey } from './format/index.ts';
 
 export type PipelineOptions = {
   engine: Engine;
