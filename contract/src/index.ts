@@ -1,4 +1,5 @@
 export * from './alerts.ts';
+export * from './checks.ts';
 export * from './client.ts';
 export * from './errors.ts';
 export * from './files.ts';

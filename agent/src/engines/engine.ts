@@ -2,6 +2,7 @@
 // command-line tools (pg_dump/psql, mysqldump/mysql, mariadb-dump/mariadb): they know every object
 // type and quirk of their server, and a customer can replay our output with the same tools by hand.
 import type { Readable } from 'node:stream';
+import type { ConnectionCheckResult } from './check.ts';
 import type { SpawnFn } from './process.ts';
 import type { ToolHost } from './tools.ts';
 
@@ -61,6 +62,11 @@ export interface Engine {
    * reports, and kills the client if `sql` errors so a cut stream is never committed.
    */
   restore(t: DatabaseTarget, sql: Readable, opts?: RestoreOptions): Promise<void>;
+  /**
+   * Tests whether a backup of `t` could run now: server reachable, login, database, every privilege
+   * the dump needs, a dump tool for the server's version. Never rejects: failures are items.
+   */
+  checkConnection(t: DatabaseTarget): Promise<ConnectionCheckResult>;
 }
 
 export type EngineErrorCode =

@@ -11,6 +11,7 @@ export type {
   RestoreOptions,
   ToolInfo,
 } from './engine.ts';
+export type { CheckItem, ConnectionCheckResult } from './check.ts';
 export { DumpError, EngineError, type EngineErrorCode, targetNotEmpty } from './engine.ts';
 
 export const ENGINE_NAMES: readonly EngineName[] = ['postgres', 'mysql', 'mariadb'];

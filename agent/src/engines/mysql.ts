@@ -15,6 +15,7 @@ import type {
   ToolInfo,
 } from './engine.ts';
 import { EngineError, targetNotEmpty } from './engine.ts';
+import { checkMysql } from './mysql-check.ts';
 import {
   findMysqlTools,
   flavourDumpArgs,
@@ -201,6 +202,12 @@ export function createMysqlEngine(name: Exclude<EngineName, 'postgres'>, opts: E
     },
 
     isEmpty,
+
+    checkConnection: (t) =>
+      checkMysql(t, {
+        query: (sql) => query(t, sql),
+        dumpTool: () => selectMysqlTool(toolHost, prefer.dump),
+      }),
 
     async restore(t: DatabaseTarget, sql: Readable, restoreOpts: RestoreOptions = {}) {
       if (restoreOpts.replace) {

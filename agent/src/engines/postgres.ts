@@ -18,6 +18,7 @@ import type {
   ToolInfo,
 } from './engine.ts';
 import { EngineError, targetNotEmpty } from './engine.ts';
+import { checkPostgres } from './postgres-check.ts';
 import {
   findPgTools,
   type PgTool,
@@ -249,6 +250,13 @@ export function createPostgresEngine(opts: EngineOptions = {}): Engine {
     },
 
     isEmpty,
+
+    checkConnection: (t) =>
+      checkPostgres(t, {
+        serverInfo: () => serverInfo(t),
+        query: (sql) => query(t, sql),
+        pgDumps: () => findPgTools(toolHost, 'pg_dump'),
+      }),
 
     async restore(t: DatabaseTarget, sql: Readable, restoreOpts: RestoreOptions = {}) {
       if (!restoreOpts.replace && !(await isEmpty(t))) {
