@@ -2,6 +2,7 @@ import type { Engine, EngineName, EngineOptions, ToolInfo } from './engine.ts';
 import { createMysqlEngine } from './mysql.ts';
 import { createPostgresEngine } from './postgres.ts';
 
+export type { CheckItem, ConnectionCheckResult } from './check.ts';
 export type {
   DatabaseTarget,
   DumpProcess,
@@ -11,7 +12,6 @@ export type {
   RestoreOptions,
   ToolInfo,
 } from './engine.ts';
-export type { CheckItem, ConnectionCheckResult } from './check.ts';
 export { DumpError, EngineError, type EngineErrorCode, targetNotEmpty } from './engine.ts';
 
 export const ENGINE_NAMES: readonly EngineName[] = ['postgres', 'mysql', 'mariadb'];
