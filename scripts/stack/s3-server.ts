@@ -127,6 +127,51 @@ store.putObjectMultipart = async (
   return { md5: etag, size: found.reduce((n, p) => n + p.size, 0) };
 };
 
+// CompleteMultipartUpload reads its part list with every value kept as text. s3rver's XML parser
+// turns an ETag that looks like a number ("12", "1e5") into a number, and its handler then crashed
+// on etag.replace (a 500, which the control plane passed on as 502). A list that is not
+// <Part><PartNumber>n</PartNumber><ETag>text</ETag></Part>... is MalformedXML, as S3 answers.
+// (s3rver's S3 event for the new object is not emitted: nothing here subscribes to events.)
+const s3rverRequire = createRequire(require.resolve('@20minutes/s3rver/lib/utils'));
+const { XMLParser, XMLValidator } = s3rverRequire('fast-xml-parser');
+const objectController = require('@20minutes/s3rver/lib/controllers/object');
+const malformedXml = () =>
+  new S3Error(
+    'MalformedXML',
+    'The XML you provided was not well-formed or did not validate against our published schema.',
+  );
+objectController.completeMultipartUpload = async (ctx: any) => {
+  const xml = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    ctx.req.setEncoding('utf8');
+    ctx.req.on('data', (chunk: string) => {
+      text += chunk;
+    });
+    ctx.req.on('end', () => resolve(text));
+    ctx.req.on('error', reject);
+  });
+  if (XMLValidator.validate(xml) !== true) throw malformedXml();
+  const listed = new XMLParser({ parseTagValue: false }).parse(xml)?.CompleteMultipartUpload?.Part;
+  if (!listed) throw malformedXml();
+  const parts = [listed].flat().map((part: any) => {
+    const number = part?.PartNumber;
+    const etag = part?.ETag;
+    if (typeof number !== 'string' || !/^\d{1,5}$/.test(number) || typeof etag !== 'string')
+      throw malformedXml();
+    // S3 removes all double quotes when comparing ETags
+    return { number: Number(number), etag: etag.replace(/"/g, '') };
+  });
+  const { md5 } = await store.putObjectMultipart(ctx.params.bucket, ctx.query.uploadId, parts);
+  ctx.body = {
+    CompleteMultipartUploadResult: {
+      Location: ctx.href.split('?')[0],
+      Bucket: ctx.params.bucket,
+      Key: ctx.params.key,
+      ETag: JSON.stringify(md5),
+    },
+  };
+};
+
 // Upload parts only into an open upload: s3rver creates the upload's directory for any part, so
 // a part sent after an abort would bring the upload back as a directory nothing ever deletes.
 // A part still being written when its upload is aborted fails with NoSuchUpload (its file is

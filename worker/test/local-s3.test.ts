@@ -143,6 +143,36 @@ describe('local S3 server: multipart completion', () => {
     const single = await upload([randomBytes(10)]);
     expect((await single.complete(single.all())).status).toBe(200);
   });
+
+  it('refuses ETags and part numbers that look like numbers, or are no text, as S3 does, without crashing', async () => {
+    const u = await upload([randomBytes(10)]);
+    const [etag] = u.etags as [string];
+    // Numeric-looking ETags: the XML parser made numbers of these, and the server crashed (500).
+    for (const odd of ['12', '"12"', '1e5', '0x1f', '-0', 'NaN', 'Infinity', ''])
+      expect(await u.complete([{ n: 1, etag: odd }]), odd).toMatchObject({
+        status: 400,
+        code: 'InvalidPart',
+      });
+    const raw = async (parts: string) => {
+      const r = await s3.fetch(u.uploadUrl, {
+        method: 'POST',
+        body: `<CompleteMultipartUpload>${parts}</CompleteMultipartUpload>`,
+      });
+      return { status: r.status, code: errorCode(await r.text()) };
+    };
+    for (const parts of [
+      '',
+      `<Part><ETag>${etag}</ETag></Part>`,
+      '<Part><PartNumber>1</PartNumber></Part>',
+      `<Part><PartNumber>one</PartNumber><ETag>${etag}</ETag></Part>`,
+      `<Part><PartNumber>1.5</PartNumber><ETag>${etag}</ETag></Part>`,
+      '<Part><PartNumber>1</PartNumber><ETag><X>1</X></ETag></Part>',
+      'text',
+    ])
+      expect(await raw(parts), parts).toMatchObject({ status: 400, code: 'MalformedXML' });
+    // Refusals leave the upload as it was; the quoted ETag S3 handed out completes it.
+    expect((await u.complete([{ n: 1, etag }])).status).toBe(200);
+  });
 });
 
 describe('local S3 server: aborting an upload and listing its parts', () => {
