@@ -28,10 +28,25 @@ export const PlanIdSchema = v.picklist(
   'must be one of starter, business, professional, enterprise',
 );
 
+/** The account's language: every text the service shows or sends it is in this one. */
+export const LANGUAGES = ['en', 'de'] as const;
+export type Language = (typeof LANGUAGES)[number];
+export const LanguageSchema = v.picklist(LANGUAGES, 'must be en or de');
+/** For dates and times in e-mails and the dashboard (schedules keep their own time zone). */
+export const AccountTimeZone = v.pipe(
+  v.string('must be a string'),
+  v.maxLength(64, 'is too long'),
+  v.check(isValidTimeZone, 'is not a known time zone'),
+);
+
 export const SignupBody = v.strictObject({
   email: Email,
   password: Password,
   plan: v.optional(PlanIdSchema),
+  /** default: the request's Accept-Language */
+  language: v.optional(LanguageSchema),
+  /** default: UTC */
+  timeZone: v.optional(AccountTimeZone),
 });
 export const LoginBody = v.strictObject({ email: Email, password: v.pipe(Text, v.maxLength(200)) });
 
@@ -50,6 +65,8 @@ export const Account = v.object({
   }),
   usage: Usage,
   alertEmails: v.array(v.string()),
+  language: LanguageSchema,
+  timeZone: v.string(),
   cancelledAt: v.nullable(Timestamp),
   deleteAfter: v.nullable(Timestamp),
   createdAt: Timestamp,
@@ -58,6 +75,8 @@ export const MeResponse = v.object({ user: User, account: Account });
 export const UpdateAccountBody = v.strictObject({
   plan: v.optional(PlanIdSchema),
   alertEmails: v.optional(v.pipe(v.array(Email), v.maxLength(10, 'at most 10 addresses'))),
+  language: v.optional(LanguageSchema),
+  timeZone: v.optional(AccountTimeZone),
 });
 
 // ---------- API keys ----------

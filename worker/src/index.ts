@@ -11,7 +11,9 @@ import { backupRoutes } from './backups/routes.ts';
 import { runScheduled } from './cron/index.ts';
 import { databaseRoutes } from './databases/routes.ts';
 import type { Bindings } from './env.ts';
-import { ApiError } from './errors.ts';
+import { ApiError, errorEnvelope } from './errors.ts';
+import { requestLanguage } from './i18n/request.ts';
+import { downloadRoutes } from './downloads/routes.ts';
 import { installScript } from './install/install-script.ts';
 import { metricsScrapeRoutes, metricsTokenRoutes } from './metrics/routes.ts';
 import { authenticate, csrf } from './middleware/auth.ts';
@@ -47,20 +49,22 @@ const api = new Hono<AppEnv>()
 const app = new Hono<AppEnv>();
 app.route('/api/v1', api);
 app.get('/install-agent.sh', (c) => installScript(c.req.raw, c.env));
-app.notFound((c) => c.json({ error: { code: 'not_found', message: 'No such route' } }, 404));
-app.onError((err, c) => {
+app.route('/downloads', downloadRoutes);
+app.notFound(async (c) =>
+  c.json(errorEnvelope({ code: 'not_found', message: 'No such route' }, await requestLanguage(c)), 404),
+);
+app.onError(async (err, c) => {
   if (err instanceof ApiError) {
-    const body = {
-      error: { code: err.code, message: err.message, ...(err.fields && { fields: err.fields }) },
-    };
     if (err.code === 'rate_limited') c.header('Retry-After', '900');
-    return c.json(body, err.status as ContentfulStatusCode);
+    return c.json(errorEnvelope(err, await requestLanguage(c)), err.status as ContentfulStatusCode);
   }
   if (err instanceof HTTPException && err.status < 500) {
-    return c.json({ error: { code: 'bad_request', message: 'The request could not be read' } }, 400);
+    const error = { code: 'bad_request' as const, message: 'The request could not be read' };
+    return c.json(errorEnvelope(error, await requestLanguage(c)), 400);
   }
   console.error('unhandled error', c.req.method, new URL(c.req.url).pathname, err);
-  return c.json({ error: { code: 'internal', message: 'Internal error; it has been logged' } }, 500);
+  const error = { code: 'internal' as const, message: 'Internal error; it has been logged' };
+  return c.json(errorEnvelope(error, await requestLanguage(c)), 500);
 });
 
 export default {

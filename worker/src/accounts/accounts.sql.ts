@@ -1,3 +1,4 @@
+import { LANGUAGES } from '@resistro/contract';
 import { sql } from 'drizzle-orm';
 import { bigint, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { ts } from '../lib/columns.ts';
@@ -10,6 +11,10 @@ export const accounts = pgTable('accounts', {
   /** exact: changed in the same transaction as the backup that adds or frees the bytes */
   storageUsedBytes: bigint('storage_used_bytes', { mode: 'number' }).notNull().default(0),
   alertEmails: jsonb('alert_emails').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+  /** every text for this account (dashboard, API errors, alerts, e-mails) is in this language */
+  language: text('language', { enum: LANGUAGES }).notNull().default('en'),
+  /** dates and times in e-mails and the dashboard */
+  timeZone: text('time_zone').notNull().default('UTC'),
   createdAt: ts('created_at').notNull().defaultNow(),
   cancelledAt: ts('cancelled_at'),
   deleteAfter: ts('delete_after'),

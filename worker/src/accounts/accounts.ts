@@ -1,4 +1,4 @@
-import { type Account, PLANS, type PlanId, type User } from '@resistro/contract';
+import { type Account, type Language, PLANS, type PlanId, type User } from '@resistro/contract';
 import { and, count, eq, gt, isNull, sql } from 'drizzle-orm';
 import { databases } from '../databases/databases.sql.ts';
 import type { Db } from '../db.ts';
@@ -35,6 +35,8 @@ export async function getAccount(db: Db, accountId: string): Promise<Account> {
     },
     usage: { databases: dbCount?.n ?? 0, storageBytes: row.storageUsedBytes },
     alertEmails: row.alertEmails,
+    language: row.language,
+    timeZone: row.timeZone,
     cancelledAt: row.cancelledAt?.toISOString() ?? null,
     deleteAfter: row.deleteAfter?.toISOString() ?? null,
     createdAt: row.createdAt.toISOString(),
@@ -58,7 +60,13 @@ async function createSession(db: Db, config: Config, user: { id: string; account
 export async function signup(
   db: Db,
   config: Config,
-  input: { email: string; password: string; plan?: PlanId | undefined },
+  input: {
+    email: string;
+    password: string;
+    plan?: PlanId | undefined;
+    language: Language;
+    timeZone?: string | undefined;
+  },
   now: Date,
 ) {
   const passwordHash = await hashPassword(input.password, config.pbkdf2Iterations);
@@ -70,7 +78,13 @@ export async function signup(
       });
     const [account] = await tx
       .insert(accounts)
-      .values({ plan: input.plan ?? 'starter', alertEmails: [input.email], createdAt: now })
+      .values({
+        plan: input.plan ?? 'starter',
+        alertEmails: [input.email],
+        language: input.language,
+        timeZone: input.timeZone ?? 'UTC',
+        createdAt: now,
+      })
       .returning();
     const inserted = await tx
       .insert(users)
@@ -155,7 +169,12 @@ export async function getUser(db: Db, userId: string): Promise<User> {
 export async function updateAccount(
   db: Db,
   accountId: string,
-  patch: { plan?: PlanId | undefined; alertEmails?: string[] | undefined },
+  patch: {
+    plan?: PlanId | undefined;
+    alertEmails?: string[] | undefined;
+    language?: Language | undefined;
+    timeZone?: string | undefined;
+  },
 ): Promise<Account> {
   await db.transaction(async (tx) => {
     if (patch.plan) {
@@ -177,6 +196,15 @@ export async function updateAccount(
         );
       }
       await tx.update(accounts).set({ plan: patch.plan }).where(eq(accounts.id, accountId));
+    }
+    if (patch.language || patch.timeZone) {
+      await tx
+        .update(accounts)
+        .set({
+          ...(patch.language && { language: patch.language }),
+          ...(patch.timeZone && { timeZone: patch.timeZone }),
+        })
+        .where(eq(accounts.id, accountId));
     }
     if (patch.alertEmails) {
       await tx

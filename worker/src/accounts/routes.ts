@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import type { AppEnv } from '../app-types.ts';
 import { ApiError } from '../errors.ts';
+import { languageFromHeader } from '../i18n/language.ts';
 import { readBody } from '../lib/validate.ts';
 import { requirePrincipal, SESSION_COOKIE } from '../middleware/auth.ts';
 import { cancelAccount, getAccount, getUser, login, logout, signup, updateAccount } from './accounts.ts';
@@ -22,10 +23,12 @@ function setSessionCookie(c: Context<AppEnv>, token: string, expiresAt: Date) {
 export const accountRoutes = new Hono<AppEnv>()
   .post('/auth/signup', async (c) => {
     const input = await readBody(c, SignupBody);
+    // The browser's language unless the sign-up form says otherwise (its language switch).
+    const language = input.language ?? languageFromHeader(c.req.header('accept-language'));
     const { user, accountId, token, expiresAt } = await signup(
       c.get('db'),
       c.get('config'),
-      input,
+      { ...input, language },
       c.get('now'),
     );
     setSessionCookie(c, token, expiresAt);

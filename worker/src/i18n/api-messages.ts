@@ -1,0 +1,329 @@
+// API error texts in every language, keyed by the English text the code throws. Code anywhere in
+// the worker keeps writing `new ApiError(code, 'English text')`; the error handler looks the text
+// up here at the boundary and answers in the caller's language. Templates name their variable
+// parts `{like_this}`; a text nobody translated yet still reaches a German caller in German (the
+// generic text of its code), never in English. api-messages.test.ts walks the contract's schemas
+// and the worker's sources so a new text cannot go untranslated unnoticed.
+import type { ErrorCode } from '@resistro/contract';
+import type { Language } from './language.ts';
+import { plural } from './plural.ts';
+
+type Params = Record<string, string>;
+type Render = string | ((p: Params) => string);
+/** `de` always; `en` only where the thrown English needs fixing (plurals). */
+type Entry = { de: Render; en?: Render };
+
+const WHAT_DE: Record<string, string> = {
+  backup: 'Backup',
+  account: 'Konto',
+  agent: 'Agent',
+  channel: 'Kanal',
+  'API key': 'API-Schlüssel',
+  database: 'Datenbank',
+  alert: 'Alarm',
+  user: 'Benutzer',
+  'metrics token': 'Metrik-Token',
+  delivery: 'Zustellung',
+};
+
+const STATUS_DE: Record<string, string> = {
+  running: 'läuft noch',
+  succeeded: 'erfolgreich',
+  failed: 'fehlgeschlagen',
+};
+
+const databasesDe = (n: string) =>
+  plural('de', Number(n), { one: '{n} Datenbank', other: '{n} Datenbanken' });
+const databasesEn = (n: string) => plural('en', Number(n), { one: '{n} database', other: '{n} databases' });
+const daysDe = (n: string) => plural('de', Number(n), { one: '{n} Tag', other: '{n} Tage' });
+
+/** The `message` of an error, by its English text or template. */
+export const MESSAGES: Record<string, Entry> = {
+  // request shape
+  'The request body is larger than 1 MiB': { de: 'Der Anfrage-Body ist größer als 1 MiB' },
+  'The request body must be JSON (Content-Type: application/json)': {
+    de: 'Der Anfrage-Body muss JSON sein (Content-Type: application/json)',
+  },
+  'The request body is not valid JSON': { de: 'Der Anfrage-Body ist kein gültiges JSON' },
+  'The request could not be read': { de: 'Die Anfrage konnte nicht gelesen werden' },
+  'No such route': { de: 'Diese Adresse gibt es nicht' },
+  'Internal error; it has been logged': { de: 'Interner Fehler; er wurde protokolliert' },
+  '{what} not found': { de: (p) => `${WHAT_DE[p.what!] ?? 'Eintrag'} nicht gefunden` },
+  // log-in and access
+  'Log in or send an API key': { de: 'Melden Sie sich an oder senden Sie einen API-Schlüssel' },
+  'The Authorization header must be "Bearer rsk_..."': {
+    de: 'Der Authorization-Header muss „Bearer rsk_…“ lauten',
+  },
+  'The API key is unknown or revoked': { de: 'Der API-Schlüssel ist unbekannt oder widerrufen' },
+  "This API key's scope ({scope}) does not allow this": {
+    de: (p) => `Der Bereich dieses API-Schlüssels (${p.scope}) erlaubt das nicht`,
+  },
+  'Cross-site request refused: the Origin header does not match this service': {
+    de: 'Seitenübergreifende Anfrage abgelehnt: Der Origin-Header passt nicht zu diesem Dienst',
+  },
+  'Only a logged-in user has a profile; use GET /api/v1/account with an API key': {
+    de: 'Nur angemeldete Benutzer haben ein Profil; verwenden Sie mit einem API-Schlüssel GET /api/v1/account',
+  },
+  'Send the metrics token as "Authorization: Bearer rsm_..."': {
+    de: 'Senden Sie das Metrik-Token als „Authorization: Bearer rsm_…“',
+  },
+  'The metrics token is unknown or was rotated': { de: 'Das Metrik-Token ist unbekannt oder wurde erneuert' },
+  'An account with this e-mail address already exists': {
+    de: 'Zu dieser E-Mail-Adresse gibt es schon ein Konto',
+  },
+  'Too many failed log-in attempts; wait 15 minutes and try again': {
+    de: 'Zu viele fehlgeschlagene Anmeldeversuche; warten Sie 15 Minuten und versuchen Sie es erneut',
+  },
+  'The e-mail address or the password is wrong': { de: 'E-Mail-Adresse oder Passwort ist falsch' },
+  // account and plan
+  'This account is cancelled': { de: 'Dieses Konto ist gekündigt' },
+  'This account is cancelled; no new backups are accepted': {
+    de: 'Dieses Konto ist gekündigt; neue Backups werden nicht angenommen',
+  },
+  'The {plan} plan allows {n} database(s); upgrade to add more': {
+    de: (p) =>
+      `Der Plan ${p.plan} erlaubt ${databasesDe(p.n!)}; wechseln Sie in einen größeren Plan, um weitere hinzuzufügen`,
+    en: (p) => `The ${p.plan} plan allows ${databasesEn(p.n!)}; upgrade to add more`,
+  },
+  'The {plan} plan allows {n} database(s); delete some first': {
+    de: (p) => `Der Plan ${p.plan} erlaubt ${databasesDe(p.n!)}; löschen Sie zuerst Datenbanken`,
+    en: (p) => `The ${p.plan} plan allows ${databasesEn(p.n!)}; delete some first`,
+  },
+  'The {plan} plan keeps backups at most {n} days': {
+    de: (p) => `Der Plan ${p.plan} bewahrt Backups höchstens ${daysDe(p.n!)} auf`,
+  },
+  'The {plan} plan keeps backups at most {n} days; shorten the retention of your databases first': {
+    de: (p) =>
+      `Der Plan ${p.plan} bewahrt Backups höchstens ${daysDe(p.n!)} auf; verkürzen Sie zuerst die Aufbewahrung Ihrer Datenbanken`,
+  },
+  'The storage quota of the {plan} plan is used up; delete backups or upgrade': {
+    de: (p) =>
+      `Der Speicher des Plans ${p.plan} ist aufgebraucht; löschen Sie Backups oder wechseln Sie in einen größeren Plan`,
+  },
+  'An account can have at most {n} channels; delete one first': {
+    de: (p) => `Ein Konto kann höchstens ${p.n} Kanäle haben; löschen Sie zuerst einen`,
+  },
+  // databases, agents, backups
+  'This agent still runs databases; move or delete them first': {
+    de: 'Dieser Agent sichert noch Datenbanken; verschieben oder löschen Sie sie zuerst',
+  },
+  'This database is paused; resume it first': {
+    de: 'Diese Datenbank ist pausiert; setzen Sie sie zuerst fort',
+  },
+  'This backup is {status}, not running': {
+    de: (p) => `Dieses Backup ist ${STATUS_DE[p.status!] ?? p.status}, es läuft nicht mehr`,
+  },
+  'This backup request is unknown or already taken': {
+    de: 'Diese Backup-Anforderung ist unbekannt oder wurde schon übernommen',
+  },
+  'This backup was completed or failed meanwhile': {
+    de: 'Dieses Backup wurde inzwischen abgeschlossen oder ist fehlgeschlagen',
+  },
+  'This backup is still running': { de: 'Dieses Backup läuft noch' },
+  'Only a successful backup can be downloaded; this one is {status}': {
+    de: (p) =>
+      `Nur ein erfolgreiches Backup kann heruntergeladen werden; dieses ist ${STATUS_DE[p.status!] ?? p.status}`,
+  },
+  '{error}; the backup was marked failed': {
+    de: (p) => `${MESSAGE_DE_OR_SELF(p.error!)}; das Backup wurde als fehlgeschlagen markiert`,
+  },
+  // object storage
+  'Object storage unreachable during {what}': {
+    de: (p) => `Der Object Storage war nicht erreichbar (${p.what})`,
+  },
+  'Object storage failed to {what} ({status})': {
+    de: (p) => `Der Object Storage hat einen Fehler gemeldet (${p.what}, ${p.status})`,
+  },
+  'Object storage refused the upload ({status})': {
+    de: (p) => `Der Object Storage hat den Upload abgelehnt (${p.status})`,
+  },
+  'Object storage failed to complete the upload ({code})': {
+    de: (p) => `Der Object Storage konnte den Upload nicht abschließen (${p.code})`,
+  },
+  'Object storage refused the parts ({code}); upload them again': {
+    de: (p) => `Der Object Storage hat die Teile abgelehnt (${p.code}); laden Sie sie erneut hoch`,
+  },
+  'Object storage failed to abort the upload ({status})': {
+    de: (p) => `Der Object Storage konnte den Upload nicht abbrechen (${p.status})`,
+  },
+  'Object storage failed to report the object ({status})': {
+    de: (p) => `Der Object Storage konnte das Objekt nicht melden (${p.status})`,
+  },
+  'Object storage failed to delete ({status})': {
+    de: (p) => `Der Object Storage konnte nicht löschen (${p.status})`,
+  },
+};
+
+/** What a field is wrong about: the contract's valibot messages and the worker's own. */
+export const FIELD_MESSAGES: Record<string, Entry> = {
+  'is required': { de: 'ist erforderlich' },
+  'is invalid': { de: 'ist ungültig' },
+  'is invalid (expected {expected})': { de: (p) => `ist ungültig (erwartet: ${p.expected})` },
+  'is too long': { de: 'ist zu lang' },
+  'is already registered': { de: 'ist schon registriert' },
+  'is not a known time zone': { de: 'ist keine bekannte Zeitzone' },
+  'is not a sealed value': { de: 'ist kein versiegelter Wert' },
+  'is not one of your agents': { de: 'ist keiner Ihrer Agents' },
+  'has forbidden characters': { de: 'enthält unerlaubte Zeichen' },
+  'lies in the future': { de: 'liegt in der Zukunft' },
+  'must be a string': { de: 'muss eine Zeichenkette sein' },
+  'must be a number': { de: 'muss eine Zahl sein' },
+  'must be a whole number': { de: 'muss eine ganze Zahl sein' },
+  'must be true or false': { de: 'muss true oder false sein' },
+  'must be a UUID': { de: 'muss eine UUID sein' },
+  'must be a URL': { de: 'muss eine URL sein' },
+  'must be an http(s) URL': { de: 'muss eine http(s)-URL sein' },
+  'must use https': { de: 'muss https verwenden' },
+  'must be a valid e-mail address': { de: 'muss eine gültige E-Mail-Adresse sein' },
+  'must not be empty': { de: 'darf nicht leer sein' },
+  'must have at least {n} characters': { de: (p) => `muss mindestens ${p.n} Zeichen haben` },
+  'must have at most {n} characters': { de: (p) => `darf höchstens ${p.n} Zeichen haben` },
+  'at most {n} addresses': { de: (p) => `höchstens ${p.n} Adressen` },
+  'must list at least one address': { de: 'muss mindestens eine Adresse enthalten' },
+  'must list at least one part': { de: 'muss mindestens einen Teil enthalten' },
+  'must ask for at least one part': { de: 'muss mindestens einen Teil anfordern' },
+  'at most {n} parts per request': { de: (p) => `höchstens ${p.n} Teile pro Anfrage` },
+  'must be parts 1..{n}, each listed once': {
+    de: (p) => `muss die Teile 1..${p.n} enthalten, jeden genau einmal`,
+  },
+  'must be HH:MM (24 h)': { de: 'muss HH:MM sein (24 h)' },
+  'must be a cron expression of 5 fields in range (minute 0–59, hour 0–23, day 1–31, month 1–12, weekday 0–7), e.g. "0 3 * * *"':
+    {
+      de: 'muss ein Cron-Ausdruck aus 5 Feldern im gültigen Bereich sein (Minute 0–59, Stunde 0–23, Tag 1–31, Monat 1–12, Wochentag 0–7), z. B. „0 3 * * *“',
+    },
+  'must be a daily or cron schedule': { de: 'muss ein täglicher Zeitplan oder ein Cron-Zeitplan sein' },
+  'must be sealed or local': { de: 'muss sealed oder local sein' },
+  'must be a host name or IP address': { de: 'muss ein Hostname oder eine IP-Adresse sein' },
+  'must be base64url': { de: 'muss base64url sein' },
+  'must be hex': { de: 'muss hexadezimal sein' },
+  'must be 64 lowercase hex characters': { de: 'muss aus 64 kleingeschriebenen Hex-Zeichen bestehen' },
+  'must be a 32-byte X25519 key in base64url': { de: 'muss ein 32-Byte-X25519-Schlüssel in base64url sein' },
+  'must be sealed again to the new agent': { de: 'muss für den neuen Agent neu versiegelt werden' },
+  'only for e-mail channels': { de: 'nur für E-Mail-Kanäle' },
+  'only for Slack and webhook channels': { de: 'nur für Slack- und Webhook-Kanäle' },
+  'must be at least {n} day': { de: (p) => `muss mindestens ${daysDe(p.n!)} sein` },
+  'must be at most {n} days': { de: (p) => `darf höchstens ${daysDe(p.n!)} sein` },
+  'must be at most {n} days on the {plan} plan': {
+    de: (p) => `darf im Plan ${p.plan} höchstens ${daysDe(p.n!)} sein`,
+  },
+  'must not contain NUL characters or unpaired UTF-16 surrogates': {
+    de: 'darf keine NUL-Zeichen oder ungepaarten UTF-16-Surrogate enthalten',
+  },
+  'must be an ISO 8601 timestamp such as {example}': {
+    de: (p) => `muss ein ISO-8601-Zeitstempel sein, z. B. ${p.example}`,
+  },
+  'must be a real date and time between the years {from} and {to}': {
+    de: (p) => `muss ein echtes Datum mit Uhrzeit zwischen den Jahren ${p.from} und ${p.to} sein`,
+  },
+  'is not a known check code': { de: 'ist kein bekannter Prüfcode' },
+  'must be a parameter name': { de: 'muss ein Parametername sein' },
+  'has too many parameters': { de: 'hat zu viele Parameter' },
+  'must list at least one step': { de: 'muss mindestens einen Schritt enthalten' },
+  'at most {n} items': { de: (p) => `höchstens ${p.n} Einträge` },
+  "is not a sealed value (seal the password to the agent's public key; see sealToAgent)": {
+    de: 'ist kein versiegelter Wert (versiegeln Sie das Passwort mit dem öffentlichen Schlüssel des Agents; siehe sealToAgent)',
+  },
+  'must be {min}–{max}': { de: (p) => `muss zwischen ${p.min} und ${p.max} liegen` },
+  'must be an email, slack or webhook channel': { de: 'muss ein E-Mail-, Slack- oder Webhook-Kanal sein' },
+  'must be one of {list}': { de: (p) => `muss eines von ${p.list} sein` },
+  'must be {a}, {b} or {c}': { de: (p) => `muss ${p.a}, ${p.b} oder ${p.c} sein` },
+  'must be {a} or {b}': { de: (p) => `muss ${p.a} oder ${p.b} sein` },
+};
+
+/** German for a code when no text was translated: vaguer than the original, but German. */
+export const GENERIC_DE: Record<ErrorCode, string> = {
+  bad_request: 'Die Anfrage ist fehlerhaft',
+  validation_failed: 'Ungültige Eingabe',
+  unauthorized: 'Bitte melden Sie sich an',
+  forbidden: 'Diese Aktion ist nicht erlaubt',
+  not_found: 'Nicht gefunden',
+  conflict: 'Die Aktion passt nicht zum aktuellen Zustand; laden Sie die Seite neu',
+  plan_limit: 'Ihr Plan erlaubt das nicht; wechseln Sie in einen größeren Plan',
+  quota_exceeded: 'Der Speicher Ihres Plans ist aufgebraucht',
+  payload_too_large: 'Die Anfrage ist zu groß',
+  rate_limited: 'Zu viele Anfragen; versuchen Sie es später erneut',
+  storage_error: 'Der Object Storage hat einen Fehler gemeldet; versuchen Sie es erneut',
+  internal: 'Interner Fehler; er wurde protokolliert',
+};
+
+type Compiled = { template: string; re: RegExp; names: string[]; entry: Entry };
+
+function compile(table: Record<string, Entry>): { exact: Map<string, Entry>; patterns: Compiled[] } {
+  const exact = new Map<string, Entry>();
+  const patterns: Compiled[] = [];
+  for (const [template, entry] of Object.entries(table)) {
+    const names = [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
+    if (names.length === 0) {
+      exact.set(template, entry);
+      continue;
+    }
+    const source = template
+      .split(/\{\w+\}/)
+      .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('(.+?)');
+    patterns.push({ template, re: new RegExp(`^${source}$`, 's'), names, entry });
+  }
+  // Longer templates first: "… days; shorten …" must win over "… days".
+  patterns.sort((a, b) => b.template.length - a.template.length);
+  return { exact, patterns };
+}
+
+const COMPILED_MESSAGES = compile(MESSAGES);
+const COMPILED_FIELDS = compile(FIELD_MESSAGES);
+
+function render(r: Render, p: Params): string {
+  return typeof r === 'string' ? r : r(p);
+}
+
+/** The text in `language`, or undefined when nobody translated it. */
+function translate(
+  table: ReturnType<typeof compile>,
+  english: string,
+  language: Language,
+): string | undefined {
+  const hit = table.exact.get(english);
+  if (hit) return language === 'de' ? render(hit.de, {}) : hit.en ? render(hit.en, {}) : english;
+  for (const c of table.patterns) {
+    const m = c.re.exec(english);
+    if (!m) continue;
+    const params: Params = Object.fromEntries(c.names.map((n, i) => [n, m[i + 1]!]));
+    if (language === 'de') return render(c.entry.de, params);
+    return c.entry.en ? render(c.entry.en, params) : english;
+  }
+  return undefined;
+}
+
+export function isTranslatedMessage(english: string): boolean {
+  return translate(COMPILED_MESSAGES, english, 'de') !== undefined;
+}
+export function isTranslatedFieldMessage(english: string): boolean {
+  return translate(COMPILED_FIELDS, english, 'de') !== undefined;
+}
+
+function MESSAGE_DE_OR_SELF(english: string): string {
+  return translate(COMPILED_MESSAGES, english, 'de') ?? english;
+}
+
+export function localizeFieldMessage(english: string, language: Language): string {
+  return translate(COMPILED_FIELDS, english, language) ?? (language === 'de' ? 'ist ungültig' : english);
+}
+
+export type ErrorBody = { code: ErrorCode; message: string; fields?: Record<string, string> };
+
+/** The error as the caller reads it: same code and field names, text in `language`. */
+export function localizeError(error: ErrorBody, language: Language): ErrorBody {
+  const fields = error.fields
+    ? Object.fromEntries(Object.entries(error.fields).map(([k, m]) => [k, localizeFieldMessage(m, language)]))
+    : undefined;
+  let message = translate(COMPILED_MESSAGES, error.message, language);
+  if (message === undefined && error.code === 'validation_failed' && fields && language === 'de') {
+    // "Invalid input: <field> <problem>; …" is built from the fields: build it again from theirs.
+    const summary = Object.entries(fields)
+      .slice(0, 3)
+      .map(([k, m]) => `${k} ${m}`)
+      .join('; ');
+    message = `Ungültige Eingabe: ${summary}`;
+  }
+  if (message === undefined) message = language === 'de' ? GENERIC_DE[error.code] : error.message;
+  return { code: error.code, message, ...(fields && { fields }) };
+}
