@@ -7,7 +7,12 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['contract/src/**/*.test.ts', 'agent/src/**/*.test.ts', 'worker/src/**/*.test.ts'],
+          include: [
+            'contract/src/**/*.test.ts',
+            'agent/src/**/*.test.ts',
+            'worker/src/**/*.test.ts',
+            'scripts/**/*.test.ts',
+          ],
         },
       },
       {

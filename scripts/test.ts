@@ -5,8 +5,15 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { preflightMessage, selectedProjects, systemLookup } from './test/preflight.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const missing = preflightMessage(selectedProjects(process.argv.slice(2)), systemLookup());
+if (missing) {
+  console.error(missing);
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
 const out = join(ROOT, '.test-data', 'results.json');
 mkdirSync(join(ROOT, '.test-data'), { recursive: true });
 rmSync(out, { force: true });

@@ -1,12 +1,14 @@
 // Starts a throw-away or persistent MariaDB server on loopback, using the machine's own binaries
 // (Debian's mariadb-server package), without systemd. mariadbd refuses to run as root unless told
-// to, so when we are root the data directory belongs to and the server runs as the `mysql` user.
+// to, so when we are root the data directory belongs to and the server runs as the `mysql` user,
+// in a directory that user can reach (data-dir.ts).
 // Authentication stays real: tests connect over TCP as `resistro` with a password; root logs in
 // through the Unix socket inside `dir`.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { sqlString } from '../../agent/src/engines/mysql.ts';
+import { prepareServerDataDir } from './data-dir.ts';
 
 export type MariadbServer = {
   port: number;
@@ -30,15 +32,6 @@ function findBinary(names: string[]): string | undefined {
     for (const name of names) if (existsSync(join(dir, name))) return join(dir, name);
   }
   return undefined;
-}
-
-function mysqlIds(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const uid = spawnSync('id', ['-u', 'mysql'], { encoding: 'utf8' });
-  const gid = spawnSync('id', ['-g', 'mysql'], { encoding: 'utf8' });
-  if (uid.status !== 0)
-    throw new Error('Running as root, but there is no `mysql` system user to run mariadbd as.');
-  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 
 // SQL literals as the agent's MySQL engine writes them (tests seed with it too).
@@ -95,7 +88,7 @@ function runClient(
 export async function startMariadb(opts: {
   dir: string;
   port: number;
-  /** turn off durability for test servers */
+  /** turn off durability for test servers (throw-away: relocated data is removed on stop) */
   fast?: boolean;
   /** password of the `resistro` user */
   password?: string;
@@ -109,35 +102,37 @@ export async function startMariadb(opts: {
       'No MariaDB server found (mariadb-install-db, mariadbd, mariadb). Install it with `apt-get install -y mariadb-server`.',
     );
   }
-  const ids = mysqlIds();
-  mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
-  if (ids) chownSync(opts.dir, ids.uid, ids.gid);
-  const socket = join(opts.dir, 'mysqld.sock');
-  const userArgs = ids ? ['--user=mysql'] : [];
-  const firstStart = !existsSync(join(opts.dir, 'mysql'));
+  const data = prepareServerDataDir(opts.dir, 'mysql', { temporary: opts.fast === true });
+  const dir = data.dir;
+  const socket = join(dir, 'mysqld.sock');
+  const userArgs = process.getuid?.() === 0 ? ['--user=mysql'] : [];
+  const firstStart = !existsSync(join(dir, 'mysql'));
 
   if (firstStart) {
     const r = spawnSync(
       installDb,
       [
         '--no-defaults',
-        `--datadir=${opts.dir}`,
+        `--datadir=${dir}`,
         ...userArgs,
         '--auth-root-authentication-method=normal',
         '--skip-test-db',
         '--skip-name-resolve',
       ],
-      { encoding: 'utf8' },
+      { encoding: 'utf8', cwd: dir },
     );
-    if (r.status !== 0) throw new Error(`mariadb-install-db failed: ${r.stderr || r.stdout}`);
+    if (r.status !== 0) {
+      data.remove();
+      throw new Error(`mariadb-install-db failed: ${r.stderr || r.stdout}`);
+    }
   }
 
   const settings = [
     '--no-defaults',
-    `--datadir=${opts.dir}`,
+    `--datadir=${dir}`,
     ...userArgs,
     `--socket=${socket}`,
-    `--pid-file=${join(opts.dir, 'mysqld.pid')}`,
+    `--pid-file=${join(dir, 'mysqld.pid')}`,
     `--port=${opts.port}`,
     '--bind-address=127.0.0.1',
     '--skip-name-resolve',
@@ -152,7 +147,7 @@ export async function startMariadb(opts: {
   if (opts.fast) {
     settings.push('--innodb-flush-log-at-trx-commit=0', '--sync-binlog=0', '--innodb-doublewrite=0');
   }
-  const child: ChildProcess = spawn(server, settings, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(server, settings, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
   let output = '';
   let ready = false;
   let exited = false;
@@ -178,7 +173,10 @@ export async function startMariadb(opts: {
   const timeout = setTimeout(signalReady, 30_000);
   await readyOrExit;
   clearTimeout(timeout);
-  if (exited) throw new Error(`mariadbd exited during start:\n${output}`);
+  if (exited) {
+    data.remove();
+    throw new Error(`mariadbd exited during start:\n${output}`);
+  }
   if (!ready) {
     child.kill('SIGKILL');
     throw new Error(`mariadbd did not start within 30 s:\n${output}`);
@@ -207,13 +205,14 @@ export async function startMariadb(opts: {
     async createDatabase(name) {
       await query(`CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(name)} CHARACTER SET utf8mb4;`);
     },
-    stop() {
-      return new Promise((resolve) => {
+    async stop() {
+      await new Promise<void>((resolve) => {
         if (exited) return resolve();
         child.once('exit', () => resolve());
         // SIGTERM = normal shutdown: flush InnoDB, remove the pid file and socket, exit.
         child.kill('SIGTERM');
       });
+      data.remove();
     },
   };
 }

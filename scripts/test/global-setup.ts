@@ -1,7 +1,8 @@
 // Vitest global setup for the integration project: one local stack (PostgreSQL, S3, workerd)
 // for all integration test files. Each test makes its own accounts, so files do not collide.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
@@ -24,9 +25,10 @@ export async function setup(project: TestProject) {
           },
         );
   if (build.status !== 0) throw new Error(`web build failed:\n${build.stdout}\n${build.stderr}`);
-  const dataDir = join(ROOT, '.test-data', `stack-${process.pid}`);
-  rmSync(dataDir, { recursive: true, force: true });
-  mkdirSync(dataDir, { recursive: true });
+  // Under the system temp folder, not the checkout: PostgreSQL runs as the postgres user (when we
+  // are root), which may not be able to enter the folder the checkout lives in.
+  const dataDir = mkdtempSync(join(tmpdir(), 'resistro-stack-'));
+  chmodSync(dataDir, 0o755);
   stack = await startStack({
     dataDir,
     fast: true,
