@@ -3,19 +3,11 @@
 // dump tool) and reports each step as a code with parameters. The dashboard turns the codes into
 // text in the user's language; `detail` carries the server's own message, untranslated.
 import * as v from 'valibot';
+import { Text, Timestamp } from './text.ts';
 
-const Timestamp = v.pipe(v.string(), v.isoTimestamp());
+const Str = (max: number) => v.pipe(Text, v.maxLength(max, 'is too long'));
 
-/** A NUL or a lone UTF-16 surrogate cannot be stored (PostgreSQL text/jsonb refuse them). */
-const STORABLE = /^(?:[^\0\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff])*$/;
-const Text = (max: number) =>
-  v.pipe(
-    v.string('must be a string'),
-    v.maxLength(max, 'is too long'),
-    v.regex(STORABLE, 'has forbidden characters'),
-  );
-
-/** the steps of a check, in the order the agent runs them; a failed step ends the check */
+/** the steps of a check, in the order the agent runs them; a failed connection, login or database ends it */
 export const CHECK_STEPS = ['connection', 'authentication', 'database', 'privilege', 'version'] as const;
 export type CheckStep = (typeof CHECK_STEPS)[number];
 
@@ -52,17 +44,17 @@ export type CheckCode = (typeof CHECK_CODES)[number];
 export const CheckItem = v.strictObject({
   step: v.picklist(CHECK_STEPS, `must be one of ${CHECK_STEPS.join(', ')}`),
   /** what within the step: a privilege ("SHOW VIEW"), an object kind ("tables"), a tool ("pg_dump") */
-  subject: v.optional(v.pipe(Text(100), v.minLength(1, 'must not be empty'))),
+  subject: v.optional(v.pipe(Str(100), v.minLength(1, 'must not be empty'))),
   ok: v.boolean('must be true or false'),
   code: v.optional(v.picklist(CHECK_CODES, 'is not a known check code')),
   params: v.optional(
     v.pipe(
-      v.record(v.pipe(v.string(), v.regex(/^[a-zA-Z]{1,40}$/, 'must be a parameter name')), Text(2000)),
+      v.record(v.pipe(v.string(), v.regex(/^[a-zA-Z]{1,40}$/, 'must be a parameter name')), Str(2000)),
       v.check((p) => Object.keys(p).length <= 12, 'has too many parameters'),
     ),
   ),
   /** the server's or tool's own message, untranslated */
-  detail: v.optional(Text(4000)),
+  detail: v.optional(Str(4000)),
 });
 export type CheckItem = v.InferOutput<typeof CheckItem>;
 
@@ -72,8 +64,8 @@ export const CheckReportBody = v.strictObject({
   requestedAt: Timestamp,
   /** the reporting agent (from its heartbeat) */
   agentId: v.optional(v.pipe(v.string(), v.uuid('must be a UUID'))),
-  serverVersion: v.optional(Text(200)),
-  toolVersion: v.optional(Text(200)),
+  serverVersion: v.optional(Str(200)),
+  toolVersion: v.optional(Str(200)),
   items: v.pipe(
     v.array(CheckItem),
     v.minLength(1, 'must list at least one step'),

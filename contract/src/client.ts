@@ -2,6 +2,7 @@
 // carrying the server's code and message (never a bare status).
 
 import type * as al from './alerts.ts';
+import type * as ck from './checks.ts';
 import type { ErrorCode, ErrorEnvelope } from './errors.ts';
 import type * as s from './schemas.ts';
 
@@ -134,6 +135,14 @@ export function createApiClient(opts: ClientOptions) {
     backupNow: (id: string) =>
       request<{ request: s.BackupRequest }>('POST', `/databases/${encodeURIComponent(id)}/backup-now`),
     deleteDatabase: (id: string) => request<void>('DELETE', `/databases/${encodeURIComponent(id)}`),
+    checkDatabase: (id: string) =>
+      request<{ database: s.Database }>('POST', `/databases/${encodeURIComponent(id)}/check`),
+    reportCheck: (id: string, body: ck.CheckReportBody) =>
+      request<{ connectionCheck: ck.ConnectionCheck }>(
+        'POST',
+        `/databases/${encodeURIComponent(id)}/check-result`,
+        body,
+      ),
 
     listBackups: (
       q: {

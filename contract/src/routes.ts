@@ -2,6 +2,7 @@
 // The OpenAPI document is generated from it, so the document cannot drift from validation.
 import type { GenericSchema } from 'valibot';
 import * as al from './alerts.ts';
+import * as ck from './checks.ts';
 import * as s from './schemas.ts';
 
 export type RouteAccess = 'public' | 'read' | 'write' | 'agent' | 'download';
@@ -112,6 +113,19 @@ export const ROUTES: RouteSpec[] = [
     access: 'write',
     response: s.BackupNowResponse,
     status: 202,
+  },
+  {
+    method: 'post',
+    path: '/databases/{id}/check',
+    summary: 'Ask its agent to test the connection again (at its next heartbeat)',
+    access: 'write',
+  },
+  {
+    method: 'post',
+    path: '/databases/{id}/check-result',
+    summary: "Agent: report a requested connection check's result",
+    access: 'agent',
+    body: ck.CheckReportBody,
   },
   {
     method: 'delete',

@@ -3,6 +3,7 @@
 // and the agent type their client with them. Browser-safe: valibot only.
 
 import * as v from 'valibot';
+import { CheckRequest, ConnectionCheck } from './checks.ts';
 import { PLAN_IDS } from './plans.ts';
 import { isValidCron, isValidTimeZone } from './schedule.ts';
 import { looksSealed } from './seal.ts';
@@ -257,6 +258,8 @@ export const Database = v.object({
   lastSuccessAt: v.nullable(Timestamp),
   lastError: v.nullable(v.string()),
   nextRunAt: v.nullable(Timestamp),
+  /** the latest connection check; null before the first one was asked for */
+  connectionCheck: v.nullable(ConnectionCheck),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
@@ -281,6 +284,8 @@ export const HeartbeatResponse = v.object({
   agent: Agent,
   databases: v.array(DatabaseWork),
   backupRequests: v.array(BackupRequest),
+  /** databases whose connection the agent should test now (absent from older control planes) */
+  checkRequests: v.optional(v.array(CheckRequest), []),
   serverTime: Timestamp,
   heartbeatIntervalSeconds: v.number(),
 });

@@ -1,5 +1,6 @@
 import type { Agent, BackupRequest, DatabaseWork, HeartbeatResponse } from '@resistro/contract';
 import { and, asc, desc, eq, inArray, isNull } from 'drizzle-orm';
+import { checkRequestsOf } from '../databases/checks.ts';
 import { backupRequests, databases } from '../databases/databases.sql.ts';
 import type { Db } from '../db.ts';
 import { ApiError, notFound } from '../errors.ts';
@@ -111,6 +112,7 @@ export async function heartbeat(
     agent: toAgent(agent, now),
     databases: dbs.map(toDatabaseWork),
     backupRequests: requests,
+    checkRequests: checkRequestsOf(dbs),
     serverTime: now.toISOString(),
     heartbeatIntervalSeconds: HEARTBEAT_INTERVAL_SECONDS,
   };

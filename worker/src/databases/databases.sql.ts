@@ -1,4 +1,4 @@
-import type { Schedule } from '@resistro/contract';
+import type { CheckItem, Schedule } from '@resistro/contract';
 import { boolean, index, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { accounts } from '../accounts/accounts.sql.ts';
 import { agents } from '../agents/agents.sql.ts';
@@ -30,6 +30,15 @@ export const databases = pgTable(
     lastSuccessAt: ts('last_success_at'),
     lastStatus: text('last_status', { enum: ['running', 'succeeded', 'failed'] }),
     lastError: text('last_error'),
+    /** the connection check: null never asked, pending until the agent reports (see checks.ts) */
+    checkStatus: text('check_status', { enum: ['pending', 'ok', 'failed'] }),
+    checkRequestedAt: ts('check_requested_at'),
+    checkedAt: ts('checked_at'),
+    checkResult: jsonb('check_result').$type<{
+      serverVersion: string | null;
+      toolVersion: string | null;
+      items: CheckItem[];
+    }>(),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
     /** soft delete: the configuration goes, the backups stay until their retention ends */

@@ -12,6 +12,7 @@ import { accounts } from '../accounts/accounts.sql.ts';
 import { agents } from '../agents/agents.sql.ts';
 import type { Db, DbOrTx } from '../db.ts';
 import { ApiError, notFound } from '../errors.ts';
+import { pendingCheck, toConnectionCheck, touchesConnection } from './checks.ts';
 import { backupRequests, databases } from './databases.sql.ts';
 
 type Row = typeof databases.$inferSelect;
@@ -43,6 +44,7 @@ export function toDatabase(row: Row, now: Date): Database {
     lastSuccessAt: row.lastSuccessAt?.toISOString() ?? null,
     lastError: row.lastError,
     nextRunAt: next?.toISOString() ?? null,
+    connectionCheck: toConnectionCheck(row),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
@@ -126,6 +128,7 @@ export async function createDatabase(
         schedule: input.schedule,
         retentionDays,
         compressionLevel: input.compressionLevel ?? 3,
+        ...pendingCheck(now),
         createdAt: now,
         updatedAt: now,
       })
@@ -203,6 +206,7 @@ export async function updateDatabase(
         ...(patch.retentionDays !== undefined && { retentionDays: patch.retentionDays }),
         ...(patch.agentId !== undefined && { agentId: patch.agentId }),
         ...(patch.compressionLevel !== undefined && { compressionLevel: patch.compressionLevel }),
+        ...(touchesConnection(patch) && pendingCheck(now)),
         updatedAt: now,
       })
       .where(eq(databases.id, current.id))

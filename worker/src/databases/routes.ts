@@ -1,8 +1,9 @@
-import { CreateDatabaseBody, UpdateDatabaseBody } from '@resistro/contract';
+import { CheckReportBody, CreateDatabaseBody, UpdateDatabaseBody } from '@resistro/contract';
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-types.ts';
 import { readBody, readId } from '../lib/validate.ts';
 import { requirePrincipal } from '../middleware/auth.ts';
+import { reportCheck, requestCheck } from './checks.ts';
 import {
   createDatabase,
   deleteDatabase,
@@ -53,6 +54,17 @@ export const databaseRoutes = new Hono<AppEnv>()
       { request: await requestBackup(c.get('db'), p.accountId, readId(c, 'database'), c.get('now')) },
       202,
     );
+  })
+  .post('/databases/:id/check', async (c) => {
+    const p = requirePrincipal(c.get('principal'), 'write');
+    const row = await requestCheck(c.get('db'), p.accountId, readId(c, 'database'), c.get('now'));
+    return c.json({ database: toDatabase(row, c.get('now')) });
+  })
+  .post('/databases/:id/check-result', async (c) => {
+    const p = requirePrincipal(c.get('principal'), 'agent');
+    const id = readId(c, 'database');
+    const input = await readBody(c, CheckReportBody);
+    return c.json({ connectionCheck: await reportCheck(c.get('db'), p.accountId, id, input, c.get('now')) });
   })
   .delete('/databases/:id', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'write');

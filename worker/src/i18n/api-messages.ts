@@ -110,6 +110,10 @@ export const MESSAGES: Record<string, Entry> = {
   'This database is paused; resume it first': {
     de: 'Diese Datenbank ist pausiert; setzen Sie sie zuerst fort',
   },
+  'This database is run by another agent': { de: 'Diese Datenbank wird von einem anderen Agent gesichert' },
+  'A newer connection check was requested; this result is outdated': {
+    de: 'Eine neuere Verbindungsprüfung wurde angefordert; dieses Ergebnis ist veraltet',
+  },
   'This backup is {status}, not running': {
     de: (p) => `Dieses Backup ist ${STATUS_DE[p.status!] ?? p.status}, es läuft nicht mehr`,
   },
