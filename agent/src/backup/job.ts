@@ -9,7 +9,8 @@ import { ApiClientError, type DatabaseWork, openSealed } from '@resistro/contrac
 import type { AgentContext } from '../context.ts';
 import { type DatabaseTarget, type Engine, type EngineName, getEngine } from '../engines/index.ts';
 import { classifyError, isUserBlocked, UserError } from '../errors.ts';
-import { formatBytes, formatDuration, type LogFields } from '../log.ts';
+import type { EncryptionKey } from '../format/index.ts';
+import { formatBytes, formatDuration, type LogFields, type Logger } from '../log.ts';
 import { clearRunning, recordRunning, reportFailure } from '../reports.ts';
 import { tryLock } from '../state.ts';
 import { callApi, OfflineError } from '../upload/client.ts';
@@ -87,35 +88,71 @@ export async function runBackupJob(
   }
 }
 
+/** What every step of one run needs. */
+type Run = {
+  ctx: AgentContext;
+  work: DatabaseWork;
+  opts: JobOptions;
+  log: Logger;
+  key: EncryptionKey;
+  startedAt: Date;
+  /** milliseconds since the run began */
+  elapsed(): number;
+};
+
+/** Where step 1 sends the bytes, or the outcome when the job ends before anything ran. */
+type Started =
+  | { kind: 'upload'; backupId: string; upload: SinkUpload }
+  | { kind: 'spool'; reason: string }
+  | { kind: 'ended'; outcome: JobOutcome };
+
 async function runLocked(
   ctx: AgentContext,
   work: DatabaseWork,
   opts: JobOptions,
-  log: AgentContext['log'],
+  log: Logger,
 ): Promise<JobOutcome> {
   const key = ctx.config.encryptionKey;
   if (!key) throw new Error('runBackupJob needs the encryption key');
-  const startedAt = new Date();
-  const started = performance.now();
-  const elapsed = () => Math.round(performance.now() - started);
-  const failureBase = {
-    databaseId: work.id,
-    databaseName: work.name,
-    trigger: opts.trigger,
-    startedAt: startedAt.toISOString(),
+  const began = performance.now();
+  const run: Run = {
+    ctx,
+    work,
+    opts,
+    log,
+    key,
+    startedAt: new Date(),
+    elapsed: () => Math.round(performance.now() - began),
   };
+  const started = await start(run);
+  if (started.kind === 'ended') return started.outcome;
+  const backupId = started.kind === 'upload' ? started.backupId : undefined;
+  const sink = openSink(run, started);
+  let step: 'dump' | 'complete' = 'dump';
+  try {
+    await dump(run, sink);
+    step = 'complete';
+    return await complete(run, sink, started);
+  } catch (error) {
+    return await failed(run, backupId, error, step);
+  } finally {
+    // Every exit's clean-up, once: temporary parts and an uncommitted spool file go, and so does
+    // the running record (the outcome is now reported, queued for reporting, or in the spool).
+    await sink.discard().catch(() => {});
+    if (backupId) await clearRunning(ctx.state, backupId);
+  }
+}
 
-  // 1. The backup row and upload on the control plane, or the spool when it is away.
-  let upload: SinkUpload | undefined;
-  let backupId: string | undefined;
-  let spoolReason: string | undefined;
+/** Step 1: the backup row and upload on the control plane, or the spool when it is away. */
+async function start(run: Run): Promise<Started> {
+  const { ctx, work, opts, log } = run;
   try {
     const res = await callApi(
       () =>
         ctx.api.startBackup({
           databaseId: work.id,
           trigger: opts.trigger,
-          startedAt: startedAt.toISOString(),
+          startedAt: run.startedAt.toISOString(),
           ...(opts.requestId && { requestId: opts.requestId }),
           ...(ctx.agentId && { agentId: ctx.agentId }),
         }),
@@ -125,68 +162,74 @@ async function runLocked(
         signal: opts.signal,
       },
     );
-    backupId = res.backup.id;
+    const backupId = res.backup.id;
     log.debug('backup.created', `backup ${backupId} created`, {
       sinceStartMs: Math.round(performance.now()),
     });
-    upload = {
-      api: ctx.api,
-      agents: ctx.agents,
-      backupId,
-      partSize: res.upload.partSize,
-      maxParts: res.upload.maxParts,
-      tmpDir: ctx.state.dir('tmp'),
-      forceFiles: opts.forceFileParts,
-      retry: opts.retry,
-    };
     await recordRunning(ctx.state, {
       backupId,
       databaseId: work.id,
       databaseName: work.name,
-      startedAt: startedAt.toISOString(),
+      startedAt: run.startedAt.toISOString(),
     });
+    return {
+      kind: 'upload',
+      backupId,
+      upload: {
+        api: ctx.api,
+        agents: ctx.agents,
+        backupId,
+        partSize: res.upload.partSize,
+        maxParts: res.upload.maxParts,
+        tmpDir: ctx.state.dir('tmp'),
+        forceFiles: opts.forceFileParts,
+        retry: opts.retry,
+      },
+    };
   } catch (error) {
     if (opts.signal?.aborted) {
-      return {
-        status: 'failed',
-        error: new BackupStoppedError('The agent was stopped before the backup began.'),
-        reported: false,
-        retry: false,
-      };
+      const stopped = new BackupStoppedError('The agent was stopped before the backup began.');
+      return { kind: 'ended', outcome: { status: 'failed', error: stopped, reported: false, retry: false } };
     }
     if (error instanceof OfflineError) {
-      spoolReason = `${error.what} unreachable at the start (${error.message})`;
       log.warn('backup.offline', `${error.what} unreachable: this backup goes to the offline spool`, {
         reason: error.message,
       });
-    } else if (error instanceof ApiClientError && error.code === 'conflict' && opts.requestId) {
-      return { status: 'skipped', reason: 'the "back up now" request was already taken' };
-    } else {
-      // Quota, plan, key, deleted database: the control plane refused; it will refuse the report too.
-      log.error('backup.refused', `the control plane refused to start the backup: ${describeFailure(error)}`);
+      return { kind: 'spool', reason: `${error.what} unreachable at the start (${error.message})` };
+    }
+    if (error instanceof ApiClientError && error.code === 'conflict' && opts.requestId) {
       return {
-        status: 'failed',
-        error,
-        reported: false,
-        retry: !isUserBlocked(error) && !(error instanceof ApiClientError && error.code === 'not_found'),
+        kind: 'ended',
+        outcome: { status: 'skipped', reason: 'the "back up now" request was already taken' },
       };
     }
+    // Quota, plan, key, deleted database: the control plane refused; it will refuse the report too.
+    log.error('backup.refused', `the control plane refused to start the backup: ${describeFailure(error)}`);
+    const retry = !isUserBlocked(error) && !(error instanceof ApiClientError && error.code === 'not_found');
+    return { kind: 'ended', outcome: { status: 'failed', error, reported: false, retry } };
   }
+}
 
-  const spoolStart: SpoolEntryStart = {
-    databaseId: work.id,
-    databaseName: work.name,
-    trigger: opts.trigger,
-    ...(opts.requestId && { requestId: opts.requestId }),
-    startedAt: startedAt.toISOString(),
+function spoolStart(run: Run, reason: string): SpoolEntryStart {
+  return {
+    databaseId: run.work.id,
+    databaseName: run.work.name,
+    trigger: run.opts.trigger,
+    ...(run.opts.requestId && { requestId: run.opts.requestId }),
+    startedAt: run.startedAt.toISOString(),
     upload: null,
-    reason: spoolReason ?? '',
+    reason,
   };
+}
+
+function openSink(run: Run, started: Exclude<Started, { kind: 'ended' }>): BackupSink {
+  const { work, opts, log } = run;
+  const spoolReason = started.kind === 'spool' ? started.reason : undefined;
   const sink = new BackupSink({
     log,
-    spool: ctx.spool,
-    spoolStart,
-    upload,
+    spool: run.ctx.spool,
+    spoolStart: spoolStart(run, spoolReason ?? ''),
+    upload: started.kind === 'upload' ? started.upload : undefined,
     spoolReason,
     onBytes: opts.onBytes,
     signal: opts.signal,
@@ -194,42 +237,23 @@ async function runLocked(
   log.info(
     'backup.started',
     `backing up "${work.name}" (${work.engine} ${work.host}:${work.port}/${work.database}, trigger ${opts.trigger})`,
-    {
-      backupId,
-      trigger: opts.trigger,
-    },
+    { backupId: started.kind === 'upload' ? started.backupId : undefined, trigger: opts.trigger },
   );
+  return sink;
+}
 
-  const fail = async (error: unknown): Promise<JobOutcome> => {
-    await sink.discard().catch(() => {});
-    const stopped = opts.signal?.aborted === true;
-    const cause = stopped ? (opts.signal?.reason ?? new BackupStoppedError()) : error;
-    const text = describeFailure(cause);
-    log.error('backup.failed', `backup of "${work.name}" failed: ${text}`, {
-      backupId,
-      durationMs: elapsed(),
-      code: (cause as { code?: string }).code,
-    });
-    const reported = await reportFailure(
-      ctx.api,
-      ctx.state,
-      { ...failureBase, backupId, durationMs: elapsed(), error: text },
-      log,
-    );
-    if (backupId) await clearRunning(ctx.state, backupId);
-    return { status: 'failed', error: cause, reported, retry: !stopped };
-  };
-
-  // 2. dump → zstd → encrypt → upload (or spool).
+/** Step 2: dump → zstd → encrypt → upload (or spool). A stopped run fails with why it stopped. */
+async function dump(run: Run, sink: BackupSink): Promise<void> {
+  const { work, opts, log } = run;
   try {
-    const target = await resolveTarget(ctx, work);
+    const target = await resolveTarget(run.ctx, work);
     const engine = (opts.engine ?? ((name: EngineName) => getEngine(name)))(work.engine);
     await runPipeline({
       engine,
       target,
-      key,
+      key: run.key,
       level: work.compressionLevel || 3,
-      compressor: ctx.config.compressor,
+      compressor: run.ctx.config.compressor,
       sink,
       signal: opts.signal,
       onStart: (info) =>
@@ -238,19 +262,26 @@ async function runLocked(
         }),
     });
   } catch (error) {
-    return fail(error);
+    if (opts.signal?.aborted) throw opts.signal.reason ?? new BackupStoppedError();
+    throw error;
   }
+}
 
-  // 3. Complete (or hand over to the spool).
+/** Step 3: complete the upload, or hand the backup (or only its completion) to the spool. */
+async function complete(
+  run: Run,
+  sink: BackupSink,
+  started: Exclude<Started, { kind: 'ended' }>,
+): Promise<JobOutcome> {
+  const { ctx, work, log, key } = run;
   const result = sink.result();
   if (result.kind === 'spooled') {
-    const entry = await sink.commitSpool({ durationMs: elapsed(), keyId: key.keyId });
-    if (backupId) await clearRunning(ctx.state, backupId);
+    const entry = await sink.commitSpool({ durationMs: run.elapsed(), keyId: key.keyId });
     log.warn(
       'backup.spooled',
       `backup of "${work.name}" (${formatBytes(result.sizeBytes)}) is in the offline spool; it is delivered when the connection returns`,
       {
-        backupId,
+        backupId: started.kind === 'upload' ? started.backupId : undefined,
         spoolEntry: entry.id,
         sizeBytes: result.sizeBytes,
         reason: result.reason,
@@ -258,79 +289,58 @@ async function runLocked(
     );
     return { status: 'spooled', entryId: entry.id, reason: result.reason, sizeBytes: result.sizeBytes };
   }
-  const durationMs = elapsed();
+  // Without an upload the sink can only have spooled.
+  if (started.kind !== 'upload') throw new Error('BackupSink uploaded a backup that has no upload');
+  const { backupId, upload } = started;
+  const durationMs = run.elapsed();
   log.debug('backup.uploaded', `all ${result.parts.length} parts uploaded; completing`, {
     parts: result.parts.length,
     sizeBytes: result.sizeBytes,
   });
   const completing = performance.now();
-  const succeeded = async (fields: LogFields = {}): Promise<JobOutcome> => {
-    await clearRunning(ctx.state, backupId!);
+  const succeeded = (fields: LogFields = {}): JobOutcome => {
     log.info(
       'backup.succeeded',
       `backup of "${work.name}" succeeded: ${formatBytes(result.sizeBytes)} in ${formatDuration(durationMs)}`,
       { backupId, sizeBytes: result.sizeBytes, durationMs, sha256: result.sha256, ...fields },
     );
-    return { status: 'succeeded', backupId: backupId!, sizeBytes: result.sizeBytes, durationMs };
+    return { status: 'succeeded', backupId, sizeBytes: result.sizeBytes, durationMs };
   };
   try {
     await callApi(
       () =>
-        ctx.slowApi.completeBackup(backupId!, {
+        ctx.slowApi.completeBackup(backupId, {
           parts: result.parts,
           sizeBytes: result.sizeBytes,
           sha256: result.sha256,
           keyId: key.keyId,
           durationMs,
         }),
-      { what: 'complete the backup', retry: opts.retry, signal: undefined },
+      { what: 'complete the backup', retry: run.opts.retry, signal: undefined },
     );
   } catch (error) {
-    if (error instanceof OfflineError) {
-      // Every byte is in storage; only the confirmation is missing. Keep that for later.
-      const writer = await ctx.spool.begin({
-        ...spoolStart,
-        reason: `the control plane was unreachable when completing (${error.message})`,
-        upload: {
-          backupId: backupId!,
-          partSize: upload!.partSize,
-          parts: result.parts,
-          tailOffset: result.sizeBytes,
-        },
-      });
-      const entry = await writer.commit({
-        durationMs,
-        keyId: key.keyId,
-        sizeBytes: result.sizeBytes,
-        sha256: result.sha256,
-      });
-      await clearRunning(ctx.state, backupId!);
-      log.warn(
-        'backup.spooled',
-        `backup of "${work.name}" is uploaded; its completion is sent when the control plane is back`,
-        {
-          backupId,
-          spoolEntry: entry.id,
-        },
-      );
-      return { status: 'spooled', entryId: entry.id, reason: error.message, sizeBytes: result.sizeBytes };
+    if (!(error instanceof OfflineError)) {
+      // A retried complete whose first attempt did arrive: the backup is done, not refused.
+      if (await completedAnyway(ctx, backupId, error)) return succeeded();
+      throw error;
     }
-    // A retried complete whose first attempt did arrive: the backup is done, not refused.
-    if (await completedAnyway(ctx, backupId!, error)) return succeeded();
-    // The control plane checked the upload and refused it (e.g. a size mismatch): it marked it failed.
-    log.error(
-      'backup.failed',
-      `the control plane refused to complete the backup of "${work.name}": ${describeFailure(error)}`,
-      { backupId },
+    // Every byte is in storage; only the confirmation is missing. Keep that for later.
+    const writer = await ctx.spool.begin({
+      ...spoolStart(run, `the control plane was unreachable when completing (${error.message})`),
+      upload: { backupId, partSize: upload.partSize, parts: result.parts, tailOffset: result.sizeBytes },
+    });
+    const entry = await writer.commit({
+      durationMs,
+      keyId: key.keyId,
+      sizeBytes: result.sizeBytes,
+      sha256: result.sha256,
+    });
+    log.warn(
+      'backup.spooled',
+      `backup of "${work.name}" is uploaded; its completion is sent when the control plane is back`,
+      { backupId, spoolEntry: entry.id },
     );
-    await reportFailure(
-      ctx.api,
-      ctx.state,
-      { ...failureBase, backupId, durationMs, error: describeFailure(error) },
-      log,
-    );
-    await clearRunning(ctx.state, backupId!);
-    return { status: 'failed', error, reported: true, retry: true };
+    return { status: 'spooled', entryId: entry.id, reason: error.message, sizeBytes: result.sizeBytes };
   }
   return succeeded({
     // how long the control plane and storage took to assemble and check the upload
@@ -338,6 +348,40 @@ async function runLocked(
     // peak resident memory of the agent process so far (the benchmark reads it)
     maxRssKb: process.resourceUsage().maxRSS,
   });
+}
+
+/** A failed dump, or a completion the control plane refused (it checked the upload and marked it failed). */
+async function failed(
+  run: Run,
+  backupId: string | undefined,
+  cause: unknown,
+  step: 'dump' | 'complete',
+): Promise<JobOutcome> {
+  const { ctx, work, log } = run;
+  const durationMs = run.elapsed();
+  const text = describeFailure(cause);
+  log.error(
+    'backup.failed',
+    step === 'complete'
+      ? `the control plane refused to complete the backup of "${work.name}": ${text}`
+      : `backup of "${work.name}" failed: ${text}`,
+    { backupId, durationMs, code: (cause as { code?: string }).code },
+  );
+  const reported = await reportFailure(
+    ctx.api,
+    ctx.state,
+    {
+      databaseId: work.id,
+      databaseName: work.name,
+      trigger: run.opts.trigger,
+      startedAt: run.startedAt.toISOString(),
+      backupId,
+      durationMs,
+      error: text,
+    },
+    log,
+  );
+  return { status: 'failed', error: cause, reported, retry: run.opts.signal?.aborted !== true };
 }
 
 /**
