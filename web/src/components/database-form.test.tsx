@@ -153,6 +153,7 @@ describe('database form', () => {
       lastSuccessAt: null,
       lastError: null,
       nextRunAt: null,
+      connectionCheck: null,
       createdAt: '2026-11-01T00:00:00.000Z',
       updatedAt: '2026-11-01T00:00:00.000Z',
     };
