@@ -128,7 +128,11 @@ function databaseConditions(
           ? `The last backup started ${formatTime(lastBackupAt)}. `
           : 'No backup has started yet. ') +
         'Check that the agent runs and can reach the database.',
-      facts: { scheduledFor: missed.due.toISOString() },
+      facts: {
+        scheduledFor: missed.due.toISOString(),
+        graceMinutes: Math.round(missed.graceMs / 60_000),
+        lastBackupAt: lastBackupAt?.toISOString() ?? null,
+      },
     };
   }
   const failures = trailingFailures(d.statuses ?? []);
@@ -136,7 +140,7 @@ function databaseConditions(
     wanted.failing = {
       title: `Backups of "${d.name}" are failing`,
       detail: `The last ${failures === 10 ? '10 or more' : failures} backups failed. Last error: ${(d.newest_error ?? 'unknown').slice(0, 2000)}`,
-      facts: { consecutiveFailures: failures },
+      facts: { consecutiveFailures: failures, lastError: (d.newest_error ?? 'unknown').slice(0, 2000) },
     };
   }
   const drop = sizeDrop((d.sizes ?? []).map(Number));
@@ -147,7 +151,13 @@ function databaseConditions(
       detail:
         `The backup of ${started ? formatTime(started) : 'now'} has ${formatBytes(drop.size)}; the median of the ${drop.history} ` +
         `successful backups before it is ${formatBytes(drop.median)}. A sudden drop can mean lost data: check the database.`,
-      facts: { backupId: d.success_ids?.[0], sizeBytes: drop.size, medianBytes: drop.median },
+      facts: {
+        backupId: d.success_ids?.[0],
+        sizeBytes: drop.size,
+        medianBytes: drop.median,
+        history: drop.history,
+        startedAt: started?.toISOString() ?? null,
+      },
     };
   }
   return wanted;
@@ -243,7 +253,7 @@ async function scanAgents(db: Db, now: Date, batch: number, stats: DetectStats):
         detail:
           `No heartbeat since ${formatTime(lastSeen)} (more than 5 minutes). Backups of ${names.map((n) => `"${n}"`).join(', ')} ` +
           'cannot run until it is back: check the resistro-agent service on that host.',
-        facts: { lastSeenAt: lastSeen.toISOString() },
+        facts: { lastSeenAt: lastSeen.toISOString(), databases: names },
       };
     }
     const subject: Subject = {
@@ -280,14 +290,14 @@ async function scanAccounts(db: Db, now: Date, batch: number, stats: DetectStats
       wanted.storage_high = {
         title: `Storage over 80 % of the ${plan.name} plan`,
         detail: `${usage}. At 100 % new backups are refused: delete old backups, shorten retention or upgrade.`,
-        facts: { usedBytes: used, quotaBytes: plan.storageBytes },
+        facts: { usedBytes: used, quotaBytes: plan.storageBytes, plan: a.plan },
       };
     }
     if (!a.cancelled_at && level.full) {
       wanted.storage_full = {
         title: `The storage quota of the ${plan.name} plan is used up`,
         detail: `${usage}. New backups are refused until you free space or upgrade.`,
-        facts: { usedBytes: used, quotaBytes: plan.storageBytes },
+        facts: { usedBytes: used, quotaBytes: plan.storageBytes, plan: a.plan },
       };
     }
     const subject: Subject = {

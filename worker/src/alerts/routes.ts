@@ -1,6 +1,8 @@
 import { ListAlertsQuery } from '@resistro/contract';
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-types.ts';
+import { localizeAlert, localizeAlerts } from '../i18n/alerts.ts';
+import { principalLocale } from '../i18n/request.ts';
 import { readId, readQuery } from '../lib/validate.ts';
 import { requirePrincipal } from '../middleware/auth.ts';
 import { acknowledgeAlert, findAlert, listAlerts, toAlert } from './alerts.ts';
@@ -8,15 +10,18 @@ import { acknowledgeAlert, findAlert, listAlerts, toAlert } from './alerts.ts';
 export const alertRoutes = new Hono<AppEnv>()
   .get('/alerts', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'read');
-    return c.json(await listAlerts(c.get('db'), p.accountId, readQuery(c, ListAlertsQuery)));
+    const list = await listAlerts(c.get('db'), p.accountId, readQuery(c, ListAlertsQuery));
+    const locale = await principalLocale(c, p.accountId);
+    return c.json({ ...list, items: await localizeAlerts(c.get('db'), locale, list.items) });
   })
   .get('/alerts/:id', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'read');
-    return c.json({ alert: toAlert(await findAlert(c.get('db'), p.accountId, readId(c, 'alert'))) });
+    const row = await findAlert(c.get('db'), p.accountId, readId(c, 'alert'));
+    return c.json({ alert: localizeAlert(toAlert(row), row, await principalLocale(c, p.accountId)) });
   })
   .post('/alerts/:id/acknowledge', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'write');
-    return c.json({
-      alert: await acknowledgeAlert(c.get('db'), p.accountId, readId(c, 'alert'), c.get('now')),
-    });
+    const alert = await acknowledgeAlert(c.get('db'), p.accountId, readId(c, 'alert'), c.get('now'));
+    const locale = await principalLocale(c, p.accountId);
+    return c.json({ alert: (await localizeAlerts(c.get('db'), locale, [alert]))[0] });
   });

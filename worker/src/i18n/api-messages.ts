@@ -167,6 +167,7 @@ export const FIELD_MESSAGES: Record<string, Entry> = {
   'is already registered': { de: 'ist schon registriert' },
   'is not a known time zone': { de: 'ist keine bekannte Zeitzone' },
   'is not a sealed value': { de: 'ist kein versiegelter Wert' },
+  'is not one this API handed out': { de: 'stammt nicht von dieser API' },
   'is not one of your agents': { de: 'ist keiner Ihrer Agents' },
   'has forbidden characters': { de: 'enthält unerlaubte Zeichen' },
   'lies in the future': { de: 'liegt in der Zukunft' },

@@ -1,67 +1,126 @@
-// What a notification says, rendered from the event snapshot the outbox stored.
+// What a notification says, rendered at send time from the event snapshot the outbox stored, in
+// the account's language, with times in its time zone. The alert's own title and detail come from
+// its kind and facts (i18n/alert-text.ts); this file writes the frame around them.
 import type { WebhookEvent } from '@resistro/contract';
+import type { AlertSource } from '../i18n/alert-text.ts';
+import { localizeAlert } from '../i18n/alerts.ts';
+import { formatDateTime } from '../i18n/format.ts';
+import type { Language, Locale } from '../i18n/language.ts';
 
 type EventAlert = NonNullable<WebhookEvent['alert']>;
 
-function when(iso: string): string {
-  return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+const TEXT = {
+  en: {
+    testSubject: 'Test notification',
+    resolved: 'Resolved',
+    critical: 'CRITICAL',
+    warning: 'Warning',
+    testBody: [
+      'This is a test notification from Resistro.',
+      '',
+      'If you can read it, this channel works and will receive your alerts.',
+    ],
+    cleared: 'The condition has cleared; no action is needed.',
+    opened: 'Opened:  ',
+    resolvedAt: 'Resolved:',
+    subject: 'Subject: ',
+    severity: 'Severity:',
+    subjectTypes: { database: 'database', agent: 'agent', account: 'account' },
+    severities: { critical: 'critical', warning: 'warning' },
+    openAlert: 'Open the alert in the dashboard',
+    openAlerts: 'Alerts in the dashboard',
+    footer: 'You receive this because the address is set for the alerts of a Resistro account.',
+    slackTest: 'Test notification from Resistro: this channel works.',
+    slackOpenAlert: 'Open the alert in Resistro',
+    slackOpenAlerts: 'Open alerts in Resistro',
+  },
+  de: {
+    testSubject: 'Testbenachrichtigung',
+    resolved: 'Behoben',
+    critical: 'KRITISCH',
+    warning: 'Warnung',
+    testBody: [
+      'Dies ist eine Testbenachrichtigung von Resistro.',
+      '',
+      'Wenn Sie sie lesen können, funktioniert dieser Kanal und erhält Ihre Alarme.',
+    ],
+    cleared: 'Die Ursache besteht nicht mehr; Sie müssen nichts tun.',
+    opened: 'Ausgelöst:',
+    resolvedAt: 'Behoben:  ',
+    subject: 'Betrifft:  ',
+    severity: 'Schwere:   ',
+    subjectTypes: { database: 'Datenbank', agent: 'Agent', account: 'Konto' },
+    severities: { critical: 'kritisch', warning: 'Warnung' },
+    openAlert: 'Den Alarm im Dashboard öffnen',
+    openAlerts: 'Alarme im Dashboard',
+    footer:
+      'Sie erhalten diese Nachricht, weil die Adresse für die Alarme eines Resistro-Kontos eingetragen ist.',
+    slackTest: 'Testbenachrichtigung von Resistro: Dieser Kanal funktioniert.',
+    slackOpenAlert: 'Den Alarm in Resistro öffnen',
+    slackOpenAlerts: 'Alarme in Resistro öffnen',
+  },
+} satisfies Record<Language, unknown>;
+
+/** The event as this account reads it: the alert's title, detail and subject in its language. */
+export function localizeEvent(
+  event: WebhookEvent,
+  source: AlertSource | undefined,
+  locale: Locale,
+): WebhookEvent {
+  return event.alert ? { ...event, alert: localizeAlert(event.alert, source, locale) } : event;
 }
 
-function alertsLink(appOrigin: string | undefined): string | undefined {
-  return appOrigin ? `${appOrigin}/alerts` : undefined;
+/** The alert's own page in the dashboard (the alerts list for a test message). */
+function alertsLink(appOrigin: string | undefined, alert?: EventAlert | null): string | undefined {
+  if (!appOrigin) return undefined;
+  return alert ? `${appOrigin}/alerts/${alert.id}` : `${appOrigin}/alerts`;
 }
 
-export function emailSubject(event: WebhookEvent): string {
+export function emailSubject(event: WebhookEvent, locale: Locale): string {
+  const t = TEXT[locale.language];
   const a = event.alert;
-  if (event.type === 'test' || !a) return '[Resistro] Test notification';
-  if (event.type === 'alert.resolved') return `[Resistro] Resolved: ${a.title}`;
-  return `[Resistro] ${a.severity === 'critical' ? 'CRITICAL' : 'Warning'}: ${a.title}`;
+  if (event.type === 'test' || !a) return `[Resistro] ${t.testSubject}`;
+  if (event.type === 'alert.resolved') return `[Resistro] ${t.resolved}: ${a.title}`;
+  return `[Resistro] ${a.severity === 'critical' ? t.critical : t.warning}: ${a.title}`;
 }
 
-function alertLines(a: EventAlert): string[] {
+function alertLines(a: EventAlert, locale: Locale): string[] {
+  const t = TEXT[locale.language];
+  const when = (iso: string) => formatDateTime(new Date(iso), locale);
   return [
     a.detail,
     '',
-    `Opened:   ${when(a.openedAt)}`,
-    ...(a.resolvedAt ? [`Resolved: ${when(a.resolvedAt)}`] : []),
-    `Subject:  ${a.subject.type} "${a.subject.name}"`,
-    `Severity: ${a.severity}`,
+    `${t.opened} ${when(a.openedAt)}`,
+    ...(a.resolvedAt ? [`${t.resolvedAt} ${when(a.resolvedAt)}`] : []),
+    `${t.subject} ${t.subjectTypes[a.subject.type]} ${locale.language === 'de' ? `„${a.subject.name}“` : `"${a.subject.name}"`}`,
+    `${t.severity} ${t.severities[a.severity]}`,
   ];
 }
 
-export function emailText(event: WebhookEvent, appOrigin: string | undefined): string {
+export function emailText(event: WebhookEvent, appOrigin: string | undefined, locale: Locale): string {
+  const t = TEXT[locale.language];
   const a = event.alert;
-  const link = alertsLink(appOrigin);
+  const link = alertsLink(appOrigin, a);
   const lines =
     event.type === 'test' || !a
-      ? [
-          'This is a test notification from Resistro.',
-          '',
-          'If you can read it, this channel works and will receive your alerts.',
-        ]
+      ? [...t.testBody]
       : event.type === 'alert.resolved'
-        ? [
-            `Resolved: ${a.title}`,
-            '',
-            'The condition has cleared; no action is needed.',
-            '',
-            ...alertLines(a),
-          ]
-        : [`${a.title}`, '', ...alertLines(a)];
-  if (link) lines.push('', `Alerts in the dashboard: ${link}`);
-  lines.push('', '--', 'You receive this because the address is set for the alerts of a Resistro account.');
+        ? [`${t.resolved}: ${a.title}`, '', t.cleared, '', ...alertLines(a, locale)]
+        : [a.title, '', ...alertLines(a, locale)];
+  if (link) lines.push('', `${a ? t.openAlert : t.openAlerts}: ${link}`);
+  lines.push('', '--', t.footer);
   return lines.join('\n');
 }
 
 /** Slack mrkdwn; the characters Slack treats as markup are escaped. */
-export function slackText(event: WebhookEvent, appOrigin: string | undefined): string {
+export function slackText(event: WebhookEvent, appOrigin: string | undefined, locale: Locale): string {
+  const t = TEXT[locale.language];
   const esc = (s: string) => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
   const a = event.alert;
-  const link = alertsLink(appOrigin);
-  const tail = link ? `\n<${link}|Open alerts in Resistro>` : '';
-  if (event.type === 'test' || !a)
-    return `:wave: Test notification from Resistro: this channel works.${tail}`;
-  if (event.type === 'alert.resolved') return `:white_check_mark: *Resolved:* ${esc(a.title)}${tail}`;
-  const icon = a.severity === 'critical' ? ':red_circle: *CRITICAL*' : ':warning: *Warning*';
+  const link = alertsLink(appOrigin, a);
+  const tail = link ? `\n<${link}|${a ? t.slackOpenAlert : t.slackOpenAlerts}>` : '';
+  if (event.type === 'test' || !a) return `:wave: ${t.slackTest}${tail}`;
+  if (event.type === 'alert.resolved') return `:white_check_mark: *${t.resolved}:* ${esc(a.title)}${tail}`;
+  const icon = a.severity === 'critical' ? `:red_circle: *${t.critical}*` : `:warning: *${t.warning}*`;
   return `${icon} ${esc(a.title)}\n${esc(a.detail)}${tail}`;
 }

@@ -13,6 +13,8 @@ import { DeliveryError } from './notifier.ts';
 import { sendSlack } from './slack.ts';
 import { sendWebhook, signWebhook } from './webhook.ts';
 
+const EN = { language: 'en' as const, timeZone: 'UTC' };
+
 // The worker is typed for workerd, not Node: the Node-only parts of this test are loaded untyped.
 const { createServer } = await import('node:http' as string);
 type Received = { path: string; headers: Record<string, string | string[] | undefined>; body: string };
@@ -92,7 +94,7 @@ const message = { to: 'ops@b.test', subject: 'Subject', text: 'Body' };
 const NOTIFIERS: Array<{ name: string; send: (url: string) => Promise<void> }> = [
   { name: 'http e-mail', send: (url) => sendHttpEmail(httpEmail(url), message) },
   { name: 'Amazon SES', send: (url) => sendSesEmail(ses(url), message) },
-  { name: 'Slack', send: (url) => sendSlack(url, event, 'https://app.test') },
+  { name: 'Slack', send: (url) => sendSlack(url, event, 'https://app.test', EN) },
   { name: 'webhook', send: (url) => sendWebhook(url, 'whsec_test', event) },
 ];
 
@@ -178,17 +180,37 @@ describe('what each notifier sends', () => {
   });
 
   it('escapes Slack markup in alert text', () => {
-    expect(slackText(event, undefined)).toContain('db1 &lt;prod&gt;');
+    expect(slackText(event, undefined, EN)).toContain('db1 &lt;prod&gt;');
   });
 
   it('words opened and resolved e-mails differently', () => {
-    expect(emailSubject(event)).toBe('[Resistro] CRITICAL: Agent "db1 <prod>" is offline');
+    expect(emailSubject(event, EN)).toBe('[Resistro] CRITICAL: Agent "db1 <prod>" is offline');
     const resolved = {
       ...event,
       type: 'alert.resolved' as const,
       alert: { ...event.alert!, resolvedAt: '2026-07-01T12:10:00.000Z' },
     };
-    expect(emailSubject(resolved)).toBe('[Resistro] Resolved: Agent "db1 <prod>" is offline');
-    expect(emailText(resolved, 'https://app.test')).toContain('https://app.test/alerts');
+    expect(emailSubject(resolved, EN)).toBe('[Resistro] Resolved: Agent "db1 <prod>" is offline');
+    expect(emailText(resolved, 'https://app.test', EN)).toContain('https://app.test/alerts');
+  });
+
+  it('writes the frame of e-mails and Slack messages in German, times in the account time zone', () => {
+    const resolved = {
+      ...event,
+      type: 'alert.resolved' as const,
+      alert: { ...event.alert!, resolvedAt: '2026-07-01T12:10:00.000Z' },
+    };
+    const de = { language: 'de' as const, timeZone: 'Europe/Berlin' };
+    expect(emailSubject(resolved, de)).toMatch(/^\[Resistro\] Behoben: /);
+    const text = emailText(resolved, 'https://app.test', de);
+    expect(text).toContain('Die Ursache besteht nicht mehr');
+    expect(text).toContain('Behoben:   01.07.2026, 14:10 MESZ');
+    expect(text).toContain('Betrifft:   Agent „db1 <prod>“');
+    expect(text).toContain('Schwere:    kritisch');
+    expect(text).not.toMatch(/\b(Opened|Resolved|Severity|You receive)\b/);
+    expect(slackText({ ...event, type: 'test', alert: null }, undefined, de)).toBe(
+      ':wave: Testbenachrichtigung von Resistro: Dieser Kanal funktioniert.',
+    );
+    expect(emailText(event, undefined, EN)).toContain('Opened:   01/07/2026, 12:00 UTC');
   });
 });

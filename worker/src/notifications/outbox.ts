@@ -6,9 +6,11 @@ import { accounts } from '../accounts/accounts.sql.ts';
 import { afterCursor, toPage } from '../alerts/page.ts';
 import type { Db, DbOrTx } from '../db.ts';
 import type { Config } from '../env.ts';
+import { alertSources } from '../i18n/alerts.ts';
+import { DEFAULT_LOCALE, type Locale } from '../i18n/language.ts';
 import { notificationChannels, notificationDeliveries } from './notifications.sql.ts';
 import { DeliveryError } from './notifier.ts';
-import { sendNotification } from './send.ts';
+import { type SendContext, sendNotification } from './send.ts';
 
 type DeliveryRow = typeof notificationDeliveries.$inferSelect;
 type ChannelRow = typeof notificationChannels.$inferSelect;
@@ -111,6 +113,7 @@ async function attempt(
   config: Config,
   row: DeliveryRow,
   channel: ChannelRow | undefined,
+  context: SendContext,
 ): Promise<DeliveryError | null> {
   try {
     if (row.channelId && !channel)
@@ -125,7 +128,7 @@ async function attempt(
       throw new DeliveryError('The channel was deleted before this message was delivered', {
         permanent: true,
       });
-    await sendNotification(config, row, channel);
+    await sendNotification(config, row, channel, context);
     return null;
   } catch (e) {
     if (e instanceof DeliveryError) return e;
@@ -162,6 +165,27 @@ async function channelsById(db: Db, rows: DeliveryRow[]): Promise<Map<string, Ch
   if (ids.length === 0) return new Map();
   const channels = await db.select().from(notificationChannels).where(inArray(notificationChannels.id, ids));
   return new Map(channels.map((c) => [c.id, c]));
+}
+
+/** Each delivery's account locale and alert, read once per run for all claimed rows. */
+async function sendContexts(db: Db, rows: DeliveryRow[]): Promise<(row: DeliveryRow) => SendContext> {
+  const accountIds = [...new Set(rows.map((r) => r.accountId))];
+  const locales = new Map<string, Locale>();
+  if (accountIds.length > 0) {
+    const found = await db
+      .select({ id: accounts.id, language: accounts.language, timeZone: accounts.timeZone })
+      .from(accounts)
+      .where(inArray(accounts.id, accountIds));
+    for (const a of found) locales.set(a.id, { language: a.language, timeZone: a.timeZone });
+  }
+  const alerts = await alertSources(
+    db,
+    rows.map((r) => r.alertId).filter((id): id is string => id !== null),
+  );
+  return (row) => ({
+    locale: locales.get(row.accountId) ?? DEFAULT_LOCALE,
+    alert: row.alertId ? alerts.get(row.alertId) : undefined,
+  });
 }
 
 async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -205,8 +229,10 @@ export async function deliverDue(
   const stats: DeliveryStats = { claimed: claimed.length, delivered: 0, retrying: 0, failed: 0 };
   if (claimed.length === 0) return stats;
   const channels = await channelsById(db, claimed);
+  const contexts = await sendContexts(db, claimed);
   await inParallel(claimed, SEND_CONCURRENCY, async (row) => {
-    const error = await attempt(config, row, row.channelId ? channels.get(row.channelId) : undefined);
+    const channel = row.channelId ? channels.get(row.channelId) : undefined;
+    const error = await attempt(config, row, channel, contexts(row));
     const settled = await settle(db, row, error, now, MAX_ATTEMPTS);
     if (settled.status === 'delivered') stats.delivered++;
     else if (settled.status === 'failed') stats.failed++;
@@ -228,8 +254,9 @@ export async function sendTest(db: Db, config: Config, channel: ChannelRow, now:
     )
     .returning();
   const out: Delivery[] = [];
+  const contexts = await sendContexts(db, rows);
   for (const row of rows) {
-    const error = await attempt(config, row, channel);
+    const error = await attempt(config, row, channel, contexts(row));
     out.push(toDelivery(await settle(db, row, error, now, 1)));
   }
   return out;

@@ -1,8 +1,10 @@
 // One delivery to the notifier its channel type names.
 import type { Config } from '../env.ts';
+import type { AlertSource } from '../i18n/alert-text.ts';
+import type { Locale } from '../i18n/language.ts';
 import { sendHttpEmail } from './email-http.ts';
 import { sendSesEmail } from './email-ses.ts';
-import { emailSubject, emailText } from './messages.ts';
+import { emailSubject, emailText, localizeEvent } from './messages.ts';
 import type { notificationChannels, notificationDeliveries } from './notifications.sql.ts';
 import { DeliveryError, type EmailMessage } from './notifier.ts';
 import { sendSlack } from './slack.ts';
@@ -35,25 +37,32 @@ function hookUrl(config: Config, channel: ChannelRow | undefined): string {
   return url;
 }
 
+/** What the outbox knows at send time: the account's locale and the alert the event is about. */
+export type SendContext = { locale: Locale; alert: AlertSource | undefined };
+
 export async function sendNotification(
   config: Config,
   row: DeliveryRow,
   channel: ChannelRow | undefined,
+  context: SendContext,
 ): Promise<void> {
+  // SECURITY: the text is rendered from the stored snapshot and the alert's own facts; nothing of
+  // the channel (URL, secret) goes into it.
+  const event = localizeEvent(row.payload, context.alert, context.locale);
   switch (row.channelType) {
     case 'email':
       return sendEmail(config, {
         to: row.target,
-        subject: emailSubject(row.payload),
-        text: emailText(row.payload, config.appOrigin),
+        subject: emailSubject(event, context.locale),
+        text: emailText(event, config.appOrigin, context.locale),
       });
     case 'slack':
-      return sendSlack(hookUrl(config, channel), row.payload, config.appOrigin);
+      return sendSlack(hookUrl(config, channel), event, config.appOrigin, context.locale);
     case 'webhook': {
       const url = hookUrl(config, channel);
       if (!channel?.signingSecret)
         throw new DeliveryError('The channel has no signing secret', { permanent: true });
-      return sendWebhook(url, channel.signingSecret, row.payload);
+      return sendWebhook(url, channel.signingSecret, event);
     }
   }
 }

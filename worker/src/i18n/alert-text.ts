@@ -1,0 +1,223 @@
+// Alert titles and details in the account's language, rendered from the alert's kind and the
+// facts detection stored with it, whenever they are shown or sent, so a change of language
+// applies to open alerts too. Alerts whose facts predate a field fall back to a shorter text.
+import { type AlertKind, PLANS } from '@resistro/contract';
+import { formatBytes, formatDateTime } from './format.ts';
+import type { Language, Locale } from './language.ts';
+import { plural } from './plural.ts';
+
+export type AlertSource = {
+  kind: AlertKind;
+  subjectType: 'database' | 'agent' | 'account';
+  subjectName: string;
+  facts: Record<string, unknown>;
+  /** the English text detection stored: the last resort for an English account */
+  title: string;
+  detail: string;
+};
+export type AlertText = { title: string; detail: string; subjectName: string };
+
+const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+const date = (v: unknown) => {
+  const d = typeof v === 'string' ? new Date(v) : undefined;
+  return d && !Number.isNaN(d.getTime()) ? d : undefined;
+};
+
+function quoted(language: Language, s: string): string {
+  return language === 'de' ? `„${s}“` : `"${s}"`;
+}
+
+function list(language: Language, names: string[]): string {
+  const q = names.map((n) => quoted(language, n));
+  return new Intl.ListFormat(language, { type: 'conjunction' }).format(q);
+}
+
+function planName(facts: Record<string, unknown>): string | undefined {
+  const id = str(facts.plan);
+  if (id && id in PLANS) return PLANS[id as keyof typeof PLANS].name;
+  const quota = num(facts.quotaBytes);
+  return Object.values(PLANS).find((p) => p.storageBytes === quota)?.name;
+}
+
+type Parts = { title?: string | undefined; detail?: string | undefined };
+
+function missed(a: AlertSource, l: Locale): Parts {
+  const { language } = l;
+  const name = quoted(language, a.subjectName);
+  const due = date(a.facts.scheduledFor);
+  const grace = num(a.facts.graceMinutes);
+  const hasLast = 'lastBackupAt' in a.facts;
+  const last = date(a.facts.lastBackupAt);
+  const at = (d: Date) => formatDateTime(d, l);
+  if (language === 'de') {
+    const minutes =
+      grace !== undefined ? plural('de', grace, { one: '{n} Minute', other: '{n} Minuten' }) : '';
+    return {
+      title: `Kein Backup von ${name} zur geplanten Zeit gestartet`,
+      detail:
+        due && grace !== undefined && hasLast
+          ? `Das für ${at(due)} geplante Backup ist nicht innerhalb von ${minutes} gestartet. ` +
+            (last ? `Das letzte Backup startete ${at(last)}. ` : 'Bisher wurde kein Backup gestartet. ') +
+            'Prüfen Sie, ob der Agent läuft und die Datenbank erreicht.'
+          : undefined,
+    };
+  }
+  const minutes = grace !== undefined ? plural('en', grace, { one: '{n} minute', other: '{n} minutes' }) : '';
+  return {
+    title: `No backup of ${name} started as scheduled`,
+    detail:
+      due && grace !== undefined && hasLast
+        ? `The backup scheduled for ${at(due)} did not start within ${minutes}. ` +
+          (last ? `The last backup started ${at(last)}. ` : 'No backup has started yet. ') +
+          'Check that the agent runs and can reach the database.'
+        : undefined,
+  };
+}
+
+function failing(a: AlertSource, l: Locale): Parts {
+  const { language } = l;
+  const name = quoted(language, a.subjectName);
+  const n = num(a.facts.consecutiveFailures);
+  const error = str(a.facts.lastError);
+  if (language === 'de') {
+    const count = n === undefined ? '' : n >= 10 ? '10 oder mehr' : String(n);
+    return {
+      title: `Backups von ${name} schlagen fehl`,
+      detail:
+        n !== undefined && error !== undefined
+          ? `Die letzten ${count} Backups sind fehlgeschlagen. Letzter Fehler: ${error}`
+          : undefined,
+    };
+  }
+  const count = n === undefined ? '' : n >= 10 ? '10 or more' : String(n);
+  return {
+    title: `Backups of ${name} are failing`,
+    detail:
+      n !== undefined && error !== undefined
+        ? `The last ${count} backups failed. Last error: ${error}`
+        : undefined,
+  };
+}
+
+function sizeDrop(a: AlertSource, l: Locale): Parts {
+  const { language } = l;
+  const name = quoted(language, a.subjectName);
+  const size = num(a.facts.sizeBytes);
+  const median = num(a.facts.medianBytes);
+  const history = num(a.facts.history);
+  const started = date(a.facts.startedAt);
+  if (size === undefined || median === undefined || median <= 0) return {};
+  const pct = Math.round((1 - size / median) * 100);
+  const b = (n: number) => formatBytes(language, n);
+  const complete = history !== undefined && started !== undefined;
+  if (language === 'de') {
+    return {
+      title: `Backup von ${name} ist ${pct} % kleiner als üblich`,
+      detail: complete
+        ? `Das Backup von ${formatDateTime(started, l)} hat ${b(size)}; der Median ${plural('de', history, { one: 'des {n} erfolgreichen Backups', other: 'der {n} erfolgreichen Backups' })} davor liegt bei ${b(median)}. ` +
+          'Ein plötzlicher Rückgang kann verlorene Daten bedeuten: Prüfen Sie die Datenbank.'
+        : undefined,
+    };
+  }
+  return {
+    title: `Backup of ${name} is ${pct} % smaller than usual`,
+    detail: complete
+      ? `The backup of ${formatDateTime(started, l)} has ${b(size)}; the median of the ${plural('en', history, { one: '{n} successful backup', other: '{n} successful backups' })} before it is ${b(median)}. ` +
+        'A sudden drop can mean lost data: check the database.'
+      : undefined,
+  };
+}
+
+function offline(a: AlertSource, l: Locale): Parts {
+  const { language } = l;
+  const name = quoted(language, a.subjectName);
+  const seen = date(a.facts.lastSeenAt);
+  const dbs = Array.isArray(a.facts.databases)
+    ? a.facts.databases.filter((x) => typeof x === 'string')
+    : undefined;
+  const complete = seen !== undefined && dbs !== undefined && dbs.length > 0;
+  if (language === 'de') {
+    return {
+      title: `Agent ${name} ist offline`,
+      detail: complete
+        ? `Kein Lebenszeichen seit ${formatDateTime(seen, l)} (mehr als 5 Minuten). ` +
+          `Die Backups von ${list('de', dbs)} können erst wieder laufen, wenn er zurück ist: Prüfen Sie den Dienst resistro-agent auf diesem Host.`
+        : undefined,
+    };
+  }
+  return {
+    title: `Agent ${name} is offline`,
+    detail: complete
+      ? `No heartbeat since ${formatDateTime(seen, l)} (more than 5 minutes). ` +
+        `Backups of ${list('en', dbs)} cannot run until it is back: check the resistro-agent service on that host.`
+      : undefined,
+  };
+}
+
+function storage(a: AlertSource, l: Locale, full: boolean): Parts {
+  const { language } = l;
+  const used = num(a.facts.usedBytes);
+  const quota = num(a.facts.quotaBytes);
+  const plan = planName(a.facts);
+  if (used === undefined || quota === undefined || quota <= 0 || !plan) return {};
+  const pct = Math.round((used / quota) * 100);
+  const b = (n: number) => formatBytes(language, n);
+  if (language === 'de') {
+    const usage = `${b(used)} von ${b(quota)} belegt (${pct} %)`;
+    return full
+      ? {
+          title: `Der Speicher des Plans ${plan} ist aufgebraucht`,
+          detail: `${usage}. Neue Backups werden abgelehnt, bis Sie Platz schaffen oder in einen größeren Plan wechseln.`,
+        }
+      : {
+          title: `Speicher zu über 80 % des Plans ${plan} belegt`,
+          detail: `${usage}. Bei 100 % werden neue Backups abgelehnt: Löschen Sie alte Backups, verkürzen Sie die Aufbewahrung oder wechseln Sie in einen größeren Plan.`,
+        };
+  }
+  const usage = `${b(used)} of ${b(quota)} used (${pct} %)`;
+  return full
+    ? {
+        title: `The storage quota of the ${plan} plan is used up`,
+        detail: `${usage}. New backups are refused until you free space or upgrade.`,
+      }
+    : {
+        title: `Storage over 80 % of the ${plan} plan`,
+        detail: `${usage}. At 100 % new backups are refused: delete old backups, shorten retention or upgrade.`,
+      };
+}
+
+/** What the kind means, for a German account when an old alert lacks the facts for the full text. */
+const KIND_DE: Record<AlertKind, string> = {
+  missed:
+    'Ein geplantes Backup ist nicht rechtzeitig gestartet. Prüfen Sie, ob der Agent läuft und die Datenbank erreicht.',
+  offline:
+    'Der Agent sendet seit mehr als 5 Minuten kein Lebenszeichen. Prüfen Sie den Dienst resistro-agent auf dem Host.',
+  failing:
+    'Mehrere Backups hintereinander sind fehlgeschlagen. Die Fehlermeldungen stehen bei den Backups der Datenbank.',
+  size_drop:
+    'Das neueste Backup ist viel kleiner als die vorherigen. Prüfen Sie die Datenbank auf verlorene Daten.',
+  storage_high: 'Der Speicher Ihres Plans ist zu über 80 % belegt.',
+  storage_full: 'Der Speicher Ihres Plans ist aufgebraucht; neue Backups werden abgelehnt.',
+};
+
+const SUBJECT_ACCOUNT: Record<Language, string> = { de: 'Speicher', en: 'Storage' };
+
+export function alertText(a: AlertSource, locale: Locale): AlertText {
+  const parts =
+    a.kind === 'missed'
+      ? missed(a, locale)
+      : a.kind === 'failing'
+        ? failing(a, locale)
+        : a.kind === 'size_drop'
+          ? sizeDrop(a, locale)
+          : a.kind === 'offline'
+            ? offline(a, locale)
+            : storage(a, locale, a.kind === 'storage_full');
+  const de = locale.language === 'de';
+  return {
+    title: parts.title ?? (de ? KIND_DE[a.kind].split('. ')[0]! : a.title),
+    detail: parts.detail ?? (de ? KIND_DE[a.kind] : a.detail),
+    subjectName: a.subjectType === 'account' ? SUBJECT_ACCOUNT[locale.language] : a.subjectName,
+  };
+}
