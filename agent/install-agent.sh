@@ -1,15 +1,19 @@
 #!/bin/sh
 # Installs the Resistro agent, as the user guide shows:
 #   curl https://cloud.resistro.org/install-agent.sh | sudo sh
-# Places the single-file agent (checked against its SHA-256) in /usr/local/lib/resistro, a
-# `resistro` command in /usr/local/bin, then runs `resistro install`: the systemd service
-# resistro-agent and /etc/resistro-agent/env (mode 0600, never overwritten).
+# Downloads the self-contained `resistro` executable for this machine's architecture (no Node.js
+# or anything else needed), checks it against its SHA-256, checks that it runs here, and puts it
+# in /usr/local/bin/resistro in one atomic step (an update that fails leaves the old one working).
+# Then `resistro install`: the systemd service resistro-agent and /etc/resistro-agent/env (mode
+# 0600, never overwritten), and a restart of the service when it is configured. Running this again
+# updates the agent.
 # Settings, all optional:
 #   RESISTRO_API_KEY, RESISTRO_ENDPOINT, RESISTRO_ENCRYPTION_KEY  written into a new env file
 #                           (RESISTRO_ENDPOINT default: the API of the service that served this script)
-#   RESISTRO_DOWNLOAD_URL   where resistro.mjs and resistro.mjs.sha256 are (default below)
-#   RESISTRO_AGENT_FILE     install this local resistro.mjs instead of downloading
-#   RESISTRO_NODE           the node binary to use (default: node on PATH)
+#   RESISTRO_DOWNLOAD_URL   where resistro-linux-<arch> and its .sha256 are (default: <service>/downloads)
+#   RESISTRO_AGENT_FILE     install this local executable instead of downloading (its .sha256 next
+#                           to it is checked when present)
+#   RESISTRO_ARCH           x64 or arm64 instead of this machine's (uname -m)
 #   RESISTRO_PREFIX         install below another root, without systemctl (packaging, tests)
 set -eu
 
@@ -24,8 +28,9 @@ if [ -z "${RESISTRO_ENDPOINT:-}" ] && [ -n "$ORIGIN" ]; then
   export RESISTRO_ENDPOINT
 fi
 PREFIX="${RESISTRO_PREFIX:-}"
-LIB_DIR="/usr/local/lib/resistro"
 BIN_DIR="/usr/local/bin"
+# Earlier installs placed a JavaScript build here, run by Node.js; the executable replaces it.
+OLD_LIB_DIR="/usr/local/lib/resistro"
 
 say() { printf 'resistro: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -37,15 +42,17 @@ if [ -z "$PREFIX" ] && [ "$(id -u)" != 0 ]; then
   die "installing the agent needs root: run this script again with sudo"
 fi
 
-NODE="${RESISTRO_NODE:-$(command -v node || true)}"
-[ -n "$NODE" ] || die "Node.js 22.15 or newer is needed. Install it (e.g. https://deb.nodesource.com, or your distribution's nodejs package) and run this again."
-version=$("$NODE" -p 'process.versions.node' 2>/dev/null) || die "$NODE does not run"
-major=${version%%.*}
-rest=${version#*.}
-minor=${rest%%.*}
-if [ "$major" -lt 22 ] || { [ "$major" -eq 22 ] && [ "$minor" -lt 15 ]; }; then
-  die "Node.js $version at $NODE is too old; the agent needs 22.15 or newer (set RESISTRO_NODE to another node binary)."
+[ "$(uname -s)" = Linux ] || die "the agent runs on Linux; this is $(uname -s)"
+ARCH="${RESISTRO_ARCH:-}"
+if [ -z "$ARCH" ]; then
+  case "$(uname -m)" in
+    x86_64 | amd64) ARCH=x64 ;;
+    aarch64 | arm64) ARCH=arm64 ;;
+    *) die "no agent is built for $(uname -m); supported: x86_64 (x64) and aarch64 (arm64)" ;;
+  esac
 fi
+case "$ARCH" in x64 | arm64) ;; *) die "RESISTRO_ARCH must be x64 or arm64, not $ARCH" ;; esac
+NAME="resistro-linux-$ARCH"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
@@ -56,39 +63,49 @@ fetch() {
   elif command -v wget >/dev/null 2>&1; then
     wget -q -O "$2" "$1" || die "download of $1 failed"
   else
-    die "neither curl nor wget is installed"
+    die "neither curl nor wget is installed (apt-get install -y curl / dnf install -y curl)"
   fi
 }
 
 if [ -n "${RESISTRO_AGENT_FILE:-}" ]; then
-  cp "$RESISTRO_AGENT_FILE" "$tmp/resistro.mjs" || die "cannot read $RESISTRO_AGENT_FILE"
-  if [ -f "$RESISTRO_AGENT_FILE.sha256" ]; then cp "$RESISTRO_AGENT_FILE.sha256" "$tmp/resistro.mjs.sha256"; fi
+  cp "$RESISTRO_AGENT_FILE" "$tmp/$NAME" || die "cannot read $RESISTRO_AGENT_FILE"
+  if [ -f "$RESISTRO_AGENT_FILE.sha256" ]; then
+    sed "s|  .*|  $NAME|" "$RESISTRO_AGENT_FILE.sha256" > "$tmp/$NAME.sha256"
+  fi
 else
   [ -n "${RESISTRO_DOWNLOAD_URL:-}" ] || [ -n "$ORIGIN" ] || die "this copy of the installer was not served by a Resistro service: set RESISTRO_DOWNLOAD_URL (…/downloads) or RESISTRO_AGENT_FILE"
-  say "downloading the agent from $BASE_URL"
-  fetch "$BASE_URL/resistro.mjs" "$tmp/resistro.mjs"
-  fetch "$BASE_URL/resistro.mjs.sha256" "$tmp/resistro.mjs.sha256"
+  say "downloading the agent for linux-$ARCH from $BASE_URL"
+  fetch "$BASE_URL/$NAME.sha256" "$tmp/$NAME.sha256"
+  fetch "$BASE_URL/$NAME" "$tmp/$NAME"
 fi
-if [ -f "$tmp/resistro.mjs.sha256" ]; then
-  (cd "$tmp" && sha256sum -c --quiet resistro.mjs.sha256) || die "the downloaded agent does not match its SHA-256; not installing it"
+if [ -f "$tmp/$NAME.sha256" ]; then
+  command -v sha256sum >/dev/null 2>&1 || die "sha256sum is missing (coreutils); cannot check the download"
+  (cd "$tmp" && sha256sum -c --quiet "$NAME.sha256" >/dev/null 2>&1) || die "the downloaded agent does not match its SHA-256; not installing it"
 elif [ -z "${RESISTRO_AGENT_FILE:-}" ]; then
   die "no checksum for the agent; not installing it"
 fi
 
-install -d -m 0755 "$PREFIX$LIB_DIR" "$PREFIX$BIN_DIR"
-install -m 0644 "$tmp/resistro.mjs" "$PREFIX$LIB_DIR/resistro.mjs"
-cat > "$tmp/resistro" <<WRAPPER
-#!/bin/sh
-exec "$NODE" "$LIB_DIR/resistro.mjs" "\$@"
-WRAPPER
-install -m 0755 "$tmp/resistro" "$PREFIX$BIN_DIR/resistro"
-say "installed $BIN_DIR/resistro ($("$NODE" "$PREFIX$LIB_DIR/resistro.mjs" --version))"
+chmod 0755 "$tmp/$NAME"
+version=$("$tmp/$NAME" --version 2>&1) || die "the downloaded agent does not run on this machine: $version"
+
+# The new executable goes next to the old one first, then replaces it by rename: the running
+# service keeps its open file, and a failure before the rename leaves the old agent in place.
+install -d -m 0755 "$PREFIX$BIN_DIR"
+install -m 0755 "$tmp/$NAME" "$PREFIX$BIN_DIR/.resistro.new"
+mv -f "$PREFIX$BIN_DIR/.resistro.new" "$PREFIX$BIN_DIR/resistro"
+if [ -f "$PREFIX$OLD_LIB_DIR/resistro.mjs" ]; then
+  rm -f "$PREFIX$OLD_LIB_DIR/resistro.mjs"
+  rmdir "$PREFIX$OLD_LIB_DIR" 2>/dev/null || true
+fi
+say "installed $BIN_DIR/resistro ($version)"
 
 if ! command -v zstd >/dev/null 2>&1; then
   say "tip: install zstd (apt-get install -y zstd / dnf install -y zstd): backups then compress in a separate process, about 1.5× faster"
 fi
 
+# `resistro install` writes the unit (ExecStart=/usr/local/bin/resistro agent) and a new env file,
+# and restarts the service when it is configured: an update takes effect at once.
 if [ -n "$PREFIX" ]; then
-  exec "$NODE" "$PREFIX$LIB_DIR/resistro.mjs" install --prefix "$PREFIX"
+  exec "$PREFIX$BIN_DIR/resistro" install --prefix "$PREFIX"
 fi
-exec "$NODE" "$LIB_DIR/resistro.mjs" install
+exec "$BIN_DIR/resistro" install

@@ -1,9 +1,11 @@
-// `npm run build`: the dashboard (web/dist, served by the worker as static assets) and the agent's
-// single-file build, published next to the dashboard for the install script to download.
+// `npm run build`: the dashboard (web/dist, served by the worker as static assets), the agent's
+// single-file build (agent/dist/resistro.mjs, for `npx resistro`) and its executables
+// (agent/dist/resistro-linux-<arch>, published to the bucket: `npm run agent:publish`).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildDocs } from './docs/build-docs.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -18,19 +20,24 @@ export function buildAll(): void {
     join(ROOT, 'web'),
     'dashboard build',
   );
-  if (existsSync(join(ROOT, 'agent/build.ts'))) {
-    run(['--no-warnings', join(ROOT, 'agent/build.ts')], join(ROOT, 'agent'), 'agent build');
-    // The installer (served by the worker at /install-agent.sh with this service's origin filled
-    // in) downloads the single-file agent and its checksum from /downloads/.
-    mkdirSync(join(ROOT, 'web/dist/downloads'), { recursive: true });
-    for (const [from, to] of [
-      ['agent/dist/resistro.mjs', 'web/dist/downloads/resistro.mjs'],
-      ['agent/dist/resistro.mjs.sha256', 'web/dist/downloads/resistro.mjs.sha256'],
-      ['agent/install-agent.sh', 'web/dist/install-agent.sh'],
-    ] as const) {
-      if (existsSync(join(ROOT, from))) copyFileSync(join(ROOT, from), join(ROOT, to));
-    }
-  }
+  // The documentation, served at /docs from the same assets.
+  buildDocs(join(ROOT, 'web/dist'));
+  run(['--no-warnings', join(ROOT, 'agent/build.ts')], join(ROOT, 'agent'), 'agent build');
+  // The agent's executables (agent/dist/resistro-linux-<arch>): published to the bucket, where the
+  // worker's /downloads hands them to install-agent.sh. This machine's architecture must build;
+  // the other one needs its Node runtime from the npm registry and is skipped when that fails.
+  const sea = join(ROOT, 'agent/sea/build.ts');
+  const native = process.arch === 'arm64' ? 'arm64' : 'x64';
+  run(['--no-warnings', sea, '--arch', native], ROOT, 'agent executable build');
+  const other = native === 'x64' ? 'arm64' : 'x64';
+  const r = spawnSync(process.execPath, ['--no-warnings', sea, '--arch', other], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
+  if (r.status !== 0)
+    console.warn(`warning: the linux-${other} agent was not built (see above); linux-${native} only`);
+  // The installer (served by the worker at /install-agent.sh with this service's origin filled in).
+  copyFileSync(join(ROOT, 'agent/install-agent.sh'), join(ROOT, 'web/dist/install-agent.sh'));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) buildAll();

@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildAll } from './build.ts';
+import { publishAgentDownloads } from './publish-agent.ts';
 import { startStack } from './stack/stack.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -21,6 +22,15 @@ const stack = await startStack({
   console.error(`Could not start the local service: ${e.message}`);
   console.error(`hint: is something else using ports ${port}–${port + 4}? Set PORT=… to move them.`);
   process.exit(1);
+});
+
+// The agent's executables, for install-agent.sh: in the bucket, as `npm run agent:publish` puts them.
+await publishAgentDownloads({
+  endpoint: stack.s3.url,
+  bucket: stack.s3.bucket,
+  region: stack.vars.S3_REGION ?? 'us-east-1',
+  accessKeyId: stack.vars.S3_ACCESS_KEY_ID ?? '',
+  secretAccessKey: stack.vars.S3_SECRET_ACCESS_KEY ?? '',
 });
 
 // wrangler dev does not fire cron triggers by itself: tick once a minute, on the minute.
@@ -42,7 +52,11 @@ Resistro is running.
   Mail/hooks:  ${stack.sink.url}/messages   (alert e-mails and webhooks land here locally)
   Data:        ${dataDir}
 
-Connect an agent (after signing up and creating an API key under Settings → API keys):
+Install the agent on a database server (no Node.js needed there):
+
+  curl -fsSL ${url}/install-agent.sh | sudo sh
+
+Or run it from this checkout (after signing up and creating an API key under Settings → API keys):
 
   export RESISTRO_API_KEY=rsk_…
   export RESISTRO_ENDPOINT=${url}/api

@@ -162,4 +162,15 @@ describe('the unit ExecStart', () => {
     expect(selfCommand('/nonexistent-prefix', '/usr/bin/node', script)).toBe(`/usr/bin/node ${script} agent`);
     expect(selfCommand('', '/usr/bin/node', script)).toBe(`/usr/bin/node ${script} agent`);
   });
+
+  test('the single executable runs itself: no node, the prefix left out', () => {
+    const root = mkdtempSync(join(tmpdir(), 'resistro-prefix-'));
+    roots.push(root);
+    const exe = join(root, 'usr/local/bin/resistro');
+    mkdirSync(join(root, 'usr/local/bin'), { recursive: true });
+    writeFileSync(exe, '');
+    // argv[1] of an executable is however it was called: it must not matter
+    expect(selfCommand(root, exe, './resistro', true)).toBe('/usr/local/bin/resistro agent');
+    expect(selfCommand('', exe, 'resistro', true)).toBe(`${exe} agent`);
+  });
 });

@@ -6,6 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { isSea } from 'node:sea';
+import { childEnv } from '../child-env.ts';
 import type { CommandInput } from '../command.ts';
 import { DEFAULT_ENDPOINT, DEFAULT_ENV_FILE, DEFAULT_STATE_DIR } from '../config.ts';
 import { UsageError, UserError } from '../errors.ts';
@@ -72,12 +74,18 @@ RESISTRO_ENCRYPTION_KEY=${values.encryptionKey}
 }
 
 /**
- * The unit's ExecStart: this node and this script, as the running system will see them. Below
- * --prefix (install-agent.sh runs the staged copy, <prefix>/usr/local/lib/resistro/resistro.mjs)
- * the prefix is left out: it only says where the files are written, never what they contain.
+ * The unit's ExecStart, as the running system will see it: the executable itself (the single
+ * executable, `sea`), or this node and this script (the single-file build). Below --prefix
+ * (install-agent.sh runs the staged copy, <prefix>/usr/local/bin/resistro) the prefix is left out:
+ * it only says where the files are written, never what they contain.
  */
-export function selfCommand(prefix: string, node = process.execPath, argv1 = process.argv[1]): string {
-  let script = argv1 ? realpathSync(argv1) : undefined;
+export function selfCommand(
+  prefix: string,
+  node = process.execPath,
+  argv1 = process.argv[1],
+  sea = isSea(),
+): string {
+  let script = sea ? realpathSync(node) : argv1 ? realpathSync(argv1) : undefined;
   if (!script)
     throw new UserError(
       'cannot tell where resistro is installed',
@@ -93,7 +101,7 @@ export function selfCommand(prefix: string, node = process.execPath, argv1 = pro
   }
   const quote = (s: string) =>
     /^[\w@%+=:,./-]+$/.test(s) ? s : `"${s.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
-  return `${quote(node)} ${quote(script)} agent`;
+  return sea ? `${quote(script)} agent` : `${quote(node)} ${quote(script)} agent`;
 }
 
 /** systemd on this machine, as `resistro install` needs to know it. */
@@ -142,7 +150,7 @@ export async function run(input: CommandInput): Promise<number> {
   return install(input, {
     execStart: selfCommand(prefix),
     systemd: prefix ? undefined : detectSystemd('/'),
-    spawn: (command, args) => spawnSync(command, args, { encoding: 'utf8' }),
+    spawn: (command, args) => spawnSync(command, args, { encoding: 'utf8', env: childEnv() }),
   });
 }
 
