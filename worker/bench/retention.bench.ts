@@ -16,8 +16,8 @@ import { S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, startS3 } from '../../scripts/s
 import { startWsProxy } from '../../scripts/stack/ws-proxy.ts';
 import { createDb } from '../src/db.ts';
 import { parseConfig } from '../src/env.ts';
-import { createObjectStore } from '../src/retention/object-store.ts';
 import { applyRetention } from '../src/retention/retention.ts';
+import { createS3Storage } from '../src/storage/s3.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DATABASES = 200;
@@ -153,7 +153,7 @@ try {
   });
   const { db, close } = createDb(config);
   stops.unshift(() => close());
-  const store = createObjectStore(config.s3);
+  const store = createS3Storage(config.s3);
   const now = new Date();
   console.log('\nrun  deleted  batches  wall ms  storage req  storage ms  db ms');
   const totals = { deleted: 0, wallMs: 0, storageRequests: 0, storageMs: 0, dbMs: 0, runs: 0 };

@@ -1,6 +1,6 @@
 import type { Db } from './db.ts';
 import type { Bindings, Config } from './env.ts';
-import type { ObjectStorage } from './storage/s3.ts';
+import type { ObjectStorage } from './storage/storage.ts';
 
 export type Principal = {
   accountId: string;

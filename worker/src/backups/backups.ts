@@ -15,7 +15,7 @@ import type { Db } from '../db.ts';
 import type { Config } from '../env.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { decodeCursor, encodeCursor } from '../lib/cursor.ts';
-import type { ObjectStorage } from '../storage/s3.ts';
+import type { ObjectStorage } from '../storage/storage.ts';
 import { backups } from './backups.sql.ts';
 
 type Row = typeof backups.$inferSelect;
@@ -204,7 +204,9 @@ export async function completeBackup(
       { parts: `must be parts 1..${expectedParts}, each listed once` },
     );
   }
-  await storage.completeMultipartUpload(row.objectKey, row.uploadId!, parts);
+  const completed = await storage.completeMultipartUpload(row.objectKey, row.uploadId!, parts);
+  if (completed === 'upload_not_found')
+    throw new ApiError('conflict', 'Object storage refused the parts (NoSuchUpload); upload them again');
   // Trust, but verify: the object must hold exactly the bytes the agent says it sent.
   const head = await storage.headObject(row.objectKey);
   if (!head || head.size !== input.sizeBytes) {

@@ -4,17 +4,15 @@ import type { Bindings, Config } from '../env.ts';
 import { parseConfig } from '../env.ts';
 import { deliverDue } from '../notifications/outbox.ts';
 import { failAbandonedBackups } from '../retention/abandoned.ts';
-import { createObjectStore, type ObjectStore } from '../retention/object-store.ts';
 import { pruneLogs } from '../retention/prune.ts';
 import { purgeCancelledAccounts } from '../retention/purge.ts';
 import { applyRetention } from '../retention/retention.ts';
-import { createStorage } from '../storage/s3.ts';
+import { createS3Storage } from '../storage/s3.ts';
+import type { ObjectStorage } from '../storage/storage.ts';
 
 export type CronContext = {
   db: ReturnType<typeof createDb>['db'];
-  storage: ReturnType<typeof createStorage>;
-  /** bulk deletes and listings for retention */
-  store: ObjectStore;
+  storage: ObjectStorage;
   config: Config;
   /** the trigger's scheduled time: every job takes it as "now" (tests set it) */
   now: Date;
@@ -29,11 +27,11 @@ export type CronContext = {
  * before it drops the upload id, so a failed abort is retried instead of leaving parts behind.
  */
 export const JOBS: Array<{ name: string; run: (ctx: CronContext) => Promise<unknown> }> = [
-  { name: 'fail-abandoned-backups', run: (ctx) => failAbandonedBackups(ctx.db, ctx.store, ctx.now) },
+  { name: 'fail-abandoned-backups', run: (ctx) => failAbandonedBackups(ctx.db, ctx.storage, ctx.now) },
   { name: 'detect-alerts', run: (ctx) => detectAlerts(ctx.db, ctx.now) },
   { name: 'deliver-notifications', run: (ctx) => deliverDue(ctx.db, ctx.config, ctx.now) },
-  { name: 'retention', run: (ctx) => applyRetention(ctx.db, ctx.store, ctx.now) },
-  { name: 'purge-cancelled-accounts', run: (ctx) => purgeCancelledAccounts(ctx.db, ctx.store, ctx.now) },
+  { name: 'retention', run: (ctx) => applyRetention(ctx.db, ctx.storage, ctx.now) },
+  { name: 'purge-cancelled-accounts', run: (ctx) => purgeCancelledAccounts(ctx.db, ctx.storage, ctx.now) },
   { name: 'prune-logs', run: (ctx) => pruneLogs(ctx.db, ctx.now) },
 ];
 
@@ -52,8 +50,7 @@ export async function runScheduled(env: Bindings, scheduledTime: number): Promis
   const { db, close } = createDb(config);
   const ctx: CronContext = {
     db,
-    storage: createStorage(config.s3),
-    store: createObjectStore(config.s3),
+    storage: createS3Storage(config.s3),
     config,
     now: new Date(scheduledTime),
   };

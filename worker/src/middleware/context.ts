@@ -2,7 +2,7 @@ import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../app-types.ts';
 import { createDb } from '../db.ts';
 import { parseConfig } from '../env.ts';
-import { createStorage } from '../storage/s3.ts';
+import { createS3Storage } from '../storage/s3.ts';
 
 /** Config, a per-request database pool (closed after the response) and storage. */
 export const context = createMiddleware<AppEnv>(async (c, next) => {
@@ -10,7 +10,7 @@ export const context = createMiddleware<AppEnv>(async (c, next) => {
   const { db, close } = createDb(config);
   c.set('config', config);
   c.set('db', db);
-  c.set('storage', createStorage(config.s3));
+  c.set('storage', createS3Storage(config.s3));
   c.set('now', new Date());
   c.set('principal', null);
   try {

@@ -4,7 +4,7 @@
 // so no upload's parts are ever forgotten in the bucket.
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db.ts';
-import type { ObjectStore } from './object-store.ts';
+import type { ObjectStorage } from '../storage/storage.ts';
 
 export const ABANDONED_PER_RUN = 100;
 export const ABANDONED_ERROR =
@@ -12,7 +12,7 @@ export const ABANDONED_ERROR =
 
 export async function failAbandonedBackups(
   db: Db,
-  store: ObjectStore,
+  store: ObjectStorage,
   now: Date,
   limit = ABANDONED_PER_RUN,
 ): Promise<number> {

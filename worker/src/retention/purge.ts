@@ -4,7 +4,7 @@
 // alerts, channels and the delivery log. Bounded per run; a later run continues.
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db.ts';
-import type { ObjectStore } from './object-store.ts';
+import type { ObjectStorage } from '../storage/storage.ts';
 import { type ClaimedBackup, deleteClaimed, deleteObjectsOf } from './retention.ts';
 import { measured, type RunStats } from './stats.ts';
 
@@ -13,7 +13,7 @@ export const PURGE_BATCH = 1000;
 export const PURGE_MAX_BATCHES = 10;
 
 /** One batch of the account's backups; returns how many rows went. */
-async function purgeBatch(db: Db, store: ObjectStore, accountId: string, stats: RunStats): Promise<number> {
+async function purgeBatch(db: Db, store: ObjectStorage, accountId: string, stats: RunStats): Promise<number> {
   return db.transaction(async (tx) => {
     const { rows } = await tx.execute<ClaimedBackup>(sql`
       select id, account_id, database_id, object_key, upload_id, status, size_bytes from backups
@@ -35,7 +35,7 @@ async function purgeBatch(db: Db, store: ObjectStore, accountId: string, stats: 
 /** True when the account is gone (or was already). */
 async function purgeAccount(
   db: Db,
-  store: ObjectStore,
+  store: ObjectStorage,
   accountId: string,
   now: Date,
   stats: RunStats,
@@ -64,7 +64,7 @@ async function purgeAccount(
 
 export async function purgeCancelledAccounts(
   db: Db,
-  store: ObjectStore,
+  store: ObjectStorage,
   now: Date,
 ): Promise<RunStats & { accounts: number }> {
   let accounts = 0;

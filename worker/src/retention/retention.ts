@@ -3,7 +3,7 @@
 // the same time takes other rows, and the storage usage drops by exactly the rows this run deleted.
 import { sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../db.ts';
-import type { ObjectStore } from './object-store.ts';
+import type { ObjectStorage } from '../storage/storage.ts';
 import { deletable, newestFinished } from './policy.ts';
 import { measured, type RunStats } from './stats.ts';
 
@@ -81,7 +81,7 @@ export async function deleteClaimed(tx: DbOrTx, ids: string[]): Promise<ClaimedB
 }
 
 /** Objects first: abort what may still be an upload, delete the objects; returns ids whose objects are gone. */
-export async function deleteObjectsOf(store: ObjectStore, rows: ClaimedBackup[]): Promise<string[]> {
+export async function deleteObjectsOf(store: ObjectStorage, rows: ClaimedBackup[]): Promise<string[]> {
   for (const r of rows) if (r.upload_id) await store.abortMultipartUpload(r.object_key, r.upload_id);
   const gone = await store.deleteObjects(rows.map((r) => r.object_key));
   return rows.filter((r) => gone.has(r.object_key)).map((r) => r.id);
@@ -90,7 +90,7 @@ export async function deleteObjectsOf(store: ObjectStore, rows: ClaimedBackup[])
 /** Returns how many rows it deleted; 0 when another run holds them all or storage refused. */
 async function deleteBatch(
   db: Db,
-  store: ObjectStore,
+  store: ObjectStorage,
   now: Date,
   candidates: string[],
   stats: RunStats,
@@ -122,7 +122,7 @@ async function deleteBatch(
 
 export async function applyRetention(
   db: Db,
-  store: ObjectStore,
+  store: ObjectStorage,
   now: Date,
   opts: { batch?: number; maxBatches?: number; budgetMs?: number } = {},
 ): Promise<RunStats> {

@@ -1,10 +1,9 @@
-// Addresses both S3 clients use: path-style for local servers and MinIO, host-style for AWS/R2.
+// Addresses the S3 client uses: path-style for local servers and MinIO, host-style for AWS/R2.
 import { describe, expect, test } from 'vitest';
-import type { Config } from '../env.ts';
-import { allValues, bucketUrl, objectUrl } from './s3-common.ts';
+import { allValues, bucketUrl, objectUrl, type S3Config } from './s3-common.ts';
 
 const config = (pathStyle: boolean) =>
-  ({ endpoint: 'https://s3.example.test', bucket: 'backups', pathStyle }) as Config['s3'];
+  ({ endpoint: 'https://s3.example.test', bucket: 'backups', pathStyle }) as S3Config;
 
 describe('S3 addresses', () => {
   test('path-style and host-style bucket and object URLs, each key segment encoded', () => {

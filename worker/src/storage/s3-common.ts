@@ -1,9 +1,19 @@
-// What both S3 clients share (storage/s3.ts for uploads and downloads, retention/object-store.ts
-// for bulk deletes and listings): the signing client, path- or host-style addresses, XML text.
+// The S3 client's parts (storage/s3.ts): the signing client, path- or host-style addresses,
+// XML text.
 import { AwsClient } from 'aws4fetch';
-import type { Config } from '../env.ts';
 
-export function s3Client(config: Config['s3']): AwsClient {
+/** Where the bucket is and how to sign for it (env.ts parses it from the S3_* variables). */
+export type S3Config = {
+  endpoint: string;
+  region: string;
+  bucket: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** `<endpoint>/<bucket>` (local servers, MinIO) instead of `<bucket>.<host>` */
+  pathStyle: boolean;
+};
+
+export function s3Client(config: S3Config): AwsClient {
   return new AwsClient({
     accessKeyId: config.accessKeyId,
     secretAccessKey: config.secretAccessKey,
@@ -13,7 +23,7 @@ export function s3Client(config: Config['s3']): AwsClient {
 }
 
 /** The bucket's address, path-style (`<endpoint>/<bucket>`) or host-style (`<bucket>.<host>`). */
-export function bucketUrl(config: Config['s3']): URL {
+export function bucketUrl(config: S3Config): URL {
   const base = new URL(config.endpoint);
   return config.pathStyle
     ? new URL(`${base.origin}/${config.bucket}`)
@@ -21,7 +31,7 @@ export function bucketUrl(config: Config['s3']): URL {
 }
 
 /** An object's address; each path segment of the key is percent-encoded. */
-export function objectUrl(config: Config['s3'], key: string): URL {
+export function objectUrl(config: S3Config, key: string): URL {
   const encoded = key.split('/').map(encodeURIComponent).join('/');
   return new URL(`${bucketUrl(config).toString().replace(/\/+$/, '')}/${encoded}`);
 }

@@ -1,27 +1,45 @@
-// Object storage through aws4fetch only: multipart uploads with presigned part URLs, presigned
-// downloads, deletes. Works with any S3 API (R2, Hetzner, AWS, MinIO), path- or host-style.
-import type { Config } from '../env.ts';
+// Object storage through aws4fetch: multipart uploads with presigned part URLs, presigned
+// downloads, single and bulk deletes, listings. Works with any S3 API (R2, Hetzner, AWS, MinIO),
+// path- or host-style. Requests and the time spent on them are counted for the cron stats.
+import { createHash } from 'node:crypto';
 import { ApiError } from '../errors.ts';
-import { escapeXml, objectUrl as objectUrlOf, s3Client, xmlValue } from './s3-common.ts';
+import {
+  allValues,
+  bucketUrl,
+  escapeXml,
+  objectUrl,
+  type S3Config,
+  s3Client,
+  xmlValue,
+} from './s3-common.ts';
+import { type CompleteResult, DELETE_OBJECTS_MAX, type ObjectStorage, type UploadedPart } from './storage.ts';
 
-export type ObjectStorage = ReturnType<typeof createStorage>;
-
-export function createStorage(config: Config['s3']) {
+export function createS3Storage(config: S3Config): ObjectStorage {
   const aws = s3Client(config);
   let requests = 0;
-  const objectUrl = (key: string): URL => objectUrlOf(config, key);
+  let elapsedMs = 0;
 
   async function send(url: URL, init: RequestInit, what: string): Promise<Response> {
     requests++;
-    let res: Response;
+    const t0 = performance.now();
     try {
-      res = await aws.fetch(url.toString(), init);
+      return await aws.fetch(url.toString(), init);
     } catch (e) {
       throw new ApiError('storage_error', `Object storage unreachable during ${what}`, undefined, {
         cause: e,
       });
+    } finally {
+      elapsedMs += performance.now() - t0;
     }
-    return res;
+  }
+
+  /** Sends and reads the answer; any status but 2xx and `okStatuses` is a storage_error. */
+  async function sendText(url: URL, init: RequestInit, what: string, okStatuses: number[] = []) {
+    const res = await send(url, init, what);
+    const text = await res.text();
+    if (!res.ok && !okStatuses.includes(res.status))
+      throw new ApiError('storage_error', `Object storage failed to ${what} (${res.status})`);
+    return { status: res.status, text };
   }
 
   async function presign(url: URL, method: string, ttlSeconds: number): Promise<string> {
@@ -34,8 +52,11 @@ export function createStorage(config: Config['s3']) {
     get requestCount() {
       return requests;
     },
+    get elapsedMs() {
+      return elapsedMs;
+    },
     async createMultipartUpload(key: string): Promise<string> {
-      const url = objectUrl(key);
+      const url = objectUrl(config, key);
       url.search = 'uploads';
       const res = await send(
         url,
@@ -49,7 +70,7 @@ export function createStorage(config: Config['s3']) {
       return uploadId;
     },
     presignPart(key: string, uploadId: string, partNumber: number, ttlSeconds: number): Promise<string> {
-      const url = objectUrl(key);
+      const url = objectUrl(config, key);
       url.searchParams.set('partNumber', String(partNumber));
       url.searchParams.set('uploadId', uploadId);
       return presign(url, 'PUT', ttlSeconds);
@@ -57,9 +78,9 @@ export function createStorage(config: Config['s3']) {
     async completeMultipartUpload(
       key: string,
       uploadId: string,
-      parts: { partNumber: number; etag: string }[],
-    ): Promise<void> {
-      const url = objectUrl(key);
+      parts: UploadedPart[],
+    ): Promise<CompleteResult> {
+      const url = objectUrl(config, key);
       url.searchParams.set('uploadId', uploadId);
       const body = `<CompleteMultipartUpload>${parts
         .map((p) => `<Part><PartNumber>${p.partNumber}</PartNumber><ETag>${escapeXml(p.etag)}</ETag></Part>`)
@@ -71,40 +92,71 @@ export function createStorage(config: Config['s3']) {
       );
       const text = await res.text();
       // S3 may answer 200 with an <Error> body for a complete that failed late.
-      if (!res.ok || text.includes('<Error>')) {
-        const code = xmlValue(text, 'Code') ?? String(res.status);
-        if (res.status >= 500)
-          throw new ApiError('storage_error', `Object storage failed to complete the upload (${code})`);
-        throw new ApiError('conflict', `Object storage refused the parts (${code}); upload them again`);
-      }
+      if (res.ok && !text.includes('<Error>')) return 'completed';
+      const code = xmlValue(text, 'Code') ?? String(res.status);
+      if (code === 'NoSuchUpload') return 'upload_not_found';
+      if (res.status >= 500)
+        throw new ApiError('storage_error', `Object storage failed to complete the upload (${code})`);
+      throw new ApiError('conflict', `Object storage refused the parts (${code}); upload them again`);
     },
     async abortMultipartUpload(key: string, uploadId: string): Promise<void> {
-      const url = objectUrl(key);
+      const url = objectUrl(config, key);
       url.searchParams.set('uploadId', uploadId);
-      const res = await send(url, { method: 'DELETE' }, 'abort upload');
       // 404: already gone (aborted, or completed). 405: a server without AbortMultipartUpload (plain
       // s3rver; the local stack's server has it): nothing more to do here, its parts are left to
       // the bucket's lifecycle rule that aborts incomplete uploads.
-      if (!res.ok && res.status !== 404 && res.status !== 405) {
-        throw new ApiError('storage_error', `Object storage failed to abort the upload (${res.status})`);
-      }
-      await res.body?.cancel();
+      await sendText(url, { method: 'DELETE' }, 'abort the upload', [404, 405]);
     },
     async headObject(key: string): Promise<{ size: number } | undefined> {
-      const res = await send(objectUrl(key), { method: 'HEAD' }, 'check object');
+      const res = await send(objectUrl(config, key), { method: 'HEAD' }, 'check object');
+      await res.body?.cancel();
       if (res.status === 404) return undefined;
       if (!res.ok)
         throw new ApiError('storage_error', `Object storage failed to report the object (${res.status})`);
       return { size: Number(res.headers.get('content-length') ?? -1) };
     },
     async deleteObject(key: string): Promise<void> {
-      const res = await send(objectUrl(key), { method: 'DELETE' }, 'delete object');
-      await res.body?.cancel();
-      if (!res.ok && res.status !== 404)
-        throw new ApiError('storage_error', `Object storage failed to delete (${res.status})`);
+      await sendText(objectUrl(config, key), { method: 'DELETE' }, 'delete', [404]);
+    },
+    async deleteObjects(keys: string[]): Promise<Set<string>> {
+      const gone = new Set<string>();
+      for (let i = 0; i < keys.length; i += DELETE_OBJECTS_MAX) {
+        const chunk = keys.slice(i, i + DELETE_OBJECTS_MAX);
+        const body = `<Delete><Quiet>true</Quiet>${chunk.map((k) => `<Object><Key>${escapeXml(k)}</Key></Object>`).join('')}</Delete>`;
+        const url = bucketUrl(config);
+        url.search = 'delete';
+        // S3 requires Content-MD5 on DeleteObjects (an integrity check, not a security one).
+        const md5 = createHash('md5').update(body).digest('base64');
+        const { text } = await sendText(
+          url,
+          { method: 'POST', body, headers: { 'content-type': 'application/xml', 'content-md5': md5 } },
+          'delete objects',
+        );
+        const failed = new Set<string>();
+        for (const m of text.matchAll(/<Error>([\s\S]*?)<\/Error>/g)) {
+          const block = m[1] ?? '';
+          const key = allValues(block, 'Key')[0];
+          const code = allValues(block, 'Code')[0];
+          if (key !== undefined && code !== 'NoSuchKey') failed.add(key);
+        }
+        for (const k of chunk) if (!failed.has(k)) gone.add(k);
+      }
+      return gone;
+    },
+    /**
+     * One ListObjects request. Version 1 of the call: every S3 API has it, and its paging needs no
+     * server-side token (the local S3 server cannot make ListObjectsV2 continuation tokens under Node 24).
+     */
+    async listKeys(prefix: string, max = DELETE_OBJECTS_MAX, marker = '') {
+      const url = bucketUrl(config);
+      url.searchParams.set('prefix', prefix);
+      if (marker) url.searchParams.set('marker', marker);
+      url.searchParams.set('max-keys', String(max));
+      const { text } = await sendText(url, { method: 'GET' }, 'list objects');
+      return { keys: allValues(text, 'Key'), truncated: /<IsTruncated>true<\/IsTruncated>/.test(text) };
     },
     presignDownload(key: string, fileName: string, ttlSeconds: number): Promise<string> {
-      const url = objectUrl(key);
+      const url = objectUrl(config, key);
       url.searchParams.set('response-content-disposition', `attachment; filename="${fileName}"`);
       url.searchParams.set('response-content-type', 'application/octet-stream');
       return presign(url, 'GET', ttlSeconds);

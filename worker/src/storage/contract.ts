@@ -1,0 +1,183 @@
+// The contract every ObjectStorage implementation keeps, run against the in-memory store
+// (memory.test.ts, unit) and the local signature-checking S3 server (worker/test/storage-s3.test.ts).
+// What the control plane relies on: parts join in order into the object, a completed or aborted
+// upload is gone (and completing it again says so instead of failing), S3's part rules are
+// enforced, deletes and aborts are idempotent, listings page by marker, and a presigned URL
+// works for exactly what it was signed for.
+import { describe, expect, it } from 'vitest';
+import { MIN_PART_BYTES, type ObjectStorage } from './storage.ts';
+
+export type StorageHarness = {
+  storage: ObjectStorage;
+  /** Sends a request to a presigned URL, as the agent or a browser does. */
+  fetch(url: string, init?: RequestInit): Promise<Response>;
+};
+
+function bytes(n: number, seed: number): Uint8Array<ArrayBuffer> {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 31 + seed) & 0xff;
+  return b;
+}
+
+/** A digest to compare megabytes by (a deep equality of large arrays is slow and prints badly). */
+async function digest(b: Uint8Array<ArrayBuffer>): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', b));
+  return `${b.length}:${[...d].map((x) => x.toString(16).padStart(2, '0')).join('')}`;
+}
+
+function joined(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+export function describeObjectStorage(name: string, harness: () => StorageHarness): void {
+  const prefix = `contract/${crypto.randomUUID()}`;
+  const keyOf = (what: string) => `${prefix}/${what}-${crypto.randomUUID()}.resistro`;
+
+  async function putPart(
+    h: StorageHarness,
+    key: string,
+    uploadId: string,
+    n: number,
+    body: Uint8Array<ArrayBuffer>,
+  ) {
+    const url = await h.storage.presignPart(key, uploadId, n, 600);
+    const res = await h.fetch(url, { method: 'PUT', body });
+    await res.arrayBuffer();
+    expect(res.status).toBe(200);
+    const etag = res.headers.get('etag');
+    expect(etag).toBeTruthy();
+    return { partNumber: n, etag: etag! };
+  }
+
+  async function download(h: StorageHarness, key: string, fileName = 'backup.resistro') {
+    const res = await h.fetch(await h.storage.presignDownload(key, fileName, 600));
+    return { res, body: new Uint8Array(await res.arrayBuffer()) };
+  }
+
+  describe(`object storage contract: ${name}`, () => {
+    it('joins presigned parts in order into one object that downloads as the file name given', async () => {
+      const h = harness();
+      const key = keyOf('joined');
+      const uploadId = await h.storage.createMultipartUpload(key);
+      const a = bytes(MIN_PART_BYTES, 1);
+      const b = bytes(12345, 2);
+      const parts = [await putPart(h, key, uploadId, 1, a), await putPart(h, key, uploadId, 2, b)];
+      expect(await h.storage.headObject(key)).toBeUndefined();
+      expect(await h.storage.completeMultipartUpload(key, uploadId, parts)).toBe('completed');
+      expect(await h.storage.headObject(key)).toEqual({ size: a.length + b.length });
+      const { res, body } = await download(h, key, 'backup-shop-2026-12-02.resistro');
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-disposition')).toContain('backup-shop-2026-12-02.resistro');
+      expect(await digest(body)).toBe(await digest(joined(a, b)));
+    });
+
+    it('says an upload completed once is not found when completed again, and keeps the object', async () => {
+      const h = harness();
+      const key = keyOf('twice');
+      const uploadId = await h.storage.createMultipartUpload(key);
+      const parts = [await putPart(h, key, uploadId, 1, bytes(1000, 3))];
+      expect(await h.storage.completeMultipartUpload(key, uploadId, parts)).toBe('completed');
+      expect(await h.storage.completeMultipartUpload(key, uploadId, parts)).toBe('upload_not_found');
+      expect(await h.storage.headObject(key)).toEqual({ size: 1000 });
+    });
+
+    it('refuses a wrong ETag and a small part before the last, and completes once the parts are right', async () => {
+      const h = harness();
+      const key = keyOf('refused');
+      const uploadId = await h.storage.createMultipartUpload(key);
+      const p1 = await putPart(h, key, uploadId, 1, bytes(1000, 4));
+      const p2 = await putPart(h, key, uploadId, 2, bytes(1000, 5));
+      await expect(
+        h.storage.completeMultipartUpload(key, uploadId, [{ partNumber: 1, etag: p2.etag }]),
+      ).rejects.toMatchObject({ code: 'conflict' });
+      await expect(h.storage.completeMultipartUpload(key, uploadId, [p1, p2])).rejects.toMatchObject({
+        code: 'conflict',
+      });
+      expect(await h.storage.headObject(key)).toBeUndefined();
+      const big = await putPart(h, key, uploadId, 1, bytes(MIN_PART_BYTES, 6));
+      expect(await h.storage.completeMultipartUpload(key, uploadId, [big, p2])).toBe('completed');
+      expect(await h.storage.headObject(key)).toEqual({ size: MIN_PART_BYTES + 1000 });
+    });
+
+    it('aborts an upload idempotently: it takes no more parts and cannot be completed', async () => {
+      const h = harness();
+      const key = keyOf('aborted');
+      const uploadId = await h.storage.createMultipartUpload(key);
+      const part = await putPart(h, key, uploadId, 1, bytes(100, 7));
+      await h.storage.abortMultipartUpload(key, uploadId);
+      await h.storage.abortMultipartUpload(key, uploadId);
+      expect(await h.storage.completeMultipartUpload(key, uploadId, [part])).toBe('upload_not_found');
+      const late = await h.fetch(await h.storage.presignPart(key, uploadId, 2, 600), {
+        method: 'PUT',
+        body: bytes(100, 8),
+      });
+      await late.arrayBuffer();
+      expect(late.ok).toBe(false);
+      expect(await h.storage.headObject(key)).toBeUndefined();
+    });
+
+    it('refuses a presigned URL changed to name another object', async () => {
+      const h = harness();
+      const key = keyOf('signed');
+      const uploadId = await h.storage.createMultipartUpload(key);
+      await h.storage.completeMultipartUpload(key, uploadId, [
+        await putPart(h, key, uploadId, 1, bytes(10, 9)),
+      ]);
+      const url = await h.storage.presignDownload(key, 'x.resistro', 600);
+      const other = url.replace(encodeURIComponent(key.split('/').at(-1)!), 'other.resistro');
+      expect(other).not.toBe(url);
+      const res = await h.fetch(other);
+      await res.arrayBuffer();
+      expect(res.status).toBe(403);
+    });
+
+    it('deletes one object or many idempotently, a missing key counting as gone', async () => {
+      const h = harness();
+      const keys: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const key = keyOf(`delete-${i}`);
+        const uploadId = await h.storage.createMultipartUpload(key);
+        await h.storage.completeMultipartUpload(key, uploadId, [
+          await putPart(h, key, uploadId, 1, bytes(10, i)),
+        ]);
+        keys.push(key);
+      }
+      await h.storage.deleteObject(keys[0]!);
+      await h.storage.deleteObject(keys[0]!);
+      expect(await h.storage.headObject(keys[0]!)).toBeUndefined();
+      const missing = keyOf('never-written');
+      expect(await h.storage.deleteObjects([...keys, missing])).toEqual(new Set([...keys, missing]));
+      for (const k of keys) expect(await h.storage.headObject(k)).toBeUndefined();
+    });
+
+    it('lists the keys under a prefix in key order, page by page after a marker', async () => {
+      const h = harness();
+      const dir = `${prefix}/list-${crypto.randomUUID()}/`;
+      const keys = ['a', 'b', 'c', 'd', 'e'].map((n) => `${dir}${n}.resistro`);
+      for (const key of keys) {
+        const uploadId = await h.storage.createMultipartUpload(key);
+        await h.storage.completeMultipartUpload(key, uploadId, [
+          await putPart(h, key, uploadId, 1, bytes(5, 1)),
+        ]);
+      }
+      const first = await h.storage.listKeys(dir, 2);
+      expect(first).toEqual({ keys: keys.slice(0, 2), truncated: true });
+      const rest = await h.storage.listKeys(dir, 10, first.keys.at(-1));
+      expect(rest).toEqual({ keys: keys.slice(2), truncated: false });
+      expect(await h.storage.listKeys(`${dir}zz`)).toEqual({ keys: [], truncated: false });
+    });
+
+    it('counts the requests it sends', async () => {
+      const h = harness();
+      const before = h.storage.requestCount;
+      await h.storage.headObject(keyOf('counted'));
+      expect(h.storage.requestCount).toBe(before + 1);
+    });
+  });
+}

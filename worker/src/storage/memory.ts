@@ -1,0 +1,143 @@
+// Object storage in memory, for tests and local tools: the same contract as s3.ts (contract.ts
+// holds both to it), S3's rules included (parts of at least 5 MiB but the last, ETags checked on
+// completion, an upload completes once). Its presigned URLs are served by its own `fetch`.
+import { ApiError } from '../errors.ts';
+import {
+  type CompleteResult,
+  DELETE_OBJECTS_MAX,
+  MIN_PART_BYTES,
+  type ObjectStorage,
+  type UploadedPart,
+} from './storage.ts';
+
+type Upload = { key: string; parts: Map<number, { bytes: Uint8Array; etag: string }> };
+type Grant = {
+  method: 'PUT' | 'GET';
+  key: string;
+  uploadId?: string;
+  partNumber?: number;
+  fileName?: string;
+  expiresAt: number;
+};
+
+export type MemoryStorage = ObjectStorage & {
+  /** Serves the URLs presignPart and presignDownload hand out, as S3 serves its own. */
+  fetch(url: string, init?: RequestInit): Promise<Response>;
+  /** The stored objects (key → bytes), to look at in tests. */
+  readonly objects: ReadonlyMap<string, Uint8Array>;
+};
+
+async function etagOf(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return `"${[...digest.slice(0, 16)].map((b) => b.toString(16).padStart(2, '0')).join('')}"`;
+}
+
+function refused(code: string): ApiError {
+  return new ApiError('conflict', `Object storage refused the parts (${code}); upload them again`);
+}
+
+export function createMemoryStorage(now: () => number = Date.now): MemoryStorage {
+  const objects = new Map<string, Uint8Array>();
+  const uploads = new Map<string, Upload>();
+  // SECURITY: a presigned URL carries a random token that names exactly one grant, so a URL
+  // changed by hand (another part, key or method) is refused, as a broken S3 signature is.
+  const grants = new Map<string, Grant>();
+  let requests = 0;
+
+  function grant(g: Grant): string {
+    const token = crypto.randomUUID();
+    grants.set(token, g);
+    return `memory://storage/${g.key.split('/').map(encodeURIComponent).join('/')}?token=${token}`;
+  }
+
+  const storage: MemoryStorage = {
+    get requestCount() {
+      return requests;
+    },
+    elapsedMs: 0,
+    objects,
+    async createMultipartUpload(key) {
+      requests++;
+      const id = crypto.randomUUID();
+      uploads.set(id, { key, parts: new Map() });
+      return id;
+    },
+    async presignPart(key, uploadId, partNumber, ttlSeconds) {
+      return grant({ method: 'PUT', key, uploadId, partNumber, expiresAt: now() + ttlSeconds * 1000 });
+    },
+    async completeMultipartUpload(key, uploadId, parts: UploadedPart[]): Promise<CompleteResult> {
+      requests++;
+      const upload = uploads.get(uploadId);
+      if (!upload || upload.key !== key) return 'upload_not_found';
+      if (parts.length === 0) throw refused('MalformedXML');
+      const chunks: Uint8Array[] = [];
+      for (const [i, p] of parts.entries()) {
+        if (i > 0 && p.partNumber <= parts[i - 1]!.partNumber) throw refused('InvalidPartOrder');
+        const stored = upload.parts.get(p.partNumber);
+        if (!stored || stored.etag !== p.etag) throw refused('InvalidPart');
+        if (i < parts.length - 1 && stored.bytes.length < MIN_PART_BYTES) throw refused('EntityTooSmall');
+        chunks.push(stored.bytes);
+      }
+      const object = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+      let at = 0;
+      for (const c of chunks) {
+        object.set(c, at);
+        at += c.length;
+      }
+      objects.set(key, object);
+      uploads.delete(uploadId);
+      return 'completed';
+    },
+    async abortMultipartUpload(_key, uploadId) {
+      requests++;
+      uploads.delete(uploadId);
+    },
+    async headObject(key) {
+      requests++;
+      const o = objects.get(key);
+      return o ? { size: o.length } : undefined;
+    },
+    async deleteObject(key) {
+      requests++;
+      objects.delete(key);
+    },
+    async deleteObjects(keys) {
+      requests += Math.ceil(keys.length / DELETE_OBJECTS_MAX);
+      for (const k of keys) objects.delete(k);
+      return new Set(keys);
+    },
+    async listKeys(prefix, max = DELETE_OBJECTS_MAX, marker = '') {
+      requests++;
+      const all = [...objects.keys()].filter((k) => k.startsWith(prefix) && k > marker).sort();
+      return { keys: all.slice(0, max), truncated: all.length > max };
+    },
+    async presignDownload(key, fileName, ttlSeconds) {
+      return grant({ method: 'GET', key, fileName, expiresAt: now() + ttlSeconds * 1000 });
+    },
+    async fetch(url, init = {}) {
+      const u = new URL(url);
+      const g = grants.get(u.searchParams.get('token') ?? '');
+      const key = u.pathname.slice(1).split('/').map(decodeURIComponent).join('/');
+      const method = (init.method ?? 'GET').toUpperCase();
+      if (!g || g.key !== key || g.method !== method || now() > g.expiresAt)
+        return new Response('<Error><Code>AccessDenied</Code></Error>', { status: 403 });
+      if (g.method === 'GET') {
+        const o = objects.get(g.key);
+        if (!o) return new Response('<Error><Code>NoSuchKey</Code></Error>', { status: 404 });
+        return new Response(o, {
+          headers: {
+            'content-type': 'application/octet-stream',
+            'content-disposition': `attachment; filename="${g.fileName}"`,
+          },
+        });
+      }
+      const upload = uploads.get(g.uploadId!);
+      if (!upload) return new Response('<Error><Code>NoSuchUpload</Code></Error>', { status: 404 });
+      const bytes = new Uint8Array(await new Response(init.body).arrayBuffer());
+      const etag = await etagOf(bytes);
+      upload.parts.set(g.partNumber!, { bytes, etag });
+      return new Response(null, { headers: { etag } });
+    },
+  };
+  return storage;
+}

@@ -1,0 +1,46 @@
+// The one object-storage seam of the control plane. Two implementations: s3.ts (any S3 API
+// through aws4fetch: R2, Hetzner, AWS, MinIO, the local test server) and memory.ts (tests).
+// Both pass the same contract suite (contract.ts). Objects are written only by the agents,
+// through presigned part URLs; the control plane creates, completes, checks, lists and deletes.
+
+export type UploadedPart = { partNumber: number; etag: string };
+
+/**
+ * How a completion ended when storage did not assemble the object:
+ * - `upload_not_found`: no such upload (never created, aborted, or already completed: S3 cannot
+ *   tell these apart, so the caller checks the object to know whether an earlier try completed);
+ * - storage refusing the parts (wrong ETag, missing part, part too small) is an ApiError
+ *   `conflict`, and storage being down an ApiError `storage_error`.
+ */
+export type CompleteResult = 'completed' | 'upload_not_found';
+
+export interface ObjectStorage {
+  /** Requests sent so far and the time spent waiting for them, for the cron stats and benchmarks. */
+  readonly requestCount: number;
+  readonly elapsedMs: number;
+  /** Starts a multipart upload and returns its id. */
+  createMultipartUpload(key: string): Promise<string>;
+  /** A URL the agent PUTs one part to, valid for `ttlSeconds`. */
+  presignPart(key: string, uploadId: string, partNumber: number, ttlSeconds: number): Promise<string>;
+  /** Joins the parts (in the order given) into the object. */
+  completeMultipartUpload(key: string, uploadId: string, parts: UploadedPart[]): Promise<CompleteResult>;
+  /** Drops the upload and its parts. Idempotent: an upload that is gone already is fine. */
+  abortMultipartUpload(key: string, uploadId: string): Promise<void>;
+  /** The object's size, or undefined when there is none. */
+  headObject(key: string): Promise<{ size: number } | undefined>;
+  /** Idempotent: a missing object counts as deleted. */
+  deleteObject(key: string): Promise<void>;
+  /**
+   * Deletes many keys (S3: up to 1,000 per request). Returns the keys that are gone (a missing
+   * key counts as gone); keys storage reports as errors are left for a later try.
+   */
+  deleteObjects(keys: string[]): Promise<Set<string>>;
+  /** Up to `max` keys under the prefix, in key order, after `marker`. */
+  listKeys(prefix: string, max?: number, marker?: string): Promise<{ keys: string[]; truncated: boolean }>;
+  /** A URL that downloads the object as `fileName`, valid for `ttlSeconds`. */
+  presignDownload(key: string, fileName: string, ttlSeconds: number): Promise<string>;
+}
+
+/** S3's limits, which every implementation keeps so that tests on memory hold on S3. */
+export const MIN_PART_BYTES = 5 * 1024 * 1024;
+export const DELETE_OBJECTS_MAX = 1000;
