@@ -17,6 +17,7 @@ import { isTransient } from '../errors.ts';
 import { flushPendingReports, recoverInterrupted } from '../reports.ts';
 import { readJson, writeJson } from '../state.ts';
 import { deliverEntry } from '../upload/deliver.ts';
+import { ConnectionChecks } from './checks.ts';
 import { heartbeat } from './heartbeat.ts';
 import { Scheduler, type ScheduleState } from './scheduler.ts';
 
@@ -50,10 +51,12 @@ export class Daemon {
   #recovered = false;
   #stopped: Promise<void> | undefined;
   #resolveStopped: (() => void) | undefined;
+  readonly #checks: ConnectionChecks;
 
   constructor(ctx: AgentContext, opts: DaemonOptions = {}) {
     this.#ctx = ctx;
     this.#opts = opts;
+    this.#checks = new ConnectionChecks(ctx);
   }
 
   /** Runs until stop(); resolves once everything is wound down. */
@@ -90,7 +93,7 @@ export class Daemon {
     clearTimeout(this.#heartbeatTimer);
     clearInterval(this.#tickTimer);
     this.#queue = [];
-    await Promise.allSettled([this.#running?.promise, this.#maintenance]);
+    await Promise.allSettled([this.#running?.promise, this.#maintenance, this.#checks.stop()]);
     this.#ctx.agents.destroy();
     this.#ctx.log.info('agent.stopped', 'agent stopped');
     this.#resolveStopped?.();
@@ -145,6 +148,8 @@ export class Daemon {
         });
         this.#enqueue({ work, trigger: 'manual', requestId: request.id });
       }
+      // a database added or edited: test its connection now, not at its first backup
+      this.#checks.handle(res.checkRequests, this.#databases);
       this.#startMaintenance();
     } catch (error) {
       if (this.#online !== false) {
