@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
+import { buildDocs } from '../docs/build-docs.ts';
 import { type Stack, startStack } from '../stack/stack.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -25,6 +26,8 @@ export async function setup(project: TestProject) {
           },
         );
   if (build.status !== 0) throw new Error(`web build failed:\n${build.stdout}\n${build.stderr}`);
+  // The documentation is rebuilt every time (a fraction of a second): vite empties web/dist.
+  buildDocs(join(ROOT, 'web/dist'));
   // Under the system temp folder, not the checkout: PostgreSQL runs as the postgres user (when we
   // are root), which may not be able to enter the folder the checkout lives in.
   const dataDir = mkdtempSync(join(tmpdir(), 'resistro-stack-'));

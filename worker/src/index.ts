@@ -10,6 +10,7 @@ import type { AppEnv } from './app-types.ts';
 import { backupRoutes } from './backups/routes.ts';
 import { runScheduled } from './cron/index.ts';
 import { databaseRoutes } from './databases/routes.ts';
+import { docsRoutes } from './docs/routes.ts';
 import type { Bindings } from './env.ts';
 import { ApiError, errorEnvelope } from './errors.ts';
 import { requestLanguage } from './i18n/request.ts';
@@ -49,6 +50,7 @@ const api = new Hono<AppEnv>()
 const app = new Hono<AppEnv>();
 app.route('/api/v1', api);
 app.get('/install-agent.sh', (c) => installScript(c.req.raw, c.env));
+app.route('/', docsRoutes);
 app.route('/downloads', downloadRoutes);
 app.notFound(async (c) =>
   c.json(errorEnvelope({ code: 'not_found', message: 'No such route' }, await requestLanguage(c)), 404),
