@@ -35,7 +35,7 @@ export type Language = (typeof LANGUAGES)[number];
 export const LanguageSchema = v.picklist(LANGUAGES, 'must be en or de');
 /** For dates and times in e-mails and the dashboard (schedules keep their own time zone). */
 export const AccountTimeZone = v.pipe(
-  v.string('must be a string'),
+  Text,
   v.maxLength(64, 'is too long'),
   v.check(isValidTimeZone, 'is not a known time zone'),
 );
