@@ -107,8 +107,12 @@ export function createApiClient(opts: ClientOptions) {
     logout: () => request<void>('POST', '/auth/logout'),
     me: () => request<s.MeResponse>('GET', '/auth/me'),
     account: () => request<{ account: s.Account }>('GET', '/account'),
-    updateAccount: (body: { plan?: s.Account['plan']; alertEmails?: string[] }) =>
-      request<{ account: s.Account }>('PATCH', '/account', body),
+    updateAccount: (body: {
+      plan?: s.Account['plan'];
+      alertEmails?: string[];
+      language?: s.Language;
+      timeZone?: string;
+    }) => request<{ account: s.Account }>('PATCH', '/account', body),
     cancelAccount: () => request<{ account: s.Account }>('DELETE', '/account'),
 
     listApiKeys: () => request<{ items: s.ApiKey[] }>('GET', '/api-keys'),

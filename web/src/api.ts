@@ -1,7 +1,7 @@
 // The one API client of the dashboard: same origin, session cookie. A 401 from anything but the
 // auth routes means the session ended; the app shell then sends the user to the login page.
 import { ApiClientError, createApiClient } from '@resistro/contract/client';
-import { t } from './i18n/index.ts';
+import { locale, t } from './i18n/index.ts';
 
 export { ApiClientError };
 
@@ -13,7 +13,11 @@ export function setUnauthorizedHandler(handler: () => void): void {
 }
 
 const sessionAwareFetch: typeof fetch = async (input, init) => {
-  const res = await fetch(input, init);
+  // Before log-in (sign-up, log-in errors) the server answers in the language shown here;
+  // afterwards in the account's, which the UI follows.
+  const headers = new Headers(init?.headers);
+  headers.set('accept-language', locale());
+  const res = await fetch(input, { ...init, headers });
   const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
   if (res.status === 401 && !url.includes('/v1/auth/')) queueMicrotask(() => onUnauthorized());
   return res;

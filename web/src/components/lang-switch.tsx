@@ -1,5 +1,22 @@
+// The language of the dashboard: before log-in this browser's choice; once logged in the
+// account's, so switching here changes it for the e-mails and API messages too.
 import { createUniqueId, type JSX } from 'solid-js';
+import { api } from '../api.ts';
 import { type Locale, locale, setLocale, t } from '../i18n/index.ts';
+import { account, updateAccount } from '../lib/session.ts';
+import { showToast } from '../lib/toast.ts';
+
+export async function chooseLanguage(next: Locale): Promise<void> {
+  const previous = locale();
+  setLocale(next);
+  if (!account() || account()?.language === next) return;
+  try {
+    updateAccount((await api.updateAccount({ language: next })).account);
+  } catch {
+    setLocale(previous);
+    showToast(t('settings.languageFailed'), 'error');
+  }
+}
 
 const NAMES: Record<Locale, string> = { de: 'Deutsch', en: 'English' };
 
@@ -10,7 +27,7 @@ export function LangSwitch(props: { class?: string }): JSX.Element {
       <label for={id} class="sr-only">
         {t('lang.label')}
       </label>
-      <select id={id} value={locale()} onChange={(e) => setLocale(e.currentTarget.value as Locale)}>
+      <select id={id} value={locale()} onChange={(e) => void chooseLanguage(e.currentTarget.value as Locale)}>
         <option value="de" lang="de" selected={locale() === 'de'}>
           {NAMES.de}
         </option>

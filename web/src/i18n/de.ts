@@ -132,7 +132,8 @@ export const de: Record<MessageKey, string> = {
     'Fügen Sie Ihre erste Datenbank hinzu; der Agent übernimmt sie beim nächsten Heartbeat.',
   'databases.emptyNoAgent':
     'Verbinden Sie zuerst einen Agent auf Ihrem Datenbankserver und fügen Sie dann hier die Datenbank hinzu.',
-  'databases.limitReached': 'Ihr Plan erlaubt {limit} Datenbank(en), und alle sind belegt.',
+  'databases.limitReached_one': 'Ihr Plan erlaubt {count} Datenbank, und sie ist belegt.',
+  'databases.limitReached_other': 'Ihr Plan erlaubt {count} Datenbanken, und alle sind belegt.',
   'databases.upgrade': 'Plan wechseln',
 
   'dbForm.addTitle': 'Neue Datenbank',
@@ -348,6 +349,15 @@ export const de: Record<MessageKey, string> = {
   'settings.storage': 'Speicher',
   'settings.databases': 'Datenbanken',
   'settings.retention': 'Maximale Retention',
+  'settings.language': 'Sprache und Zeitzone',
+  'settings.languageHint':
+    'Resistro spricht mit diesem Konto überall in dieser Sprache: im Dashboard, in Meldungen der API, in Alarm-E-Mails, Slack und Webhooks. Datum und Uhrzeit erscheinen in dieser Zeitzone.',
+  'settings.timeZone': 'Zeitzone',
+  'settings.timeZoneHint': 'Jetzt: {now}',
+  'settings.languageSave': 'Speichern',
+  'settings.languageSaved': 'Sprache und Zeitzone gespeichert.',
+  'settings.languageFailed':
+    'Die Sprache konnte nicht für Ihr Konto gespeichert werden. Versuchen Sie es in den Einstellungen erneut.',
   'settings.account': 'Konto',
   'settings.memberSince': 'Kunde seit',
   'settings.cancelTitle': 'Abonnement kündigen',

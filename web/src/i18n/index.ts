@@ -1,5 +1,6 @@
-// German and English. The language comes from localStorage (the user's choice) or else the
-// browser's languages; switching is reactive, so every t() call re-renders in place.
+// German and English. The language comes from the account once logged in, before that from
+// localStorage (the user's choice) or else the browser's languages; switching is reactive, so
+// every t() call re-renders in place.
 import { createSignal } from 'solid-js';
 import { de } from './de.ts';
 import { en, type MessageKey } from './en.ts';
@@ -42,6 +43,40 @@ export function setLocale(next: Locale): void {
     // private mode: the choice lasts for this tab only
   }
   if (typeof document !== 'undefined') document.documentElement.lang = next;
+}
+
+// The account's time zone once someone is logged in (dates and times are shown in it);
+// undefined before, when the browser's own zone applies.
+const [timeZone, setTimeZoneSignal] = createSignal<string | undefined>(undefined);
+
+/** The time zone dates are shown in: the account's, else the browser's. */
+export function displayTimeZone(): string | undefined {
+  return timeZone();
+}
+
+/** Once logged in, the UI follows the account: its language and its time zone. */
+export function applyAccountLocale(account: { language?: Locale; timeZone?: string }): void {
+  const { language, timeZone: zone } = account;
+  if ((language === 'de' || language === 'en') && language !== locale()) setLocale(language);
+  setTimeZoneSignal(zone && isKnownTimeZone(zone) ? zone : undefined);
+}
+
+function isKnownTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The browser's time zone, the default for a new account. */
+export function browserTimeZone(): string {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  } catch {
+    return 'UTC';
+  }
 }
 
 /** The BCP 47 tag for Intl: the browser's own regional variant when it matches the language. */

@@ -1,5 +1,5 @@
 // Dates, sizes and durations through Intl, in the current language.
-import { intlLocale } from '../i18n/index.ts';
+import { displayTimeZone, intlLocale } from '../i18n/index.ts';
 
 const UNITS = ['byte', 'kilobyte', 'megabyte', 'gigabyte', 'terabyte'] as const;
 
@@ -20,12 +20,14 @@ export function formatBytes(bytes: number | null | undefined): string {
   }).format(value);
 }
 
+/** In the account's time zone unless a schedule's own zone is asked for. */
 export function formatDateTime(iso: string | Date | null | undefined, timeZone?: string): string {
   if (!iso) return '–';
+  const zone = timeZone ?? displayTimeZone();
   return new Intl.DateTimeFormat(intlLocale(), {
     dateStyle: 'medium',
     timeStyle: 'short',
-    ...(timeZone && { timeZone }),
+    ...(zone && { timeZone: zone }),
   }).format(new Date(iso));
 }
 
@@ -43,7 +45,11 @@ export function formatRun(date: Date, timeZone: string): string {
 }
 
 export function formatDate(iso: string | Date): string {
-  return new Intl.DateTimeFormat(intlLocale(), { dateStyle: 'medium' }).format(new Date(iso));
+  const zone = displayTimeZone();
+  return new Intl.DateTimeFormat(intlLocale(), {
+    dateStyle: 'medium',
+    ...(zone && { timeZone: zone }),
+  }).format(new Date(iso));
 }
 
 export function formatNumber(n: number): string {

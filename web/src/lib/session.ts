@@ -2,8 +2,15 @@
 import type { Account, MeResponse } from '@resistro/contract/schemas';
 import { createSignal } from 'solid-js';
 import { api, isUnauthorized } from '../api.ts';
+import { applyAccountLocale } from '../i18n/index.ts';
 
-const [me, setMe] = createSignal<MeResponse | null | undefined>(undefined);
+const [me, setMeSignal] = createSignal<MeResponse | null | undefined>(undefined);
+
+/** Every new account state also sets the UI's language and time zone to the account's. */
+function setMe(value: MeResponse | null | undefined): void {
+  setMeSignal(value);
+  if (value?.account) applyAccountLocale(value.account);
+}
 const [sessionError, setSessionError] = createSignal<unknown>();
 
 export { me, sessionError };

@@ -121,6 +121,9 @@ describe('sign up', () => {
       email: 'taken@example.com',
       password: 'correct horse battery staple',
       plan: 'professional',
+      // the account speaks the language this page shows, and tells time in the browser's zone
+      language: 'en',
+      timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
     });
   });
 

@@ -6,7 +6,7 @@ import { DatabaseForm } from '../components/database-form.tsx';
 import { Icon } from '../components/icons.tsx';
 import { PageHeader } from '../components/page-header.tsx';
 import { Async, EmptyState } from '../components/states.tsx';
-import { t } from '../i18n/index.ts';
+import { t, tn } from '../i18n/index.ts';
 import { createBody, updateBody } from '../lib/database-form.ts';
 import { updateAccount } from '../lib/session.ts';
 import { showToast } from '../lib/toast.ts';
@@ -69,7 +69,7 @@ export default function DatabaseFormPage(): JSX.Element {
               <div class="alert alert-info" role="status">
                 <Icon name="alert" />
                 <p>
-                  {t('databases.limitReached', { limit: d().account.limits.maxDatabases ?? 0 })}{' '}
+                  {tn('databases.limitReached', d().account.limits.maxDatabases ?? 0)}{' '}
                   <A href="/settings#plan" class="alert-link">
                     {t('databases.upgrade')}
                   </A>

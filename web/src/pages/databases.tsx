@@ -7,7 +7,7 @@ import { Icon } from '../components/icons.tsx';
 import { PageHeader } from '../components/page-header.tsx';
 import { Async, EmptyState } from '../components/states.tsx';
 import { DatabaseStatusBadge } from '../components/status-badge.tsx';
-import { t } from '../i18n/index.ts';
+import { t, tn } from '../i18n/index.ts';
 import { ENGINE_LABELS } from '../lib/engines.ts';
 import { formatDateTime, formatRelative } from '../lib/format.ts';
 import { createNow, createPoll } from '../lib/poll.ts';
@@ -44,7 +44,7 @@ export default function DatabasesPage(): JSX.Element {
         <div class="alert alert-info" role="status">
           <Icon name="alert" />
           <p>
-            {t('databases.limitReached', { limit: account()?.limits.maxDatabases ?? 0 })}{' '}
+            {tn('databases.limitReached', account()?.limits.maxDatabases ?? 0)}{' '}
             <A href="/settings#plan" class="alert-link">
               {t('databases.upgrade')}
             </A>

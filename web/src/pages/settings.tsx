@@ -8,6 +8,7 @@ import { PageHeader } from '../components/page-header.tsx';
 import { AlertEmailsSection } from '../components/settings-alert-emails.tsx';
 import { ApiKeysSection } from '../components/settings-api-keys.tsx';
 import { ChannelsSection } from '../components/settings-channels.tsx';
+import { LanguageSection } from '../components/settings-language.tsx';
 import { PlanSection, UsageSection } from '../components/settings-plan.tsx';
 import { Async } from '../components/states.tsx';
 import { type MessageKey, t } from '../i18n/index.ts';
@@ -21,6 +22,7 @@ const SECTIONS: Array<[string, MessageKey]> = [
   ['api-keys', 'keys.title'],
   ['alerts', 'alertEmails.title'],
   ['webhooks', 'channels.title'],
+  ['language', 'settings.language'],
   ['account', 'settings.account'],
 ];
 
@@ -73,6 +75,7 @@ export default function SettingsPage(): JSX.Element {
                     <ApiKeysSection />
                     <AlertEmailsSection account={a()} />
                     <ChannelsSection />
+                    <LanguageSection account={a()} />
                     <section
                       class="card settings-section danger-zone"
                       id="account"

@@ -5,7 +5,7 @@ import { ApiClientError, api } from '../api.ts';
 import { AuthLayout } from '../components/auth-layout.tsx';
 import { control, Field } from '../components/field.tsx';
 import { ErrorState } from '../components/states.tsx';
-import { type MessageKey, t } from '../i18n/index.ts';
+import { browserTimeZone, locale, type MessageKey, t } from '../i18n/index.ts';
 import { formatBytes, formatPrice } from '../lib/format.ts';
 import { safeNextPath } from '../lib/next-path.ts';
 import { me, setSession } from '../lib/session.ts';
@@ -41,7 +41,14 @@ export default function SignupPage(): JSX.Element {
     if (found.email || found.password) return focusFirstInvalid(form);
     setBusy(true);
     try {
-      const session = await api.signup({ email: email().trim(), password: password(), plan: plan() });
+      // The account speaks the language shown on this page and tells time in the browser's zone.
+      const session = await api.signup({
+        email: email().trim(),
+        password: password(),
+        plan: plan(),
+        language: locale(),
+        timeZone: browserTimeZone(),
+      });
       setDone(true);
       setSession(session);
     } catch (err) {

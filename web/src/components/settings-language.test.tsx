@@ -1,0 +1,99 @@
+import type { Account } from '@resistro/contract/schemas';
+import { cleanup, fireEvent, render, screen, waitFor } from '@solidjs/testing-library';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { locale, setLocale } from '../i18n/index.ts';
+import { formatDateTime } from '../lib/format.ts';
+import { me, setSession } from '../lib/session.ts';
+import { stubApi } from '../test-utils.tsx';
+import { LangSwitch } from './lang-switch.tsx';
+import { LanguageSection } from './settings-language.tsx';
+
+const ACCOUNT: Account = {
+  id: '11111111-1111-4111-8111-111111111111',
+  plan: 'starter',
+  limits: { maxDatabases: 1, maxRetentionDays: 7, storageBytes: 10_000_000_000 },
+  usage: { databases: 0, storageBytes: 0 },
+  alertEmails: ['ops@example.test'],
+  language: 'en',
+  timeZone: 'UTC',
+  cancelledAt: null,
+  deleteAfter: null,
+  createdAt: '2026-11-01T10:00:00.000Z',
+};
+const USER = {
+  id: '22222222-2222-4222-8222-222222222222',
+  email: 'ops@example.test',
+  createdAt: ACCOUNT.createdAt,
+};
+
+beforeEach(() => {
+  setLocale('en');
+  setSession({ user: USER, account: ACCOUNT });
+});
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+  setSession(null);
+});
+
+describe('language and time zone in the settings', () => {
+  it('saves the choice for the account and switches the whole dashboard to it', async () => {
+    const calls = stubApi((_method, _path, body) => ({
+      status: 200,
+      body: { account: { ...ACCOUNT, ...(body as object) } },
+    }));
+    render(() => <LanguageSection account={me()!.account} />);
+    expect(screen.getByRole('heading', { name: 'Language and time zone' })).toBeTruthy();
+    const save = screen.getByRole('button', { name: 'Save' }) as HTMLButtonElement;
+    expect(save.disabled).toBe(true);
+
+    fireEvent.change(screen.getByLabelText('Language'), { target: { value: 'de' } });
+    fireEvent.change(screen.getByLabelText('Time zone'), { target: { value: 'Europe/Berlin' } });
+    fireEvent.click(save);
+
+    await waitFor(() => expect(locale()).toBe('de'));
+    expect(calls).toEqual([
+      { method: 'PATCH', path: '/account', body: { language: 'de', timeZone: 'Europe/Berlin' } },
+    ]);
+    expect(me()?.account).toMatchObject({ language: 'de', timeZone: 'Europe/Berlin' });
+    expect(screen.getByRole('heading', { name: 'Sprache und Zeitzone' })).toBeTruthy();
+    // Dates follow the account's zone and language: 04:30 UTC is 05:30 in Berlin in winter.
+    expect(formatDateTime('2026-12-02T04:30:00Z')).toBe('02.12.2026, 05:30');
+  });
+
+  it("shows the server's field message when the time zone is refused", async () => {
+    stubApi(() => ({
+      status: 422,
+      body: {
+        error: {
+          code: 'validation_failed',
+          message: 'Invalid input: timeZone is not a known time zone',
+          fields: { timeZone: 'is not a known time zone' },
+        },
+      },
+    }));
+    render(() => <LanguageSection account={me()!.account} />);
+    fireEvent.change(screen.getByLabelText('Language'), { target: { value: 'de' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    expect(await screen.findByText('is not a known time zone')).toBeTruthy();
+    expect(locale()).toBe('en');
+  });
+
+  it('makes the header language switch change the account language once logged in', async () => {
+    const calls = stubApi((_method, _path, body) => ({
+      status: 200,
+      body: { account: { ...ACCOUNT, ...(body as object) } },
+    }));
+    render(() => <LangSwitch />);
+    fireEvent.change(screen.getByLabelText('Language'), { target: { value: 'de' } });
+    await waitFor(() => expect(me()?.account.language).toBe('de'));
+    expect(calls).toEqual([{ method: 'PATCH', path: '/account', body: { language: 'de' } }]);
+    expect(locale()).toBe('de');
+  });
+
+  it('takes the language of the account that logs in', () => {
+    setSession({ user: USER, account: { ...ACCOUNT, language: 'de', timeZone: 'America/New_York' } });
+    expect(locale()).toBe('de');
+    expect(formatDateTime('2026-12-02T04:30:00Z')).toBe('01.12.2026, 23:30');
+  });
+});
