@@ -12,6 +12,8 @@ export async function startWorker(opts: {
   vars: Record<string, string>;
   persistDir: string;
   log?: (s: string) => void;
+  /** wrangler's log level; the worker's console.log lines show from 'log' on (default 'warn') */
+  logLevel?: 'warn' | 'log';
 }): Promise<WorkerServer> {
   const wrangler = fileURLToPath(new URL('../../node_modules/wrangler/bin/wrangler.js', import.meta.url));
   const args = [
@@ -26,7 +28,7 @@ export async function startWorker(opts: {
     opts.persistDir,
     '--show-interactive-dev-session=false',
     '--log-level',
-    'warn',
+    opts.logLevel ?? 'warn',
   ];
   for (const [k, v] of Object.entries(opts.vars)) args.push('--var', `${k}:${v}`);
   const child = spawn(process.execPath, args, {

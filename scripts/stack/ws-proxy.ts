@@ -9,6 +9,8 @@ export async function startWsProxy(opts: {
   port: number;
   pgHost: string;
   pgPort: number;
+  /** sees each connection's client-to-server bytes (the scale bench counts protocol messages) */
+  tap?: () => { clientData(data: Buffer): void; close(): void };
 }): Promise<{ port: number; stop(): Promise<void> }> {
   const http: Server = createServer((_req, res) => {
     res.writeHead(426).end('WebSocket only');
@@ -18,6 +20,7 @@ export async function startWsProxy(opts: {
     const socket = connect({ host: opts.pgHost, port: opts.pgPort });
     socket.setNoDelay(true);
     const pending: Buffer[] = [];
+    const tap = opts.tap?.();
     let open = false;
     socket.on('connect', () => {
       open = true;
@@ -25,13 +28,17 @@ export async function startWsProxy(opts: {
       pending.length = 0;
     });
     ws.on('message', (data: Buffer) => {
+      tap?.clientData(data);
       if (open) socket.write(data);
       else pending.push(data);
     });
     socket.on('data', (data) => ws.send(data));
     socket.on('error', () => ws.close());
     socket.on('close', () => ws.close());
-    ws.on('close', () => socket.destroy());
+    ws.on('close', () => {
+      tap?.close();
+      socket.destroy();
+    });
     ws.on('error', () => socket.destroy());
   });
   await new Promise<void>((resolve) => http.listen(opts.port, '127.0.0.1', resolve));

@@ -3,7 +3,7 @@ import { createDb } from '../db.ts';
 import type { Bindings, Config } from '../env.ts';
 import { parseConfig } from '../env.ts';
 import { deliverDue } from '../notifications/outbox.ts';
-import { failAbandonedBackups } from '../retention/abandoned.ts';
+import { failAbandonedBackups } from '../backups/finish.ts';
 import { pruneLogs } from '../retention/prune.ts';
 import { purgeCancelledAccounts } from '../retention/purge.ts';
 import { applyRetention } from '../retention/retention.ts';
@@ -55,8 +55,11 @@ export async function runScheduled(env: Bindings, scheduledTime: number): Promis
     now: new Date(scheduledTime),
   };
   const errors: unknown[] = [];
+  // Each job's start (epoch ms) and duration, one line per run (read by `npm run bench:scale`).
+  const timings: Array<{ job: string; startedAt: number; ms: number }> = [];
   try {
     for (const job of JOBS) {
+      const startedAt = Date.now();
       try {
         const result = await job.run(ctx);
         if (didWork(result))
@@ -66,7 +69,9 @@ export async function runScheduled(env: Bindings, scheduledTime: number): Promis
         console.error(`cron job ${job.name} failed`, e);
         errors.push(e);
       }
+      timings.push({ job: job.name, startedAt, ms: Date.now() - startedAt });
     }
+    console.log(JSON.stringify({ cron: 'timings', at: ctx.now.toISOString(), jobs: timings }));
   } finally {
     await close().catch(() => {});
   }
