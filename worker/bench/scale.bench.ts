@@ -39,7 +39,7 @@ import { type SimulatedAgent, seed } from './scale/seed.ts';
 const { values: args } = parseArgs({
   options: {
     minutes: { type: 'string', default: '2' },
-    agents: { type: 'string', default: '3000' },
+    agents: { type: 'string', default: '2000' },
     databases: { type: 'string', default: '100000' },
     backups: { type: 'string', default: '1000000' },
   },
