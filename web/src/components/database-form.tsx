@@ -22,6 +22,7 @@ import { ENGINE_LABELS } from '../lib/engines.ts';
 import { formatRelative, formatRun } from '../lib/format.ts';
 import { timeZones } from '../lib/time-zones.ts';
 import { focusFirstInvalid } from '../lib/validate.ts';
+import { ConnectionCheckPanel } from './connection-check.tsx';
 import { control, Field } from './field.tsx';
 import { Icon } from './icons.tsx';
 import { ErrorState } from './states.tsx';
@@ -97,6 +98,11 @@ export function DatabaseForm(props: DatabaseFormProps): JSX.Element {
           </div>
         </Show>
       </div>
+
+      {/* what the last connection test found, next to the fields that fix it; saving tests again */}
+      <Show when={props.ctx.editing?.connectionCheck?.status === 'failed'}>
+        <ConnectionCheckPanel check={props.ctx.editing?.connectionCheck ?? null} />
+      </Show>
 
       <section class="form-section card">
         <div class="form-section-head">

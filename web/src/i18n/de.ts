@@ -441,6 +441,87 @@ export const de: Record<MessageKey, string> = {
   'channels.deleteText': 'An diesen Kanal werden keine Benachrichtigungen mehr gesendet.',
   'channels.deleted': 'Kanal {name} gelöscht.',
 
+  'check.title': 'Verbindungstest',
+  'check.never': 'Die Verbindung wurde noch nicht getestet.',
+  'check.pending':
+    'Der Agent testet die Verbindung bei seinem nächsten Heartbeat, in etwa einer Minute. Diese Seite aktualisiert sich selbst.',
+  'check.pendingOffline':
+    'Der Test wartet auf den Agent, der offline ist. Er läuft, sobald sich der Agent wieder verbindet.',
+  'check.ok': 'Alle Schritte bestanden: Ein Backup kann laufen.',
+  'check.failed': 'Ein Backup würde fehlschlagen. Beheben Sie die Probleme unten und testen Sie dann erneut.',
+  'check.badgeOk': 'Verbindung OK',
+  'check.badgeFailed': 'Problem gefunden',
+  'check.badgePending': 'Wird getestet…',
+  'check.testAgain': 'Erneut testen',
+  'check.requested': 'Test angefordert. Der Agent führt ihn bei seinem nächsten Heartbeat aus.',
+  'check.checkedAt': 'Getestet {when}',
+  'check.previous': 'Vorheriges Ergebnis vom {when}',
+  'check.versions': 'Server {server}, Dump-Werkzeug {tool}',
+  'check.passed': 'bestanden',
+  'check.failedStep': 'fehlgeschlagen',
+  'check.detail': 'Meldung des Servers',
+  'check.docsLink': 'Welche Rechte ein Backup braucht, mit den GRANT-Befehlen',
+  'check.step.connection': 'Server erreichbar',
+  'check.step.authentication': 'Anmeldung',
+  'check.step.database': 'Datenbank vorhanden und nutzbar',
+  'check.step.privilege': 'Recht {subject}',
+  'check.step.version': 'Dump-Werkzeug passend zur Serverversion',
+  'check.step.versionTool': '{tool} passend zur Serverversion',
+  'check.subject.schemas': 'Zugriff auf jedes Schema',
+  'check.subject.tables': 'Lesezugriff auf jede Tabelle',
+  'check.subject.sequences': 'Lesezugriff auf jede Sequenz',
+  'check.subject.large_objects': 'Lesezugriff auf jedes Large Object',
+  'check.code.unreachable': 'Der Server {host}:{port} ist vom Agent aus nicht erreichbar.',
+  'check.hint.unreachable':
+    'Prüfen Sie Host und Port, ob der Datenbankserver läuft und ob seine Listen-Adresse und die Firewall den Rechner des Agents zulassen.',
+  'check.code.wrong_protocol':
+    'Der Server unter {host}:{port} spricht nicht das Protokoll dieses Datenbanksystems.',
+  'check.hint.wrong_protocol':
+    'Prüfen Sie Port und Datenbanksystem: PostgreSQL lauscht standardmäßig auf 5432, MySQL und MariaDB auf 3306.',
+  'check.code.auth_failed': 'Der Server hat die Anmeldung von „{user}“ abgelehnt.',
+  'check.hint.auth_failed':
+    'Prüfen Sie das Passwort (geben Sie es in diesem Formular erneut ein) und ob der Benutzer existiert und sich vom Rechner des Agents aus anmelden darf.',
+  'check.code.host_not_allowed': 'PostgreSQL lässt „{user}“ vom Rechner des Agents aus nicht zu.',
+  'check.hint.host_not_allowed':
+    'Tragen Sie in pg_hba.conf auf dem Server eine host-Zeile für diesen Benutzer und diese Datenbank ein und laden Sie PostgreSQL neu.',
+  'check.code.database_missing': 'Die Datenbank „{database}“ existiert nicht.',
+  'check.hint.database_missing': 'Prüfen Sie den Namen der Datenbank oder legen Sie sie zuerst an.',
+  'check.code.database_denied': '„{user}“ darf die Datenbank „{database}“ nicht verwenden.',
+  'check.hint.database_denied':
+    'Geben Sie dem Benutzer die Rechte, die ein Backup auf dieser Datenbank braucht (siehe die unten verlinkte Dokumentation).',
+  'check.code.privilege_missing': 'Das Recht {privilege} fehlt.',
+  'check.hint.privilege_missing':
+    'Ohne dieses Recht schlägt das Backup fehl oder lässt Objekte aus. Führen Sie als Administrator auf dem Datenbankserver aus:',
+  'check.code.tables_unreadable_one': 'Der Benutzer kann {count} Tabelle nicht lesen: {objects}.',
+  'check.code.tables_unreadable_other': 'Der Benutzer kann {count} Tabellen nicht lesen, z. B. {objects}.',
+  'check.code.sequences_unreadable_one': 'Der Benutzer kann {count} Sequenz nicht lesen: {objects}.',
+  'check.code.sequences_unreadable_other':
+    'Der Benutzer kann {count} Sequenzen nicht lesen, z. B. {objects}.',
+  'check.code.large_objects_unreadable_one': 'Der Benutzer kann {count} Large Object nicht lesen: {objects}.',
+  'check.code.large_objects_unreadable_other':
+    'Der Benutzer kann {count} Large Objects nicht lesen, z. B. {objects}.',
+  'check.code.schemas_unusable_one': 'Der Benutzer hat keinen Zugriff auf {count} Schema: {objects}.',
+  'check.code.schemas_unusable_other':
+    'Der Benutzer hat keinen Zugriff auf {count} Schemas, z. B. {objects}.',
+  'check.hint.tables_unreadable':
+    'pg_dump liest jede Tabelle; eine nicht lesbare bricht das Backup ab. Führen Sie als Eigentümer der Tabellen oder als Superuser aus:',
+  'check.hint.sequences_unreadable':
+    'pg_dump liest den aktuellen Wert jeder Sequenz. Führen Sie als Eigentümer oder Superuser aus:',
+  'check.hint.large_objects_unreadable':
+    'pg_dump liest jedes Large Object. Führen Sie als deren Eigentümer oder als Superuser aus:',
+  'check.hint.schemas_unusable':
+    'pg_dump braucht USAGE auf jedem Schema mit Tabellen. Führen Sie als Eigentümer oder Superuser aus:',
+  'check.code.tool_missing': '{tool} ist auf dem Rechner des Agents nicht installiert.',
+  'check.hint.tool_missing': 'Installieren Sie es auf dem Rechner des Agents:',
+  'check.code.tool_too_old':
+    'Der Server hat Version {serverVersion}; das installierte {tool} ({toolVersion}) kann ihn nicht sichern.',
+  'check.hint.tool_too_old': 'Installieren Sie auf dem Rechner des Agents den Client der Serverversion:',
+  'check.code.password_unsealable':
+    'Der Agent kann das Passwort nicht entschlüsseln: Es wurde für einen anderen Agent-Schlüssel verschlüsselt.',
+  'check.hint.password_unsealable': 'Bearbeiten Sie die Datenbank und geben Sie das Passwort erneut ein.',
+  'check.code.check_failed': 'Der Test konnte nicht abgeschlossen werden.',
+  'check.hint.check_failed': 'Die Meldung des Servers unten nennt den Grund.',
+
   'notFound.title': 'Seite nicht gefunden',
   'notFound.text': 'Diese Seite gibt es nicht oder sie wurde verschoben.',
   'notFound.home': 'Zur Startseite',

@@ -414,6 +414,83 @@ export const en = {
   'channels.deleteText': 'No further notifications are sent to this channel.',
   'channels.deleted': 'Channel {name} deleted.',
 
+  'check.title': 'Connection check',
+  'check.never': 'The connection has not been tested yet.',
+  'check.pending':
+    'The agent tests the connection at its next heartbeat, within about a minute. This page updates by itself.',
+  'check.pendingOffline':
+    'The test waits for the agent, which is offline. It runs as soon as the agent connects again.',
+  'check.ok': 'Every step passed: a backup can run.',
+  'check.failed': 'A backup would fail. Fix the problems below, then test again.',
+  'check.badgeOk': 'Connection OK',
+  'check.badgeFailed': 'Problem found',
+  'check.badgePending': 'Testing…',
+  'check.testAgain': 'Test again',
+  'check.requested': 'Test requested. The agent runs it at its next heartbeat.',
+  'check.checkedAt': 'Tested {when}',
+  'check.previous': 'Previous result from {when}',
+  'check.versions': 'Server {server}, dump tool {tool}',
+  'check.passed': 'passed',
+  'check.failedStep': 'failed',
+  'check.detail': 'Message from the server',
+  'check.docsLink': 'Which privileges a backup needs, with the GRANT statements',
+  'check.step.connection': 'Server reachable',
+  'check.step.authentication': 'Login',
+  'check.step.database': 'Database exists and may be used',
+  'check.step.privilege': 'Privilege {subject}',
+  'check.step.version': 'Dump tool for the server version',
+  'check.step.versionTool': '{tool} for the server version',
+  'check.subject.schemas': 'Access to every schema',
+  'check.subject.tables': 'Read access to every table',
+  'check.subject.sequences': 'Read access to every sequence',
+  'check.subject.large_objects': 'Read access to every large object',
+  'check.code.unreachable': 'The server {host}:{port} cannot be reached from the agent.',
+  'check.hint.unreachable':
+    "Check host and port, that the database server is running, and that its listen address and firewall admit the agent's machine.",
+  'check.code.wrong_protocol': "The server at {host}:{port} does not speak this database system's protocol.",
+  'check.hint.wrong_protocol':
+    'Check the port and the database system: PostgreSQL listens on 5432 by default, MySQL and MariaDB on 3306.',
+  'check.code.auth_failed': 'The server refused the login of "{user}".',
+  'check.hint.auth_failed':
+    "Check the password (enter it again in this form) and that the user exists and may log in from the agent's machine.",
+  'check.code.host_not_allowed': 'PostgreSQL does not let "{user}" log in from the agent\'s machine.',
+  'check.hint.host_not_allowed':
+    'Add a host line for this user and database to pg_hba.conf on the server and reload PostgreSQL.',
+  'check.code.database_missing': 'The database "{database}" does not exist.',
+  'check.hint.database_missing': 'Check the name of the database, or create it first.',
+  'check.code.database_denied': '"{user}" may not use the database "{database}".',
+  'check.hint.database_denied':
+    'Grant the user the privileges a backup needs on this database (see the documentation linked below).',
+  'check.code.privilege_missing': 'The privilege {privilege} is missing.',
+  'check.hint.privilege_missing':
+    'Without it the backup fails or leaves objects out. Run this as an administrator on the database server:',
+  'check.code.tables_unreadable_one': 'The user cannot read {count} table: {objects}.',
+  'check.code.tables_unreadable_other': 'The user cannot read {count} tables, e.g. {objects}.',
+  'check.code.sequences_unreadable_one': 'The user cannot read {count} sequence: {objects}.',
+  'check.code.sequences_unreadable_other': 'The user cannot read {count} sequences, e.g. {objects}.',
+  'check.code.large_objects_unreadable_one': 'The user cannot read {count} large object: {objects}.',
+  'check.code.large_objects_unreadable_other': 'The user cannot read {count} large objects, e.g. {objects}.',
+  'check.code.schemas_unusable_one': 'The user has no access to {count} schema: {objects}.',
+  'check.code.schemas_unusable_other': 'The user has no access to {count} schemas, e.g. {objects}.',
+  'check.hint.tables_unreadable':
+    "pg_dump reads every table; one it may not read stops the backup. Run this as the tables' owner or a superuser:",
+  'check.hint.sequences_unreadable':
+    "pg_dump reads every sequence's current value. Run this as the owner or a superuser:",
+  'check.hint.large_objects_unreadable':
+    'pg_dump reads every large object. Run this as their owner or a superuser:',
+  'check.hint.schemas_unusable':
+    'pg_dump needs USAGE on every schema that holds tables. Run this as the owner or a superuser:',
+  'check.code.tool_missing': "{tool} is not installed on the agent's machine.",
+  'check.hint.tool_missing': 'Install it on the machine of the agent:',
+  'check.code.tool_too_old':
+    'The server runs version {serverVersion}; the installed {tool} ({toolVersion}) cannot back it up.',
+  'check.hint.tool_too_old': "Install the client of the server's version on the machine of the agent:",
+  'check.code.password_unsealable':
+    'The agent cannot decrypt the password: it was encrypted for another agent key.',
+  'check.hint.password_unsealable': 'Edit the database and enter the password again.',
+  'check.code.check_failed': 'The check could not be completed.',
+  'check.hint.check_failed': 'The message from the server below says why.',
+
   'notFound.title': 'Page not found',
   'notFound.text': 'This page does not exist or has moved.',
   'notFound.home': 'Go to the overview',

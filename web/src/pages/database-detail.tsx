@@ -6,6 +6,7 @@ import { createEffect, createResource, createSignal, For, type JSX, lazy, Show, 
 import { api, errorMessage } from '../api.ts';
 import { BackupTable } from '../components/backup-table.tsx';
 import { ConfirmDialog } from '../components/confirm-dialog.tsx';
+import { ConnectionCheckPanel } from '../components/connection-check.tsx';
 import { Icon } from '../components/icons.tsx';
 import { PageHeader } from '../components/page-header.tsx';
 import { Async, EmptyState, Loading } from '../components/states.tsx';
@@ -77,7 +78,9 @@ export default function DatabaseDetailPage(): JSX.Element {
     if (detail.state !== 'ready' && detail.state !== 'refreshing') return false;
     const running = detail.latest?.recent.some((b) => b.status === 'running');
     const waiting = requestedAt() !== undefined && Date.now() - requestedAt()! < 10 * 60_000;
-    return Boolean(running || waiting);
+    const checking =
+      detail.latest?.database.connectionCheck?.status === 'pending' && detail.latest.agent?.online === true;
+    return Boolean(running || waiting || checking);
   };
   createPoll(() => void refetch(), 2_000, active);
   createPoll(
@@ -250,6 +253,13 @@ export default function DatabaseDetailPage(): JSX.Element {
                   : t('detail.credentialsLocal')}
               </Fact>
             </dl>
+
+            <ConnectionCheckPanel
+              check={d().database.connectionCheck}
+              agentOnline={d().agent?.online}
+              busy={busy() !== undefined}
+              onTestAgain={() => act('check', () => api.checkDatabase(d().database.id), t('check.requested'))}
+            />
 
             <section class="card" aria-labelledby="chart-title">
               <div class="card-head">
