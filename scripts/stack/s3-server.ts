@@ -1,13 +1,18 @@
 // Child-process entry: the local S3-compatible server (@20minutes/s3rver checks SigV4 and
 // presigned URLs). We add what S3 does that s3rver does not: unsigned requests to the private
 // bucket are refused; multipart completion checks the parts and makes S3's ETag; an upload can
-// be aborted (its parts deleted) and its parts listed, where s3rver answers 405 (all below).
+// be aborted (its parts deleted) and its parts listed, where s3rver answers 405; a part is checked
+// against its x-amz-checksum-sha256 and Content-MD5 (BadDigest), and an upload started with
+// x-amz-checksum-algorithm SHA256 needs every part's checksum and completes with S3's composite
+// checksum (all below).
 // Usage: node s3-server.ts <dir> <port> <bucket>
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
-import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 const require = createRequire(import.meta.url);
@@ -27,6 +32,10 @@ const server = new S3rver({
   vhostBuckets: false,
   configureBuckets: [{ name: bucket, configs: [] }],
 });
+// The request's headers, for the store functions below (s3rver hands them only the body).
+type Headers = Record<string, string | string[] | undefined>;
+const requestHeaders = new AsyncLocalStorage<Headers>();
+server.middleware.unshift((ctx: any, next: () => Promise<void>) => requestHeaders.run(ctx.headers, next));
 // SECURITY: a real bucket is private; make the local one answer unsigned requests like S3 does.
 server.middleware.unshift(async (ctx: any, next: () => Promise<void>) => {
   const signed = 'authorization' in ctx.headers || 'X-Amz-Algorithm' in ctx.query || 'Signature' in ctx.query;
@@ -78,14 +87,15 @@ async function uploadKey(uploadDir: string, uploadId: string, expected?: string)
 store.putObjectMultipart = async (
   bucketName: string,
   uploadId: string,
-  parts: Array<{ number: number; etag: string }>,
+  parts: Array<{ number: number; etag: string; checksumSha256?: string }>,
 ) => {
   const uploadDir = uploadDirOf(bucketName, uploadId);
   const [key, metadata] = await Promise.all([
     uploadKey(uploadDir, uploadId),
     readFile(join(uploadDir, 'metadata'), 'utf8').then(JSON.parse, uploadGone(uploadId)),
   ]);
-  const found: Array<{ path: string; md5: string; size: number }> = [];
+  const sha256Upload = checksumAlgorithm(metadata) === 'SHA256';
+  const found: Array<{ path: string; md5: string; size: number; sha256?: string }> = [];
   for (const [i, part] of parts.entries()) {
     if (i > 0 && part.number <= parts[i - 1]!.number)
       throw new S3Error('InvalidPartOrder', 'The list of parts was not in ascending order.');
@@ -100,7 +110,14 @@ store.putObjectMultipart = async (
         'InvalidPart',
         "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
       );
-    found.push({ path, md5, size: info.size });
+    // An upload started with SHA256 completes only with each part's checksum as stored.
+    const sha256 = sha256Upload ? await readFile(`${path}.sha256`, 'utf8').catch(() => undefined) : undefined;
+    if (sha256Upload && (sha256 === undefined || part.checksumSha256 !== sha256))
+      throw new S3Error(
+        'InvalidPart',
+        "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified checksum may not match the part's checksum.",
+      );
+    found.push({ path, md5, size: info.size, sha256 });
   }
   for (const part of found.slice(0, -1))
     if (part.size < MIN_PART)
@@ -124,7 +141,13 @@ store.putObjectMultipart = async (
   await rename(assembling, objectPath);
   await store.putMetadata(bucketName, key, metadata, etag);
   await rm(uploadDir, { recursive: true });
-  return { md5: etag, size: found.reduce((n, p) => n + p.size, 0) };
+  // S3's checksum of a multipart object: the SHA-256 of the parts' SHA-256s, then "-<count>".
+  const checksumSha256 = sha256Upload
+    ? `${createHash('sha256')
+        .update(Buffer.concat(found.map((p) => Buffer.from(p.sha256!, 'base64'))))
+        .digest('base64')}-${found.length}`
+    : undefined;
+  return { md5: etag, size: found.reduce((n, p) => n + p.size, 0), checksumSha256 };
 };
 
 // CompleteMultipartUpload reads its part list with every value kept as text. s3rver's XML parser
@@ -156,18 +179,25 @@ objectController.completeMultipartUpload = async (ctx: any) => {
   const parts = [listed].flat().map((part: any) => {
     const number = part?.PartNumber;
     const etag = part?.ETag;
+    const checksum = part?.ChecksumSHA256;
     if (typeof number !== 'string' || !/^\d{1,5}$/.test(number) || typeof etag !== 'string')
       throw malformedXml();
+    if (checksum !== undefined && typeof checksum !== 'string') throw malformedXml();
     // S3 removes all double quotes when comparing ETags
-    return { number: Number(number), etag: etag.replace(/"/g, '') };
+    return { number: Number(number), etag: etag.replace(/"/g, ''), checksumSha256: checksum };
   });
-  const { md5 } = await store.putObjectMultipart(ctx.params.bucket, ctx.query.uploadId, parts);
+  const { md5, checksumSha256 } = await store.putObjectMultipart(
+    ctx.params.bucket,
+    ctx.query.uploadId,
+    parts,
+  );
   ctx.body = {
     CompleteMultipartUploadResult: {
       Location: ctx.href.split('?')[0],
       Bucket: ctx.params.bucket,
       Key: ctx.params.key,
       ETag: JSON.stringify(md5),
+      ...(checksumSha256 && { ChecksumSHA256: checksumSha256, ChecksumType: 'COMPOSITE' }),
     },
   };
 };
@@ -176,14 +206,82 @@ objectController.completeMultipartUpload = async (ctx: any) => {
 // a part sent after an abort would bring the upload back as a directory nothing ever deletes.
 // A part still being written when its upload is aborted fails with NoSuchUpload (its file is
 // deleted with the others), as S3 allows.
-store.putPart = async (bucketName: string, uploadId: string, partNumber: string, content: unknown) => {
+store.putPart = async (bucketName: string, uploadId: string, partNumber: string, content: any) => {
   const uploadDir = uploadDirOf(bucketName, uploadId);
-  await access(join(uploadDir, 'key')).catch(uploadGone(uploadId));
+  const metadata = await readFile(join(uploadDir, 'metadata'), 'utf8').then(JSON.parse, uploadGone(uploadId));
+  const expected = partChecksums(requestHeaders.getStore() ?? {}, checksumAlgorithm(metadata));
   const path = join(uploadDir, String(partNumber));
-  const [size, md5] = await store.putContent(path, content).catch(uploadGone(uploadId));
-  await writeFile(`${path}.md5`, md5).catch(uploadGone(uploadId));
-  return { size, md5 };
+  // Written beside the part and renamed into place only when the checksums match: a refused part
+  // leaves nothing behind (and an earlier good copy of it stays), as on S3.
+  const incoming = `${path}.incoming-${randomUUID()}`;
+  const sha256 = createHash('sha256');
+  const md5 = createHash('md5');
+  let size = 0;
+  const hashing = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      sha256.update(chunk);
+      md5.update(chunk);
+      size += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  await (Buffer.isBuffer(content)
+    ? pipeline([content], hashing, createWriteStream(incoming))
+    : pipeline(content, hashing, createWriteStream(incoming))
+  ).catch(uploadGone(uploadId));
+  const got = { sha256: sha256.digest('base64'), md5: md5.digest() };
+  if (expected.sha256 !== undefined && expected.sha256 !== got.sha256) {
+    await rm(incoming, { force: true });
+    throw new S3Error('BadDigest', 'The SHA256 you specified did not match the calculated checksum.');
+  }
+  if (expected.md5 !== undefined && expected.md5 !== got.md5.toString('base64')) {
+    await rm(incoming, { force: true });
+    throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.');
+  }
+  await rename(incoming, path).catch(uploadGone(uploadId));
+  if (expected.sha256 !== undefined)
+    await writeFile(`${path}.sha256`, got.sha256).catch(uploadGone(uploadId));
+  // The .md5 is written last: a part counts as uploaded once it exists.
+  await writeFile(`${path}.md5`, got.md5.toString('hex')).catch(uploadGone(uploadId));
+  return { size, md5: got.md5.toString('hex') };
 };
+
+/** The checksum algorithm an upload was started with (x-amz-checksum-algorithm), upper-case. */
+function checksumAlgorithm(metadata: Headers): string | undefined {
+  const value = metadata['x-amz-checksum-algorithm'];
+  return typeof value === 'string' ? value.toUpperCase() : undefined;
+}
+
+/**
+ * The checksums a part request claims, checked for shape as S3 does: Content-MD5 must be the
+ * base64 of 16 bytes (InvalidDigest), x-amz-checksum-sha256 the base64 of 32 bytes and allowed
+ * only on an upload started with SHA256; such an upload takes no part without it (InvalidRequest).
+ */
+function partChecksums(headers: Headers, algorithm: string | undefined): { sha256?: string; md5?: string } {
+  const one = (name: string) => {
+    const value = headers[name];
+    return Array.isArray(value) ? value.join(',') : value;
+  };
+  const sha256 = one('x-amz-checksum-sha256');
+  const md5 = one('content-md5');
+  if (md5 !== undefined && Buffer.from(md5, 'base64').length !== 16)
+    throw new S3Error('InvalidDigest', 'The Content-MD5 you specified was invalid.');
+  if (sha256 !== undefined && Buffer.from(sha256, 'base64').toString('base64') !== sha256)
+    throw new S3Error('InvalidRequest', 'Value for x-amz-checksum-sha256 header is invalid.');
+  if (sha256 !== undefined && Buffer.from(sha256, 'base64').length !== 32)
+    throw new S3Error('InvalidRequest', 'Value for x-amz-checksum-sha256 header is invalid.');
+  if (sha256 !== undefined && algorithm !== 'SHA256')
+    throw new S3Error(
+      'InvalidRequest',
+      `Checksum Type mismatch occurred, expected checksum Type: ${algorithm?.toLowerCase() ?? 'null'}, actual checksum Type: sha256`,
+    );
+  if (sha256 === undefined && algorithm === 'SHA256')
+    throw new S3Error(
+      'InvalidRequest',
+      'The upload was created using a sha256 checksum. The part must carry its x-amz-checksum-sha256.',
+    );
+  return { sha256, md5 };
+}
 
 // AbortMultipartUpload and ListParts. s3rver's router answers "DELETE|GET /<bucket>/<key>?uploadId"
 // with 405 MethodNotAllowed; we give its two object handlers the uploadId case. They run where
