@@ -58,6 +58,16 @@ describe('alerts in the account language', () => {
       /^:red_circle: \*KRITISCH\* Agent „host-.*“ ist offline\nKein Lebenszeichen/,
     );
 
+    // The delivery log says in German why a test message failed.
+    const bad = await acct.session.json('/channels', {
+      method: 'POST',
+      json: { type: 'slack', name: 'kaputt', url: `${stackInfo().sinkUrl}/hooks/x?status=404` },
+    });
+    const test = await acct.session.json(`/channels/${bad.body.channel.id}/test`, { method: 'POST' });
+    expect(test.body.deliveries[0].lastError).toMatch(/^Slack-Webhook: HTTP 404\b/);
+    const log = await acct.session.json(`/notifications?channelId=${bad.body.channel.id}`);
+    expect(log.body.items[0].lastError).toMatch(/^Slack-Webhook: HTTP 404\b/);
+
     const list = await acct.session.json('/alerts');
     expect(list.body.items).toMatchObject([
       { kind: 'offline', title: `Agent „${acct.hostname}“ ist offline` },

@@ -130,3 +130,19 @@ describe('API error texts', () => {
     expect(localizeFieldMessage('a brand-new field text', 'de')).toBe('ist ungültig');
   });
 });
+
+describe('delivery log texts', () => {
+  it('translates why a delivery failed and keeps the receiver answer as it came', async () => {
+    const { localizeDeliveryError } = await import('./delivery-errors.ts');
+    expect(localizeDeliveryError('Slack webhook: HTTP 404 (no_service)', 'de')).toBe(
+      'Slack-Webhook: HTTP 404 (no_service)',
+    );
+    expect(localizeDeliveryError('webhook: no answer within 10 s', 'de')).toBe(
+      'Webhook: keine Antwort innerhalb von 10 s',
+    );
+    expect(localizeDeliveryError('The channel was deleted before this message was delivered', 'de')).toBe(
+      'Der Kanal wurde gelöscht, bevor diese Nachricht zugestellt war',
+    );
+    expect(localizeDeliveryError('webhook: HTTP 503', 'en')).toBe('webhook: HTTP 503');
+  });
+});

@@ -132,6 +132,9 @@ export const MESSAGES: Record<string, Entry> = {
     de: (p) => `${MESSAGE_DE_OR_SELF(p.error!)}; das Backup wurde als fehlgeschlagen markiert`,
   },
   // object storage
+  'Object storage did not delete the backup; try again': {
+    de: 'Der Object Storage hat das Backup nicht gelöscht; versuchen Sie es erneut',
+  },
   'Object storage unreachable during {what}': {
     de: (p) => `Der Object Storage war nicht erreichbar (${p.what})`,
   },
@@ -297,6 +300,13 @@ function translate(
   }
   return undefined;
 }
+
+/** A lookup for another table of English texts (delivery errors): the text in `language`, or undefined. */
+export function createCatalog(table: Record<string, Entry>) {
+  const compiled = compile(table);
+  return (english: string, language: Language) => translate(compiled, english, language);
+}
+export type { Entry as CatalogEntry };
 
 export function isTranslatedMessage(english: string): boolean {
   return translate(COMPILED_MESSAGES, english, 'de') !== undefined;

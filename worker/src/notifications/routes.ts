@@ -1,6 +1,8 @@
 import { CreateChannelBody, ListDeliveriesQuery, UpdateChannelBody } from '@resistro/contract';
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-types.ts';
+import { localizeDeliveries } from '../i18n/delivery-errors.ts';
+import { requestLanguage } from '../i18n/request.ts';
 import { readBody, readId, readQuery } from '../lib/validate.ts';
 import { requirePrincipal } from '../middleware/auth.ts';
 import {
@@ -43,9 +45,11 @@ export const notificationRoutes = new Hono<AppEnv>()
   .post('/channels/:id/test', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'write');
     const channel = await findChannel(c.get('db'), p.accountId, readId(c, 'channel'));
-    return c.json({ deliveries: await sendTest(c.get('db'), c.get('config'), channel, c.get('now')) });
+    const deliveries = await sendTest(c.get('db'), c.get('config'), channel, c.get('now'));
+    return c.json({ deliveries: localizeDeliveries(deliveries, await requestLanguage(c)) });
   })
   .get('/notifications', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'read');
-    return c.json(await listDeliveries(c.get('db'), p.accountId, readQuery(c, ListDeliveriesQuery)));
+    const list = await listDeliveries(c.get('db'), p.accountId, readQuery(c, ListDeliveriesQuery));
+    return c.json({ ...list, items: localizeDeliveries(list.items, await requestLanguage(c)) });
   });
