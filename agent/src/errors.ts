@@ -1,10 +1,10 @@
-// The agent separates what a user can fix from bugs. A UsageError (bad arguments, bad
-// configuration) exits 2, a UserError (a failing database, a damaged file, an unreachable service)
-// exits 1; both print a message and a hint. Anything else is a bug: the CLI prints the stack and the
-// chain of causes and exits 70 (EX_SOFTWARE).
+// The agent separates what a user can fix from bugs, and the classification is closed: every
+// failure a user can fix is a UserError (a message and a hint; FormatError, EngineError and the
+// rest extend it). A UsageError (bad arguments, bad configuration) exits 2, any other UserError
+// exits 1. The control plane's answers (ApiClientError, from the contract) and the operating
+// system's refusals of a path are explained here. Anything else is a bug: the CLI prints the stack
+// and the chain of causes and exits 70 (EX_SOFTWARE).
 import { ApiClientError } from '@resistro/contract';
-import { EngineError } from './engines/index.ts';
-import { FormatError } from './format/index.ts';
 
 export const EXIT_USER = 1;
 export const EXIT_USAGE = 2;
@@ -13,15 +13,21 @@ export const EXIT_BUG = 70;
 export class UserError extends Error {
   /** What the user can do about it, one sentence. */
   readonly hint: string;
-  constructor(message: string, hint: string, options?: ErrorOptions) {
+  /** A stable code scripts can branch on (JSON logs), where the error has one. */
+  readonly code: string | undefined;
+  /** 'usage': wrong arguments or configuration (exit 2); 'user': anything else the user can fix (exit 1) */
+  readonly kind: 'user' | 'usage' = 'user';
+  constructor(message: string, hint: string, options?: ErrorOptions & { code?: string }) {
     super(message, options);
     this.name = 'UserError';
     this.hint = hint;
+    this.code = options?.code;
   }
 }
 
 export class UsageError extends UserError {
-  constructor(message: string, hint: string, options?: ErrorOptions) {
+  override readonly kind = 'usage';
+  constructor(message: string, hint: string, options?: ErrorOptions & { code?: string }) {
     super(message, hint, options);
     this.name = 'UsageError';
   }
@@ -41,14 +47,8 @@ export type ErrorReport = { kind: 'usage' | 'user' | 'bug'; message: string; hin
 
 /** How an error from anywhere in the agent is shown and which exit code it gets. */
 export function classifyError(error: unknown): ErrorReport {
-  if (error instanceof UsageError) return { kind: 'usage', message: error.message, hint: error.hint };
-  if (error instanceof UserError) return { kind: 'user', message: error.message, hint: error.hint };
-  if (error instanceof FormatError) {
-    const kind = error.code === 'invalid_key' ? 'usage' : 'user';
-    return { kind, message: error.message, hint: error.hint, code: error.code };
-  }
-  if (error instanceof EngineError)
-    return { kind: 'user', message: error.message, hint: error.hint, code: error.code };
+  if (error instanceof UserError)
+    return { kind: error.kind, message: error.message, hint: error.hint, code: error.code };
   if (error instanceof ApiClientError) return { kind: 'user', ...explainApiError(error), code: error.code };
   const sys = error as NodeJS.ErrnoException | undefined;
   if (sys && typeof sys.code === 'string' && typeof sys.syscall === 'string' && sys.path) {

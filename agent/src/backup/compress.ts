@@ -7,16 +7,16 @@
 //   then shares the event loop with encryption and upload; measured ~1.8–1.9× the bare dump on two
 //   cores.
 // Both write one standard zstd frame; the file format records only "zstd", and restores read both.
-import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+// The program is found and run by the same process layer as the dump tools (engines/tools.ts,
+// engines/process.ts): the same PATH search, environment, stderr tail and exit handling.
 import type { Readable } from 'node:stream';
 import { createZstdCompress, constants as zlib } from 'node:zlib';
 import type { Compressor } from '../config.ts';
-import { TailBuffer } from '../engines/process.ts';
+import type { ToolInfo } from '../engines/index.ts';
+import { defaultSpawn, type SpawnFn, startTool } from '../engines/process.ts';
+import { describeTools, findExecutables, nodeToolHost, type ToolHost } from '../engines/tools.ts';
+import { UserError } from '../errors.ts';
 import { createBufferReleaser } from '../memory.ts';
-
-export type ZstdProgram = { path: string; version: string };
 
 export type RunningCompressor = {
   /** compressed bytes */
@@ -28,43 +28,34 @@ export type RunningCompressor = {
   readonly description: string;
 };
 
-export class CompressorError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
+/** The zstd program, or compression inside Node. */
+export type Compression = ToolInfo | 'node';
+
+/** No compressor can run as configured: the user installs one or changes RESISTRO_COMPRESSOR. */
+export class CompressorError extends UserError {
+  constructor(message: string, hint: string, options?: ErrorOptions) {
+    super(message, hint, { ...options, code: 'compressor_missing' });
     this.name = 'CompressorError';
   }
 }
 
-let cachedProgram: ZstdProgram | null | undefined;
+let cachedProgram: Promise<ToolInfo | undefined> | undefined;
 
 /** The `zstd` program on PATH with its version, or undefined. Looked up once per process. */
-export async function findZstdProgram(
-  searchPath = process.env.PATH ?? '/usr/bin:/bin',
-): Promise<ZstdProgram | undefined> {
-  if (cachedProgram !== undefined) return cachedProgram ?? undefined;
-  cachedProgram = null;
-  for (const dir of searchPath.split(delimiter).filter(Boolean)) {
-    const path = join(dir, 'zstd');
-    try {
-      accessSync(path, constants.X_OK);
-    } catch {
-      continue;
-    }
-    const version = await new Promise<string | undefined>((resolve) => {
-      const child = spawn(path, ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] });
-      let out = '';
-      child.stdout.on('data', (b: Buffer) => {
-        out += b.toString();
-      });
-      child.once('error', () => resolve(undefined));
-      child.once('close', (code) => resolve(code === 0 ? /v(\d+\.\d+\.\d+)/.exec(out)?.[1] : undefined));
-    });
-    if (version) {
-      cachedProgram = { path, version };
-      break;
-    }
-  }
-  return cachedProgram ?? undefined;
+export function findZstdProgram(host?: ToolHost): Promise<ToolInfo | undefined> {
+  if (host) return lookUpZstd(host);
+  cachedProgram ??= lookUpZstd(nodeToolHost());
+  return cachedProgram;
+}
+
+async function lookUpZstd(host: ToolHost): Promise<ToolInfo | undefined> {
+  const [first] = await describeTools(
+    host,
+    'zstd',
+    findExecutables(host, 'zstd'),
+    (output) => /v(\d+\.\d+\.\d+)/.exec(output)?.[1],
+  );
+  return first;
 }
 
 export function hasNodeZstd(): boolean {
@@ -72,87 +63,70 @@ export function hasNodeZstd(): boolean {
 }
 
 /**
- * Starts compressing `input` (the dump tool's stdout). With the zstd program, `input` must be a
- * child process pipe nobody has read from yet: its file descriptor is passed to zstd.
+ * What compresses this run, decided before any dump starts: a missing compressor fails the backup
+ * up front instead of killing a dump that already runs.
  */
-export async function startCompressor(
-  input: Readable,
-  level: number,
-  choice: Compressor,
-): Promise<RunningCompressor> {
-  const program = choice === 'node' ? undefined : await findZstdProgram();
-  if (choice === 'zstd' && !program) {
+export async function chooseCompression(choice: Compressor, host?: ToolHost): Promise<Compression> {
+  const program = choice === 'node' ? undefined : await findZstdProgram(host);
+  if (program) return program;
+  if (choice === 'zstd') {
     throw new CompressorError(
-      'RESISTRO_COMPRESSOR=zstd, but the zstd program is not installed (apt-get install -y zstd)',
+      'RESISTRO_COMPRESSOR=zstd, but the zstd program is not installed',
+      'Install it (apt-get install -y zstd, or dnf install -y zstd), or set RESISTRO_COMPRESSOR=auto to compress inside the agent when it is missing.',
     );
   }
-  const handle = (input as unknown as { _handle?: { fd?: number } })._handle;
-  // Bytes already read into Node's buffer would be lost to zstd: then go through Node instead.
-  const untouched =
-    handle?.fd !== undefined && handle.fd >= 0 && input.readableLength === 0 && !input.readableDidRead;
-  if (program && untouched) return startProgram(program, input, level);
-  if (program) return startProgramPiped(program, input, level);
   if (!hasNodeZstd()) {
     throw new CompressorError(
       `this Node.js (${process.version}) has no zstd in node:zlib and the zstd program is not installed`,
+      'Install the zstd program (apt-get install -y zstd), or Node.js 22.15 or newer.',
     );
   }
-  return startNode(input, level);
+  return 'node';
 }
 
-function programArgs(level: number): string[] {
-  // -q: no progress on stderr; -c: to stdout; --ultra is needed above 19 only, and we stop at 19.
-  // One thread: measured on two cores, -T2 gained nothing (the dump and the database server need
-  // the other core), and one thread keeps zstd's memory small.
-  return ['-q', '-c', `-${Math.min(Math.max(level, 1), 19)}`];
-}
-
-function watchProgram(child: ReturnType<typeof spawn>, description: string): RunningCompressor {
-  const tail = new TailBuffer(2048);
-  child.stderr?.on('data', (b: Buffer) => tail.push(b));
-  let exited = false;
-  let killed = false;
-  const done = new Promise<void>((resolve, reject) => {
-    child.once('error', (error) =>
-      reject(new CompressorError(`could not run zstd: ${error.message}`, { cause: error })),
-    );
-    child.once('close', (code, signal) => {
-      exited = true;
-      if (code === 0 && !killed) resolve();
-      else {
-        const why = killed ? 'was stopped' : signal ? `was killed by ${signal}` : `exited with code ${code}`;
-        reject(
-          new CompressorError(`zstd ${why}${tail.toString().trim() ? `: ${tail.toString().trim()}` : ''}`),
-        );
-      }
-    });
-  });
-  done.catch(() => {});
-  return {
-    stdout: child.stdout!,
-    done,
-    kill() {
-      if (exited) return;
-      killed = true;
-      child.kill('SIGKILL');
+/**
+ * Starts compressing `input` (the dump tool's stdout). With the zstd program, an `input` that is a
+ * child process pipe nobody has read from yet is handed to zstd as its stdin.
+ */
+export function startCompressor(
+  input: Readable,
+  level: number,
+  compression: Compression,
+  spawn: SpawnFn = defaultSpawn,
+): RunningCompressor {
+  if (compression === 'node') return startNode(input, level);
+  const handle = (input as unknown as { _handle?: { fd?: number } })._handle;
+  // Bytes already read into Node's buffer would be lost to zstd: then pipe them through Node.
+  const untouched =
+    handle?.fd !== undefined && handle.fd >= 0 && input.readableLength === 0 && !input.readableDidRead;
+  const tool = startTool(
+    {
+      tool: 'zstd',
+      path: compression.path,
+      // -q: no progress on stderr; -c: to stdout; --ultra is needed above 19 only, and we stop at 19.
+      // One thread: measured on two cores, -T2 gained nothing (the dump and the database server
+      // need the other core), and one thread keeps zstd's memory small.
+      args: ['-q', '-c', `-${Math.min(Math.max(level, 1), 19)}`],
+      errorLine: /(?!)/, // never: zstd's exit status tells
+      explain: () => undefined,
+      spawn,
     },
-    description,
+    untouched ? input : 'pipe',
+  );
+  if (untouched) {
+    // Our copy of the pipe must go: if zstd dies, the dump tool then gets EPIPE instead of blocking
+    // forever on a pipe that a reader (us) still holds open.
+    input.destroy();
+  } else {
+    tool.stdin!.on('error', () => {}); // zstd's exit status tells what happened
+    input.pipe(tool.stdin!);
+  }
+  return {
+    stdout: tool.stdout,
+    done: tool.done,
+    kill: () => tool.kill('SIGKILL'),
+    description: `zstd ${compression.version} (program${untouched ? '' : ', piped'})`,
   };
-}
-
-function startProgram(program: ZstdProgram, input: Readable, level: number): RunningCompressor {
-  const child = spawn(program.path, programArgs(level), { stdio: [input, 'pipe', 'pipe'] });
-  // Our copy of the pipe must go: if zstd dies, the dump tool then gets EPIPE instead of blocking
-  // forever on a pipe that a reader (us) still holds open.
-  input.destroy();
-  return watchProgram(child, `zstd ${program.version} (program)`);
-}
-
-function startProgramPiped(program: ZstdProgram, input: Readable, level: number): RunningCompressor {
-  const child = spawn(program.path, programArgs(level), { stdio: ['pipe', 'pipe', 'pipe'] });
-  child.stdin!.on('error', () => {}); // zstd's exit status tells what happened
-  input.pipe(child.stdin!);
-  return watchProgram(child, `zstd ${program.version} (program, piped)`);
 }
 
 function startNode(input: Readable, level: number): RunningCompressor {
@@ -161,7 +135,7 @@ function startNode(input: Readable, level: number): RunningCompressor {
   const done = new Promise<void>((resolve, reject) => {
     zstd.once('error', (error) => {
       failure = error;
-      reject(new CompressorError(`zstd compression failed: ${error.message}`, { cause: error }));
+      reject(new Error(`zstd compression failed: ${error.message}`, { cause: error }));
     });
     zstd.once('end', () => (failure ? undefined : resolve()));
   });
@@ -176,7 +150,7 @@ function startNode(input: Readable, level: number): RunningCompressor {
     done,
     kill() {
       input.unpipe(zstd);
-      zstd.destroy(new CompressorError('compression stopped'));
+      zstd.destroy(new Error('compression stopped'));
     },
     description: 'node:zlib zstd',
   };

@@ -130,6 +130,8 @@ async function runLocked(
   const sink = openSink(run, started);
   let step: 'dump' | 'complete' = 'dump';
   try {
+    // Unreachable, with no spool to wait in: fail now instead of dumping for nothing.
+    if (started.kind === 'spool') ctx.spool.assertEnabled();
     await dump(run, sink);
     step = 'complete';
     return await complete(run, sink, started);

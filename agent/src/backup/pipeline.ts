@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Compressor } from '../config.ts';
 import type { DatabaseTarget, DumpProcess, Engine } from '../engines/index.ts';
 import { createEncryptStream, type EncryptionKey } from '../format/index.ts';
-import { type RunningCompressor, startCompressor } from './compress.ts';
+import { chooseCompression, type RunningCompressor, startCompressor } from './compress.ts';
 
 export type PipelineOptions = {
   engine: Engine;
@@ -31,10 +31,11 @@ export type PipelineOptions = {
 /** Runs the dump through compression and encryption into the sink. Rejects with the first cause. */
 export async function runPipeline(opts: PipelineOptions): Promise<void> {
   opts.signal?.throwIfAborted();
+  const compression = await chooseCompression(opts.compressor);
   const dump: DumpProcess = await opts.engine.dump(opts.target);
   let compressor: RunningCompressor;
   try {
-    compressor = await startCompressor(dump.stdout, opts.level, opts.compressor);
+    compressor = startCompressor(dump.stdout, opts.level, compression);
   } catch (error) {
     dump.kill();
     dump.stdout.destroy();

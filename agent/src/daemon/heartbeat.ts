@@ -44,7 +44,7 @@ export async function installedTools(state?: StateDir): Promise<ToolInfo[]> {
   }
   const tools = await detectAllTools().catch(() => [] as ToolInfo[]);
   const zstd = await findZstdProgram();
-  if (zstd) tools.push({ name: 'zstd', version: zstd.version, path: zstd.path });
+  if (zstd) tools.push(zstd);
   toolsCache = { at: Date.now(), tools: tools.slice(0, 50) };
   if (state) await writeJson(state.path('tools.json'), toolsCache).catch(() => {});
   return toolsCache.tools;

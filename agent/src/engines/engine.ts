@@ -2,6 +2,7 @@
 // command-line tools (pg_dump/psql, mysqldump/mysql, mariadb-dump/mariadb): they know every object
 // type and quirk of their server, and a customer can replay our output with the same tools by hand.
 import type { Readable } from 'node:stream';
+import { UserError } from '../errors.ts';
 import type { ConnectionCheckResult } from './check.ts';
 import type { SpawnFn } from './process.ts';
 import type { ToolHost } from './tools.ts';
@@ -82,10 +83,8 @@ export type EngineErrorCode =
   | 'tool_failed';
 
 /** A failure the user can usually fix: the message says what happened, the hint what to do. */
-export class EngineError extends Error {
-  readonly code: EngineErrorCode;
-  /** What the user can do about it, one sentence. */
-  readonly hint: string;
+export class EngineError extends UserError {
+  declare readonly code: EngineErrorCode;
   /** last ~4 KB of the tool's stderr, when a tool was involved */
   readonly stderr: string | undefined;
 
@@ -95,10 +94,8 @@ export class EngineError extends Error {
     hint: string,
     options?: ErrorOptions & { stderr?: string | undefined },
   ) {
-    super(message, options);
+    super(message, hint, { ...options, code });
     this.name = 'EngineError';
-    this.code = code;
-    this.hint = hint;
     this.stderr = options?.stderr;
   }
 }

@@ -3,6 +3,7 @@
 // ever letting a failed input look like a complete one.
 import { type ChildProcess, spawn as nodeSpawn, type SpawnOptions } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
+import { childEnv } from '../child-env.ts';
 import { DumpError, EngineError, type EngineErrorCode } from './engine.ts';
 
 export type SpawnFn = (command: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
@@ -50,7 +51,7 @@ export type ToolSpec = {
   tool: string;
   path: string;
   args: string[];
-  /** added to the inherited environment */
+  /** added to the agent's environment, which children get without the RESISTRO_* settings */
   env?: Record<string, string>;
   /** a stderr line that means failure even when the exit code is 0 */
   errorLine: RegExp;
@@ -73,11 +74,9 @@ export type RunningTool = {
 
 type Exit = { code: number | null; signal: NodeJS.Signals | null } | { error: Error };
 
-export function startTool(spec: ToolSpec, stdin: 'pipe' | 'ignore' = 'ignore'): RunningTool {
-  const child = spec.spawn(spec.path, spec.args, {
-    stdio: [stdin, 'pipe', 'pipe'],
-    env: { ...process.env, ...spec.env },
-  });
+/** `stdin`: a pipe to write to, nothing, or another process's output pipe handed over as it is. */
+export function startTool(spec: ToolSpec, stdin: 'pipe' | 'ignore' | Readable = 'ignore'): RunningTool {
+  const child = spec.spawn(spec.path, spec.args, { stdio: [stdin, 'pipe', 'pipe'], env: childEnv(spec.env) });
   const tail = new TailBuffer();
   let firstErrorLine: string | undefined;
   let partial = '';

@@ -1,6 +1,7 @@
 // Every way a .resistro file or an encryption key can be rejected has its own class and a stable
 // `code`, so the CLI can print the message plus the hint, and scripts can branch on the code.
 // None of these messages ever contains key material.
+import { UserError } from '../errors.ts';
 
 export type FormatErrorCode =
   | 'bad_magic'
@@ -14,16 +15,12 @@ export type FormatErrorCode =
   | 'invalid_key'
   | 'key_usage';
 
-export class FormatError extends Error {
-  readonly code: FormatErrorCode;
-  /** What the user can do about it, one sentence. */
-  readonly hint: string;
+export class FormatError extends UserError {
+  declare readonly code: FormatErrorCode;
 
   constructor(code: FormatErrorCode, message: string, hint: string, options?: ErrorOptions) {
-    super(message, options);
+    super(message, hint, { ...options, code });
     this.name = 'FormatError';
-    this.code = code;
-    this.hint = hint;
   }
 }
 
@@ -129,6 +126,8 @@ export class PayloadCorruptError extends FormatError {
 
 /** The key text could not be parsed. The message says what is wrong without repeating the key. */
 export class InvalidKeyError extends FormatError {
+  // A key is configuration: exit 2, as for any other bad setting.
+  override readonly kind = 'usage';
   constructor(message: string, hint = 'Generate a key with `resistro keygen`.') {
     super('invalid_key', message, hint);
     this.name = 'InvalidKeyError';

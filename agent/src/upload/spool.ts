@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { UserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { formatBytes } from '../log.ts';
 import { type Lock, readJson, tryLock, writeJson } from '../state.ts';
@@ -45,12 +46,16 @@ export type SpoolEntryStart = Omit<
   'version' | 'id' | 'durationMs' | 'keyId' | 'sizeBytes' | 'sha256' | 'spooledAt'
 >;
 
-export class SpoolFullError extends Error {
-  constructor(message: string) {
-    super(message);
+/** A backup that must wait in the spool does not fit (or the spool is turned off). */
+export class SpoolFullError extends UserError {
+  constructor(message: string, hint: string) {
+    super(message, hint, { code: 'spool_full' });
     this.name = 'SpoolFullError';
   }
 }
+
+const SPOOL_FULL_HINT =
+  'Raise RESISTRO_SPOOL_MAX_BYTES (the disk must hold it), or let the agent reach the control plane and storage again so that the waiting backups are delivered.';
 
 export type DroppedEntry = SpoolEntry;
 
@@ -133,9 +138,17 @@ export class Spool {
     return join(this.dir, `${id}.lock`);
   }
 
+  /** Throws when the spool is turned off: a backup that cannot be uploaded then has nowhere to wait. */
+  assertEnabled(): void {
+    if (this.maxBytes > 0) return;
+    throw new SpoolFullError(
+      'the control plane or storage is unreachable and the offline spool is turned off (RESISTRO_SPOOL_MAX_BYTES=0)',
+      'Set RESISTRO_SPOOL_MAX_BYTES to a size (e.g. 10G) so that backups wait on this server while the connection is down, and check the connection to RESISTRO_ENDPOINT.',
+    );
+  }
+
   async begin(start: SpoolEntryStart): Promise<SpoolWriter> {
-    if (this.maxBytes <= 0)
-      throw new SpoolFullError('the offline spool is turned off (RESISTRO_SPOOL_MAX_BYTES=0)');
+    this.assertEnabled();
     const id = randomUUID();
     const file = await BufferedFileWriter.create(this.tailPath(id));
     return new SpoolWriter(this, id, file, start, await this.usage(id));
@@ -173,6 +186,7 @@ export class Spool {
     if (needed > this.maxBytes) {
       throw new SpoolFullError(
         `this backup (over ${formatBytes(needed)}) does not fit into the offline spool (RESISTRO_SPOOL_MAX_BYTES = ${formatBytes(this.maxBytes)})`,
+        SPOOL_FULL_HINT,
       );
     }
     let others = await this.usage(writing);
@@ -197,6 +211,7 @@ export class Spool {
     if (others + needed > this.maxBytes) {
       throw new SpoolFullError(
         `the offline spool is full (RESISTRO_SPOOL_MAX_BYTES = ${formatBytes(this.maxBytes)})`,
+        SPOOL_FULL_HINT,
       );
     }
     return others;
