@@ -227,10 +227,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     // A command that needs no configuration (keygen) still works while the env file is being
     // written: its problems become a warning instead of an error.
     const { config, warnings } = needs === 'none' ? loadConfigLeniently(env) : loadConfig(env, needs);
-    // SECURITY: the secrets are parsed now; no child process (pg_dump, psql, zstd, mysql) needs
-    // them in its environment, where /proc/<pid>/environ would show them to the same user.
-    const commandEnv = { ...env };
-    for (const secret of ['RESISTRO_API_KEY', 'RESISTRO_ENCRYPTION_KEY'] as const) delete process.env[secret];
+    // SECURITY: the secrets are parsed now. Child processes never see them: every spawn takes its
+    // environment from childEnv() (child-env.ts), which leaves out all RESISTRO_* settings.
     log = createLogger({
       level: config.logLevel,
       json: config.logFormat === 'auto' ? undefined : config.logFormat === 'json',
@@ -249,7 +247,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       options,
       config,
       log,
-      env: commandEnv,
+      env,
       signal: controller.signal,
       out: (t) => process.stdout.write(t),
     });

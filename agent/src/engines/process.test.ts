@@ -33,6 +33,22 @@ describe('running a tool', () => {
     expect(err.stderr).toBe('oops');
   });
 
+  test("a tool's environment has the agent's, its own additions, and none of the RESISTRO_* secrets", async () => {
+    // As in the agent: the keys are in the process's own environment (given on the command line
+    // of a shell or by systemd), and nobody removed them from it.
+    process.env.RESISTRO_API_KEY = 'rsk_live_secret-api-key';
+    process.env.RESISTRO_ENCRYPTION_KEY = 'resistro-key-1:secret-encryption-key';
+    try {
+      const env = await runTool(sh('env', { env: { PGPASSWORD: 'for the tool only' } }));
+      expect(env).toContain('PGPASSWORD=for the tool only');
+      expect(env).toContain(`PATH=${process.env.PATH}`);
+      expect(env).not.toMatch(/RESISTRO_|secret-api-key|secret-encryption-key/);
+    } finally {
+      delete process.env.RESISTRO_API_KEY;
+      delete process.env.RESISTRO_ENCRYPTION_KEY;
+    }
+  });
+
   test('an error line fails the run even with exit code 0', async () => {
     const err = await runTool(sh('echo "fatal: broken" >&2; exit 0')).catch((x) => x);
     expect(err).toBeInstanceOf(EngineError);
