@@ -6,7 +6,8 @@
 //   MariaDB 11.3+   SHOW CREATE ROUTINE (on the database or globally)
 //   MariaDB < 11.3  SELECT on mysql.proc (the table the bodies live in)
 //   MySQL 8.0.20+   SHOW_ROUTINE (global only)
-//   older MySQL     SELECT on mysql.proc
+//   MySQL 8.0.0-19  global SELECT (routines live in the data dictionary)
+//   MySQL 5.7       SELECT on mysql.proc
 // global SELECT covers all of them. The grants come from SHOW GRANTS, which (unlike
 // information_schema's privilege tables) includes those of the active role.
 import { type CheckItem, type ConnectionCheckResult, runConnectionCheck } from './check.ts';
@@ -119,6 +120,14 @@ export function routinePrivilege(
       privilege: 'SHOW_ROUTINE',
       grant: `GRANT SHOW_ROUTINE ON *.* TO ${account};`,
       held: (g) => holds(g, 'SHOW_ROUTINE', (on) => on === '*.*') || globalSelect(g),
+    };
+  }
+  if (atLeast(serverVersion, [8])) {
+    // MySQL 8.0 keeps routines in its data dictionary (no mysql.proc): only global SELECT shows them
+    return {
+      privilege: 'SELECT ON *.*',
+      grant: `GRANT SELECT ON *.* TO ${account};`,
+      held: globalSelect,
     };
   }
   return {
