@@ -109,7 +109,7 @@ describe('error paths in the browser', () => {
     await expect(page.getByTestId('next-runs').locator('li').count()).resolves.toBe(5);
     await page.getByRole('button', { name: 'Add database' }).click();
     await expect(page.getByRole('alert').first().textContent()).resolves.toContain(
-      'The Starter plan allows 1 database(s); upgrade to add more',
+      'The Starter plan allows 1 database; upgrade to add more',
     );
     // Nothing typed is lost.
     await expect(page.locator('#db-name').inputValue()).resolves.toBe('Second');

@@ -6,13 +6,19 @@ import { type Locale, locale, setLocale, t } from '../i18n/index.ts';
 import { account, updateAccount } from '../lib/session.ts';
 import { showToast } from '../lib/toast.ts';
 
+let latest = 0;
+
 export async function chooseLanguage(next: Locale): Promise<void> {
   const previous = locale();
   setLocale(next);
   if (!account() || account()?.language === next) return;
+  // Switching twice quickly: only the last choice's answer may set the account (and the UI).
+  const mine = ++latest;
   try {
-    updateAccount((await api.updateAccount({ language: next })).account);
+    const { account: updated } = await api.updateAccount({ language: next });
+    if (mine === latest) updateAccount(updated);
   } catch {
+    if (mine !== latest) return;
     setLocale(previous);
     showToast(t('settings.languageFailed'), 'error');
   }
