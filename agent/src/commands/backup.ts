@@ -10,7 +10,7 @@ import { classifyError, isTransient, UsageError, UserError } from '../errors.ts'
 import { formatBytes } from '../log.ts';
 import { createProgress } from '../progress.ts';
 import { flushPendingReports, recoverInterrupted } from '../reports.ts';
-import { deliverEntry } from '../upload/deliver.ts';
+import { deliverSpool } from '../upload/deliver.ts';
 
 export async function run({ options, config, log, signal, out }: CommandInput): Promise<number> {
   const wanted = options.database as string | undefined;
@@ -72,7 +72,16 @@ export async function run({ options, config, log, signal, out }: CommandInput): 
   switch (outcome.status) {
     case 'succeeded':
       out(`backup ${outcome.backupId} of "${work.name}" succeeded (${formatBytes(outcome.sizeBytes)})\n`);
-      if (online) await deliverSpool(ctx, log, signal);
+      if (online) {
+        await deliverSpool({
+          api: ctx.api,
+          spool: ctx.spool,
+          agents: ctx.agents,
+          log,
+          agentId: ctx.agentId,
+          signal,
+        });
+      }
       return 0;
     case 'spooled':
       out(
@@ -94,25 +103,6 @@ export async function run({ options, config, log, signal, out }: CommandInput): 
         report.hint ?? 'See the log above.',
       );
     }
-  }
-}
-
-async function deliverSpool(
-  ctx: Awaited<ReturnType<typeof createAgentContext>>,
-  log: CommandInput['log'],
-  signal: AbortSignal,
-): Promise<void> {
-  for (const entry of await ctx.spool.list()) {
-    if (signal.aborted) return;
-    const result = await deliverEntry(entry, {
-      api: ctx.api,
-      spool: ctx.spool,
-      agents: ctx.agents,
-      log,
-      agentId: ctx.agentId,
-      signal,
-    });
-    if (result.status === 'offline' || result.status === 'blocked') return;
   }
 }
 

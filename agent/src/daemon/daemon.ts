@@ -16,7 +16,7 @@ import { type AgentContext, type CachedWork, loadCachedWork } from '../context.t
 import { isTransient } from '../errors.ts';
 import { flushPendingReports, recoverInterrupted } from '../reports.ts';
 import { readJson, writeJson } from '../state.ts';
-import { deliverEntry } from '../upload/deliver.ts';
+import { deliverSpool } from '../upload/deliver.ts';
 import { ConnectionChecks } from './checks.ts';
 import { heartbeat } from './heartbeat.ts';
 import { Scheduler, type ScheduleState } from './scheduler.ts';
@@ -313,21 +313,14 @@ export class Daemon {
       await recoverInterrupted(ctx.api, ctx.state, ctx.log);
     }
     await flushPendingReports(ctx.api, ctx.state, ctx.log, ctx.agentId);
-    for (const entry of await ctx.spool.list()) {
-      if (this.stopping) return;
-      const result = await deliverEntry(entry, {
-        api: ctx.api,
-        spool: ctx.spool,
-        agents: ctx.agents,
-        log: ctx.log,
-        agentId: ctx.agentId,
-        signal: this.#abort.signal,
-        ...(this.#opts.jobOptions?.retry && { retry: this.#opts.jobOptions.retry }),
-      }).catch((error) => {
-        if (this.stopping) return { status: 'offline' as const };
-        throw error;
-      });
-      if (result.status === 'offline' || result.status === 'blocked') return;
-    }
+    await deliverSpool({
+      api: ctx.api,
+      spool: ctx.spool,
+      agents: ctx.agents,
+      log: ctx.log,
+      agentId: ctx.agentId,
+      signal: this.#abort.signal,
+      ...(this.#opts.jobOptions?.retry && { retry: this.#opts.jobOptions.retry }),
+    });
   }
 }

@@ -28,6 +28,22 @@ export type DeliveryContext = {
   signal?: AbortSignal;
 };
 
+/**
+ * Delivers the waiting backups, oldest first, until the spool is empty or an entry finds the
+ * connection down or the account blocked (the next entries would meet the same). A stop (`signal`)
+ * ends it quietly: the entries stay for the next round.
+ */
+export async function deliverSpool(ctx: DeliveryContext): Promise<void> {
+  for (const entry of await ctx.spool.list()) {
+    if (ctx.signal?.aborted) return;
+    const result = await deliverEntry(entry, ctx).catch((error) => {
+      if (ctx.signal?.aborted) return { status: 'offline' as const };
+      throw error;
+    });
+    if (result.status === 'offline' || result.status === 'blocked') return;
+  }
+}
+
 export async function deliverEntry(entry: SpoolEntry, ctx: DeliveryContext): Promise<DeliveryOutcome> {
   const lock = await ctx.spool.lock(entry.id);
   if (!lock) return { status: 'busy' };
