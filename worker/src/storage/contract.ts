@@ -4,6 +4,7 @@
 // upload is gone (and completing it again says so instead of failing), S3's part rules are
 // enforced, deletes and aborts are idempotent, listings page by marker, and a presigned URL
 // works for exactly what it was signed for.
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { MIN_PART_BYTES, type ObjectStorage } from './storage.ts';
 
@@ -24,6 +25,16 @@ async function digest(b: Uint8Array<ArrayBuffer>): Promise<string> {
   const d = new Uint8Array(await crypto.subtle.digest('SHA-256', b));
   return `${b.length}:${[...d].map((x) => x.toString(16).padStart(2, '0')).join('')}`;
 }
+
+async function sha256Base64(b: Uint8Array<ArrayBuffer>): Promise<string> {
+  return btoa(String.fromCharCode(...new Uint8Array(await crypto.subtle.digest('SHA-256', b))));
+}
+
+function md5Base64(b: Uint8Array): string {
+  return createHash('md5').update(b).digest('base64');
+}
+
+const errorCode = (text: string) => /<Code>([^<]+)<\/Code>/.exec(text)?.[1];
 
 function joined(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -171,6 +182,63 @@ export function describeObjectStorage(name: string, harness: () => StorageHarnes
       const rest = await h.storage.listKeys(dir, 10, first.keys.at(-1));
       expect(rest).toEqual({ keys: keys.slice(2), truncated: false });
       expect(await h.storage.listKeys(`${dir}zz`)).toEqual({ keys: [], truncated: false });
+    });
+
+    it('refuses a part whose bytes differ from the SHA-256 signed into its URL, and completes with each part’s own', async () => {
+      const h = harness();
+      const key = keyOf('sha256');
+      const uploadId = await h.storage.createMultipartUpload(key, 'sha256');
+      const part = bytes(MIN_PART_BYTES, 7);
+      const value = await sha256Base64(part);
+      const url = await h.storage.presignPart(key, uploadId, 1, 600, { algorithm: 'sha256', value });
+      const header = { 'x-amz-checksum-sha256': value };
+      const corrupted = part.slice();
+      corrupted[4096]! ^= 1;
+      const refused = await h.fetch(url, { method: 'PUT', body: corrupted, headers: header });
+      expect([refused.status, errorCode(await refused.text())]).toEqual([400, 'BadDigest']);
+      // the checksum is part of the signature: a header matching the corrupted bytes is refused too
+      const swapped = await h.fetch(url, {
+        method: 'PUT',
+        body: corrupted,
+        headers: { 'x-amz-checksum-sha256': await sha256Base64(corrupted) },
+      });
+      expect(swapped.status).toBe(403);
+      await swapped.arrayBuffer();
+      const sent = await h.fetch(url, { method: 'PUT', body: part, headers: header });
+      await sent.arrayBuffer();
+      expect(sent.status).toBe(200);
+      const etag = sent.headers.get('etag')!;
+      await expect(
+        h.storage.completeMultipartUpload(key, uploadId, [{ partNumber: 1, etag }]),
+      ).rejects.toThrow(/InvalidPart/);
+      expect(
+        await h.storage.completeMultipartUpload(key, uploadId, [
+          { partNumber: 1, etag, checksumSha256: value },
+        ]),
+      ).toBe('completed');
+      expect(await digest((await download(h, key)).body)).toBe(await digest(part));
+    });
+
+    it('refuses a part whose bytes differ from the MD5 signed into its URL (providers without SHA-256)', async () => {
+      const h = harness();
+      const key = keyOf('md5');
+      const uploadId = await h.storage.createMultipartUpload(key, 'md5');
+      const part = bytes(1000, 9);
+      const value = md5Base64(part);
+      const url = await h.storage.presignPart(key, uploadId, 1, 600, { algorithm: 'md5', value });
+      const corrupted = part.slice();
+      corrupted[0]! ^= 0xff;
+      const refused = await h.fetch(url, {
+        method: 'PUT',
+        body: corrupted,
+        headers: { 'content-md5': value },
+      });
+      expect([refused.status, errorCode(await refused.text())]).toEqual([400, 'BadDigest']);
+      const sent = await h.fetch(url, { method: 'PUT', body: part, headers: { 'content-md5': value } });
+      await sent.arrayBuffer();
+      expect(sent.status).toBe(200);
+      const parts = [{ partNumber: 1, etag: sent.headers.get('etag')! }];
+      expect(await h.storage.completeMultipartUpload(key, uploadId, parts)).toBe('completed');
     });
 
     it('counts the requests it sends', async () => {

@@ -1,24 +1,41 @@
 // Object storage in memory, for tests and local tools: the same contract as s3.ts (contract.ts
 // holds both to it), S3's rules included (parts of at least 5 MiB but the last, ETags checked on
 // completion, an upload completes once). Its presigned URLs are served by its own `fetch`.
+import { createHash } from 'node:crypto';
 import { ApiError } from '../errors.ts';
+import { checksumHeader } from './s3.ts';
 import {
   type CompleteResult,
   DELETE_OBJECTS_MAX,
   MIN_PART_BYTES,
   type ObjectStorage,
+  type PartChecksum,
+  type PartDigest,
   type UploadedPart,
 } from './storage.ts';
 
-type Upload = { key: string; parts: Map<number, { bytes: Uint8Array; etag: string }> };
+type Upload = {
+  key: string;
+  checksum: PartChecksum | undefined;
+  parts: Map<number, { bytes: Uint8Array; etag: string; sha256: string }>;
+};
 type Grant = {
   method: 'PUT' | 'GET';
   key: string;
   uploadId?: string;
   partNumber?: number;
+  digest?: PartDigest;
   fileName?: string;
   expiresAt: number;
 };
+
+async function sha256Of(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return btoa(String.fromCharCode(...digest));
+}
+
+const s3Error = (status: number, code: string) =>
+  new Response(`<Error><Code>${code}</Code></Error>`, { status });
 
 export type MemoryStorage = ObjectStorage & {
   /** Serves the URLs presignPart and presignDownload hand out, as S3 serves its own. */
@@ -56,14 +73,21 @@ export function createMemoryStorage(now: () => number = Date.now): MemoryStorage
     },
     elapsedMs: 0,
     objects,
-    async createMultipartUpload(key) {
+    async createMultipartUpload(key, checksum) {
       requests++;
       const id = crypto.randomUUID();
-      uploads.set(id, { key, parts: new Map() });
+      uploads.set(id, { key, checksum, parts: new Map() });
       return id;
     },
-    async presignPart(key, uploadId, partNumber, ttlSeconds) {
-      return grant({ method: 'PUT', key, uploadId, partNumber, expiresAt: now() + ttlSeconds * 1000 });
+    async presignPart(key, uploadId, partNumber, ttlSeconds, digest) {
+      return grant({
+        method: 'PUT',
+        key,
+        uploadId,
+        partNumber,
+        digest,
+        expiresAt: now() + ttlSeconds * 1000,
+      });
     },
     async completeMultipartUpload(key, uploadId, parts: UploadedPart[]): Promise<CompleteResult> {
       requests++;
@@ -75,6 +99,7 @@ export function createMemoryStorage(now: () => number = Date.now): MemoryStorage
         if (i > 0 && p.partNumber <= parts[i - 1]!.partNumber) throw refused('InvalidPartOrder');
         const stored = upload.parts.get(p.partNumber);
         if (!stored || stored.etag !== p.etag) throw refused('InvalidPart');
+        if (upload.checksum === 'sha256' && p.checksumSha256 !== stored.sha256) throw refused('InvalidPart');
         if (i < parts.length - 1 && stored.bytes.length < MIN_PART_BYTES) throw refused('EntityTooSmall');
         chunks.push(stored.bytes);
       }
@@ -133,9 +158,17 @@ export function createMemoryStorage(now: () => number = Date.now): MemoryStorage
       }
       const upload = uploads.get(g.uploadId!);
       if (!upload) return new Response('<Error><Code>NoSuchUpload</Code></Error>', { status: 404 });
+      // As S3: a signed checksum header must come with its signed value; the body must match it.
+      const sent = g.digest ? new Headers(init.headers).get(checksumHeader(g.digest.algorithm)) : null;
+      if (g.digest && sent !== g.digest.value) return s3Error(403, 'SignatureDoesNotMatch');
+      if (upload.checksum === 'sha256' && g.digest?.algorithm !== 'sha256')
+        return s3Error(400, 'InvalidRequest');
       const bytes = new Uint8Array(await new Response(init.body).arrayBuffer());
+      const sha256 = await sha256Of(bytes);
+      const got = g.digest?.algorithm === 'md5' ? createHash('md5').update(bytes).digest('base64') : sha256;
+      if (g.digest && got !== g.digest.value) return s3Error(400, 'BadDigest');
       const etag = await etagOf(bytes);
-      upload.parts.set(g.partNumber!, { bytes, etag });
+      upload.parts.set(g.partNumber!, { bytes, etag, sha256 });
       return new Response(null, { headers: { etag } });
     },
   };

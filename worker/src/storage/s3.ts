@@ -12,7 +12,19 @@ import {
   s3Client,
   xmlValue,
 } from './s3-common.ts';
-import { type CompleteResult, DELETE_OBJECTS_MAX, type ObjectStorage, type UploadedPart } from './storage.ts';
+import {
+  type CompleteResult,
+  DELETE_OBJECTS_MAX,
+  type ObjectStorage,
+  type PartChecksum,
+  type PartDigest,
+  type UploadedPart,
+} from './storage.ts';
+
+/** The request header that carries a part's checksum of this algorithm. */
+export function checksumHeader(algorithm: PartChecksum): string {
+  return algorithm === 'sha256' ? 'x-amz-checksum-sha256' : 'content-md5';
+}
 
 export function createS3Storage(config: S3Config): ObjectStorage {
   const aws = s3Client(config);
@@ -42,9 +54,15 @@ export function createS3Storage(config: S3Config): ObjectStorage {
     return { status: res.status, text };
   }
 
-  async function presign(url: URL, method: string, ttlSeconds: number): Promise<string> {
+  async function presign(
+    url: URL,
+    method: string,
+    ttlSeconds: number,
+    headers: Record<string, string> = {},
+  ): Promise<string> {
     url.searchParams.set('X-Amz-Expires', String(ttlSeconds));
-    const signed = await aws.sign(url.toString(), { method, aws: { signQuery: true } });
+    // Headers given here become signed headers: the request must carry them with these values.
+    const signed = await aws.sign(url.toString(), { method, headers, aws: { signQuery: true } });
     return signed.url;
   }
 
@@ -55,25 +73,35 @@ export function createS3Storage(config: S3Config): ObjectStorage {
     get elapsedMs() {
       return elapsedMs;
     },
-    async createMultipartUpload(key: string): Promise<string> {
+    async createMultipartUpload(key: string, checksum?: PartChecksum): Promise<string> {
       const url = objectUrl(config, key);
       url.search = 'uploads';
-      const res = await send(
-        url,
-        { method: 'POST', headers: { 'content-type': 'application/octet-stream' } },
-        'create upload',
-      );
+      const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
+      // S3 takes part checksums only on an upload started for them (and then requires them).
+      if (checksum === 'sha256') headers['x-amz-checksum-algorithm'] = 'SHA256';
+      const res = await send(url, { method: 'POST', headers }, 'create upload');
       const text = await res.text();
       const uploadId = xmlValue(text, 'UploadId');
       if (!res.ok || !uploadId)
         throw new ApiError('storage_error', `Object storage refused the upload (${res.status})`);
       return uploadId;
     },
-    presignPart(key: string, uploadId: string, partNumber: number, ttlSeconds: number): Promise<string> {
+    presignPart(
+      key: string,
+      uploadId: string,
+      partNumber: number,
+      ttlSeconds: number,
+      digest?: PartDigest,
+    ): Promise<string> {
       const url = objectUrl(config, key);
       url.searchParams.set('partNumber', String(partNumber));
       url.searchParams.set('uploadId', uploadId);
-      return presign(url, 'PUT', ttlSeconds);
+      return presign(
+        url,
+        'PUT',
+        ttlSeconds,
+        digest ? { [checksumHeader(digest.algorithm)]: digest.value } : {},
+      );
     },
     async completeMultipartUpload(
       key: string,
@@ -83,7 +111,12 @@ export function createS3Storage(config: S3Config): ObjectStorage {
       const url = objectUrl(config, key);
       url.searchParams.set('uploadId', uploadId);
       const body = `<CompleteMultipartUpload>${parts
-        .map((p) => `<Part><PartNumber>${p.partNumber}</PartNumber><ETag>${escapeXml(p.etag)}</ETag></Part>`)
+        .map(
+          (p) =>
+            `<Part><PartNumber>${p.partNumber}</PartNumber><ETag>${escapeXml(p.etag)}</ETag>${
+              p.checksumSha256 ? `<ChecksumSHA256>${escapeXml(p.checksumSha256)}</ChecksumSHA256>` : ''
+            }</Part>`,
+        )
         .join('')}</CompleteMultipartUpload>`;
       const res = await send(
         url,

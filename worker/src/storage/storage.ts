@@ -3,7 +3,18 @@
 // Both pass the same contract suite (contract.ts). Objects are written only by the agents,
 // through presigned part URLs; the control plane creates, completes, checks, lists and deletes.
 
-export type UploadedPart = { partNumber: number; etag: string };
+/**
+ * How storage checks each part before it accepts it: its SHA-256 (`x-amz-checksum-sha256`; the
+ * upload is started for it, and completes only with each part's checksum) or, for a provider
+ * without that, its MD5 (`Content-MD5`). Either is signed into the part's presigned URL, so the
+ * URL takes exactly the bytes the agent hashed; a part damaged on the way is refused (BadDigest).
+ */
+export type PartChecksum = 'sha256' | 'md5';
+/** A part's checksum in the algorithm of its upload, base64 as S3 takes it. */
+export type PartDigest = { algorithm: PartChecksum; value: string };
+
+/** `checksumSha256`: the part's base64 SHA-256, required to complete an upload started for 'sha256'. */
+export type UploadedPart = { partNumber: number; etag: string; checksumSha256?: string };
 
 /**
  * How a completion ended when storage did not assemble the object:
@@ -18,10 +29,19 @@ export interface ObjectStorage {
   /** Requests sent so far and the time spent waiting for them, for the cron stats and benchmarks. */
   readonly requestCount: number;
   readonly elapsedMs: number;
-  /** Starts a multipart upload and returns its id. */
-  createMultipartUpload(key: string): Promise<string>;
-  /** A URL the agent PUTs one part to, valid for `ttlSeconds`. */
-  presignPart(key: string, uploadId: string, partNumber: number, ttlSeconds: number): Promise<string>;
+  /** Starts a multipart upload (whose parts are checked by `checksum`, if given) and returns its id. */
+  createMultipartUpload(key: string, checksum?: PartChecksum): Promise<string>;
+  /**
+   * A URL the agent PUTs one part to, valid for `ttlSeconds`; with `digest`, only for a body with
+   * that checksum, sent in the header the algorithm names.
+   */
+  presignPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    ttlSeconds: number,
+    digest?: PartDigest,
+  ): Promise<string>;
   /** Joins the parts (in the order given) into the object. */
   completeMultipartUpload(key: string, uploadId: string, parts: UploadedPart[]): Promise<CompleteResult>;
   /** Drops the upload and its parts. Idempotent: an upload that is gone already is fine. */
