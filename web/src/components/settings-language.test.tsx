@@ -2,7 +2,7 @@ import type { Account } from '@resistro/contract/schemas';
 import { cleanup, fireEvent, render, screen, waitFor } from '@solidjs/testing-library';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { locale, setLocale } from '../i18n/index.ts';
-import { formatDateTime } from '../lib/format.ts';
+import { dayBoundary, formatDateTime } from '../lib/format.ts';
 import { me, setSession } from '../lib/session.ts';
 import { stubApi } from '../test-utils.tsx';
 import { LangSwitch } from './lang-switch.tsx';
@@ -95,5 +95,15 @@ describe('language and time zone in the settings', () => {
     setSession({ user: USER, account: { ...ACCOUNT, language: 'de', timeZone: 'America/New_York' } });
     expect(locale()).toBe('de');
     expect(formatDateTime('2026-12-02T04:30:00Z')).toBe('01.12.2026, 23:30');
+  });
+
+  it("filters by days of the account's time zone, across a daylight-saving change", () => {
+    setSession({ user: USER, account: { ...ACCOUNT, timeZone: 'America/New_York' } });
+    expect(dayBoundary('2026-12-01', false)).toBe('2026-12-01T05:00:00.000Z');
+    expect(dayBoundary('2026-12-01', true)).toBe('2026-12-02T04:59:59.999Z');
+    setSession({ user: USER, account: { ...ACCOUNT, timeZone: 'Europe/Berlin' } });
+    expect(dayBoundary('2026-03-29', false)).toBe('2026-03-28T23:00:00.000Z');
+    expect(dayBoundary('2026-03-29', true)).toBe('2026-03-29T21:59:59.999Z');
+    expect(dayBoundary('2026-13-45', false)).toBeUndefined();
   });
 });

@@ -102,10 +102,20 @@ const STEPS: Array<[Intl.RelativeTimeFormatUnit, number]> = [
   ['year', Number.POSITIVE_INFINITY],
 ];
 
-/** "12 seconds ago", "in 3 hours". */
-export function formatRelative(iso: string | Date | null | undefined, now = new Date()): string {
+/**
+ * "12 seconds ago", "in 3 hours". `tense` clamps clock skew between the browser and the server:
+ * a backup that just finished, stamped by a server clock a few seconds ahead, reads "now", never
+ * "in 5 seconds"; a next run that is due reads "now", never "5 seconds ago".
+ */
+export function formatRelative(
+  iso: string | Date | null | undefined,
+  now = new Date(),
+  tense?: 'past' | 'future',
+): string {
   if (!iso) return '–';
   let value = (new Date(iso).getTime() - now.getTime()) / 1000;
+  if (tense === 'past') value = Math.min(0, value);
+  if (tense === 'future') value = Math.max(0, value);
   const rtf = new Intl.RelativeTimeFormat(intlLocale(), { numeric: 'auto', style: 'long' });
   for (const [unit, size] of STEPS) {
     if (Math.abs(value) < size) return rtf.format(Math.round(value), unit);
@@ -114,9 +124,40 @@ export function formatRelative(iso: string | Date | null | undefined, now = new 
   return rtf.format(Math.round(value), 'year');
 }
 
-/** A calendar day (YYYY-MM-DD) in the user's time zone, as the instant it starts or ends. */
+/** How far `zone`'s wall clock is ahead of UTC at the instant `utcMs`. */
+function zoneOffsetMs(zone: string, utcMs: number): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: zone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(new Date(utcMs));
+  const n = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+  const wall = Date.UTC(n('year'), n('month') - 1, n('day'), n('hour'), n('minute'), n('second'));
+  return wall - Math.floor(utcMs / 1000) * 1000;
+}
+
+/**
+ * A calendar day (YYYY-MM-DD) in the account's time zone (the browser's before log-in), as the
+ * instant it starts or ends: the same days the dates in the lists are shown in.
+ */
 export function dayBoundary(day: string, end: boolean): string | undefined {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return undefined;
-  const d = new Date(`${day}T${end ? '23:59:59.999' : '00:00:00'}`);
-  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+  const zone = displayTimeZone();
+  if (!zone) {
+    const d = new Date(`${day}T${end ? '23:59:59.999' : '00:00:00'}`);
+    return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+  }
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  const wall = end ? Date.UTC(y, m - 1, d, 23, 59, 59, 999) : Date.UTC(y, m - 1, d);
+  const check = new Date(wall);
+  if (check.getUTCMonth() !== m - 1 || check.getUTCDate() !== d) return undefined; // 2026-13-45
+  // The offset at the wall time read as UTC is right except within hours of a DST change;
+  // a second pass with the corrected instant settles it.
+  const first = wall - zoneOffsetMs(zone, wall);
+  return new Date(wall - zoneOffsetMs(zone, first)).toISOString();
 }
