@@ -10,10 +10,11 @@
 // - rows scanned and buffers, from EXPLAIN (ANALYZE, BUFFERS) of every statement (auto_explain),
 //   assigned to cron jobs by the start and duration each job logs;
 // - storage requests, counted at a forwarding proxy in front of the S3 server;
-// - the worker's CPU time: workerd's user + system time from /proc, split into heartbeats (the part
-//   of each minute after the cron run) and the cron run (the rest).
+// - CPU time of the worker (workerd's processes) and of PostgreSQL (postmaster, backends and the
+//   backends it reaped) from /proc, split into heartbeats (the part of each minute after the cron
+//   run, divided by its heartbeats) and the cron run (the rest, less its window's heartbeats).
 // Loopback only; stops by itself after --minutes (default 2).
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -31,6 +32,7 @@ import {
   isRequestConnection,
   type PlanRecord,
   planReader,
+  postgresCpuMeter,
   startS3Counter,
   wireCounter,
 } from './scale/observe.ts';
@@ -80,12 +82,15 @@ type MinuteRow = {
     rowsScanned: number;
     buffers: number;
     cpuMs: number;
+    /** PostgreSQL CPU (all its processes) per heartbeat, same split as the worker's */
+    pgCpuMs: number;
     /** median time a request's database connection stays open (proxy: open to close) */
     holdMs: number;
   };
   cron: {
     wallMs: number;
     cpuMs: number;
+    pgCpuMs: number;
     connections: number;
     roundTrips: number;
     statements: number;
@@ -236,6 +241,20 @@ try {
     `workerd CPU: idle ${fmt(idleMsPerS, 2)} ms/s; ${fmt(healthMs, 2)} ms per GET /api/v1/health (no database; the floor of any request here)`,
   );
 
+  const pgCpu = postgresCpuMeter(Number(readFileSync(join(pgDir, 'postmaster.pid'), 'utf8').split('\n')[0]));
+  // PostgreSQL's cost of a connection alone (a backend started, authenticated and ended): what a
+  // pooler in front of the server saves per request
+  const CONNECTS = 200;
+  pgCpu.take();
+  for (let i = 0; i < CONNECTS; i++) {
+    const c = new pg.Client({ connectionString: databaseUrl });
+    await c.connect();
+    await c.end();
+  }
+  console.log(
+    `PostgreSQL CPU: ${fmt(pgCpu.take() / CONNECTS, 2)} ms per connection (connect and end, no statement)`,
+  );
+
   // ---- simulated agents: each sends its heartbeat every 60 s, phases spread over the minute
   const heartbeats: Heartbeat[] = [];
   let firstError = '';
@@ -310,6 +329,7 @@ try {
       seeded.idleAgentIds,
     ]);
     const cpuBefore = cpu.take(); // since the last minute's end
+    pgCpu.take();
     const restartsBefore = cpu.restarts;
     const lostBefore = workerErrors.lost;
     const cronStart = Date.now();
@@ -320,16 +340,19 @@ try {
     if (!r.ok) console.log(`  cron run failed: ${r.status} ${cronText.slice(0, 500)}`);
     const cronEnd = Date.now();
     const cpuCron = cpu.take();
+    const pgCron = pgCpu.take();
     await sleepUntil(to);
     if (m === MINUTES - 1) await Promise.allSettled([...inFlight]);
     await new Promise((r) => setTimeout(r, 1500)); // closes and log lines of the minute's last requests
     const cpuAfter = cpu.take();
+    const pgAfter = pgCpu.take();
     await collectPlans();
 
     const hbs = heartbeats.filter((h) => h.startedAt >= from && h.startedAt < to);
     const afterCron = hbs.filter((h) => h.startedAt >= cronEnd).length;
     const duringCron = hbs.filter((h) => h.startedAt < cronEnd).length;
     const hbCpu = afterCron > 0 ? cpuAfter / afterCron : 0;
+    const hbPg = afterCron > 0 ? pgAfter / afterCron : 0;
     const conns = connections.splice(0);
     const req = conns.filter((c) => isRequestConnection(c.firstQuery));
     const cron = conns.filter((c) => !isRequestConnection(c.firstQuery));
@@ -375,11 +398,13 @@ try {
         rowsScanned: reqPlans.reduce((s, p) => s + p.rowsScanned, 0) / n,
         buffers: reqPlans.reduce((s, p) => s + p.buffers, 0) / n,
         cpuMs: hbCpu,
+        pgCpuMs: hbPg,
         holdMs,
       },
       cron: {
         wallMs: cronEnd - cronStart,
         cpuMs: Math.max(0, cpuCron - duringCron * hbCpu),
+        pgCpuMs: Math.max(0, pgCron - duringCron * hbPg),
         connections: cron.length,
         roundTrips: sum(cron, 'roundTrips'),
         statements: sum(cron, 'statements'),
@@ -398,8 +423,8 @@ try {
       `minute ${row.minute}: ${fmt(row.heartbeats)} heartbeats (${row.errors} errors, p50 ${row.p50} ms, p95 ${row.p95} ms); ` +
         `per heartbeat ${fmt(row.perHb.connections, 2)} connections, ${fmt(row.perHb.roundTrips, 2)} round trips, ` +
         `${fmt(row.perHb.statements, 2)} statements, ${fmt(row.perHb.rowsScanned, 1)} rows scanned, ${fmt(row.perHb.buffers, 1)} buffers, ` +
-        `${fmt(row.perHb.cpuMs, 2)} ms worker CPU, connection open ${fmt(row.perHb.holdMs)} ms (median)\n` +
-        `  cron: ${fmt(row.cron.wallMs)} ms wall, ~${fmt(row.cron.cpuMs)} ms worker CPU, ${row.cron.connections} connections, ` +
+        `${fmt(row.perHb.cpuMs, 2)} ms worker CPU, ${fmt(row.perHb.pgCpuMs, 2)} ms PostgreSQL CPU, connection open ${fmt(row.perHb.holdMs)} ms (median)\n` +
+        `  cron: ${fmt(row.cron.wallMs)} ms wall, ~${fmt(row.cron.cpuMs)} ms worker CPU, ~${fmt(row.cron.pgCpuMs)} ms PostgreSQL CPU, ${row.cron.connections} connections, ` +
         `${fmt(row.cron.roundTrips)} round trips, ${fmt(row.cron.statements)} statements; storage requests: ` +
         `${storage.length ? storage.map(([k, v]) => `${k} ${v}`).join(', ') : 'none'}; worker CPU this minute ${fmt(row.workerCpuMs)} ms ` +
         `(${fmt(row.workerCpuMs / row.requests, 2)} ms per request)` +
@@ -418,11 +443,11 @@ try {
   // ---- the table
   console.log('\nper minute (heartbeat columns are per heartbeat; cron columns per run)');
   console.log(
-    'min  heartbeats  p50 ms  conn  round trips  statements  rows scanned  worker CPU ms | cron ms  cron CPU ms  cron round trips  storage requests',
+    'min  heartbeats  p50 ms  conn  round trips  statements  rows scanned  worker CPU ms  PG CPU ms | cron ms  cron CPU ms  cron PG CPU ms  cron round trips  storage requests',
   );
   for (const r of rows)
     console.log(
-      `${String(r.minute).padStart(3)}  ${fmt(r.heartbeats).padStart(10)}  ${String(r.p50).padStart(6)}  ${fmt(r.perHb.connections, 2).padStart(4)}  ${fmt(r.perHb.roundTrips, 2).padStart(11)}  ${fmt(r.perHb.statements, 2).padStart(10)}  ${fmt(r.perHb.rowsScanned, 1).padStart(12)}  ${fmt(r.perHb.cpuMs, 2).padStart(13)} | ${fmt(r.cron.wallMs).padStart(7)}  ${fmt(r.cron.cpuMs).padStart(11)}  ${fmt(r.cron.roundTrips).padStart(16)}  ${fmt(Object.values(r.storage).reduce((a, b) => a + b, 0)).padStart(16)}`,
+      `${String(r.minute).padStart(3)}  ${fmt(r.heartbeats).padStart(10)}  ${String(r.p50).padStart(6)}  ${fmt(r.perHb.connections, 2).padStart(4)}  ${fmt(r.perHb.roundTrips, 2).padStart(11)}  ${fmt(r.perHb.statements, 2).padStart(10)}  ${fmt(r.perHb.rowsScanned, 1).padStart(12)}  ${fmt(r.perHb.cpuMs, 2).padStart(13)}  ${fmt(r.perHb.pgCpuMs, 2).padStart(9)} | ${fmt(r.cron.wallMs).padStart(7)}  ${fmt(r.cron.cpuMs).padStart(11)}  ${fmt(r.cron.pgCpuMs).padStart(14)}  ${fmt(r.cron.roundTrips).padStart(16)}  ${fmt(Object.values(r.storage).reduce((a, b) => a + b, 0)).padStart(16)}`,
     );
   console.log('\ncron jobs per minute: ms / statements / rows scanned');
   const names = rows[0]?.cron.jobs.map((j) => j.job) ?? [];

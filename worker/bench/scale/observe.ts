@@ -229,21 +229,50 @@ export async function startS3Counter(target: { host: string; port: number }): Pr
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
-function procStat(pid: number): { comm: string; ppid: number; cpuMs: number } | undefined {
+function procStat(pid: number): { comm: string; ppid: number; cpuMs: number; reapedMs: number } | undefined {
   try {
     const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const close = s.lastIndexOf(')');
     const comm = s.slice(s.indexOf('(') + 1, close);
     const f = s.slice(close + 2).split(' ');
-    // fields after comm: state ppid … utime(12th) stime(13th), counted from state = index 0
+    // fields after comm: state ppid … utime(12th) stime(13th) cutime(14th) cstime(15th), from state = index 0
     return {
       comm,
       ppid: Number(f[1]),
       cpuMs: ((Number(f[11]) + Number(f[12])) * 1000) / TICKS_PER_SECOND,
+      reapedMs: ((Number(f[13]) + Number(f[14])) * 1000) / TICKS_PER_SECOND,
     };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU time of a PostgreSQL server as a meter: the postmaster, its live children (backends,
+ * checkpointer, …) and the children it has reaped (cutime/cstime), so the CPU of a backend that
+ * served one request and exited is counted too. Each call returns the ms since the previous one.
+ */
+export function postgresCpuMeter(postmasterPid: number) {
+  const total = () => {
+    const pm = procStat(postmasterPid);
+    if (!pm) return 0;
+    let ms = pm.cpuMs + pm.reapedMs;
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      const st = procStat(Number(name));
+      if (st && st.ppid === postmasterPid) ms += st.cpuMs;
+    }
+    return ms;
+  };
+  let last = total();
+  return {
+    take(): number {
+      const now = total();
+      const ms = now - last;
+      last = now;
+      return ms;
+    },
+  };
 }
 
 /**
