@@ -312,6 +312,9 @@ export class BackupSink extends Writable {
   /** Storage went away: every byte not yet confirmed goes to the spool, in order. */
   async #switchToSpool(extra: Part[]): Promise<void> {
     await Promise.allSettled(this.#retained.map((p) => p.promise));
+    // A backup being abandoned (its dump failed, or it was stopped) goes nowhere: its parts failed
+    // because discard() cancelled them, not because storage is away.
+    this.#abort.signal.throwIfAborted();
     await this.#releaseDone();
     const permanent = this.#retained.find((p) => p.state === 'failed' && !(p.error instanceof OfflineError));
     if (permanent) throw permanent.error;
