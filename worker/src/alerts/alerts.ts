@@ -2,7 +2,7 @@
 // (detect.ts), listed and acknowledged by the user. Each change queues its notifications in the
 // same transaction.
 import type { Alert, AlertKind, AlertList } from '@resistro/contract';
-import { and, desc, eq, isNull, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, isNull, type SQL } from 'drizzle-orm';
 import type { Db } from '../db.ts';
 import { notFound } from '../errors.ts';
 import { enqueueAlertEvent } from '../notifications/outbox.ts';
@@ -123,4 +123,19 @@ export async function refreshAlert(
     .update(alerts)
     .set(patch)
     .where(and(eq(alerts.id, id), isNull(alerts.resolvedAt)));
+}
+
+/** Open alerts of the account by severity (the metrics endpoint's resistro_alerts_open). */
+export async function openAlertCounts(
+  db: Db,
+  accountId: string,
+): Promise<Record<AlertRow['severity'], number>> {
+  const rows = await db
+    .select({ severity: alerts.severity, n: count() })
+    .from(alerts)
+    .where(and(eq(alerts.accountId, accountId), isNull(alerts.resolvedAt)))
+    .groupBy(alerts.severity);
+  const counts: Record<AlertRow['severity'], number> = { critical: 0, warning: 0 };
+  for (const r of rows) counts[r.severity] = r.n;
+  return counts;
 }

@@ -4,6 +4,7 @@
 import { type AlertKind, PLANS, type PlanId, type Schedule } from '@resistro/contract';
 import { and, inArray, isNull, sql } from 'drizzle-orm';
 import { OFFLINE_AFTER_MS } from '../agents/agents.ts';
+import { type BackupHistory, recentBackups } from '../backups/history.ts';
 import { advanceCursor, readCursor } from '../cron/cursor.ts';
 import { type RawTime, toDate, toDateOrNull } from '../cron/rows.ts';
 import type { Db } from '../db.ts';
@@ -91,7 +92,8 @@ async function openAlertsOf(db: Db, subjectIds: string[]): Promise<Map<string, A
   return map;
 }
 
-type DatabaseState = {
+/** A database as the detection reads it (databases, accounts), with its backup history. */
+type DatabaseRow = {
   id: string;
   account_id: string;
   name: string;
@@ -101,12 +103,26 @@ type DatabaseState = {
   paused: boolean;
   deleted_at: RawTime | null;
   cancelled_at: RawTime | null;
+};
+type DatabaseState = DatabaseRow & {
   statuses: string[] | null;
   newest_error: string | null;
-  sizes: string[] | null;
+  sizes: number[] | null;
   success_ids: string[] | null;
   newest_success_at: RawTime | null;
 };
+
+/** The backup history the conditions look at: up to 10 finished, and the sizes a drop is measured against. */
+function withHistory(d: DatabaseRow, h: BackupHistory | undefined): DatabaseState {
+  return {
+    ...d,
+    statuses: h ? h.finished.map((f) => f.status) : null,
+    newest_error: h?.finished[0]?.error ?? null,
+    sizes: h ? h.succeeded.map((b) => b.sizeBytes) : null,
+    success_ids: h ? h.succeeded.map((b) => b.id) : null,
+    newest_success_at: h?.succeeded[0]?.startedAt ?? null,
+  };
+}
 
 const DATABASE_KINDS = ['missed', 'failing', 'size_drop'] as const;
 
@@ -165,37 +181,22 @@ function databaseConditions(
 
 async function scanDatabases(db: Db, now: Date, batch: number, stats: DetectStats): Promise<void> {
   const cursor = await readCursor(db, 'alerts:databases');
-  const { rows } = await db.execute<DatabaseState>(sql`
+  const { rows } = await db.execute<DatabaseRow>(sql`
     select d.id, d.account_id, d.name, d.schedule, d.updated_at, d.last_backup_at, d.paused, d.deleted_at,
-           a.cancelled_at, f.statuses, f.newest_error, s.sizes, s.success_ids, s.newest_success_at
+           a.cancelled_at
     from databases d
     join accounts a on a.id = d.account_id
-    left join lateral (
-      select array_agg(x.status order by x.started_at desc) as statuses,
-             (array_agg(x.error order by x.started_at desc))[1] as newest_error
-      from (select b.status, b.error, b.started_at from backups b
-            where b.database_id = d.id and b.status <> 'running'
-            order by b.started_at desc limit 10) x
-    ) f on true
-    left join lateral (
-      select array_agg(x.size_bytes order by x.started_at desc) as sizes,
-             array_agg(x.id::text order by x.started_at desc) as success_ids,
-             max(x.started_at) as newest_success_at
-      from (select b.id, b.size_bytes, b.started_at from backups b
-            where b.database_id = d.id and b.status = 'succeeded'
-            order by b.started_at desc limit ${SIZE_HISTORY + 1}) x
-    ) s on true
     where d.id > ${cursor}::uuid
       and (d.deleted_at is null
            or exists (select 1 from alerts al where al.subject_id = d.id and al.resolved_at is null))
     order by d.id
     limit ${batch}`);
-  const open = await openAlertsOf(
-    db,
-    rows.map((r) => r.id),
-  );
+  const ids = rows.map((r) => r.id);
+  const open = await openAlertsOf(db, ids);
+  const history = await recentBackups(db, ids, { finished: 10, succeeded: SIZE_HISTORY + 1 });
   const schedules = new ScheduleCache();
-  for (const d of rows) {
+  for (const row of rows) {
+    const d = withHistory(row, history.get(row.id));
     const subject: Subject = {
       accountId: d.account_id,
       type: 'database',

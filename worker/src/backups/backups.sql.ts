@@ -41,3 +41,14 @@ export const backups = pgTable(
     index('backups_running_deadline_idx').on(t.deadlineAt).where(sql`status = 'running'`),
   ],
 );
+
+/**
+ * Failed backups already removed, per database (remove.ts counts them in as it deletes), so that
+ * the Prometheus counter `backup_failures_total` never goes down, whichever path deletes a backup.
+ */
+export const databaseCounters = pgTable('database_counters', {
+  databaseId: uuid('database_id')
+    .primaryKey()
+    .references(() => databases.id, { onDelete: 'cascade' }),
+  failuresDeleted: bigint('failures_deleted', { mode: 'number' }).notNull().default(0),
+});

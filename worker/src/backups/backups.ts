@@ -6,7 +6,7 @@ import {
   PLANS,
   partSizeForPlan,
 } from '@resistro/contract';
-import { and, desc, eq, gte, isNull, lte, or, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, isNull, lte, type SQL, sql } from 'drizzle-orm';
 import { accounts } from '../accounts/accounts.sql.ts';
 import { agents } from '../agents/agents.sql.ts';
 import { backupRequests, databases } from '../databases/databases.sql.ts';
@@ -179,125 +179,6 @@ export async function presignParts(
   return { parts, expiresAt: expiresAt.toISOString() };
 }
 
-export async function completeBackup(
-  db: Db,
-  storage: ObjectStorage,
-  accountId: string,
-  id: string,
-  input: {
-    parts: { partNumber: number; etag: string }[];
-    sizeBytes: number;
-    sha256: string;
-    keyId: string;
-    durationMs?: number | undefined;
-  },
-  now: Date,
-): Promise<Backup> {
-  const row = await findRunning(db, accountId, id);
-  const parts = [...input.parts].sort((a, b) => a.partNumber - b.partNumber);
-  const expectedParts = Math.max(1, Math.ceil(input.sizeBytes / row.partSize));
-  const contiguous = parts.every((p, i) => p.partNumber === i + 1);
-  if (!contiguous || parts.length !== expectedParts) {
-    throw new ApiError(
-      'validation_failed',
-      `Invalid input: ${input.sizeBytes} bytes in parts of ${row.partSize} bytes need parts 1..${expectedParts}`,
-      { parts: `must be parts 1..${expectedParts}, each listed once` },
-    );
-  }
-  const completed = await storage.completeMultipartUpload(row.objectKey, row.uploadId!, parts);
-  if (completed === 'upload_not_found')
-    throw new ApiError('conflict', 'Object storage refused the parts (NoSuchUpload); upload them again');
-  // Trust, but verify: the object must hold exactly the bytes the agent says it sent.
-  const head = await storage.headObject(row.objectKey);
-  if (!head || head.size !== input.sizeBytes) {
-    await storage.deleteObject(row.objectKey).catch(() => {});
-    const error = `Stored object has ${head?.size ?? 0} bytes, the agent reported ${input.sizeBytes}`;
-    await markFailed(db, row, error, now, input.durationMs);
-    throw new ApiError('conflict', `${error}; the backup was marked failed`);
-  }
-  const finished = await db.transaction(async (tx) => {
-    const [updated] = await tx
-      .update(backups)
-      .set({
-        status: 'succeeded',
-        uploadId: null,
-        sizeBytes: input.sizeBytes,
-        sha256: input.sha256,
-        keyId: input.keyId,
-        finishedAt: now,
-        durationMs: input.durationMs ?? now.getTime() - row.startedAt.getTime(),
-      })
-      .where(and(eq(backups.id, row.id), eq(backups.status, 'running')))
-      .returning();
-    if (!updated) throw new ApiError('conflict', 'This backup was completed or failed meanwhile');
-    await tx
-      .update(accounts)
-      .set({ storageUsedBytes: sql`${accounts.storageUsedBytes} + ${input.sizeBytes}` })
-      .where(eq(accounts.id, accountId));
-    await tx
-      .update(databases)
-      .set({ lastSuccessAt: row.startedAt, lastStatus: 'succeeded', lastError: null })
-      .where(
-        and(
-          eq(databases.id, row.databaseId),
-          or(isNull(databases.lastSuccessAt), lte(databases.lastSuccessAt, row.startedAt)),
-        ),
-      );
-    return updated;
-  });
-  return toBackup(finished);
-}
-
-async function markFailed(
-  db: Db,
-  row: Row,
-  error: string,
-  now: Date,
-  durationMs?: number,
-  opts: { uploadAborted: boolean } = { uploadAborted: true },
-): Promise<Row | undefined> {
-  return db.transaction(async (tx) => {
-    const [updated] = await tx
-      .update(backups)
-      .set({
-        status: 'failed',
-        // An upload whose abort failed keeps its id, so its parts can still be found and removed.
-        ...(opts.uploadAborted && { uploadId: null }),
-        error,
-        finishedAt: now,
-        durationMs: durationMs ?? now.getTime() - row.startedAt.getTime(),
-      })
-      .where(and(eq(backups.id, row.id), eq(backups.status, 'running')))
-      .returning();
-    if (updated) {
-      await tx
-        .update(databases)
-        .set({ lastStatus: 'failed', lastError: error })
-        .where(eq(databases.id, row.databaseId));
-    }
-    return updated;
-  });
-}
-
-export async function failBackup(
-  db: Db,
-  storage: ObjectStorage,
-  accountId: string,
-  id: string,
-  input: { error: string; durationMs?: number | undefined },
-  now: Date,
-): Promise<Backup> {
-  const row = await findRunning(db, accountId, id);
-  // Abort first: the parts must not outlive the backup that failed.
-  const uploadAborted = await storage.abortMultipartUpload(row.objectKey, row.uploadId!).then(
-    () => true,
-    () => false,
-  );
-  const updated = await markFailed(db, row, input.error, now, input.durationMs, { uploadAborted });
-  if (!updated) throw new ApiError('conflict', 'This backup was completed or failed meanwhile');
-  return toBackup(updated);
-}
-
 /** Newest first, keyset pagination on (started_at, id): as fast on page 500 as on page 1. */
 export async function listBackups(
   db: Db,
@@ -335,31 +216,6 @@ export async function listBackups(
     items: page.map(toBackup),
     nextCursor: rows.length > limit && last ? encodeCursor(last.startedAt, last.id) : null,
   };
-}
-
-/** Removes the object, then the row and its bytes from the usage, exactly once. */
-export async function deleteBackup(
-  db: Db,
-  storage: ObjectStorage,
-  accountId: string,
-  id: string,
-): Promise<void> {
-  const row = await findBackup(db, accountId, id);
-  if (row.status === 'running') throw new ApiError('conflict', 'This backup is still running');
-  await storage.deleteObject(row.objectKey);
-  await db.transaction(async (tx) => {
-    const [deleted] = await tx
-      .delete(backups)
-      .where(and(eq(backups.id, row.id), eq(backups.accountId, accountId)))
-      .returning({ sizeBytes: backups.sizeBytes, status: backups.status });
-    if (!deleted) throw notFound('backup'); // deleted by a concurrent request
-    if (deleted.status === 'succeeded' && deleted.sizeBytes) {
-      await tx
-        .update(accounts)
-        .set({ storageUsedBytes: sql`${accounts.storageUsedBytes} - ${deleted.sizeBytes}` })
-        .where(eq(accounts.id, accountId));
-    }
-  });
 }
 
 export async function downloadUrl(

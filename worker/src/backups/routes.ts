@@ -9,17 +9,9 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../app-types.ts';
 import { readBody, readId, readQuery } from '../lib/validate.ts';
 import { requirePrincipal } from '../middleware/auth.ts';
-import {
-  completeBackup,
-  deleteBackup,
-  downloadUrl,
-  failBackup,
-  findBackup,
-  listBackups,
-  presignParts,
-  startBackup,
-  toBackup,
-} from './backups.ts';
+import { downloadUrl, findBackup, listBackups, presignParts, startBackup, toBackup } from './backups.ts';
+import { completeBackup, failBackup } from './finish.ts';
+import { deleteBackup } from './remove.ts';
 
 export const backupRoutes = new Hono<AppEnv>()
   .get('/backups', async (c) => {

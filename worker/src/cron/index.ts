@@ -1,9 +1,9 @@
 import { detectAlerts } from '../alerts/detect.ts';
+import { failAbandonedBackups } from '../backups/finish.ts';
 import { createDb } from '../db.ts';
 import type { Bindings, Config } from '../env.ts';
 import { parseConfig } from '../env.ts';
 import { deliverDue } from '../notifications/outbox.ts';
-import { failAbandonedBackups } from '../backups/finish.ts';
 import { pruneLogs } from '../retention/prune.ts';
 import { purgeCancelledAccounts } from '../retention/purge.ts';
 import { applyRetention } from '../retention/retention.ts';

@@ -1,6 +1,5 @@
-import { bigint, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { accounts } from '../accounts/accounts.sql.ts';
-import { databases } from '../databases/databases.sql.ts';
 import { ts } from '../lib/columns.ts';
 
 /** One scrape token per account; creating a new one replaces (rotates) the old. */
@@ -18,14 +17,3 @@ export const metricsTokens = pgTable(
   },
   (t) => [uniqueIndex('metrics_tokens_hash_key').on(t.tokenHash)],
 );
-
-/**
- * Failed backups that retention already deleted, per database. `backup_failures_total` is a
- * Prometheus counter: it must not go down when old failed rows expire.
- */
-export const databaseCounters = pgTable('database_counters', {
-  databaseId: uuid('database_id')
-    .primaryKey()
-    .references(() => databases.id, { onDelete: 'cascade' }),
-  failuresDeleted: bigint('failures_deleted', { mode: 'number' }).notNull().default(0),
-});

@@ -1,11 +1,13 @@
 // The per-account metrics endpoint: the gauges and counters the customers' own Prometheus alert
 // rules use (time since the last success, size, duration, failures, agent heartbeats), scraped
 // with a dedicated token so a leaked scrape config cannot change anything.
-import { type CreatedMetricsToken, type MetricsToken, PLANS } from '@resistro/contract';
-import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
-import { accounts } from '../accounts/accounts.sql.ts';
-import { OFFLINE_AFTER_MS } from '../agents/agents.ts';
-import { type RawTime, toDate, toDateOrNull } from '../cron/rows.ts';
+import type { CreatedMetricsToken, Database, MetricsToken } from '@resistro/contract';
+import { and, eq, isNull, lt, or } from 'drizzle-orm';
+import { getAccount } from '../accounts/accounts.ts';
+import { listAgents, OFFLINE_AFTER_MS } from '../agents/agents.ts';
+import { openAlertCounts } from '../alerts/alerts.ts';
+import { failureCounts, recentBackups } from '../backups/history.ts';
+import { listDatabases } from '../databases/databases.ts';
 import type { Db } from '../db.ts';
 import { ApiError } from '../errors.ts';
 import { randomToken, sha256Hex } from '../lib/crypto.ts';
@@ -83,91 +85,71 @@ export async function authenticateScrape(db: Db, header: string | undefined, now
   return row.accountId;
 }
 
-type DatabaseMetrics = {
-  id: string;
-  name: string;
-  engine: string;
-  last_success_at: RawTime | null;
-  last_size: string | null;
-  last_duration_ms: number | null;
-  last_finished_status: string | null;
-  failures: string;
-};
-
-const ts = (d: RawTime | null) => {
-  const date = toDateOrNull(d);
-  return date ? Math.floor(date.getTime() / 1000) : 0;
-};
+/** A stable order for the scrape (code points, whatever the locale). */
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const seconds = (iso: string | null) => (iso ? Math.floor(Date.parse(iso) / 1000) : 0);
 
 export async function renderMetrics(db: Db, accountId: string, now: Date): Promise<string> {
-  const { rows: dbs } = await db.execute<DatabaseMetrics>(sql`
-    select d.id, d.name, d.engine, d.last_success_at, s.size_bytes as last_size, s.duration_ms as last_duration_ms,
-           f.status as last_finished_status,
-           ((select count(*) from backups b where b.database_id = d.id and b.status = 'failed')
-             + coalesce((select c.failures_deleted from database_counters c where c.database_id = d.id), 0)) as failures
-    from databases d
-    left join lateral (select b.size_bytes, b.duration_ms from backups b
-                       where b.database_id = d.id and b.status = 'succeeded'
-                       order by b.started_at desc limit 1) s on true
-    left join lateral (select b.status from backups b
-                       where b.database_id = d.id and b.status <> 'running'
-                       order by b.started_at desc limit 1) f on true
-    where d.account_id = ${accountId}::uuid and d.deleted_at is null
-    order by d.name, d.id`);
-  const { rows: agents } = await db.execute<{ id: string; hostname: string; last_seen_at: RawTime }>(sql`
-    select id, hostname, last_seen_at from agents where account_id = ${accountId}::uuid order by hostname, id`);
-  const { rows: open } = await db.execute<{ severity: string; n: number }>(sql`
-    select severity, count(*)::int as n from alerts
-    where account_id = ${accountId}::uuid and resolved_at is null group by severity`);
-  const [account] = await db
-    .select({ plan: accounts.plan, used: accounts.storageUsedBytes })
-    .from(accounts)
-    .where(eq(accounts.id, accountId));
+  // Each feature reads its own rows: databases, the backup history, agents, alerts, the account.
+  const dbs = await listDatabases(db, accountId, now);
+  const ids = dbs.map((d) => d.id);
+  const history = await recentBackups(db, ids, { finished: 1, succeeded: 1 });
+  const failures = await failureCounts(db, ids);
+  const agents = (await listAgents(db, accountId, now)).sort(
+    (a, b) => compare(a.hostname, b.hostname) || compare(a.id, b.id),
+  );
+  const open = await openAlertCounts(db, accountId);
+  const account = await getAccount(db, accountId);
+  const newestSuccess = (d: Database) => history.get(d.id)?.succeeded[0];
+  const newestFinished = (d: Database) => history.get(d.id)?.finished[0];
 
-  const dbLabels = (d: DatabaseMetrics) => ({ database: d.name, database_id: d.id, engine: d.engine });
+  const dbLabels = (d: Database) => ({ database: d.name, database_id: d.id, engine: d.engine });
   const agentLabels = (g: { id: string; hostname: string }) => ({ agent: g.hostname, agent_id: g.id });
   const families: Family[] = [
     {
       name: 'resistro_backup_last_success_timestamp_seconds',
       help: 'Start time of the newest successful backup (Unix seconds; 0 if none yet).',
       type: 'gauge',
-      samples: dbs.map((d) => ({ labels: dbLabels(d), value: ts(d.last_success_at) })),
+      samples: dbs.map((d) => ({ labels: dbLabels(d), value: seconds(d.lastSuccessAt) })),
     },
     {
       name: 'resistro_backup_last_size_bytes',
       help: 'Size of the newest successful backup (encrypted, compressed).',
       type: 'gauge',
-      samples: dbs
-        .filter((d) => d.last_size !== null)
-        .map((d) => ({ labels: dbLabels(d), value: Number(d.last_size) })),
+      samples: dbs.flatMap((d) => {
+        const s = newestSuccess(d);
+        return s ? [{ labels: dbLabels(d), value: s.sizeBytes }] : [];
+      }),
     },
     {
       name: 'resistro_backup_last_duration_seconds',
       help: 'Duration of the newest successful backup.',
       type: 'gauge',
-      samples: dbs
-        .filter((d) => d.last_duration_ms !== null)
-        .map((d) => ({ labels: dbLabels(d), value: Number(d.last_duration_ms) / 1000 })),
+      samples: dbs.flatMap((d) => {
+        const ms = newestSuccess(d)?.durationMs;
+        return ms === null || ms === undefined ? [] : [{ labels: dbLabels(d), value: ms / 1000 }];
+      }),
     },
     {
       name: 'resistro_backup_last_run_success',
       help: '1 if the newest finished backup succeeded, 0 if it failed.',
       type: 'gauge',
-      samples: dbs
-        .filter((d) => d.last_finished_status !== null)
-        .map((d) => ({ labels: dbLabels(d), value: d.last_finished_status === 'succeeded' ? 1 : 0 })),
+      samples: dbs.flatMap((d) => {
+        const f = newestFinished(d);
+        return f ? [{ labels: dbLabels(d), value: f.status === 'succeeded' ? 1 : 0 }] : [];
+      }),
     },
     {
       name: 'resistro_backup_failures_total',
       help: 'Failed backups since the database was added.',
       type: 'counter',
-      samples: dbs.map((d) => ({ labels: dbLabels(d), value: Number(d.failures) })),
+      samples: dbs.map((d) => ({ labels: dbLabels(d), value: failures.get(d.id) ?? 0 })),
     },
     {
       name: 'resistro_agent_last_heartbeat_timestamp_seconds',
       help: "Time of the agent's newest heartbeat (Unix seconds).",
       type: 'gauge',
-      samples: agents.map((g) => ({ labels: agentLabels(g), value: ts(g.last_seen_at) })),
+      samples: agents.map((g) => ({ labels: agentLabels(g), value: seconds(g.lastSeenAt) })),
     },
     {
       name: 'resistro_agent_up',
@@ -175,20 +157,20 @@ export async function renderMetrics(db: Db, accountId: string, now: Date): Promi
       type: 'gauge',
       samples: agents.map((g) => ({
         labels: agentLabels(g),
-        value: now.getTime() - toDate(g.last_seen_at).getTime() < OFFLINE_AFTER_MS ? 1 : 0,
+        value: now.getTime() - Date.parse(g.lastSeenAt) < OFFLINE_AFTER_MS ? 1 : 0,
       })),
     },
     {
       name: 'resistro_storage_used_bytes',
       help: 'Bytes of successful backups stored for the account.',
       type: 'gauge',
-      samples: account ? [{ labels: {}, value: account.used }] : [],
+      samples: [{ labels: {}, value: account.usage.storageBytes }],
     },
     {
       name: 'resistro_storage_quota_bytes',
       help: "Storage quota of the account's plan.",
       type: 'gauge',
-      samples: account ? [{ labels: {}, value: PLANS[account.plan].storageBytes }] : [],
+      samples: [{ labels: {}, value: account.limits.storageBytes }],
     },
     {
       name: 'resistro_alerts_open',
@@ -196,7 +178,7 @@ export async function renderMetrics(db: Db, accountId: string, now: Date): Promi
       type: 'gauge',
       samples: (['critical', 'warning'] as const).map((severity) => ({
         labels: { severity },
-        value: open.find((o) => o.severity === severity)?.n ?? 0,
+        value: open[severity],
       })),
     },
   ];

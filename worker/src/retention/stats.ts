@@ -1,4 +1,6 @@
 // What a retention run did and what it cost: printed by the cron log and by the benchmark.
+import type { RemovedBackup } from '../backups/remove.ts';
+
 export type RunStats = {
   deleted: number;
   freedBytes: number;
@@ -12,6 +14,12 @@ export type RunStats = {
 
 export function emptyStats(): RunStats {
   return { deleted: 0, freedBytes: 0, batches: 0, storageRequests: 0, storageMs: 0, dbMs: 0, wallMs: 0 };
+}
+
+/** Counts a batch the backups feature removed. */
+export function addRemoved(stats: RunStats, removed: RemovedBackup[]): void {
+  stats.deleted += removed.length;
+  stats.freedBytes += removed.reduce((n, r) => n + (r.status === 'succeeded' ? (r.sizeBytes ?? 0) : 0), 0);
 }
 
 /** Runs `fn`, then fills in the time and request figures from the counters of the stores used. */
