@@ -218,6 +218,8 @@ export function mutationsFor(leaf: Leaf, valid: unknown, inQuery: boolean): Muta
         { what: 'an RTL override', value: `\u202e${text}`, must: free },
         { what: 'emoji', value: '🦄 Backup 👩‍👩‍👧‍👦 ✅', must: free },
         { what: 'combining marks', value: 'Ba\u0301cku\u0308p', must: free },
+        // A parser that guesses types makes a number of this (the local S3 server did, for ETags).
+        { what: 'numeric-looking text', value: '12', must: free },
         ...NOT_TEXT,
         { what: 'an array of it', value: [text], must: 'refuse' },
       );
