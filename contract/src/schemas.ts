@@ -335,6 +335,12 @@ export const PartUrlsResponse = v.object({
   parts: v.array(v.object({ partNumber: v.number(), url: v.string() })),
   expiresAt: Timestamp,
 });
+/** The largest value of an int4 column (backups.duration_ms): about 24.8 days in milliseconds. */
+export const INT4_MAX = 2_147_483_647;
+/** Bounded by its column: a larger value passed the contract and then failed the row update. */
+const DurationMs = v.optional(
+  v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(INT4_MAX, `must be 0–${INT4_MAX}`)),
+);
 export const CompleteBackupBody = v.strictObject({
   parts: v.pipe(
     v.array(
@@ -349,7 +355,7 @@ export const CompleteBackupBody = v.strictObject({
   sizeBytes: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(Number.MAX_SAFE_INTEGER)),
   sha256: Sha256Hex,
   keyId: KeyId,
-  durationMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  durationMs: DurationMs,
 });
 export const FailBackupBody = v.strictObject({
   /**
@@ -362,7 +368,7 @@ export const FailBackupBody = v.strictObject({
     v.minLength(1),
     v.maxLength(8000, 'is too long'),
   ),
-  durationMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  durationMs: DurationMs,
 });
 export const ListBackupsQuery = v.strictObject({
   databaseId: v.optional(Id),
