@@ -3,6 +3,7 @@
 // applies to open alerts too. Alerts whose facts predate a field fall back to a shorter text.
 import { type AlertKind, PLANS } from '@resistro/contract';
 import { formatBytes, formatDateTime } from './format.ts';
+import { listFormat } from './intl-cache.ts';
 import type { Language, Locale } from './language.ts';
 import { plural } from './plural.ts';
 
@@ -30,7 +31,7 @@ function quoted(language: Language, s: string): string {
 
 function list(language: Language, names: string[]): string {
   const q = names.map((n) => quoted(language, n));
-  return new Intl.ListFormat(language, { type: 'conjunction' }).format(q);
+  return listFormat(language).format(q);
 }
 
 function planName(facts: Record<string, unknown>): string | undefined {

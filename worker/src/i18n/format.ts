@@ -1,18 +1,11 @@
 // Dates and sizes as the account reads them: its language's conventions, its time zone.
+import { dateTimeFormat } from './intl-cache.ts';
 import { intlTag, type Language, type Locale, safeTimeZone } from './language.ts';
 import { formatNumber } from './plural.ts';
 
 /** "02.12.2026, 05:30 MEZ" / "02/12/2026, 04:30 UTC": the zone is named, so no one has to guess. */
 export function formatDateTime(date: Date, locale: Locale): string {
-  return new Intl.DateTimeFormat(intlTag(locale.language), {
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    timeZone: safeTimeZone(locale.timeZone),
-    timeZoneName: 'short',
-  }).format(date);
+  return dateTimeFormat(intlTag(locale.language), safeTimeZone(locale.timeZone)).format(date);
 }
 
 /** Decimal units as the dashboard shows them: "1,5 GB" in German, "1.5 GB" in English. */

@@ -29,12 +29,19 @@ export function intlTag(language: Language): string {
   return language === 'de' ? 'de-DE' : 'en-GB';
 }
 
+const knownZones = new Map<string, string>();
+
 /** A stored time zone Intl cannot use (removed from the runtime's data) falls back to UTC. */
 export function safeTimeZone(timeZone: string): string {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone });
-    return timeZone;
-  } catch {
-    return 'UTC';
+  let zone = knownZones.get(timeZone);
+  if (zone === undefined) {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone });
+      zone = timeZone;
+    } catch {
+      zone = 'UTC';
+    }
+    knownZones.set(timeZone, zone);
   }
+  return zone;
 }
