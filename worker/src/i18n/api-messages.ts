@@ -231,6 +231,9 @@ export const FIELD_MESSAGES: Record<string, Entry> = {
   "is not a sealed value (seal the password to the agent's public key; see sealToAgent)": {
     de: 'ist kein versiegelter Wert (versiegeln Sie das Passwort mit dem öffentlichen Schlüssel des Agents; siehe sealToAgent)',
   },
+  'give either parts (with checksums) or partNumbers': {
+    de: 'geben Sie entweder parts (mit Prüfsummen) oder partNumbers an',
+  },
   'must be {min}–{max}': { de: (p) => `muss zwischen ${p.min} und ${p.max} liegen` },
   'must be an email, slack or webhook channel': { de: 'muss ein E-Mail-, Slack- oder Webhook-Kanal sein' },
   'must be one of {list}': { de: (p) => `muss eines von ${p.list} sein` },
