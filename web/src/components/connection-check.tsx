@@ -100,23 +100,25 @@ export function ConnectionCheckPanel(props: {
   return (
     <section class="card connection-check" aria-labelledby="check-title" data-testid="connection-check">
       <div class="card-head">
-        <h2 id="check-title">{t('check.title')}</h2>
-        <Show when={status()}>
-          {(s) => (
-            <Show
-              when={s() === 'pending'}
-              fallback={
-                <Badge tone={s() === 'ok' ? 'ok' : 'error'} symbol={s() === 'ok' ? '✓' : '✗'}>
-                  {s() === 'ok' ? t('check.badgeOk') : t('check.badgeFailed')}
+        <div class="check-title">
+          <h2 id="check-title">{t('check.title')}</h2>
+          <Show when={status()}>
+            {(s) => (
+              <Show
+                when={s() === 'pending'}
+                fallback={
+                  <Badge tone={s() === 'ok' ? 'ok' : 'error'} symbol={s() === 'ok' ? '✓' : '✗'}>
+                    {s() === 'ok' ? t('check.badgeOk') : t('check.badgeFailed')}
+                  </Badge>
+                }
+              >
+                <Badge tone="info" symbol="●">
+                  {t('check.badgePending')}
                 </Badge>
-              }
-            >
-              <Badge tone="info" symbol="●">
-                {t('check.badgePending')}
-              </Badge>
-            </Show>
-          )}
-        </Show>
+              </Show>
+            )}
+          </Show>
+        </div>
         <Show when={props.onTestAgain}>
           <button
             type="button"
