@@ -34,6 +34,8 @@ export type Api = typeof api;
 export function errorMessage(error: unknown): string {
   if (error instanceof ApiClientError) {
     if (error.code === 'network_error') return t('error.network');
+    // No error envelope (a proxy's HTML page, say): its English text is not for the user.
+    if (error.code === 'unexpected_response') return t('error.unexpected', { status: error.status });
     return error.message;
   }
   if (error instanceof Error) return error.message;

@@ -29,6 +29,8 @@ export const de: Record<MessageKey, string> = {
   'state.working': 'Bitte warten…',
   'state.errorTitle': 'Etwas ist schiefgelaufen',
   'error.network': 'Der Dienst ist nicht erreichbar. Prüfen Sie Ihre Verbindung und versuchen Sie es erneut.',
+  'error.unexpected':
+    'Der Dienst hat unerwartet geantwortet (HTTP {status}). Bitte versuchen Sie es gleich noch einmal.',
   'error.unknown': 'Ein unerwarteter Fehler ist aufgetreten.',
 
   'auth.email': 'E-Mail-Adresse',

@@ -26,6 +26,7 @@ export const en = {
   'state.working': 'Working…',
   'state.errorTitle': 'Something went wrong',
   'error.network': 'The service cannot be reached. Check your connection and try again.',
+  'error.unexpected': 'The service answered unexpectedly (HTTP {status}). Please try again in a moment.',
   'error.unknown': 'An unexpected error occurred.',
 
   'auth.email': 'E-mail address',

@@ -69,3 +69,28 @@ describe('language', () => {
     expect(Object.keys(de).sort()).toEqual(Object.keys(en).sort());
   });
 });
+
+describe('texts that do not come from the dictionaries', () => {
+  it('shows a response without an error envelope in the current language, never the client English', async () => {
+    const { ApiClientError, errorMessage } = await import('../api.ts');
+    setLocale('de');
+    const proxyPage = new ApiClientError(
+      502,
+      'unexpected_response',
+      'Unexpected response (HTTP 502, not JSON)',
+    );
+    expect(errorMessage(proxyPage)).toBe(
+      'Der Dienst hat unerwartet geantwortet (HTTP 502). Bitte versuchen Sie es gleich noch einmal.',
+    );
+    // The server's own message is already in the account's language: shown as it came.
+    const server = new ApiClientError(402, 'plan_limit', 'Der Plan Starter erlaubt 1 Datenbank; …');
+    expect(errorMessage(server)).toBe('Der Plan Starter erlaubt 1 Datenbank; …');
+  });
+
+  it('has no "(s)" or "(en)" plurals in either language', () => {
+    for (const dict of [en, de]) {
+      const bad = Object.entries(dict).filter(([, text]) => /\w\((s|en|n|e)\)/.test(text));
+      expect(bad).toEqual([]);
+    }
+  });
+});
