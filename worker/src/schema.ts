@@ -4,7 +4,7 @@ export * from './agents/agents.sql.ts';
 export * from './alerts/alerts.sql.ts';
 export * from './api-keys/api-keys.sql.ts';
 export * from './backups/backups.sql.ts';
-export * from './cron/cron.sql.ts';
 export * from './databases/databases.sql.ts';
+export * from './lib/batch-cursor.sql.ts';
 export * from './metrics/metrics.sql.ts';
 export * from './notifications/notifications.sql.ts';

@@ -7,6 +7,9 @@ import { ApiError } from '../errors.ts';
 import { hashPassword, randomToken, sha256Hex, verifyPassword } from '../lib/crypto.ts';
 import { accounts, rateLimits, sessions, users } from './accounts.sql.ts';
 
+/** The browser session's cookie (HttpOnly; the middleware reads it, the auth routes set it). */
+export const SESSION_COOKIE = 'resistro_session';
+
 export const LOGIN_LIMITS = {
   windowMs: 15 * 60_000,
   perEmail: 10,

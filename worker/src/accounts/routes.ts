@@ -5,9 +5,18 @@ import { deleteCookie, setCookie } from 'hono/cookie';
 import type { AppEnv } from '../app-types.ts';
 import { ApiError } from '../errors.ts';
 import { languageFromHeader } from '../i18n/language.ts';
+import { requirePrincipal } from '../lib/principal.ts';
 import { readBody } from '../lib/validate.ts';
-import { requirePrincipal, SESSION_COOKIE } from '../middleware/auth.ts';
-import { cancelAccount, getAccount, getUser, login, logout, signup, updateAccount } from './accounts.ts';
+import {
+  cancelAccount,
+  getAccount,
+  getUser,
+  login,
+  logout,
+  SESSION_COOKIE,
+  signup,
+  updateAccount,
+} from './accounts.ts';
 
 function setSessionCookie(c: Context<AppEnv>, token: string, expiresAt: Date) {
   // SECURITY: HttpOnly (no script access), Secure, SameSite=Lax, and an expiry matching the row.

@@ -2,7 +2,7 @@ import { HeartbeatBody } from '@resistro/contract';
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-types.ts';
 import { readBody, readId } from '../lib/validate.ts';
-import { requirePrincipal } from '../middleware/auth.ts';
+import { requirePrincipal } from '../lib/principal.ts';
 import { deleteAgent, getAgent, heartbeat, listAgents } from './agents.ts';
 
 export const agentRoutes = new Hono<AppEnv>()

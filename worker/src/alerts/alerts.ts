@@ -3,11 +3,10 @@
 // same transaction.
 import type { Alert, AlertKind, AlertList } from '@resistro/contract';
 import { and, count, desc, eq, isNull, type SQL } from 'drizzle-orm';
-import type { Db } from '../db.ts';
+import type { Db, DbOrTx } from '../db.ts';
 import { notFound } from '../errors.ts';
-import { enqueueAlertEvent } from '../notifications/outbox.ts';
 import { alerts } from './alerts.sql.ts';
-import { afterCursor, toPage } from './page.ts';
+import { afterCursor, toPage } from '../lib/page.ts';
 
 export type AlertRow = typeof alerts.$inferSelect;
 
@@ -83,10 +82,23 @@ export type AlertInput = {
 };
 
 /**
+ * Queues the notifications of an alert that opened or resolved, in the transaction that changed
+ * it. The notifications feature provides it (its deliveries refer to alerts, so alerts does not
+ * import it); the cron passes it to the detection.
+ */
+export type AlertEvents = (
+  tx: DbOrTx,
+  type: 'alert.opened' | 'alert.resolved',
+  alert: Alert,
+  accountId: string,
+  now: Date,
+) => Promise<unknown>;
+
+/**
  * Opens the alert unless one is open for the same condition and subject. The partial unique
  * index decides: of two overlapping runs exactly one inserts, and only that one notifies.
  */
-export async function openAlert(db: Db, input: AlertInput, now: Date): Promise<boolean> {
+export async function openAlert(db: Db, input: AlertInput, now: Date, events: AlertEvents): Promise<boolean> {
   return db.transaction(async (tx) => {
     const [row] = await tx
       .insert(alerts)
@@ -94,13 +106,13 @@ export async function openAlert(db: Db, input: AlertInput, now: Date): Promise<b
       .onConflictDoNothing()
       .returning();
     if (!row) return false;
-    await enqueueAlertEvent(tx, 'alert.opened', toAlert(row), row.accountId, now);
+    await events(tx, 'alert.opened', toAlert(row), row.accountId, now);
     return true;
   });
 }
 
 /** Resolves an open alert once; only the run whose update took effect sends the notice. */
-export async function resolveAlert(db: Db, id: string, now: Date, notify = true): Promise<boolean> {
+export async function resolveAlert(db: Db, id: string, now: Date, events: AlertEvents): Promise<boolean> {
   return db.transaction(async (tx) => {
     const [row] = await tx
       .update(alerts)
@@ -108,7 +120,7 @@ export async function resolveAlert(db: Db, id: string, now: Date, notify = true)
       .where(and(eq(alerts.id, id), isNull(alerts.resolvedAt)))
       .returning();
     if (!row) return false;
-    if (notify) await enqueueAlertEvent(tx, 'alert.resolved', toAlert(row), row.accountId, now);
+    await events(tx, 'alert.resolved', toAlert(row), row.accountId, now);
     return true;
   });
 }

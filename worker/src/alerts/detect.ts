@@ -5,11 +5,18 @@ import { type AlertKind, PLANS, type PlanId, type Schedule } from '@resistro/con
 import { and, inArray, isNull, sql } from 'drizzle-orm';
 import { OFFLINE_AFTER_MS } from '../agents/agents.ts';
 import { type BackupHistory, recentBackups } from '../backups/history.ts';
-import { advanceCursor, readCursor } from '../cron/cursor.ts';
-import { type RawTime, toDate, toDateOrNull } from '../cron/rows.ts';
 import type { Db } from '../db.ts';
+import { advanceCursor, readCursor } from '../lib/batch-cursor.ts';
+import { type RawTime, toDate, toDateOrNull } from '../lib/rows.ts';
 import { alerts } from './alerts.sql.ts';
-import { type AlertInput, type AlertRow, openAlert, refreshAlert, resolveAlert } from './alerts.ts';
+import {
+  type AlertEvents,
+  type AlertInput,
+  type AlertRow,
+  openAlert,
+  refreshAlert,
+  resolveAlert,
+} from './alerts.ts';
 import {
   FAILING_AFTER,
   formatBytes,
@@ -42,9 +49,10 @@ async function reconcile(
   open: AlertRow[],
   now: Date,
   stats: DetectStats,
+  events: AlertEvents,
 ): Promise<void> {
   try {
-    await reconcileKinds(db, subject, wanted, open, now, stats);
+    await reconcileKinds(db, subject, wanted, open, now, stats, events);
   } catch (e) {
     // One subject's trouble must not stop the others; the run still reports it.
     console.error(`alert detection failed for ${subject.type} ${subject.id}`, e);
@@ -59,6 +67,7 @@ async function reconcileKinds(
   open: AlertRow[],
   now: Date,
   stats: DetectStats,
+  events: AlertEvents,
 ): Promise<void> {
   for (const kind of subject.kinds) {
     const want = wanted[kind];
@@ -72,9 +81,9 @@ async function reconcileKinds(
         subjectId: subject.id,
         subjectName: subject.name,
       };
-      if (await openAlert(db, input, now)) stats.opened++;
+      if (await openAlert(db, input, now, events)) stats.opened++;
     } else if (!want && current) {
-      if (await resolveAlert(db, current.id, now)) stats.resolved++;
+      if (await resolveAlert(db, current.id, now, events)) stats.resolved++;
     } else if (want && current && (current.detail !== want.detail || current.title !== want.title)) {
       await refreshAlert(db, current.id, want);
     }
@@ -179,7 +188,13 @@ function databaseConditions(
   return wanted;
 }
 
-async function scanDatabases(db: Db, now: Date, batch: number, stats: DetectStats): Promise<void> {
+async function scanDatabases(
+  db: Db,
+  now: Date,
+  batch: number,
+  stats: DetectStats,
+  events: AlertEvents,
+): Promise<void> {
   const cursor = await readCursor(db, 'alerts:databases');
   const { rows } = await db.execute<DatabaseRow>(sql`
     select d.id, d.account_id, d.name, d.schedule, d.updated_at, d.last_backup_at, d.paused, d.deleted_at,
@@ -212,7 +227,7 @@ async function scanDatabases(db: Db, now: Date, batch: number, stats: DetectStat
       stats.errors.push(e);
       continue;
     }
-    await reconcile(db, subject, wanted, open.get(d.id) ?? [], now, stats);
+    await reconcile(db, subject, wanted, open.get(d.id) ?? [], now, stats, events);
   }
   stats.subjects += rows.length;
   await advanceCursor(db, 'alerts:databases', rows.at(-1)?.id, rows.length === batch, now);
@@ -227,7 +242,13 @@ type AgentState = {
   database_names: string[] | null;
 };
 
-async function scanAgents(db: Db, now: Date, batch: number, stats: DetectStats): Promise<void> {
+async function scanAgents(
+  db: Db,
+  now: Date,
+  batch: number,
+  stats: DetectStats,
+  events: AlertEvents,
+): Promise<void> {
   const cursor = await readCursor(db, 'alerts:agents');
   // Only agents that have work: a host whose databases are all paused or deleted may be switched off.
   const { rows } = await db.execute<AgentState>(sql`
@@ -264,7 +285,7 @@ async function scanAgents(db: Db, now: Date, batch: number, stats: DetectStats):
       name: g.hostname,
       kinds: ['offline'],
     };
-    await reconcile(db, subject, wanted, open.get(g.id) ?? [], now, stats);
+    await reconcile(db, subject, wanted, open.get(g.id) ?? [], now, stats, events);
   }
   stats.subjects += rows.length;
   await advanceCursor(db, 'alerts:agents', rows.at(-1)?.id, rows.length === batch, now);
@@ -272,7 +293,13 @@ async function scanAgents(db: Db, now: Date, batch: number, stats: DetectStats):
 
 type AccountState = { id: string; plan: PlanId; storage_used_bytes: string; cancelled_at: RawTime | null };
 
-async function scanAccounts(db: Db, now: Date, batch: number, stats: DetectStats): Promise<void> {
+async function scanAccounts(
+  db: Db,
+  now: Date,
+  batch: number,
+  stats: DetectStats,
+  events: AlertEvents,
+): Promise<void> {
   const cursor = await readCursor(db, 'alerts:accounts');
   const { rows } = await db.execute<AccountState>(sql`
     select id, plan, storage_used_bytes, cancelled_at from accounts
@@ -308,28 +335,34 @@ async function scanAccounts(db: Db, now: Date, batch: number, stats: DetectStats
       name: 'Storage',
       kinds: ['storage_high', 'storage_full'],
     };
-    await reconcile(db, subject, wanted, open.get(a.id) ?? [], now, stats);
+    await reconcile(db, subject, wanted, open.get(a.id) ?? [], now, stats, events);
   }
   stats.subjects += rows.length;
   await advanceCursor(db, 'alerts:accounts', rows.at(-1)?.id, rows.length === batch, now);
 }
 
 /** Alerts about agents that were removed meanwhile have nothing left to watch. */
-async function resolveOrphans(db: Db, now: Date, stats: DetectStats): Promise<void> {
+async function resolveOrphans(db: Db, now: Date, stats: DetectStats, events: AlertEvents): Promise<void> {
   const { rows } = await db.execute<{ id: string }>(sql`
     select al.id from alerts al
     where al.resolved_at is null and al.subject_type = 'agent'
       and not exists (select 1 from agents g where g.id = al.subject_id)
     limit 100`);
-  for (const r of rows) if (await resolveAlert(db, r.id, now)) stats.resolved++;
+  for (const r of rows) if (await resolveAlert(db, r.id, now, events)) stats.resolved++;
 }
 
-export async function detectAlerts(db: Db, now: Date, batch = DETECT_BATCH): Promise<DetectStats> {
+/** `events` queues the notifications of each alert opened or resolved (notifications/outbox.ts). */
+export async function detectAlerts(
+  db: Db,
+  now: Date,
+  events: AlertEvents,
+  batch = DETECT_BATCH,
+): Promise<DetectStats> {
   const stats: DetectStats = { subjects: 0, opened: 0, resolved: 0, errors: [] };
-  await scanDatabases(db, now, batch, stats);
-  await scanAgents(db, now, batch, stats);
-  await scanAccounts(db, now, batch, stats);
-  await resolveOrphans(db, now, stats);
+  await scanDatabases(db, now, batch, stats, events);
+  await scanAgents(db, now, batch, stats, events);
+  await scanAccounts(db, now, batch, stats, events);
+  await resolveOrphans(db, now, stats, events);
   if (stats.errors.length > 0)
     throw new AggregateError(stats.errors, `alert detection failed for ${stats.errors.length} subject(s)`);
   return stats;

@@ -4,7 +4,7 @@ import type { AppEnv } from '../app-types.ts';
 import { localizeAlert, localizeAlerts } from '../i18n/alerts.ts';
 import { principalLocale } from '../i18n/request.ts';
 import { readId, readQuery } from '../lib/validate.ts';
-import { requirePrincipal } from '../middleware/auth.ts';
+import { requirePrincipal } from '../lib/principal.ts';
 import { acknowledgeAlert, findAlert, listAlerts, toAlert } from './alerts.ts';
 
 export const alertRoutes = new Hono<AppEnv>()

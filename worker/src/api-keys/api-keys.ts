@@ -3,8 +3,10 @@ import { and, desc, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../db.ts';
 import { notFound } from '../errors.ts';
 import { randomToken, sha256Hex } from '../lib/crypto.ts';
-import { API_KEY_PREFIX } from '../middleware/auth.ts';
 import { apiKeys } from './api-keys.sql.ts';
+
+/** Every API key starts with it, so a leaked key is recognisable (and scannable) as ours. */
+export const API_KEY_PREFIX = 'rsk_';
 
 function toApiKey(row: typeof apiKeys.$inferSelect): ApiKey {
   return {

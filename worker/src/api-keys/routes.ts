@@ -1,8 +1,8 @@
 import { CreateApiKeyBody } from '@resistro/contract';
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-types.ts';
+import { requirePrincipal } from '../lib/principal.ts';
 import { readBody, readId } from '../lib/validate.ts';
-import { requirePrincipal } from '../middleware/auth.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from './api-keys.ts';
 
 export const apiKeyRoutes = new Hono<AppEnv>()

@@ -3,7 +3,7 @@ import { failAbandonedBackups } from '../backups/finish.ts';
 import { createDb } from '../db.ts';
 import type { Bindings, Config } from '../env.ts';
 import { parseConfig } from '../env.ts';
-import { deliverDue } from '../notifications/outbox.ts';
+import { deliverDue, enqueueAlertEvent } from '../notifications/outbox.ts';
 import { pruneLogs } from '../retention/prune.ts';
 import { purgeCancelledAccounts } from '../retention/purge.ts';
 import { applyRetention } from '../retention/retention.ts';
@@ -22,13 +22,13 @@ export type CronContext = {
  * Jobs run in order each minute; each is idempotent, bounded per run, continues where the last
  * run stopped, and is safe when two runs overlap (row claims with SKIP LOCKED, conditional
  * updates, a unique index for open alerts).
- *
- * fail-abandoned-backups replaces backups.ts' failStaleBackups: it aborts the multipart upload
- * before it drops the upload id, so a failed abort is retried instead of leaving parts behind.
+ * Each job is a domain function of the feature that owns its rows; this file only lists them,
+ * builds what they share (one database pool, one object store) and wires the alert detection to
+ * the notifications it queues.
  */
 export const JOBS: Array<{ name: string; run: (ctx: CronContext) => Promise<unknown> }> = [
   { name: 'fail-abandoned-backups', run: (ctx) => failAbandonedBackups(ctx.db, ctx.storage, ctx.now) },
-  { name: 'detect-alerts', run: (ctx) => detectAlerts(ctx.db, ctx.now) },
+  { name: 'detect-alerts', run: (ctx) => detectAlerts(ctx.db, ctx.now, enqueueAlertEvent) },
   { name: 'deliver-notifications', run: (ctx) => deliverDue(ctx.db, ctx.config, ctx.now) },
   { name: 'retention', run: (ctx) => applyRetention(ctx.db, ctx.storage, ctx.now) },
   { name: 'purge-cancelled-accounts', run: (ctx) => purgeCancelledAccounts(ctx.db, ctx.storage, ctx.now) },

@@ -2,7 +2,7 @@ import { CheckReportBody, CreateDatabaseBody, UpdateDatabaseBody } from '@resist
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-types.ts';
 import { readBody, readId } from '../lib/validate.ts';
-import { requirePrincipal } from '../middleware/auth.ts';
+import { requirePrincipal } from '../lib/principal.ts';
 import { reportCheck, requestCheck } from './checks.ts';
 import {
   createDatabase,

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-types.ts';
-import { requirePrincipal } from '../middleware/auth.ts';
+import { requirePrincipal } from '../lib/principal.ts';
 import {
   authenticateScrape,
   createMetricsToken,

@@ -2,13 +2,12 @@ import { and, eq, gt, isNull, lt, or } from 'drizzle-orm';
 import { getCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
 import { sessions } from '../accounts/accounts.sql.ts';
+import { SESSION_COOKIE } from '../accounts/accounts.ts';
 import { apiKeys } from '../api-keys/api-keys.sql.ts';
-import type { AppEnv, Principal } from '../app-types.ts';
+import { API_KEY_PREFIX } from '../api-keys/api-keys.ts';
+import type { AppEnv } from '../app-types.ts';
 import { ApiError } from '../errors.ts';
 import { sha256Hex } from '../lib/crypto.ts';
-
-export const SESSION_COOKIE = 'resistro_session';
-export const API_KEY_PREFIX = 'rsk_';
 
 /** Who is calling: an API key (Authorization: Bearer) or a browser session (cookie). */
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
@@ -90,21 +89,3 @@ export const csrf = createMiddleware<AppEnv>(async (c, next) => {
   }
   return next();
 });
-
-export type Access = 'read' | 'write' | 'agent' | 'download';
-
-const ALLOWED: Record<Access, ReadonlyArray<Principal['scope']>> = {
-  read: ['session', 'full', 'read'],
-  write: ['session', 'full'],
-  agent: ['agent', 'full'],
-  download: ['session', 'full', 'read', 'agent'],
-};
-
-/** The caller, who must hold one of the scopes the access needs. */
-export function requirePrincipal(principal: Principal | null, access: Access): Principal {
-  if (!principal) throw new ApiError('unauthorized', 'Log in or send an API key');
-  if (!ALLOWED[access].includes(principal.scope)) {
-    throw new ApiError('forbidden', `This API key's scope (${principal.scope}) does not allow this`);
-  }
-  return principal;
-}

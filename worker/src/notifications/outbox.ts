@@ -3,7 +3,7 @@
 import type { Alert, Delivery, DeliveryList, NotificationEventType, WebhookEvent } from '@resistro/contract';
 import { and, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { accounts } from '../accounts/accounts.sql.ts';
-import { afterCursor, toPage } from '../alerts/page.ts';
+import { afterCursor, toPage } from '../lib/page.ts';
 import type { Db, DbOrTx } from '../db.ts';
 import type { Config } from '../env.ts';
 import { alertSources } from '../i18n/alerts.ts';

@@ -4,7 +4,7 @@ import type { AppEnv } from '../app-types.ts';
 import { localizeDeliveries } from '../i18n/delivery-errors.ts';
 import { requestLanguage } from '../i18n/request.ts';
 import { readBody, readId, readQuery } from '../lib/validate.ts';
-import { requirePrincipal } from '../middleware/auth.ts';
+import { requirePrincipal } from '../lib/principal.ts';
 import {
   createChannel,
   deleteChannel,

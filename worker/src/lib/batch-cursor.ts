@@ -2,7 +2,7 @@
 // from there and wraps around at the end. Overlapping runs may write the same position: harmless.
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db.ts';
-import { cronCursors } from './cron.sql.ts';
+import { cronCursors } from './batch-cursor.sql.ts';
 
 export const FIRST_ID = '00000000-0000-0000-0000-000000000000';
 

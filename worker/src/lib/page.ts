@@ -1,6 +1,6 @@
 // Keyset pagination on (timestamp, id), newest first: the cursor is opaque to clients.
 import { type AnyColumn, type SQL, sql } from 'drizzle-orm';
-import { decodeCursor, encodeCursor } from '../lib/cursor.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
 
 /** A condition "strictly after the cursor" for rows ordered by (time desc, id desc). */
 export function afterCursor(text: string, time: AnyColumn, id: AnyColumn): SQL {
