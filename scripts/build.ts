@@ -2,7 +2,6 @@
 // single-file build (agent/dist/resistro.mjs, for `npx resistro`) and its executables
 // (agent/dist/resistro-linux-<arch>, published to the bucket: `npm run agent:publish`).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildDocs } from './docs/build-docs.ts';
@@ -36,8 +35,6 @@ export function buildAll(): void {
   });
   if (r.status !== 0)
     console.warn(`warning: the linux-${other} agent was not built (see above); linux-${native} only`);
-  // The installer (served by the worker at /install-agent.sh with this service's origin filled in).
-  copyFileSync(join(ROOT, 'agent/install-agent.sh'), join(ROOT, 'web/dist/install-agent.sh'));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) buildAll();
