@@ -234,6 +234,7 @@ export const FIELD_MESSAGES: Record<string, Entry> = {
   'give either parts (with checksums) or partNumbers': {
     de: 'geben Sie entweder parts (mit Prüfsummen) oder partNumbers an',
   },
+  'each part once': { de: 'jeden Teil genau einmal' },
   'must be {min}–{max}': { de: (p) => `muss zwischen ${p.min} und ${p.max} liegen` },
   'must be an email, slack or webhook channel': { de: 'muss ein E-Mail-, Slack- oder Webhook-Kanal sein' },
   'must be one of {list}': { de: (p) => `muss eines von ${p.list} sein` },
