@@ -151,6 +151,18 @@ environment go into a new env file; without an encryption key a new one is gener
     needs: () => 'none',
     load: () => import('./commands/install.ts'),
   },
+  update: {
+    summary: 'replace this agent with the version the service hands out',
+    usage: `resistro update [--prefix <dir>]
+
+Fetches the service's installer (<service>/install-agent.sh, the service from RESISTRO_ENDPOINT) and
+runs it: the executable for this machine is downloaded, checked against its SHA-256 and run once,
+then replaces /usr/local/bin/resistro by rename, and the service is restarted when systemd runs it.
+A failed update leaves the installed agent as it was. The env file and the state are kept. Needs root.`,
+    options: { prefix: { type: 'string' } },
+    needs: () => ({}),
+    load: () => import('./commands/update.ts'),
+  },
 };
 
 function usage(): string {

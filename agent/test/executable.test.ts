@@ -2,8 +2,9 @@
 // Node.js (scripts/test/rootfs.ts), the one-line install served by the control plane, the env file
 // it writes, then a backup through the control plane and the S3 server and a restore into a fresh
 // database, which dumps to the same SQL. All by the executable the worker hands out at /downloads.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { AwsClient } from 'aws4fetch';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { publishAgentDownloads } from '../../scripts/publish-agent.ts';
 import { S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY } from '../../scripts/stack/s3.ts';
@@ -140,5 +141,38 @@ describe('the executable on a server without Node.js', () => {
     const restore = rootfs.run(`resistro ${args}`, { PGPASSWORD: pgServer.password });
     expect(restore.status, restore.stderr).toBe(0);
     expect(firstDifference(await pgServer.dump('shop_restored'), sourceDump)).toBeUndefined();
+  });
+
+  test('resistro update replaces the executable from the service; a bad download leaves it working', async () => {
+    const exe = join(rootfs.upper, 'usr/local/bin/resistro');
+    const before = statSync(exe).ino;
+    const update = rootfs.run('resistro update');
+    expect(update.status, update.stderr).toBe(0);
+    expect(update.stderr).toMatch(/installed \/usr\/local\/bin\/resistro/);
+    // a new file renamed into place: a running agent keeps the file it started from
+    expect(statSync(exe).ino).not.toBe(before);
+
+    // the service now hands out a checksum that does not match: nothing is replaced
+    const { s3Url, bucket } = stackInfo();
+    const s3 = new AwsClient({
+      accessKeyId: S3_ACCESS_KEY_ID,
+      secretAccessKey: S3_SECRET_ACCESS_KEY,
+      region: 'us-east-1',
+      service: 's3',
+    });
+    const key = `${s3Url}/${bucket}/downloads/resistro-linux-${ARCH}.sha256`;
+    const put = await s3.fetch(key, { method: 'PUT', body: `${'0'.repeat(64)}  resistro-linux-${ARCH}\n` });
+    expect(put.ok).toBe(true);
+    try {
+      const current = statSync(exe).ino;
+      const bad = rootfs.run('resistro update');
+      expect(bad.status).toBe(1);
+      expect(bad.stderr).toMatch(/does not match its SHA-256/);
+      expect(bad.stderr).toMatch(/the update failed; the installed agent was left as it was/);
+      expect(statSync(exe).ino).toBe(current);
+      expect(rootfs.run('resistro --version').status).toBe(0);
+    } finally {
+      await s3.fetch(key, { method: 'PUT', body: `${sha256}  resistro-linux-${ARCH}\n` });
+    }
   });
 });
