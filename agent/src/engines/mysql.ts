@@ -63,6 +63,17 @@ export function explainMysql(t: DatabaseTarget, stderr: string): Explanation | u
       hint: `Check the password configured for this database (or ~/.my.cnf of the agent's user) and that the account '${t.user}'@'<this host>' exists on the server.`,
     };
   }
+  const routine =
+    /insufficient privileges to SHOW CREATE (FUNCTION|PROCEDURE|PACKAGE(?: BODY)?) (`(?:[^`]|``)*`)/.exec(
+      stderr,
+    );
+  if (routine) {
+    return {
+      code: 'permission_denied',
+      summary: `user "${t.user}" may not read the body of ${routine[1]!.toLowerCase()} ${routine[2]} (defined by another account) on ${where}`,
+      hint: `Grant the right to read routine bodies: MariaDB 11.3+ GRANT SHOW CREATE ROUTINE ON \`${t.database}\`.*; older MariaDB GRANT SELECT ON mysql.proc; MySQL 8.0.20+ GRANT SHOW_ROUTINE ON *.* (see /docs/privileges). The dashboard's connection test names the one for this server.`,
+    };
+  }
   if (/you need \(at least one of\) the .*(SUPER|SET USER|SET_USER_ID|SYSTEM_USER)/.test(stderr)) {
     return {
       code: 'permission_denied',

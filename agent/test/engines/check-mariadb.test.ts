@@ -82,6 +82,10 @@ describe('mariadb connection check', () => {
     // what happens without the check: the first backup fails on the function
     const dump = await dumpToString(engine, t).catch((e) => e);
     expect(dump.stderr).toMatch(/insufficient privileges to SHOW CREATE FUNCTION/);
+    // and that failure names the routine and the grant, should it still happen
+    expect(dump.code).toBe('permission_denied');
+    expect(dump.message).toContain('may not read the body of function `add_tax`');
+    expect(dump.hint).toContain('GRANT SELECT ON mysql.proc');
 
     const result = await engine.checkConnection(t);
     expect(failedOf(result.items)).toEqual([
