@@ -1,9 +1,11 @@
 // What the agent commands (agent, backup, status) share: the state directory, the identity, the
-// API client, the spool, and the last configuration the control plane sent (daemon/heartbeat.ts).
+// API client, the spool, the last configuration the control plane sent (daemon/heartbeat.ts), and
+// the database each item of it names.
 
-import type { AgentKeyPair, DatabaseWork } from '@resistro/contract';
+import { type AgentKeyPair, type DatabaseWork, openSealed } from '@resistro/contract';
 import type { Config } from './config.ts';
-import { UsageError } from './errors.ts';
+import type { DatabaseTarget } from './engines/index.ts';
+import { UsageError, UserError } from './errors.ts';
 import { loadOrCreateIdentity } from './identity.ts';
 import type { Logger } from './log.ts';
 import { savePendingReport } from './reports.ts';
@@ -72,6 +74,29 @@ export async function createAgentContext(config: Config, log: Logger): Promise<A
 export async function loadCachedWork(state: StateDir): Promise<CachedWork | undefined> {
   const cached = await readJson<CachedWork>(state.path('config.json'));
   return cached && Array.isArray(cached.databases) ? cached : undefined;
+}
+
+/** The database a work item names, with its sealed password opened (or local credentials). */
+export async function resolveTarget(ctx: AgentContext, work: DatabaseWork): Promise<DatabaseTarget> {
+  const target: DatabaseTarget = {
+    engine: work.engine,
+    host: work.host,
+    port: work.port,
+    database: work.database,
+    user: work.user,
+  };
+  if (work.credentials.mode === 'local') return target;
+  try {
+    // SECURITY: the password exists in clear only here, in memory, and in the dump tool's
+    // environment or private option file; it is never logged or written to disk.
+    return { ...target, password: await openSealed(ctx.identity, work.credentials.sealedPassword) };
+  } catch (error) {
+    throw new UserError(
+      `the password of database "${work.name}" cannot be opened: it was sealed to another agent key`,
+      "Enter the database password again in the dashboard (it is sealed to this agent's current key), or choose local credentials (.pgpass / option file).",
+      { cause: error },
+    );
+  }
 }
 
 /**

@@ -5,9 +5,9 @@
 // start reports.
 
 import { join } from 'node:path';
-import { ApiClientError, type DatabaseWork, openSealed } from '@resistro/contract';
-import type { AgentContext } from '../context.ts';
-import { type DatabaseTarget, type Engine, type EngineName, getEngine } from '../engines/index.ts';
+import { ApiClientError, type DatabaseWork } from '@resistro/contract';
+import { type AgentContext, resolveTarget } from '../context.ts';
+import { type Engine, type EngineName, getEngine } from '../engines/index.ts';
 import { classifyError, isUserBlocked, UserError } from '../errors.ts';
 import type { EncryptionKey } from '../format/index.ts';
 import { formatBytes, formatDuration, type LogFields, type Logger } from '../log.ts';
@@ -49,28 +49,6 @@ export function describeFailure(error: unknown): string {
   const report = classifyError(error);
   const hint = report.hint ? `\nHint: ${report.hint}` : '';
   return `${report.message}${hint}`;
-}
-
-export async function resolveTarget(ctx: AgentContext, work: DatabaseWork): Promise<DatabaseTarget> {
-  const target: DatabaseTarget = {
-    engine: work.engine,
-    host: work.host,
-    port: work.port,
-    database: work.database,
-    user: work.user,
-  };
-  if (work.credentials.mode === 'local') return target;
-  try {
-    // SECURITY: the password exists in clear only here, in memory, and in the dump tool's
-    // environment or private option file; it is never logged or written to disk.
-    return { ...target, password: await openSealed(ctx.identity, work.credentials.sealedPassword) };
-  } catch (error) {
-    throw new UserError(
-      `the password of database "${work.name}" cannot be opened: it was sealed to another agent key`,
-      "Enter the database password again in the dashboard (it is sealed to this agent's current key), or choose local credentials (.pgpass / option file).",
-      { cause: error },
-    );
-  }
 }
 
 export async function runBackupJob(

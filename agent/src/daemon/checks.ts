@@ -10,8 +10,7 @@ import {
   type DatabaseWork,
   toStorableText,
 } from '@resistro/contract';
-import { resolveTarget } from '../backup/job.ts';
-import type { AgentContext } from '../context.ts';
+import { type AgentContext, resolveTarget } from '../context.ts';
 import { type ConnectionCheckResult, getEngine } from '../engines/index.ts';
 import { isTransient } from '../errors.ts';
 
