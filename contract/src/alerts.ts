@@ -45,11 +45,17 @@ export const Alert = v.object({
   acknowledgedAt: v.nullable(Timestamp),
 });
 export const AlertList = v.object({ items: v.array(Alert), nextCursor: v.nullable(v.string()) });
+export const ALERT_STATUS_FILTERS = ['open', 'resolved', 'all'] as const;
 export const ListAlertsQuery = v.strictObject({
-  status: v.optional(v.picklist(['open', 'all'], 'must be open or all')),
+  status: v.optional(v.picklist(ALERT_STATUS_FILTERS, 'must be open, resolved or all')),
+  kind: v.optional(v.picklist(ALERT_KINDS, `must be one of ${ALERT_KINDS.join(', ')}`)),
+  /** the database, agent or account the alerts are about */
+  subjectId: v.optional(Id),
   cursor: v.optional(Cursor),
   limit: v.optional(Limit),
 });
+export type ListAlertsQuery = v.InferInput<typeof ListAlertsQuery>;
+export const AlertResponse = v.object({ alert: Alert });
 
 // ---------- notification channels ----------
 export const CHANNEL_TYPES = ['email', 'slack', 'webhook'] as const;
@@ -125,6 +131,8 @@ export const DeliveryList = v.object({ items: v.array(Delivery), nextCursor: v.n
 export const ListDeliveriesQuery = v.strictObject({
   status: v.optional(v.picklist(DELIVERY_STATUSES, 'must be pending, delivered or failed')),
   channelId: v.optional(Id),
+  /** the notifications of one alert */
+  alertId: v.optional(Id),
   cursor: v.optional(Cursor),
   limit: v.optional(Limit),
 });

@@ -171,8 +171,15 @@ export function createApiClient(opts: ClientOptions) {
     failBackup: (id: string, body: { error: string; durationMs?: number }) =>
       request<{ backup: s.Backup }>('POST', `/backups/${encodeURIComponent(id)}/fail`, body),
 
-    listAlerts: (q: { status?: 'open' | 'all'; cursor?: string; limit?: number } = {}) =>
-      request<al.AlertList>('GET', '/alerts', undefined, q),
+    listAlerts: (
+      q: {
+        status?: 'open' | 'resolved' | 'all';
+        kind?: al.AlertKind;
+        subjectId?: string;
+        cursor?: string;
+        limit?: number;
+      } = {},
+    ) => request<al.AlertList>('GET', '/alerts', undefined, q),
     getAlert: (id: string) => request<{ alert: al.Alert }>('GET', `/alerts/${encodeURIComponent(id)}`),
     acknowledgeAlert: (id: string) =>
       request<{ alert: al.Alert }>('POST', `/alerts/${encodeURIComponent(id)}/acknowledge`),
@@ -186,7 +193,13 @@ export function createApiClient(opts: ClientOptions) {
     testChannel: (id: string) =>
       request<{ deliveries: al.Delivery[] }>('POST', `/channels/${encodeURIComponent(id)}/test`),
     listNotifications: (
-      q: { status?: al.Delivery['status']; channelId?: string; cursor?: string; limit?: number } = {},
+      q: {
+        status?: al.Delivery['status'];
+        channelId?: string;
+        alertId?: string;
+        cursor?: string;
+        limit?: number;
+      } = {},
     ) => request<al.DeliveryList>('GET', '/notifications', undefined, q),
     getMetricsToken: () => request<{ token: al.MetricsToken | null }>('GET', '/metrics-token'),
     createMetricsToken: () => request<al.CreatedMetricsToken>('POST', '/metrics-token'),

@@ -185,13 +185,19 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'get',
     path: '/alerts',
-    summary: 'List alerts, newest first (open by default, or all)',
+    summary: 'List alerts, newest first (open by default, resolved or all; by kind or subject)',
     access: 'read',
     query: al.ListAlertsQuery,
     response: al.AlertList,
   },
-  { method: 'get', path: '/alerts/{id}', summary: 'One alert', access: 'read' },
-  { method: 'post', path: '/alerts/{id}/acknowledge', summary: 'Acknowledge an alert', access: 'write' },
+  { method: 'get', path: '/alerts/{id}', summary: 'One alert', access: 'read', response: al.AlertResponse },
+  {
+    method: 'post',
+    path: '/alerts/{id}/acknowledge',
+    summary: 'Acknowledge an alert',
+    access: 'write',
+    response: al.AlertResponse,
+  },
   {
     method: 'get',
     path: '/channels',

@@ -126,6 +126,10 @@ export const Agent = v.object({
   createdAt: Timestamp,
   lastSeenAt: Timestamp,
   online: v.boolean(),
+  /** the API key of its latest accepted heartbeat */
+  apiKeyId: v.nullable(Id),
+  /** set once that key is revoked: the agent's heartbeats are refused until it gets a new key */
+  keyRevokedAt: v.nullable(Timestamp),
 });
 export const AgentList = v.object({ items: v.array(Agent) });
 

@@ -11,11 +11,13 @@ import { LangSwitch } from './lang-switch.tsx';
 import { Logo } from './logo.tsx';
 import { Loading } from './states.tsx';
 import { Toaster } from './toaster.tsx';
+import { CancelledBanner } from './write-guard.tsx';
 
 const NAV: Array<{ href: string; label: MessageKey; icon: IconName; end?: boolean }> = [
   { href: '/', label: 'nav.start', icon: 'home', end: true },
   { href: '/databases', label: 'nav.databases', icon: 'database' },
   { href: '/backups', label: 'nav.backups', icon: 'archive' },
+  { href: '/alerts', label: 'nav.alerts', icon: 'bell' },
   { href: '/agents', label: 'nav.agents', icon: 'server' },
   { href: '/settings', label: 'nav.settings', icon: 'settings' },
 ];
@@ -166,6 +168,7 @@ export function AppShell(props: RouteSectionProps): JSX.Element {
                 </button>
               </header>
               <main id="main" tabindex="-1">
+                <CancelledBanner />
                 <Suspense fallback={<Loading />}>{props.children}</Suspense>
               </main>
             </div>

@@ -1,6 +1,6 @@
 // A modal confirmation on the native <dialog> (focus trap, Escape) that shows the server's
 // message in place when the action fails, so the user sees why and can try again.
-import { createEffect, createSignal, createUniqueId, type JSX, Show } from 'solid-js';
+import { createEffect, createMemo, createSignal, createUniqueId, type JSX, Show } from 'solid-js';
 import { t } from '../i18n/index.ts';
 import { ErrorState } from './states.tsx';
 
@@ -78,5 +78,38 @@ export function ConfirmDialog(props: {
         </button>
       </div>
     </dialog>
+  );
+}
+
+/**
+ * A confirmation about one item (the agent to remove, the key to revoke): open while `item` is
+ * set; the title and text keep showing the item while the dialog closes.
+ */
+export function ConfirmFor<T>(props: {
+  item: T | undefined;
+  title: (item: T) => string;
+  confirmLabel: string;
+  danger?: boolean;
+  onConfirm: (item: T) => Promise<void>;
+  onClose: () => void;
+  children: (item: T) => JSX.Element;
+}): JSX.Element {
+  const current = createMemo<T | undefined>((previous) => props.item ?? previous);
+  return (
+    <ConfirmDialog
+      open={props.item !== undefined}
+      title={current() === undefined ? '' : props.title(current() as T)}
+      confirmLabel={props.confirmLabel}
+      danger={props.danger}
+      onClose={props.onClose}
+      onConfirm={async () => {
+        const item = props.item;
+        if (item !== undefined) await props.onConfirm(item);
+      }}
+    >
+      <Show when={current()} keyed>
+        {(item) => props.children(item)}
+      </Show>
+    </ConfirmDialog>
   );
 }

@@ -17,6 +17,8 @@ const agent: Agent = {
   createdAt: '2026-11-01T00:00:00.000Z',
   lastSeenAt: '2026-11-01T00:00:00.000Z',
   online: true,
+  apiKeyId: null,
+  keyRevokedAt: null,
 };
 
 function setup(extra: { editing?: Database; onSubmit?: (v: DatabaseFormValues) => Promise<void> } = {}) {

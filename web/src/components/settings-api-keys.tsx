@@ -1,5 +1,6 @@
 // API keys: create one with a scope (its secret is shown once, with a copy button), list, revoke.
 import {
+  type Agent,
   API_KEY_SCOPES,
   type ApiKey,
   type ApiKeyScope,
@@ -7,11 +8,13 @@ import {
 } from '@resistro/contract/schemas';
 import { createResource, createSignal, For, type JSX, Show } from 'solid-js';
 import { ApiClientError, api } from '../api.ts';
-import { type MessageKey, t } from '../i18n/index.ts';
+import { type MessageKey, t, tn } from '../i18n/index.ts';
 import { formatDateTime, formatRelative } from '../lib/format.ts';
+import { writeBlocked } from '../lib/session.ts';
 import { showToast } from '../lib/toast.ts';
 import { checkRequired, focusFirstInvalid, type Problem } from '../lib/validate.ts';
-import { ConfirmDialog } from './confirm-dialog.tsx';
+import { ConfirmFor } from './confirm-dialog.tsx';
+import { DataTable } from './data-table.tsx';
 import { control, Field } from './field.tsx';
 import { Icon } from './icons.tsx';
 import { SecretBox } from './secret-box.tsx';
@@ -26,6 +29,14 @@ export function ApiKeysSection(): JSX.Element {
   const [busy, setBusy] = createSignal(false);
   const [created, setCreated] = createSignal<CreatedApiKey>();
   const [toRevoke, setToRevoke] = createSignal<ApiKey>();
+  // Which agents use a key: loaded when its revoke dialog opens, so the dialog can name them.
+  const [agents] = createResource(
+    () => toRevoke() !== undefined,
+    async () => (await api.listAgents()).items,
+  );
+  const usersOf = (k: ApiKey): Agent[] | undefined =>
+    agents.state === 'ready' ? agents.latest.filter((a) => a.apiKeyId === k.id) : undefined;
+  const openRevoke = (k: ApiKey) => setToRevoke(k);
   let form: HTMLFormElement | undefined;
 
   const nameError = () => {
@@ -104,7 +115,12 @@ export function ApiKeysSection(): JSX.Element {
             </select>
           </Field>
           <div class="inline-form-submit">
-            <button type="submit" class="btn btn-primary" disabled={busy()}>
+            <button
+              type="submit"
+              class="btn btn-primary"
+              disabled={busy() || writeBlocked() !== undefined}
+              title={writeBlocked()}
+            >
               <Icon name="plus" size={16} />
               {busy() ? t('state.working') : t('keys.create')}
             </button>
@@ -114,84 +130,100 @@ export function ApiKeysSection(): JSX.Element {
 
       <Async of={keys} retry={refetch}>
         {(list) => (
-          <Show
-            when={list().length > 0}
-            fallback={
+          <DataTable
+            caption={t('keys.title')}
+            rows={list()}
+            rowAttrs={(k) => ({ 'data-key-id': k.id })}
+            empty={
               <EmptyState icon="key" title={t('keys.emptyTitle')}>
                 {t('keys.emptyText')}
               </EmptyState>
             }
-          >
-            <div class="table-wrap">
-              <table class="table responsive-table">
-                <caption class="sr-only">{t('keys.title')}</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">{t('keys.name')}</th>
-                    <th scope="col">{t('keys.scope')}</th>
-                    <th scope="col">{t('keys.created')}</th>
-                    <th scope="col">{t('keys.lastUsed')}</th>
-                    <th scope="col" class="actions-col">
-                      <span class="sr-only">{t('backups.col.actions')}</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  <For each={list()}>
-                    {(k) => (
-                      <tr data-key-id={k.id}>
-                        <td data-label={t('keys.name')} class="cell-wide">
-                          <strong>{k.name}</strong>
-                          <div class="cell-sub mono">{k.prefix}…</div>
-                        </td>
-                        <td data-label={t('keys.scope')}>
-                          <span class="badge badge-neutral">{t(`keys.scope.${k.scope}` as MessageKey)}</span>
-                        </td>
-                        <td data-label={t('keys.created')}>{formatDateTime(k.createdAt)}</td>
-                        <td data-label={t('keys.lastUsed')}>
-                          {k.lastUsedAt ? (
-                            <span title={formatDateTime(k.lastUsedAt)}>{formatRelative(k.lastUsedAt)}</span>
-                          ) : (
-                            <span class="muted">{t('keys.neverUsed')}</span>
-                          )}
-                        </td>
-                        <td class="actions-cell">
-                          <button
-                            type="button"
-                            class="btn btn-danger-outline btn-sm"
-                            aria-label={t('keys.revokeLabel', { name: k.name })}
-                            onClick={() => setToRevoke(k)}
-                          >
-                            {t('keys.revoke')}
-                          </button>
-                        </td>
-                      </tr>
-                    )}
-                  </For>
-                </tbody>
-              </table>
-            </div>
-          </Show>
+            columns={[
+              {
+                label: t('keys.name'),
+                wide: true,
+                cell: (k) => (
+                  <>
+                    <strong>{k.name}</strong>
+                    <div class="cell-sub mono">{k.prefix}…</div>
+                  </>
+                ),
+              },
+              {
+                label: t('keys.scope'),
+                cell: (k) => (
+                  <span class="badge badge-neutral">{t(`keys.scope.${k.scope}` as MessageKey)}</span>
+                ),
+              },
+              { label: t('keys.created'), cell: (k) => formatDateTime(k.createdAt) },
+              {
+                label: t('keys.lastUsed'),
+                cell: (k) =>
+                  k.lastUsedAt ? (
+                    <span title={formatDateTime(k.lastUsedAt)}>
+                      {formatRelative(k.lastUsedAt, new Date(), 'past')}
+                    </span>
+                  ) : (
+                    <span class="muted">{t('keys.neverUsed')}</span>
+                  ),
+              },
+            ]}
+            actions={(k) => (
+              <button
+                type="button"
+                class="btn btn-danger-outline btn-sm"
+                aria-label={t('keys.revokeLabel', { name: k.name })}
+                onClick={() => openRevoke(k)}
+              >
+                {t('keys.revoke')}
+              </button>
+            )}
+          />
         )}
       </Async>
 
-      <ConfirmDialog
-        open={Boolean(toRevoke())}
-        title={t('keys.revokeTitle', { name: toRevoke()?.name ?? '' })}
+      <ConfirmFor
+        item={toRevoke()}
+        title={(k) => t('keys.revokeTitle', { name: k.name })}
         confirmLabel={t('keys.revoke')}
         danger
         onClose={() => setToRevoke(undefined)}
-        onConfirm={async () => {
-          const k = toRevoke();
-          if (!k) return;
+        onConfirm={async (k) => {
           await api.revokeApiKey(k.id);
           mutate((list) => (list ?? []).filter((x) => x.id !== k.id));
           if (created()?.apiKey.id === k.id) setCreated(undefined);
           showToast(t('keys.revoked', { name: k.name }));
         }}
       >
-        <p>{t('keys.revokeText')}</p>
-      </ConfirmDialog>
+        {(k) => (
+          <>
+            <p>{t('keys.revokeText')}</p>
+            <KeyUsers users={usersOf(k)} />
+          </>
+        )}
+      </ConfirmFor>
     </section>
+  );
+}
+
+/** Names the agents that stop working when the key goes (they cannot back up until given a new key). */
+function KeyUsers(props: { users: Agent[] | undefined }): JSX.Element {
+  return (
+    <Show when={props.users} fallback={<p class="muted">{t('keys.usersLoading')}</p>}>
+      {(users) => (
+        <Show when={users().length > 0} fallback={<p class="muted">{t('keys.usersNone')}</p>}>
+          <div class="alert alert-warn" data-testid="key-users">
+            <Icon name="server" />
+            <div class="alert-body">
+              <strong>{tn('keys.usersTitle', users().length)}</strong>
+              <ul class="chips">
+                <For each={users()}>{(a) => <li class="chip">{a.hostname}</li>}</For>
+              </ul>
+            </div>
+          </div>
+        </Show>
+      )}
+    </Show>
   );
 }

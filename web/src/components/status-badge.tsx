@@ -1,6 +1,6 @@
 // Status badges carry an icon and a word, never colour alone.
-import type { Backup, Database } from '@resistro/contract/schemas';
-import type { JSX } from 'solid-js';
+import type { Agent, Backup, Database } from '@resistro/contract/schemas';
+import { type JSX, Show } from 'solid-js';
 import { t } from '../i18n/index.ts';
 
 export function Badge(props: {
@@ -53,5 +53,32 @@ export function OnlineBadge(props: { online: boolean }): JSX.Element {
     <Badge tone={props.online ? 'ok' : 'neutral'} symbol={props.online ? '●' : '○'}>
       {props.online ? t('agents.online') : t('agents.offline')}
     </Badge>
+  );
+}
+
+/** Online, offline, or refused: a revoked key shows at once, not as "offline" minutes later. */
+export function AgentStatusBadge(props: { agent: Agent }): JSX.Element {
+  return (
+    <Show when={props.agent.keyRevokedAt} fallback={<OnlineBadge online={props.agent.online} />}>
+      <Badge tone="error" symbol="✗">
+        {t('agents.keyRevoked')}
+      </Badge>
+    </Show>
+  );
+}
+
+/**
+ * A database's status as the user needs it: "active" only while its agent can run it; with the
+ * agent offline or its key revoked, nothing runs, whatever the last backup said.
+ */
+export function DatabaseStateBadge(props: { database: Database; agent: Agent | undefined }): JSX.Element {
+  const agentDown = () =>
+    props.database.status === 'active' && props.agent !== undefined && !props.agent.online;
+  return (
+    <Show when={agentDown()} fallback={<DatabaseStatusBadge status={props.database.status} />}>
+      <Badge tone="warn" symbol="!">
+        {props.agent?.keyRevokedAt ? t('status.agentKeyRevoked') : t('status.agentOffline')}
+      </Badge>
+    </Show>
   );
 }

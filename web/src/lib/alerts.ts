@@ -1,9 +1,9 @@
 // Open alerts for the start page, from GET /alerts (missed backups, failing databases, silent
-// agents, size drops, storage). Each links to where the problem is explained.
-import type { Alert } from '@resistro/contract/alerts';
+// agents, size drops, storage). Each links to its own page, which explains it.
+import type { Alert, AlertKind } from '@resistro/contract/alerts';
 import type { Agent, Database } from '@resistro/contract/schemas';
 import { ApiClientError, api } from '../api.ts';
-import { t } from '../i18n/index.ts';
+import { type MessageKey, t } from '../i18n/index.ts';
 
 export type OpenAlert = {
   id: string;
@@ -17,10 +17,25 @@ export type OpenAlert = {
   subjectId?: string;
 };
 
+/** Every alert the API keeps has its own page (the one its e-mail links to). */
 export function alertHref(a: Alert): string {
+  return `/alerts/${a.id}`;
+}
+
+/** Where the alert's subject lives in the dashboard. */
+export function subjectHref(a: Alert): string {
   if (a.subject.type === 'database') return `/databases/${a.subject.id}#errors`;
   if (a.subject.type === 'agent') return '/agents';
-  return '/settings#usage';
+  return '/settings#plan';
+}
+
+export function kindLabel(kind: AlertKind): string {
+  return t(`alertKind.${kind}` as MessageKey);
+}
+
+/** What to do about an alert of this kind. */
+export function kindAdvice(kind: AlertKind): string {
+  return t(`alertAdvice.${kind}` as MessageKey);
 }
 
 function fromApi(a: Alert): OpenAlert {

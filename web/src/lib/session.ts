@@ -2,7 +2,8 @@
 import type { Account, MeResponse } from '@resistro/contract/schemas';
 import { createSignal } from 'solid-js';
 import { api, isUnauthorized } from '../api.ts';
-import { applyAccountLocale } from '../i18n/index.ts';
+import { applyAccountLocale, t } from '../i18n/index.ts';
+import { formatDate } from './format.ts';
 
 const [me, setMeSignal] = createSignal<MeResponse | null | undefined>(undefined);
 
@@ -44,4 +45,17 @@ export async function refreshAccount(): Promise<Account | undefined> {
 
 export function account(): Account | undefined {
   return me()?.account ?? undefined;
+}
+
+/**
+ * Why changes are not possible, or undefined when they are. A cancelled account keeps its
+ * backups downloadable but accepts no new backups, databases or settings: every write action
+ * is disabled with this reason instead of failing (or, for the agent, refusing silently) later.
+ */
+export function writeBlocked(): string | undefined {
+  const a = account();
+  if (!a?.cancelledAt) return undefined;
+  return a.deleteAfter
+    ? t('cancelled.reasonUntil', { date: formatDate(a.deleteAfter) })
+    : t('cancelled.reason');
 }

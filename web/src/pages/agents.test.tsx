@@ -14,6 +14,8 @@ const AGENT = {
   createdAt: '2026-11-01T10:00:00.000Z',
   lastSeenAt: new Date(Date.now() - 30_000).toISOString(),
   online: true,
+  apiKeyId: null,
+  keyRevokedAt: null,
 };
 
 beforeEach(() => setLocale('en'));

@@ -10,13 +10,14 @@ import { ConnectionCheckPanel } from '../components/connection-check.tsx';
 import { Icon } from '../components/icons.tsx';
 import { PageHeader } from '../components/page-header.tsx';
 import { Async, EmptyState, Loading } from '../components/states.tsx';
-import { DatabaseStatusBadge, OnlineBadge } from '../components/status-badge.tsx';
+import { AgentStatusBadge, DatabaseStateBadge } from '../components/status-badge.tsx';
+import { WriteLink } from '../components/write-guard.tsx';
 import { t } from '../i18n/index.ts';
 import { ENGINE_LABELS } from '../lib/engines.ts';
 import { formatBytes, formatDateTime, formatRelative } from '../lib/format.ts';
 import { createNow, createPoll } from '../lib/poll.ts';
 import { describeSchedule } from '../lib/schedule-text.ts';
-import { refreshAccount } from '../lib/session.ts';
+import { refreshAccount, writeBlocked } from '../lib/session.ts';
 import { showToast } from '../lib/toast.ts';
 
 // uPlot is the largest library here; it loads only when a chart is on screen.
@@ -127,8 +128,18 @@ export default function DatabaseDetailPage(): JSX.Element {
     }
   };
 
+  // With the agent offline the request waits for it: say so instead of a plain "requested".
   const backupNow = async (id: string) => {
-    if (await act('backup', () => api.backupNow(id), t('detail.backupRequested'))) setRequestedAt(Date.now());
+    const agent = detail.latest?.agent;
+    const done =
+      agent && !agent.online
+        ? t('detail.backupRequestedOffline', { host: agent.hostname })
+        : t('detail.backupRequested');
+    if (await act('backup', () => api.backupNow(id), done)) setRequestedAt(Date.now());
+  };
+  const agentDown = () => {
+    const a = detail.latest?.agent;
+    return a !== undefined && !a.online;
   };
 
   return (
@@ -146,7 +157,7 @@ export default function DatabaseDetailPage(): JSX.Element {
               title={d().database.name}
               description={
                 <span class="header-meta">
-                  <DatabaseStatusBadge status={d().database.status} />
+                  <DatabaseStateBadge database={d().database} agent={d().agent} />
                   <span>
                     {ENGINE_LABELS[d().database.engine]} · {d().database.user}@{d().database.host}:
                     {d().database.port}/{d().database.database}
@@ -158,7 +169,13 @@ export default function DatabaseDetailPage(): JSX.Element {
                   <button
                     type="button"
                     class="btn btn-primary"
-                    disabled={busy() !== undefined || d().database.paused || requestedAt() !== undefined}
+                    disabled={
+                      busy() !== undefined ||
+                      d().database.paused ||
+                      requestedAt() !== undefined ||
+                      writeBlocked() !== undefined
+                    }
+                    title={writeBlocked() ?? (agentDown() ? t('detail.agentDownTitle') : undefined)}
                     onClick={() => backupNow(d().database.id)}
                   >
                     <Icon name="play" size={16} />
@@ -170,7 +187,8 @@ export default function DatabaseDetailPage(): JSX.Element {
                       <button
                         type="button"
                         class="btn btn-secondary"
-                        disabled={busy() !== undefined}
+                        disabled={busy() !== undefined || writeBlocked() !== undefined}
+                        title={writeBlocked()}
                         onClick={() =>
                           act('pause', () => api.pauseDatabase(d().database.id), t('detail.paused'))
                         }
@@ -183,7 +201,8 @@ export default function DatabaseDetailPage(): JSX.Element {
                     <button
                       type="button"
                       class="btn btn-secondary"
-                      disabled={busy() !== undefined}
+                      disabled={busy() !== undefined || writeBlocked() !== undefined}
+                      title={writeBlocked()}
                       onClick={() =>
                         act('resume', () => api.resumeDatabase(d().database.id), t('detail.resumed'))
                       }
@@ -192,11 +211,17 @@ export default function DatabaseDetailPage(): JSX.Element {
                       {t('detail.resume')}
                     </button>
                   </Show>
-                  <A href={`/databases/${d().database.id}/edit`} class="btn btn-secondary">
+                  <WriteLink href={`/databases/${d().database.id}/edit`} class="btn btn-secondary">
                     <Icon name="edit" size={16} />
                     {t('action.edit')}
-                  </A>
-                  <button type="button" class="btn btn-danger-outline" onClick={() => setConfirmDelete(true)}>
+                  </WriteLink>
+                  <button
+                    type="button"
+                    class="btn btn-danger-outline"
+                    disabled={writeBlocked() !== undefined}
+                    title={writeBlocked()}
+                    onClick={() => setConfirmDelete(true)}
+                  >
                     <Icon name="trash" size={16} />
                     {t('action.delete')}
                   </button>
@@ -204,6 +229,24 @@ export default function DatabaseDetailPage(): JSX.Element {
               }
             />
 
+            <Show when={!writeBlocked() && !d().database.paused && agentDown() ? d().agent : undefined}>
+              {(a) => (
+                <div class="alert alert-warn" role="status" data-testid="agent-down">
+                  <Icon name="alert" />
+                  <p>
+                    {a().keyRevokedAt
+                      ? t('detail.agentKeyRevoked', { host: a().hostname })
+                      : t('detail.agentOffline', {
+                          host: a().hostname,
+                          when: formatRelative(a().lastSeenAt, now(), 'past'),
+                        })}{' '}
+                    <A href="/agents" class="alert-link">
+                      {t('detail.agentsLink')}
+                    </A>
+                  </p>
+                </div>
+              )}
+            </Show>
             <Show when={d().database.paused}>
               <div class="alert alert-info" role="status">
                 <Icon name="pause" />
@@ -220,7 +263,7 @@ export default function DatabaseDetailPage(): JSX.Element {
             <dl class="facts card">
               <Fact
                 label={t('detail.lastBackup')}
-                sub={d().history[0] ? formatRelative(d().history[0]!.startedAt, now()) : undefined}
+                sub={d().history[0] ? formatRelative(d().history[0]!.startedAt, now(), 'past') : undefined}
               >
                 <Show when={d().history[0]} fallback={<span class="muted">{t('databases.never')}</span>}>
                   {(b) => <span data-testid="last-size">{formatBytes(b().sizeBytes)}</span>}
@@ -241,7 +284,7 @@ export default function DatabaseDetailPage(): JSX.Element {
               </Fact>
               <Fact
                 label={t('detail.agent')}
-                sub={d().agent ? <OnlineBadge online={d().agent!.online} /> : undefined}
+                sub={d().agent ? <AgentStatusBadge agent={d().agent!} /> : undefined}
               >
                 <Show when={d().agent} fallback={<span class="muted">–</span>}>
                   {(a) => <A href="/agents">{a().hostname}</A>}

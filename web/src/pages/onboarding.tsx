@@ -11,9 +11,30 @@ import { SecretBox } from '../components/secret-box.tsx';
 import { ErrorState } from '../components/states.tsx';
 import { t } from '../i18n/index.ts';
 import { createPoll } from '../lib/poll.ts';
+import { writeBlocked } from '../lib/session.ts';
 import { showToast } from '../lib/toast.ts';
 
 export const AGENT_POLL_MS = 3_000;
+/** An agent that registered this recently before the page opened is the one being set up. */
+export const RECENT_AGENT_MS = 15 * 60_000;
+
+/**
+ * The agent this page waits for, if it is there: one that was not there when the page opened,
+ * one that uses the key created here (an agent re-registering keeps its id), or, when the page
+ * opens, an online agent that registered in the last minutes (it was set up with a key from the
+ * settings, or the page was reloaded).
+ */
+export function connectedAgent(
+  list: Agent[],
+  known: ReadonlySet<string> | undefined,
+  keyId: string | undefined,
+  openedAt: number,
+): Agent | undefined {
+  if (!known) {
+    return list.find((a) => a.online && openedAt - Date.parse(a.createdAt) < RECENT_AGENT_MS);
+  }
+  return list.find((a) => !known.has(a.id) || (keyId !== undefined && a.apiKeyId === keyId && a.online));
+}
 
 export function onboardingCommands(origin: string, apiKey: string) {
   return {
@@ -45,6 +66,9 @@ export default function OnboardingPage(): JSX.Element {
   const [keyError, setKeyError] = createSignal<unknown>();
   const [creating, setCreating] = createSignal(false);
   const [connected, setConnected] = createSignal<Agent>();
+  // Found on the first load: shown as connected, but the user came here on purpose, so no redirect.
+  const [foundAtOpen, setFoundAtOpen] = createSignal(false);
+  const openedAt = Date.now();
   // Agents that existed when the page opened; a new one is what we wait for.
   let known: Set<string> | undefined;
   const [agents, { refetch }] = createResource(async () => (await api.listAgents()).items);
@@ -52,13 +76,15 @@ export default function OnboardingPage(): JSX.Element {
   createEffect(() => {
     if (agents.state !== 'ready' || connected()) return;
     const list = agents();
+    const found = connectedAgent(list, known, created()?.apiKey.id, openedAt);
     if (!known) {
       known = new Set(list.map((a) => a.id));
-      return;
+      if (found) setFoundAtOpen(true);
     }
-    const fresh = list.find((a) => !known!.has(a.id));
-    if (fresh) setConnected(fresh);
+    if (found) setConnected(found);
   });
+  const otherOnline = () =>
+    agents.latest?.filter((a) => a.online && a.id !== connected()?.id).map((a) => a.hostname) ?? [];
   createPoll(
     () => void refetch(),
     AGENT_POLL_MS,
@@ -68,6 +94,7 @@ export default function OnboardingPage(): JSX.Element {
   createEffect(() => {
     const agent = connected();
     if (!agent) return;
+    if (foundAtOpen()) return;
     showToast(t('onboarding.connectedToast', { host: agent.hostname }));
     const timer = setTimeout(() => navigate('/databases/new'), 2500);
     onCleanup(() => clearTimeout(timer));
@@ -100,6 +127,12 @@ export default function OnboardingPage(): JSX.Element {
             <div>
               <strong>{t('onboarding.waiting')}</strong>
               <p class="muted">{t('onboarding.waitingHint')}</p>
+              <Show when={otherOnline().length > 0}>
+                <p class="muted" data-testid="already-online">
+                  {t('onboarding.alreadyOnline', { hosts: otherOnline().join(', ') })}{' '}
+                  <A href="/databases/new">{t('onboarding.addDatabase')}</A>
+                </p>
+              </Show>
             </div>
           </div>
         }
@@ -113,7 +146,9 @@ export default function OnboardingPage(): JSX.Element {
               <strong data-testid="agent-connected">
                 {t('onboarding.connected', { host: agent().hostname })}
               </strong>
-              <p class="muted">{t('onboarding.movingOn')}</p>
+              <p class="muted">
+                {foundAtOpen() ? t('onboarding.alreadyConnected') : t('onboarding.movingOn')}
+              </p>
             </div>
             <A href="/databases/new" class="btn btn-primary">
               {t('onboarding.addDatabase')}
@@ -132,7 +167,13 @@ export default function OnboardingPage(): JSX.Element {
             when={created()}
             fallback={
               <div class="row">
-                <button type="button" class="btn btn-primary" onClick={createKey} disabled={creating()}>
+                <button
+                  type="button"
+                  class="btn btn-primary"
+                  onClick={createKey}
+                  disabled={creating() || writeBlocked() !== undefined}
+                  title={writeBlocked()}
+                >
                   <Icon name="key" size={16} />
                   {creating() ? t('state.working') : t('onboarding.createKey')}
                 </button>

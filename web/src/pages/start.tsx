@@ -130,7 +130,7 @@ export default function StartPage(): JSX.Element {
                 <span data-testid="stat-next">
                   {(() => {
                     const d = nextRun(o().databases);
-                    return d ? formatRelative(d.nextRunAt, now()) : '–';
+                    return d ? formatRelative(d.nextRunAt, now(), 'future') : '–';
                   })()}
                 </span>
               </StatCard>
@@ -225,7 +225,7 @@ export default function StartPage(): JSX.Element {
                               <p class="alert-item-detail">{a.detail}</p>
                             </Show>
                             <p class="alert-item-time">
-                              <Show when={a.at}>{formatRelative(a.at, now())}</Show>
+                              <Show when={a.at}>{formatRelative(a.at, now(), 'past')}</Show>
                               <Show when={a.alert?.acknowledgedAt}>
                                 {' · '}
                                 {t('alerts.acknowledged')}

@@ -1,5 +1,6 @@
 import type { Agent, BackupRequest, DatabaseWork, HeartbeatResponse } from '@resistro/contract';
 import { and, asc, desc, eq, inArray, isNull } from 'drizzle-orm';
+import { apiKeys } from '../api-keys/api-keys.sql.ts';
 import { checkRequestsOf } from '../databases/checks.ts';
 import { backupRequests, databases } from '../databases/databases.sql.ts';
 import type { Db } from '../db.ts';
@@ -10,7 +11,7 @@ export const HEARTBEAT_INTERVAL_SECONDS = 60;
 /** An agent without a heartbeat for this long is offline. */
 export const OFFLINE_AFTER_MS = 5 * 60_000;
 
-export function toAgent(row: typeof agents.$inferSelect, now: Date): Agent {
+export function toAgent(row: typeof agents.$inferSelect, now: Date, keyRevokedAt: Date | null = null): Agent {
   return {
     id: row.id,
     hostname: row.hostname,
@@ -20,7 +21,10 @@ export function toAgent(row: typeof agents.$inferSelect, now: Date): Agent {
     publicKey: row.publicKey,
     createdAt: row.createdAt.toISOString(),
     lastSeenAt: row.lastSeenAt.toISOString(),
-    online: now.getTime() - row.lastSeenAt.getTime() < OFFLINE_AFTER_MS,
+    // A revoked key's heartbeats are refused: the agent is not online, whatever it last sent.
+    online: !keyRevokedAt && now.getTime() - row.lastSeenAt.getTime() < OFFLINE_AFTER_MS,
+    apiKeyId: row.apiKeyId,
+    keyRevokedAt: keyRevokedAt?.toISOString() ?? null,
   };
 }
 
@@ -118,22 +122,23 @@ export async function heartbeat(
   };
 }
 
-export async function listAgents(db: Db, accountId: string, now: Date): Promise<Agent[]> {
-  const rows = await db
-    .select()
+/** Agents with the revocation of their key: the refusal shows at once, not as "offline" minutes later. */
+function selectAgents(db: Db) {
+  return db
+    .select({ agent: agents, keyRevokedAt: apiKeys.revokedAt })
     .from(agents)
-    .where(eq(agents.accountId, accountId))
-    .orderBy(desc(agents.lastSeenAt));
-  return rows.map((r) => toAgent(r, now));
+    .leftJoin(apiKeys, and(eq(apiKeys.id, agents.apiKeyId), eq(apiKeys.accountId, agents.accountId)));
+}
+
+export async function listAgents(db: Db, accountId: string, now: Date): Promise<Agent[]> {
+  const rows = await selectAgents(db).where(eq(agents.accountId, accountId)).orderBy(desc(agents.lastSeenAt));
+  return rows.map((r) => toAgent(r.agent, now, r.keyRevokedAt));
 }
 
 export async function getAgent(db: Db, accountId: string, id: string, now: Date): Promise<Agent> {
-  const [row] = await db
-    .select()
-    .from(agents)
-    .where(and(eq(agents.id, id), eq(agents.accountId, accountId)));
+  const [row] = await selectAgents(db).where(and(eq(agents.id, id), eq(agents.accountId, accountId)));
   if (!row) throw notFound('agent');
-  return toAgent(row, now);
+  return toAgent(row.agent, now, row.keyRevokedAt);
 }
 
 export async function deleteAgent(db: Db, accountId: string, id: string): Promise<void> {

@@ -2,7 +2,7 @@
 // (detect.ts), listed and acknowledged by the user. Each change queues its notifications in the
 // same transaction.
 import type { Alert, AlertKind, AlertList } from '@resistro/contract';
-import { and, count, desc, eq, isNull, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, isNotNull, isNull, type SQL } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../db.ts';
 import { notFound } from '../errors.ts';
 import { alerts } from './alerts.sql.ts';
@@ -36,11 +36,22 @@ export function toAlert(row: AlertRow): Alert {
 export async function listAlerts(
   db: Db,
   accountId: string,
-  q: { status?: 'open' | 'all' | undefined; cursor?: string | undefined; limit?: number | undefined },
+  q: {
+    status?: 'open' | 'resolved' | 'all' | undefined;
+    kind?: AlertKind | undefined;
+    subjectId?: string | undefined;
+    cursor?: string | undefined;
+    limit?: number | undefined;
+  },
 ): Promise<AlertList> {
   const limit = q.limit ?? 50;
+  // SECURITY: the account filter comes first; a subject id of another account finds nothing.
   const where: SQL[] = [eq(alerts.accountId, accountId)];
-  if ((q.status ?? 'open') === 'open') where.push(isNull(alerts.resolvedAt));
+  const status = q.status ?? 'open';
+  if (status === 'open') where.push(isNull(alerts.resolvedAt));
+  if (status === 'resolved') where.push(isNotNull(alerts.resolvedAt));
+  if (q.kind) where.push(eq(alerts.kind, q.kind));
+  if (q.subjectId) where.push(eq(alerts.subjectId, q.subjectId));
   if (q.cursor) where.push(afterCursor(q.cursor, alerts.openedAt, alerts.id));
   const rows = await db
     .select()

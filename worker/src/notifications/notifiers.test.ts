@@ -191,7 +191,13 @@ describe('what each notifier sends', () => {
       alert: { ...event.alert!, resolvedAt: '2026-07-01T12:10:00.000Z' },
     };
     expect(emailSubject(resolved, EN)).toBe('[Resistro] Resolved: Agent "db1 <prod>" is offline');
-    expect(emailText(resolved, 'https://app.test', EN)).toContain('https://app.test/alerts');
+    // the link opens this alert's own page in the dashboard (its e-mail's whole point)
+    expect(emailText(resolved, 'https://app.test', EN)).toContain(
+      `https://app.test/alerts/${event.alert!.id}`,
+    );
+    expect(slackText(resolved, 'https://app.test', EN)).toContain(
+      `https://app.test/alerts/${event.alert!.id}|`,
+    );
   });
 
   it('writes the frame of e-mails and Slack messages in German, times in the account time zone', () => {

@@ -268,6 +268,7 @@ export async function listDeliveries(
   q: {
     status?: DeliveryRow['status'] | undefined;
     channelId?: string | undefined;
+    alertId?: string | undefined;
     cursor?: string | undefined;
     limit?: number | undefined;
   },
@@ -276,6 +277,7 @@ export async function listDeliveries(
   const where: SQL[] = [eq(notificationDeliveries.accountId, accountId)];
   if (q.status) where.push(eq(notificationDeliveries.status, q.status));
   if (q.channelId) where.push(eq(notificationDeliveries.channelId, q.channelId));
+  if (q.alertId) where.push(eq(notificationDeliveries.alertId, q.alertId));
   if (q.cursor)
     where.push(afterCursor(q.cursor, notificationDeliveries.createdAt, notificationDeliveries.id));
   const rows = await db
