@@ -31,6 +31,12 @@ function probes(v: Victim): Array<[string, string, unknown?]> {
     ['POST', `/databases/${v.database.id}/pause`],
     ['POST', `/databases/${v.database.id}/resume`],
     ['POST', `/databases/${v.database.id}/backup-now`],
+    ['POST', `/databases/${v.database.id}/check`],
+    [
+      'POST',
+      `/databases/${v.database.id}/check-result`,
+      { requestedAt: v.database.connectionCheck.requestedAt, items: [{ step: 'connection', ok: true }] },
+    ],
     ['DELETE', `/databases/${v.database.id}`],
     ['GET', `/agents/${v.agent.id}`],
     ['DELETE', `/agents/${v.agent.id}`],
@@ -68,7 +74,9 @@ async function probeAll(auth: { cookie?: string; key?: string }) {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const json = await res.json();
-    const agentOnly = /^\/backups(\/[^/]+\/(parts|complete|fail))?$/.test(path) && method === 'POST';
+    const agentOnly =
+      /^\/(backups(\/[^/]+\/(parts|complete|fail))?|databases\/[^/]+\/check-result)$/.test(path) &&
+      method === 'POST';
     if (auth.cookie && agentOnly) {
       // A browser session may not act as an agent at all: the same 403 for any id, so nothing leaks.
       expect(res.status, `${method} ${path}`).toBe(403);
@@ -84,6 +92,8 @@ async function assertVictimIntact() {
   const db = (await v.session.json(`/databases/${v.database.id}`)).body.database;
   expect(db.name).toBe('Shop');
   expect(db.paused).toBe(false);
+  // neither "test again" nor a forged check result got through
+  expect(db.connectionCheck).toEqual(v.database.connectionCheck);
   const backups = (await v.session.json('/backups')).body.items.map((b: { id: string; status: string }) => [
     b.id,
     b.status,
