@@ -31,9 +31,19 @@ describe('resistro CLI', { timeout: 60_000 }, () => {
   test('--help lists the commands; --version prints the version', () => {
     const help = resistro(['--help']);
     expect(help.code).toBe(0);
-    for (const c of ['agent', 'backup', 'restore', 'decrypt', 'verify', 'keygen', 'status', 'install'])
+    for (const c of [
+      'agent',
+      'backup',
+      'restore',
+      'decrypt',
+      'verify',
+      'update',
+      'keygen',
+      'status',
+      'install',
+    ])
       expect(help.stdout).toContain(`  ${c}`);
-    expect(resistro(['--version']).stdout).toMatch(/^resistro \d+\.\d+\.\d+\n$/);
+    expect(resistro(['--version']).stdout).toMatch(/^resistro \d+\.\d+\.\d+ \(source\)\n$/);
     expect(resistro(['restore', '--help']).stdout).toMatch(
       /--file <backup\.resistro> --host <host> --port <port> --database <name> --user <user>/,
     );
