@@ -164,8 +164,13 @@ export function createApiClient(opts: ClientOptions) {
       request<s.DownloadResponse>('GET', `/backups/${encodeURIComponent(id)}/download`),
 
     startBackup: (body: s.StartBackupBody) => request<s.StartBackupResponse>('POST', '/backups', body),
-    partUrls: (id: string, partNumbers: number[]) =>
-      request<s.PartUrlsResponse>('POST', `/backups/${encodeURIComponent(id)}/parts`, { partNumbers }),
+    /** Part numbers alone, or parts with their checksums for an upload that checks them. */
+    partUrls: (id: string, parts: number[] | { partNumber: number; checksum: string }[]) =>
+      request<s.PartUrlsResponse>(
+        'POST',
+        `/backups/${encodeURIComponent(id)}/parts`,
+        parts.every((p) => typeof p === 'number') ? { partNumbers: parts } : { parts },
+      ),
     completeBackup: (id: string, body: s.CompleteBackupBody) =>
       request<{ backup: s.Backup }>('POST', `/backups/${encodeURIComponent(id)}/complete`, body),
     failBackup: (id: string, body: { error: string; durationMs?: number }) =>

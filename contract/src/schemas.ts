@@ -126,6 +126,10 @@ export const Agent = v.object({
   createdAt: Timestamp,
   lastSeenAt: Timestamp,
   online: v.boolean(),
+  /** it runs an older version than the one this service hands out (`sudo resistro update`) */
+  outdated: v.boolean(),
+  /** the agent version this service hands out */
+  latestVersion: v.string(),
   /** the API key of its latest accepted heartbeat */
   apiKeyId: v.nullable(Id),
   /** set once that key is revoked: the agent's heartbeats are refused until it gets a new key */
@@ -310,7 +314,18 @@ export const StartBackupBody = v.strictObject({
   /** the agent that runs it (from its heartbeat) */
   agentId: v.optional(Id),
 });
-export const UploadPlan = v.object({ partSize: v.number(), maxParts: v.number() });
+/**
+ * How storage checks each part (docs/checksums.md): the agent sends the part's checksum in this
+ * algorithm when it asks for the part's URL, and the URL takes only bytes with that checksum.
+ */
+export const PART_CHECKSUMS = ['sha256', 'md5'] as const;
+export type PartChecksum = (typeof PART_CHECKSUMS)[number];
+/** `checksum` is absent from a service that predates part checksums. */
+export const UploadPlan = v.object({
+  partSize: v.number(),
+  maxParts: v.number(),
+  checksum: v.optional(v.picklist(PART_CHECKSUMS)),
+});
 export const Backup = v.object({
   id: Id,
   databaseId: Id,
@@ -320,6 +335,8 @@ export const Backup = v.object({
   trigger: v.picklist(BACKUP_TRIGGERS),
   sizeBytes: v.nullable(v.number()),
   sha256: v.nullable(v.string()),
+  /** the object's checksum as storage computed it from the parts it verified (SHA-256 of their SHA-256s, "-<parts>") */
+  storageChecksum: v.optional(v.nullable(v.string())),
   keyId: v.nullable(v.string()),
   error: v.nullable(v.string()),
   startedAt: Timestamp,
@@ -328,13 +345,41 @@ export const Backup = v.object({
   fileName: v.string(),
 });
 export const StartBackupResponse = v.object({ backup: Backup, upload: UploadPlan });
-export const PartUrlsBody = v.strictObject({
-  partNumbers: v.pipe(
-    v.array(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000))),
-    v.minLength(1, 'must ask for at least one part'),
-    v.maxLength(100, 'at most 100 parts per request'),
+const PartNumber = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000));
+/** A SHA-256 (44 characters) or MD5 (24) digest in base64, as S3's checksum headers take it. */
+const PartDigest = v.pipe(
+  Text,
+  v.regex(/^(?:[A-Za-z0-9+/]{43}=|[A-Za-z0-9+/]{22}==)$/, 'must be a base64 SHA-256 or MD5 digest'),
+);
+/**
+ * `parts` with each part's checksum (in the upload plan's algorithm) for a backup whose upload
+ * checks them; `partNumbers` alone only for a backup started without (an older agent's).
+ */
+export const PartUrlsBody = v.pipe(
+  v.strictObject({
+    partNumbers: v.optional(
+      v.pipe(
+        v.array(PartNumber),
+        v.minLength(1, 'must ask for at least one part'),
+        v.maxLength(100, 'at most 100 parts per request'),
+      ),
+    ),
+    parts: v.optional(
+      v.pipe(
+        v.array(v.strictObject({ partNumber: PartNumber, checksum: PartDigest })),
+        v.minLength(1, 'must ask for at least one part'),
+        v.maxLength(100, 'at most 100 parts per request'),
+      ),
+    ),
+  }),
+  v.forward(
+    v.check(
+      (b) => (b.parts === undefined) !== (b.partNumbers === undefined),
+      'give either parts (with checksums) or partNumbers',
+    ),
+    ['parts'],
   ),
-});
+);
 export const PartUrlsResponse = v.object({
   parts: v.array(v.object({ partNumber: v.number(), url: v.string() })),
   expiresAt: Timestamp,
@@ -351,6 +396,8 @@ export const CompleteBackupBody = v.strictObject({
       v.strictObject({
         partNumber: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000)),
         etag: v.pipe(Text, v.minLength(1), v.maxLength(200)),
+        /** the checksum the part was uploaded with; required when the upload checks SHA-256 */
+        checksum: v.optional(PartDigest),
       }),
     ),
     v.minLength(1, 'must list at least one part'),
@@ -413,5 +460,6 @@ export type BackupList = v.InferOutput<typeof BackupList>;
 export type StartBackupBody = v.InferInput<typeof StartBackupBody>;
 export type StartBackupResponse = v.InferOutput<typeof StartBackupResponse>;
 export type CompleteBackupBody = v.InferInput<typeof CompleteBackupBody>;
+export type PartUrlsBody = v.InferInput<typeof PartUrlsBody>;
 export type PartUrlsResponse = v.InferOutput<typeof PartUrlsResponse>;
 export type DownloadResponse = v.InferOutput<typeof DownloadResponse>;

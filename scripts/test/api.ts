@@ -112,6 +112,33 @@ export async function runCron(at: Date = new Date()): Promise<void> {
 }
 
 /** Runs the agent's side of a backup with real presigned multipart PUTs; returns the backup. */
+/**
+ * Uploads `bytes` as the parts of a started backup as the agent does: each part with the checksum
+ * its upload plan asks for, sent when asking for the part's URL and with the part. Returns the
+ * parts for completeBackup.
+ */
+export async function putParts(
+  client: ReturnType<typeof keyClient>,
+  backupId: string,
+  upload: { partSize: number; checksum?: 'sha256' | 'md5' | undefined },
+  bytes: Uint8Array<ArrayBuffer>,
+) {
+  const { createHash } = await import('node:crypto');
+  const count = Math.max(1, Math.ceil(bytes.length / upload.partSize));
+  const out: { partNumber: number; etag: string; checksum?: string }[] = [];
+  for (let n = 1; n <= count; n++) {
+    const chunk = bytes.subarray((n - 1) * upload.partSize, n * upload.partSize);
+    const checksum = upload.checksum ? createHash(upload.checksum).update(chunk).digest('base64') : undefined;
+    const { parts } = await client.partUrls(backupId, checksum ? [{ partNumber: n, checksum }] : [n]);
+    const headers: Record<string, string> = {};
+    if (checksum) headers[upload.checksum === 'sha256' ? 'x-amz-checksum-sha256' : 'content-md5'] = checksum;
+    const res = await fetch(parts[0]!.url, { method: 'PUT', body: chunk, headers });
+    if (!res.ok) throw new Error(`part ${n} PUT failed: ${res.status} ${await res.text()}`);
+    out.push({ partNumber: n, etag: res.headers.get('etag') ?? '', ...(checksum && { checksum }) });
+  }
+  return out;
+}
+
 export async function uploadBackup(
   client: ReturnType<typeof keyClient>,
   databaseId: string,
@@ -130,16 +157,7 @@ export async function uploadBackup(
     ...(opts.agentId && { agentId: opts.agentId }),
     ...(opts.startedAt && { startedAt: opts.startedAt }),
   });
-  const count = Math.max(1, Math.ceil(bytes.length / upload.partSize));
-  const numbers = Array.from({ length: count }, (_, i) => i + 1);
-  const { parts } = await client.partUrls(backup.id, numbers);
-  const etags = [];
-  for (const part of parts) {
-    const chunk = bytes.subarray((part.partNumber - 1) * upload.partSize, part.partNumber * upload.partSize);
-    const res = await fetch(part.url, { method: 'PUT', body: chunk });
-    if (!res.ok) throw new Error(`part ${part.partNumber} PUT failed: ${res.status} ${await res.text()}`);
-    etags.push({ partNumber: part.partNumber, etag: res.headers.get('etag') ?? '' });
-  }
+  const etags = await putParts(client, backup.id, upload, bytes);
   const { createHash } = await import('node:crypto');
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const done = await client.completeBackup(backup.id, {

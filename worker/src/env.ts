@@ -13,6 +13,8 @@ export type Bindings = {
   S3_ACCESS_KEY_ID: string;
   S3_SECRET_ACCESS_KEY: string;
   S3_FORCE_PATH_STYLE?: string;
+  /** how storage checks each uploaded part: 'sha256' (default) or 'md5' for providers without SHA-256 checksums */
+  S3_PART_CHECKSUM?: string;
   APP_ORIGIN?: string;
   PART_URL_TTL_SECONDS?: string;
   DOWNLOAD_URL_TTL_SECONDS?: string;
@@ -52,6 +54,7 @@ const ConfigSchema = v.object({
   S3_ACCESS_KEY_ID: v.pipe(v.string(), v.minLength(1)),
   S3_SECRET_ACCESS_KEY: v.pipe(v.string(), v.minLength(1)),
   S3_FORCE_PATH_STYLE: v.optional(v.picklist(['true', 'false']), 'true'),
+  S3_PART_CHECKSUM: v.optional(v.picklist(['sha256', 'md5']), 'sha256'),
   APP_ORIGIN: v.optional(Url),
   PART_URL_TTL_SECONDS: IntString(5, 7 * 24 * 3600, 900),
   DOWNLOAD_URL_TTL_SECONDS: IntString(1, 7 * 24 * 3600, 300),
@@ -117,6 +120,8 @@ export type Config = {
     accessKeyId: string;
     secretAccessKey: string;
     pathStyle: boolean;
+    /** docs/checksums.md */
+    partChecksum: 'sha256' | 'md5';
   };
   appOrigin: string | undefined;
   partUrlTtlSeconds: number;
@@ -149,6 +154,7 @@ export function parseConfig(env: Bindings): Config {
       accessKeyId: o.S3_ACCESS_KEY_ID,
       secretAccessKey: o.S3_SECRET_ACCESS_KEY,
       pathStyle: o.S3_FORCE_PATH_STYLE === 'true',
+      partChecksum: o.S3_PART_CHECKSUM,
     },
     appOrigin: o.APP_ORIGIN?.replace(/\/+$/, ''),
     partUrlTtlSeconds: o.PART_URL_TTL_SECONDS,

@@ -4,7 +4,7 @@
 // aborted the upload, as a database outage at that moment would.
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { sql, stackInfo } from '../../scripts/test/api.ts';
+import { putParts, sql, stackInfo } from '../../scripts/test/api.ts';
 import { type Client, failedBackup, newAccount } from './cron-fixtures.ts';
 
 /** Makes every UPDATE of this backup's row fail until the returned function is called. */
@@ -25,14 +25,12 @@ async function refuseRowUpdates(backupId: string): Promise<() => Promise<void>> 
 /** A started backup whose one part is uploaded; returns what /complete needs. */
 async function uploaded(client: Client, databaseId: string, size = 3000) {
   const bytes = randomBytes(size);
-  const { backup } = await client.startBackup({ databaseId, trigger: 'manual' });
-  const { parts } = await client.partUrls(backup.id, [1]);
-  const put = await fetch(parts[0]!.url, { method: 'PUT', body: bytes });
-  expect(put.status).toBe(200);
+  const { backup, upload } = await client.startBackup({ databaseId, trigger: 'manual' });
+  const parts = await putParts(client, backup.id, upload, bytes);
   return {
     backup,
     body: {
-      parts: [{ partNumber: 1, etag: put.headers.get('etag')! }],
+      parts,
       sizeBytes: size,
       sha256: createHash('sha256').update(bytes).digest('hex'),
       keyId: 'a1b2c3d4e5f60718',

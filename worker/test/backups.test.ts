@@ -9,6 +9,7 @@ import {
   accountWithDatabase,
   createKey,
   keyClient,
+  putParts,
   runCron,
   signup,
   sql,
@@ -128,7 +129,8 @@ describe('the agent flow with real multipart objects', () => {
   it('refuses a part URL whose signature was altered', async () => {
     const a = await accountWithDatabase();
     const { backup } = await a.client.startBackup({ databaseId: a.database.id, trigger: 'manual' });
-    const { parts } = await a.client.partUrls(backup.id, [1]);
+    const checksum = createHash('sha256').update('x').digest('base64');
+    const { parts } = await a.client.partUrls(backup.id, [{ partNumber: 1, checksum }]);
     const url = new URL(parts[0]!.url);
     const otherKey = url.pathname.replace(backup.id, '00000000-0000-4000-8000-000000000000');
     const forged = `${url.origin}${otherKey}${url.search}`;
@@ -140,12 +142,11 @@ describe('the agent flow with real multipart objects', () => {
 
   it('marks a backup failed when the stored size differs from the reported one', async () => {
     const a = await accountWithDatabase();
-    const { backup } = await a.client.startBackup({ databaseId: a.database.id, trigger: 'manual' });
-    const { parts } = await a.client.partUrls(backup.id, [1]);
-    const put = await fetch(parts[0]!.url, { method: 'PUT', body: randomBytes(1000) });
+    const { backup, upload } = await a.client.startBackup({ databaseId: a.database.id, trigger: 'manual' });
+    const parts = await putParts(a.client, backup.id, upload, new Uint8Array(randomBytes(1000)));
     const r = await a.client
       .completeBackup(backup.id, {
-        parts: [{ partNumber: 1, etag: put.headers.get('etag')! }],
+        parts,
         sizeBytes: 1001,
         sha256: 'a'.repeat(64),
         keyId: 'abcdef0123456789',

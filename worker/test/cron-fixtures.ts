@@ -6,7 +6,7 @@ import { generateAgentKeyPair, type Schedule } from '@resistro/contract';
 import { AwsClient } from 'aws4fetch';
 import { S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY } from '../../scripts/stack/s3.ts';
 import type { SinkMessage } from '../../scripts/stack/sink.ts';
-import { createKey, keyClient, signup, sql, stackInfo } from '../../scripts/test/api.ts';
+import { createKey, keyClient, putParts, signup, sql, stackInfo } from '../../scripts/test/api.ts';
 
 export type Client = ReturnType<typeof keyClient>;
 
@@ -89,18 +89,7 @@ export async function uploadBackup(
     trigger: 'schedule',
     ...(opts.startedAt && { startedAt: opts.startedAt.toISOString() }),
   });
-  const count = Math.max(1, Math.ceil(size / upload.partSize));
-  const { parts } = await client.partUrls(
-    backup.id,
-    Array.from({ length: count }, (_, i) => i + 1),
-  );
-  const etags: { partNumber: number; etag: string }[] = [];
-  for (const part of parts) {
-    const chunk = bytes.subarray((part.partNumber - 1) * upload.partSize, part.partNumber * upload.partSize);
-    const res = await fetch(part.url, { method: 'PUT', body: chunk });
-    if (!res.ok) throw new Error(`part PUT failed: ${res.status} ${await res.text()}`);
-    etags.push({ partNumber: part.partNumber, etag: res.headers.get('etag') ?? '' });
-  }
+  const etags = await putParts(client, backup.id, upload, bytes);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const done = await client.completeBackup(backup.id, {
     parts: etags,

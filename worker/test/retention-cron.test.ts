@@ -7,7 +7,7 @@
 // becomes visible to retention in one statement: backups are uploaded fresh and then aged
 // together, seeded objects are written before their rows.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sql } from '../../scripts/test/api.ts';
+import { putParts, sql } from '../../scripts/test/api.ts';
 import { startIsolatedControlPlane } from '../../scripts/test/isolated.ts';
 import {
   ageBackups,
@@ -231,9 +231,8 @@ describe('retention', () => {
   it('aborts the upload of an abandoned backup before failing it', async () => {
     const acct = await newAccount();
     const db = acct.databases[0]!;
-    const { backup } = await acct.client.startBackup({ databaseId: db.id, trigger: 'schedule' });
-    const { parts } = await acct.client.partUrls(backup.id, [1]);
-    expect((await fetch(parts[0]!.url, { method: 'PUT', body: new Uint8Array(100) })).ok).toBe(true);
+    const { backup, upload } = await acct.client.startBackup({ databaseId: db.id, trigger: 'schedule' });
+    await putParts(acct.client, backup.id, upload, new Uint8Array(100));
     await sql("update backups set deadline_at = now() - interval '1 minute' where id = $1", [backup.id]);
     await runCronAt(new Date());
     const [row] = await sql('select status, upload_id, error from backups where id = $1', [backup.id]);

@@ -161,6 +161,7 @@ async function start(run: Run): Promise<Started> {
         backupId,
         partSize: res.upload.partSize,
         maxParts: res.upload.maxParts,
+        checksum: res.upload.checksum,
         tmpDir: ctx.state.dir('tmp'),
         forceFiles: opts.forceFileParts,
         retry: opts.retry,
@@ -307,7 +308,13 @@ async function complete(
     // Every byte is in storage; only the confirmation is missing. Keep that for later.
     const writer = await ctx.spool.begin({
       ...spoolStart(run, `the control plane was unreachable when completing (${error.message})`),
-      upload: { backupId, partSize: upload.partSize, parts: result.parts, tailOffset: result.sizeBytes },
+      upload: {
+        backupId,
+        partSize: upload.partSize,
+        parts: result.parts,
+        tailOffset: result.sizeBytes,
+        checksum: upload.checksum,
+      },
     });
     const entry = await writer.commit({
       durationMs,

@@ -4,9 +4,12 @@
 //   batches ahead of need, refreshes a URL that expired (or was refused with 403), and retries
 //   each part with exponential backoff and jitter. When storage or the control plane stays
 //   unreachable through all attempts it throws OfflineError, and the caller spools instead.
+//   With part checksums, a URL is signed for one part's checksum, so it is fetched once the part
+//   is complete (one request per part) and a part the storage found damaged (BadDigest) is sent
+//   again with the same URL.
 
 import { arch, platform } from 'node:os';
-import { type ApiClient, ApiClientError, createApiClient } from '@resistro/contract';
+import { type ApiClient, ApiClientError, createApiClient, type PartChecksum } from '@resistro/contract';
 import { isTransient } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { VERSION } from '../version.ts';
@@ -54,7 +57,7 @@ export async function callApi<T>(
   }
 }
 
-type CachedUrl = { url: string; expiresAt: number };
+type CachedUrl = { url: string; expiresAt: number; checksum?: string };
 
 /** how many part URLs one request asks for (the API allows 100) */
 const URL_BATCH = 16;
@@ -69,6 +72,7 @@ export class PartUploader {
   readonly #retry: RetryPolicy;
   readonly #log: Logger;
   readonly #signal: AbortSignal | undefined;
+  readonly #checksum: PartChecksum | undefined;
   readonly #urls = new Map<number, CachedUrl>();
   #pending: { from: number; to: number; promise: Promise<void> } | undefined;
 
@@ -79,6 +83,8 @@ export class PartUploader {
     log: Logger;
     retry?: RetryPolicy;
     signal?: AbortSignal;
+    /** the algorithm of the upload's part checksums; undefined: a service without them */
+    checksum?: PartChecksum;
   }) {
     this.#api = opts.api;
     this.#backupId = opts.backupId;
@@ -86,16 +92,27 @@ export class PartUploader {
     this.#retry = opts.retry ?? DEFAULT_RETRY;
     this.#log = opts.log;
     this.#signal = opts.signal;
+    this.#checksum = opts.checksum;
   }
 
-  /** Uploads one part and returns its ETag. Throws OfflineError, or a permanent error. */
-  async upload(partNumber: number, body: PartBody): Promise<string> {
+  /**
+   * Uploads one part and returns its ETag. `checksum`: the part's base64 digest in the upload's
+   * algorithm (required when the upload checks them). Throws OfflineError, or a permanent error.
+   */
+  async upload(partNumber: number, body: PartBody, checksum?: string): Promise<string> {
+    if (this.#checksum && !checksum) throw new Error(`part ${partNumber} has no ${this.#checksum} checksum`);
+    const headers: Record<string, string> =
+      this.#checksum && checksum
+        ? { [this.#checksum === 'sha256' ? 'x-amz-checksum-sha256' : 'content-md5']: checksum }
+        : {};
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.#retry.attempts; attempt++) {
       this.#signal?.throwIfAborted();
       let url: string;
       try {
-        url = await this.#urlFor(partNumber);
+        url = this.#checksum
+          ? await this.#checkedUrlFor(partNumber, checksum!)
+          : await this.#urlFor(partNumber);
       } catch (error) {
         if (!isTransient(error)) throw error;
         lastError = error;
@@ -103,7 +120,7 @@ export class PartUploader {
         continue;
       }
       try {
-        const etag = await putPart(url, body, this.#agents, this.#signal);
+        const etag = await putPart(url, body, this.#agents, this.#signal, headers);
         return etag;
       } catch (error) {
         this.#signal?.throwIfAborted();
@@ -141,6 +158,21 @@ export class PartUploader {
       },
     );
     await sleep(delay, this.#signal);
+  }
+
+  /** A URL signed for this part's checksum: fetched when the part is complete, one per request. */
+  async #checkedUrlFor(partNumber: number, checksum: string): Promise<string> {
+    const cached = this.#urls.get(partNumber);
+    if (cached && cached.checksum === checksum && cached.expiresAt - URL_MARGIN_MS > Date.now())
+      return cached.url;
+    const res = await this.#api.partUrls(this.#backupId, [{ partNumber, checksum }]);
+    const url = res.parts.find((p) => p.partNumber === partNumber)?.url;
+    if (!url) throw new Error(`the control plane returned no URL for part ${partNumber}`);
+    const serverTtl = Date.parse(res.expiresAt) - Date.now();
+    const ttl =
+      Number.isFinite(serverTtl) && serverTtl > URL_MARGIN_MS ? serverTtl : URL_MARGIN_MS + 4 * 60_000;
+    this.#urls.set(partNumber, { url, checksum, expiresAt: Date.now() + ttl });
+    return url;
   }
 
   async #urlFor(partNumber: number): Promise<string> {

@@ -3,7 +3,9 @@
 // from the spool file, and completes. The entry is deleted only after the control plane confirmed
 // the backup. Progress is written to the sidecar after every part, so an interrupted delivery
 // resumes where it stopped.
-import { ApiClientError } from '@resistro/contract';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { ApiClientError, type PartChecksum } from '@resistro/contract';
 import { isTransient, isUserBlocked } from '../errors.ts';
 import { formatBytes, type Logger } from '../log.ts';
 import { type AgentApi, callApi, OfflineError, PartUploader } from './client.ts';
@@ -96,6 +98,18 @@ export async function deliverEntry(entry: SpoolEntry, ctx: DeliveryContext): Pro
 
 class UploadGoneError extends Error {}
 
+/** A spooled part's checksum, read from its range of the spool file. */
+async function digestOf(
+  body: { path: string; start: number; length: number },
+  algorithm: PartChecksum,
+): Promise<string> {
+  const hash = createHash(algorithm);
+  if (body.length === 0) return hash.digest('base64');
+  const range = { start: body.start, end: body.start + body.length - 1, highWaterMark: 1024 * 1024 };
+  for await (const piece of createReadStream(body.path, range)) hash.update(piece as Buffer);
+  return hash.digest('base64');
+}
+
 async function deliverOnce(entry: SpoolEntry, ctx: DeliveryContext, log: Logger): Promise<string> {
   const call = <T>(what: string, fn: () => Promise<T>) =>
     callApi(fn, { what, retry: ctx.retry, signal: ctx.signal });
@@ -121,6 +135,7 @@ async function deliverOnce(entry: SpoolEntry, ctx: DeliveryContext, log: Logger)
       partSize: started.upload.partSize,
       parts: [],
       tailOffset: 0,
+      ...(started.upload.checksum && { checksum: started.upload.checksum }),
     };
     await ctx.spool.update(entry);
   }
@@ -133,6 +148,7 @@ async function deliverOnce(entry: SpoolEntry, ctx: DeliveryContext, log: Logger)
     log,
     retry: ctx.retry,
     signal: ctx.signal,
+    checksum: upload.checksum,
   });
   const done = new Set(upload.parts.map((p) => p.partNumber));
   const tailPath = ctx.spool.tailPath(entry.id);
@@ -144,13 +160,10 @@ async function deliverOnce(entry: SpoolEntry, ctx: DeliveryContext, log: Logger)
     }
     const length = Math.min(upload.partSize, entry.sizeBytes - start);
     try {
-      const etag = await uploader.upload(number, {
-        kind: 'file',
-        path: tailPath,
-        start: start - upload.tailOffset,
-        length,
-      });
-      upload.parts.push({ partNumber: number, etag });
+      const body = { kind: 'file', path: tailPath, start: start - upload.tailOffset, length } as const;
+      const checksum = upload.checksum ? await digestOf(body, upload.checksum) : undefined;
+      const etag = await uploader.upload(number, body, checksum);
+      upload.parts.push({ partNumber: number, etag, ...(checksum && { checksum }) });
       await ctx.spool.update(entry);
     } catch (error) {
       throw goneOr(error);

@@ -27,9 +27,18 @@ export class StorageRequestError extends Error {
     this.status = status;
     this.s3Code = s3Code;
   }
-  /** no answer, a server-side error, or throttling: worth trying again */
+  /**
+   * no answer, a server-side error, throttling, or a part the storage found damaged on the way
+   * (BadDigest: its bytes did not match the checksum signed into the URL): worth sending again
+   */
   get retryable(): boolean {
-    return this.status === undefined || this.status >= 500 || this.status === 408 || this.status === 429;
+    return (
+      this.status === undefined ||
+      this.status >= 500 ||
+      this.status === 408 ||
+      this.status === 429 ||
+      (this.status === 400 && this.s3Code === 'BadDigest')
+    );
   }
   /** the presigned URL was refused: expired (or the clock is off); a fresh URL may work */
   get expired(): boolean {
@@ -60,6 +69,8 @@ export function putPart(
   body: PartBody,
   agents: HttpAgents,
   signal?: AbortSignal,
+  /** more headers, e.g. the part's checksum that its URL was signed for */
+  extraHeaders: Record<string, string> = {},
 ): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     const target = new URL(url);
@@ -76,7 +87,11 @@ export function putPart(
     const req = request(target, {
       method: 'PUT',
       agent: secure ? agents.https : agents.http,
-      headers: { 'content-length': String(length), 'content-type': 'application/octet-stream' },
+      headers: {
+        ...extraHeaders,
+        'content-length': String(length),
+        'content-type': 'application/octet-stream',
+      },
       signal,
     });
     req.setTimeout(IDLE_TIMEOUT_MS, () =>

@@ -7,6 +7,10 @@
 // there, so retries can re-read them. Back-pressure: when `concurrency` parts are held, writes wait,
 // the encrypt stream stops, zstd stops, and the dump tool blocks on its pipe.
 //
+// Each part's checksum (SHA-256, or MD5 where the storage lacks it; the upload plan says which) is
+// computed as its bytes arrive and sent with the request for its URL: the storage refuses a part
+// damaged on the way (BadDigest), and the part is sent again from its buffer or file.
+//
 // When storage or the control plane stays unreachable (OfflineError after all retries), the sink
 // switches to the spool: the parts not yet confirmed, then the rest of the stream, go to a spool
 // file, together with the parts already uploaded, so that delivery later resumes the same upload.
@@ -17,6 +21,7 @@ import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import type { PartChecksum } from '@resistro/contract';
 import type { Logger } from '../log.ts';
 import { createBufferReleaser } from '../memory.ts';
 import type { AgentApi } from './client.ts';
@@ -36,6 +41,8 @@ export type SinkUpload = {
   backupId: string;
   partSize: number;
   maxParts: number;
+  /** how storage checks each part (from the upload plan); undefined: a service without checks */
+  checksum?: PartChecksum;
   /** for parts larger than MAX_MEMORY_PART (or all, when `forceFiles`) */
   tmpDir: string;
   concurrency?: number;
@@ -55,6 +62,9 @@ type Part = {
   path: string | undefined;
   state: 'filling' | 'uploading' | 'done' | 'failed';
   etag?: string;
+  /** the part's digest while it fills, then its base64 value */
+  digest: Hash | undefined;
+  checksum?: string;
   error?: unknown;
   promise?: Promise<void>;
 };
@@ -112,6 +122,7 @@ export class BackupSink extends Writable {
         log: opts.log,
         retry: opts.upload.retry,
         signal: this.#abort.signal,
+        checksum: opts.upload.checksum,
       });
     }
   }
@@ -185,6 +196,7 @@ export class BackupSink extends Writable {
       const take = Math.min(partSize - part.size, chunk.length - offset);
       if (part.mem) chunk.copy(part.mem, part.size, offset, offset + take);
       else await part.file!.write(chunk.subarray(offset, offset + take));
+      part.digest?.update(chunk.subarray(offset, offset + take));
       part.size += take;
       offset += take;
       if (part.size === partSize) {
@@ -214,6 +226,7 @@ export class BackupSink extends Writable {
         partSize: u.partSize,
         parts: [...this.#completed],
         tailOffset: (first - 1) * u.partSize,
+        ...(u.checksum && { checksum: u.checksum }),
       },
     };
   }
@@ -226,6 +239,7 @@ export class BackupSink extends Writable {
         `the backup is larger than the upload allows (${u.maxParts} parts of ${u.partSize} bytes)`,
       );
     }
+    const digest = u.checksum ? createHash(u.checksum) : undefined;
     if (this.#inMemory) {
       return {
         number,
@@ -234,6 +248,7 @@ export class BackupSink extends Writable {
         file: undefined,
         path: undefined,
         state: 'filling',
+        digest,
       };
     }
     const path = join(u.tmpDir, `${u.backupId}-${number}.part`);
@@ -245,6 +260,7 @@ export class BackupSink extends Writable {
       file: await BufferedFileWriter.create(path),
       path,
       state: 'filling',
+      digest,
     };
   }
 
@@ -280,7 +296,9 @@ export class BackupSink extends Writable {
     }
     this.#retained.push(part);
     part.state = 'uploading';
-    part.promise = this.#uploader!.upload(part.number, this.#body(part)).then(
+    part.checksum = part.digest?.digest('base64');
+    part.digest = undefined;
+    part.promise = this.#uploader!.upload(part.number, this.#body(part), part.checksum).then(
       (etag) => {
         part.state = 'done';
         part.etag = etag;
@@ -303,7 +321,11 @@ export class BackupSink extends Writable {
   async #releaseDone(): Promise<void> {
     while (this.#retained[0]?.state === 'done') {
       const part = this.#retained.shift()!;
-      this.#completed.push({ partNumber: part.number, etag: part.etag! });
+      this.#completed.push({
+        partNumber: part.number,
+        etag: part.etag!,
+        ...(part.checksum && { checksum: part.checksum }),
+      });
       this.#uploader!.forget(part.number);
       await this.#free(part);
     }

@@ -12,13 +12,15 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { PartChecksum } from '@resistro/contract';
 import { UserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { formatBytes } from '../log.ts';
 import { type Lock, readJson, tryLock, writeJson } from '../state.ts';
 import { BufferedFileWriter } from './file-writer.ts';
 
-export type UploadedPart = { partNumber: number; etag: string };
+/** `checksum`: the part's base64 digest it was uploaded with, when its upload checks them. */
+export type UploadedPart = { partNumber: number; etag: string; checksum?: string };
 export type BackupTrigger = 'schedule' | 'manual' | 'retry';
 
 export type SpoolEntry = {
@@ -35,7 +37,14 @@ export type SpoolEntry = {
   sizeBytes: number;
   sha256: string;
   /** the upload already begun, if any; `parts` 1..n cover bytes [0, tailOffset) */
-  upload: { backupId: string; partSize: number; parts: UploadedPart[]; tailOffset: number } | null;
+  upload: {
+    backupId: string;
+    partSize: number;
+    parts: UploadedPart[];
+    tailOffset: number;
+    /** how storage checks the parts (absent: from a service or agent before part checksums) */
+    checksum?: PartChecksum;
+  } | null;
   spooledAt: string;
   /** why it was spooled, for the log and `resistro status` */
   reason: string;

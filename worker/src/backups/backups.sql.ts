@@ -25,6 +25,10 @@ export const backups = pgTable(
     partSize: bigint('part_size', { mode: 'number' }).notNull(),
     sizeBytes: bigint('size_bytes', { mode: 'number' }),
     sha256: text('sha256'),
+    /** how storage checks this upload's parts ('sha256', 'md5'); null: started before part checksums */
+    partChecksum: text('part_checksum', { enum: ['sha256', 'md5'] }),
+    /** the object's checksum from the parts storage verified (docs/checksums.md) */
+    storageChecksum: text('storage_checksum'),
     keyId: text('key_id'),
     error: text('error'),
     startedAt: ts('started_at').notNull(),

@@ -15,8 +15,9 @@ import type { Db } from '../db.ts';
 import type { Config } from '../env.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { decodeCursor, encodeCursor } from '../lib/cursor.ts';
-import type { ObjectStorage } from '../storage/storage.ts';
+import type { ObjectStorage, PartChecksum } from '../storage/storage.ts';
 import { backups } from './backups.sql.ts';
+import { partDigests } from './checksums.ts';
 
 type Row = typeof backups.$inferSelect;
 
@@ -33,6 +34,7 @@ export function toBackup(row: Row): Backup {
     trigger: row.trigger,
     sizeBytes: row.sizeBytes,
     sha256: row.sha256,
+    storageChecksum: row.storageChecksum,
     keyId: row.keyId,
     error: row.error,
     startedAt: row.startedAt.toISOString(),
@@ -75,6 +77,8 @@ export async function startBackup(
     agentId?: string | undefined;
   },
   now: Date,
+  /** how storage checks the parts (docs/checksums.md); null: not at all */
+  partChecksum: PartChecksum | null = null,
 ) {
   const database = await findDatabase(db, accountId, input.databaseId);
   const [account] = await db.select().from(accounts).where(eq(accounts.id, accountId));
@@ -107,7 +111,7 @@ export async function startBackup(
   const id = crypto.randomUUID();
   const objectKey = objectKeyFor(accountId, database.id, id);
   const partSize = partSizeForPlan(plan);
-  const uploadId = await storage.createMultipartUpload(objectKey);
+  const uploadId = await storage.createMultipartUpload(objectKey, partChecksum ?? undefined);
   try {
     const row = await db.transaction(async (tx) => {
       if (input.requestId) {
@@ -139,6 +143,7 @@ export async function startBackup(
           objectKey,
           uploadId,
           partSize,
+          partChecksum,
           startedAt,
           deadlineAt: new Date(now.getTime() + RUNNING_DEADLINE_MS),
           createdAt: now,
@@ -147,7 +152,10 @@ export async function startBackup(
       await tx.update(databases).set({ lastBackupAt: startedAt }).where(eq(databases.id, database.id));
       return inserted!;
     });
-    return { backup: toBackup(row), upload: { partSize, maxParts: MAX_PARTS } };
+    return {
+      backup: toBackup(row),
+      upload: { partSize, maxParts: MAX_PARTS, ...(partChecksum && { checksum: partChecksum }) },
+    };
   } catch (e) {
     await storage.abortMultipartUpload(objectKey, uploadId).catch(() => {});
     throw e;
@@ -160,15 +168,24 @@ export async function presignParts(
   config: Config,
   accountId: string,
   id: string,
-  partNumbers: number[],
+  input: {
+    partNumbers?: number[] | undefined;
+    parts?: { partNumber: number; checksum: string }[] | undefined;
+  },
   now: Date,
 ) {
   const row = await findRunning(db, accountId, id);
   const expiresAt = new Date(now.getTime() + config.partUrlTtlSeconds * 1000);
   const parts = await Promise.all(
-    [...new Set(partNumbers)].map(async (partNumber) => ({
+    partDigests(row.partChecksum, input).map(async ({ partNumber, digest }) => ({
       partNumber,
-      url: await storage.presignPart(row.objectKey, row.uploadId!, partNumber, config.partUrlTtlSeconds),
+      url: await storage.presignPart(
+        row.objectKey,
+        row.uploadId!,
+        partNumber,
+        config.partUrlTtlSeconds,
+        digest,
+      ),
     })),
   );
   // Activity pushes the deadline out: a long upload is not failed while it makes progress.

@@ -14,9 +14,10 @@ import { accounts } from '../accounts/accounts.sql.ts';
 import { databases } from '../databases/databases.sql.ts';
 import type { Db, DbOrTx } from '../db.ts';
 import { ApiError } from '../errors.ts';
-import type { ObjectStorage, UploadedPart } from '../storage/storage.ts';
+import type { ObjectStorage } from '../storage/storage.ts';
 import { backups } from './backups.sql.ts';
 import { findBackup, toBackup } from './backups.ts';
+import { completionParts, objectChecksum } from './checksums.ts';
 
 type Row = typeof backups.$inferSelect;
 
@@ -81,7 +82,7 @@ export async function completeBackup(
   accountId: string,
   id: string,
   input: {
-    parts: UploadedPart[];
+    parts: { partNumber: number; etag: string; checksum?: string | undefined }[];
     sizeBytes: number;
     sha256: string;
     keyId: string;
@@ -105,7 +106,10 @@ export async function completeBackup(
       { parts: `must be parts 1..${expectedParts}, each listed once` },
     );
   }
-  const completed = await storage.completeMultipartUpload(row.objectKey, row.uploadId, parts);
+  // An upload that checks SHA-256 completes only with each part's checksum (storage compares them).
+  const checked = completionParts(row.partChecksum, parts);
+  const storageChecksum = await objectChecksum(row.partChecksum, parts);
+  const completed = await storage.completeMultipartUpload(row.objectKey, row.uploadId, checked);
   // Trust, but verify: the object must hold exactly the bytes the agent says it sent.
   const head = await storage.headObject(row.objectKey);
   if (completed === 'upload_not_found' && head?.size !== input.sizeBytes) {
@@ -126,6 +130,7 @@ export async function completeBackup(
         uploadId: null,
         sizeBytes: input.sizeBytes,
         sha256: input.sha256,
+        storageChecksum,
         keyId: input.keyId,
         finishedAt: now,
         durationMs: input.durationMs ?? elapsedMs(row, now),

@@ -21,7 +21,11 @@ export const backupRoutes = new Hono<AppEnv>()
   .post('/backups', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'agent');
     const input = await readBody(c, StartBackupBody);
-    return c.json(await startBackup(c.get('db'), c.get('storage'), p.accountId, input, c.get('now')), 201);
+    const checksum = c.get('config').s3.partChecksum;
+    return c.json(
+      await startBackup(c.get('db'), c.get('storage'), p.accountId, input, c.get('now'), checksum),
+      201,
+    );
   })
   .get('/backups/:id', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'download');
@@ -38,7 +42,7 @@ export const backupRoutes = new Hono<AppEnv>()
         c.get('config'),
         p.accountId,
         id,
-        input.partNumbers,
+        input,
         c.get('now'),
       ),
     );
