@@ -39,8 +39,11 @@ export async function startPostgres(opts: {
   /** turn off durability for test clusters (a throw-away cluster: relocated data is removed on stop) */
   fast?: boolean;
   log?: (line: string) => void;
+  /** server binaries to use (initdb, postgres) instead of the machine's newest */
+  binDir?: string;
 }): Promise<PostgresServer> {
-  const binDir = process.env.RESISTRO_POSTGRES === 'embedded' ? undefined : findPostgresBinDir();
+  const binDir =
+    opts.binDir ?? (process.env.RESISTRO_POSTGRES === 'embedded' ? undefined : findPostgresBinDir());
   if (!binDir) {
     const { startEmbeddedPostgres } = await import('./embedded-postgres.ts');
     return startEmbeddedPostgres(opts);

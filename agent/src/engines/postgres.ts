@@ -128,22 +128,61 @@ export function explainPostgres(t: DatabaseTarget, stderr: string): Explanation 
  * Empties a database inside the restore's transaction: drops every non-system schema, then
  * recreates `public` with its previous comment, owner and privileges (pg_dump leaves a default
  * `public` out of the dump, so it has to look exactly as before). If the restore fails, this rolls back
- * with it and the old contents stay.
+ * with it and the old contents stay. Before PostgreSQL 15 `public` belongs to the bootstrap
+ * superuser and only its owner may drop it: a database owner then empties it instead (tables,
+ * views, sequences, routines, types; what an extension installed stays).
  */
 export const PG_WIPE_SQL = `SET client_min_messages = warning;
 DO $resistro_wipe$
 DECLARE
+  public_oid oid;
+  public_mine boolean;
   public_owner text;
   public_acl aclitem[];
   public_comment text;
   item record;
+  names text[];
+  name text;
 BEGIN
-  SELECT nspowner::regrole::text, nspacl, obj_description(oid, 'pg_namespace')
-    INTO public_owner, public_acl, public_comment FROM pg_namespace WHERE nspname = 'public';
+  SELECT oid, pg_has_role(nspowner, 'USAGE'), nspowner::regrole::text, nspacl, obj_description(oid, 'pg_namespace')
+    INTO public_oid, public_mine, public_owner, public_acl, public_comment FROM pg_namespace WHERE nspname = 'public';
   FOR item IN SELECT nspname FROM pg_namespace
-      WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\\_%' LOOP
+      WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\\_%'
+        AND (nspname <> 'public' OR public_mine IS NOT FALSE) LOOP
     EXECUTE format('DROP SCHEMA %I CASCADE', item.nspname);
   END LOOP;
+  IF public_mine IS FALSE THEN
+    SELECT array_agg(format('DROP %s IF EXISTS public.%I CASCADE',
+        CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'f' THEN 'FOREIGN TABLE'
+          WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, c.relname))
+      INTO names FROM pg_class c
+      WHERE c.relnamespace = public_oid AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e');
+    FOREACH name IN ARRAY coalesce(names, '{}') LOOP EXECUTE name; END LOOP;
+    SELECT array_agg(format('public.%I(%s)', p.proname, pg_get_function_identity_arguments(p.oid)))
+      INTO names FROM pg_proc p
+      WHERE p.pronamespace = public_oid
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e');
+    FOREACH name IN ARRAY coalesce(names, '{}') LOOP
+      IF current_setting('server_version_num')::int >= 110000 THEN
+        EXECUTE 'DROP ROUTINE IF EXISTS ' || name || ' CASCADE';
+      ELSE
+        BEGIN
+          EXECUTE 'DROP FUNCTION IF EXISTS ' || name || ' CASCADE';
+        EXCEPTION WHEN wrong_object_type THEN
+          EXECUTE 'DROP AGGREGATE IF EXISTS ' || name || ' CASCADE';
+        END;
+      END IF;
+    END LOOP;
+    SELECT array_agg(format('DROP %s IF EXISTS public.%I CASCADE',
+        CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, t.typname))
+      INTO names FROM pg_type t
+      WHERE t.typnamespace = public_oid
+        AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e');
+    FOREACH name IN ARRAY coalesce(names, '{}') LOOP EXECUTE name; END LOOP;
+    RETURN;
+  END IF;
   CREATE SCHEMA public;
   IF public_comment IS NOT NULL THEN
     EXECUTE format('COMMENT ON SCHEMA public IS %L', public_comment);
