@@ -2,6 +2,7 @@
 // plane behind TCP proxies that can be cut or made to hold uploads mid-way. This file runs its own
 // local stack, whose storage is reached only through the proxy (the shared stack's storage must
 // stay up for the other test files).
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -114,6 +115,26 @@ describe('faults during a backup', () => {
     expect(latest?.error).toMatch(/pg_dump was killed by signal SIGKILL/);
     expect(await succeeded()).toBe(before);
   }, 120_000);
+
+  test('a part corrupted on its way is refused by the storage (BadDigest), sent again, and the backup restores', async () => {
+    const before = await succeeded();
+    storage.corruptNextUpload();
+    const run = await runCli(['backup', '--database', 'big'], setup.env);
+    expect(run.code).toBe(0);
+    expect(storage.corrupted).toBe(1);
+    const retried = run.events.filter((e) => e.event === 'upload.retry');
+    expect(retried).toHaveLength(1);
+    expect(retried[0]?.msg).toMatch(/storage answered 400 BadDigest; retrying/);
+    expect(await succeeded()).toBe(before + 1);
+    const [latest] = await listBackups(tenant, dbId);
+    expect(latest?.status).toBe('succeeded');
+    // the object's checksum as storage computed it from the parts it verified
+    expect(latest?.storageChecksum).toMatch(/^[A-Za-z0-9+/]{43}=-\d+$/);
+    const file = await downloadBackup(tenant, latest!.id, work.dir);
+    expect(createHash('sha256').update(readFileSync(file)).digest('hex')).toBe(latest?.sha256);
+    const verify = await runCli(['verify', '--file', file], setup.env);
+    expect(verify.code).toBe(0);
+  }, 180_000);
 
   test("a dump that fails (wrong password) is reported failed with the tail of the tool's stderr", async () => {
     const wrong = await addDatabase(tenant, agent, {
