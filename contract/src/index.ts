@@ -1,3 +1,4 @@
+export * from './agent-version.ts';
 export * from './alerts.ts';
 export * from './checks.ts';
 export * from './client.ts';

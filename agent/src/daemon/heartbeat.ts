@@ -8,7 +8,7 @@ import { findZstdProgram } from '../backup/compress.ts';
 import type { AgentContext, CachedWork } from '../context.ts';
 import { detectAllTools, type ToolInfo } from '../engines/index.ts';
 import { readJson, type StateDir, writeJson } from '../state.ts';
-import { VERSION } from '../version.ts';
+import { VERSION_LINE } from '../version.ts';
 
 function osDescription(): string {
   try {
@@ -56,7 +56,7 @@ export async function heartbeat(ctx: AgentContext): Promise<HeartbeatResponse> {
   const res = await ctx.api.heartbeat({
     hostname: (hostname() || 'unknown').slice(0, 253),
     os: osDescription(),
-    version: VERSION,
+    version: VERSION_LINE,
     tools: tools.map((t) => ({
       name: t.name.slice(0, 64),
       version: t.version.slice(0, 64),

@@ -17,6 +17,8 @@ const agent: Agent = {
   createdAt: '2026-11-01T00:00:00.000Z',
   lastSeenAt: '2026-11-01T00:00:00.000Z',
   online: true,
+  outdated: false,
+  latestVersion: '0.1.0',
   apiKeyId: null,
   keyRevokedAt: null,
 };

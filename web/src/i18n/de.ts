@@ -125,6 +125,8 @@ export const de: Record<MessageKey, string> = {
   'status.agentKeyRevoked': 'Agent-Schlüssel widerrufen',
   'agents.keyRevoked': 'Schlüssel widerrufen',
   'agents.keyRevokedHint': 'Seine Heartbeats werden abgewiesen. Geben Sie ihm einen neuen Agent-Schlüssel.',
+  'agents.outdated': 'Update verfügbar: {latest}',
+  'agents.outdatedHint': 'Auf dem Server: sudo resistro update',
   'keys.usersLoading': 'Prüfe, welche Agents diesen Schlüssel verwenden…',
   'keys.usersNone': 'Kein Agent verwendet diesen Schlüssel.',
   'keys.usersTitle_one': 'Dieser Agent verwendet den Schlüssel und sichert danach nicht mehr:',

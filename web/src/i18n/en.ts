@@ -118,6 +118,8 @@ export const en = {
   'status.agentKeyRevoked': 'Agent key revoked',
   'agents.keyRevoked': 'Key revoked',
   'agents.keyRevokedHint': 'Its heartbeats are refused. Give it a new agent key.',
+  'agents.outdated': 'Update available: {latest}',
+  'agents.outdatedHint': 'On the server: sudo resistro update',
   'keys.usersLoading': 'Checking which agents use this key…',
   'keys.usersNone': 'No agent uses this key.',
   'keys.usersTitle_one': 'This agent uses the key and stops backing up:',

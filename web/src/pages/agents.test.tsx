@@ -14,6 +14,8 @@ const AGENT = {
   createdAt: '2026-11-01T10:00:00.000Z',
   lastSeenAt: new Date(Date.now() - 30_000).toISOString(),
   online: true,
+  outdated: false,
+  latestVersion: '0.1.0',
   apiKeyId: null,
   keyRevokedAt: null,
 };
@@ -44,6 +46,9 @@ describe('agents page', () => {
                   hostname: 'old.example.com',
                   online: false,
                   tools: [],
+                  version: '0.0.9 (3f2a9c1e0b7d)',
+                  outdated: true,
+                  latestVersion: '0.1.0',
                 },
               ],
             },
@@ -63,6 +68,10 @@ describe('agents page', () => {
     const old = screen.getByRole('row', { name: /old\.example\.com/ });
     expect(old.textContent).toContain('Offline');
     expect(old.textContent).toContain('None found');
+    // an agent older than the one the service hands out says so, with the command that updates it
+    expect(old.textContent).toContain('Update available: 0.1.0');
+    expect(old.textContent).toContain('sudo resistro update');
+    expect(row.textContent).not.toContain('Update available');
   });
 
   it('explains how to connect the first agent when there is none', async () => {

@@ -76,7 +76,22 @@ export default function AgentsPage(): JSX.Element {
                   </>
                 ),
               },
-              { label: t('agents.col.version'), cell: (a) => <span class="mono">{a.version}</span> },
+              {
+                label: t('agents.col.version'),
+                cell: (a) => (
+                  <>
+                    <span class="mono">{a.version}</span>
+                    <Show when={a.outdated}>
+                      <div class="cell-sub">
+                        <span class="badge badge-warn">
+                          {t('agents.outdated', { latest: a.latestVersion })}
+                        </span>
+                        <div class="mono">{t('agents.outdatedHint')}</div>
+                      </div>
+                    </Show>
+                  </>
+                ),
+              },
               {
                 label: t('agents.col.tools'),
                 wide: true,

@@ -1,4 +1,11 @@
-import type { Agent, BackupRequest, DatabaseWork, HeartbeatResponse } from '@resistro/contract';
+import {
+  type Agent,
+  type BackupRequest,
+  CURRENT_AGENT_VERSION,
+  type DatabaseWork,
+  type HeartbeatResponse,
+  isAgentOutdated,
+} from '@resistro/contract';
 import { and, asc, desc, eq, inArray, isNull } from 'drizzle-orm';
 import { apiKeys } from '../api-keys/api-keys.sql.ts';
 import { checkRequestsOf } from '../databases/checks.ts';
@@ -23,6 +30,8 @@ export function toAgent(row: typeof agents.$inferSelect, now: Date, keyRevokedAt
     lastSeenAt: row.lastSeenAt.toISOString(),
     // A revoked key's heartbeats are refused: the agent is not online, whatever it last sent.
     online: !keyRevokedAt && now.getTime() - row.lastSeenAt.getTime() < OFFLINE_AFTER_MS,
+    outdated: isAgentOutdated(row.version),
+    latestVersion: CURRENT_AGENT_VERSION,
     apiKeyId: row.apiKeyId,
     keyRevokedAt: keyRevokedAt?.toISOString() ?? null,
   };
