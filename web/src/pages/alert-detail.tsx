@@ -175,10 +175,9 @@ export default function AlertDetailPage(): JSX.Element {
                       <span class="muted">
                         {h.resolvedAt
                           ? t('alertPage.lasted', {
-                              from: formatDateTime(h.openedAt),
                               duration: formatDuration(Date.parse(h.resolvedAt) - Date.parse(h.openedAt)),
                             })
-                          : t('alertPage.openSince', { from: formatDateTime(h.openedAt) })}
+                          : t('alertPage.openSince')}
                       </span>
                     </li>
                   )}
