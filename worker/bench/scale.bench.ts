@@ -71,6 +71,8 @@ type Heartbeat = { startedAt: number; ms: number; ok: boolean };
 type JobTiming = { job: string; startedAt: number; ms: number };
 type MinuteRow = {
   minute: number;
+  /** the window's length: a minute, or the cron run's length plus 10 s */
+  windowS: number;
   /** false: auto_explain was off (no plans, CPU without its cost) */
   explained: boolean;
   heartbeats: number;
@@ -191,6 +193,10 @@ try {
   const timings: JobTiming[][] = [];
   const workerErrors = { lost: 0 };
   let pendingOut = '';
+  // A private dev registry: wrangler reloads its local server whenever another `wrangler dev` on
+  // the machine registers or leaves the shared one (other test runs here do, often), and a reload
+  // under load leaves the old process's connections open.
+  process.env.WRANGLER_REGISTRY_PATH = join(dataDir, 'wrangler-registry');
   const worker = await startWorker({
     port: workerPort,
     persistDir: join(dataDir, 'wrangler'),
@@ -261,7 +267,7 @@ try {
   const heartbeats: Heartbeat[] = [];
   let firstError = '';
   const start = Math.ceil((Date.now() + 2000) / 1000) * 1000;
-  const end = start + MINUTES * 60_000;
+  let running = true; // the simulator stops when the last window ends
   const inFlight = new Set<Promise<void>>();
   const body = (a: SimulatedAgent) =>
     JSON.stringify({
@@ -295,7 +301,7 @@ try {
   seeded.simulated.forEach((a, i) => {
     let at = start + Math.floor((i * HEARTBEAT_MS) / seeded.simulated.length);
     const tick = () => {
-      if (at >= end) return;
+      if (!running) return;
       const p = send(a).finally(() => inFlight.delete(p));
       inFlight.add(p);
       at += HEARTBEAT_MS;
@@ -322,9 +328,10 @@ try {
   console.log(
     `\n${fmt(seeded.simulated.length)} agents heartbeating every 60 s against ${url}; cron once a minute; ${MINUTES} minute(s)\n`,
   );
+  // A window per cron run: at least a minute, longer when the run itself takes longer (then
+  // heartbeats go on for 10 s after it, for the CPU split).
+  let from = start;
   for (let m = 0; m < MINUTES; m++) {
-    const from = start + m * 60_000;
-    const to = from + 60_000;
     // The last of three or more minutes runs without auto_explain: its CPU figures are free of
     // EXPLAIN ANALYZE's instrumentation and logging (and it has no rows-scanned figures).
     const explained = !(MINUTES >= 3 && m === MINUTES - 1);
@@ -350,14 +357,19 @@ try {
     const cronEnd = Date.now();
     const cpuCron = cpu.take();
     const pgCron = pgCpu.take();
+    const to = Math.max(from + 60_000, cronEnd + 10_000);
     await sleepUntil(to);
-    if (m === MINUTES - 1) await Promise.allSettled([...inFlight]);
+    if (m === MINUTES - 1) {
+      running = false;
+      await Promise.allSettled([...inFlight]);
+    }
     await new Promise((r) => setTimeout(r, 1500)); // closes and log lines of the minute's last requests
     const cpuAfter = cpu.take();
     const pgAfter = pgCpu.take();
+    const windowEnd = Date.now();
     await collectPlans();
 
-    const hbs = heartbeats.filter((h) => h.startedAt >= from && h.startedAt < to);
+    const hbs = heartbeats.filter((h) => h.startedAt >= from && h.startedAt < windowEnd);
     const afterCron = hbs.filter((h) => h.startedAt >= cronEnd).length;
     const duringCron = hbs.filter((h) => h.startedAt < cronEnd).length;
     const hbCpu = afterCron > 0 ? cpuAfter / afterCron : 0;
@@ -390,6 +402,7 @@ try {
     const n = Math.max(1, hbs.length);
     const row: MinuteRow = {
       minute: m + 1,
+      windowS: Math.round((windowEnd - from) / 1000),
       explained,
       heartbeats: hbs.length,
       errors: hbs.filter((h) => !h.ok).length,
@@ -430,7 +443,7 @@ try {
     rows.push(row);
     const storage = Object.entries(row.storage);
     console.log(
-      `minute ${row.minute}: ${fmt(row.heartbeats)} heartbeats (${row.errors} errors, p50 ${row.p50} ms, p95 ${row.p95} ms); ` +
+      `minute ${row.minute} (window ${row.windowS} s): ${fmt(row.heartbeats)} heartbeats (${row.errors} errors, p50 ${row.p50} ms, p95 ${row.p95} ms); ` +
         `per heartbeat ${fmt(row.perHb.connections, 2)} connections, ${fmt(row.perHb.roundTrips, 2)} round trips, ` +
         `${fmt(row.perHb.statements, 2)} statements, ${explained ? `${fmt(row.perHb.rowsScanned, 1)} rows scanned, ${fmt(row.perHb.buffers, 1)} buffers` : 'no EXPLAIN this minute'}, ` +
         `${fmt(row.perHb.cpuMs, 2)} ms worker CPU, ${fmt(row.perHb.pgCpuMs, 2)} ms PostgreSQL CPU, connection open ${fmt(row.perHb.holdMs)} ms (median)\n` +
@@ -450,6 +463,7 @@ try {
       );
     if (row.cron.unattributed)
       console.log(`    (${row.cron.unattributed} cron statements outside every job's time)`);
+    from = windowEnd;
   }
   if (firstError) console.log(`first heartbeat error: ${firstError}`);
 
