@@ -35,7 +35,17 @@ function machine(programs: string[], files: string[] = [], env: Record<string, s
   };
 }
 
-const EVERYTHING = ['pg_dump', 'psql', 'mariadbd', 'mariadb-install-db', 'mariadb', 'mariadb-dump', 'zstd'];
+const EVERYTHING = [
+  'pg_dump',
+  'psql',
+  'mariadbd',
+  'mariadb-install-db',
+  'mariadb',
+  'mariadb-dump',
+  'zstd',
+  'debootstrap',
+  'qemu-aarch64-static',
+];
 const FILES = ['/usr/lib/postgresql/15/bin/postgres', '/usr/bin/chromium'];
 
 describe('npm test preflight', () => {
@@ -44,7 +54,10 @@ describe('npm test preflight', () => {
   });
 
   test('names a missing MariaDB and Chromium with one apt command that installs both', () => {
-    const l = machine(['pg_dump', 'psql', 'zstd'], ['/usr/lib/postgresql/15/bin/postgres']);
+    const l = machine(
+      ['pg_dump', 'psql', 'zstd', 'debootstrap', 'qemu-aarch64-static'],
+      ['/usr/lib/postgresql/15/bin/postgres'],
+    );
     const message = preflightMessage(selectedProjects([]), l)!;
     expect(message).toContain('MariaDB server');
     expect(message).toContain('MariaDB client tools');
@@ -59,7 +72,7 @@ describe('npm test preflight', () => {
       ['/usr/bin/chromium', '/usr/lib/postgresql/README'],
     );
     const names = missingRequirements(selectedProjects([]), l).flatMap((r) => r.apt);
-    expect(names).toEqual(['postgresql', 'zstd']);
+    expect(names).toEqual(['postgresql', 'zstd', 'debootstrap', 'qemu-user-static']);
   });
 
   test('looks for the browser where CHROMIUM_PATH says', () => {

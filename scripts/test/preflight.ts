@@ -65,6 +65,18 @@ export const REQUIREMENTS: Requirement[] = [
     present: (l) => l.onPath('zstd'),
   },
   {
+    what: 'debootstrap (a Debian root filesystem without Node.js for the agent executable tests)',
+    apt: ['debootstrap'],
+    projects: ['integration'],
+    present: (l) => l.onPath('debootstrap'),
+  },
+  {
+    what: 'qemu-user-static (runs the linux-arm64 agent executable on this machine)',
+    apt: ['qemu-user-static'],
+    projects: ['integration'],
+    present: (l) => l.onPath('qemu-aarch64-static'),
+  },
+  {
     what: 'Chromium for the browser tests (/usr/bin/chromium, or CHROMIUM_PATH)',
     apt: ['chromium'],
     projects: ['integration'],
