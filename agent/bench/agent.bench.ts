@@ -27,6 +27,7 @@ import pg from 'pg';
 import { freePort } from '../../scripts/stack/ports.ts';
 import { startPostgres } from '../../scripts/stack/postgres.ts';
 import { startStack } from '../../scripts/stack/stack.ts';
+import { buildExecutables } from '../sea/build.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 // The single-file build, as installed on servers (running the .ts sources would add the type
@@ -69,6 +70,9 @@ const built = spawnSync(process.execPath, ['--no-warnings', join(ROOT, 'agent/bu
   encoding: 'utf8',
 });
 if (built.status !== 0) throw new Error(`agent build failed: ${built.stderr}`);
+// The self-contained executable, as install-agent.sh installs it: measured next to the JavaScript
+// build (Node from node_modules runs the latter; the executable carries the same Node version).
+const [EXE] = await buildExecutables([process.arch === 'arm64' ? 'arm64' : 'x64'], join(dataDir, 'dist'));
 const pgPort = await freePort();
 const server = await startPostgres({ dir: join(dataDir, 'pg'), port: pgPort, fast: true });
 let stopStack: (() => Promise<void>) | undefined;
@@ -380,9 +384,10 @@ function cpuSince(before: ReturnType<typeof cpuByRole>): Record<Role, number> {
   return out;
 }
 
-async function resistroBackup(compressor: 'zstd' | 'node'): Promise<Measure> {
+async function resistroBackup(compressor: 'zstd' | 'node', program: 'js' | 'exe' = 'js'): Promise<Measure> {
   const cpuBefore = cpuByRole();
-  const t = await timed(`${process.execPath} --no-warnings ${CLI} backup --database bench`, {
+  const command = program === 'exe' ? EXE! : `${process.execPath} --no-warnings ${CLI}`;
+  const t = await timed(`${command} backup --database bench`, {
     ...agentEnv,
     RESISTRO_COMPRESSOR: compressor,
     RESISTRO_LOG_LEVEL: 'debug',
@@ -440,6 +445,10 @@ const backupPipelines: { name: string; run: () => Promise<Measure> }[] = [
   },
   { name: '**`resistro backup`** (zstd program → AES-GCM → S3)', run: () => resistroBackup('zstd') },
   { name: '`resistro backup`, node:zlib fallback', run: () => resistroBackup('node') },
+  {
+    name: '`resistro backup`, the executable (zstd program → AES-GCM → S3)',
+    run: () => resistroBackup('zstd', 'exe'),
+  },
 ];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -575,6 +584,24 @@ const lines = [
       `| ${r.kind === 'psql' ? '`psql -f plain.sql`' : '**`resistro restore --file`** (decrypt → zstd -d → psql, one stream)'} | ${r.wall.toFixed(2)} | ${(r.wall / restoreSummary[0]!.wall).toFixed(2)} | ${r.cpu.toFixed(1)} | ${(r.rss / 1024).toFixed(0)} | ${r.agentRss ? (r.agentRss / 1024).toFixed(0) : '—'} |`,
   ),
 ];
+// The executable against the JavaScript build: size, cold start and memory of `--version` (median
+// of 10), and the backup above.
+const STARTS = 10;
+async function startup(command: string) {
+  const ms: { wall: number; maxRssKb: number }[] = [];
+  for (let i = 0; i < STARTS; i++) ms.push(await timed(`${command} --version > /dev/null`));
+  return { wall: median(ms.map((m) => m.wall)), rssKb: median(ms.map((m) => m.maxRssKb)) };
+}
+const jsStart = await startup(`${process.execPath} --no-warnings ${CLI}`);
+const exeStart = await startup(EXE!);
+const exeBackup = backups.find((b) => b.name.includes('the executable'))!.m;
+lines.push(
+  '',
+  '| the agent as | file MB | needs | `--version` cold start s | `--version` peak RSS MB | backup wall s | backup peak RSS MB (resistro process) |',
+  '|---|---|---|---|---|---|---|',
+  `| JavaScript build (\`node resistro.mjs\`) | ${(size(CLI) / 1e6).toFixed(1)} | Node.js ≥ 22.15 | ${jsStart.wall.toFixed(2)} | ${(jsStart.rssKb / 1024).toFixed(0)} | ${backups[4]!.m.wall.toFixed(2)} | ${((backups[4]!.m.agentRssKb ?? 0) / 1024).toFixed(0)} |`,
+  `| **executable** (\`resistro-linux-${process.arch}\`) | ${(size(EXE!) / 1e6).toFixed(1)} | nothing | ${exeStart.wall.toFixed(2)} | ${(exeStart.rssKb / 1024).toFixed(0)} | ${exeBackup.wall.toFixed(2)} | ${((exeBackup.agentRssKb ?? 0) / 1024).toFixed(0)} |`,
+);
 const resistro = backups[4]!.m;
 const streaming = resistro.wall - (resistro.completeS ?? 0);
 const machine = resistro.machine;
