@@ -4,6 +4,7 @@ export * from './checks.ts';
 export * from './client.ts';
 export * from './errors.ts';
 export * from './files.ts';
+export * from './format.ts';
 export * from './plans.ts';
 export * from './routes.ts';
 export * from './schedule.ts';

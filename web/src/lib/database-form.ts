@@ -2,18 +2,17 @@
 // the text follows the language), the next runs of the schedule, and the request body, in which
 // the password is sealed to the agent's public key before it leaves the browser.
 import { isValidCron, isValidTimeZone, nextRuns } from '@resistro/contract/schedule';
-import type {
-  Agent,
-  CreateDatabaseBody,
-  Database,
-  Engine,
-  Schedule,
-  UpdateDatabaseBody,
+import {
+  type Agent,
+  type CreateDatabaseBody,
+  type Database,
+  DEFAULT_PORTS,
+  type Engine,
+  type Schedule,
+  type UpdateDatabaseBody,
 } from '@resistro/contract/schemas';
 import { sealToAgent } from '@resistro/contract/seal';
 import type { Problem } from './validate.ts';
-
-export const DEFAULT_PORTS: Record<Engine, number> = { postgres: 5432, mysql: 3306, mariadb: 3306 };
 
 export type DatabaseFormValues = {
   name: string;

@@ -1,23 +1,11 @@
 // Dates, sizes and durations through Intl, in the current language.
+import { formatBytes as formatBytesIn } from '@resistro/contract/format';
 import { displayTimeZone, intlLocale } from '../i18n/index.ts';
 
-const UNITS = ['byte', 'kilobyte', 'megabyte', 'gigabyte', 'terabyte'] as const;
-
-/** Decimal units, like the plans (5 GB = 5·10⁹ bytes). */
+/** Decimal units, like the plans (5 GB = 5·10⁹ bytes); the one formatter the worker uses too. */
 export function formatBytes(bytes: number | null | undefined): string {
   if (bytes === null || bytes === undefined) return '–';
-  let value = bytes;
-  let unit = 0;
-  while (Math.abs(value) >= 1000 && unit < UNITS.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return new Intl.NumberFormat(intlLocale(), {
-    style: 'unit',
-    unit: UNITS[unit],
-    unitDisplay: 'short',
-    maximumFractionDigits: unit === 0 || value >= 100 ? 0 : 1,
-  }).format(value);
+  return formatBytesIn(bytes, intlLocale());
 }
 
 /** In the account's time zone unless a schedule's own zone is asked for. */

@@ -1,6 +1,6 @@
 // The alert conditions as pure functions of a subject's state and the time: unit-tested without a
 // database, evaluated by detect.ts for each subject in a batch.
-import { type Schedule, scheduleToCron } from '@resistro/contract';
+import { formatBytes as formatBytesIn, type Schedule, scheduleToCron } from '@resistro/contract';
 import { Cron } from 'croner';
 
 const MINUTE = 60_000;
@@ -86,15 +86,9 @@ export function storageLevel(usedBytes: number, quotaBytes: number): { high: boo
   return { high: usedBytes > quotaBytes * STORAGE_HIGH_RATIO, full: usedBytes > quotaBytes };
 }
 
+/** The stored (English) detail's sizes; the account's language renders its own from the facts. */
 export function formatBytes(n: number): string {
-  const units = ['bytes', 'kB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1000 && u < units.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  return u === 0 ? `${n} bytes` : `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
+  return formatBytesIn(n, 'en');
 }
 
 export function formatTime(d: Date): string {
