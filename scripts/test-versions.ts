@@ -19,7 +19,8 @@ import { obtainPostgres, POSTGRES_MAJORS, POSTGRES_RELEASES } from './stack/post
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
 
-type Row = { server: string; source: string; ran: string; result: string; seconds: string };
+type Row = { server: string; source: string; ran: string; command: string; result: string; seconds: string };
+const VITEST = 'npx vitest run --project engines';
 const rows: Row[] = [];
 let failed = false;
 
@@ -79,6 +80,7 @@ for (const major of majors) {
       server: `PostgreSQL ${major}`,
       source,
       ran: 'download',
+      command: '-',
       result: `FAILED: ${(e as Error).message}`,
       seconds: '',
     });
@@ -92,7 +94,14 @@ for (const major of majors) {
     RESISTRO_PG_MAJORS: String(major),
   });
   process.stderr.write(`${result} (${seconds} s)\n`);
-  rows.push({ server: `PostgreSQL ${release.split('-')[0]}`, source, ran, result, seconds });
+  rows.push({
+    server: `PostgreSQL ${release.split('-')[0]}`,
+    source,
+    ran,
+    command: `RESISTRO_PG_MAJORS=${major} ${VITEST} agent/test/engines/postgres-versions.test.ts`,
+    result,
+    seconds,
+  });
 }
 
 const systemBin = findPostgresBinDir();
@@ -105,6 +114,7 @@ if (systemBin && !process.env.RESISTRO_PG_MAJORS) {
     server: `PostgreSQL ${version}`,
     source: `Debian (${systemBin})`,
     ran: `engine contract + round trip, pg_dump/psql ${pgDumps[0]?.version ?? '?'}`,
+    command: `${VITEST} agent/test/engines/postgres.test.ts`,
     result,
     seconds,
   });
@@ -123,6 +133,7 @@ if (!process.env.RESISTRO_PG_MAJORS) {
       server: `MariaDB ${version}`,
       source: 'Debian mariadb-server',
       ran: `engine contract + round trip, ${tools}`,
+      command: `${VITEST} ${file}`,
       result,
       seconds,
     });
@@ -134,6 +145,7 @@ const untestable: Row[] = [
     server: 'PostgreSQL 9.6',
     source: '-',
     ran: 'not testable here: no 9.6 server on the npm registry (oldest: 10) nor in Debian 12',
+    command: '-',
     result: 'untested',
     seconds: '',
   },
@@ -141,6 +153,7 @@ const untestable: Row[] = [
     server: 'MySQL 5.7 / 8.x',
     source: '-',
     ran: 'not testable here: Debian 12 has no MySQL server; npm mysql-memory-server downloads from MySQL’s CDN, which this network does not reach',
+    command: '-',
     result: 'untested',
     seconds: '',
   },
@@ -148,16 +161,18 @@ const untestable: Row[] = [
     server: 'MariaDB 10.3–10.6, 11.x',
     source: '-',
     ran: 'not testable here: Debian 12 carries only 10.11 (mariadb-server-10.5 is a transitional package for it)',
+    command: '-',
     result: 'untested',
     seconds: '',
   },
 ];
 
 const table = [
-  '| Server | From | What ran | Result | Time (s) |',
-  '| --- | --- | --- | --- | --- |',
+  '| Server | From | What ran | Command | Result | Time (s) |',
+  '| --- | --- | --- | --- | --- | --- |',
   ...[...rows, ...(process.env.RESISTRO_PG_MAJORS ? [] : untestable)].map(
-    (r) => `| ${r.server} | ${r.source} | ${r.ran} | ${r.result} | ${r.seconds} |`,
+    (r) =>
+      `| ${r.server} | ${r.source} | ${r.ran} | ${r.command === '-' ? '-' : `\`${r.command}\``} | ${r.result} | ${r.seconds} |`,
   ),
 ].join('\n');
 process.stdout.write(`${table}\n`);

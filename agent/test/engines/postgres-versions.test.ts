@@ -35,15 +35,17 @@ const installedPgDumps: PgTool[] = await findPgTools(nodeToolHost(), 'pg_dump');
 for (const major of majors) {
   const release = POSTGRES_RELEASES[major];
   const fitting = installedPgDumps.filter((t) => t.major >= major).sort((a, b) => a.major - b.major)[0];
-  if (fitting) describeContract(major, release, fitting);
-  else describeRefusal(major, release);
+  // Downloaded while the file is collected, outside the hooks' time limits (once per machine).
+  const binDir = obtainPostgres(major);
+  if (fitting) describeContract(major, release, fitting, binDir);
+  else describeRefusal(major, release, binDir);
 }
 
-function describeContract(major: number, release: string | undefined, pgDump: PgTool): void {
+function describeContract(major: number, release: string | undefined, pgDump: PgTool, binDir: string): void {
   describe(`PostgreSQL ${major} server (${release} from npm), dumped with pg_dump ${pgDump.major}`, () => {
     describeEngineContract(
       'postgres',
-      () => setupPostgresEngine({ binDir: obtainPostgres(major) }),
+      () => setupPostgresEngine({ binDir }),
       (get) => {
         test(`the server is PostgreSQL ${major} and the dump runs the closest installed pg_dump (${pgDump.major})`, async () => {
           const e = get() as PostgresUnderTest;
@@ -60,7 +62,7 @@ function describeContract(major: number, release: string | undefined, pgDump: Pg
   });
 }
 
-function describeRefusal(major: number, release: string | undefined): void {
+function describeRefusal(major: number, release: string | undefined, binDir: string): void {
   describe(`PostgreSQL ${major} server (${release} from npm), newer than every installed pg_dump`, () => {
     let server: PostgresServer;
     let data: { dir: string; remove(): void };
@@ -79,7 +81,7 @@ function describeRefusal(major: number, release: string | undefined): void {
         dir: join(data.dir, 'cluster'),
         port: await freePort(),
         fast: true,
-        binDir: obtainPostgres(major),
+        binDir,
       });
       await server.createDatabase('shop');
       const c = new pg.Client({ connectionString: server.url('shop') });

@@ -20,6 +20,16 @@ export const DOC_PAGES: DocPage[] = [
     title: { en: 'Installing the agent', de: 'Agent installieren' },
   },
   {
+    slug: 'container',
+    source: 'container.md',
+    title: { en: 'Docker and Kubernetes', de: 'Docker und Kubernetes' },
+  },
+  {
+    slug: 'supported-versions',
+    source: 'supported-versions.md',
+    title: { en: 'Supported versions, tested', de: 'Unterstützte Versionen, getestet' },
+  },
+  {
     slug: 'privileges',
     source: 'privileges.md',
     title: { en: 'Database privileges', de: 'Datenbankrechte' },
