@@ -2,7 +2,6 @@
 import { formatBytes as formatBytesIn } from '@resistro/contract';
 import { dateTimeFormat } from './intl-cache.ts';
 import { intlTag, type Language, type Locale, safeTimeZone } from './language.ts';
-import { formatNumber } from './plural.ts';
 
 /** "02.12.2026, 05:30 MEZ" / "02/12/2026, 04:30 UTC": the zone is named, so no one has to guess. */
 export function formatDateTime(date: Date, locale: Locale): string {
