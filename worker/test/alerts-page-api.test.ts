@@ -108,3 +108,27 @@ describe('an agent whose key is revoked', () => {
     expect(again.agent).toMatchObject({ id: a.agent.id, online: true, keyRevokedAt: null });
   });
 });
+
+describe('a cancelled account', () => {
+  it('cannot resume, change or back up a database: the API refuses what the dashboard disables', async () => {
+    const c = await newAccount();
+    const dbId = c.databases[0]!.id;
+    expect((await c.session.json('/account', { method: 'DELETE' })).status).toBe(202);
+    for (const [path, init] of [
+      [`/databases/${dbId}/resume`, { method: 'POST' }],
+      [`/databases/${dbId}`, { method: 'PATCH', json: { retentionDays: 3 } }],
+      [`/databases/${dbId}/backup-now`, { method: 'POST' }],
+    ] as const) {
+      const r = await c.session.json(path, init);
+      expect(r.status, path).toBeGreaterThanOrEqual(400);
+      expect(r.status, path).toBeLessThan(500);
+      expect(r.body.error.code, path).toMatch(/^(forbidden|conflict)$/);
+    }
+    const [row] = await sql<{ paused: boolean; retention_days: number }>(
+      'select paused, retention_days from databases where id = $1',
+      [dbId],
+    );
+    expect(row).toMatchObject({ paused: true });
+    expect(row!.retention_days).not.toBe(3);
+  });
+});
