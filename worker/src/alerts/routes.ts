@@ -1,11 +1,11 @@
 import { ListAlertsQuery } from '@resistro/contract';
 import { Hono } from 'hono';
+import { principalLocale } from '../accounts/locale.ts';
 import type { AppEnv } from '../app-types.ts';
-import { localizeAlert, localizeAlerts } from '../i18n/alerts.ts';
-import { principalLocale } from '../i18n/request.ts';
-import { readId, readQuery } from '../lib/validate.ts';
 import { requirePrincipal } from '../lib/principal.ts';
+import { readId, readQuery } from '../lib/validate.ts';
 import { acknowledgeAlert, findAlert, listAlerts, toAlert } from './alerts.ts';
+import { localizeAlert, localizeAlerts } from './localize.ts';
 
 export const alertRoutes = new Hono<AppEnv>()
   .get('/alerts', async (c) => {

@@ -2,8 +2,8 @@
 // the account's language, with times in its time zone. The alert's own title and detail come from
 // its kind and facts (i18n/alert-text.ts); this file writes the frame around them.
 import type { WebhookEvent } from '@resistro/contract';
+import { localizeAlert } from '../alerts/localize.ts';
 import type { AlertSource } from '../i18n/alert-text.ts';
-import { localizeAlert } from '../i18n/alerts.ts';
 import { formatDateTime } from '../i18n/format.ts';
 import type { Language, Locale } from '../i18n/language.ts';
 

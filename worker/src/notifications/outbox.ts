@@ -3,11 +3,11 @@
 import type { Alert, Delivery, DeliveryList, NotificationEventType, WebhookEvent } from '@resistro/contract';
 import { and, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { accounts } from '../accounts/accounts.sql.ts';
-import { afterCursor, toPage } from '../lib/page.ts';
+import { alertSources } from '../alerts/localize.ts';
 import type { Db, DbOrTx } from '../db.ts';
 import type { Config } from '../env.ts';
-import { alertSources } from '../i18n/alerts.ts';
 import { DEFAULT_LOCALE, type Locale } from '../i18n/language.ts';
+import { afterCursor, toPage } from '../lib/page.ts';
 import { notificationChannels, notificationDeliveries } from './notifications.sql.ts';
 import { DeliveryError } from './notifier.ts';
 import { type SendContext, sendNotification } from './send.ts';

@@ -1,10 +1,10 @@
 import { CreateChannelBody, ListDeliveriesQuery, UpdateChannelBody } from '@resistro/contract';
 import { Hono } from 'hono';
+import { requestLanguage } from '../accounts/locale.ts';
 import type { AppEnv } from '../app-types.ts';
 import { localizeDeliveries } from '../i18n/delivery-errors.ts';
-import { requestLanguage } from '../i18n/request.ts';
-import { readBody, readId, readQuery } from '../lib/validate.ts';
 import { requirePrincipal } from '../lib/principal.ts';
+import { readBody, readId, readQuery } from '../lib/validate.ts';
 import {
   createChannel,
   deleteChannel,

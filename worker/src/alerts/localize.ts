@@ -1,11 +1,12 @@
 // Alerts as the API returns them and notifications carry them, in the account's language: the
-// text is rendered from each alert's kind and facts (see alert-text.ts), read by id.
+// text is rendered from each alert's kind and facts (see i18n/alert-text.ts), read by id. It lives
+// with the alerts, which own the rows; i18n/ depends on no feature folder.
 import type { Alert } from '@resistro/contract';
 import { inArray } from 'drizzle-orm';
-import { alerts } from '../alerts/alerts.sql.ts';
 import type { DbOrTx } from '../db.ts';
-import { type AlertSource, alertText } from './alert-text.ts';
-import type { Locale } from './language.ts';
+import { type AlertSource, alertText } from '../i18n/alert-text.ts';
+import type { Locale } from '../i18n/language.ts';
+import { alerts } from './alerts.sql.ts';
 
 export async function alertSources(db: DbOrTx, ids: string[]): Promise<Map<string, AlertSource>> {
   const unique = [...new Set(ids)];

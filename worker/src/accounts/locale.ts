@@ -1,10 +1,11 @@
 // Which language a request is answered in: the account's once someone is logged in (or sends an
-// API key), else the request's Accept-Language (sign-up, log-in, a wrong key).
+// API key), else the request's Accept-Language (sign-up, log-in, a wrong key). It lives with the
+// accounts, which own the language column; i18n/ depends on no feature folder.
 import { eq } from 'drizzle-orm';
 import type { Context } from 'hono';
-import { accounts } from '../accounts/accounts.sql.ts';
 import type { AppEnv } from '../app-types.ts';
-import { DEFAULT_LOCALE, type Language, type Locale, languageFromHeader } from './language.ts';
+import { DEFAULT_LOCALE, type Language, type Locale, languageFromHeader } from '../i18n/language.ts';
+import { accounts } from './accounts.sql.ts';
 
 export async function accountLocale(
   db: AppEnv['Variables']['db'],
