@@ -3,7 +3,6 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { requestLanguage } from './accounts/locale.ts';
-import { accountRoutes } from './accounts/routes.ts';
 import { agentRoutes } from './agents/routes.ts';
 import { alertRoutes } from './alerts/routes.ts';
 import { apiKeyRoutes } from './api-keys/routes.ts';
@@ -21,6 +20,7 @@ import { authenticate, csrf } from './middleware/auth.ts';
 import { context } from './middleware/context.ts';
 import { notificationRoutes } from './notifications/routes.ts';
 import { openApiDocument } from './openapi/openapi.ts';
+import { accountRoutes } from './plans/routes.ts';
 
 const api = new Hono<AppEnv>()
   .get('/health', (c) => c.json({ ok: true }))

@@ -1,6 +1,5 @@
-import { type Account, type Language, PLANS, type PlanId, type User } from '@resistro/contract';
-import { and, count, eq, gt, isNull, sql } from 'drizzle-orm';
-import { databases } from '../databases/databases.sql.ts';
+import type { Language, PlanId, User } from '@resistro/contract';
+import { and, eq, gt, sql } from 'drizzle-orm';
 import type { Db } from '../db.ts';
 import type { Config } from '../env.ts';
 import { ApiError } from '../errors.ts';
@@ -18,32 +17,6 @@ export const LOGIN_LIMITS = {
 
 export function toUser(row: typeof users.$inferSelect): User {
   return { id: row.id, email: row.email, createdAt: row.createdAt.toISOString() };
-}
-
-export async function getAccount(db: Db, accountId: string): Promise<Account> {
-  const [row] = await db.select().from(accounts).where(eq(accounts.id, accountId));
-  if (!row) throw new ApiError('not_found', 'account not found');
-  const [dbCount] = await db
-    .select({ n: count() })
-    .from(databases)
-    .where(and(eq(databases.accountId, accountId), isNull(databases.deletedAt)));
-  const plan = PLANS[row.plan];
-  return {
-    id: row.id,
-    plan: row.plan,
-    limits: {
-      maxDatabases: plan.maxDatabases,
-      maxRetentionDays: plan.maxRetentionDays,
-      storageBytes: plan.storageBytes,
-    },
-    usage: { databases: dbCount?.n ?? 0, storageBytes: row.storageUsedBytes },
-    alertEmails: row.alertEmails,
-    language: row.language,
-    timeZone: row.timeZone,
-    cancelledAt: row.cancelledAt?.toISOString() ?? null,
-    deleteAfter: row.deleteAfter?.toISOString() ?? null,
-    createdAt: row.createdAt.toISOString(),
-  };
 }
 
 async function createSession(db: Db, config: Config, user: { id: string; accountId: string }, now: Date) {
@@ -167,69 +140,4 @@ export async function getUser(db: Db, userId: string): Promise<User> {
   const [row] = await db.select().from(users).where(eq(users.id, userId));
   if (!row) throw new ApiError('not_found', 'user not found');
   return toUser(row);
-}
-
-export async function updateAccount(
-  db: Db,
-  accountId: string,
-  patch: {
-    plan?: PlanId | undefined;
-    alertEmails?: string[] | undefined;
-    language?: Language | undefined;
-    timeZone?: string | undefined;
-  },
-): Promise<Account> {
-  await db.transaction(async (tx) => {
-    if (patch.plan) {
-      const plan = PLANS[patch.plan];
-      const active = await tx
-        .select({ retentionDays: databases.retentionDays })
-        .from(databases)
-        .where(and(eq(databases.accountId, accountId), isNull(databases.deletedAt)));
-      if (plan.maxDatabases !== null && active.length > plan.maxDatabases) {
-        throw new ApiError(
-          'plan_limit',
-          `The ${plan.name} plan allows ${plan.maxDatabases} database(s); delete some first`,
-        );
-      }
-      if (active.some((d) => d.retentionDays > plan.maxRetentionDays)) {
-        throw new ApiError(
-          'plan_limit',
-          `The ${plan.name} plan keeps backups at most ${plan.maxRetentionDays} days; shorten the retention of your databases first`,
-        );
-      }
-      await tx.update(accounts).set({ plan: patch.plan }).where(eq(accounts.id, accountId));
-    }
-    if (patch.language || patch.timeZone) {
-      await tx
-        .update(accounts)
-        .set({
-          ...(patch.language && { language: patch.language }),
-          ...(patch.timeZone && { timeZone: patch.timeZone }),
-        })
-        .where(eq(accounts.id, accountId));
-    }
-    if (patch.alertEmails) {
-      await tx
-        .update(accounts)
-        .set({ alertEmails: [...new Set(patch.alertEmails)] })
-        .where(eq(accounts.id, accountId));
-    }
-  });
-  return getAccount(db, accountId);
-}
-
-/** Cancellation: schedules stop now; backups stay downloadable for 30 days, then all is deleted. */
-export async function cancelAccount(db: Db, accountId: string, now: Date): Promise<Account> {
-  await db.transaction(async (tx) => {
-    await tx
-      .update(accounts)
-      .set({ cancelledAt: now, deleteAfter: new Date(now.getTime() + 30 * 86400_000) })
-      .where(and(eq(accounts.id, accountId), isNull(accounts.cancelledAt)));
-    await tx
-      .update(databases)
-      .set({ paused: true, updatedAt: now })
-      .where(eq(databases.accountId, accountId));
-  });
-  return getAccount(db, accountId);
 }

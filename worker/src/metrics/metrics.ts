@@ -3,7 +3,6 @@
 // with a dedicated token so a leaked scrape config cannot change anything.
 import type { CreatedMetricsToken, Database, MetricsToken } from '@resistro/contract';
 import { and, eq, isNull, lt, or } from 'drizzle-orm';
-import { getAccount } from '../accounts/accounts.ts';
 import { listAgents, OFFLINE_AFTER_MS } from '../agents/agents.ts';
 import { openAlertCounts } from '../alerts/alerts.ts';
 import { failureCounts, recentBackups } from '../backups/history.ts';
@@ -11,6 +10,7 @@ import { listDatabases } from '../databases/databases.ts';
 import type { Db } from '../db.ts';
 import { ApiError } from '../errors.ts';
 import { randomToken, sha256Hex } from '../lib/crypto.ts';
+import { getAccount } from '../plans/plans.ts';
 import { metricsTokens } from './metrics.sql.ts';
 import { type Family, render } from './prometheus.ts';
 

@@ -1,22 +1,16 @@
+// The sign-up, log-in and account routes. Each answers with the account and its plan's usage
+// (plans.ts), which counts databases, so they sit here above accounts/ and databases/.
 import { LoginBody, SignupBody, UpdateAccountBody } from '@resistro/contract';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
+import { getUser, login, logout, SESSION_COOKIE, signup } from '../accounts/accounts.ts';
 import type { AppEnv } from '../app-types.ts';
 import { ApiError } from '../errors.ts';
 import { languageFromHeader } from '../i18n/language.ts';
 import { requirePrincipal } from '../lib/principal.ts';
 import { readBody } from '../lib/validate.ts';
-import {
-  cancelAccount,
-  getAccount,
-  getUser,
-  login,
-  logout,
-  SESSION_COOKIE,
-  signup,
-  updateAccount,
-} from './accounts.ts';
+import { cancelAccount, getAccount, updateAccount } from './plans.ts';
 
 function setSessionCookie(c: Context<AppEnv>, token: string, expiresAt: Date) {
   // SECURITY: HttpOnly (no script access), Secure, SameSite=Lax, and an expiry matching the row.
