@@ -20,7 +20,7 @@ import { ARCHES, type Arch, buildExecutables } from '../sea/build.ts';
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const DIST = join(HERE, '..', 'dist');
 export const CONTAINERFILE = join(HERE, 'Containerfile');
-export const LOCAL_BASE = 'localhost/debian-bookworm-min:1';
+export const LOCAL_BASE = 'localhost/debian-bookworm-min:2';
 const VERSION = (JSON.parse(readFileSync(join(HERE, '..', 'package.json'), 'utf8')) as { version: string })
   .version;
 export const DEFAULT_TAG = `localhost/resistro-agent:${VERSION}`;
@@ -70,7 +70,8 @@ function ensureLocalBase(engine: ReturnType<typeof containerEngine>): string {
     'sh',
     [
       '-c',
-      `tar -C "$1" --exclude=./.resistro-complete -c . | ${engine.cmd} ${engine.global.join(' ')} import - "$2"`,
+      // apt's caches and package lists would stay in the base layer for good; the build fetches fresh lists
+      `tar -C "$1" --exclude=./.resistro-complete --exclude='./var/cache/apt/*' --exclude='./var/lib/apt/lists/*' -c . | ${engine.cmd} ${engine.global.join(' ')} import - "$2"`,
       'sh',
       rootfs,
       LOCAL_BASE,

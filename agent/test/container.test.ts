@@ -58,7 +58,8 @@ describe('the container image recipe', () => {
     for (const key of ['RESISTRO_API_KEY', 'RESISTRO_ENCRYPTION_KEY', 'PGPASSWORD', 'MYSQL_PWD']) {
       expect(env.join('\n')).not.toContain(key);
     }
-    expect(containerfile).toMatch(/sha256sum -c resistro-linux-\$\{ARCH\}\.sha256/);
+    expect(containerfile).toMatch(/COPY resistro-linux-\$\{ARCH\}\.sha256 \/usr\/local\/share\/resistro\//);
+    expect(containerfile).toContain('| sha256sum -c;');
   });
 
   test('installs pg_dump per PostgreSQL major (15 from Debian by default), mariadb-dump and zstd', () => {
