@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { requestLanguage } from './accounts/locale.ts';
+import { agentWorkRoutes } from './agent-work/routes.ts';
 import { agentRoutes } from './agents/routes.ts';
 import { alertRoutes } from './alerts/routes.ts';
 import { apiKeyRoutes } from './api-keys/routes.ts';
@@ -41,6 +42,7 @@ const api = new Hono<AppEnv>()
   .route('/', accountRoutes)
   .route('/', apiKeyRoutes)
   .route('/', agentRoutes)
+  .route('/', agentWorkRoutes)
   .route('/', databaseRoutes)
   .route('/', backupRoutes)
   .route('/', alertRoutes)

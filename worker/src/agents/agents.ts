@@ -1,17 +1,8 @@
-import {
-  type Agent,
-  type BackupRequest,
-  CURRENT_AGENT_VERSION,
-  type DatabaseWork,
-  type HeartbeatResponse,
-  isAgentOutdated,
-} from '@resistro/contract';
-import { and, asc, desc, eq, inArray, isNull } from 'drizzle-orm';
+import { type Agent, CURRENT_AGENT_VERSION, isAgentOutdated } from '@resistro/contract';
+import { and, desc, eq } from 'drizzle-orm';
 import { apiKeys } from '../api-keys/api-keys.sql.ts';
-import { checkRequestsOf } from '../databases/checks.ts';
-import { backupRequests, databases } from '../databases/databases.sql.ts';
 import type { Db } from '../db.ts';
-import { ApiError, notFound } from '../errors.ts';
+import { notFound } from '../errors.ts';
 import { agents } from './agents.sql.ts';
 
 export const HEARTBEAT_INTERVAL_SECONDS = 60;
@@ -37,25 +28,6 @@ export function toAgent(row: typeof agents.$inferSelect, now: Date, keyRevokedAt
   };
 }
 
-export function toDatabaseWork(row: typeof databases.$inferSelect): DatabaseWork {
-  return {
-    id: row.id,
-    name: row.name,
-    engine: row.engine,
-    host: row.host,
-    port: row.port,
-    database: row.databaseName,
-    user: row.username,
-    credentials:
-      row.credentialsMode === 'sealed' && row.sealedPassword
-        ? { mode: 'sealed', sealedPassword: row.sealedPassword }
-        : { mode: 'local' },
-    schedule: row.schedule,
-    compressionLevel: row.compressionLevel,
-    paused: row.paused,
-  };
-}
-
 export type HeartbeatInput = {
   hostname: string;
   os: string;
@@ -66,14 +38,14 @@ export type HeartbeatInput = {
 
 /**
  * Registers the agent on its first heartbeat (identified by its X25519 public key within the
- * account) and returns its work: its databases and the pending "back up now" requests.
+ * account), or records that it was seen; agent-work/ adds the work it is answered with.
  */
-export async function heartbeat(
+export async function recordHeartbeat(
   db: Db,
   principal: { accountId: string; apiKeyId: string | null },
   input: HeartbeatInput,
   now: Date,
-): Promise<HeartbeatResponse> {
+): Promise<typeof agents.$inferSelect> {
   const [row] = await db
     .insert(agents)
     .values({
@@ -95,40 +67,7 @@ export async function heartbeat(
       },
     })
     .returning();
-  const agent = row!;
-  const dbs = await db
-    .select()
-    .from(databases)
-    .where(
-      and(
-        eq(databases.accountId, principal.accountId),
-        eq(databases.agentId, agent.id),
-        isNull(databases.deletedAt),
-      ),
-    )
-    .orderBy(asc(databases.createdAt));
-  let requests: BackupRequest[] = [];
-  const ids = dbs.filter((d) => !d.paused).map((d) => d.id);
-  if (ids.length > 0) {
-    const rows = await db
-      .select()
-      .from(backupRequests)
-      .where(and(inArray(backupRequests.databaseId, ids), isNull(backupRequests.claimedAt)))
-      .orderBy(asc(backupRequests.requestedAt));
-    requests = rows.map((r) => ({
-      id: r.id,
-      databaseId: r.databaseId,
-      requestedAt: r.requestedAt.toISOString(),
-    }));
-  }
-  return {
-    agent: toAgent(agent, now),
-    databases: dbs.map(toDatabaseWork),
-    backupRequests: requests,
-    checkRequests: checkRequestsOf(dbs),
-    serverTime: now.toISOString(),
-    heartbeatIntervalSeconds: HEARTBEAT_INTERVAL_SECONDS,
-  };
+  return row!;
 }
 
 /** Agents with the revocation of their key: the refusal shows at once, not as "offline" minutes later. */
@@ -150,13 +89,7 @@ export async function getAgent(db: Db, accountId: string, id: string, now: Date)
   return toAgent(row.agent, now, row.keyRevokedAt);
 }
 
-export async function deleteAgent(db: Db, accountId: string, id: string): Promise<void> {
-  await getAgent(db, accountId, id, new Date());
-  const [used] = await db
-    .select({ id: databases.id })
-    .from(databases)
-    .where(and(eq(databases.agentId, id), isNull(databases.deletedAt)))
-    .limit(1);
-  if (used) throw new ApiError('conflict', 'This agent still runs databases; move or delete them first');
+/** Deletes the agent's row; agent-work/ first refuses while databases still run on it. */
+export async function removeAgent(db: Db, accountId: string, id: string): Promise<void> {
   await db.delete(agents).where(and(eq(agents.id, id), eq(agents.accountId, accountId)));
 }

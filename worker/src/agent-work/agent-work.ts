@@ -1,0 +1,45 @@
+// The agent as it meets its databases: the heartbeat that registers it and answers with its work,
+// and deleting it, refused while databases still run on it. Both need agents/ and databases/
+// (which references its agent), so they sit above both.
+import type { HeartbeatResponse } from '@resistro/contract';
+import {
+  getAgent,
+  HEARTBEAT_INTERVAL_SECONDS,
+  type HeartbeatInput,
+  recordHeartbeat,
+  removeAgent,
+  toAgent,
+} from '../agents/agents.ts';
+import { agentRunsDatabases, agentWork } from '../databases/work.ts';
+import type { Db } from '../db.ts';
+import { ApiError } from '../errors.ts';
+
+/**
+ * Registers the agent on its first heartbeat (identified by its X25519 public key within the
+ * account) and returns its work: its databases and the pending "back up now" requests.
+ */
+export async function heartbeat(
+  db: Db,
+  principal: { accountId: string; apiKeyId: string | null },
+  input: HeartbeatInput,
+  now: Date,
+): Promise<HeartbeatResponse> {
+  const agent = await recordHeartbeat(db, principal, input, now);
+  const work = await agentWork(db, principal.accountId, agent.id);
+  return {
+    agent: toAgent(agent, now),
+    databases: work.databases,
+    backupRequests: work.backupRequests,
+    checkRequests: work.checkRequests,
+    serverTime: now.toISOString(),
+    heartbeatIntervalSeconds: HEARTBEAT_INTERVAL_SECONDS,
+  };
+}
+
+export async function deleteAgent(db: Db, accountId: string, id: string): Promise<void> {
+  await getAgent(db, accountId, id, new Date());
+  if (await agentRunsDatabases(db, id)) {
+    throw new ApiError('conflict', 'This agent still runs databases; move or delete them first');
+  }
+  await removeAgent(db, accountId, id);
+}
