@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql, stackInfo } from '../../scripts/test/api.ts';
 import { newAccount, runCronAt, sinkMessages } from '../../worker/test/cron-fixtures.ts';
-import { launchBrowser, openPage } from './browser.ts';
+import { launchBrowser, openPage, screenshot } from './browser.ts';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -57,6 +57,7 @@ describe('alerts in the browser', () => {
     await expect(delivery.textContent()).resolves.toContain('Delivered');
     await expect(page.getByTestId('alert-history').textContent()).resolves.toContain('This alert');
 
+    await screenshot(page, 'alert-detail-desktop-en');
     await page.getByRole('button', { name: 'Acknowledge' }).click();
     await page.getByTestId('acknowledged-at').waitFor();
     await expect(page.getByRole('button', { name: 'Acknowledge' }).count()).resolves.toBe(0);

@@ -185,6 +185,7 @@ describe('a new customer in the browser', () => {
       ['database-form', '/databases/new'],
       ['backups', '/backups'],
       ['agents', '/agents'],
+      ['alerts', '/alerts?status=all'],
       ['settings', '/settings'],
       ['onboarding', '/onboarding'],
     ];

@@ -144,10 +144,15 @@ export default function AlertDetailPage(): JSX.Element {
               <div class="card-head">
                 <h2 id="what-title">{t('alertPage.whatHappened')}</h2>
               </div>
-              <pre class="error-text" data-testid="alert-detail">
+              <p class="alert-text" data-testid="alert-detail">
                 {d().alert.detail}
-              </pre>
-              <h3>{t('alertPage.whatToDo')}</h3>
+              </p>
+            </section>
+
+            <section class="card" aria-labelledby="todo-title">
+              <div class="card-head">
+                <h2 id="todo-title">{t('alertPage.whatToDo')}</h2>
+              </div>
               <p data-testid="alert-advice">{kindAdvice(d().alert.kind)}</p>
               <p>
                 <A href={subjectHref(d().alert)} class="btn btn-secondary btn-sm">
