@@ -60,7 +60,7 @@ export async function run({ options, config, log, signal }: CommandInput): Promi
     if (r.status !== 0) {
       throw new UserError(
         'the update failed; the installed agent was left as it was',
-        'The installer said why above. Run it by hand to retry: curl -fsSL ' + url + ' | sudo sh',
+        `The installer said why above. Run it by hand to retry: curl -fsSL ${url} | sudo sh`,
       );
     }
   } finally {
