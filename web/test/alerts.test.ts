@@ -114,6 +114,19 @@ describe('states the dashboard shows at once', () => {
     await context.close();
   });
 
+  it('onboarding sees an agent that connected before the page was opened', async () => {
+    const acct = await newAccount(); // its agent sent its first heartbeat a moment ago
+    const { page, context, errors } = await openPage(browser);
+    await page.goto(`${stackInfo().url}/login?next=%2Fonboarding`);
+    await logIn(page, acct.email, acct.password);
+    await expect(page.getByTestId('agent-connected').textContent()).resolves.toContain(acct.hostname);
+    await page.getByText('It was already connected when this page opened.').waitFor();
+    // the user came here on purpose: no redirect away from the page
+    expect(new URL(page.url()).pathname).toBe('/onboarding');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('after cancellation offers no write action and says why', async () => {
     const acct = await newAccount();
     expect((await acct.session.json('/account', { method: 'DELETE' })).status).toBe(202);
