@@ -5,8 +5,8 @@ import type { Alert, AlertKind, AlertList } from '@resistro/contract';
 import { and, count, desc, eq, isNotNull, isNull, type SQL } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../db.ts';
 import { notFound } from '../errors.ts';
-import { alerts } from './alerts.sql.ts';
 import { afterCursor, toPage } from '../lib/page.ts';
+import { alerts } from './alerts.sql.ts';
 
 export type AlertRow = typeof alerts.$inferSelect;
 

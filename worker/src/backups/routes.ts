@@ -7,8 +7,8 @@ import {
 } from '@resistro/contract';
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-types.ts';
-import { readBody, readId, readQuery } from '../lib/validate.ts';
 import { requirePrincipal } from '../lib/principal.ts';
+import { readBody, readId, readQuery } from '../lib/validate.ts';
 import { downloadUrl, findBackup, listBackups, presignParts, startBackup, toBackup } from './backups.ts';
 import { completeBackup, failBackup } from './finish.ts';
 import { deleteBackup } from './remove.ts';

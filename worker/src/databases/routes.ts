@@ -1,8 +1,8 @@
 import { CheckReportBody, CreateDatabaseBody, UpdateDatabaseBody } from '@resistro/contract';
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-types.ts';
-import { readBody, readId } from '../lib/validate.ts';
 import { requirePrincipal } from '../lib/principal.ts';
+import { readBody, readId } from '../lib/validate.ts';
 import { reportCheck, requestCheck } from './checks.ts';
 import {
   createDatabase,
