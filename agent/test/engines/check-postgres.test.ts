@@ -6,9 +6,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startEmbeddedPostgres } from '../../../scripts/stack/embedded-postgres.ts';
 import { freePort } from '../../../scripts/stack/ports.ts';
 import { type PostgresServer, startPostgres } from '../../../scripts/stack/postgres.ts';
+import { obtainPostgres } from '../../../scripts/stack/postgres-versions.ts';
 import { type CheckItem, type DatabaseTarget, getEngine } from '../../src/engines/index.ts';
 import { dumpToString, makeTestDataDir, TEST_PASSWORD } from './helpers.ts';
 
@@ -159,7 +159,14 @@ describe('postgres connection check', () => {
   test('a PostgreSQL 18 server is reported as too new for the installed pg_dump, naming the client to install', async () => {
     const newer = makeTestDataDir('check-pg18');
     const newPort = await freePort();
-    const pg18 = await startEmbeddedPostgres({ dir: join(newer.dir, 'cluster'), port: newPort, fast: true });
+    // PostgreSQL 18 from the npm registry, cached where its system user can run it (the project's
+    // node_modules may sit in a folder only root can enter)
+    const pg18 = await startPostgres({
+      dir: join(newer.dir, 'cluster'),
+      port: newPort,
+      fast: true,
+      binDir: obtainPostgres(18),
+    });
     try {
       const result = await engine.checkConnection({
         engine: 'postgres',
