@@ -62,6 +62,7 @@ export async function createAgentContext(config: Config, log: Logger): Promise<A
           durationMs: entry.durationMs,
           error:
             'The agent could not upload this backup (offline) and dropped it from its full spool to make room for a newer one.',
+          errorCode: 'spool_full',
         });
       },
     }),

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ApiClientError } from '@resistro/contract';
+import { ApiClientError, type BackupErrorCode, type BackupErrorParams } from '@resistro/contract';
 import { isTransient } from './errors.ts';
 import type { Logger } from './log.ts';
 import { isProcessAlive, readJson, type StateDir, writeJson } from './state.ts';
@@ -31,6 +31,9 @@ export type PendingReport = {
   startedAt: string;
   durationMs: number;
   error: string;
+  /** the kind of failure, for the dashboard to say in the account's language (absent in older reports) */
+  errorCode?: BackupErrorCode;
+  errorParams?: BackupErrorParams;
   createdAt: string;
 };
 
@@ -121,6 +124,8 @@ async function sendFailure(
   try {
     await api.failBackup(backupId, {
       error: truncateError(report.error),
+      ...(report.errorCode && { errorCode: report.errorCode }),
+      ...(report.errorParams && { errorParams: report.errorParams }),
       durationMs: Math.max(0, Math.round(report.durationMs)),
     });
   } catch (error) {
@@ -195,6 +200,7 @@ export async function recoverInterrupted(api: AgentApi, state: StateDir, log: Lo
           durationMs: Date.now() - Date.parse(record.startedAt),
           error:
             'The agent stopped during this backup (killed, crashed or the machine restarted); nothing from it was kept.',
+          errorCode: 'agent_stopped',
         },
         log,
       );

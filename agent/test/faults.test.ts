@@ -156,6 +156,9 @@ describe('faults during a backup', () => {
     expect(latest?.error).toMatch(/stderr[\s\S]*password authentication failed/);
     expect(latest?.error).toMatch(/Hint: Check the password/);
     expect(latest?.error).not.toContain('not the password');
+    // the kind of failure, for the dashboard and alerts to say in the account's language
+    expect(latest?.errorCode).toBe('auth_failed');
+    expect(latest?.errorParams).toEqual({ user: pgServer.user });
   }, 60_000);
 
   test('storage down mid-upload: the rest goes to the spool and is delivered, as the same backup, when storage is back', async () => {

@@ -2,6 +2,7 @@
 // carrying the server's code and message (never a bare status).
 
 import type * as al from './alerts.ts';
+import type { BackupErrorCode, BackupErrorParams } from './backup-errors.ts';
 import type * as ck from './checks.ts';
 import type { ErrorCode, ErrorEnvelope } from './errors.ts';
 import type * as s from './schemas.ts';
@@ -173,8 +174,15 @@ export function createApiClient(opts: ClientOptions) {
       ),
     completeBackup: (id: string, body: s.CompleteBackupBody) =>
       request<{ backup: s.Backup }>('POST', `/backups/${encodeURIComponent(id)}/complete`, body),
-    failBackup: (id: string, body: { error: string; durationMs?: number }) =>
-      request<{ backup: s.Backup }>('POST', `/backups/${encodeURIComponent(id)}/fail`, body),
+    failBackup: (
+      id: string,
+      body: {
+        error: string;
+        errorCode?: BackupErrorCode;
+        errorParams?: BackupErrorParams;
+        durationMs?: number;
+      },
+    ) => request<{ backup: s.Backup }>('POST', `/backups/${encodeURIComponent(id)}/fail`, body),
 
     listAlerts: (
       q: {

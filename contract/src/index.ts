@@ -1,5 +1,6 @@
 export * from './agent-version.ts';
 export * from './alerts.ts';
+export * from './backup-errors.ts';
 export * from './checks.ts';
 export * from './client.ts';
 export * from './errors.ts';

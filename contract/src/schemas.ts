@@ -3,6 +3,7 @@
 // and the agent type their client with them. Browser-safe: valibot only.
 
 import * as v from 'valibot';
+import { BackupErrorCodeSchema, BackupErrorParams } from './backup-errors.ts';
 import { CheckRequest, ConnectionCheck } from './checks.ts';
 import { PLAN_IDS } from './plans.ts';
 import { isValidCron, isValidTimeZone } from './schedule.ts';
@@ -339,6 +340,9 @@ export const Backup = v.object({
   storageChecksum: v.optional(v.nullable(v.string())),
   keyId: v.nullable(v.string()),
   error: v.nullable(v.string()),
+  /** why it failed as a code the dashboard words in the account's language (absent from an older agent) */
+  errorCode: v.optional(v.nullable(BackupErrorCodeSchema)),
+  errorParams: v.optional(v.nullable(BackupErrorParams)),
   startedAt: Timestamp,
   finishedAt: v.nullable(Timestamp),
   durationMs: v.nullable(v.number()),
@@ -419,6 +423,9 @@ export const FailBackupBody = v.strictObject({
     v.minLength(1),
     v.maxLength(8000, 'is too long'),
   ),
+  /** what kind of failure (see backup-errors.ts); an older agent sends only `error` */
+  errorCode: v.optional(BackupErrorCodeSchema),
+  errorParams: v.optional(BackupErrorParams),
   durationMs: DurationMs,
 });
 export const ListBackupsQuery = v.strictObject({

@@ -5,10 +5,16 @@
 // start reports.
 
 import { join } from 'node:path';
-import { ApiClientError, type DatabaseWork } from '@resistro/contract';
+import {
+  ApiClientError,
+  type BackupErrorCode,
+  type BackupErrorParams,
+  type DatabaseWork,
+} from '@resistro/contract';
 import { type AgentContext, resolveTarget } from '../context.ts';
+import { DumpError, EngineError } from '../engines/engine.ts';
 import { type Engine, type EngineName, getEngine } from '../engines/index.ts';
-import { classifyError, isUserBlocked, UserError } from '../errors.ts';
+import { classifyError, Interrupted, isUserBlocked, UserError } from '../errors.ts';
 import type { EncryptionKey } from '../format/index.ts';
 import { formatBytes, formatDuration, type LogFields, type Logger } from '../log.ts';
 import { clearRunning, recordRunning, reportFailure } from '../reports.ts';
@@ -49,6 +55,44 @@ export function describeFailure(error: unknown): string {
   const report = classifyError(error);
   const hint = report.hint ? `\nHint: ${report.hint}` : '';
   return `${report.message}${hint}`;
+}
+
+/**
+ * The failure as a code (and parameters) the dashboard words in the account's language; the text
+ * from describeFailure goes along untranslated. Undefined for a failure with no fitting code.
+ */
+export function failureCode(
+  error: unknown,
+  work: Pick<DatabaseWork, 'host' | 'port' | 'database' | 'user'>,
+  step: 'dump' | 'complete' = 'dump',
+): { errorCode: BackupErrorCode; errorParams?: BackupErrorParams } | undefined {
+  if (step === 'complete') return { errorCode: 'upload_refused' };
+  if (error instanceof BackupStoppedError || error instanceof Interrupted)
+    return { errorCode: 'agent_stopped' };
+  if (error instanceof EngineError) {
+    const tool = error instanceof DumpError ? { tool: error.tool } : undefined;
+    switch (error.code) {
+      case 'connection_failed':
+        return { errorCode: 'connection_failed', errorParams: { host: work.host, port: String(work.port) } };
+      case 'auth_failed':
+        return { errorCode: 'auth_failed', errorParams: { user: work.user } };
+      case 'database_missing':
+        return { errorCode: 'database_missing', errorParams: { database: work.database } };
+      case 'permission_denied':
+        return { errorCode: 'permission_denied' };
+      case 'killed':
+        return { errorCode: 'tool_killed', ...(tool && { errorParams: tool }) };
+      case 'tool_missing':
+      case 'tool_too_old':
+      case 'tool_failed':
+      case 'input_failed':
+        return { errorCode: error.code, ...(tool && { errorParams: tool }) };
+      default:
+        return undefined;
+    }
+  }
+  if ((error as NodeJS.ErrnoException | undefined)?.code === 'ENOSPC') return { errorCode: 'disk_full' };
+  return classifyError(error).kind === 'bug' ? { errorCode: 'internal' } : undefined;
 }
 
 export async function runBackupJob(
@@ -365,6 +409,7 @@ async function failed(
       backupId,
       durationMs,
       error: text,
+      ...failureCode(cause, run.work, step),
     },
     log,
   );

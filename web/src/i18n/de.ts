@@ -349,6 +349,49 @@ export const de: Record<MessageKey, string> = {
   'detail.noErrors': 'Keine fehlgeschlagenen Backups.',
   'detail.lastError': 'Letzter Fehler',
   'detail.noMessage': 'Es wurde keine Fehlermeldung übermittelt.',
+  'backupError.toolOutput': 'Ausgabe des Werkzeugs',
+  'backupError.defaultTool': 'das Sicherungswerkzeug',
+  'backupError.code.connection_failed': 'Der Agent erreicht den Datenbankserver {host}:{port} nicht.',
+  'backupError.hint.connection_failed':
+    'Prüfen Sie, ob der Datenbankserver läuft und ob seine Listen-Adresse und die Firewall den Rechner des Agents zulassen.',
+  'backupError.code.auth_failed': 'Der Datenbankserver hat die Anmeldung von „{user}“ abgelehnt.',
+  'backupError.hint.auth_failed': 'Prüfen Sie Benutzername und Passwort in den Einstellungen der Datenbank.',
+  'backupError.code.database_missing': 'Die Datenbank „{database}“ existiert auf dem Server nicht.',
+  'backupError.hint.database_missing':
+    'Prüfen Sie den Datenbanknamen in den Einstellungen oder legen Sie die Datenbank an.',
+  'backupError.code.permission_denied': 'Dem Datenbankbenutzer fehlt ein Recht, das die Sicherung braucht.',
+  'backupError.hint.permission_denied':
+    'Vergeben Sie die in der Dokumentation für Ihr Datenbanksystem genannten Rechte und testen Sie dann die Verbindung.',
+  'backupError.code.tool_missing': 'Der Agent findet {tool} auf dem Server nicht.',
+  'backupError.hint.tool_missing':
+    'Installieren Sie die Client-Werkzeuge des Datenbanksystems auf dem Rechner des Agents.',
+  'backupError.code.tool_too_old': 'Das installierte {tool} ist älter als der Datenbankserver.',
+  'backupError.hint.tool_too_old':
+    'Installieren Sie Client-Werkzeuge, die mindestens so neu sind wie der Datenbankserver.',
+  'backupError.code.tool_failed': 'Die Sicherung wurde abgebrochen, weil {tool} einen Fehler gemeldet hat.',
+  'backupError.hint.tool_failed': 'Die Ausgabe des Werkzeugs unten nennt die Ursache.',
+  'backupError.code.tool_killed': 'Die Sicherung wurde abgebrochen, weil {tool} beendet wurde.',
+  'backupError.hint.tool_killed':
+    'Prüfen Sie, ob dem Rechner der Arbeitsspeicher ausging oder jemand den Prozess beendet hat.',
+  'backupError.code.input_failed': 'Die Daten der Sicherung konnten nicht gelesen werden.',
+  'backupError.hint.input_failed': 'Die Ausgabe des Werkzeugs unten nennt die Ursache.',
+  'backupError.code.disk_full': 'Auf dem Rechner des Agents ist kein Speicherplatz mehr frei.',
+  'backupError.hint.disk_full': 'Geben Sie Speicherplatz frei; das nächste Backup läuft dann wie geplant.',
+  'backupError.code.agent_stopped':
+    'Der Agent wurde während der Sicherung beendet; nichts davon wurde behalten.',
+  'backupError.hint.agent_stopped':
+    'Die Sicherung läuft zum nächsten geplanten Zeitpunkt erneut, oder starten Sie sie mit „Jetzt sichern“.',
+  'backupError.code.spool_full':
+    'Der Agent konnte das Backup offline nicht hochladen und hat es aus seinem vollen Zwischenspeicher entfernt, um Platz für ein neueres zu schaffen.',
+  'backupError.hint.spool_full':
+    'Prüfen Sie die Internetverbindung des Agents oder geben Sie dem Zwischenspeicher mehr Platz.',
+  'backupError.code.upload_refused':
+    'Die Prüfung des hochgeladenen Backups ist fehlgeschlagen; es wurde nicht behalten.',
+  'backupError.hint.upload_refused':
+    'Das nächste Backup lädt eine neue Kopie hoch; wenn sich das wiederholt, wenden Sie sich an den Support.',
+  'backupError.code.internal': 'Im Agent ist ein interner Fehler aufgetreten.',
+  'backupError.hint.internal':
+    'Aktualisieren Sie den Agent mit „resistro update“; wenn sich das wiederholt, wenden Sie sich mit der Ausgabe unten an den Support.',
   'detail.deleteTitle': '{name} löschen?',
   'detail.deleteConfirm': 'Datenbank löschen',
   'detail.deleteText':

@@ -331,6 +331,43 @@ export const en = {
   'detail.noErrors': 'No failed backups.',
   'detail.lastError': 'Last error',
   'detail.noMessage': 'No error message was reported.',
+  'backupError.toolOutput': 'Tool output',
+  'backupError.defaultTool': 'the dump tool',
+  'backupError.code.connection_failed': 'The agent cannot reach the database server {host}:{port}.',
+  'backupError.hint.connection_failed':
+    "Check that the database server is running and that its listen address and firewall admit the agent's machine.",
+  'backupError.code.auth_failed': 'The database server refused the login of "{user}".',
+  'backupError.hint.auth_failed': 'Check the user name and password in the database settings.',
+  'backupError.code.database_missing': 'The database "{database}" does not exist on the server.',
+  'backupError.hint.database_missing': 'Check the database name in the settings, or create the database.',
+  'backupError.code.permission_denied': 'The database user lacks a privilege the backup needs.',
+  'backupError.hint.permission_denied':
+    'Grant the privileges listed in the documentation for your database system, then test the connection.',
+  'backupError.code.tool_missing': 'The agent cannot find {tool} on the server.',
+  'backupError.hint.tool_missing': "Install the database system's client tools on the agent's machine.",
+  'backupError.code.tool_too_old': 'The installed {tool} is older than the database server.',
+  'backupError.hint.tool_too_old': 'Install client tools at least as new as the database server.',
+  'backupError.code.tool_failed': 'The backup stopped because {tool} reported an error.',
+  'backupError.hint.tool_failed': 'The tool output below names the cause.',
+  'backupError.code.tool_killed': 'The backup stopped because {tool} was killed.',
+  'backupError.hint.tool_killed':
+    'Check whether the machine ran out of memory or someone stopped the process.',
+  'backupError.code.input_failed': 'The data of the backup could not be read.',
+  'backupError.hint.input_failed': 'The tool output below names the cause.',
+  'backupError.code.disk_full': "The agent's machine has no disk space left.",
+  'backupError.hint.disk_full': 'Free some disk space; the next backup then runs as scheduled.',
+  'backupError.code.agent_stopped': 'The agent was stopped during the backup; nothing from it was kept.',
+  'backupError.hint.agent_stopped':
+    'The backup runs again at its next scheduled time, or start one with "Back up now".',
+  'backupError.code.spool_full':
+    'The agent could not upload the backup while offline and dropped it from its full spool to make room for a newer one.',
+  'backupError.hint.spool_full':
+    'Check the connection from the agent to the internet, or give the spool more room.',
+  'backupError.code.upload_refused': 'The check of the uploaded backup failed, so it was not kept.',
+  'backupError.hint.upload_refused': 'The next backup uploads a new copy; if this repeats, contact support.',
+  'backupError.code.internal': 'The agent hit an internal error.',
+  'backupError.hint.internal':
+    'Update the agent with "resistro update"; if this repeats, contact support with the output below.',
   'detail.deleteTitle': 'Delete {name}?',
   'detail.deleteConfirm': 'Delete database',
   'detail.deleteText':

@@ -4,6 +4,7 @@ import type { Agent, Backup, Database } from '@resistro/contract/schemas';
 import { A, useLocation, useNavigate, useParams } from '@solidjs/router';
 import { createEffect, createResource, createSignal, For, type JSX, lazy, Show, Suspense } from 'solid-js';
 import { api, errorMessage } from '../api.ts';
+import { BackupErrorText, describeBackupError } from '../components/backup-error.tsx';
 import { BackupTable } from '../components/backup-table.tsx';
 import { ConfirmDialog } from '../components/confirm-dialog.tsx';
 import { ConnectionCheckPanel } from '../components/connection-check.tsx';
@@ -367,23 +368,38 @@ export default function DatabaseDetailPage(): JSX.Element {
                     <Icon name="alert" />
                     <div class="alert-body">
                       <strong>{t('detail.lastError')}</strong>
-                      <pre class="error-text">{d().database.lastError}</pre>
+                      <BackupErrorText
+                        backup={
+                          // the newest failure carries the code when it is the error the database shows
+                          d().failures[0]?.error === d().database.lastError
+                            ? (d().failures[0] ?? { error: d().database.lastError })
+                            : { error: d().database.lastError }
+                        }
+                      />
                     </div>
                   </div>
                 </Show>
                 <ol class="error-log">
                   <For each={d().failures}>
                     {(b) => {
+                      const described = () => describeBackupError(b);
                       const [first, ...rest] = (b.error ?? t('detail.noMessage')).split('\n');
                       return (
                         <li>
                           <details>
                             <summary>
                               <time datetime={b.startedAt}>{formatDateTime(b.startedAt)}</time>
-                              <span class="error-first">{first}</span>
+                              <span class="error-first">{described()?.sentence ?? first}</span>
                             </summary>
-                            <Show when={rest.length > 0}>
-                              <pre class="error-text">{rest.join('\n')}</pre>
+                            <Show
+                              when={described()}
+                              fallback={
+                                <Show when={rest.length > 0}>
+                                  <pre class="error-text">{rest.join('\n')}</pre>
+                                </Show>
+                              }
+                            >
+                              <BackupErrorText backup={b} />
                             </Show>
                           </details>
                         </li>

@@ -116,6 +116,8 @@ type DatabaseRow = {
 type DatabaseState = DatabaseRow & {
   statuses: string[] | null;
   newest_error: string | null;
+  newest_error_code: string | null;
+  newest_error_params: Record<string, string> | null;
   sizes: number[] | null;
   success_ids: string[] | null;
   newest_success_at: RawTime | null;
@@ -127,6 +129,8 @@ function withHistory(d: DatabaseRow, h: BackupHistory | undefined): DatabaseStat
     ...d,
     statuses: h ? h.finished.map((f) => f.status) : null,
     newest_error: h?.finished[0]?.error ?? null,
+    newest_error_code: h?.finished[0]?.errorCode ?? null,
+    newest_error_params: h?.finished[0]?.errorParams ?? null,
     sizes: h ? h.succeeded.map((b) => b.sizeBytes) : null,
     success_ids: h ? h.succeeded.map((b) => b.id) : null,
     newest_success_at: h?.succeeded[0]?.startedAt ?? null,
@@ -165,7 +169,12 @@ function databaseConditions(
     wanted.failing = {
       title: `Backups of "${d.name}" are failing`,
       detail: `The last ${failures === 10 ? '10 or more' : failures} backups failed. Last error: ${(d.newest_error ?? 'unknown').slice(0, 2000)}`,
-      facts: { consecutiveFailures: failures, lastError: (d.newest_error ?? 'unknown').slice(0, 2000) },
+      facts: {
+        consecutiveFailures: failures,
+        lastError: (d.newest_error ?? 'unknown').slice(0, 2000),
+        ...(d.newest_error_code && { lastErrorCode: d.newest_error_code }),
+        ...(d.newest_error_params && { lastErrorParams: d.newest_error_params }),
+      },
     };
   }
   const drop = sizeDrop((d.sizes ?? []).map(Number));

@@ -1,5 +1,6 @@
+import type { BackupErrorCode, BackupErrorParams } from '@resistro/contract';
 import { sql } from 'drizzle-orm';
-import { bigint, index, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { accounts } from '../accounts/accounts.sql.ts';
 import { databases } from '../databases/databases.sql.ts';
 import { ts } from '../lib/columns.ts';
@@ -31,6 +32,9 @@ export const backups = pgTable(
     storageChecksum: text('storage_checksum'),
     keyId: text('key_id'),
     error: text('error'),
+    /** the agent's kind of failure (contract BACKUP_ERROR_CODES); null from an older agent or the system */
+    errorCode: text('error_code').$type<BackupErrorCode>(),
+    errorParams: jsonb('error_params').$type<BackupErrorParams>(),
     startedAt: ts('started_at').notNull(),
     finishedAt: ts('finished_at'),
     durationMs: integer('duration_ms'),

@@ -37,6 +37,8 @@ export function toBackup(row: Row): Backup {
     storageChecksum: row.storageChecksum,
     keyId: row.keyId,
     error: row.error,
+    errorCode: row.errorCode,
+    errorParams: row.errorParams,
     startedAt: row.startedAt.toISOString(),
     finishedAt: row.finishedAt?.toISOString() ?? null,
     durationMs: row.durationMs,

@@ -8,7 +8,7 @@
 //   same error) answers the same backup.
 // - abandon: the upload is aborted before the row is failed; if the abort fails the row stays
 //   running with its upload id and the next run retries, so no upload's parts are forgotten.
-import { type Backup, INT4_MAX } from '@resistro/contract';
+import { type Backup, type BackupErrorCode, type BackupErrorParams, INT4_MAX } from '@resistro/contract';
 import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import { accounts } from '../accounts/accounts.sql.ts';
 import { databases } from '../databases/databases.sql.ts';
@@ -40,7 +40,12 @@ async function failRunning(
   rows: Row[],
   error: string,
   now: Date,
-  opts: { durationMs?: number | undefined; uploadAborted: boolean },
+  opts: {
+    durationMs?: number | undefined;
+    uploadAborted: boolean;
+    errorCode?: BackupErrorCode | undefined;
+    errorParams?: BackupErrorParams | undefined;
+  },
 ): Promise<Row[]> {
   if (rows.length === 0) return [];
   return db.transaction(async (tx) => {
@@ -52,6 +57,8 @@ async function failRunning(
           status: 'failed',
           ...(opts.uploadAborted && { uploadId: null }),
           error,
+          errorCode: opts.errorCode ?? null,
+          errorParams: opts.errorParams ?? null,
           finishedAt: now,
           durationMs: opts.durationMs ?? elapsedMs(row, now),
         })
@@ -168,7 +175,12 @@ export async function failBackup(
   storage: ObjectStorage,
   accountId: string,
   id: string,
-  input: { error: string; durationMs?: number | undefined },
+  input: {
+    error: string;
+    errorCode?: BackupErrorCode | undefined;
+    errorParams?: BackupErrorParams | undefined;
+    durationMs?: number | undefined;
+  },
   now: Date,
 ): Promise<Backup> {
   const row = await findBackup(db, accountId, id);
@@ -181,6 +193,8 @@ export async function failBackup(
   );
   const [failed] = await failRunning(db, [row], input.error, now, {
     durationMs: input.durationMs,
+    errorCode: input.errorCode,
+    errorParams: input.errorParams,
     uploadAborted,
   });
   if (failed) return toBackup(failed);

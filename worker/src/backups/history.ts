@@ -4,7 +4,13 @@ import { and, count, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db.ts';
 import { backups, databaseCounters } from './backups.sql.ts';
 
-export type FinishedBackup = { status: 'succeeded' | 'failed'; error: string | null; startedAt: Date };
+export type FinishedBackup = {
+  status: 'succeeded' | 'failed';
+  error: string | null;
+  errorCode: string | null;
+  errorParams: Record<string, string> | null;
+  startedAt: Date;
+};
 export type SucceededBackup = { id: string; sizeBytes: number; durationMs: number | null; startedAt: Date };
 export type BackupHistory = {
   /** newest first, running backups left out */
@@ -34,13 +40,20 @@ export async function recentBackups(
   if (databaseIds.length === 0) return map;
   const { rows } = await db.execute<{
     database_id: string;
-    finished: Array<{ status: FinishedBackup['status']; error: string | null; started_at: string }>;
+    finished: Array<{
+      status: FinishedBackup['status'];
+      error: string | null;
+      error_code: string | null;
+      error_params: Record<string, string> | null;
+      started_at: string;
+    }>;
     succeeded: Array<{ id: string; size_bytes: number; duration_ms: number | null; started_at: string }>;
   }>(sql`
     select d.id as database_id,
-           coalesce((select json_agg(json_build_object('status', x.status, 'error', x.error, 'started_at', x.started_at)
+           coalesce((select json_agg(json_build_object('status', x.status, 'error', x.error, 'error_code', x.error_code,
+                                                       'error_params', x.error_params, 'started_at', x.started_at)
                                      order by x.started_at desc)
-                     from (select b.status, b.error, b.started_at from backups b
+                     from (select b.status, b.error, b.error_code, b.error_params, b.started_at from backups b
                            where b.database_id = d.id and b.status <> 'running'
                            order by b.started_at desc limit ${n.finished}) x), '[]') as finished,
            coalesce((select json_agg(json_build_object('id', x.id, 'size_bytes', x.size_bytes, 'duration_ms', x.duration_ms,
@@ -55,6 +68,8 @@ export async function recentBackups(
       finished: r.finished.map((f) => ({
         status: f.status,
         error: f.error,
+        errorCode: f.error_code,
+        errorParams: f.error_params,
         startedAt: new Date(f.started_at),
       })),
       succeeded: r.succeeded.map((s) => ({

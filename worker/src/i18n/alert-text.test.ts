@@ -67,4 +67,38 @@ describe('alertText', () => {
     expect(de.title).toBe('Agent „vm“ ist offline');
     expect(de.detail).toMatch(/^Der Agent sendet seit mehr als 5 Minuten kein Lebenszeichen/);
   });
+
+  it('says why backups fail in the account language when the agent sent a code, the tool text untranslated', () => {
+    const failing = (facts: Record<string, unknown>): AlertSource => ({
+      kind: 'failing',
+      subjectType: 'database',
+      subjectName: 'shop',
+      facts: {
+        consecutiveFailures: 3,
+        lastError: 'pg_dump: error: password authentication failed',
+        ...facts,
+      },
+      title: '',
+      detail: '',
+    });
+    const coded = failing({ lastErrorCode: 'auth_failed', lastErrorParams: { user: 'backup' } });
+    expect(alertText(coded, DE).detail).toBe(
+      'Die letzten 3 Backups sind fehlgeschlagen. Letzter Fehler: Der Datenbankserver hat die Anmeldung von „backup“ abgelehnt. ' +
+        'Prüfen Sie Benutzername und Passwort in den Einstellungen der Datenbank.\n' +
+        'Ausgabe des Werkzeugs: pg_dump: error: password authentication failed',
+    );
+    expect(alertText(coded, EN).detail).toContain('The database server refused the login of "backup".');
+    expect(alertText(coded, EN).detail).toContain(
+      'Tool output: pg_dump: error: password authentication failed',
+    );
+    // an older agent (no code) or a code this version does not know: the agent's text as it was
+    for (const facts of [{}, { lastErrorCode: 'from_the_future' }])
+      expect(alertText(failing(facts), DE).detail).toBe(
+        'Die letzten 3 Backups sind fehlgeschlagen. Letzter Fehler: pg_dump: error: password authentication failed',
+      );
+    // a tool failure without the tool's name still reads as a sentence
+    expect(alertText(failing({ lastErrorCode: 'tool_failed' }), DE).detail).toContain(
+      'weil das Sicherungswerkzeug einen Fehler gemeldet hat.',
+    );
+  });
 });

@@ -2,6 +2,7 @@
 // facts detection stored with it, whenever they are shown or sent, so a change of language
 // applies to open alerts too. Alerts whose facts predate a field fall back to a shorter text.
 import { type AlertKind, PLANS } from '@resistro/contract';
+import { backupErrorText } from './backup-errors.ts';
 import { formatBytes, formatDateTime } from './format.ts';
 import { listFormat } from './intl-cache.ts';
 import type { Language, Locale } from './language.ts';
@@ -80,7 +81,15 @@ function failing(a: AlertSource, l: Locale): Parts {
   const { language } = l;
   const name = quoted(language, a.subjectName);
   const n = num(a.facts.consecutiveFailures);
-  const error = str(a.facts.lastError);
+  const raw = str(a.facts.lastError);
+  // With a code the cause is said in the account's language; the agent's own text follows as it is.
+  const cause = backupErrorText(language, a.facts.lastErrorCode, a.facts.lastErrorParams);
+  const error =
+    raw === undefined
+      ? undefined
+      : cause === undefined
+        ? raw
+        : `${cause.sentence} ${cause.hint}\n${language === 'de' ? 'Ausgabe des Werkzeugs' : 'Tool output'}: ${raw}`;
   if (language === 'de') {
     const count = n === undefined ? '' : n >= 10 ? '10 oder mehr' : String(n);
     return {

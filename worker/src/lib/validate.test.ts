@@ -104,3 +104,16 @@ describe('text PostgreSQL cannot store', () => {
     expect(out.error).toBe('pg_dump: \ufffd bad \ufffd byte');
   });
 });
+
+describe("the failure report's code", () => {
+  test('an unknown code is a 422 naming errorCode', () => {
+    try {
+      parseInput(FailBackupBody, { error: 'pg_dump failed', errorCode: 'disk_on_fire' });
+      expect.unreachable('an unknown code must be refused');
+    } catch (e) {
+      expect(e).toBeInstanceOf(ApiError);
+      expect((e as ApiError).status).toBe(422);
+      expect((e as ApiError).fields).toEqual({ errorCode: 'is not a known backup error code' });
+    }
+  });
+});
