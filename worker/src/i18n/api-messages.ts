@@ -224,6 +224,7 @@ export const FIELD_MESSAGES: Record<string, Entry> = {
     de: (p) => `muss ein echtes Datum mit Uhrzeit zwischen den Jahren ${p.from} und ${p.to} sein`,
   },
   'is not a known check code': { de: 'ist kein bekannter Prüfcode' },
+  'is not a known backup error code': { de: 'ist kein bekannter Fehlercode für Backups' },
   'must be a parameter name': { de: 'muss ein Parametername sein' },
   'has too many parameters': { de: 'hat zu viele Parameter' },
   'must list at least one step': { de: 'muss mindestens einen Schritt enthalten' },
