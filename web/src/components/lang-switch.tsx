@@ -7,20 +7,31 @@ import { account, updateAccount } from '../lib/session.ts';
 import { showToast } from '../lib/toast.ts';
 
 let latest = 0;
+/** Language changes reach the server one after another, in the order they were chosen. */
+let queue: Promise<unknown> = Promise.resolve();
+let pending = 0;
 
 export async function chooseLanguage(next: Locale): Promise<void> {
   const previous = locale();
   setLocale(next);
-  if (!account() || account()?.language === next) return;
+  if (!account()) return;
+  // The account has this language and no other change is on its way: nothing to send. (With one
+  // on its way, this choice must still be sent, or the earlier one would win.)
+  if (account()?.language === next && pending === 0) return;
   // Switching twice quickly: only the last choice's answer may set the account (and the UI).
   const mine = ++latest;
+  pending++;
+  const request = queue.then(() => api.updateAccount({ language: next }));
+  queue = request.catch(() => {});
   try {
-    const { account: updated } = await api.updateAccount({ language: next });
+    const { account: updated } = await request;
     if (mine === latest) updateAccount(updated);
   } catch {
     if (mine !== latest) return;
     setLocale(previous);
     showToast(t('settings.languageFailed'), 'error');
+  } finally {
+    pending--;
   }
 }
 

@@ -94,6 +94,37 @@ describe('language and time zone in the settings', () => {
     expect(locale()).toBe('de');
   });
 
+  it('switched to German and straight back, the account and the dashboard end in English', async () => {
+    // the server answers the first change only after the second was chosen
+    let serverLanguage = 'en';
+    const answers: Array<() => void> = [];
+    const calls: Array<{ body: unknown }> = [];
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (_url: string, init: RequestInit = {}) => {
+        const body = JSON.parse(String(init.body)) as { language: string };
+        calls.push({ body });
+        if (calls.length === 1) await new Promise<void>((resolve) => answers.push(resolve));
+        serverLanguage = body.language;
+        return new Response(JSON.stringify({ account: { ...ACCOUNT, language: serverLanguage } }), {
+          status: 200,
+          headers: { 'content-type': 'application/json' },
+        });
+      }),
+    );
+    render(() => <LangSwitch />);
+    fireEvent.change(screen.getByLabelText('Language'), { target: { value: 'de' } });
+    await waitFor(() => expect(answers).toHaveLength(1));
+    fireEvent.change(screen.getByLabelText('Sprache'), { target: { value: 'en' } });
+    answers.shift()?.();
+    await waitFor(() => expect(calls).toHaveLength(2));
+    await waitFor(() => expect(me()?.account.language).toBe('en'));
+    // sent in the order chosen, so the server keeps the last choice
+    expect(calls.map((c) => c.body)).toEqual([{ language: 'de' }, { language: 'en' }]);
+    expect(serverLanguage).toBe('en');
+    expect(locale()).toBe('en');
+  });
+
   it('takes the language of the account that logs in', () => {
     setSession({ user: USER, account: { ...ACCOUNT, language: 'de', timeZone: 'America/New_York' } });
     expect(locale()).toBe('de');
