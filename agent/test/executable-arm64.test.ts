@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { debianMirror } from '../../scripts/test/rootfs.ts';
 import { buildExecutables } from '../sea/build.ts';
 import { ROOT, testDir } from './helpers.ts';
 
@@ -20,7 +21,7 @@ function ensureArm64Root(): string {
   mkdirSync(join(ARM64_ROOT, '..'), { recursive: true });
   const r = spawnSync(
     'debootstrap',
-    ['--foreign', '--arch=arm64', '--variant=minbase', 'bookworm', partial, 'http://deb.debian.org/debian'],
+    ['--foreign', '--arch=arm64', '--variant=minbase', 'bookworm', partial, debianMirror()],
     { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
   if (r.status !== 0) throw new Error(`debootstrap --arch=arm64 failed: ${r.stderr.slice(-2000)}`);

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 export const ROOTFS_PACKAGES = ['postgresql-client-15', 'mariadb-client', 'zstd', 'ca-certificates', 'curl'];
 const CACHE = '/var/tmp/resistro-rootfs';
 
-function debianMirror(): string {
+export function debianMirror(): string {
   try {
     const sources = readFileSync('/etc/apt/sources.list.d/debian.sources', 'utf8');
     const uri = /^URIs:\s*(\S+\/debian)\s*$/m.exec(sources)?.[1];
