@@ -6,44 +6,24 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AwsClient } from 'aws4fetch';
+import { objectUrl, type S3Config, s3Client } from '../worker/src/storage/s3-common.ts';
 
 const DIST = fileURLToPath(new URL('../agent/dist', import.meta.url));
 const FILES = ['resistro-linux-x64', 'resistro-linux-arm64'];
-
-export type PublishTarget = {
-  endpoint: string;
-  bucket: string;
-  region: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  /** false: virtual-host style (https://<bucket>.<host>/…), as AWS S3 prefers */
-  pathStyle?: boolean;
-};
 
 /**
  * Uploads each built executable with its .sha256, the checksum last: an installer that finds the
  * checksum always finds the binary it describes. Returns the files published.
  */
-export async function publishAgentDownloads(target: PublishTarget, dist = DIST): Promise<string[]> {
-  const client = new AwsClient({
-    accessKeyId: target.accessKeyId,
-    secretAccessKey: target.secretAccessKey,
-    region: target.region,
-    service: 's3',
-  });
+export async function publishAgentDownloads(target: S3Config, dist = DIST): Promise<string[]> {
+  const client = s3Client(target);
   const published: string[] = [];
   for (const name of FILES) {
     const file = join(dist, name);
     if (!existsSync(file) || !existsSync(`${file}.sha256`)) continue;
     for (const part of [name, `${name}.sha256`]) {
       const body = readFileSync(join(dist, part));
-      const base = new URL(target.endpoint);
-      const url =
-        target.pathStyle === false
-          ? `${base.protocol}//${target.bucket}.${base.host}/downloads/${part}`
-          : `${target.endpoint.replace(/\/$/, '')}/${target.bucket}/downloads/${part}`;
-      const res = await client.fetch(url, {
+      const res = await client.fetch(objectUrl(target, `downloads/${part}`), {
         method: 'PUT',
         body,
         headers: { 'content-type': 'application/octet-stream' },

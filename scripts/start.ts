@@ -31,6 +31,7 @@ await publishAgentDownloads({
   region: stack.vars.S3_REGION ?? 'us-east-1',
   accessKeyId: stack.vars.S3_ACCESS_KEY_ID ?? '',
   secretAccessKey: stack.vars.S3_SECRET_ACCESS_KEY ?? '',
+  pathStyle: true,
 });
 
 // wrangler dev does not fire cron triggers by itself: tick once a minute, on the minute.

@@ -3,33 +3,15 @@
 // from debootstrap --foreign) and reads the format's golden vectors: the x25519 and zstd ones
 // verify, a flipped bit is refused. Nothing here needs the control plane.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { debianMirror } from '../../scripts/test/rootfs.ts';
+import { ensureArm64Libraries } from '../../scripts/test/rootfs.ts';
 import { buildExecutables } from '../sea/build.ts';
 import { ROOT, testDir } from './helpers.ts';
 
 const VECTORS = join(ROOT, 'agent/src/format/vectors');
 const QEMU = '/usr/bin/qemu-aarch64-static';
-const ARM64_ROOT = '/var/tmp/resistro-rootfs/bookworm-arm64-foreign';
-
-/** arm64 Debian's libraries (libc, libstdc++), unpacked; built once per machine. */
-function ensureArm64Root(): string {
-  if (existsSync(join(ARM64_ROOT, '.resistro-complete'))) return ARM64_ROOT;
-  const partial = `${ARM64_ROOT}.partial-${process.pid}`;
-  mkdirSync(join(ARM64_ROOT, '..'), { recursive: true });
-  const r = spawnSync(
-    'debootstrap',
-    ['--foreign', '--arch=arm64', '--variant=minbase', 'bookworm', partial, debianMirror()],
-    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-  );
-  if (r.status !== 0) throw new Error(`debootstrap --arch=arm64 failed: ${r.stderr.slice(-2000)}`);
-  writeFileSync(join(partial, '.resistro-complete'), '');
-  rmSync(ARM64_ROOT, { recursive: true, force: true });
-  renameSync(partial, ARM64_ROOT);
-  return ARM64_ROOT;
-}
 
 describe('the linux-arm64 executable', () => {
   const work = testDir('arm64');
@@ -40,7 +22,7 @@ describe('the linux-arm64 executable', () => {
 
   beforeAll(async () => {
     if (!existsSync(QEMU)) throw new Error(`${QEMU} is missing: apt-get install -y qemu-user-static`);
-    root = ensureArm64Root();
+    root = ensureArm64Libraries();
     [exe] = (await buildExecutables(['arm64'], join(work.dir, 'dist'))) as [string];
   }, 900_000);
   afterAll(() => work.remove());

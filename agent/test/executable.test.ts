@@ -4,12 +4,12 @@
 // database, which dumps to the same SQL. All by the executable the worker hands out at /downloads.
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { AwsClient } from 'aws4fetch';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { publishAgentDownloads } from '../../scripts/publish-agent.ts';
 import { S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY } from '../../scripts/stack/s3.ts';
 import { stackInfo } from '../../scripts/test/api.ts';
 import { ensureRootfs, overlayRootfs, type Rootfs } from '../../scripts/test/rootfs.ts';
+import { objectUrl, s3Client } from '../../worker/src/storage/s3-common.ts';
 import { buildExecutables } from '../sea/build.ts';
 import {
   addDatabase,
@@ -49,6 +49,7 @@ describe('the executable on a server without Node.js', () => {
         region: 'us-east-1',
         accessKeyId: S3_ACCESS_KEY_ID,
         secretAccessKey: S3_SECRET_ACCESS_KEY,
+        pathStyle: true,
       },
       dist,
     );
@@ -154,13 +155,16 @@ describe('the executable on a server without Node.js', () => {
 
     // the service now hands out a checksum that does not match: nothing is replaced
     const { s3Url, bucket } = stackInfo();
-    const s3 = new AwsClient({
+    const storage = {
+      endpoint: s3Url,
+      bucket,
+      region: 'us-east-1',
       accessKeyId: S3_ACCESS_KEY_ID,
       secretAccessKey: S3_SECRET_ACCESS_KEY,
-      region: 'us-east-1',
-      service: 's3',
-    });
-    const key = `${s3Url}/${bucket}/downloads/resistro-linux-${ARCH}.sha256`;
+      pathStyle: true,
+    };
+    const s3 = s3Client(storage);
+    const key = objectUrl(storage, `downloads/resistro-linux-${ARCH}.sha256`);
     const put = await s3.fetch(key, { method: 'PUT', body: `${'0'.repeat(64)}  resistro-linux-${ARCH}\n` });
     expect(put.ok).toBe(true);
     try {

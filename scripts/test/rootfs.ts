@@ -24,29 +24,28 @@ export function debianMirror(): string {
   return 'http://deb.debian.org/debian';
 }
 
-/** The root filesystem, built when missing. Needs root and debootstrap. */
-export function ensureRootfs(): string {
-  const key = createHash('sha256').update(ROOTFS_PACKAGES.join(',')).digest('hex').slice(0, 10);
-  const dir = join(CACHE, `bookworm-${key}`);
+/**
+ * `debootstrap <args> bookworm <dir> <mirror>` once per machine: built beside `dir` and renamed
+ * into place when complete, so an interrupted or concurrent build is never taken for a finished one.
+ */
+export function debootstrapOnce(dir: string, args: string[], what: string): string {
   if (existsSync(join(dir, '.resistro-complete'))) return dir;
-  if (process.getuid?.() !== 0)
-    throw new Error('building the test root filesystem needs root (chroot, mounts)');
+  if (process.getuid?.() !== 0) throw new Error(`building ${what} needs root`);
   if (spawnSync('sh', ['-c', 'command -v debootstrap']).status !== 0) {
     throw new Error('debootstrap is missing: apt-get install -y debootstrap');
   }
   mkdirSync(CACHE, { recursive: true });
   const partial = `${dir}.partial-${process.pid}`;
   rmSync(partial, { recursive: true, force: true });
-  const r = spawnSync(
-    'debootstrap',
-    ['--variant=minbase', `--include=${ROOTFS_PACKAGES.join(',')}`, 'bookworm', partial, debianMirror()],
-    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-  );
+  const r = spawnSync('debootstrap', [...args, 'bookworm', partial, debianMirror()], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   if (r.status !== 0) {
     rmSync(partial, { recursive: true, force: true });
     throw new Error(`debootstrap failed (${r.status}):\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
   }
-  writeFileSync(join(partial, '.resistro-complete'), `${ROOTFS_PACKAGES.join('\n')}\n`);
+  writeFileSync(join(partial, '.resistro-complete'), `${args.join(' ')}\n`);
   if (existsSync(join(dir, '.resistro-complete'))) {
     rmSync(partial, { recursive: true, force: true }); // another run finished first
   } else {
@@ -54,6 +53,25 @@ export function ensureRootfs(): string {
     renameSync(partial, dir);
   }
   return dir;
+}
+
+/** The root filesystem (chroot, mounts), built when missing. Needs root and debootstrap. */
+export function ensureRootfs(): string {
+  const key = createHash('sha256').update(ROOTFS_PACKAGES.join(',')).digest('hex').slice(0, 10);
+  return debootstrapOnce(
+    join(CACHE, `bookworm-${key}`),
+    ['--variant=minbase', `--include=${ROOTFS_PACKAGES.join(',')}`],
+    'the test root filesystem',
+  );
+}
+
+/** arm64 Debian's libraries (libc, libstdc++), unpacked only, for qemu-user: built when missing. */
+export function ensureArm64Libraries(): string {
+  return debootstrapOnce(
+    join(CACHE, 'bookworm-arm64-foreign'),
+    ['--foreign', '--arch=arm64', '--variant=minbase'],
+    'the arm64 libraries',
+  );
 }
 
 export type Rootfs = {
