@@ -7,6 +7,7 @@ import { createMemo, createResource, createSignal, For, type JSX, Show } from 's
 import { api, errorMessage } from '../api.ts';
 import { AlertStateBadges, SeverityBadge } from '../components/alert-badges.tsx';
 import { DataTable } from '../components/data-table.tsx';
+import { DatabaseFilter } from '../components/database-filter.tsx';
 import { Field } from '../components/field.tsx';
 import { Icon } from '../components/icons.tsx';
 import { PageHeader } from '../components/page-header.tsx';
@@ -100,22 +101,11 @@ export default function AlertsPage(): JSX.Element {
             </For>
           </select>
         </Field>
-        <Field id="filter-database" label={t('backups.col.database')}>
-          <select
-            id="filter-database"
-            value={params.database ?? ''}
-            onChange={(e) => setParams({ database: e.currentTarget.value || undefined })}
-          >
-            <option value="">{t('backups.allDatabases')}</option>
-            <For each={databases.latest ?? []}>
-              {(d) => (
-                <option value={d.id} selected={d.id === params.database}>
-                  {d.name}
-                </option>
-              )}
-            </For>
-          </select>
-        </Field>
+        <DatabaseFilter
+          databases={databases.latest}
+          value={params.database}
+          onChange={(database) => setParams({ database })}
+        />
         <Field id="filter-kind" label={t('alertPage.filterKind')}>
           <select
             id="filter-kind"

@@ -6,6 +6,7 @@ import { useSearchParams } from '@solidjs/router';
 import { createMemo, createResource, createSignal, For, type JSX, Show } from 'solid-js';
 import { api } from '../api.ts';
 import { BackupTable } from '../components/backup-table.tsx';
+import { DatabaseFilter } from '../components/database-filter.tsx';
 import { control, Field } from '../components/field.tsx';
 import { Icon } from '../components/icons.tsx';
 import { PageHeader } from '../components/page-header.tsx';
@@ -59,22 +60,11 @@ export default function BackupsPage(): JSX.Element {
     <div class="page">
       <PageHeader title={t('backups.title')} description={t('backups.subtitle')} />
       <form class="filters card" aria-label={t('backups.filters')} onSubmit={(e) => e.preventDefault()}>
-        <Field id="filter-database" label={t('backups.col.database')}>
-          <select
-            id="filter-database"
-            value={params.database ?? ''}
-            onChange={(e) => setParams({ database: e.currentTarget.value || undefined })}
-          >
-            <option value="">{t('backups.allDatabases')}</option>
-            <For each={databases.latest ?? []}>
-              {(d) => (
-                <option value={d.id} selected={d.id === params.database}>
-                  {d.name}
-                </option>
-              )}
-            </For>
-          </select>
-        </Field>
+        <DatabaseFilter
+          databases={databases.latest}
+          value={params.database}
+          onChange={(database) => setParams({ database })}
+        />
         <Field id="filter-status" label={t('backups.col.status')}>
           <select
             id="filter-status"
