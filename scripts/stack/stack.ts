@@ -24,6 +24,34 @@ export type Stack = {
   stop(): Promise<void>;
 };
 
+/** The worker's variables on the local stack: its PostgreSQL, S3 server and mail/webhook sink. */
+export function localWorkerVars(at: {
+  databaseUrl: string;
+  wsProxyPort: number;
+  s3Url: string;
+  bucket: string;
+  /** the worker's own origin */
+  url: string;
+  sinkUrl: string;
+}): Record<string, string> {
+  return {
+    DATABASE_URL: at.databaseUrl,
+    NEON_WS_PROXY: `127.0.0.1:${at.wsProxyPort}`,
+    S3_ENDPOINT: at.s3Url,
+    S3_REGION: 'us-east-1',
+    S3_BUCKET: at.bucket,
+    S3_ACCESS_KEY_ID,
+    S3_SECRET_ACCESS_KEY,
+    S3_FORCE_PATH_STYLE: 'true',
+    APP_ORIGIN: at.url,
+    // Alert e-mails and webhooks go to the local sink; http:// hook URLs are allowed locally.
+    EMAIL_PROVIDER: 'http',
+    EMAIL_HTTP_URL: `${at.sinkUrl}/email`,
+    EMAIL_FROM: 'Resistro <alerts@resistro.local>',
+    WEBHOOK_ALLOW_HTTP: 'true',
+  };
+}
+
 export async function startStack(opts: {
   dataDir: string;
   ports?: { worker?: number; pg?: number; s3?: number; wsProxy?: number; sink?: number };
@@ -55,20 +83,14 @@ export async function startStack(opts: {
     stops.unshift(() => sink.stop());
     const url = `http://127.0.0.1:${ports.worker}`;
     const vars: Record<string, string> = {
-      DATABASE_URL: databaseUrl,
-      NEON_WS_PROXY: `127.0.0.1:${proxy.port}`,
-      S3_ENDPOINT: s3.url,
-      S3_REGION: 'us-east-1',
-      S3_BUCKET: bucket,
-      S3_ACCESS_KEY_ID,
-      S3_SECRET_ACCESS_KEY,
-      S3_FORCE_PATH_STYLE: 'true',
-      APP_ORIGIN: url,
-      // Alert e-mails and webhooks go to the local sink; http:// hook URLs are allowed locally.
-      EMAIL_PROVIDER: 'http',
-      EMAIL_HTTP_URL: `${sink.url}/email`,
-      EMAIL_FROM: 'Resistro <alerts@resistro.local>',
-      WEBHOOK_ALLOW_HTTP: 'true',
+      ...localWorkerVars({
+        databaseUrl,
+        wsProxyPort: proxy.port,
+        s3Url: s3.url,
+        bucket,
+        url,
+        sinkUrl: sink.url,
+      }),
       ...opts.vars,
     };
     const worker = await startWorker({

@@ -22,8 +22,9 @@ import pg from 'pg';
 import { applyMigrations } from '../../scripts/stack/migrate.ts';
 import { freePort } from '../../scripts/stack/ports.ts';
 import { startPostgres } from '../../scripts/stack/postgres.ts';
-import { S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, startS3 } from '../../scripts/stack/s3.ts';
+import { startS3 } from '../../scripts/stack/s3.ts';
 import { startSink } from '../../scripts/stack/sink.ts';
+import { localWorkerVars } from '../../scripts/stack/stack.ts';
 import { startWorker } from '../../scripts/stack/worker.ts';
 import { startWsProxy } from '../../scripts/stack/ws-proxy.ts';
 import {
@@ -201,21 +202,14 @@ try {
     port: workerPort,
     persistDir: join(dataDir, 'wrangler'),
     logLevel: 'log',
-    vars: {
-      DATABASE_URL: databaseUrl,
-      NEON_WS_PROXY: `127.0.0.1:${proxy.port}`,
-      S3_ENDPOINT: s3Counter.url,
-      S3_REGION: 'us-east-1',
-      S3_BUCKET: bucket,
-      S3_ACCESS_KEY_ID,
-      S3_SECRET_ACCESS_KEY,
-      S3_FORCE_PATH_STYLE: 'true',
-      APP_ORIGIN: url,
-      EMAIL_PROVIDER: 'http',
-      EMAIL_HTTP_URL: `${sink.url}/email`,
-      EMAIL_FROM: 'Resistro <alerts@resistro.local>',
-      WEBHOOK_ALLOW_HTTP: 'true',
-    },
+    vars: localWorkerVars({
+      databaseUrl,
+      wsProxyPort: proxy.port,
+      s3Url: s3Counter.url,
+      bucket,
+      url,
+      sinkUrl: sink.url,
+    }),
     log: (s) => {
       const lines = (pendingOut + s).split('\n');
       pendingOut = lines.pop() ?? '';
