@@ -2,11 +2,11 @@
 // alert e-mail opens that alert (through the log-in), which explains itself, lists the e-mail in
 // its delivery log and can be acknowledged; a revoked agent key shows at once on the agent, on the
 // database and in the revoke dialog; a cancelled account offers no write action and says why.
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql, stackInfo } from '../../scripts/test/api.ts';
 import { newAccount, runCronAt, sinkMessages } from '../../worker/test/cron-fixtures.ts';
-import { launchBrowser, openPage, screenshot } from './browser.ts';
+import { launchBrowser, logIn, openPage, screenshot } from './browser.ts';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -15,12 +15,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
-
-async function logIn(page: Page, email: string, password: string) {
-  await page.locator('#login-email').fill(email);
-  await page.locator('#login-password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-}
 
 describe('alerts in the browser', () => {
   it("opens an alert from its e-mail's link, explains it, shows the e-mail sent and acknowledges it", async () => {

@@ -2,7 +2,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountWithDatabase, stackInfo } from '../../scripts/test/api.ts';
-import { launchBrowser, openPage } from './browser.ts';
+import { launchBrowser, logIn, openPage } from './browser.ts';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -12,18 +12,16 @@ afterAll(async () => {
   await browser?.close();
 });
 
-async function logIn(page: Page, email: string, password: string, next: string) {
+async function logInTo(page: Page, email: string, password: string, next: string) {
   await page.goto(`${stackInfo().url}/login?next=${encodeURIComponent(next)}`);
-  await page.locator('#login-email').fill(email);
-  await page.locator('#login-password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
+  await logIn(page, email, password);
 }
 
 describe('database actions in the browser', () => {
   it('pauses, resumes and, after confirmation, deletes a database', async () => {
     const acct = await accountWithDatabase();
     const { page, context, errors } = await openPage(browser);
-    await logIn(page, acct.email, acct.password, `/databases/${acct.database.id}`);
+    await logInTo(page, acct.email, acct.password, `/databases/${acct.database.id}`);
     await page.getByRole('heading', { name: 'Shop', level: 1 }).waitFor();
     const header = page.locator('.page-header');
     await header.getByText('Active').waitFor();

@@ -3,7 +3,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountWithDatabase, signup, sql, stackInfo, uniqueEmail } from '../../scripts/test/api.ts';
-import { launchBrowser, openPage } from './browser.ts';
+import { launchBrowser, logIn, openPage } from './browser.ts';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -12,12 +12,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
-
-async function logIn(page: Page, email: string, password: string) {
-  await page.locator('#login-email').fill(email);
-  await page.locator('#login-password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-}
 
 /** The text of the message that belongs to a control (through aria-describedby). */
 async function fieldError(page: Page, selector: string): Promise<string | null> {
