@@ -9,7 +9,7 @@ import { Marked, type Tokens } from 'marked';
 import { DOC_LANGUAGES, DOC_PAGES, type DocLanguage, type DocPage } from '../../worker/src/docs/pages.ts';
 import { openApiDocument } from '../../worker/src/openapi/openapi.ts';
 import { renderOpenApi } from './openapi-html.ts';
-import { pageHtml } from './page.ts';
+import { DOCS_STYLE, pageHtml } from './page.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -94,6 +94,9 @@ export function buildDocs(outDir: string): string[] {
     return missing.length === 0;
   });
   const md = markdown(pages);
+  mkdirSync(base, { recursive: true });
+  writeFileSync(join(base, 'style.css'), DOCS_STYLE);
+  written.push(join(base, 'style.css'));
   for (const lang of DOC_LANGUAGES) {
     mkdirSync(join(base, lang), { recursive: true });
     for (const page of pages) {

@@ -1,5 +1,6 @@
 // The frame around every documentation page: navigation in the page's language, a switch to the
-// same page in the other language, and a small stylesheet inline (no extra asset to load).
+// same page in the other language, and a small stylesheet (/docs/style.css; the Content-Security-Policy
+// allows no inline style).
 import { DOC_LANGUAGES, type DocLanguage, type DocPage } from '../../worker/src/docs/pages.ts';
 
 export function escapeHtml(s: string): string {
@@ -11,7 +12,7 @@ const LABELS: Record<DocLanguage, { docs: string; language: string; name: string
   de: { docs: 'Resistro-Dokumentation', language: 'Sprache', name: 'Deutsch', dashboard: 'Dashboard' },
 };
 
-const STYLE = `
+export const DOCS_STYLE = `
 body{margin:0;font:16px/1.55 system-ui,sans-serif;color:#1b1f24;background:#fff}
 header{display:flex;gap:1rem;align-items:center;justify-content:space-between;padding:.75rem 1.5rem;border-bottom:1px solid #d8dee4}
 header a{color:inherit;text-decoration:none;font-weight:600}
@@ -53,7 +54,7 @@ export function pageHtml(opts: { lang: DocLanguage; page: DocPage; pages: DocPag
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(page.title[lang])} · ${escapeHtml(l.docs)}</title>
 ${alternates}
-<style>${STYLE}</style>
+<link rel="stylesheet" href="/docs/style.css">
 </head>
 <body data-docs-page="${escapeHtml(page.slug || 'index')}">
 <header><a href="/docs/${lang}/">${escapeHtml(l.docs)}</a><span>${escapeHtml(l.language)}: ${switches} · <a href="/">${escapeHtml(l.dashboard)}</a></span></header>

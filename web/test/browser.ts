@@ -40,6 +40,17 @@ export async function openPage(
   // Script errors fail the test that caused them (failed requests are expected in error paths).
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  // So does anything the Content-Security-Policy blocked (an inline script or style, a foreign origin).
+  await context.exposeBinding('__resistroCspViolation', (_source, text: string) => errors.push(text));
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      const report = (window as unknown as { __resistroCspViolation(t: string): void })
+        .__resistroCspViolation;
+      report(
+        `CSP violation: ${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} on ${location.pathname}`,
+      );
+    });
+  });
   return { context, page, errors };
 }
 

@@ -19,6 +19,7 @@ import { installScript } from './install/install-script.ts';
 import { metricsScrapeRoutes, metricsTokenRoutes } from './metrics/routes.ts';
 import { authenticate, csrf } from './middleware/auth.ts';
 import { context } from './middleware/context.ts';
+import { securityHeaders } from './middleware/security-headers.ts';
 import { notificationRoutes } from './notifications/routes.ts';
 import { openApiDocument } from './openapi/openapi.ts';
 import { accountRoutes } from './plans/routes.ts';
@@ -50,10 +51,17 @@ const api = new Hono<AppEnv>()
   .route('/', metricsTokenRoutes);
 
 const app = new Hono<AppEnv>();
+app.use('*', securityHeaders);
 app.route('/api/v1', api);
 app.get('/install-agent.sh', (c) => installScript(c.req.raw, c.env));
 app.route('/', docsRoutes);
 app.route('/downloads', downloadRoutes);
+// The worker runs first for every path (security headers); the rest is the dashboard's static
+// files, with the assets' single-page fallback.
+app.all('*', async (c, next) => {
+  if (c.req.path.startsWith('/api/') || !c.env.ASSETS) return next();
+  return c.env.ASSETS.fetch(c.req.raw);
+});
 app.notFound(async (c) =>
   c.json(errorEnvelope({ code: 'not_found', message: 'No such route' }, await requestLanguage(c)), 404),
 );

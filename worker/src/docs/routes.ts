@@ -20,6 +20,8 @@ export const docsRoutes = new Hono<AppEnv>()
     c.header('Cache-Control', 'no-store');
     return c.redirect(`/docs/${pickDocLanguage(c.req.header('accept-language'))}/`, 302);
   })
+  // the docs' stylesheet (the Content-Security-Policy allows no inline style)
+  .get('/docs/style.css', (c) => (c.env.ASSETS ? c.env.ASSETS.fetch(c.req.raw) : notFound()))
   .get('/docs/*', async (c) => {
     const [lang = '', ...rest] = c.req.path.slice('/docs/'.length).split('/');
     if (lang === '') return c.redirect(`/docs/${pickDocLanguage(c.req.header('accept-language'))}/`, 302);
