@@ -6,16 +6,69 @@ import * as ck from './checks.ts';
 import * as s from './schemas.ts';
 
 export type RouteAccess = 'public' | 'read' | 'write' | 'agent' | 'download';
+/** A member's role, highest first: docs/teams.md. */
+export const ROLES = ['owner', 'admin', 'operator', 'viewer'] as const;
+export type Role = (typeof ROLES)[number];
 export type RouteSpec = {
   method: 'get' | 'post' | 'patch' | 'delete';
   path: string;
   summary: string;
   access: RouteAccess;
+  /** the lowest role allowed; when absent it follows `access` (requiredRole) */
+  role?: Role;
   body?: GenericSchema;
   query?: GenericSchema;
   response?: GenericSchema;
   status?: number;
 };
+
+/** True when `role` is `min` or higher. */
+export function roleAtLeast(role: Role, min: Role): boolean {
+  return ROLES.indexOf(role) <= ROLES.indexOf(min);
+}
+
+/**
+ * The lowest role a route needs: its own `role`, else read → viewer, write → operator,
+ * download → viewer with the download grant (operator and higher always may). Public and agent
+ * routes need none (an agent route takes only agent keys).
+ */
+export function requiredRole(route: Pick<RouteSpec, 'access' | 'role'>): {
+  role: Role;
+  downloadGrant: boolean;
+} | null {
+  if (route.access === 'public' || route.access === 'agent') return null;
+  if (route.role) return { role: route.role, downloadGrant: false };
+  if (route.access === 'read') return { role: 'viewer', downloadGrant: false };
+  if (route.access === 'download') return { role: 'viewer', downloadGrant: true };
+  return { role: 'operator', downloadGrant: false };
+}
+
+/** May `who` call `route`? (`canDownload`: a viewer granted backup downloads.) */
+export function roleAllows(
+  route: Pick<RouteSpec, 'access' | 'role'>,
+  who: { role: Role; canDownload: boolean },
+): boolean {
+  const need = requiredRole(route);
+  if (!need) return true;
+  if (!roleAtLeast(who.role, need.role)) return false;
+  return !need.downloadGrant || who.canDownload || roleAtLeast(who.role, 'operator');
+}
+
+const ROUTE_PATTERNS = new Map<RouteSpec, RegExp>();
+/** The route table's entry for a request (`path` below /api/v1), or undefined. */
+export function findRoute(method: string, path: string): RouteSpec | undefined {
+  const m = method.toLowerCase();
+  for (const r of ROUTES) {
+    if (r.method !== m) continue;
+    let re = ROUTE_PATTERNS.get(r);
+    if (!re) {
+      re = new RegExp(`^${r.path.replace(/\{\w+\}/g, '[^/]+')}/?$`);
+      ROUTE_PATTERNS.set(r, re);
+    }
+    if (re.test(path)) return r;
+  }
+  return undefined;
+}
 
 export const ROUTES: RouteSpec[] = [
   { method: 'get', path: '/health', summary: 'Liveness', access: 'public' },
@@ -48,8 +101,9 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'patch',
     path: '/account',
-    summary: 'Change plan or alert e-mails',
+    summary: 'Change plan (owner) or alert e-mails, language, time zone (admin)',
     access: 'write',
+    role: 'admin',
     body: s.UpdateAccountBody,
   },
   {
@@ -57,6 +111,7 @@ export const ROUTES: RouteSpec[] = [
     path: '/account',
     summary: 'Cancel the account (backups stay downloadable 30 days)',
     access: 'write',
+    role: 'owner',
     status: 202,
   },
   { method: 'get', path: '/api-keys', summary: 'List API keys', access: 'write', response: s.ApiKeyList },
@@ -249,6 +304,7 @@ export const ROUTES: RouteSpec[] = [
     path: '/metrics-token',
     summary: 'The metrics scrape token (prefix only)',
     access: 'write',
+    role: 'admin',
     response: al.MetricsTokenInfo,
   },
   {
@@ -256,6 +312,7 @@ export const ROUTES: RouteSpec[] = [
     path: '/metrics-token',
     summary: 'Create or rotate the metrics scrape token (shown once)',
     access: 'write',
+    role: 'admin',
     response: al.CreatedMetricsToken,
     status: 201,
   },
@@ -264,6 +321,7 @@ export const ROUTES: RouteSpec[] = [
     path: '/metrics-token',
     summary: 'Revoke the metrics scrape token',
     access: 'write',
+    role: 'admin',
     status: 204,
   },
   {

@@ -92,6 +92,12 @@ export const ApiKey = v.object({
   name: v.string(),
   prefix: v.string(),
   scope: ApiKeyScope,
+  /** what the key may do (never more than its creator's role when created; docs/teams.md) */
+  role: v.picklist(['owner', 'admin', 'operator', 'viewer']),
+  canDownload: v.boolean(),
+  /** the member who created it; `createdByRemoved` once that member left the account */
+  createdBy: v.nullable(v.string()),
+  createdByRemoved: v.boolean(),
   createdAt: Timestamp,
   lastUsedAt: v.nullable(Timestamp),
 });

@@ -1,3 +1,4 @@
+import type { Role } from '@resistro/contract';
 import type { Db } from './db.ts';
 import type { Bindings, Config } from './env.ts';
 import type { ObjectStorage } from './storage/storage.ts';
@@ -10,6 +11,10 @@ export type Principal = {
   apiKeyId: string | null;
   /** 'session' can do everything a logged-in user can */
   scope: 'session' | 'agent' | 'read' | 'full';
+  /** the member's role, or the API key's (never more than its creator's when created) */
+  role: Role;
+  /** a viewer granted backup downloads (operator and higher always may) */
+  canDownload: boolean;
 };
 
 export type AppEnv = {

@@ -17,7 +17,7 @@ import type { Bindings } from './env.ts';
 import { ApiError, errorEnvelope } from './errors.ts';
 import { installScript } from './install/install-script.ts';
 import { metricsScrapeRoutes, metricsTokenRoutes } from './metrics/routes.ts';
-import { authenticate, csrf } from './middleware/auth.ts';
+import { authenticate, authorize, csrf } from './middleware/auth.ts';
 import { context } from './middleware/context.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { notificationRoutes } from './notifications/routes.ts';
@@ -40,6 +40,7 @@ const api = new Hono<AppEnv>()
   // before authenticate: the scrape endpoint takes its own token, not an API key
   .route('/', metricsScrapeRoutes)
   .use(authenticate)
+  .use(authorize)
   .route('/', accountRoutes)
   .route('/', apiKeyRoutes)
   .route('/', agentRoutes)

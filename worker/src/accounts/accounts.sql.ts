@@ -1,6 +1,16 @@
-import { LANGUAGES } from '@resistro/contract';
+import { LANGUAGES, ROLES } from '@resistro/contract';
 import { sql } from 'drizzle-orm';
-import { bigint, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { ts } from '../lib/columns.ts';
 
 export const accounts = pgTable('accounts', {
@@ -29,6 +39,10 @@ export const users = pgTable(
       .references(() => accounts.id, { onDelete: 'cascade' }),
     email: text('email').notNull(),
     passwordHash: text('password_hash').notNull(),
+    /** the member's role in the account (accounts/members.ts; docs/teams.md) */
+    role: text('role', { enum: ROLES }).notNull().default('viewer'),
+    /** a viewer granted backup downloads (operator and higher always may) */
+    canDownload: boolean('can_download').notNull().default(false),
     createdAt: ts('created_at').notNull().defaultNow(),
   },
   (t) => [uniqueIndex('users_email_key').on(t.email), index('users_account_idx').on(t.accountId)],

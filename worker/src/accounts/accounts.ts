@@ -64,7 +64,15 @@ export async function signup(
       .returning();
     const inserted = await tx
       .insert(users)
-      .values({ accountId: account!.id, email: input.email, passwordHash, createdAt: now })
+      .values({
+        accountId: account!.id,
+        email: input.email,
+        passwordHash,
+        // who signs up owns the new account (members: accounts/members.ts)
+        role: 'owner',
+        canDownload: true,
+        createdAt: now,
+      })
       .onConflictDoNothing()
       .returning();
     if (!inserted[0])

@@ -26,6 +26,13 @@ const WHAT_DE: Record<string, string> = {
   delivery: 'Zustellung',
 };
 
+const ROLE_DE: Record<string, string> = {
+  owner: 'Inhaber',
+  admin: 'Admin',
+  operator: 'Operator',
+  viewer: 'Betrachter',
+};
+
 const STATUS_DE: Record<string, string> = {
   running: 'läuft noch',
   succeeded: 'erfolgreich',
@@ -55,6 +62,20 @@ export const MESSAGES: Record<string, Entry> = {
     de: 'Der Authorization-Header muss „Bearer rsk_…“ lauten',
   },
   'The API key is unknown or revoked': { de: 'Der API-Schlüssel ist unbekannt oder widerrufen' },
+  'Only an owner may change the plan': { de: 'Nur ein Inhaber darf den Tarif ändern' },
+  'An agent key needs the operator role or higher': {
+    de: 'Ein Agent-Schlüssel erfordert die Rolle Operator oder höher',
+  },
+  'Only an admin may revoke an API key another member created': {
+    de: 'Nur ein Admin darf einen API-Schlüssel widerrufen, den ein anderes Mitglied erstellt hat',
+  },
+  'Your role (viewer) may not download backups unless an admin grants it': {
+    de: 'Ihre Rolle (Betrachter) darf Backups nur herunterladen, wenn ein Admin es erlaubt',
+  },
+  'Your role ({role}) does not allow this; it needs {need}': {
+    de: (p) =>
+      `Ihre Rolle (${ROLE_DE[p.role!] ?? p.role}) erlaubt das nicht; nötig ist ${ROLE_DE[p.need!] ?? p.need}`,
+  },
   "This API key's scope ({scope}) does not allow this": {
     de: (p) => `Der Bereich dieses API-Schlüssels (${p.scope}) erlaubt das nicht`,
   },
@@ -168,6 +189,7 @@ export const FIELD_MESSAGES: Record<string, Entry> = {
   'is invalid (expected {expected})': { de: (p) => `ist ungültig (erwartet: ${p.expected})` },
   'is too long': { de: 'ist zu lang' },
   'is already registered': { de: 'ist schon registriert' },
+  'is wider than your role': { de: 'geht über Ihre Rolle hinaus' },
   'is not a known time zone': { de: 'ist keine bekannte Zeitzone' },
   'is not a sealed value': { de: 'ist kein versiegelter Wert' },
   'is not one this API handed out': { de: 'stammt nicht von dieser API' },

@@ -1,13 +1,15 @@
+import { findRoute, requiredRole, roleAllows, roleAtLeast } from '@resistro/contract';
 import { and, eq, gt, isNull, lt, or } from 'drizzle-orm';
 import { getCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
-import { sessions } from '../accounts/accounts.sql.ts';
+import { sessions, users } from '../accounts/accounts.sql.ts';
 import { SESSION_COOKIE } from '../accounts/accounts.ts';
 import { apiKeys } from '../api-keys/api-keys.sql.ts';
 import { API_KEY_PREFIX } from '../api-keys/api-keys.ts';
 import type { AppEnv } from '../app-types.ts';
 import { ApiError } from '../errors.ts';
 import { sha256Hex } from '../lib/crypto.ts';
+import { requirePrincipal } from '../lib/principal.ts';
 
 /** Who is calling: an API key (Authorization: Bearer) or a browser session (cookie). */
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
@@ -25,6 +27,8 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
         id: apiKeys.id,
         accountId: apiKeys.accountId,
         scope: apiKeys.scope,
+        role: apiKeys.role,
+        canDownload: apiKeys.canDownload,
         lastUsedAt: apiKeys.lastUsedAt,
       })
       .from(apiKeys)
@@ -36,6 +40,8 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
       sessionId: null,
       apiKeyId: key.id,
       scope: key.scope,
+      role: key.role,
+      canDownload: key.canDownload,
     });
     if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > 60_000) {
       // Throttled to once a minute so heartbeats do not write on every call.
@@ -55,8 +61,15 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   if (token) {
     const hash = await sha256Hex(token);
     const [session] = await db
-      .select({ id: sessions.id, userId: sessions.userId, accountId: sessions.accountId })
+      .select({
+        id: sessions.id,
+        userId: sessions.userId,
+        accountId: sessions.accountId,
+        role: users.role,
+        canDownload: users.canDownload,
+      })
       .from(sessions)
+      .innerJoin(users, and(eq(users.id, sessions.userId), eq(users.accountId, sessions.accountId)))
       .where(and(eq(sessions.tokenHash, hash), gt(sessions.expiresAt, now)));
     if (session) {
       c.set('principal', {
@@ -65,6 +78,8 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
         sessionId: session.id,
         apiKeyId: null,
         scope: 'session',
+        role: session.role,
+        canDownload: session.canDownload,
       });
     }
   }
@@ -85,6 +100,32 @@ export const csrf = createMiddleware<AppEnv>(async (c, next) => {
     throw new ApiError(
       'forbidden',
       'Cross-site request refused: the Origin header does not match this service',
+    );
+  }
+  return next();
+});
+
+/**
+ * Every route's role, from the route table (contract/src/routes.ts `role`, else by its access):
+ * checked here once for every request, so no handler can forget it. A route the table does not
+ * know falls through to the 404.
+ */
+export const authorize = createMiddleware<AppEnv>(async (c, next) => {
+  const path = c.req.path.replace(/^\/api\/v1(?=\/)/, '');
+  const route = findRoute(c.req.method, path);
+  if (!route || route.access === 'public') return next();
+  const principal = requirePrincipal(c.get('principal'), route.access);
+  if (!roleAllows(route, principal)) {
+    const need = requiredRole(route);
+    if (need?.downloadGrant && roleAtLeast(principal.role, need.role)) {
+      throw new ApiError(
+        'forbidden',
+        'Your role (viewer) may not download backups unless an admin grants it',
+      );
+    }
+    throw new ApiError(
+      'forbidden',
+      `Your role (${principal.role}) does not allow this; it needs ${need?.role ?? 'another role'}`,
     );
   }
   return next();

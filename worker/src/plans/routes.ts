@@ -1,6 +1,6 @@
 // The sign-up, log-in and account routes. Each answers with the account and its plan's usage
 // (plans.ts), which counts databases, so they sit here above accounts/ and databases/.
-import { LoginBody, SignupBody, UpdateAccountBody } from '@resistro/contract';
+import { LoginBody, roleAtLeast, SignupBody, UpdateAccountBody } from '@resistro/contract';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
@@ -75,6 +75,8 @@ export const accountRoutes = new Hono<AppEnv>()
   .patch('/account', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'write');
     const input = await readBody(c, UpdateAccountBody);
+    if (input.plan !== undefined && !roleAtLeast(p.role, 'owner'))
+      throw new ApiError('forbidden', 'Only an owner may change the plan');
     return c.json({ account: await updateAccount(c.get('db'), p.accountId, input) });
   })
   .delete('/account', async (c) => {
