@@ -2,8 +2,15 @@ import { createDecipheriv, type DecipherGCM, type KeyObject } from 'node:crypto'
 import { Transform, type TransformCallback } from 'node:stream';
 import { GCM_TAG_SIZE, LENGTH_FIELD_SIZE, MAX_CHUNK_INDEX, nonceWithPrefix, setChunkNonce } from './chunk.ts';
 import { openHeader, recipientCannotDecrypt } from './envelope.ts';
-import { ChunkCorruptError, TrailingDataError, TruncatedError } from './errors.ts';
-import { type FileHeader, headerLengthOf, MAX_HEADER_LENGTH, parseHeader, publicHeader } from './header.ts';
+import { ChunkCorruptError, TrailingDataError, TruncatedError, UnsupportedVersionError } from './errors.ts';
+import {
+  type FileHeader,
+  headerLengthOf,
+  MAX_HEADER_LENGTH,
+  parseHeader,
+  publicHeader,
+  SECTIONED_VERSION,
+} from './header.ts';
 import type { EncryptionKey } from './keys.ts';
 
 type State = 'header' | 'length' | 'body' | 'tag' | 'done';
@@ -33,10 +40,32 @@ export class DecryptStream extends Transform {
   #plaintext: Buffer[] = [];
   #finalPlaintext: Buffer[] = [];
 
-  constructor(key: EncryptionKey) {
+  /** The label that prefixes error messages, e.g. "section 3 (data public.orders)". */
+  readonly #label: string | undefined;
+
+  /**
+   * `section`: read one section of a version 2 file (FORMAT.md §11): no header, the chunks start at
+   * once under the section's key; the caller has already authenticated the header and the TOC.
+   */
+  constructor(
+    key: EncryptionKey,
+    section?: { payloadKey: KeyObject; noncePrefix: Buffer; chunkSize: number; label: string },
+  ) {
     super();
     if (key.kind === 'recipient') throw recipientCannotDecrypt();
     this.#key = key;
+    this.#label = section?.label;
+    if (section) {
+      this.#payloadKey = section.payloadKey;
+      this.#nonce = nonceWithPrefix(section.noncePrefix);
+      this.#chunkSize = section.chunkSize;
+      this.#state = 'length';
+    }
+  }
+
+  #labelled<E extends Error>(error: E): E {
+    if (this.#label && error instanceof Error) error.message = `${this.#label}: ${error.message}`;
+    return error;
   }
 
   /** Set once the header is authenticated. */
@@ -60,13 +89,13 @@ export class DecryptStream extends Transform {
       while (offset < data.length) offset = this.#consume(data, offset);
       callback();
     } catch (error) {
-      callback(error as Error);
+      callback(this.#labelled(error as Error));
     }
   }
 
   override _flush(callback: TransformCallback): void {
     if (this.#state !== 'done') {
-      callback(this.#truncation());
+      callback(this.#labelled(this.#truncation()));
       return;
     }
     for (const part of this.#finalPlaintext) this.push(part);
@@ -107,6 +136,14 @@ export class DecryptStream extends Transform {
     const wanted = MAX_HEADER_LENGTH - this.#headerBytes;
     const seen = Buffer.concat([...this.#headerParts, data.subarray(offset, offset + wanted)]);
     const length = headerLengthOf(seen); // throws BadMagicError / UnsupportedVersionError at once
+    if (seen[12] === SECTIONED_VERSION) {
+      // A sectioned file is read by position (its table of contents is at the end): sections.ts.
+      throw new UnsupportedVersionError(
+        SECTIONED_VERSION,
+        'this is a sectioned (version 2) file, which is read from a file, not as a stream',
+        'Save it to a file first and run resistro decrypt, verify or restore on that file.',
+      );
+    }
     if (length === undefined || seen.length < length) {
       this.#headerParts = [seen];
       this.#headerBytes = seen.length;

@@ -14,6 +14,7 @@ import {
   DATA_KEY_LENGTH,
   EPHEMERAL_KEY_LENGTH,
   encodeHeader,
+  type FormatVersion,
   headerLayout,
   NONCE_PREFIX_LENGTH,
   type ParsedHeader,
@@ -45,7 +46,34 @@ export type FileRandomness = {
   ephemeralPrivateKey?: Uint8Array;
 };
 
-export type StreamKeys = { payloadKey: KeyObject; noncePrefix: Buffer };
+export type StreamKeys = {
+  payloadKey: KeyObject;
+  noncePrefix: Buffer;
+  /** Version 2 (FORMAT.md §11.3): the key of section `index`, and of the table of contents. */
+  sectionKey(index: number): KeyObject;
+  tocKey(): KeyObject;
+};
+
+const SECTION_KEY_INFO = 'resistro v2 section key';
+const TOC_KEY_INFO = 'resistro v2 toc key';
+
+function streamKeys(dataKey: KeyObject, salt: Buffer, noncePrefix: Buffer): StreamKeys {
+  return {
+    payloadKey: createSecretKey(derive(dataKey, salt, PAYLOAD_KEY_INFO)),
+    noncePrefix,
+    sectionKey(index) {
+      if (!Number.isInteger(index) || index < 0 || index > 0xffff_ffff)
+        throw new RangeError(`section index ${index} is out of range`);
+      const info = Buffer.alloc(SECTION_KEY_INFO.length + 4);
+      info.write(SECTION_KEY_INFO, 0, 'latin1');
+      info.writeUInt32BE(index, SECTION_KEY_INFO.length);
+      // SECURITY: one key per section index: a section's chunks moved to another section's place
+      // (or its TOC entry pointed elsewhere) are opened under the wrong key and fail their tags.
+      return createSecretKey(Buffer.from(hkdfSync('sha256', dataKey, salt, info, 32)));
+    },
+    tocKey: () => createSecretKey(derive(dataKey, salt, TOC_KEY_INFO)),
+  };
+}
 
 export function freshRandomness(key: EncryptionKey): FileRandomness {
   // SECURITY: all per-file secrets come from the OS CSPRNG; a repeat of (data key, nonce prefix)
@@ -60,7 +88,7 @@ export function freshRandomness(key: EncryptionKey): FileRandomness {
 
 export function sealHeader(
   key: EncryptionKey,
-  options: { compression: Compression; chunkSize: number },
+  options: { compression: Compression; chunkSize: number; version?: FormatVersion },
   randomness: FileRandomness,
 ): StreamKeys & { header: Buffer } {
   const keyMode = key.kind === 'symmetric' ? 'symmetric' : 'x25519';
@@ -80,6 +108,7 @@ export function sealHeader(
     kek = x25519Kek(shared, salt, ephemeralPublicKey, rawX25519PublicKey(key.publicKey));
   }
   const header = encodeHeader({
+    version: options.version,
     keyMode,
     compression: options.compression,
     chunkSize: options.chunkSize,
@@ -103,11 +132,7 @@ export function sealHeader(
   header.set(derive(dataKey, salt, COMMITMENT_INFO), layout.commitment);
   header.set(headerTag(dataKey, salt, header.subarray(0, layout.tag)), layout.tag);
   writeHeaderChecksum(header, layout);
-  return {
-    header,
-    payloadKey: createSecretKey(derive(dataKey, salt, PAYLOAD_KEY_INFO)),
-    noncePrefix: Buffer.from(randomness.noncePrefix),
-  };
+  return { header, ...streamKeys(dataKey, salt, Buffer.from(randomness.noncePrefix)) };
 }
 
 /**
@@ -175,10 +200,7 @@ export function openHeader(header: ParsedHeader, key: EncryptionKey): StreamKeys
   if (!timingSafeEqual(headerTag(dataKey, salt, bytes.subarray(0, layout.tag)), header.tag)) {
     throw new HeaderCorruptError('the header authentication tag does not match: the header was altered');
   }
-  return {
-    payloadKey: createSecretKey(derive(dataKey, salt, PAYLOAD_KEY_INFO)),
-    noncePrefix: Buffer.from(header.noncePrefix),
-  };
+  return streamKeys(dataKey, salt, Buffer.from(header.noncePrefix));
 }
 
 export function recipientCannotDecrypt(): KeyUsageError {

@@ -11,6 +11,7 @@ export type FormatErrorCode =
   | 'truncated'
   | 'chunk_corrupt'
   | 'trailing_data'
+  | 'toc_corrupt'
   | 'payload_corrupt'
   | 'invalid_key'
   | 'key_usage';
@@ -41,11 +42,11 @@ export class BadMagicError extends FormatError {
 
 export class UnsupportedVersionError extends FormatError {
   readonly version: number;
-  constructor(version: number) {
+  constructor(version: number, message?: string, hint?: string) {
     super(
       'unsupported_version',
-      `format version ${version} is not supported by this resistro (it reads version 1)`,
-      'Upgrade resistro to a version that reads this file.',
+      message ?? `format version ${version} is not supported by this resistro (it reads versions 1 and 2)`,
+      hint ?? 'Upgrade resistro to a version that reads this file.',
     );
     this.name = 'UnsupportedVersionError';
     this.version = version;
@@ -94,6 +95,17 @@ export class ChunkCorruptError extends FormatError {
     super('chunk_corrupt', message, DAMAGED_HINT);
     this.name = 'ChunkCorruptError';
     this.chunkIndex = chunkIndex;
+  }
+}
+
+/**
+ * A version 2 file's table of contents authenticated but does not describe the file (sections that
+ * overlap, leave gaps, or point outside it), or the trailer that locates it is not there.
+ */
+export class TocCorruptError extends FormatError {
+  constructor(message: string) {
+    super('toc_corrupt', message, DAMAGED_HINT);
+    this.name = 'TocCorruptError';
   }
 }
 

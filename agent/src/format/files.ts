@@ -13,8 +13,10 @@ import {
   type ParsedHeader,
   parseHeader,
   publicHeader,
+  SECTIONED_VERSION,
 } from './header.ts';
 import type { EncryptionKey } from './keys.ts';
+import { openArchive, readAllSections } from './sections.ts';
 
 // Whole-file helpers for `resistro decrypt` / `resistro verify`. Reads are 1 MiB at a time: fewer,
 // larger reads are measurably faster and still keep memory flat.
@@ -27,6 +29,8 @@ export type DecryptionResult = {
   chunks: number;
   /** Bytes after zstd decompression, when the payload was decompressed. */
   decompressedBytes: number | undefined;
+  /** version 2: how many sections the file has */
+  sections?: number;
 };
 
 /** The header of a file, checked for layout and checksum; needs no key. */
@@ -45,6 +49,8 @@ export async function verifyFile(
 ): Promise<DecryptionResult> {
   const header = await readKeyedHeader(path, key);
   const discard = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+  if (header.version === SECTIONED_VERSION)
+    return await sectionsInto(path, key, decompressionOf(header, options), discard, options.onBytes);
   return await decryptInto(path, key, decompressionOf(header, options), discard, options.onBytes);
 }
 
@@ -66,7 +72,11 @@ export async function decryptFile(
   // exclusively so that a file planted at the temporary name is never written through.
   const output = createWriteStream(temporary, { flags: 'wx', mode: 0o600, flush: true });
   try {
-    const result = await decryptInto(inPath, key, decompressionOf(header, options), output, options.onBytes);
+    const decompress = decompressionOf(header, options);
+    const result =
+      header.version === SECTIONED_VERSION
+        ? await sectionsInto(inPath, key, decompress, output, options.onBytes)
+        : await decryptInto(inPath, key, decompress, output, options.onBytes);
     await rename(temporary, outPath);
     return result;
   } catch (error) {
@@ -127,6 +137,39 @@ async function decryptInto(
     throw error;
   }
   return { ...statsOf(decrypt), decompressedBytes };
+}
+
+/**
+ * Version 2: every section in TOC order, each decompressed on its own; the output is the sections'
+ * payloads one after another (for a PostgreSQL backup: pre-data, the tables' data, post-data, which
+ * together are a plain SQL script psql accepts).
+ */
+async function sectionsInto(
+  path: string,
+  key: EncryptionKey,
+  decompress: boolean,
+  sink: Writable,
+  onBytes?: (n: number) => void,
+): Promise<DecryptionResult> {
+  const archive = await openArchive(path, key);
+  onBytes?.(archive.header.length);
+  let decompressedBytes = 0;
+  await pipeline(
+    readAllSections(archive, {
+      decompress,
+      onFileBytes: onBytes,
+      onSectionBytes: (n) => (decompressedBytes += n),
+    }),
+    sink,
+  );
+  const sections = archive.toc.sections;
+  return {
+    header: archive.header,
+    plaintextBytes: sections.reduce((n, s) => n + s.plaintextBytes, 0),
+    chunks: sections.reduce((n, s) => n + s.chunks, 0),
+    decompressedBytes: decompress ? decompressedBytes : undefined,
+    sections: sections.length,
+  };
 }
 
 function statsOf(decrypt: DecryptStream): Omit<DecryptionResult, 'decompressedBytes'> {

@@ -56,10 +56,10 @@ describe('header layout', () => {
 
   it('refuses an unknown version before interpreting anything else', () => {
     const future = Buffer.from(symmetricFile);
-    future[12] = 2;
+    future[12] = 3; // 2 is the sectioned format (FORMAT.md §11)
     const error = readHeaderError(future);
     expect(error).toBeInstanceOf(UnsupportedVersionError);
-    expect(error.message).toMatch(/version 2/);
+    expect(error.message).toMatch(/version 3/);
   });
 });
 

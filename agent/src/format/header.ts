@@ -8,6 +8,9 @@ import { BadMagicError, HeaderCorruptError, TruncatedError, UnsupportedVersionEr
 /** "\x89RESISTRO\r\n\x1a": non-ASCII first byte and CR LF / ^Z catch text-mode transfers (as PNG does). */
 export const MAGIC = Buffer.from([0x89, 0x52, 0x45, 0x53, 0x49, 0x53, 0x54, 0x52, 0x4f, 0x0d, 0x0a, 0x1a]);
 export const VERSION = 1;
+/** Version 2: the same header, then a sectioned payload (FORMAT.md §11). */
+export const SECTIONED_VERSION = 2;
+export type FormatVersion = typeof VERSION | typeof SECTIONED_VERSION;
 
 export const DEFAULT_CHUNK_SIZE = 64 * 1024;
 export const MAX_CHUNK_SIZE = 16 * 1024 * 1024;
@@ -54,6 +57,8 @@ export type FileHeader = {
 };
 
 export type HeaderFields = {
+  /** default 1 */
+  version?: FormatVersion;
   keyMode: KeyMode;
   compression: Compression;
   chunkSize: number;
@@ -109,7 +114,7 @@ export function encodeHeader(fields: HeaderFields): Buffer {
   const layout = headerLayout(fields.keyMode);
   const bytes = Buffer.alloc(layout.length);
   MAGIC.copy(bytes, 0);
-  bytes[OFFSET_VERSION] = VERSION;
+  bytes[OFFSET_VERSION] = fields.version ?? VERSION;
   bytes[OFFSET_KEY_MODE] = KEY_MODE_IDS[fields.keyMode];
   bytes[OFFSET_COMPRESSION] = COMPRESSION_IDS[fields.compression];
   bytes[OFFSET_FLAGS] = 0;
@@ -149,7 +154,7 @@ export function headerLengthOf(prefix: Uint8Array): number | undefined {
   }
   const version = prefix[OFFSET_VERSION];
   if (version === undefined) return undefined;
-  if (version !== VERSION) throw new UnsupportedVersionError(version);
+  if (version !== VERSION && version !== SECTIONED_VERSION) throw new UnsupportedVersionError(version);
   const modeId = prefix[OFFSET_KEY_MODE];
   if (modeId === undefined) return undefined;
   return headerLayout(keyModeOf(modeId)).length;
@@ -178,14 +183,14 @@ export function parseHeader(data: Uint8Array): ParsedHeader {
   const compression = compressionOf(bytes[OFFSET_COMPRESSION]!);
   const flags = bytes[OFFSET_FLAGS]!;
   if (flags !== 0)
-    throw new HeaderCorruptError(`header flags byte is 0x${hex2(flags)}, version 1 requires 0`);
+    throw new HeaderCorruptError(`header flags byte is 0x${hex2(flags)}, versions 1 and 2 require 0`);
   const chunkSize = bytes.readUInt32BE(OFFSET_CHUNK_SIZE);
   if (!isValidChunkSize(chunkSize)) {
     throw new HeaderCorruptError(`header chunk size ${chunkSize} is outside 1..${MAX_CHUNK_SIZE}`);
   }
   const keyIdBytes = bytes.subarray(OFFSET_KEY_ID, OFFSET_KEY_ID + KEY_ID_LENGTH);
   return {
-    version: VERSION,
+    version: bytes[OFFSET_VERSION]!,
     keyMode,
     compression,
     chunkSize,

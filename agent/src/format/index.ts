@@ -10,6 +10,7 @@ export {
   InvalidKeyError,
   KeyUsageError,
   PayloadCorruptError,
+  TocCorruptError,
   TrailingDataError,
   TruncatedError,
   UnsupportedVersionError,
@@ -24,6 +25,7 @@ export {
   MAGIC,
   MAX_HEADER_LENGTH,
   readHeader,
+  SECTIONED_VERSION,
 } from './header.ts';
 export {
   type EncryptionKey,
@@ -35,3 +37,15 @@ export {
   publicKeyOf,
   SYMMETRIC_KEY_PREFIX,
 } from './keys.ts';
+export {
+  type Archive,
+  ArchiveWriter,
+  fileVersion,
+  openArchive,
+  readAllSections,
+  readSection,
+  type SectionEntry,
+  type SectionKind,
+  sectionLabel,
+  type Toc,
+} from './sections.ts';

@@ -6,6 +6,13 @@ import { createEncryptStream, createEncryptStreamWithRandomness, type EncryptOpt
 import type { FileRandomness } from './envelope.ts';
 import type { FileHeader } from './header.ts';
 import type { EncryptionKey } from './keys.ts';
+import {
+  type ArchiveOptions,
+  ArchiveWriter,
+  type SectionKind,
+  type SectionMeta,
+  type Toc,
+} from './sections.ts';
 
 /** Splits `data` into pieces whose sizes cycle through `sizes`, as an unpredictable pipe would. */
 export function* pieces(data: Buffer, sizes: readonly number[] = [data.length || 1]): Generator<Buffer> {
@@ -70,4 +77,35 @@ function collect(output: Buffer[]): Writable {
       callback();
     },
   });
+}
+
+export type SectionSpec = { kind: SectionKind; name?: string; data: Buffer };
+
+/**
+ * A version 2 file in memory. The sections are written round-robin, `pieceSize` bytes at a time,
+ * each write awaited: with a small `segmentSize` their segments interleave, deterministically.
+ */
+export async function archiveToBuffer(
+  key: EncryptionKey,
+  sections: readonly SectionSpec[],
+  options: ArchiveOptions & { randomness?: FileRandomness; pieceSize?: number; meta?: SectionMeta } = {},
+): Promise<{ file: Buffer; toc: Toc }> {
+  const output: Buffer[] = [];
+  const out = collect(output);
+  const writer = new ArchiveWriter(key, out, options, options.randomness);
+  const streams = sections.map((s) => writer.section(s.kind, s.name ?? '', undefined));
+  const pieceSize = options.pieceSize ?? 7;
+  const longest = Math.max(0, ...sections.map((s) => s.data.length));
+  for (let at = 0; at < longest; at += pieceSize) {
+    for (const [i, s] of sections.entries()) {
+      const piece = s.data.subarray(at, at + pieceSize);
+      if (piece.length === 0) continue;
+      await new Promise<void>((resolve, reject) =>
+        streams[i]!.write(piece, (error) => (error ? reject(error) : resolve())),
+      );
+    }
+  }
+  for (const stream of streams) await new Promise<void>((resolve) => stream.end(resolve));
+  const toc = await writer.finish(options.meta);
+  return { file: Buffer.concat(output), toc };
 }
