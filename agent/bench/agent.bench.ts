@@ -308,6 +308,8 @@ type Measure = {
   maxRssKb: number;
   outBytes: number | undefined;
   agentRssKb?: number;
+  /** CPU seconds of the resistro process alone (without pg_dump and zstd) */
+  agentCpu?: number;
   /** seconds resistro waited for the control plane's complete (the local S3 assembling the parts) */
   completeS?: number;
   /** CPU seconds of every part of the machine during a resistro backup */
@@ -393,7 +395,7 @@ async function resistroBackup(compressor: 'zstd' | 'node', program: 'js' | 'exe'
     RESISTRO_LOG_LEVEL: 'debug',
   });
   // The agent's own timeline (JSON lines with times), for reading where the time went.
-  writeFileSync(join(dataDir, `resistro-backup-${compressor}.log`), t.stderr);
+  writeFileSync(join(dataDir, `resistro-backup-${compressor}-${program}.log`), t.stderr);
   const machine = cpuSince(cpuBefore);
   log(
     `    machine CPU: ${ROLES.map((r) => `${r} ${machine[r].toFixed(2)} s`).join(', ')} (${(t.wall * CORES).toFixed(1)} CPU-s available: ${t.wall.toFixed(2)} s × ${CORES} cores)`,
@@ -402,7 +404,14 @@ async function resistroBackup(compressor: 'zstd' | 'node', program: 'js' | 'exe'
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map(
-      (l) => JSON.parse(l) as { event: string; sizeBytes?: number; maxRssKb?: number; completeMs?: number },
+      (l) =>
+        JSON.parse(l) as {
+          event: string;
+          sizeBytes?: number;
+          maxRssKb?: number;
+          completeMs?: number;
+          agentCpuMs?: number;
+        },
     )
     .find((e) => e.event === 'backup.succeeded');
   if (!event) throw new Error(`resistro backup did not succeed:\n${t.stderr.slice(-3000)}`);
@@ -412,6 +421,7 @@ async function resistroBackup(compressor: 'zstd' | 'node', program: 'js' | 'exe'
     maxRssKb: t.maxRssKb,
     outBytes: event.sizeBytes,
     agentRssKb: event.maxRssKb,
+    agentCpu: event.agentCpuMs === undefined ? undefined : event.agentCpuMs / 1000,
     completeS: event.completeMs === undefined ? undefined : event.completeMs / 1000,
     machine,
   };
@@ -488,6 +498,36 @@ async function collect(
   });
 }
 
+// The executable against the JavaScript build, paired: the two run back to back in alternating
+// order (JavaScript first, then the executable first, ...) and each pair gives one ratio, so drift
+// over the run (other load on a shared machine, the page cache, the S3 server's folder growing)
+// does not land on one side. The figure is the median ratio with its spread.
+const PAIRS = Math.max(4, runs * 2);
+type Ratio = { median: number; min: number; max: number };
+const ratio = (xs: number[]): Ratio => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
+const showRatio = (r: Ratio) => `${r.median.toFixed(2)}× (${r.min.toFixed(2)}–${r.max.toFixed(2)})`;
+async function paired(
+  label: string,
+  run: (program: 'js' | 'exe') => Promise<{ wall: number; cpu: number; agentCpu?: number }>,
+) {
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  const agentCpu: number[] = [];
+  for (let i = 0; i < PAIRS; i++) {
+    const order = i % 2 === 0 ? (['js', 'exe'] as const) : (['exe', 'js'] as const);
+    const m: Partial<Record<'js' | 'exe', { wall: number; cpu: number; agentCpu?: number }>> = {};
+    for (const program of order) {
+      log(`pair ${i + 1}/${PAIRS}, ${label}: ${program === 'js' ? 'JavaScript build' : 'executable'}`);
+      m[program] = await run(program);
+    }
+    wall.push(m.exe!.wall / m.js!.wall);
+    cpu.push(m.exe!.cpu / m.js!.cpu);
+    if (m.exe!.agentCpu && m.js!.agentCpu) agentCpu.push(m.exe!.agentCpu / m.js!.agentCpu);
+  }
+  return { wall: ratio(wall), cpu: ratio(cpu), agentCpu: agentCpu.length ? ratio(agentCpu) : undefined };
+}
+const pairedBackup = () => paired('backup', (program) => resistroBackup('zstd', program));
+
 const backups = await collect(
   only ? backupPipelines.filter((p, i) => i === 0 || only.some((w) => p.name.includes(w))) : backupPipelines,
 );
@@ -497,6 +537,12 @@ if (only) {
     process.stdout.write(
       `${name}: ${m.wall.toFixed(2)} s = ${(m.wall / backups[0]!.m.wall).toFixed(2)}× bare, ${m.cpu.toFixed(1)} s CPU${m.completeS === undefined ? '' : `, complete ${m.completeS.toFixed(2)} s`}\n`,
     );
+  if (only.includes('executable')) {
+    const b = await pairedBackup();
+    process.stdout.write(
+      `executable ÷ JavaScript build, ${PAIRS} pairs in alternating order: backup wall ${showRatio(b.wall)}, client CPU ${showRatio(b.cpu)}, the resistro process's own CPU ${b.agentCpu ? showRatio(b.agentCpu) : '—'}\n`,
+    );
+  }
   process.stdout.write(`agent logs: ${dataDir}/resistro-backup-*.log\n`);
   await shutdown();
   process.exit(0);
@@ -593,6 +639,13 @@ async function startup(command: string) {
   return { wall: median(ms.map((m) => m.wall)), rssKb: median(ms.map((m) => m.maxRssKb)) };
 }
 const jsStart = await startup(`${process.execPath} --no-warnings ${CLI}`);
+const exePairs = await pairedBackup();
+const exeVerify = await paired('verify', (program) =>
+  timed(
+    `${program === 'exe' ? EXE! : `${process.execPath} --no-warnings ${CLI}`} verify --file ${out('backup.resistro')}`,
+    agentEnv,
+  ),
+);
 const exeStart = await startup(EXE!);
 const exeBackup = backups.find((b) => b.name.includes('the executable'))!.m;
 lines.push(
@@ -601,6 +654,12 @@ lines.push(
   '|---|---|---|---|---|---|---|',
   `| JavaScript build (\`node resistro.mjs\`) | ${(size(CLI) / 1e6).toFixed(1)} | Node.js ≥ 22.15 | ${jsStart.wall.toFixed(2)} | ${(jsStart.rssKb / 1024).toFixed(0)} | ${backups[4]!.m.wall.toFixed(2)} | ${((backups[4]!.m.agentRssKb ?? 0) / 1024).toFixed(0)} |`,
   `| **executable** (\`resistro-linux-${process.arch}\`) | ${(size(EXE!) / 1e6).toFixed(1)} | nothing | ${exeStart.wall.toFixed(2)} | ${(exeStart.rssKb / 1024).toFixed(0)} | ${exeBackup.wall.toFixed(2)} | ${((exeBackup.agentRssKb ?? 0) / 1024).toFixed(0)} |`,
+  '',
+  `The executable ÷ the JavaScript build, ${PAIRS} pairs run back to back in alternating order (median ratio, min–max): ` +
+    `backup wall ${showRatio(exePairs.wall)}, backup client CPU ${showRatio(exePairs.cpu)}, ` +
+    `the resistro process's own CPU ${exePairs.agentCpu ? showRatio(exePairs.agentCpu) : '—'}; ` +
+    `\`verify\` of the backup file (no network) wall ${showRatio(exeVerify.wall)}, CPU ${showRatio(exeVerify.cpu)}. ` +
+    'Below 1.00 the executable is faster; a spread that straddles 1.00 is the machine’s noise, not a difference.',
 );
 const resistro = backups[4]!.m;
 const streaming = resistro.wall - (resistro.completeS ?? 0);

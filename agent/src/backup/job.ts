@@ -378,8 +378,15 @@ async function complete(
     completeMs: Math.round(performance.now() - completing),
     // peak resident memory of the agent process so far (the benchmark reads it)
     maxRssKb: process.resourceUsage().maxRSS,
+    // CPU of the agent process itself, without pg_dump and zstd (the benchmark reads it)
+    agentCpuMs: Math.round(cpuMs()),
   });
 }
+
+const cpuMs = () => {
+  const u = process.resourceUsage();
+  return (u.userCPUTime + u.systemCPUTime) / 1000;
+};
 
 /** A failed dump, or a completion the control plane refused (it checked the upload and marked it failed). */
 async function failed(
