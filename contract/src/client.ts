@@ -1,10 +1,12 @@
 // The typed API client that the dashboard and the agent use. Errors arrive as ApiClientError
 // carrying the server's code and message (never a bare status).
 
+import type * as v from 'valibot';
 import type * as al from './alerts.ts';
 import type { BackupErrorCode, BackupErrorParams } from './backup-errors.ts';
 import type * as ck from './checks.ts';
 import type { ErrorCode, ErrorEnvelope } from './errors.ts';
+import type * as rs from './restores.ts';
 import type * as s from './schemas.ts';
 
 export class ApiClientError extends Error {
@@ -183,6 +185,23 @@ export function createApiClient(opts: ClientOptions) {
         durationMs?: number;
       },
     ) => request<{ backup: s.Backup }>('POST', `/backups/${encodeURIComponent(id)}/fail`, body),
+
+    createRestore: (body: rs.CreateRestoreBody) =>
+      request<{ restore: rs.Restore }>('POST', '/restores', body),
+    listRestores: (q: { databaseId?: string; limit?: number } = {}) =>
+      request<{ items: rs.Restore[] }>('GET', '/restores', undefined, q),
+    getRestore: (id: string) =>
+      request<{ restore: rs.Restore }>('GET', `/restores/${encodeURIComponent(id)}`),
+    cancelRestore: (id: string) =>
+      request<{ restore: rs.Restore }>('POST', `/restores/${encodeURIComponent(id)}/cancel`),
+    agentRestores: (agentId: string) =>
+      request<{ items: rs.RestoreJob[] }>('GET', '/agent/restores', undefined, { agentId }),
+    claimRestore: (id: string) =>
+      request<{ restore: rs.Restore }>('POST', `/restores/${encodeURIComponent(id)}/claim`),
+    reportRestoreProgress: (id: string, body: v.InferInput<typeof rs.RestoreProgressBody>) =>
+      request<{ cancelRequested: boolean }>('POST', `/restores/${encodeURIComponent(id)}/progress`, body),
+    finishRestore: (id: string, body: rs.FinishRestoreBody) =>
+      request<{ restore: rs.Restore }>('POST', `/restores/${encodeURIComponent(id)}/finish`, body),
 
     listAlerts: (
       q: {

@@ -7,6 +7,7 @@ export * from './errors.ts';
 export * from './files.ts';
 export * from './format.ts';
 export * from './plans.ts';
+export * from './restores.ts';
 export * from './routes.ts';
 export * from './schedule.ts';
 export * from './schemas.ts';

@@ -3,6 +3,7 @@
 import type { GenericSchema } from 'valibot';
 import * as al from './alerts.ts';
 import * as ck from './checks.ts';
+import * as rs from './restores.ts';
 import * as s from './schemas.ts';
 
 export type RouteAccess = 'public' | 'read' | 'write' | 'agent' | 'download';
@@ -237,6 +238,70 @@ export const ROUTES: RouteSpec[] = [
     response: s.DownloadResponse,
   },
   { method: 'delete', path: '/backups/{id}', summary: 'Delete a backup', access: 'write', status: 204 },
+  // ---------- restores (issue 20) ----------
+  {
+    method: 'post',
+    path: '/restores',
+    summary:
+      "Ask the backup's agent to restore it (into a new database, another empty one, or over the original)",
+    access: 'write',
+    body: rs.CreateRestoreBody,
+    response: rs.RestoreResponse,
+    status: 202,
+  },
+  {
+    method: 'get',
+    path: '/restores',
+    summary: 'Restores, newest first (of one database with databaseId)',
+    access: 'read',
+    query: rs.ListRestoresQuery,
+    response: rs.RestoreList,
+  },
+  {
+    method: 'get',
+    path: '/restores/{id}',
+    summary: 'One restore',
+    access: 'read',
+    response: rs.RestoreResponse,
+  },
+  {
+    method: 'post',
+    path: '/restores/{id}/cancel',
+    summary: 'Cancel a restore (its target is left as it was)',
+    access: 'write',
+    response: rs.RestoreResponse,
+  },
+  {
+    method: 'get',
+    path: '/agent/restores',
+    summary: 'Agent: the restores waiting for it',
+    access: 'agent',
+    query: rs.AgentRestoresQuery,
+    response: rs.RestoreJobList,
+  },
+  {
+    method: 'post',
+    path: '/restores/{id}/claim',
+    summary: 'Agent: take a waiting restore',
+    access: 'agent',
+    response: rs.RestoreResponse,
+  },
+  {
+    method: 'post',
+    path: '/restores/{id}/progress',
+    summary: "Agent: report a restore's phase and bytes; answers whether it was cancelled",
+    access: 'agent',
+    body: rs.RestoreProgressBody,
+    response: rs.RestoreProgressResponse,
+  },
+  {
+    method: 'post',
+    path: '/restores/{id}/finish',
+    summary: "Agent: report a restore's end",
+    access: 'agent',
+    body: rs.FinishRestoreBody,
+    response: rs.RestoreResponse,
+  },
   {
     method: 'get',
     path: '/alerts',

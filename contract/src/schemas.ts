@@ -6,6 +6,7 @@ import * as v from 'valibot';
 import { BackupErrorCodeSchema, BackupErrorParams } from './backup-errors.ts';
 import { CheckRequest, ConnectionCheck } from './checks.ts';
 import { PLAN_IDS } from './plans.ts';
+import { RestoreJob } from './restores.ts';
 import { isValidCron, isValidTimeZone } from './schedule.ts';
 import { looksSealed } from './seal.ts';
 import { Text, Timestamp, toStorableText } from './text.ts';
@@ -301,6 +302,8 @@ export const HeartbeatResponse = v.object({
   backupRequests: v.array(BackupRequest),
   /** databases whose connection the agent should test now (absent from older control planes) */
   checkRequests: v.optional(v.array(CheckRequest), []),
+  /** restores the agent should run (absent from older control planes) */
+  restoreRequests: v.optional(v.array(RestoreJob), []),
   serverTime: Timestamp,
   heartbeatIntervalSeconds: v.number(),
 });

@@ -23,6 +23,7 @@ import { securityHeaders } from './middleware/security-headers.ts';
 import { notificationRoutes } from './notifications/routes.ts';
 import { openApiDocument } from './openapi/openapi.ts';
 import { accountRoutes } from './plans/routes.ts';
+import { restoreRoutes } from './restores/routes.ts';
 
 const api = new Hono<AppEnv>()
   .get('/health', (c) => c.json({ ok: true }))
@@ -47,6 +48,7 @@ const api = new Hono<AppEnv>()
   .route('/', agentWorkRoutes)
   .route('/', databaseRoutes)
   .route('/', backupRoutes)
+  .route('/', restoreRoutes)
   .route('/', alertRoutes)
   .route('/', notificationRoutes)
   .route('/', metricsTokenRoutes);

@@ -2,13 +2,21 @@
 // full-scope API key, and gets 404 for all of it; lists never show it; nothing is changed.
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { accountWithDatabase, createKey, signup, stackInfo, uploadBackup } from '../../scripts/test/api.ts';
+import {
+  accountWithDatabase,
+  createKey,
+  keyClient,
+  signup,
+  stackInfo,
+  uploadBackup,
+} from '../../scripts/test/api.ts';
 
 type Victim = Awaited<ReturnType<typeof accountWithDatabase>> & {
   backupId: string;
   runningId: string;
   apiKeyId: string;
   fullKey: string;
+  restoreId: string;
 };
 let victim: Victim;
 
@@ -19,7 +27,18 @@ beforeAll(async () => {
   const fullKey = await createKey(a.session, 'full');
   const keys = (await a.session.json('/api-keys')).body.items;
   await a.session.json(`/databases/${a.database.id}/backup-now`, { method: 'POST' });
-  victim = { ...a, backupId: backup.id, runningId: running.backup.id, apiKeyId: keys[0].id, fullKey };
+  const restore = await a.session.json('/restores', {
+    method: 'POST',
+    json: { backupId: backup.id, target: { kind: 'new', database: 'shop_restored' } },
+  });
+  victim = {
+    ...a,
+    backupId: backup.id,
+    runningId: running.backup.id,
+    apiKeyId: keys[0].id,
+    fullKey,
+    restoreId: restore.body.restore.id,
+  };
 });
 
 function probes(v: Victim): Array<[string, string, unknown?]> {
@@ -58,6 +77,11 @@ function probes(v: Victim): Array<[string, string, unknown?]> {
     ['POST', `/backups/${v.runningId}/fail`, { error: 'sabotage' }],
     ['POST', '/backups', { databaseId: v.database.id, trigger: 'manual' }],
     ['PATCH', `/databases/${v.database.id}`, { credentials: { mode: 'sealed', sealedPassword: sealed } }],
+    ['GET', `/restores/${v.restoreId}`],
+    ['POST', `/restores/${v.restoreId}/cancel`],
+    ['POST', `/restores/${v.restoreId}/claim`],
+    ['POST', `/restores/${v.restoreId}/progress`, { phase: 'data', bytesDone: 1 }],
+    ['POST', `/restores/${v.restoreId}/finish`, { state: 'failed', errorCode: 'internal' }],
   ];
 }
 
@@ -75,8 +99,9 @@ async function probeAll(auth: { cookie?: string; key?: string }) {
     });
     const json = await res.json();
     const agentOnly =
-      /^\/(backups(\/[^/]+\/(parts|complete|fail))?|databases\/[^/]+\/check-result)$/.test(path) &&
-      method === 'POST';
+      /^\/(backups(\/[^/]+\/(parts|complete|fail))?|databases\/[^/]+\/check-result|restores\/[^/]+\/(claim|progress|finish))$/.test(
+        path,
+      ) && method === 'POST';
     if (auth.cookie && agentOnly) {
       // A browser session may not act as an agent at all: the same 403 for any id, so nothing leaks.
       expect(res.status, `${method} ${path}`).toBe(403);
@@ -106,6 +131,8 @@ async function assertVictimIntact() {
   expect((await v.session.json('/agents')).body.items).toHaveLength(1);
   const dl = await v.session.json(`/backups/${v.backupId}/download`);
   expect(dl.status).toBe(200);
+  const restore = (await v.session.json(`/restores/${v.restoreId}`)).body.restore;
+  expect(restore).toMatchObject({ state: 'pending', cancelRequested: false, bytesDone: 0 });
 }
 
 describe('tenant isolation', () => {
@@ -176,6 +203,39 @@ describe('tenant isolation', () => {
     expect(hb.agent.id).not.toBe(victim.agent.id);
     expect(hb.databases).toEqual([]);
     expect(hb.backupRequests).toEqual([]);
+  });
+
+  it('never restores another account’s backup, into its databases, or lists its restores', async () => {
+    const intruder = await accountWithDatabase();
+    const ask = (json: unknown) => intruder.session.json('/restores', { method: 'POST', json });
+    let r = await ask({ backupId: victim.backupId, target: { kind: 'new', database: 'stolen' } });
+    expect(r.status).toBe(422);
+    expect(r.body.error.fields.backupId).toBeDefined();
+    r = await ask({ databaseId: victim.database.id, target: { kind: 'new', database: 'stolen' } });
+    expect(r.status).toBe(422);
+    expect(r.body.error.fields.databaseId).toBeDefined();
+    const { backup } = await uploadBackup(intruder.client, intruder.database.id, randomBytes(100));
+    r = await ask({ backupId: backup.id, target: { kind: 'database', databaseId: victim.database.id } });
+    expect(r.status).toBe(422);
+    expect(r.body.error.fields['target.databaseId']).toBeDefined();
+    for (const path of [
+      '/restores',
+      `/restores?databaseId=${victim.database.id}`,
+      `/agent/restores?agentId=${victim.agent.id}`,
+    ]) {
+      const res = path.startsWith('/agent')
+        ? await keyClient(intruder.agentKey).agentRestores(victim.agent.id)
+        : (await intruder.session.json(path)).body;
+      expect(JSON.stringify(res), path).not.toContain(victim.restoreId);
+    }
+    const hb = await intruder.client.heartbeat({
+      hostname: 'x',
+      os: 'linux',
+      version: '1',
+      tools: [],
+      publicKey: victim.pair.publicKey,
+    });
+    expect(hb.restoreRequests).toEqual([]);
   });
 
   it('keeps the objects of each account under its own prefix', async () => {

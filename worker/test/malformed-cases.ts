@@ -188,7 +188,7 @@ const MB = 'x'.repeat(1_000_000);
 const UUID = '6f1c1b4e-2a3d-4c5e-9f70-81a2b3c4d5e6';
 const INT4_MAX = 2 ** 31 - 1;
 /** Number fields stored in a bigint column; any other number field must fit an int4. */
-export const BIGINT_FIELDS = new Set(['sizeBytes']);
+export const BIGINT_FIELDS = new Set(['sizeBytes', 'bytesDone', 'bytesTotal']);
 
 const NOT_TEXT: Mutation[] = [
   { what: 'a number', value: 42, must: 'refuse' },

@@ -13,6 +13,7 @@ import {
 import { agentRunsDatabases, agentWork } from '../databases/work.ts';
 import type { Db } from '../db.ts';
 import { ApiError } from '../errors.ts';
+import { pendingRestoreJobs } from '../restores/restores.ts';
 
 /**
  * Registers the agent on its first heartbeat (identified by its X25519 public key within the
@@ -31,6 +32,7 @@ export async function heartbeat(
     databases: work.databases,
     backupRequests: work.backupRequests,
     checkRequests: work.checkRequests,
+    restoreRequests: await pendingRestoreJobs(db, principal.accountId, agent.id),
     serverTime: now.toISOString(),
     heartbeatIntervalSeconds: HEARTBEAT_INTERVAL_SECONDS,
   };

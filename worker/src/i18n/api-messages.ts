@@ -24,6 +24,7 @@ const WHAT_DE: Record<string, string> = {
   user: 'Benutzer',
   'metrics token': 'Metrik-Token',
   delivery: 'Zustellung',
+  restore: 'Wiederherstellung',
 };
 
 const ROLE_DE: Record<string, string> = {
@@ -180,10 +181,71 @@ export const MESSAGES: Record<string, Entry> = {
   'Object storage failed to delete ({status})': {
     de: (p) => `Der Object Storage konnte nicht löschen (${p.status})`,
   },
+  // restores (issue 20)
+  'No such backup': { de: 'Dieses Backup gibt es nicht' },
+  'Give either backupId or databaseId': { de: 'Geben Sie entweder backupId oder databaseId an' },
+  'No such database': { de: 'Diese Datenbank gibt es nicht' },
+  'Only a successful backup can be restored': {
+    de: 'Nur ein erfolgreiches Backup kann wiederhergestellt werden',
+  },
+  'This database has no successful backup yet': { de: 'Diese Datenbank hat noch kein erfolgreiches Backup' },
+  'Enter your password to replace the original database': {
+    de: 'Geben Sie Ihr Passwort ein, um die ursprüngliche Datenbank zu ersetzen',
+  },
+  'The password is wrong': { de: 'Das Passwort ist falsch' },
+  'The database of this backup was deleted; download the backup and restore it with resistro restore': {
+    de: 'Die Datenbank dieses Backups wurde gelöscht; laden Sie das Backup herunter und stellen Sie es mit resistro restore wieder her',
+  },
+  'The database of this backup has no agent': { de: 'Die Datenbank dieses Backups hat keinen Agent' },
+  'A new database needs a name of its own': { de: 'Eine neue Datenbank braucht einen eigenen Namen' },
+  'Choose the original database as the target to replace it': {
+    de: 'Wählen Sie die ursprüngliche Datenbank als Ziel, um sie zu ersetzen',
+  },
+  'The target database must run on the same agent': {
+    de: 'Die Zieldatenbank muss auf demselben Agent laufen',
+  },
+  'The target database must be the same kind of server': {
+    de: 'Die Zieldatenbank muss auf derselben Art von Server liegen',
+  },
+  'Type the name of the database to confirm the replace': {
+    de: 'Tippen Sie den Namen der Datenbank ein, um das Ersetzen zu bestätigen',
+  },
+  'A restore into this database is already under way': {
+    de: 'In diese Datenbank läuft bereits eine Wiederherstellung',
+  },
+  'This restore is already over': { de: 'Diese Wiederherstellung ist bereits beendet' },
+  'This restore is no longer waiting': { de: 'Diese Wiederherstellung wartet nicht mehr' },
+  'This restore is not running': { de: 'Diese Wiederherstellung läuft nicht' },
+  'A failed restore needs its errorCode': {
+    de: 'Eine fehlgeschlagene Wiederherstellung braucht ihren errorCode',
+  },
 };
 
 /** What a field is wrong about: the contract's valibot messages and the worker's own. */
 export const FIELD_MESSAGES: Record<string, Entry> = {
+  // restores (issue 20)
+  'no such backup': { de: 'dieses Backup gibt es nicht' },
+  'no such database': { de: 'diese Datenbank gibt es nicht' },
+  'is required to replace the original database': {
+    de: 'ist nötig, um die ursprüngliche Datenbank zu ersetzen',
+  },
+  'is wrong': { de: 'ist falsch' },
+  'is the name of the original database': { de: 'ist der Name der ursprünglichen Datenbank' },
+  'is the original database': { de: 'ist die ursprüngliche Datenbank' },
+  'runs on another agent': { de: 'läuft auf einem anderen Agent' },
+  'is another kind of server': { de: 'liegt auf einer anderen Art von Server' },
+  'does not match the database name': { de: 'stimmt nicht mit dem Datenbanknamen überein' },
+  'is required for a failed restore': { de: 'ist für eine fehlgeschlagene Wiederherstellung nötig' },
+  'must start with a letter or _ and hold only letters, digits, _ and -': {
+    de: 'muss mit einem Buchstaben oder _ beginnen und darf nur Buchstaben, Ziffern, _ und - enthalten',
+  },
+  'must be new, database or original': { de: 'muss new, database oder original sein' },
+  'give either backupId or databaseId': { de: 'geben Sie entweder backupId oder databaseId an' },
+  'must be one of check, download, data, indexes': { de: 'muss check, download, data oder indexes sein' },
+  'must be succeeded, failed or cancelled': { de: 'muss succeeded, failed oder cancelled sein' },
+  'is not a known restore error code': { de: 'ist kein bekannter Fehlercode einer Wiederherstellung' },
+  'must not be negative': { de: 'darf nicht negativ sein' },
+  'is too large': { de: 'ist zu groß' },
   'is required': { de: 'ist erforderlich' },
   'is invalid': { de: 'ist ungültig' },
   'is invalid (expected {expected})': { de: (p) => `ist ungültig (erwartet: ${p.expected})` },
