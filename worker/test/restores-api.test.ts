@@ -265,5 +265,55 @@ describe('restores', () => {
     await script.cancelRestore(restore.id);
     const rows = await sql('select requested_by_api_key_id from restores where id = $1', [restore.id]);
     expect(rows[0].requested_by_api_key_id).not.toBeNull();
+
+    // a full-scope key whose role is viewer may look but not restore (roles, issue 16)
+    const viewerKey = await createKey(a.session, 'full', 'viewer key');
+    await sql("update api_keys set role = 'viewer' where prefix = $1", [
+      viewerKey.slice(0, 'rsk_'.length + 8),
+    ]);
+    const viewer = keyClient(viewerKey);
+    expect((await viewer.listRestores({ databaseId: a.database.id })).items.length).toBeGreaterThan(0);
+    await expect(viewer.createRestore(body)).rejects.toMatchObject({ status: 403, code: 'forbidden' });
+  });
+
+  it('writes who asked, which backup, where to, the result and the duration to the audit log', async () => {
+    const r = await post('/restores', {
+      backupId: a.backupId,
+      target: { kind: 'new', database: 'shop_audit' },
+    });
+    const id = r.body.restore.id;
+    await a.client.claimRestore(id);
+    await a.client.finishRestore(id, {
+      state: 'failed',
+      errorCode: 'disk_full',
+      error: 'no space',
+      durationMs: 77,
+    });
+    const entries = await sql(
+      'select action, actor_kind, actor_label, details from audit_log where object_id = $1 order by at',
+      [id],
+    );
+    expect(entries.map((e) => [e.action, e.actor_kind])).toEqual([
+      ['restore.started', 'user'],
+      ['restore.finished', 'agent'],
+    ]);
+    expect(entries[0].actor_label).toBe(a.email);
+    expect(entries[1].details).toMatchObject({
+      backupId: a.backupId,
+      target: 'new 127.0.0.1:5432/shop_audit',
+      requestedBy: a.email,
+      state: 'failed',
+      durationMs: 77,
+      errorCode: 'disk_full',
+    });
+    const c = await post('/restores', {
+      backupId: a.backupId,
+      target: { kind: 'new', database: 'shop_audit2' },
+    });
+    await post(`/restores/${c.body.restore.id}/cancel`);
+    const cancelled = await sql('select action from audit_log where object_id = $1 order by at', [
+      c.body.restore.id,
+    ]);
+    expect(cancelled.map((e) => e.action)).toEqual(['restore.started', 'restore.cancelled']);
   });
 });

@@ -3,10 +3,12 @@ import {
   CreateRestoreBody,
   FinishRestoreBody,
   ListRestoresQuery,
+  type Restore,
   RestoreProgressBody,
 } from '@resistro/contract';
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-types.ts';
+import { auditRequest, recordAudit, requestIp } from '../audit/audit.ts';
 import { requirePrincipal } from '../lib/principal.ts';
 import { readBody, readId, readQuery } from '../lib/validate.ts';
 import {
@@ -21,11 +23,28 @@ import {
   toRestore,
 } from './restores.ts';
 
+/** Which backup, where to, who asked, and (once over) the result and its duration; no secrets. */
+function auditDetails(r: Restore): Record<string, unknown> {
+  return {
+    databaseId: r.databaseId,
+    backupId: r.backupId,
+    backupStartedAt: r.backupStartedAt,
+    target: `${r.target.kind} ${r.target.host}:${r.target.port}/${r.target.database}`,
+    replace: r.target.replace,
+    requestedBy: r.requestedBy,
+    state: r.state,
+    ...(r.durationMs !== null && { durationMs: r.durationMs }),
+    ...(r.errorCode && { errorCode: r.errorCode }),
+  };
+}
+
 export const restoreRoutes = new Hono<AppEnv>()
   .post('/restores', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'write');
     const input = await readBody(c, CreateRestoreBody);
-    return c.json({ restore: await createRestore(c.get('db'), p, input, c.get('now')) }, 202);
+    const restore = await createRestore(c.get('db'), p, input, c.get('now'));
+    await auditRequest(c, 'restore.started', { kind: 'restore', id: restore.id }, auditDetails(restore));
+    return c.json({ restore }, 202);
   })
   .get('/restores', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'read');
@@ -37,9 +56,9 @@ export const restoreRoutes = new Hono<AppEnv>()
   })
   .post('/restores/:id/cancel', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'write');
-    return c.json({
-      restore: await cancelRestore(c.get('db'), p.accountId, readId(c, 'restore'), c.get('now')),
-    });
+    const restore = await cancelRestore(c.get('db'), p.accountId, readId(c, 'restore'), c.get('now'));
+    await auditRequest(c, 'restore.cancelled', { kind: 'restore', id: restore.id }, auditDetails(restore));
+    return c.json({ restore });
   })
   .get('/agent/restores', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'agent');
@@ -62,5 +81,16 @@ export const restoreRoutes = new Hono<AppEnv>()
     const p = requirePrincipal(c.get('principal'), 'agent');
     const id = readId(c, 'restore');
     const input = await readBody(c, FinishRestoreBody);
-    return c.json({ restore: await finishRestore(c.get('db'), p.accountId, id, input, c.get('now')) });
+    const restore = await finishRestore(c.get('db'), p.accountId, id, input, c.get('now'));
+    if (restore.agentId)
+      await recordAudit(c.get('db'), {
+        accountId: p.accountId,
+        actor: { kind: 'agent', agentId: restore.agentId },
+        ip: requestIp(c),
+        action: 'restore.finished',
+        objectKind: 'restore',
+        objectId: restore.id,
+        details: auditDetails(restore),
+      });
+    return c.json({ restore });
   });
