@@ -58,8 +58,13 @@ export type ListAlertsQuery = v.InferInput<typeof ListAlertsQuery>;
 export const AlertResponse = v.object({ alert: Alert });
 
 // ---------- notification channels ----------
-export const CHANNEL_TYPES = ['email', 'slack', 'webhook'] as const;
+export const CHANNEL_TYPES = ['email', 'slack', 'webhook', 'pagerduty', 'teams', 'syslog'] as const;
 export type ChannelType = (typeof CHANNEL_TYPES)[number];
+/** Workers can open TCP (and TLS over it) but no UDP sockets: syslog goes over TCP or TLS. */
+export const SYSLOG_TRANSPORTS = ['tcp', 'tls'] as const;
+export type SyslogTransport = (typeof SYSLOG_TRANSPORTS)[number];
+/** PagerDuty's Events API v2 endpoint (the EU service uses events.eu.pagerduty.com). */
+export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
 
 const HookUrl = v.pipe(
   Text,
@@ -74,6 +79,29 @@ const Addresses = v.pipe(
   v.maxLength(10, 'at most 10 addresses'),
 );
 const Enabled = v.optional(v.boolean('must be true or false'));
+/** SECURITY: the integration key of a PagerDuty service; whoever has it can open incidents there. */
+const RoutingKey = v.pipe(
+  Text,
+  v.trim(),
+  v.regex(/^[A-Za-z0-9]{32}$/, 'must be the 32-character integration key of a PagerDuty service'),
+);
+const SyslogHost = v.pipe(
+  Text,
+  v.trim(),
+  v.minLength(1, 'must not be empty'),
+  v.maxLength(253, 'is too long'),
+  v.regex(/^[A-Za-z0-9._:[\]-]+$/, 'must be a host name or IP address'),
+);
+const SyslogPort = v.pipe(
+  v.number('must be a number'),
+  v.integer('must be a whole number'),
+  v.minValue(1, 'must be 1–65535'),
+  v.maxValue(65535, 'must be 1–65535'),
+);
+const SyslogTransportSchema = v.picklist(
+  SYSLOG_TRANSPORTS,
+  'must be tcp or tls (Cloudflare Workers cannot send UDP)',
+);
 
 export const CreateChannelBody = v.variant(
   'type',
@@ -81,15 +109,44 @@ export const CreateChannelBody = v.variant(
     v.strictObject({ type: v.literal('email'), name: Name, enabled: Enabled, addresses: Addresses }),
     v.strictObject({ type: v.literal('slack'), name: Name, enabled: Enabled, url: HookUrl }),
     v.strictObject({ type: v.literal('webhook'), name: Name, enabled: Enabled, url: HookUrl }),
+    v.strictObject({
+      type: v.literal('pagerduty'),
+      name: Name,
+      enabled: Enabled,
+      routingKey: RoutingKey,
+      /** the Events API v2 endpoint; PAGERDUTY_EVENTS_URL when absent */
+      url: v.optional(HookUrl),
+    }),
+    v.strictObject({ type: v.literal('teams'), name: Name, enabled: Enabled, url: HookUrl }),
+    v.strictObject({
+      type: v.literal('syslog'),
+      name: Name,
+      enabled: Enabled,
+      host: SyslogHost,
+      port: SyslogPort,
+      transport: SyslogTransportSchema,
+    }),
   ],
-  'must be an email, slack or webhook channel',
+  'must be an email, slack, webhook, pagerduty, teams or syslog channel',
 );
-/** `addresses` only for e-mail channels, `url` only for Slack and webhook channels. */
+/**
+ * `addresses` only for e-mail channels, `url` for Slack, webhook, Teams and PagerDuty channels,
+ * `routingKey` for PagerDuty, `host`/`port`/`transport` for syslog.
+ */
 export const UpdateChannelBody = v.strictObject({
   name: v.optional(Name),
   enabled: Enabled,
   addresses: v.optional(Addresses),
   url: v.optional(HookUrl),
+  routingKey: v.optional(RoutingKey),
+  host: v.optional(SyslogHost),
+  port: v.optional(SyslogPort),
+  transport: v.optional(SyslogTransportSchema),
+});
+export const SyslogTarget = v.object({
+  host: v.string(),
+  port: v.number(),
+  transport: v.picklist(SYSLOG_TRANSPORTS),
 });
 export const Channel = v.object({
   id: Id,
@@ -98,8 +155,12 @@ export const Channel = v.object({
   enabled: v.boolean(),
   /** e-mail channels: the recipients */
   addresses: v.nullable(v.array(v.string())),
-  /** Slack and webhook channels: the URL with its path hidden (it often carries a secret) */
+  /** Slack, webhook, Teams and PagerDuty channels: the URL with its path hidden (it often carries a secret) */
   urlHint: v.nullable(v.string()),
+  /** PagerDuty channels: the last 4 characters of the integration key, e.g. "…a1b2" */
+  routingKeyHint: v.optional(v.nullable(v.string()), null),
+  /** syslog channels: where the messages go */
+  syslog: v.optional(v.nullable(SyslogTarget), null),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });

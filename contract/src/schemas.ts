@@ -191,6 +191,44 @@ export const Credentials = v.variant(
   ],
   'must be sealed or local',
 );
+/** An absolute path on the agent's machine. */
+const AbsolutePath = v.pipe(
+  Text,
+  v.trim(),
+  v.maxLength(4096, 'is too long'),
+  v.regex(/^\/[^\0]*$/, 'must be an absolute path (starting with /)'),
+);
+/** A shell-style pattern as `tar --exclude` takes it (`*.log`, `cache/*`). */
+const PathPattern = v.pipe(
+  Text,
+  v.trim(),
+  v.minLength(1, 'must not be empty'),
+  v.maxLength(500, 'is too long'),
+  v.regex(/^[^\0\n]*$/, 'has forbidden characters'),
+);
+/**
+ * What a source that is not a SQL server needs besides host/port/user: the SQLite file, Redis over
+ * TLS, the directories with their patterns.
+ */
+export const SourceSettings = v.variant(
+  'kind',
+  [
+    v.strictObject({ kind: v.literal('sqlite'), path: AbsolutePath }),
+    v.strictObject({ kind: v.literal('redis'), tls: v.boolean('must be true or false') }),
+    v.strictObject({
+      kind: v.literal('directory'),
+      paths: v.pipe(
+        v.array(AbsolutePath),
+        v.minLength(1, 'must list at least one path'),
+        v.maxLength(20, 'at most 20 items'),
+      ),
+      include: v.optional(v.pipe(v.array(PathPattern), v.maxLength(50, 'at most 50 items')), []),
+      exclude: v.optional(v.pipe(v.array(PathPattern), v.maxLength(50, 'at most 50 items')), []),
+    }),
+  ],
+  'must be a sqlite, redis or directory source',
+);
+export type SourceSettings = v.InferOutput<typeof SourceSettings>;
 const Port = v.pipe(
   v.number('must be a number'),
   v.integer('must be a whole number'),

@@ -1,16 +1,24 @@
-// The local stand-in for an e-mail provider and for webhook receivers: records what the worker
-// sends so a developer (and the tests) can see it.
+// The local stand-in for an e-mail provider and for every notification receiver: records what the
+// worker sends so a developer (and the tests) can see it.
 //   POST /email                          generic HTTP e-mail API: { from, to, subject, text }
 //   POST /ses/v2/email/outbound-emails   Amazon SES v2 SendEmail (point SES_ENDPOINT at <sink>/ses)
+//   POST /pagerduty/v2/enqueue           PagerDuty Events API v2 (pagerduty-standin.ts)
+//   GET  /pagerduty/incidents            the incidents those events opened and resolved
+//   POST /teams/<any path>               a Microsoft Teams Workflows webhook (teams-standin.ts)
 //   POST /<any other path>               a webhook; `?status=500` makes it answer that status
-//   GET  /messages[?kind=&to=&path=]     what arrived, oldest first, as JSON
+//   GET  /syslog                         the ports of the syslog collector: { tcpPort, tlsPort }
+//                                        (RFC 5424, octet counting; syslog-receiver.ts)
+//   GET  /messages[?kind=&to=&path=]     what arrived, oldest first, as JSON (syslog: path tcp|tls)
 //   DELETE /messages                     forget everything
 //   GET  /                               the same as a small HTML page
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createPagerDutyStandIn } from './pagerduty-standin.ts';
+import { type SyslogRecord, startSyslogReceiver } from './syslog-receiver.ts';
+import { checkTeamsMessage } from './teams-standin.ts';
 
 export type SinkMessage = {
   id: number;
-  kind: 'email' | 'webhook';
+  kind: 'email' | 'webhook' | 'pagerduty' | 'teams' | 'syslog';
   receivedAt: string;
   method: string;
   /** path and query as requested */
@@ -20,11 +28,15 @@ export type SinkMessage = {
   body: string;
   /** e-mails: normalised from either e-mail API */
   email?: { from: string; to: string[]; subject: string; text: string };
+  /** syslog messages: parsed as a collector would */
+  syslog?: Omit<SyslogRecord, 'raw'>;
 };
 
 export type SinkServer = {
   url: string;
   port: number;
+  /** the syslog collector's ports and the CA its TLS certificate is issued by */
+  syslog: { tcpPort: number; tlsPort: number; caFile: string };
   messages(): SinkMessage[];
   clear(): void;
   stop(): Promise<void>;
@@ -88,9 +100,28 @@ function page(messages: SinkMessage[]): string {
   return `<!doctype html><meta charset="utf-8"><title>Resistro sink</title><style>body{font:14px system-ui;margin:2em}td{vertical-align:top;border-top:1px solid #ddd;padding:.4em}pre{white-space:pre-wrap;margin:.3em 0}</style><h1>Resistro local sink: ${messages.length} message(s)</h1><p>E-mails and webhooks the worker sent. JSON: <a href="/messages">/messages</a></p><table><tr><th>#</th><th>received</th><th>kind</th><th>path</th><th>content</th></tr>${rows}</table>`;
 }
 
-export async function startSink(opts: { port: number; host?: string }): Promise<SinkServer> {
+export async function startSink(opts: { port: number; host?: string; certDir: string }): Promise<SinkServer> {
   const messages: SinkMessage[] = [];
   let nextId = 1;
+  const record = (m: Omit<SinkMessage, 'id' | 'receivedAt'>): SinkMessage => {
+    const message = { id: nextId++, receivedAt: new Date().toISOString(), ...m };
+    messages.push(message);
+    if (messages.length > MAX_MESSAGES) messages.splice(0, messages.length - MAX_MESSAGES);
+    return message;
+  };
+  const pagerDuty = createPagerDutyStandIn();
+  const syslog = await startSyslogReceiver({
+    certDir: opts.certDir,
+    onRecord: ({ raw, ...parsed }) =>
+      record({
+        kind: 'syslog',
+        method: 'SYSLOG',
+        path: parsed.transport,
+        headers: {},
+        body: raw,
+        syslog: parsed,
+      }),
+  });
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://sink');
     const send = (status: number, body: string, type = 'application/json') => {
@@ -111,28 +142,44 @@ export async function startSink(opts: { port: number; host?: string }): Promise<
       }
       if (req.method === 'DELETE' && url.pathname === '/messages') {
         messages.length = 0;
+        pagerDuty.clear();
         return send(204, '');
       }
+      if (req.method === 'GET' && url.pathname === '/syslog')
+        return send(200, JSON.stringify({ tcpPort: syslog.tcpPort, tlsPort: syslog.tlsPort }));
+      if (req.method === 'GET' && url.pathname === '/pagerduty/incidents')
+        return send(200, JSON.stringify({ items: pagerDuty.incidents() }));
       if (req.method === 'GET' && url.pathname === '/')
         return send(200, page(messages), 'text/html; charset=utf-8');
       if (req.method !== 'POST')
         return send(405, JSON.stringify({ error: 'POST a message, or GET /messages' }));
       const body = await readBody(req);
       const isEmail = url.pathname === '/email' || url.pathname === '/ses/v2/email/outbound-emails';
+      const kind: SinkMessage['kind'] = isEmail
+        ? 'email'
+        : url.pathname === '/pagerduty/v2/enqueue'
+          ? 'pagerduty'
+          : url.pathname.startsWith('/teams/')
+            ? 'teams'
+            : 'webhook';
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
-      const message: SinkMessage = {
-        id: nextId++,
-        kind: isEmail ? 'email' : 'webhook',
-        receivedAt: new Date().toISOString(),
+      const message = record({
+        kind,
         method: req.method,
         path: url.pathname + url.search,
         headers,
         body,
         ...(isEmail && { email: parseEmail(url.pathname, body) }),
-      };
-      messages.push(message);
-      if (messages.length > MAX_MESSAGES) messages.splice(0, messages.length - MAX_MESSAGES);
+      });
+      if (kind === 'pagerduty') {
+        const answer = pagerDuty.enqueue(body);
+        return send(answer.status, JSON.stringify(answer.body));
+      }
+      if (kind === 'teams') {
+        const answer = checkTeamsMessage(body);
+        return send(answer.status, answer.error ? JSON.stringify({ error: answer.error }) : '');
+      }
       const status = Number(url.searchParams.get('status') ?? 200);
       if (url.pathname.startsWith('/ses/'))
         return send(status, JSON.stringify({ MessageId: `sink-${message.id}` }));
@@ -153,14 +200,18 @@ export async function startSink(opts: { port: number; host?: string }): Promise<
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    syslog: { tcpPort: syslog.tcpPort, tlsPort: syslog.tlsPort, caFile: syslog.caFile },
     messages: () => [...messages],
     clear: () => {
       messages.length = 0;
     },
     stop: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+      Promise.all([
+        syslog.stop(),
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+      ]).then(() => {}),
   };
 }

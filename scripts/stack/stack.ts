@@ -79,7 +79,7 @@ export async function startStack(opts: {
     const bucket = 'resistro-backups';
     const s3 = await startS3({ dir: opts.s3Dir ?? join(opts.dataDir, 's3'), port: ports.s3, bucket });
     stops.unshift(() => s3.stop());
-    const sink = await startSink({ port: ports.sink });
+    const sink = await startSink({ port: ports.sink, certDir: join(opts.dataDir, 'sink-certs') });
     stops.unshift(() => sink.stop());
     const url = `http://127.0.0.1:${ports.worker}`;
     const vars: Record<string, string> = {
@@ -98,6 +98,8 @@ export async function startStack(opts: {
       vars,
       persistDir: join(opts.dataDir, 'wrangler'),
       log: opts.log,
+      // The syslog stand-in's TLS certificate comes from a local CA the worker must trust.
+      extraCaFile: sink.syslog.caFile,
     });
     stops.unshift(() => worker.stop());
     const runCron = async (at = new Date()) => {

@@ -14,6 +14,8 @@ export async function startWorker(opts: {
   log?: (s: string) => void;
   /** wrangler's log level; the worker's console.log lines show from 'log' on (default 'warn') */
   logLevel?: 'warn' | 'log';
+  /** a PEM file of CAs the worker trusts besides the public ones (miniflare reads NODE_EXTRA_CA_CERTS) */
+  extraCaFile?: string;
 }): Promise<WorkerServer> {
   const wrangler = fileURLToPath(new URL('../../node_modules/wrangler/bin/wrangler.js', import.meta.url));
   const args = [
@@ -40,6 +42,7 @@ export async function startWorker(opts: {
       CLOUDFLARE_CF_FETCH_ENABLED: 'false',
       WRANGLER_SEND_METRICS: 'false',
       NO_COLOR: '1',
+      ...(opts.extraCaFile && { NODE_EXTRA_CA_CERTS: opts.extraCaFile }),
     },
   });
   let out = '';

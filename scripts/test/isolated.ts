@@ -33,6 +33,8 @@ export async function startIsolatedControlPlane(tag: string): Promise<{ stop(): 
     port,
     vars: { ...shared.vars, DATABASE_URL: databaseUrl, APP_ORIGIN: `http://127.0.0.1:${port}` },
     persistDir,
+    // the shared sink's syslog collector speaks TLS with a certificate of the stack's local CA
+    extraCaFile: join(shared.dataDir, 'sink-certs', 'ca.pem'),
   });
   const restore = useControlPlane({ url: worker.url, databaseUrl });
   return {

@@ -45,6 +45,10 @@ const EVERYTHING = [
   'zstd',
   'debootstrap',
   'qemu-aarch64-static',
+  'sqlite3',
+  'redis-server',
+  'redis-cli',
+  'openssl',
 ];
 const FILES = ['/usr/lib/postgresql/15/bin/postgres', '/usr/bin/chromium'];
 
@@ -55,7 +59,17 @@ describe('npm test preflight', () => {
 
   test('names a missing MariaDB and Chromium with one apt command that installs both', () => {
     const l = machine(
-      ['pg_dump', 'psql', 'zstd', 'debootstrap', 'qemu-aarch64-static'],
+      [
+        'pg_dump',
+        'psql',
+        'zstd',
+        'debootstrap',
+        'qemu-aarch64-static',
+        'sqlite3',
+        'redis-server',
+        'redis-cli',
+        'openssl',
+      ],
       ['/usr/lib/postgresql/15/bin/postgres'],
     );
     const message = preflightMessage(selectedProjects([]), l)!;
@@ -68,11 +82,20 @@ describe('npm test preflight', () => {
 
   test('names missing PostgreSQL server binaries and zstd', () => {
     const l = machine(
-      ['pg_dump', 'psql', 'mariadbd', 'mariadb-install-db', 'mariadb', 'mariadb-dump'],
+      ['pg_dump', 'psql', 'mariadbd', 'mariadb-install-db', 'mariadb', 'mariadb-dump', 'redis-server'],
       ['/usr/bin/chromium', '/usr/lib/postgresql/README'],
     );
     const names = missingRequirements(selectedProjects([]), l).flatMap((r) => r.apt);
-    expect(names).toEqual(['postgresql', 'zstd', 'debootstrap', 'qemu-user-static']);
+    expect(names).toEqual([
+      'postgresql',
+      'sqlite3',
+      'redis-server',
+      'redis-tools',
+      'openssl',
+      'zstd',
+      'debootstrap',
+      'qemu-user-static',
+    ]);
   });
 
   test('looks for the browser where CHROMIUM_PATH says', () => {
@@ -97,6 +120,9 @@ describe('npm test preflight', () => {
       'postgresql-client',
       'mariadb-server',
       'mariadb-client',
+      'sqlite3',
+      'redis-server',
+      'redis-tools',
     ]);
   });
 

@@ -59,6 +59,24 @@ export const REQUIREMENTS: Requirement[] = [
       (l.onPath('mariadb') || l.onPath('mysql')) && (l.onPath('mariadb-dump') || l.onPath('mysqldump')),
   },
   {
+    what: 'SQLite command-line shell (sqlite3; the SQLite source backs up with it)',
+    apt: ['sqlite3'],
+    projects: SERVERS,
+    present: (l) => l.onPath('sqlite3'),
+  },
+  {
+    what: 'Redis server and client (redis-server, redis-cli; the Redis source tests start one)',
+    apt: ['redis-server', 'redis-tools'],
+    projects: SERVERS,
+    present: (l) => l.onPath('redis-server') && l.onPath('redis-cli'),
+  },
+  {
+    what: 'openssl (issues the local syslog stand-in its TLS certificate)',
+    apt: ['openssl'],
+    projects: ['integration'],
+    present: (l) => l.onPath('openssl'),
+  },
+  {
     what: 'zstd (the agent compresses with it where installed, as on a customer server)',
     apt: ['zstd'],
     projects: ['integration'],

@@ -187,7 +187,7 @@ try {
   stops.unshift(() => s3.stop());
   const s3Counter = await startS3Counter({ host: '127.0.0.1', port: s3Port });
   stops.unshift(() => s3Counter.stop());
-  const sink = await startSink({ port: await freePort() });
+  const sink = await startSink({ port: await freePort(), certDir: join(dataDir, 'sink-certs') });
   stops.unshift(() => sink.stop());
   const workerPort = await freePort();
   const url = `http://127.0.0.1:${workerPort}`;

@@ -169,7 +169,7 @@ export async function putObject(key: string, body: Uint8Array<ArrayBuffer>): Pro
 
 /** What the local sink received, filtered like GET <sink>/messages. */
 export async function sinkMessages(
-  filter: { kind?: 'email' | 'webhook'; to?: string; path?: string } = {},
+  filter: { kind?: SinkMessage['kind']; to?: string; path?: string } = {},
 ): Promise<SinkMessage[]> {
   const q = new URLSearchParams(
     Object.entries(filter).filter((e): e is [string, string] => typeof e[1] === 'string'),

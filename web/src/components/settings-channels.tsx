@@ -1,11 +1,14 @@
-// Notification channels: webhooks (signed JSON), Slack and extra e-mail channels. Create, switch
-// on/off, send a test, delete. A webhook's signing secret is shown once.
+// Notification channels: webhooks (signed JSON), Slack, extra e-mail recipients, PagerDuty,
+// Microsoft Teams and syslog. Create, switch on/off, send a test, delete. A webhook's signing
+// secret is shown once; a PagerDuty integration key is never shown again (only its last 4 characters).
 import {
   CHANNEL_TYPES,
   type Channel,
   type ChannelType,
   type CreateChannelBody,
   type CreatedChannel,
+  SYSLOG_TRANSPORTS,
+  type SyslogTransport,
 } from '@resistro/contract/alerts';
 import { createResource, createSignal, For, type JSX, Show } from 'solid-js';
 import { ApiClientError, api, errorMessage } from '../api.ts';
@@ -18,7 +21,27 @@ import { Icon } from './icons.tsx';
 import { SecretBox } from './secret-box.tsx';
 import { Async, EmptyState, ErrorState } from './states.tsx';
 
-type Fields = 'name' | 'url' | 'addresses';
+type Fields = 'name' | 'url' | 'addresses' | 'routingKey' | 'host' | 'port';
+
+/** What the list shows of where a channel sends. */
+function channelTarget(c: Channel): string {
+  if (c.type === 'email') return (c.addresses ?? []).join(', ');
+  if (c.type === 'syslog' && c.syslog) return `${c.syslog.transport}://${c.syslog.host}:${c.syslog.port}`;
+  if (c.type === 'pagerduty') return [c.urlHint, c.routingKeyHint].filter(Boolean).join(' · ');
+  return c.urlHint ?? '';
+}
+
+export function checkRoutingKey(value: string): Problem | undefined {
+  const v = value.trim();
+  if (!v) return { key: 'validation.required' };
+  return /^[A-Za-z0-9]{32}$/.test(v) ? undefined : { key: 'channels.routingKeyInvalid' };
+}
+
+export function checkSyslogPort(value: string): Problem | undefined {
+  const n = Number(value.trim());
+  if (!value.trim()) return { key: 'validation.required' };
+  return Number.isInteger(n) && n >= 1 && n <= 65535 ? undefined : { key: 'validation.port' };
+}
 
 export function checkHookUrl(value: string): Problem | undefined {
   const v = value.trim();
@@ -38,6 +61,10 @@ export function ChannelsSection(): JSX.Element {
   const [name, setName] = createSignal('');
   const [url, setUrl] = createSignal('');
   const [addresses, setAddresses] = createSignal('');
+  const [routingKey, setRoutingKey] = createSignal('');
+  const [host, setHost] = createSignal('');
+  const [port, setPort] = createSignal('6514');
+  const [transport, setTransport] = createSignal<SyslogTransport>('tls');
   const [problems, setProblems] = createSignal<Partial<Record<Fields, Problem | string>>>({});
   const [error, setError] = createSignal<unknown>();
   const [busy, setBusy] = createSignal(false);
@@ -60,19 +87,42 @@ export function ChannelsSection(): JSX.Element {
     e.preventDefault();
     setError(undefined);
     const found: Partial<Record<Fields, Problem>> = { name: checkRequired(name()) };
-    if (type() === 'email') {
+    const ty = type();
+    if (ty === 'email') {
       const list = addressList();
       found.addresses =
         list.length === 0 ? { key: 'validation.required' } : list.map(checkEmail).find(Boolean);
+    } else if (ty === 'syslog') {
+      found.host = checkRequired(host());
+      found.port = checkSyslogPort(port());
+    } else if (ty === 'pagerduty') {
+      found.routingKey = checkRoutingKey(routingKey());
+      if (url().trim()) found.url = checkHookUrl(url());
     } else {
       found.url = checkHookUrl(url());
     }
     setProblems(found);
     if (Object.values(found).some(Boolean)) return focusFirstInvalid(form);
+    const n = name().trim();
     const body: CreateChannelBody =
-      type() === 'email'
-        ? { type: 'email', name: name().trim(), addresses: addressList() }
-        : { type: type() as 'webhook' | 'slack', name: name().trim(), url: url().trim() };
+      ty === 'email'
+        ? { type: 'email', name: n, addresses: addressList() }
+        : ty === 'syslog'
+          ? {
+              type: 'syslog',
+              name: n,
+              host: host().trim(),
+              port: Number(port().trim()),
+              transport: transport(),
+            }
+          : ty === 'pagerduty'
+            ? {
+                type: 'pagerduty',
+                name: n,
+                routingKey: routingKey().trim(),
+                ...(url().trim() && { url: url().trim() }),
+              }
+            : { type: ty, name: n, url: url().trim() };
     setBusy(true);
     try {
       const result = await api.createChannel(body);
@@ -81,6 +131,8 @@ export function ChannelsSection(): JSX.Element {
       setName('');
       setUrl('');
       setAddresses('');
+      setRoutingKey('');
+      setHost('');
       showToast(t('channels.created', { name: result.channel.name }));
     } catch (err) {
       setError(err);
@@ -89,6 +141,9 @@ export function ChannelsSection(): JSX.Element {
         setProblems({
           name: f.name,
           url: f.url,
+          routingKey: f.routingKey,
+          host: f.host,
+          port: f.port,
           addresses: Object.entries(f).find(([k]) => k.startsWith('addresses'))?.[1],
         });
       }
@@ -158,9 +213,7 @@ export function ChannelsSection(): JSX.Element {
                     <div class="channel-main">
                       <span class="badge badge-neutral">{t(`channels.type.${c.type}` as MessageKey)}</span>
                       <strong>{c.name}</strong>
-                      <span class="muted channel-target">
-                        {c.type === 'email' ? (c.addresses ?? []).join(', ') : c.urlHint}
-                      </span>
+                      <span class="muted channel-target">{channelTarget(c)}</span>
                     </div>
                     <div class="channel-actions">
                       <label class="switch">
@@ -227,31 +280,7 @@ export function ChannelsSection(): JSX.Element {
             />
           </Field>
         </div>
-        <Show
-          when={type() === 'email'}
-          fallback={
-            <Field
-              id="channel-url"
-              label={type() === 'slack' ? t('channels.slackUrl') : t('channels.url')}
-              error={message('url')}
-              hint={t('channels.urlHint')}
-            >
-              <input
-                {...control('channel-url', message('url'), true)}
-                type="url"
-                inputmode="url"
-                placeholder={
-                  type() === 'slack'
-                    ? 'https://hooks.slack.com/services/…'
-                    : 'https://example.com/hooks/resistro'
-                }
-                value={url()}
-                onInput={(e) => setUrl(e.currentTarget.value)}
-                spellcheck={false}
-              />
-            </Field>
-          }
-        >
+        <Show when={type() === 'email'}>
           <Field
             id="channel-addresses"
             label={t('channels.addresses')}
@@ -262,6 +291,100 @@ export function ChannelsSection(): JSX.Element {
               {...control('channel-addresses', message('addresses'), true)}
               value={addresses()}
               onInput={(e) => setAddresses(e.currentTarget.value)}
+              spellcheck={false}
+            />
+          </Field>
+        </Show>
+        <Show when={type() === 'pagerduty'}>
+          <Field
+            id="channel-routing-key"
+            label={t('channels.routingKey')}
+            error={message('routingKey')}
+            hint={t('channels.routingKeyHint')}
+          >
+            <input
+              {...control('channel-routing-key', message('routingKey'), true)}
+              type="password"
+              autocomplete="off"
+              value={routingKey()}
+              onInput={(e) => setRoutingKey(e.currentTarget.value)}
+              spellcheck={false}
+            />
+          </Field>
+        </Show>
+        <Show when={type() === 'syslog'}>
+          <p class="muted">{t('channels.syslogNoUdp')}</p>
+          <div class="inline-form-row">
+            <Field id="channel-host" label={t('channels.syslogHost')} error={message('host')} class="grow">
+              <input
+                {...control('channel-host', message('host'), true)}
+                value={host()}
+                placeholder="logs.example.com"
+                onInput={(e) => setHost(e.currentTarget.value)}
+                spellcheck={false}
+              />
+            </Field>
+            <Field id="channel-port" label={t('channels.syslogPort')} error={message('port')}>
+              <input
+                {...control('channel-port', message('port'), true)}
+                inputmode="numeric"
+                value={port()}
+                onInput={(e) => setPort(e.currentTarget.value)}
+              />
+            </Field>
+            <Field id="channel-transport" label={t('channels.syslogTransport')}>
+              <select
+                id="channel-transport"
+                value={transport()}
+                onChange={(e) => {
+                  const next = e.currentTarget.value as SyslogTransport;
+                  // the registered ports: 6514 for syslog over TLS, 601 for plain TCP
+                  if (port() === (transport() === 'tls' ? '6514' : '601'))
+                    setPort(next === 'tls' ? '6514' : '601');
+                  setTransport(next);
+                }}
+              >
+                <For each={SYSLOG_TRANSPORTS}>
+                  {(tr) => (
+                    <option value={tr} selected={tr === transport()}>
+                      {t(`channels.transport.${tr}` as MessageKey)}
+                    </option>
+                  )}
+                </For>
+              </select>
+            </Field>
+          </div>
+        </Show>
+        <Show when={type() !== 'email' && type() !== 'syslog'}>
+          <Field
+            id="channel-url"
+            label={
+              type() === 'slack'
+                ? t('channels.slackUrl')
+                : type() === 'teams'
+                  ? t('channels.teamsUrl')
+                  : type() === 'pagerduty'
+                    ? t('channels.pagerDutyUrl')
+                    : t('channels.url')
+            }
+            error={message('url')}
+            hint={type() === 'pagerduty' ? t('channels.pagerDutyUrlHint') : t('channels.urlHint')}
+          >
+            <input
+              {...control('channel-url', message('url'), type() !== 'pagerduty')}
+              type="url"
+              inputmode="url"
+              placeholder={
+                type() === 'slack'
+                  ? 'https://hooks.slack.com/services/…'
+                  : type() === 'teams'
+                    ? 'https://prod-00.westeurope.logic.azure.com/workflows/…'
+                    : type() === 'pagerduty'
+                      ? 'https://events.pagerduty.com/v2/enqueue'
+                      : 'https://example.com/hooks/resistro'
+              }
+              value={url()}
+              onInput={(e) => setUrl(e.currentTarget.value)}
               spellcheck={false}
             />
           </Field>

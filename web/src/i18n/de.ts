@@ -564,10 +564,29 @@ export const de: Record<MessageKey, string> = {
 
   'channels.title': 'Webhooks und Benachrichtigungskanäle',
   'channels.hint':
-    'Alerts an einen Webhook (signiertes JSON), einen Slack-Kanal oder weitere E-Mail-Empfänger senden.',
+    'Alerts an einen Webhook (signiertes JSON), Slack, Microsoft Teams, PagerDuty, einen Syslog-Collector oder weitere E-Mail-Empfänger senden.',
   'channels.type.webhook': 'Webhook',
   'channels.type.slack': 'Slack',
   'channels.type.email': 'E-Mail',
+  'channels.type.pagerduty': 'PagerDuty',
+  'channels.type.teams': 'Microsoft Teams',
+  'channels.type.syslog': 'Syslog',
+  'channels.teamsUrl': 'Webhook-URL des Teams-Workflows',
+  'channels.pagerDutyUrl': 'URL der Events API (optional)',
+  'channels.pagerDutyUrlHint':
+    'Leer: https://events.pagerduty.com/v2/enqueue. Für den EU-Dienst: https://events.eu.pagerduty.com/v2/enqueue.',
+  'channels.routingKey': 'Integrationsschlüssel',
+  'channels.routingKeyHint':
+    'Der 32 Zeichen lange Schlüssel einer „Events API v2“-Integration Ihres PagerDuty-Dienstes. Er wird nicht wieder angezeigt.',
+  'channels.routingKeyInvalid':
+    'Geben Sie den 32 Zeichen langen Integrationsschlüssel ein (Buchstaben und Ziffern).',
+  'channels.syslogHost': 'Host des Collectors',
+  'channels.syslogPort': 'Port',
+  'channels.syslogTransport': 'Transport',
+  'channels.transport.tcp': 'TCP',
+  'channels.transport.tls': 'TLS',
+  'channels.syslogNoUdp':
+    'RFC-5424-Nachrichten über TCP oder TLS (Octet Counting, wie rsyslog und syslog-ng sie empfangen). UDP ist nicht möglich: Der Dienst läuft auf Cloudflare Workers, die nur TCP-Verbindungen öffnen können.',
   'channels.typeLabel': 'Typ',
   'channels.name': 'Name',
   'channels.url': 'Webhook-URL',

@@ -529,10 +529,29 @@ export const en = {
   'alertEmails.max': 'At most {max} addresses.',
 
   'channels.title': 'Webhooks and notification channels',
-  'channels.hint': 'Send alerts to a webhook (signed JSON), a Slack channel or more e-mail recipients.',
+  'channels.hint':
+    'Send alerts to a webhook (signed JSON), Slack, Microsoft Teams, PagerDuty, a syslog collector or more e-mail recipients.',
   'channels.type.webhook': 'Webhook',
   'channels.type.slack': 'Slack',
   'channels.type.email': 'E-mail',
+  'channels.type.pagerduty': 'PagerDuty',
+  'channels.type.teams': 'Microsoft Teams',
+  'channels.type.syslog': 'Syslog',
+  'channels.teamsUrl': 'Teams Workflows webhook URL',
+  'channels.pagerDutyUrl': 'Events API URL (optional)',
+  'channels.pagerDutyUrlHint':
+    'Empty: https://events.pagerduty.com/v2/enqueue. For the EU service: https://events.eu.pagerduty.com/v2/enqueue.',
+  'channels.routingKey': 'Integration key',
+  'channels.routingKeyHint':
+    'The 32-character key of an "Events API v2" integration of your PagerDuty service. It is not shown again.',
+  'channels.routingKeyInvalid': 'Enter the 32-character integration key (letters and digits).',
+  'channels.syslogHost': 'Collector host',
+  'channels.syslogPort': 'Port',
+  'channels.syslogTransport': 'Transport',
+  'channels.transport.tcp': 'TCP',
+  'channels.transport.tls': 'TLS',
+  'channels.syslogNoUdp':
+    'RFC 5424 messages over TCP or TLS (octet counting, as rsyslog and syslog-ng receive them). UDP is not possible: the service runs on Cloudflare Workers, which can open TCP connections only.',
   'channels.typeLabel': 'Type',
   'channels.name': 'Name',
   'channels.url': 'Webhook URL',

@@ -1,4 +1,4 @@
-import type { CheckItem, Schedule } from '@resistro/contract';
+import { type CheckItem, ENGINES, type Schedule, type SourceSettings } from '@resistro/contract';
 import { boolean, index, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { accounts } from '../accounts/accounts.sql.ts';
 import { agents } from '../agents/agents.sql.ts';
@@ -14,7 +14,7 @@ export const databases = pgTable(
     /** null only for deleted databases whose agent was removed later */
     agentId: uuid('agent_id').references(() => agents.id, { onDelete: 'set null' }),
     name: text('name').notNull(),
-    engine: text('engine', { enum: ['postgres', 'mysql', 'mariadb'] }).notNull(),
+    engine: text('engine', { enum: ENGINES }).notNull(),
     host: text('host').notNull(),
     port: integer('port').notNull(),
     databaseName: text('database_name').notNull(),
@@ -22,6 +22,8 @@ export const databases = pgTable(
     credentialsMode: text('credentials_mode', { enum: ['sealed', 'local'] }).notNull(),
     /** SECURITY: sealed to the agent's public key in the browser; the control plane cannot open it */
     sealedPassword: text('sealed_password'),
+    /** what a SQLite, Redis or directory source needs beyond host/port (null for SQL servers) */
+    source: jsonb('source').$type<SourceSettings>(),
     schedule: jsonb('schedule').$type<Schedule>().notNull(),
     retentionDays: integer('retention_days').notNull(),
     compressionLevel: integer('compression_level').notNull().default(3),

@@ -46,6 +46,11 @@ export const DOC_PAGES: DocPage[] = [
   },
   { slug: 'webhooks', source: 'webhooks.md', title: { en: 'Webhooks', de: 'Webhooks' } },
   {
+    slug: 'on-call-channels',
+    source: 'on-call-channels.md',
+    title: { en: 'PagerDuty, Teams and syslog', de: 'PagerDuty, Teams und Syslog' },
+  },
+  {
     slug: 'checksums',
     source: 'checksums.md',
     title: { en: 'Upload checksums', de: 'Prüfsummen beim Upload' },

@@ -292,7 +292,22 @@ export const FIELD_MESSAGES: Record<string, Entry> = {
   'must be a 32-byte X25519 key in base64url': { de: 'muss ein 32-Byte-X25519-Schlüssel in base64url sein' },
   'must be sealed again to the new agent': { de: 'muss für den neuen Agent neu versiegelt werden' },
   'only for e-mail channels': { de: 'nur für E-Mail-Kanäle' },
-  'only for Slack and webhook channels': { de: 'nur für Slack- und Webhook-Kanäle' },
+  'only for Slack, webhook, Teams and PagerDuty channels': {
+    de: 'nur für Slack-, Webhook-, Teams- und PagerDuty-Kanäle',
+  },
+  'only for PagerDuty channels': { de: 'nur für PagerDuty-Kanäle' },
+  'must be an absolute path (starting with /)': { de: 'muss ein absoluter Pfad sein (beginnend mit /)' },
+  'must list at least one path': { de: 'muss mindestens einen Pfad enthalten' },
+  'must be a sqlite, redis or directory source': {
+    de: 'muss eine SQLite-, Redis- oder Verzeichnisquelle sein',
+  },
+  'only for syslog channels': { de: 'nur für Syslog-Kanäle' },
+  'must be the 32-character integration key of a PagerDuty service': {
+    de: 'muss der 32 Zeichen lange Integrationsschlüssel eines PagerDuty-Dienstes sein',
+  },
+  'must be tcp or tls (Cloudflare Workers cannot send UDP)': {
+    de: 'muss tcp oder tls sein (Cloudflare Workers können kein UDP senden)',
+  },
   'must be at least {n} day': { de: (p) => `muss mindestens ${daysDe(p.n!)} sein` },
   'must be at most {n} days': { de: (p) => `darf höchstens ${daysDe(p.n!)} sein` },
   'must be at most {n} days on the {plan} plan': {
@@ -321,7 +336,9 @@ export const FIELD_MESSAGES: Record<string, Entry> = {
   },
   'each part once': { de: 'jeden Teil genau einmal' },
   'must be {min}–{max}': { de: (p) => `muss zwischen ${p.min} und ${p.max} liegen` },
-  'must be an email, slack or webhook channel': { de: 'muss ein E-Mail-, Slack- oder Webhook-Kanal sein' },
+  'must be an email, slack, webhook, pagerduty, teams or syslog channel': {
+    de: 'muss ein E-Mail-, Slack-, Webhook-, PagerDuty-, Teams- oder Syslog-Kanal sein',
+  },
   'must be one of {list}': { de: (p) => `muss eines von ${p.list} sein` },
   'must be {a}, {b} or {c}': { de: (p) => `muss ${p.a}, ${p.b} oder ${p.c} sein` },
   'must be {a} or {b}': { de: (p) => `muss ${p.a} oder ${p.b} sein` },

@@ -10,6 +10,10 @@ const WHAT_DE: Record<string, string> = {
   'Slack webhook': 'Slack-Webhook',
   'e-mail provider': 'E-Mail-Anbieter',
   'Amazon SES': 'Amazon SES',
+  PagerDuty: 'PagerDuty',
+  'Teams webhook': 'Teams-Webhook',
+  'syslog over TCP': 'Syslog über TCP',
+  'syslog over TLS': 'Syslog über TLS',
 };
 const what = (w: string | undefined) => (w && WHAT_DE[w]) ?? w ?? '';
 
@@ -26,6 +30,10 @@ const DELIVERY_ERRORS: Record<string, CatalogEntry> = {
   'The channel has no URL': { de: 'Der Kanal hat keine URL' },
   'The channel URL must use https': { de: 'Die URL des Kanals muss https verwenden' },
   'The channel has no signing secret': { de: 'Der Kanal hat kein Signatur-Geheimnis' },
+  'The channel has no PagerDuty integration key': {
+    de: 'Der Kanal hat keinen PagerDuty-Integrationsschlüssel',
+  },
+  'The channel has no syslog collector': { de: 'Der Kanal hat keinen Syslog-Collector' },
   'This service has no e-mail provider configured (EMAIL_PROVIDER); ask its operator': {
     de: 'Für diesen Dienst ist kein E-Mail-Anbieter eingerichtet (EMAIL_PROVIDER); wenden Sie sich an den Betreiber',
   },

@@ -1,5 +1,12 @@
-// Notification channels: extra e-mail recipients, Slack-compatible webhooks, signed JSON webhooks.
-import type { Channel, CreatedChannel } from '@resistro/contract';
+// Notification channels: extra e-mail recipients, Slack-compatible webhooks, signed JSON webhooks,
+// PagerDuty services, Microsoft Teams workflows and syslog collectors.
+import {
+  type Channel,
+  type CreateChannelBody,
+  type CreatedChannel,
+  PAGERDUTY_EVENTS_URL,
+  type UpdateChannelBody,
+} from '@resistro/contract';
 import { and, asc, count, eq } from 'drizzle-orm';
 import type { Db } from '../db.ts';
 import type { Config } from '../env.ts';
@@ -28,6 +35,12 @@ export function toChannel(row: Row): Channel {
     enabled: row.enabled,
     addresses: row.type === 'email' ? (row.addresses ?? []) : null,
     urlHint: row.url ? urlHint(row.url) : null,
+    // SECURITY: enough to tell two keys apart, not enough to use one.
+    routingKeyHint: row.routingKey ? `…${row.routingKey.slice(-4)}` : null,
+    syslog:
+      row.type === 'syslog' && row.syslogHost && row.syslogPort && row.syslogTransport
+        ? { host: row.syslogHost, port: row.syslogPort, transport: row.syslogTransport }
+        : null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
@@ -58,9 +71,24 @@ export async function findChannel(db: Db, accountId: string, id: string): Promis
   return row;
 }
 
-type CreateInput =
-  | { type: 'email'; name: string; enabled?: boolean | undefined; addresses: string[] }
-  | { type: 'slack' | 'webhook'; name: string; enabled?: boolean | undefined; url: string };
+type CreateInput = CreateChannelBody;
+
+/** The channel types that post to a URL. */
+const URL_TYPES: ReadonlySet<string> = new Set(['slack', 'webhook', 'teams', 'pagerduty']);
+
+function fieldFor(type: string, field: 'addresses' | 'url' | 'routingKey' | 'syslog'): boolean {
+  if (field === 'addresses') return type === 'email';
+  if (field === 'url') return URL_TYPES.has(type);
+  if (field === 'routingKey') return type === 'pagerduty';
+  return type === 'syslog';
+}
+
+const FIELD_OWNERS = {
+  addresses: 'only for e-mail channels',
+  url: 'only for Slack, webhook, Teams and PagerDuty channels',
+  routingKey: 'only for PagerDuty channels',
+  syslog: 'only for syslog channels',
+} as const;
 
 export async function createChannel(
   db: Db,
@@ -69,7 +97,9 @@ export async function createChannel(
   input: CreateInput,
   now: Date,
 ): Promise<CreatedChannel> {
-  if (input.type !== 'email') checkHookUrl(config, input.url);
+  const url =
+    input.type === 'pagerduty' ? (input.url ?? PAGERDUTY_EVENTS_URL) : 'url' in input ? input.url : null;
+  if (url) checkHookUrl(config, url);
   const [n] = await db
     .select({ n: count() })
     .from(notificationChannels)
@@ -86,8 +116,12 @@ export async function createChannel(
       name: input.name,
       enabled: input.enabled ?? true,
       addresses: input.type === 'email' ? [...new Set(input.addresses)] : null,
-      url: input.type === 'email' ? null : input.url,
+      url,
       signingSecret: secret,
+      routingKey: input.type === 'pagerduty' ? input.routingKey : null,
+      syslogHost: input.type === 'syslog' ? input.host : null,
+      syslogPort: input.type === 'syslog' ? input.port : null,
+      syslogTransport: input.type === 'syslog' ? input.transport : null,
       createdAt: now,
       updatedAt: now,
     })
@@ -100,27 +134,32 @@ export async function updateChannel(
   config: Config,
   accountId: string,
   id: string,
-  patch: {
-    name?: string | undefined;
-    enabled?: boolean | undefined;
-    addresses?: string[] | undefined;
-    url?: string | undefined;
-  },
+  patch: UpdateChannelBody,
   now: Date,
 ): Promise<Channel> {
   const current = await findChannel(db, accountId, id);
-  if (patch.addresses !== undefined && current.type !== 'email') {
-    throw new ApiError('validation_failed', 'Invalid input: addresses belong to e-mail channels', {
-      addresses: 'only for e-mail channels',
-    });
+  const given = {
+    addresses: patch.addresses !== undefined,
+    url: patch.url !== undefined,
+    routingKey: patch.routingKey !== undefined,
+    syslog: patch.host !== undefined || patch.port !== undefined || patch.transport !== undefined,
+  };
+  for (const field of ['addresses', 'url', 'routingKey', 'syslog'] as const) {
+    if (given[field] && !fieldFor(current.type, field)) {
+      const names = field === 'syslog' ? ['host', 'port', 'transport'] : [field];
+      const fields = Object.fromEntries(
+        names
+          .filter((n) => patch[n as keyof UpdateChannelBody] !== undefined)
+          .map((n) => [n, FIELD_OWNERS[field]]),
+      );
+      throw new ApiError(
+        'validation_failed',
+        `Invalid input: ${Object.keys(fields).join(', ')} ${FIELD_OWNERS[field]}`,
+        fields,
+      );
+    }
   }
-  if (patch.url !== undefined) {
-    if (current.type === 'email')
-      throw new ApiError('validation_failed', 'Invalid input: url belongs to Slack and webhook channels', {
-        url: 'only for Slack and webhook channels',
-      });
-    checkHookUrl(config, patch.url);
-  }
+  if (patch.url !== undefined) checkHookUrl(config, patch.url);
   const [row] = await db
     .update(notificationChannels)
     .set({
@@ -128,6 +167,10 @@ export async function updateChannel(
       ...(patch.enabled !== undefined && { enabled: patch.enabled }),
       ...(patch.addresses !== undefined && { addresses: [...new Set(patch.addresses)] }),
       ...(patch.url !== undefined && { url: patch.url }),
+      ...(patch.routingKey !== undefined && { routingKey: patch.routingKey }),
+      ...(patch.host !== undefined && { syslogHost: patch.host }),
+      ...(patch.port !== undefined && { syslogPort: patch.port }),
+      ...(patch.transport !== undefined && { syslogTransport: patch.transport }),
       updatedAt: now,
     })
     .where(and(eq(notificationChannels.id, current.id), eq(notificationChannels.accountId, accountId)))

@@ -71,9 +71,37 @@ export function localizeEvent(
 }
 
 /** The alert's own page in the dashboard (the alerts list for a test message). */
-function alertsLink(appOrigin: string | undefined, alert?: EventAlert | null): string | undefined {
+export function alertsLink(appOrigin: string | undefined, alert?: EventAlert | null): string | undefined {
   if (!appOrigin) return undefined;
   return alert ? `${appOrigin}/alerts/${alert.id}` : `${appOrigin}/alerts`;
+}
+
+/** One line naming what happened, for channels with a title (PagerDuty, Teams, syslog). */
+export function messageTitle(event: WebhookEvent, locale: Locale): string {
+  const t = TEXT[locale.language];
+  const a = event.alert;
+  if (event.type === 'test' || !a) return t.slackTest;
+  if (event.type === 'alert.resolved') return `${t.resolved}: ${a.title}`;
+  return `${a.severity === 'critical' ? t.critical : t.warning}: ${a.title}`;
+}
+
+/** The alert's facts as label/value pairs (Teams shows them as a table). */
+export function alertFacts(a: EventAlert, locale: Locale): Array<[string, string]> {
+  const t = TEXT[locale.language];
+  const when = (iso: string) => formatDateTime(new Date(iso), locale);
+  const label = (s: string) => s.replace(/:\s*$/, '').trim();
+  return [
+    [label(t.opened), when(a.openedAt)],
+    ...(a.resolvedAt ? [[label(t.resolvedAt), when(a.resolvedAt)] as [string, string]] : []),
+    [label(t.subject), `${t.subjectTypes[a.subject.type]} ${a.subject.name}`],
+    [label(t.severity), t.severities[a.severity]],
+  ];
+}
+
+/** The words of the dashboard link. */
+export function linkText(a: EventAlert | null | undefined, locale: Locale): string {
+  const t = TEXT[locale.language];
+  return a ? t.slackOpenAlert : t.slackOpenAlerts;
 }
 
 export function emailSubject(event: WebhookEvent, locale: Locale): string {

@@ -1,4 +1,10 @@
-import { CHANNEL_TYPES, DELIVERY_STATUSES, NOTIFICATION_EVENTS, type WebhookEvent } from '@resistro/contract';
+import {
+  CHANNEL_TYPES,
+  DELIVERY_STATUSES,
+  NOTIFICATION_EVENTS,
+  SYSLOG_TRANSPORTS,
+  type WebhookEvent,
+} from '@resistro/contract';
 import { sql } from 'drizzle-orm';
 import { boolean, index, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { accounts } from '../accounts/accounts.sql.ts';
@@ -23,6 +29,12 @@ export const notificationChannels = pgTable(
      * shown to the user once and never returned again.
      */
     signingSecret: text('signing_secret'),
+    /** SECURITY: the PagerDuty integration key; needed in clear to send, never returned by the API */
+    routingKey: text('routing_key'),
+    /** syslog channels: the customer's collector */
+    syslogHost: text('syslog_host'),
+    syslogPort: integer('syslog_port'),
+    syslogTransport: text('syslog_transport', { enum: SYSLOG_TRANSPORTS }),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },

@@ -10,7 +10,9 @@ import { sendHttpEmail } from './email-http.ts';
 import { sendSesEmail } from './email-ses.ts';
 import { emailSubject, emailText, slackText } from './messages.ts';
 import { DeliveryError } from './notifier.ts';
+import { pagerDutyEvents, sendPagerDuty } from './pagerduty.ts';
 import { sendSlack } from './slack.ts';
+import { sendTeams, teamsMessage } from './teams.ts';
 import { sendWebhook, signWebhook } from './webhook.ts';
 
 const EN = { language: 'en' as const, timeZone: 'UTC' };
@@ -90,12 +92,18 @@ const ses = (endpoint: string): Extract<EmailConfig, { provider: 'ses' }> => ({
   endpoint,
 });
 const message = { to: 'ops@b.test', subject: 'Subject', text: 'Body' };
+const ROUTING_KEY = 'R0ut1ngKeyR0ut1ngKeyR0ut1ngKey12';
+// The stand-ins of the local stack judge what we send as PagerDuty and Teams document it.
+const { createPagerDutyStandIn } = await import('../../../scripts/stack/pagerduty-standin.ts' as string);
+const { checkTeamsMessage } = await import('../../../scripts/stack/teams-standin.ts' as string);
 
 const NOTIFIERS: Array<{ name: string; send: (url: string) => Promise<void> }> = [
   { name: 'http e-mail', send: (url) => sendHttpEmail(httpEmail(url), message) },
   { name: 'Amazon SES', send: (url) => sendSesEmail(ses(url), message) },
   { name: 'Slack', send: (url) => sendSlack(url, event, 'https://app.test', EN) },
   { name: 'webhook', send: (url) => sendWebhook(url, 'whsec_test', event) },
+  { name: 'PagerDuty', send: (url) => sendPagerDuty(url, ROUTING_KEY, event, 'https://app.test', EN) },
+  { name: 'Teams', send: (url) => sendTeams(url, event, 'https://app.test', EN) },
 ];
 
 describe.each(NOTIFIERS)('$name notifier', ({ send }) => {
@@ -218,5 +226,65 @@ describe('what each notifier sends', () => {
       ':wave: Testbenachrichtigung von Resistro: Dieser Kanal funktioniert.',
     );
     expect(emailText(event, undefined, EN)).toContain('Opened:   01/07/2026, 12:00 UTC');
+  });
+});
+
+describe('PagerDuty and Teams', () => {
+  const resolved = {
+    ...event,
+    id: '7f1c2d3e-4a5b-4c6d-8e7f-0a1b2c3d4e5f',
+    type: 'alert.resolved' as const,
+    alert: { ...event.alert!, resolvedAt: '2026-07-01T12:10:00.000Z' },
+  };
+
+  it('opens one PagerDuty incident per alert and resolves that same one', () => {
+    const pd = createPagerDutyStandIn();
+    // a retried trigger (same alert) must not open a second incident
+    for (const e of [event, event, resolved])
+      for (const body of pagerDutyEvents(ROUTING_KEY, e, 'https://app.test', EN))
+        expect(pd.enqueue(JSON.stringify(body)).status).toBe(202);
+    const incidents = pd.incidents();
+    expect(incidents).toHaveLength(1);
+    expect(incidents[0]).toMatchObject({
+      dedupKey: `resistro-alert-${event.alert!.id}`,
+      status: 'resolved',
+      severity: 'critical',
+      source: 'db1 <prod>',
+      summary: 'CRITICAL: Agent "db1 <prod>" is offline',
+      actions: ['trigger', 'trigger', 'resolve'],
+    });
+  });
+
+  it('sends a PagerDuty test as an info incident that resolves itself', () => {
+    const pd = createPagerDutyStandIn();
+    const test = { ...event, type: 'test' as const, alert: null };
+    const bodies = pagerDutyEvents(ROUTING_KEY, test, undefined, EN);
+    expect(bodies.map((b) => b.event_action)).toEqual(['trigger', 'resolve']);
+    for (const b of bodies) expect(pd.enqueue(JSON.stringify(b)).status).toBe(202);
+    expect(pd.incidents()).toMatchObject([{ status: 'resolved', severity: 'info' }]);
+  });
+
+  it('refuses what PagerDuty refuses: a malformed routing key', () => {
+    const pd = createPagerDutyStandIn();
+    const [body] = pagerDutyEvents('short', event, undefined, EN);
+    expect(pd.enqueue(JSON.stringify(body)).status).toBe(400);
+  });
+
+  it('sends Teams an Adaptive Card with the alert facts and the dashboard link', () => {
+    const card = teamsMessage(event, 'https://app.test', EN);
+    expect(checkTeamsMessage(JSON.stringify(card)).status).toBe(202);
+    const content = card.attachments[0]!.content;
+    expect(JSON.stringify(content.body)).toContain('No heartbeat since 2026-07-01 11:50 UTC.');
+    expect(content.actions).toEqual([
+      {
+        type: 'Action.OpenUrl',
+        title: 'Open the alert in Resistro',
+        url: `https://app.test/alerts/${event.alert!.id}`,
+      },
+    ]);
+    const de = teamsMessage(resolved, undefined, { language: 'de', timeZone: 'Europe/Berlin' });
+    expect(JSON.stringify(de)).toContain('Behoben: Agent');
+    expect(JSON.stringify(de)).toContain('"title":"Behoben","value":"01.07.2026, 14:10 MESZ"');
+    expect(checkTeamsMessage(JSON.stringify({ text: 'legacy' })).status).toBe(400);
   });
 });

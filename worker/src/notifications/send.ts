@@ -7,7 +7,10 @@ import { sendSesEmail } from './email-ses.ts';
 import { emailSubject, emailText, localizeEvent } from './messages.ts';
 import type { notificationChannels, notificationDeliveries } from './notifications.sql.ts';
 import { DeliveryError, type EmailMessage } from './notifier.ts';
+import { sendPagerDuty } from './pagerduty.ts';
 import { sendSlack } from './slack.ts';
+import { sendSyslog } from './syslog.ts';
+import { sendTeams } from './teams.ts';
 import { sendWebhook } from './webhook.ts';
 
 type DeliveryRow = typeof notificationDeliveries.$inferSelect;
@@ -63,6 +66,24 @@ export async function sendNotification(
       if (!channel?.signingSecret)
         throw new DeliveryError('The channel has no signing secret', { permanent: true });
       return sendWebhook(url, channel.signingSecret, event);
+    }
+    case 'teams':
+      return sendTeams(hookUrl(config, channel), event, config.appOrigin, context.locale);
+    case 'pagerduty': {
+      const url = hookUrl(config, channel);
+      if (!channel?.routingKey)
+        throw new DeliveryError('The channel has no PagerDuty integration key', { permanent: true });
+      return sendPagerDuty(url, channel.routingKey, event, config.appOrigin, context.locale);
+    }
+    case 'syslog': {
+      if (!channel?.syslogHost || !channel.syslogPort || !channel.syslogTransport)
+        throw new DeliveryError('The channel has no syslog collector', { permanent: true });
+      return sendSyslog(
+        { host: channel.syslogHost, port: channel.syslogPort, transport: channel.syslogTransport },
+        event,
+        config.appOrigin,
+        context.locale,
+      );
     }
   }
 }
