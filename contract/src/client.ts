@@ -116,7 +116,15 @@ export function createApiClient(opts: ClientOptions) {
       language?: s.Language;
       timeZone?: string;
     }) => request<{ account: s.Account }>('PATCH', '/account', body),
-    cancelAccount: () => request<{ account: s.Account }>('DELETE', '/account'),
+    cancelAccount: () => request<s.ClosingResponse>('DELETE', '/account'),
+    requestAccountDeletion: (password: string) =>
+      request<s.ClosingResponse>('POST', '/account/deletion', { password }),
+    reopenAccount: () => request<s.ClosingResponse>('POST', '/account/reopen'),
+    exportManifest: (query: { databaseId?: string } = {}) =>
+      request<s.ExportManifest>(
+        'GET',
+        `/export/manifest${query.databaseId ? `?databaseId=${encodeURIComponent(query.databaseId)}` : ''}`,
+      ),
 
     listApiKeys: () => request<{ items: s.ApiKey[] }>('GET', '/api-keys'),
     createApiKey: (body: { name: string; scope: s.ApiKey['scope'] }) =>

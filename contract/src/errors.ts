@@ -6,6 +6,8 @@ export const ERROR_STATUS = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  /** the account is cancelled or being deleted: only reading and downloading until its purge */
+  account_read_only: 409,
   plan_limit: 402,
   quota_exceeded: 402,
   payload_too_large: 413,

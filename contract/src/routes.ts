@@ -21,6 +21,8 @@ export type RouteSpec = {
   query?: GenericSchema;
   response?: GenericSchema;
   status?: number;
+  /** on a read-only (closed) account; default: every non-GET 'write' route is refused */
+  whenReadOnly?: 'allowed' | 'refused';
 };
 
 /** True when `role` is `min` or higher. */
@@ -71,6 +73,11 @@ export function findRoute(method: string, path: string): RouteSpec | undefined {
   return undefined;
 }
 
+/** Whether a read-only account may call the route (one rule for the worker's middleware, the tests and the UI). */
+export function refusedWhenReadOnly(r: Pick<RouteSpec, 'method' | 'access' | 'whenReadOnly'>): boolean {
+  return r.whenReadOnly ? r.whenReadOnly === 'refused' : r.access === 'write' && r.method !== 'get';
+}
+
 export const ROUTES: RouteSpec[] = [
   { method: 'get', path: '/health', summary: 'Liveness', access: 'public' },
   {
@@ -110,10 +117,42 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'delete',
     path: '/account',
-    summary: 'Cancel the account (backups stay downloadable 30 days)',
+    summary:
+      'Cancel the account: read-only at the end of the paid period, backups downloadable 30 days more, then deleted',
     access: 'write',
     role: 'owner',
+    response: s.ClosingResponse,
     status: 202,
+    whenReadOnly: 'allowed',
+  },
+  {
+    method: 'post',
+    path: '/account/deletion',
+    summary:
+      'Delete the account and everything in it (GDPR): the same 30 days as a cancellation; asks for the password',
+    access: 'write',
+    role: 'owner',
+    body: s.DeleteAccountBody,
+    response: s.ClosingResponse,
+    status: 202,
+    whenReadOnly: 'allowed',
+  },
+  {
+    method: 'post',
+    path: '/account/reopen',
+    summary: 'Take back a cancellation or deletion before the purge',
+    access: 'write',
+    role: 'owner',
+    response: s.ClosingResponse,
+    whenReadOnly: 'allowed',
+  },
+  {
+    method: 'get',
+    path: '/export/manifest',
+    summary: "Every backup (or one database's) with its checksum and a download link valid 7 days",
+    access: 'download',
+    query: s.ExportManifestQuery,
+    response: s.ExportManifest,
   },
   { method: 'get', path: '/api-keys', summary: 'List API keys', access: 'write', response: s.ApiKeyList },
   {
@@ -124,8 +163,17 @@ export const ROUTES: RouteSpec[] = [
     body: s.CreateApiKeyBody,
     response: s.CreatedApiKey,
     status: 201,
+    // a closed account still needs a key for `resistro export --all`
+    whenReadOnly: 'allowed',
   },
-  { method: 'delete', path: '/api-keys/{id}', summary: 'Revoke an API key', access: 'write', status: 204 },
+  {
+    method: 'delete',
+    path: '/api-keys/{id}',
+    summary: 'Revoke an API key',
+    access: 'write',
+    status: 204,
+    whenReadOnly: 'allowed',
+  },
   {
     method: 'post',
     path: '/agent/heartbeat',
@@ -203,6 +251,7 @@ export const ROUTES: RouteSpec[] = [
     path: '/backups',
     summary: 'Agent: start a backup (creates the multipart upload)',
     access: 'agent',
+    whenReadOnly: 'refused',
     body: s.StartBackupBody,
     response: s.StartBackupResponse,
     status: 201,

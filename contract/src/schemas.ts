@@ -58,6 +58,17 @@ export const Usage = v.object({
   databases: v.number(),
   storageBytes: v.number(),
 });
+/** An account on its way out: read-only from effectiveAt, everything deleted at purgeAt. */
+export const CLOSING_REASONS = ['cancelled', 'deletion_requested'] as const;
+export const AccountClosing = v.object({
+  reason: v.picklist(CLOSING_REASONS),
+  requestedAt: Timestamp,
+  /** the end of the paid period (or the request itself without a subscription) */
+  effectiveAt: Timestamp,
+  purgeAt: Timestamp,
+  readOnly: v.boolean(),
+});
+export type AccountClosing = v.InferOutput<typeof AccountClosing>;
 export const Account = v.object({
   id: Id,
   plan: PlanIdSchema,
@@ -70,8 +81,7 @@ export const Account = v.object({
   alertEmails: v.array(v.string()),
   language: LanguageSchema,
   timeZone: v.string(),
-  cancelledAt: v.nullable(Timestamp),
-  deleteAfter: v.nullable(Timestamp),
+  closing: v.nullable(AccountClosing),
   createdAt: Timestamp,
 });
 export const MeResponse = v.object({ user: User, account: Account });
@@ -342,6 +352,8 @@ export const HeartbeatResponse = v.object({
   checkRequests: v.optional(v.array(CheckRequest), []),
   /** restores the agent should run (absent from older control planes) */
   restoreRequests: v.optional(v.array(RestoreJob), []),
+  /** the account is closing; once readOnly the agent gets no work and says so once (absent from older control planes) */
+  accountClosing: v.optional(v.nullable(AccountClosing)),
   serverTime: Timestamp,
   heartbeatIntervalSeconds: v.number(),
 });
@@ -495,10 +507,41 @@ export const BackupList = v.object({ items: v.array(Backup), nextCursor: v.nulla
 export const DownloadResponse = v.object({ url: v.string(), expiresAt: Timestamp, fileName: v.string() });
 export const BackupNowResponse = v.object({ request: BackupRequest });
 
+// ---------- closing and export ----------
+export const ClosingResponse = v.object({ closing: v.nullable(AccountClosing) });
+/** SECURITY: the password again, so an open session alone cannot delete an account. */
+export const DeleteAccountBody = v.strictObject({ password: v.pipe(Text, v.minLength(1), v.maxLength(200)) });
+export const ExportManifestQuery = v.strictObject({ databaseId: v.optional(Id) });
+/** How long the manifest's links stay valid (S3's SigV4 allows at most 7 days). */
+export const EXPORT_LINK_TTL_SECONDS = 7 * 86400;
+export const ExportItem = v.object({
+  backupId: Id,
+  databaseId: Id,
+  databaseName: v.string(),
+  startedAt: Timestamp,
+  sizeBytes: v.number(),
+  /** SHA-256 of the file as the agent uploaded it (lowercase hex) */
+  sha256: v.string(),
+  /** where the export puts it: `<database>/backup-<database>-<date>-<id8>.resistro` */
+  path: v.string(),
+  url: v.string(),
+});
+export const ExportManifest = v.object({
+  accountId: Id,
+  generatedAt: Timestamp,
+  expiresAt: Timestamp,
+  backups: v.number(),
+  totalBytes: v.number(),
+  items: v.array(ExportItem),
+});
+
 export type SignupBody = v.InferInput<typeof SignupBody>;
 export type User = v.InferOutput<typeof User>;
 export type Account = v.InferOutput<typeof Account>;
 export type MeResponse = v.InferOutput<typeof MeResponse>;
+export type ClosingResponse = v.InferOutput<typeof ClosingResponse>;
+export type ExportManifest = v.InferOutput<typeof ExportManifest>;
+export type ExportItem = v.InferOutput<typeof ExportItem>;
 export type ApiKey = v.InferOutput<typeof ApiKey>;
 export type CreatedApiKey = v.InferOutput<typeof CreatedApiKey>;
 export type Agent = v.InferOutput<typeof Agent>;

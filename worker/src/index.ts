@@ -9,6 +9,8 @@ import { alertRoutes } from './alerts/routes.ts';
 import { apiKeyRoutes } from './api-keys/routes.ts';
 import type { AppEnv } from './app-types.ts';
 import { backupRoutes } from './backups/routes.ts';
+import { refuseWritesWhenReadOnly } from './closing/read-only.ts';
+import { closingRoutes } from './closing/routes.ts';
 import { runScheduled } from './cron/index.ts';
 import { databaseRoutes } from './databases/routes.ts';
 import { docsRoutes } from './docs/routes.ts';
@@ -42,7 +44,10 @@ const api = new Hono<AppEnv>()
   .route('/', metricsScrapeRoutes)
   .use(authenticate)
   .use(authorize)
+  .use(refuseWritesWhenReadOnly)
   .route('/', accountRoutes)
+  // billing: pass its SubscriptionPort here (end at the paid period's end, resume on reopen)
+  .route('/', closingRoutes())
   .route('/', apiKeyRoutes)
   .route('/', agentRoutes)
   .route('/', agentWorkRoutes)

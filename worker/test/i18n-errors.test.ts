@@ -101,15 +101,24 @@ describe('API errors in the account language', () => {
     const agentId = await agentOf(session);
     expect((await session.json('/account', { method: 'DELETE' })).status).toBe(202);
     const r = await addDatabase(session, agentId, 'spaet');
-    expect(r.status).toBe(403);
-    expect(r.body.error).toEqual({ code: 'forbidden', message: 'Dieses Konto ist gekündigt' });
+    expect(r.status).toBe(409);
+    const purge = new Date(Date.now() + 30 * 86400_000)
+      .toISOString()
+      .slice(0, 10)
+      .split('-')
+      .reverse()
+      .join('.');
+    expect(r.body.error).toEqual({
+      code: 'account_read_only',
+      message: `Dieses Konto ist gekündigt und nur noch lesbar; seine Backups können bis ${purge} heruntergeladen werden, danach wird alles gelöscht`,
+    });
     const withEnglishBrowser = await session.json('/databases', {
       method: 'POST',
       headers: { 'accept-language': 'en' },
       json: { name: 'x' },
     });
-    expect(withEnglishBrowser.status).toBe(422);
-    expect(withEnglishBrowser.body.error.fields.engine).toBe('ist erforderlich');
+    expect(withEnglishBrowser.status).toBe(409);
+    expect(withEnglishBrowser.body.error.message).toBe(r.body.error.message);
   });
 
   it('answers validation errors before log-in in the request language, with stable codes and fields', async () => {

@@ -274,7 +274,7 @@ describe('retention', () => {
     expect(dl.status).toBe(200);
     expect((await fetch(dl.body.url)).status).toBe(200);
 
-    await sql("update accounts set delete_after = now() - interval '1 minute' where id = $1", [
+    await sql("update account_closings set purge_at = now() - interval '1 minute' where account_id = $1", [
       acct.accountId,
     ]);
     await runCronAt(new Date());

@@ -16,8 +16,7 @@ const ACCOUNT: Account = {
   alertEmails: ['ops@example.test'],
   language: 'en',
   timeZone: 'UTC',
-  cancelledAt: null,
-  deleteAfter: null,
+  closing: null,
   createdAt: '2026-11-01T10:00:00.000Z',
 };
 const USER = {

@@ -133,6 +133,8 @@ export const de: Record<MessageKey, string> = {
   'keys.usersTitle_other': 'Diese {count} Agents verwenden den Schlüssel und sichern danach nicht mehr:',
   'cancelled.reason':
     'Dieses Konto ist gekündigt: Die Backups bleiben herunterladbar, aber nichts kann mehr geändert werden und es laufen keine neuen Backups.',
+  'closing.reasonDeletion':
+    'Dieses Konto wird auf Ihren Wunsch gelöscht: Die Backups bleiben bis {date} herunterladbar, aber nichts kann mehr geändert werden und es laufen keine neuen Backups.',
   'cancelled.reasonUntil':
     'Dieses Konto ist gekündigt: Die Backups bleiben bis {date} herunterladbar, aber nichts kann mehr geändert werden und es laufen keine neuen Backups.',
   'detail.backupRequestedOffline':

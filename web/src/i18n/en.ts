@@ -126,6 +126,8 @@ export const en = {
   'keys.usersTitle_other': 'These {count} agents use the key and stop backing up:',
   'cancelled.reason':
     'This account is cancelled: its backups stay downloadable, but nothing can be changed and no new backups run.',
+  'closing.reasonDeletion':
+    'This account is being deleted as you asked: its backups stay downloadable until {date}, but nothing can be changed and no new backups run.',
   'cancelled.reasonUntil':
     'This account is cancelled: its backups stay downloadable until {date}, but nothing can be changed and no new backups run.',
   'detail.backupRequestedOffline':

@@ -48,14 +48,16 @@ export function account(): Account | undefined {
 }
 
 /**
- * Why changes are not possible, or undefined when they are. A cancelled account keeps its
- * backups downloadable but accepts no new backups, databases or settings: every write action
- * is disabled with this reason instead of failing (or, for the agent, refusing silently) later.
+ * Why changes are not possible, or undefined when they are. A read-only (cancelled or deleted on
+ * request) account keeps its backups downloadable until the purge but accepts no new backups,
+ * databases or settings: every write action is disabled with this reason, the same rule the
+ * worker refuses them by (contract refusedWhenReadOnly).
  */
 export function writeBlocked(): string | undefined {
-  const a = account();
-  if (!a?.cancelledAt) return undefined;
-  return a.deleteAfter
-    ? t('cancelled.reasonUntil', { date: formatDate(a.deleteAfter) })
-    : t('cancelled.reason');
+  const closing = account()?.closing;
+  if (!closing?.readOnly) return undefined;
+  const date = formatDate(closing.purgeAt);
+  return closing.reason === 'deletion_requested'
+    ? t('closing.reasonDeletion', { date })
+    : t('cancelled.reasonUntil', { date });
 }

@@ -18,8 +18,7 @@ const ME = {
     limits: { maxDatabases: 5, maxRetentionDays: 30, storageBytes: 50e9 },
     usage: { databases: 0, storageBytes: 0 },
     alertEmails: ['a@example.com'],
-    cancelledAt: null,
-    deleteAfter: null,
+    closing: null,
     createdAt: '2026-11-01T00:00:00.000Z',
   },
 };

@@ -91,7 +91,7 @@ export default function SettingsPage(): JSX.Element {
                         <dd>{formatDate(a().createdAt)}</dd>
                       </dl>
                       <Show
-                        when={a().cancelledAt}
+                        when={a().closing}
                         fallback={
                           <div class="danger-row">
                             <div>
@@ -109,11 +109,7 @@ export default function SettingsPage(): JSX.Element {
                         }
                       >
                         <div class="alert alert-warn" role="status">
-                          <p>
-                            {t('settings.cancelled', {
-                              date: a().deleteAfter ? formatDate(a().deleteAfter!) : '–',
-                            })}
-                          </p>
+                          <p>{t('settings.cancelled', { date: formatDate(a().closing!.purgeAt) })}</p>
                         </div>
                       </Show>
                     </section>
@@ -124,8 +120,8 @@ export default function SettingsPage(): JSX.Element {
                       danger
                       onClose={() => setConfirmCancel(false)}
                       onConfirm={async () => {
-                        const { account: updated } = await api.cancelAccount();
-                        updateAccount(updated);
+                        const { closing } = await api.cancelAccount();
+                        updateAccount({ ...a(), closing });
                         showToast(t('settings.cancelDone'));
                       }}
                     >

@@ -225,11 +225,17 @@ export async function seed(
 
   // ---- insert
   await client.query(
-    `insert into accounts (id, plan, alert_emails, created_at, cancelled_at, delete_after)
-     select id, plan, jsonb_build_array(email), $6::timestamptz - interval '400 days', cancelled_at, delete_after
-     from unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[])
-       as t(id, plan, email, cancelled_at, delete_after)`,
-    [acc.id, acc.plan, acc.email, acc.cancelledAt, acc.deleteAfter, now],
+    `insert into accounts (id, plan, alert_emails, created_at)
+     select id, plan, jsonb_build_array(email), $4::timestamptz - interval '400 days'
+     from unnest($1::uuid[], $2::text[], $3::text[]) as t(id, plan, email)`,
+    [acc.id, acc.plan, acc.email, now],
+  );
+  await client.query(
+    `insert into account_closings (account_id, reason, requested_at, effective_at, purge_at)
+     select id, 'cancelled', cancelled_at, cancelled_at, delete_after
+     from unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) as t(id, cancelled_at, delete_after)
+     where cancelled_at is not null`,
+    [acc.id, acc.cancelledAt, acc.deleteAfter],
   );
   await client.query(
     `insert into api_keys (account_id, name, prefix, secret_hash, scope, created_at)

@@ -26,8 +26,6 @@ export const accounts = pgTable('accounts', {
   /** dates and times in e-mails and the dashboard */
   timeZone: text('time_zone').notNull().default('UTC'),
   createdAt: ts('created_at').notNull().defaultNow(),
-  cancelledAt: ts('cancelled_at'),
-  deleteAfter: ts('delete_after'),
 });
 
 export const users = pgTable(

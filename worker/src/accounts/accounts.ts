@@ -149,3 +149,9 @@ export async function getUser(db: Db, userId: string): Promise<User> {
   if (!row) throw new ApiError('not_found', 'user not found');
   return toUser(row);
 }
+
+/** SECURITY: asked again before an irreversible step (deleting the account), whatever the session. */
+export async function checkPassword(db: Db, userId: string, password: string): Promise<boolean> {
+  const [user] = await db.select({ hash: users.passwordHash }).from(users).where(eq(users.id, userId));
+  return user ? verifyPassword(password, user.hash) : false;
+}

@@ -10,6 +10,7 @@ import {
   removeAgent,
   toAgent,
 } from '../agents/agents.ts';
+import { getClosing, isReadOnly, toAccountClosing } from '../closing/closing.ts';
 import { agentRunsDatabases, agentWork } from '../databases/work.ts';
 import type { Db } from '../db.ts';
 import { ApiError } from '../errors.ts';
@@ -26,13 +27,18 @@ export async function heartbeat(
   now: Date,
 ): Promise<HeartbeatResponse> {
   const agent = await recordHeartbeat(db, principal, input, now);
-  const work = await agentWork(db, principal.accountId, agent.id);
+  const closing = await getClosing(db, principal.accountId);
+  // A read-only account has no work: the agent backs up nothing and says why once (not every minute).
+  const work = isReadOnly(closing, now)
+    ? { databases: [], backupRequests: [], checkRequests: [] }
+    : await agentWork(db, principal.accountId, agent.id);
   return {
     agent: toAgent(agent, now),
     databases: work.databases,
     backupRequests: work.backupRequests,
     checkRequests: work.checkRequests,
     restoreRequests: await pendingRestoreJobs(db, principal.accountId, agent.id),
+    accountClosing: toAccountClosing(closing, now),
     serverTime: now.toISOString(),
     heartbeatIntervalSeconds: HEARTBEAT_INTERVAL_SECONDS,
   };

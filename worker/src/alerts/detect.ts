@@ -111,7 +111,7 @@ type DatabaseRow = {
   last_backup_at: RawTime | null;
   paused: boolean;
   deleted_at: RawTime | null;
-  cancelled_at: RawTime | null;
+  read_only_since: RawTime | null;
 };
 type DatabaseState = DatabaseRow & {
   statuses: string[] | null;
@@ -144,7 +144,7 @@ function databaseConditions(
   now: Date,
   schedules: ScheduleCache,
 ): Partial<Record<AlertKind, Wanted>> {
-  if (d.paused || d.deleted_at || d.cancelled_at) return {};
+  if (d.paused || d.deleted_at || d.read_only_since) return {};
   const wanted: Partial<Record<AlertKind, Wanted>> = {};
   const lastBackupAt = toDateOrNull(d.last_backup_at);
   const missed = missedRun(schedules.cron(d.schedule), now, toDate(d.updated_at), lastBackupAt);
@@ -207,7 +207,7 @@ async function scanDatabases(
   const cursor = await readCursor(db, 'alerts:databases');
   const { rows } = await db.execute<DatabaseRow>(sql`
     select d.id, d.account_id, d.name, d.schedule, d.updated_at, d.last_backup_at, d.paused, d.deleted_at,
-           a.cancelled_at
+           (select c.effective_at from account_closings c where c.account_id = a.id and c.effective_at <= ${now.toISOString()}::timestamptz) as read_only_since
     from databases d
     join accounts a on a.id = d.account_id
     where d.id > ${cursor}::uuid
@@ -247,7 +247,7 @@ type AgentState = {
   account_id: string;
   hostname: string;
   last_seen_at: RawTime;
-  cancelled_at: RawTime | null;
+  read_only_since: RawTime | null;
   database_names: string[] | null;
 };
 
@@ -261,7 +261,8 @@ async function scanAgents(
   const cursor = await readCursor(db, 'alerts:agents');
   // Only agents that have work: a host whose databases are all paused or deleted may be switched off.
   const { rows } = await db.execute<AgentState>(sql`
-    select g.id, g.account_id, g.hostname, g.last_seen_at, a.cancelled_at,
+    select g.id, g.account_id, g.hostname, g.last_seen_at,
+           (select c.effective_at from account_closings c where c.account_id = a.id and c.effective_at <= ${now.toISOString()}::timestamptz) as read_only_since,
            (select array_agg(d.name order by d.name) from databases d
             where d.agent_id = g.id and d.deleted_at is null and not d.paused) as database_names
     from agents g
@@ -278,7 +279,7 @@ async function scanAgents(
     const lastSeen = toDate(g.last_seen_at);
     const silentMs = now.getTime() - lastSeen.getTime();
     const wanted: Partial<Record<AlertKind, Wanted>> = {};
-    if (!g.cancelled_at && names.length > 0 && silentMs >= OFFLINE_AFTER_MS) {
+    if (!g.read_only_since && names.length > 0 && silentMs >= OFFLINE_AFTER_MS) {
       wanted.offline = {
         title: `Agent "${g.hostname}" is offline`,
         detail:
@@ -300,7 +301,7 @@ async function scanAgents(
   await advanceCursor(db, 'alerts:agents', rows.at(-1)?.id, rows.length === batch, now);
 }
 
-type AccountState = { id: string; plan: PlanId; storage_used_bytes: string; cancelled_at: RawTime | null };
+type AccountState = { id: string; plan: PlanId; storage_used_bytes: string; read_only_since: RawTime | null };
 
 async function scanAccounts(
   db: Db,
@@ -311,7 +312,9 @@ async function scanAccounts(
 ): Promise<void> {
   const cursor = await readCursor(db, 'alerts:accounts');
   const { rows } = await db.execute<AccountState>(sql`
-    select id, plan, storage_used_bytes, cancelled_at from accounts
+    select id, plan, storage_used_bytes,
+           (select c.effective_at from account_closings c where c.account_id = accounts.id and c.effective_at <= ${now.toISOString()}::timestamptz) as read_only_since
+    from accounts
     where id > ${cursor}::uuid order by id limit ${batch}`);
   const open = await openAlertsOf(
     db,
@@ -323,14 +326,14 @@ async function scanAccounts(
     const level = storageLevel(used, plan.storageBytes);
     const usage = `${formatBytes(used)} of ${formatBytes(plan.storageBytes)} used (${Math.round((used / plan.storageBytes) * 100)} %)`;
     const wanted: Partial<Record<AlertKind, Wanted>> = {};
-    if (!a.cancelled_at && level.high) {
+    if (!a.read_only_since && level.high) {
       wanted.storage_high = {
         title: `Storage over 80 % of the ${plan.name} plan`,
         detail: `${usage}. At 100 % new backups are refused: delete old backups, shorten retention or upgrade.`,
         facts: { usedBytes: used, quotaBytes: plan.storageBytes, plan: a.plan },
       };
     }
-    if (!a.cancelled_at && level.full) {
+    if (!a.read_only_since && level.full) {
       wanted.storage_full = {
         title: `The storage quota of the ${plan.name} plan is used up`,
         detail: `${usage}. New backups are refused until you free space or upgrade.`,

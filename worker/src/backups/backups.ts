@@ -85,8 +85,6 @@ export async function startBackup(
   const database = await findDatabase(db, accountId, input.databaseId);
   const [account] = await db.select().from(accounts).where(eq(accounts.id, accountId));
   if (!account) throw notFound('account');
-  if (account.cancelledAt)
-    throw new ApiError('forbidden', 'This account is cancelled; no new backups are accepted');
   const plan = PLANS[account.plan];
   if (account.storageUsedBytes >= plan.storageBytes) {
     throw new ApiError(

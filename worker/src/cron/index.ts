@@ -1,11 +1,11 @@
 import { detectAlerts } from '../alerts/detect.ts';
 import { failAbandonedBackups } from '../backups/finish.ts';
+import { purgeClosedAccounts } from '../closing/purge.ts';
 import { createDb } from '../db.ts';
 import type { Bindings, Config } from '../env.ts';
 import { parseConfig } from '../env.ts';
 import { deliverDue, enqueueAlertEvent } from '../notifications/outbox.ts';
 import { pruneLogs } from '../retention/prune.ts';
-import { purgeCancelledAccounts } from '../retention/purge.ts';
 import { applyRetention } from '../retention/retention.ts';
 import { createS3Storage } from '../storage/s3.ts';
 import type { ObjectStorage } from '../storage/storage.ts';
@@ -31,7 +31,7 @@ export const JOBS: Array<{ name: string; run: (ctx: CronContext) => Promise<unkn
   { name: 'detect-alerts', run: (ctx) => detectAlerts(ctx.db, ctx.now, enqueueAlertEvent) },
   { name: 'deliver-notifications', run: (ctx) => deliverDue(ctx.db, ctx.config, ctx.now) },
   { name: 'retention', run: (ctx) => applyRetention(ctx.db, ctx.storage, ctx.now) },
-  { name: 'purge-cancelled-accounts', run: (ctx) => purgeCancelledAccounts(ctx.db, ctx.storage, ctx.now) },
+  { name: 'purge-closed-accounts', run: (ctx) => purgeClosedAccounts(ctx.db, ctx.storage, ctx.now) },
   { name: 'prune-logs', run: (ctx) => pruneLogs(ctx.db, ctx.now) },
 ];
 

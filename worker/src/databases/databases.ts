@@ -98,7 +98,6 @@ export async function createDatabase(
 ): Promise<Database> {
   const row = await db.transaction(async (tx) => {
     const account = await lockAccount(tx, accountId);
-    if (account.cancelledAt) throw new ApiError('forbidden', 'This account is cancelled');
     const plan = PLANS[account.plan];
     const [active] = await tx
       .select({ n: sql<number>`count(*)::int` })
@@ -178,7 +177,6 @@ export async function updateDatabase(
 ): Promise<Database> {
   const row = await db.transaction(async (tx) => {
     const account = await lockAccount(tx, accountId);
-    if (account.cancelledAt) throw new ApiError('forbidden', 'This account is cancelled');
     const current = await findDatabase(tx, accountId, id);
     if (patch.retentionDays !== undefined) checkRetention(account.plan, patch.retentionDays);
     if (patch.agentId !== undefined && patch.agentId !== current.agentId) {
@@ -225,14 +223,6 @@ export async function setPaused(
   now: Date,
 ): Promise<Database> {
   await findDatabase(db, accountId, id);
-  // Cancelling paused every database; resuming one would only have the agent refuse its backups.
-  if (!paused) {
-    const [account] = await db
-      .select({ cancelledAt: accounts.cancelledAt })
-      .from(accounts)
-      .where(eq(accounts.id, accountId));
-    if (account?.cancelledAt) throw new ApiError('forbidden', 'This account is cancelled');
-  }
   const [row] = await db
     .update(databases)
     .set({ paused, updatedAt: now })

@@ -43,6 +43,8 @@ const STATUS_DE: Record<string, string> = {
 const databasesDe = (n: string) =>
   plural('de', Number(n), { one: '{n} Datenbank', other: '{n} Datenbanken' });
 const databasesEn = (n: string) => plural('en', Number(n), { one: '{n} database', other: '{n} databases' });
+/** 2026-12-31 → 31.12.2026 */
+const dateDe = (iso: string) => iso.split('-').reverse().join('.');
 const daysDe = (n: string) => plural('de', Number(n), { one: '{n} Tag', other: '{n} Tage' });
 
 /** The `message` of an error, by its English text or template. */
@@ -98,9 +100,25 @@ export const MESSAGES: Record<string, Entry> = {
   },
   'The e-mail address or the password is wrong': { de: 'E-Mail-Adresse oder Passwort ist falsch' },
   // account and plan
-  'This account is cancelled': { de: 'Dieses Konto ist gekündigt' },
-  'This account is cancelled; no new backups are accepted': {
-    de: 'Dieses Konto ist gekündigt; neue Backups werden nicht angenommen',
+  // closing (cancellation, deletion on request)
+  'This account is cancelled and read-only; its backups can be downloaded until {date}, then everything is deleted':
+    {
+      de: (p) =>
+        `Dieses Konto ist gekündigt und nur noch lesbar; seine Backups können bis ${dateDe(p.date!)} heruntergeladen werden, danach wird alles gelöscht`,
+    },
+  'This account is being deleted as requested and is read-only; its backups can be downloaded until {date}, then everything is deleted':
+    {
+      de: (p) =>
+        `Dieses Konto wird auf Ihren Wunsch gelöscht und ist nur noch lesbar; seine Backups können bis ${dateDe(p.date!)} heruntergeladen werden, danach wird alles gelöscht`,
+    },
+  'Only a logged-in user can delete the account (it asks for the password)': {
+    de: 'Nur ein angemeldeter Benutzer kann das Konto löschen (dafür wird das Passwort abgefragt)',
+  },
+  'This account is neither cancelled nor being deleted': {
+    de: 'Dieses Konto ist weder gekündigt noch zur Löschung vorgemerkt',
+  },
+  'The 30 days are over; this account is being deleted': {
+    de: 'Die 30 Tage sind vorbei; dieses Konto wird gelöscht',
   },
   'The {plan} plan allows {n} database(s); upgrade to add more': {
     de: (p) =>
@@ -229,7 +247,6 @@ export const FIELD_MESSAGES: Record<string, Entry> = {
   'is required to replace the original database': {
     de: 'ist nötig, um die ursprüngliche Datenbank zu ersetzen',
   },
-  'is wrong': { de: 'ist falsch' },
   'is the name of the original database': { de: 'ist der Name der ursprünglichen Datenbank' },
   'is the original database': { de: 'ist die ursprüngliche Datenbank' },
   'runs on another agent': { de: 'läuft auf einem anderen Agent' },
@@ -263,6 +280,7 @@ export const FIELD_MESSAGES: Record<string, Entry> = {
   'must be a whole number': { de: 'muss eine ganze Zahl sein' },
   'must be true or false': { de: 'muss true oder false sein' },
   'must be a UUID': { de: 'muss eine UUID sein' },
+  'is wrong': { de: 'ist falsch' },
   'must be a URL': { de: 'muss eine URL sein' },
   'must be an http(s) URL': { de: 'muss eine http(s)-URL sein' },
   'must use https': { de: 'muss https verwenden' },
@@ -352,6 +370,7 @@ export const GENERIC_DE: Record<ErrorCode, string> = {
   forbidden: 'Diese Aktion ist nicht erlaubt',
   not_found: 'Nicht gefunden',
   conflict: 'Die Aktion passt nicht zum aktuellen Zustand; laden Sie die Seite neu',
+  account_read_only: 'Dieses Konto ist gekündigt und nur noch lesbar',
   plan_limit: 'Ihr Plan erlaubt das nicht; wechseln Sie in einen größeren Plan',
   quota_exceeded: 'Der Speicher Ihres Plans ist aufgebraucht',
   payload_too_large: 'Die Anfrage ist zu groß',

@@ -82,7 +82,7 @@ function deliveryRows(
 /**
  * Queue an alert event for the account's alert e-mail addresses and every enabled channel.
  * Call inside the transaction that opens or resolves the alert, so both happen or neither.
- * Cancelled accounts are not notified.
+ * A read-only (closed) account is not notified: its agent is told once, and nothing else is sent.
  */
 export async function enqueueAlertEvent(
   tx: DbOrTx,
@@ -91,11 +91,15 @@ export async function enqueueAlertEvent(
   accountId: string,
   now: Date,
 ): Promise<number> {
+  // account_closings is read, not imported: closing/ sends its reminders through this folder.
   const [account] = await tx
-    .select({ alertEmails: accounts.alertEmails, cancelledAt: accounts.cancelledAt })
+    .select({
+      alertEmails: accounts.alertEmails,
+      readOnly: sql<boolean>`exists (select 1 from account_closings c where c.account_id = ${accounts.id} and c.effective_at <= ${now.toISOString()}::timestamptz)`,
+    })
     .from(accounts)
     .where(eq(accounts.id, accountId));
-  if (!account || account.cancelledAt) return 0;
+  if (!account || account.readOnly) return 0;
   const channels = await tx
     .select()
     .from(notificationChannels)

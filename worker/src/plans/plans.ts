@@ -1,15 +1,16 @@
-// The account as its plan sees it: the plan's limits next to what the account uses, a plan change
-// checked against the databases it keeps, and cancellation, which pauses every database. These
-// read or write both the accounts and the databases, so they sit above both folders (databases
-// reference their account; accounts/ stays below and knows nothing of databases).
+// The account as its plan sees it: the plan's limits next to what the account uses (and whether
+// it is closing), and a plan change checked against the databases it keeps. These read or write
+// both the accounts and the databases, so they sit above both folders (databases reference their
+// account; accounts/ stays below and knows nothing of databases).
 import { type Account, type Language, PLANS, type PlanId } from '@resistro/contract';
 import { and, count, eq, isNull } from 'drizzle-orm';
 import { accounts } from '../accounts/accounts.sql.ts';
+import { getClosing, toAccountClosing } from '../closing/closing.ts';
 import { databases } from '../databases/databases.sql.ts';
 import type { Db } from '../db.ts';
 import { ApiError } from '../errors.ts';
 
-export async function getAccount(db: Db, accountId: string): Promise<Account> {
+export async function getAccount(db: Db, accountId: string, now = new Date()): Promise<Account> {
   const [row] = await db.select().from(accounts).where(eq(accounts.id, accountId));
   if (!row) throw new ApiError('not_found', 'account not found');
   const [dbCount] = await db
@@ -29,8 +30,7 @@ export async function getAccount(db: Db, accountId: string): Promise<Account> {
     alertEmails: row.alertEmails,
     language: row.language,
     timeZone: row.timeZone,
-    cancelledAt: row.cancelledAt?.toISOString() ?? null,
-    deleteAfter: row.deleteAfter?.toISOString() ?? null,
+    closing: toAccountClosing(await getClosing(db, accountId), now),
     createdAt: row.createdAt.toISOString(),
   };
 }
@@ -81,21 +81,6 @@ export async function updateAccount(
         .set({ alertEmails: [...new Set(patch.alertEmails)] })
         .where(eq(accounts.id, accountId));
     }
-  });
-  return getAccount(db, accountId);
-}
-
-/** Cancellation: schedules stop now; backups stay downloadable for 30 days, then all is deleted. */
-export async function cancelAccount(db: Db, accountId: string, now: Date): Promise<Account> {
-  await db.transaction(async (tx) => {
-    await tx
-      .update(accounts)
-      .set({ cancelledAt: now, deleteAfter: new Date(now.getTime() + 30 * 86400_000) })
-      .where(and(eq(accounts.id, accountId), isNull(accounts.cancelledAt)));
-    await tx
-      .update(databases)
-      .set({ paused: true, updatedAt: now })
-      .where(eq(databases.accountId, accountId));
   });
   return getAccount(db, accountId);
 }

@@ -10,7 +10,7 @@ import { ApiError } from '../errors.ts';
 import { languageFromHeader } from '../i18n/language.ts';
 import { requirePrincipal } from '../lib/principal.ts';
 import { readBody } from '../lib/validate.ts';
-import { cancelAccount, getAccount, updateAccount } from './plans.ts';
+import { getAccount, updateAccount } from './plans.ts';
 
 function setSessionCookie(c: Context<AppEnv>, token: string, expiresAt: Date) {
   // SECURITY: HttpOnly (no script access), Secure, SameSite=Lax, and an expiry matching the row.
@@ -78,8 +78,4 @@ export const accountRoutes = new Hono<AppEnv>()
     if (input.plan !== undefined && !roleAtLeast(p.role, 'owner'))
       throw new ApiError('forbidden', 'Only an owner may change the plan');
     return c.json({ account: await updateAccount(c.get('db'), p.accountId, input) });
-  })
-  .delete('/account', async (c) => {
-    const p = requirePrincipal(c.get('principal'), 'write');
-    return c.json({ account: await cancelAccount(c.get('db'), p.accountId, c.get('now')) }, 202);
   });

@@ -21,7 +21,8 @@ export const RETENTION_BUDGET_MS = 20_000;
 async function findCandidates(db: Db, now: Date, limit: number): Promise<string[]> {
   const { rows } = await db.execute<{ id: string }>(sql`
     select c.id from databases d
-    join accounts a on a.id = d.account_id and a.cancelled_at is null
+    join accounts a on a.id = d.account_id -- a read-only account keeps every backup for its export
+      and not exists (select 1 from account_closings ac where ac.account_id = a.id and ac.effective_at <= ${now.toISOString()}::timestamptz)
     left join lateral ${newestFinished('d.id')} nf on true
     cross join lateral (
       select b.id, b.started_at from backups b
@@ -51,7 +52,8 @@ async function deleteBatch(
       select b.id
       from backups b
       join databases d on d.id = b.database_id
-      join accounts a on a.id = b.account_id and a.cancelled_at is null
+      join accounts a on a.id = b.account_id -- a read-only account keeps every backup for its export
+      and not exists (select 1 from account_closings ac where ac.account_id = a.id and ac.effective_at <= ${now.toISOString()}::timestamptz)
       left join nf on nf.database_id = b.database_id
       where b.id in ${candidates} and ${deletable(now)}
       for update of b skip locked`);
