@@ -12,4 +12,5 @@ export * from './routes.ts';
 export * from './schedule.ts';
 export * from './schemas.ts';
 export * from './seal.ts';
+export * from './teams.ts';
 export * from './text.ts';

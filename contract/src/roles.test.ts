@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { findRoute, ROLES, ROUTES, requiredRole, roleAllows, roleAtLeast } from './routes.ts';
+import { ROLES, roleAtLeast } from './roles.ts';
+import { findRoute, ROUTES, requiredRole, roleAllows } from './routes.ts';
 
 describe('roles', () => {
   it('orders owner > admin > operator > viewer', () => {

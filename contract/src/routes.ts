@@ -4,12 +4,13 @@ import type { GenericSchema } from 'valibot';
 import * as al from './alerts.ts';
 import * as ck from './checks.ts';
 import * as rs from './restores.ts';
+import { type Role, roleAtLeast } from './roles.ts';
 import * as s from './schemas.ts';
+import * as tm from './teams.ts';
+
+export { ROLES, type Role, roleAtLeast } from './roles.ts';
 
 export type RouteAccess = 'public' | 'read' | 'write' | 'agent' | 'download';
-/** A member's role, highest first: docs/teams.md. */
-export const ROLES = ['owner', 'admin', 'operator', 'viewer'] as const;
-export type Role = (typeof ROLES)[number];
 export type RouteSpec = {
   method: 'get' | 'post' | 'patch' | 'delete';
   path: string;
@@ -24,11 +25,6 @@ export type RouteSpec = {
   /** on a read-only (closed) account; default: every non-GET 'write' route is refused */
   whenReadOnly?: 'allowed' | 'refused';
 };
-
-/** True when `role` is `min` or higher. */
-export function roleAtLeast(role: Role, min: Role): boolean {
-  return ROLES.indexOf(role) <= ROLES.indexOf(min);
-}
 
 /**
  * The lowest role a route needs: its own `role`, else read → viewer, write → operator,
@@ -173,6 +169,83 @@ export const ROUTES: RouteSpec[] = [
     access: 'write',
     status: 204,
     whenReadOnly: 'allowed',
+  },
+  // ---------- members, invitations, audit log (teams) ----------
+  {
+    method: 'get',
+    path: '/members',
+    summary: "The account's members and open invitations",
+    access: 'read',
+    response: tm.MemberList,
+  },
+  {
+    method: 'patch',
+    path: '/members/{id}',
+    summary: "Change a member's role or download grant (owner role: owners only)",
+    access: 'write',
+    role: 'admin',
+    body: tm.UpdateMemberBody,
+  },
+  {
+    method: 'delete',
+    path: '/members/{id}',
+    summary: 'Remove a member: ends their sessions; lists the API keys they created',
+    access: 'write',
+    role: 'admin',
+    // taking someone's access away stays possible on a closed account
+    whenReadOnly: 'allowed',
+  },
+  {
+    method: 'post',
+    path: '/invitations',
+    summary: 'Invite someone by e-mail with a role (the link expires after 7 days)',
+    access: 'write',
+    role: 'admin',
+    body: tm.InviteBody,
+    response: tm.CreatedInvitation,
+    status: 201,
+  },
+  {
+    method: 'delete',
+    path: '/invitations/{id}',
+    summary: 'Withdraw an invitation',
+    access: 'write',
+    role: 'admin',
+    status: 204,
+  },
+  {
+    method: 'get',
+    path: '/invitation',
+    summary: 'What an invitation link offers (the accept page)',
+    access: 'public',
+    query: tm.InvitationLookupQuery,
+    response: tm.InvitationPreview,
+  },
+  {
+    method: 'post',
+    path: '/invitation/accept',
+    summary: 'Accept an invitation: sets a password and logs in',
+    access: 'public',
+    body: tm.AcceptInvitationBody,
+    response: s.MeResponse,
+    status: 201,
+  },
+  {
+    method: 'get',
+    path: '/audit',
+    summary: 'The audit log, newest first (filters, cursor pagination)',
+    access: 'read',
+    role: 'admin',
+    query: tm.AuditQuery,
+    response: tm.AuditList,
+  },
+  {
+    method: 'get',
+    path: '/audit/export',
+    summary: 'The audit log as CSV or JSON (same filters, every matching entry)',
+    access: 'read',
+    role: 'admin',
+    query: tm.AuditExportQuery,
   },
   {
     method: 'post',

@@ -53,7 +53,15 @@ export const SignupBody = v.strictObject({
 });
 export const LoginBody = v.strictObject({ email: Email, password: v.pipe(Text, v.maxLength(200)) });
 
-export const User = v.object({ id: Id, email: v.string(), createdAt: Timestamp });
+export const User = v.object({
+  id: Id,
+  email: v.string(),
+  /** the member's role in the account (docs/teams.md) */
+  role: v.picklist(['owner', 'admin', 'operator', 'viewer']),
+  /** a viewer granted backup downloads (operator and higher always may) */
+  canDownload: v.boolean(),
+  createdAt: Timestamp,
+});
 export const Usage = v.object({
   databases: v.number(),
   storageBytes: v.number(),

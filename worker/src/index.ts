@@ -8,6 +8,7 @@ import { agentRoutes } from './agents/routes.ts';
 import { alertRoutes } from './alerts/routes.ts';
 import { apiKeyRoutes } from './api-keys/routes.ts';
 import type { AppEnv } from './app-types.ts';
+import { auditRoutes } from './audit/routes.ts';
 import { backupRoutes } from './backups/routes.ts';
 import { refuseWritesWhenReadOnly } from './closing/read-only.ts';
 import { closingRoutes } from './closing/routes.ts';
@@ -26,6 +27,7 @@ import { notificationRoutes } from './notifications/routes.ts';
 import { openApiDocument } from './openapi/openapi.ts';
 import { accountRoutes } from './plans/routes.ts';
 import { restoreRoutes } from './restores/routes.ts';
+import { teamRoutes } from './teams/routes.ts';
 
 const api = new Hono<AppEnv>()
   .get('/health', (c) => c.json({ ok: true }))
@@ -56,7 +58,9 @@ const api = new Hono<AppEnv>()
   .route('/', restoreRoutes)
   .route('/', alertRoutes)
   .route('/', notificationRoutes)
-  .route('/', metricsTokenRoutes);
+  .route('/', metricsTokenRoutes)
+  .route('/', teamRoutes)
+  .route('/', auditRoutes);
 
 const app = new Hono<AppEnv>();
 app.use('*', securityHeaders);

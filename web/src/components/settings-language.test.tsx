@@ -22,6 +22,8 @@ const ACCOUNT: Account = {
 const USER = {
   id: '22222222-2222-4222-8222-222222222222',
   email: 'ops@example.test',
+  role: 'owner' as const,
+  canDownload: true,
   createdAt: ACCOUNT.createdAt,
 };
 

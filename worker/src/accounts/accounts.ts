@@ -16,10 +16,21 @@ export const LOGIN_LIMITS = {
 };
 
 export function toUser(row: typeof users.$inferSelect): User {
-  return { id: row.id, email: row.email, createdAt: row.createdAt.toISOString() };
+  return {
+    id: row.id,
+    email: row.email,
+    role: row.role,
+    canDownload: row.canDownload,
+    createdAt: row.createdAt.toISOString(),
+  };
 }
 
-async function createSession(db: Db, config: Config, user: { id: string; accountId: string }, now: Date) {
+export async function createSession(
+  db: Db,
+  config: Config,
+  user: { id: string; accountId: string },
+  now: Date,
+) {
   // SECURITY: 256-bit random token; only its hash is stored, so a database leak yields no sessions.
   const token = randomToken();
   const expiresAt = new Date(now.getTime() + config.sessionTtlMs);

@@ -2,6 +2,7 @@ import { ListAlertsQuery } from '@resistro/contract';
 import { Hono } from 'hono';
 import { principalLocale } from '../accounts/locale.ts';
 import type { AppEnv } from '../app-types.ts';
+import { auditRequest } from '../audit/audit.ts';
 import { requirePrincipal } from '../lib/principal.ts';
 import { readId, readQuery } from '../lib/validate.ts';
 import { acknowledgeAlert, findAlert, listAlerts, toAlert } from './alerts.ts';
@@ -22,6 +23,7 @@ export const alertRoutes = new Hono<AppEnv>()
   .post('/alerts/:id/acknowledge', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'write');
     const alert = await acknowledgeAlert(c.get('db'), p.accountId, readId(c, 'alert'), c.get('now'));
+    await auditRequest(c, 'alert.acknowledged', { kind: 'alert', id: alert.id });
     const locale = await principalLocale(c, p.accountId);
     return c.json({ alert: (await localizeAlerts(c.get('db'), locale, [alert]))[0] });
   });

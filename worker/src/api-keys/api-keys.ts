@@ -93,6 +93,18 @@ export async function createApiKey(
   return { apiKey: toApiKey(row!), secret };
 }
 
+/** The live keys a member created (listed when the member is removed, to keep or revoke). */
+export async function listKeysCreatedBy(db: Db, accountId: string, userId: string): Promise<ApiKey[]> {
+  const rows = await db
+    .select()
+    .from(apiKeys)
+    .where(
+      and(eq(apiKeys.accountId, accountId), eq(apiKeys.createdByUserId, userId), isNull(apiKeys.revokedAt)),
+    )
+    .orderBy(desc(apiKeys.createdAt));
+  return rows.map(toApiKey);
+}
+
 export async function listApiKeys(db: Db, accountId: string): Promise<ApiKey[]> {
   const rows = await db
     .select()

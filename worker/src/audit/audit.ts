@@ -47,12 +47,13 @@ function actorLabel(a: AuditActor, accountId: string) {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Appends one entry. In the transaction of the change it records, where there is one. */
-export async function recordAudit(db: DbOrTx | Db, e: AuditEntry): Promise<void> {
+function toRow(e: AuditEntry, at: Date) {
   const id = actorId(e.actor);
   const label = e.actor.kind === 'system' || UUID.test(id) ? actorLabel(e.actor, e.accountId) : null;
-  await db.insert(auditLog).values({
+  return {
     accountId: e.accountId,
+    // milliseconds, as the cursor carries them (lib/cursor.ts)
+    at,
     actorKind: e.actor.kind,
     actorId: id,
     actorLabel: label,
@@ -61,7 +62,19 @@ export async function recordAudit(db: DbOrTx | Db, e: AuditEntry): Promise<void>
     objectKind: e.objectKind ?? null,
     objectId: e.objectId ?? null,
     details: e.details ?? {},
-  });
+  };
+}
+
+/** Appends one entry. In the transaction of the change it records, where there is one. */
+export async function recordAudit(db: DbOrTx | Db, e: AuditEntry): Promise<void> {
+  await db.insert(auditLog).values(toRow(e, new Date()));
+}
+
+/** Appends many entries in one statement (a cron job's batch, e.g. retention's deletions). */
+export async function recordAuditMany(db: DbOrTx | Db, entries: AuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const at = new Date();
+  await db.insert(auditLog).values(entries.map((e) => toRow(e, at)));
 }
 
 /** The caller's address as Cloudflare reports it (null locally without the header). */

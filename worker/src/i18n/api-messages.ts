@@ -25,6 +25,8 @@ const WHAT_DE: Record<string, string> = {
   'metrics token': 'Metrik-Token',
   delivery: 'Zustellung',
   restore: 'Wiederherstellung',
+  member: 'Mitglied',
+  invitation: 'Einladung',
 };
 
 const ROLE_DE: Record<string, string> = {
@@ -66,6 +68,25 @@ export const MESSAGES: Record<string, Entry> = {
   },
   'The API key is unknown or revoked': { de: 'Der API-Schlüssel ist unbekannt oder widerrufen' },
   'Only an owner may change the plan': { de: 'Nur ein Inhaber darf den Tarif ändern' },
+  // members and invitations
+  'An account always keeps at least one owner: make another member owner first': {
+    de: 'Ein Konto behält immer mindestens einen Inhaber: machen Sie zuerst ein anderes Mitglied zum Inhaber',
+  },
+  'Only an owner may give or take the owner role': {
+    de: 'Nur ein Inhaber darf die Rolle Inhaber vergeben oder entziehen',
+  },
+  'Only an owner may remove an owner': { de: 'Nur ein Inhaber darf einen Inhaber entfernen' },
+  'Only an owner may invite an owner': { de: 'Nur ein Inhaber darf einen Inhaber einladen' },
+  'This e-mail address already has a Resistro account': {
+    de: 'Für diese E-Mail-Adresse gibt es schon ein Resistro-Konto',
+  },
+  'This address is already a member': { de: 'Diese Adresse ist schon Mitglied' },
+  'This invitation is used, withdrawn or unknown': {
+    de: 'Diese Einladung wurde schon verwendet, zurückgezogen oder ist unbekannt',
+  },
+  'This invitation has expired; ask for a new one': {
+    de: 'Diese Einladung ist abgelaufen; bitten Sie um eine neue',
+  },
   'An agent key needs the operator role or higher': {
     de: 'Ein Agent-Schlüssel erfordert die Rolle Operator oder höher',
   },
@@ -269,6 +290,11 @@ export const FIELD_MESSAGES: Record<string, Entry> = {
   'is too long': { de: 'ist zu lang' },
   'is already registered': { de: 'ist schon registriert' },
   'is wider than your role': { de: 'geht über Ihre Rolle hinaus' },
+  'is already a member': { de: 'ist schon Mitglied' },
+  'is not an invitation link': { de: 'ist kein Einladungslink' },
+  'must be one of owner, admin, operator, viewer': { de: 'muss owner, admin, operator oder viewer sein' },
+  'must be one of user, api_key, agent, system': { de: 'muss user, api_key, agent oder system sein' },
+  'must be csv or json': { de: 'muss csv oder json sein' },
   'is not a known time zone': { de: 'ist keine bekannte Zeitzone' },
   'is not a sealed value': { de: 'ist kein versiegelter Wert' },
   'is not one this API handed out': { de: 'stammt nicht von dieser API' },

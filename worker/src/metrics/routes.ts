@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-types.ts';
+import { auditRequest } from '../audit/audit.ts';
 import { requirePrincipal } from '../lib/principal.ts';
 import {
   authenticateScrape,
@@ -29,10 +30,13 @@ export const metricsTokenRoutes = new Hono<AppEnv>()
   })
   .post('/metrics-token', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'write');
-    return c.json(await createMetricsToken(c.get('db'), p.accountId, c.get('now')), 201);
+    const created = await createMetricsToken(c.get('db'), p.accountId, c.get('now'));
+    await auditRequest(c, 'metrics_token.created');
+    return c.json(created, 201);
   })
   .delete('/metrics-token', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'write');
     await deleteMetricsToken(c.get('db'), p.accountId);
+    await auditRequest(c, 'metrics_token.revoked');
     return c.body(null, 204);
   });

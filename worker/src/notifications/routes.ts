@@ -2,6 +2,7 @@ import { CreateChannelBody, ListDeliveriesQuery, UpdateChannelBody } from '@resi
 import { Hono } from 'hono';
 import { requestLanguage } from '../accounts/locale.ts';
 import type { AppEnv } from '../app-types.ts';
+import { auditRequest } from '../audit/audit.ts';
 import { localizeDeliveries } from '../i18n/delivery-errors.ts';
 import { requirePrincipal } from '../lib/principal.ts';
 import { readBody, readId, readQuery } from '../lib/validate.ts';
@@ -23,7 +24,14 @@ export const notificationRoutes = new Hono<AppEnv>()
   .post('/channels', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'write');
     const input = await readBody(c, CreateChannelBody);
-    return c.json(await createChannel(c.get('db'), c.get('config'), p.accountId, input, c.get('now')), 201);
+    const created = await createChannel(c.get('db'), c.get('config'), p.accountId, input, c.get('now'));
+    await auditRequest(
+      c,
+      'channel.created',
+      { kind: 'channel', id: created.channel.id },
+      { type: input.type },
+    );
+    return c.json(created, 201);
   })
   .get('/channels/:id', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'read');
@@ -33,13 +41,17 @@ export const notificationRoutes = new Hono<AppEnv>()
     const p = requirePrincipal(c.get('principal'), 'write');
     const id = readId(c, 'channel');
     const input = await readBody(c, UpdateChannelBody);
+    const channel = await updateChannel(c.get('db'), c.get('config'), p.accountId, id, input, c.get('now'));
+    await auditRequest(c, 'channel.changed', { kind: 'channel', id }, { fields: Object.keys(input).sort() });
     return c.json({
-      channel: await updateChannel(c.get('db'), c.get('config'), p.accountId, id, input, c.get('now')),
+      channel,
     });
   })
   .delete('/channels/:id', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'write');
-    await deleteChannel(c.get('db'), p.accountId, readId(c, 'channel'));
+    const id = readId(c, 'channel');
+    await deleteChannel(c.get('db'), p.accountId, id);
+    await auditRequest(c, 'channel.deleted', { kind: 'channel', id });
     return c.body(null, 204);
   })
   .post('/channels/:id/test', async (c) => {

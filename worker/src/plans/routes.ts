@@ -5,14 +5,16 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import { getUser, login, logout, SESSION_COOKIE, signup } from '../accounts/accounts.ts';
+import { findUserByEmail } from '../accounts/members.ts';
 import type { AppEnv } from '../app-types.ts';
+import { auditRequest, recordAudit, requestIp } from '../audit/audit.ts';
 import { ApiError } from '../errors.ts';
 import { languageFromHeader } from '../i18n/language.ts';
 import { requirePrincipal } from '../lib/principal.ts';
 import { readBody } from '../lib/validate.ts';
 import { getAccount, updateAccount } from './plans.ts';
 
-function setSessionCookie(c: Context<AppEnv>, token: string, expiresAt: Date) {
+export function setSessionCookie(c: Context<AppEnv>, token: string, expiresAt: Date) {
   // SECURITY: HttpOnly (no script access), Secure, SameSite=Lax, and an expiry matching the row.
   setCookie(c, SESSION_COOKIE, token, {
     httpOnly: true,
@@ -35,24 +37,59 @@ export const accountRoutes = new Hono<AppEnv>()
       c.get('now'),
     );
     setSessionCookie(c, token, expiresAt);
+    await recordAudit(c.get('db'), {
+      accountId,
+      actor: { kind: 'user', userId: user.id },
+      ip: requestIp(c),
+      action: 'account.created',
+      objectKind: 'member',
+      objectId: user.id,
+      details: { email: user.email },
+    });
     return c.json({ user, account: await getAccount(c.get('db'), accountId) }, 201);
   })
   .post('/auth/login', async (c) => {
     const input = await readBody(c, LoginBody);
     const client = c.req.header('cf-connecting-ip') ?? 'local';
+    const db = c.get('db');
     const { user, accountId, token, expiresAt } = await login(
-      c.get('db'),
+      db,
       c.get('config'),
       input,
       client,
       c.get('now'),
-    );
+    ).catch(async (err: unknown) => {
+      // A failure is recorded in the account of the address it tried (an unknown address has none).
+      const target = await findUserByEmail(db, input.email);
+      if (target && err instanceof ApiError)
+        await recordAudit(db, {
+          accountId: target.accountId,
+          actor: { kind: 'user', userId: target.id },
+          ip: requestIp(c),
+          action: 'auth.login_failed',
+          objectKind: 'member',
+          objectId: target.id,
+          details: { reason: err.code === 'rate_limited' ? 'rate_limited' : 'wrong_password' },
+        });
+      throw err;
+    });
     setSessionCookie(c, token, expiresAt);
+    await recordAudit(db, {
+      accountId,
+      actor: { kind: 'user', userId: user.id },
+      ip: requestIp(c),
+      action: 'auth.login',
+      objectKind: 'member',
+      objectId: user.id,
+    });
     return c.json({ user, account: await getAccount(c.get('db'), accountId) });
   })
   .post('/auth/logout', async (c) => {
     const p = c.get('principal');
-    if (p?.sessionId) await logout(c.get('db'), p.sessionId);
+    if (p?.sessionId) {
+      await logout(c.get('db'), p.sessionId);
+      await auditRequest(c, 'auth.logout');
+    }
     deleteCookie(c, SESSION_COOKIE, { path: '/', secure: true });
     return c.body(null, 204);
   })
@@ -77,5 +114,20 @@ export const accountRoutes = new Hono<AppEnv>()
     const input = await readBody(c, UpdateAccountBody);
     if (input.plan !== undefined && !roleAtLeast(p.role, 'owner'))
       throw new ApiError('forbidden', 'Only an owner may change the plan');
+<<<<<<< HEAD
     return c.json({ account: await updateAccount(c.get('db'), p.accountId, input) });
+=======
+    const account = await updateAccount(c.get('db'), p.accountId, input);
+    await auditRequest(c, input.plan ? 'billing.plan_changed' : 'account.changed', undefined, {
+      fields: Object.keys(input).sort(),
+      ...(input.plan && { plan: input.plan }),
+    });
+    return c.json({ account });
+  })
+  .delete('/account', async (c) => {
+    const p = requirePrincipal(c.get('principal'), 'write');
+    const account = await cancelAccount(c.get('db'), p.accountId, c.get('now'));
+    await auditRequest(c, 'account.cancelled', undefined, { deleteAfter: account.deleteAfter });
+    return c.json({ account }, 202);
+>>>>>>> b765ff1 (Members, invitations by e-mail (signed, expiring, single use), role changes that always keep an owner, removal that ends sessions and lists the member's keys; API keys record their creator and are capped to the creator's role; the audit log's API with cursor pages and CSV/JSON export; existing actions recorded)
   });

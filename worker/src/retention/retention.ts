@@ -3,6 +3,7 @@
 // its rows (FOR UPDATE SKIP LOCKED) in one transaction: a second run at the same time takes other
 // rows, and the storage usage drops by exactly the rows this run deleted.
 import { sql } from 'drizzle-orm';
+import { recordAuditMany } from '../audit/audit.ts';
 import { removeBackups } from '../backups/remove.ts';
 import type { Db } from '../db.ts';
 import type { ObjectStorage } from '../storage/storage.ts';
@@ -60,6 +61,17 @@ async function deleteBatch(
     return rows.map((r) => r.id);
   });
   addRemoved(stats, removed);
+  await recordAuditMany(
+    db,
+    removed.map((r) => ({
+      accountId: r.accountId,
+      actor: { kind: 'system', name: 'retention' },
+      action: 'backup.deleted',
+      objectKind: 'backup',
+      objectId: r.id,
+      details: { database: r.databaseId, reason: 'retention' },
+    })),
+  );
   return removed.length;
 }
 
