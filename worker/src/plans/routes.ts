@@ -114,20 +114,10 @@ export const accountRoutes = new Hono<AppEnv>()
     const input = await readBody(c, UpdateAccountBody);
     if (input.plan !== undefined && !roleAtLeast(p.role, 'owner'))
       throw new ApiError('forbidden', 'Only an owner may change the plan');
-<<<<<<< HEAD
-    return c.json({ account: await updateAccount(c.get('db'), p.accountId, input) });
-=======
     const account = await updateAccount(c.get('db'), p.accountId, input);
     await auditRequest(c, input.plan ? 'billing.plan_changed' : 'account.changed', undefined, {
       fields: Object.keys(input).sort(),
       ...(input.plan && { plan: input.plan }),
     });
     return c.json({ account });
-  })
-  .delete('/account', async (c) => {
-    const p = requirePrincipal(c.get('principal'), 'write');
-    const account = await cancelAccount(c.get('db'), p.accountId, c.get('now'));
-    await auditRequest(c, 'account.cancelled', undefined, { deleteAfter: account.deleteAfter });
-    return c.json({ account }, 202);
->>>>>>> b765ff1 (Members, invitations by e-mail (signed, expiring, single use), role changes that always keep an owner, removal that ends sessions and lists the member's keys; API keys record their creator and are capped to the creator's role; the audit log's API with cursor pages and CSV/JSON export; existing actions recorded)
   });
