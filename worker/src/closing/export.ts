@@ -5,7 +5,9 @@
 import { EXPORT_LINK_TTL_SECONDS, type ExportManifest, exportPath } from '@resistro/contract';
 import { and, asc, eq, type SQL } from 'drizzle-orm';
 import { backups } from '../backups/backups.sql.ts';
+import { databases } from '../databases/databases.sql.ts';
 import type { Db } from '../db.ts';
+import { notFound } from '../errors.ts';
 import type { ObjectStorage } from '../storage/storage.ts';
 
 export async function exportManifest(
@@ -16,7 +18,15 @@ export async function exportManifest(
   now: Date,
 ): Promise<ExportManifest> {
   const where: SQL[] = [eq(backups.accountId, accountId), eq(backups.status, 'succeeded')];
-  if (q.databaseId) where.push(eq(backups.databaseId, q.databaseId));
+  if (q.databaseId) {
+    // A deleted database counts: its backups stay until retention or the purge removes them.
+    const [own] = await db
+      .select({ id: databases.id })
+      .from(databases)
+      .where(and(eq(databases.id, q.databaseId), eq(databases.accountId, accountId)));
+    if (!own) throw notFound('database');
+    where.push(eq(backups.databaseId, q.databaseId));
+  }
   const rows = await db
     .select({
       id: backups.id,

@@ -1,6 +1,7 @@
 import { detectAlerts } from '../alerts/detect.ts';
 import { failAbandonedBackups } from '../backups/finish.ts';
 import { purgeClosedAccounts } from '../closing/purge.ts';
+import { sendClosingReminders } from '../closing/reminders.ts';
 import { createDb } from '../db.ts';
 import type { Bindings, Config } from '../env.ts';
 import { parseConfig } from '../env.ts';
@@ -31,6 +32,7 @@ export const JOBS: Array<{ name: string; run: (ctx: CronContext) => Promise<unkn
   { name: 'detect-alerts', run: (ctx) => detectAlerts(ctx.db, ctx.now, enqueueAlertEvent) },
   { name: 'deliver-notifications', run: (ctx) => deliverDue(ctx.db, ctx.config, ctx.now) },
   { name: 'retention', run: (ctx) => applyRetention(ctx.db, ctx.storage, ctx.now) },
+  { name: 'closing-reminders', run: (ctx) => sendClosingReminders(ctx.db, ctx.config, ctx.now) },
   { name: 'purge-closed-accounts', run: (ctx) => purgeClosedAccounts(ctx.db, ctx.storage, ctx.now) },
   { name: 'prune-logs', run: (ctx) => pruneLogs(ctx.db, ctx.now) },
 ];
@@ -40,9 +42,17 @@ function didWork(result: unknown): boolean {
   if (typeof result === 'number') return result > 0;
   if (!result || typeof result !== 'object') return false;
   const r = result as Record<string, unknown>;
-  return ['deleted', 'opened', 'resolved', 'claimed', 'accounts', 'deliveries', 'alerts'].some(
-    (k) => typeof r[k] === 'number' && r[k] > 0,
-  );
+  return [
+    'deleted',
+    'opened',
+    'resolved',
+    'claimed',
+    'accounts',
+    'deliveries',
+    'alerts',
+    'reminders',
+    'failed',
+  ].some((k) => typeof r[k] === 'number' && r[k] > 0);
 }
 
 export async function runScheduled(env: Bindings, scheduledTime: number): Promise<void> {
