@@ -1,13 +1,14 @@
 // Shared pieces of the agent's integration tests: a tenant on the local control plane, the agent
 // run as a real process (`node agent/src/cli.ts …` or the single-file build) with its own env
 // file and state directory, and customer database servers with password authentication.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Backup, type Database, sealToAgent } from '@resistro/contract';
 import pg from 'pg';
+import type { MariadbServer } from '../../scripts/stack/mariadb.ts';
 import { freePort } from '../../scripts/stack/ports.ts';
 import { type PostgresServer, startPostgres } from '../../scripts/stack/postgres.ts';
 import { createKey, Session, signup } from '../../scripts/test/api.ts';
@@ -437,4 +438,35 @@ export function restoreArgs(
     server.user,
     ...extra,
   ];
+}
+
+/** mariadb-dump of a database as root, normalised for comparison (host, database name). */
+export function mariadbDump(server: Pick<MariadbServer, 'socket'>, database: string): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(
+      'mariadb-dump',
+      [
+        '--no-defaults',
+        `--socket=${server.socket}`,
+        '--user=root',
+        '--skip-dump-date',
+        '--single-transaction',
+        '--routines',
+        '--triggers',
+        '--events',
+        '--hex-blob',
+        '--default-character-set=utf8mb4',
+        database,
+      ],
+      { maxBuffer: 1 << 30, encoding: 'utf8' },
+      (error, stdout, stderr) =>
+        error
+          ? reject(new Error(`${error.message}\n${stderr}`))
+          : resolve(
+              stdout
+                .replace(/^-- Host: .*$/m, '-- Host: <normalised>')
+                .replaceAll(`database '${database}'`, "database '<db>'"),
+            ),
+    ),
+  );
 }

@@ -1,7 +1,6 @@
 // MariaDB end to end: backup through the control plane and storage, restore into a fresh database,
 // compare dumps. Also what matters most for MySQL/MariaDB, which cannot roll back DDL: a damaged
 // file is refused before a single statement reaches the server.
-import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -16,6 +15,7 @@ import {
   firstDifference,
   listBackups,
   makeAgentSetup,
+  mariadbDump,
   registerAgent,
   restoreArgs,
   runCli,
@@ -23,36 +23,6 @@ import {
   testDir,
 } from './helpers.ts';
 import { mariadbSeed } from './seeds.ts';
-
-function mariadbDump(server: MariadbServer, database: string): Promise<string> {
-  return new Promise((resolve, reject) =>
-    execFile(
-      'mariadb-dump',
-      [
-        '--no-defaults',
-        `--socket=${server.socket}`,
-        '--user=root',
-        '--skip-dump-date',
-        '--single-transaction',
-        '--routines',
-        '--triggers',
-        '--events',
-        '--hex-blob',
-        '--default-character-set=utf8mb4',
-        database,
-      ],
-      { maxBuffer: 1 << 30, encoding: 'utf8' },
-      (error, stdout, stderr) =>
-        error
-          ? reject(new Error(`${error.message}\n${stderr}`))
-          : resolve(
-              stdout
-                .replace(/^-- Host: .*$/m, '-- Host: <normalised>')
-                .replaceAll(`database '${database}'`, "database '<db>'"),
-            ),
-    ),
-  );
-}
 
 describe('MariaDB round trip through the control plane and storage', () => {
   let server: MariadbServer;

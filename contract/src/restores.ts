@@ -30,6 +30,7 @@ export const RESTORE_ERROR_CODES = [
   'download_failed',
   'file_damaged',
   'wrong_key',
+  'key_missing',
   'tool_missing',
   'restore_failed',
   'password_unsealable',

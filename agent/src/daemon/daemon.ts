@@ -19,6 +19,7 @@ import { readJson, writeJson } from '../state.ts';
 import { deliverSpool } from '../upload/deliver.ts';
 import { ConnectionChecks } from './checks.ts';
 import { heartbeat } from './heartbeat.ts';
+import { RestoreJobs } from './restores.ts';
 import { Scheduler, type ScheduleState } from './scheduler.ts';
 
 export const MAX_RETRIES = 5;
@@ -31,7 +32,15 @@ export type DaemonOptions = {
   heartbeatInterval?: number;
   /** passed to every job (tests) */
   jobOptions?: Partial<JobOptions>;
+  /** ms between a running restore's progress reports (tests) */
+  restoreReportMs?: number;
 };
+
+/**
+ * Between heartbeats the agent asks for waiting restores this often, so a restore started in the
+ * dashboard begins within seconds rather than at the next heartbeat (one small indexed query).
+ */
+export const RESTORE_POLL_MS = 10_000;
 
 export class Daemon {
   readonly #ctx: AgentContext;
@@ -52,11 +61,14 @@ export class Daemon {
   #stopped: Promise<void> | undefined;
   #resolveStopped: (() => void) | undefined;
   readonly #checks: ConnectionChecks;
+  readonly #restores: RestoreJobs;
+  #restorePollTimer: NodeJS.Timeout | undefined;
 
   constructor(ctx: AgentContext, opts: DaemonOptions = {}) {
     this.#ctx = ctx;
     this.#opts = opts;
     this.#checks = new ConnectionChecks(ctx);
+    this.#restores = new RestoreJobs(ctx, opts.restoreReportMs ? { reportMs: opts.restoreReportMs } : {});
   }
 
   /** Runs until stop(); resolves once everything is wound down. */
@@ -79,6 +91,7 @@ export class Daemon {
     );
     this.#tickTimer = setInterval(() => this.#tick(), 1000);
     await this.#heartbeat();
+    this.#scheduleRestorePoll();
     await this.#stopped;
   }
 
@@ -92,8 +105,14 @@ export class Daemon {
     this.#abort.abort(reason);
     clearTimeout(this.#heartbeatTimer);
     clearInterval(this.#tickTimer);
+    clearTimeout(this.#restorePollTimer);
     this.#queue = [];
-    await Promise.allSettled([this.#running?.promise, this.#maintenance, this.#checks.stop()]);
+    await Promise.allSettled([
+      this.#running?.promise,
+      this.#maintenance,
+      this.#checks.stop(),
+      this.#restores.stop(),
+    ]);
     this.#ctx.agents.destroy();
     this.#ctx.log.info('agent.stopped', 'agent stopped');
     this.#resolveStopped?.();
@@ -150,6 +169,7 @@ export class Daemon {
       }
       // a database added or edited: test its connection now, not at its first backup
       this.#checks.handle(res.checkRequests, this.#databases);
+      this.#restores.handle(res.restoreRequests, this.#databases);
       this.#startMaintenance();
     } catch (error) {
       if (this.#online !== false) {
@@ -167,6 +187,24 @@ export class Daemon {
       const ms = this.#opts.heartbeatInterval ? this.#opts.heartbeatInterval * 1000 : this.#intervalMs;
       this.#heartbeatTimer = setTimeout(() => void this.#heartbeat(), ms);
     }
+  }
+
+  #scheduleRestorePoll(): void {
+    if (this.stopping) return;
+    this.#restorePollTimer = setTimeout(() => void this.#pollRestores(), RESTORE_POLL_MS);
+  }
+
+  /** Asks for waiting restores between heartbeats (only while connected; the heartbeat does too). */
+  async #pollRestores(): Promise<void> {
+    if (this.#online === true && this.#ctx.agentId && !this.#restores.busy) {
+      try {
+        const { items } = await this.#ctx.api.agentRestores(this.#ctx.agentId);
+        this.#restores.handle(items, this.#databases);
+      } catch (error) {
+        this.#ctx.log.debug('restore.poll-failed', `asking for restores failed: ${(error as Error).message}`);
+      }
+    }
+    this.#scheduleRestorePoll();
   }
 
   #tick(): void {

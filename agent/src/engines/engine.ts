@@ -63,6 +63,14 @@ export interface Engine {
    * reports, and kills the client if `sql` errors so a cut stream is never committed.
    */
   restore(t: DatabaseTarget, sql: Readable, opts?: RestoreOptions): Promise<void>;
+  /** whether a database of this name exists on `t`'s server (connecting to `t`) */
+  databaseExists(t: DatabaseTarget, name: string): Promise<boolean>;
+  /** creates an empty database on `t`'s server (needs CREATEDB / the CREATE privilege) */
+  createDatabase(t: DatabaseTarget, name: string): Promise<void>;
+  /** drops a database on `t`'s server if it exists (a failed restore's new database) */
+  dropDatabase(t: DatabaseTarget, name: string): Promise<void>;
+  /** the server's data directory when the user may read it, for the free-space check */
+  dataDirectory(t: DatabaseTarget): Promise<string | undefined>;
   /**
    * Tests whether a backup of `t` could run now: server reachable, login, database, every privilege
    * the dump needs, a dump tool for the server's version. Never rejects: failures are items.

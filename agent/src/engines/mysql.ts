@@ -214,6 +214,27 @@ export function createMysqlEngine(name: Exclude<EngineName, 'postgres'>, opts: E
 
     isEmpty,
 
+    async databaseExists(t, name) {
+      const n = await query(
+        t,
+        `SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${sqlString(name)};`,
+        null,
+      );
+      return n !== '0';
+    },
+
+    async createDatabase(t, name) {
+      await query(t, `CREATE DATABASE ${sqlIdentifier(name)};`, null);
+    },
+
+    async dropDatabase(t, name) {
+      await query(t, `DROP DATABASE IF EXISTS ${sqlIdentifier(name)};`, null);
+    },
+
+    async dataDirectory(t) {
+      return (await query(t, 'SELECT @@datadir;', null).catch(() => '')) || undefined;
+    },
+
     checkConnection: (t) =>
       checkMysql(t, {
         query: (sql) => query(t, sql),

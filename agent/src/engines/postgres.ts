@@ -220,6 +220,16 @@ SELECT NOT EXISTS (
   SELECT 1 FROM user_ns n WHERE n.nspname <> 'public' AND n.oid NOT IN (SELECT objid FROM ext_member)
 )`;
 
+/** A PostgreSQL identifier, always quoted (keeps its case). */
+export function pgIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** A PostgreSQL string literal (standard_conforming_strings: only quotes double). */
+export function pgLiteral(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
 export function createPostgresEngine(opts: EngineOptions = {}): Engine {
   const spawn = opts.spawn ?? defaultSpawn;
   const toolHost = opts.toolHost ?? nodeToolHost(spawn);
@@ -289,6 +299,39 @@ export function createPostgresEngine(opts: EngineOptions = {}): Engine {
     },
 
     isEmpty,
+
+    async databaseExists(t, name) {
+      return (
+        (await query(t, `select exists (select 1 from pg_database where datname = ${pgLiteral(name)})`)) ===
+        't'
+      );
+    },
+
+    async createDatabase(t, name) {
+      await query(t, `CREATE DATABASE ${pgIdentifier(name)}`);
+    },
+
+    async dropDatabase(t, name) {
+      // Only ever a database this agent created for a restore that failed: a session of the
+      // stopped restore may still hang on (a dead network path), so PostgreSQL 13+ ends it (FORCE);
+      // older servers get a few tries while it closes.
+      const force = (await serverInfo(t)).num >= 130000 ? ' WITH (FORCE)' : '';
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await query(t, `DROP DATABASE IF EXISTS ${pgIdentifier(name)}${force}`);
+          return;
+        } catch (error) {
+          const text = `${(error as Error).message} ${(error as EngineError).stderr ?? ''}`;
+          if (attempt >= 5 || !/being accessed by other users/.test(text)) throw error;
+          await new Promise((r) => setTimeout(r, 500 * attempt));
+        }
+      }
+    },
+
+    async dataDirectory(t) {
+      // readable by superusers and pg_read_all_settings only; otherwise the check is skipped
+      return (await query(t, "select current_setting('data_directory')").catch(() => '')) || undefined;
+    },
 
     checkConnection: (t) =>
       checkPostgres(t, {

@@ -47,9 +47,14 @@ export function sniffEngine(head: string): EngineName | undefined {
 export async function openSqlStream(
   path: string,
   key: EncryptionKey,
-  counters: { onFileBytes?: (n: number) => void; onSqlBytes?: (n: number) => void } = {},
+  counters: {
+    onFileBytes?: (n: number) => void;
+    onSqlBytes?: (n: number) => void;
+    /** sees each chunk of SQL (the restore's phase watcher); must not keep it */
+    onSqlChunk?: (chunk: Buffer) => void;
+  } = {},
 ): Promise<Readable> {
-  const { onFileBytes, onSqlBytes } = counters;
+  const { onFileBytes, onSqlBytes, onSqlChunk } = counters;
   const header = await readFileHeader(path);
   let read: ReadStream | undefined;
   let decrypt: Transform | undefined;
@@ -71,6 +76,7 @@ export async function openSqlStream(
     last = tail;
     tail.on('data', (chunk: Buffer) => {
       onSqlBytes?.(chunk.length);
+      onSqlChunk?.(chunk);
       // The SQL is the bulk of what streams through here (about 5× the ciphertext).
       release(chunk.length);
       if (!out.push(chunk)) tail.pause();

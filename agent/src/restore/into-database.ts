@@ -1,0 +1,125 @@
+// Replaying a backup file into a database: the one path `resistro restore` and the daemon's
+// restores from the dashboard both take. PostgreSQL restores in one transaction (a damaged file or
+// a stop rolls everything back, a replace included); MySQL/MariaDB cannot roll back DDL, so the
+// whole file is checked before the server sees a statement.
+import { type DatabaseTarget, EngineError, getEngine, targetNotEmpty } from '../engines/index.ts';
+import { type EncryptionKey, FormatError } from '../format/index.ts';
+import { formatBytes, formatDuration, type Logger } from '../log.ts';
+import { createProgress } from '../progress.ts';
+import { checkBackupFile, openSqlStream } from './restore.ts';
+
+export type RestorePhase = 'check' | 'data' | 'indexes';
+
+export type RestoreFileOptions = {
+  path: string;
+  size: number;
+  key: EncryptionKey;
+  target: DatabaseTarget;
+  replace: boolean;
+  log: Logger;
+  signal: AbortSignal;
+  /** file bytes read, while checking (MySQL) and while restoring */
+  onFileBytes?: (n: number, phase: RestorePhase) => void;
+  /** the restore moved on to another phase */
+  onPhase?: (phase: RestorePhase) => void;
+};
+
+/**
+ * pg_dump writes every row before the indexes and constraints of the post-data section: the first
+ * CREATE INDEX or ADD CONSTRAINT after a COPY is where building indexes begins. (mysqldump keeps
+ * keys inside CREATE TABLE, so a MySQL restore stays in `data`.)
+ */
+export function createPhaseWatcher(onIndexes: () => void): (chunk: Buffer) => void {
+  let sawData = false;
+  let done = false;
+  return (chunk) => {
+    if (done) return;
+    const text = chunk.toString('latin1');
+    const from = sawData ? 0 : text.search(/^COPY /m);
+    if (from < 0) return;
+    sawData = true;
+    if (/^(CREATE (UNIQUE )?INDEX |\s+ADD CONSTRAINT )/m.test(text.slice(from))) {
+      done = true;
+      onIndexes();
+    }
+  };
+}
+
+export async function restoreFile(o: RestoreFileOptions): Promise<{ sqlBytes: number; durationMs: number }> {
+  const { path, size, key, target, log, signal } = o;
+  const engine = getEngine(target.engine);
+  if (target.engine !== 'postgres') {
+    // Reach the server first: a wrong port, user, password or a non-empty database shows at once,
+    // not after the whole file was checked.
+    if (!o.replace && !(await engine.isEmpty(target))) throw targetNotEmpty(target);
+    o.onPhase?.('check');
+    const checking = createProgress(log, 'checking', size);
+    const check = await checkBackupFile(path, key, (n) => {
+      checking.add(n);
+      o.onFileBytes?.(n, 'check');
+    }).finally(() => checking.done());
+    log.info(
+      'restore.checked',
+      `${path} is intact (key ${check.keyId}, ${formatBytes(check.sqlBytes)} of SQL)`,
+      {
+        keyId: check.keyId,
+        sqlBytes: check.sqlBytes,
+      },
+    );
+  }
+  signal.throwIfAborted();
+  const started = performance.now();
+  const restoring = createProgress(log, `restoring into ${target.database}`, size);
+  log.info(
+    'restore.started',
+    `restoring into ${target.engine} ${target.host}:${target.port}/${target.database} as ${target.user}${o.replace ? ' (replacing its contents)' : ''}`,
+  );
+  let sqlBytes = 0;
+  let phase: RestorePhase = 'data';
+  o.onPhase?.('data');
+  const watch =
+    target.engine === 'postgres'
+      ? createPhaseWatcher(() => {
+          phase = 'indexes';
+          o.onPhase?.('indexes');
+        })
+      : undefined;
+  const sql = await openSqlStream(path, key, {
+    onFileBytes: (n) => {
+      restoring.add(n);
+      o.onFileBytes?.(n, phase);
+    },
+    onSqlBytes: (n) => {
+      sqlBytes += n;
+    },
+    ...(watch && { onSqlChunk: watch }),
+  });
+  const onAbort = () => sql.destroy(signal.reason as Error);
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    await engine.restore(target, sql, { replace: o.replace });
+  } catch (error) {
+    // A damaged file surfaces as the SQL input failing: report the file's problem itself.
+    if (error instanceof EngineError && error.code === 'input_failed' && error.cause instanceof FormatError) {
+      log.warn(
+        'restore.rolled-back',
+        'the backup file is damaged; the restore was stopped before it could commit: nothing was restored',
+      );
+      throw error.cause;
+    }
+    throw error;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    restoring.done();
+  }
+  const durationMs = performance.now() - started;
+  log.info(
+    'restore.done',
+    `restored ${formatBytes(sqlBytes)} of SQL into ${target.database} in ${formatDuration(durationMs)}`,
+    {
+      durationMs: Math.round(durationMs),
+      maxRssKb: process.resourceUsage().maxRSS,
+    },
+  );
+  return { sqlBytes, durationMs };
+}
