@@ -21,6 +21,8 @@ export function BackupTable(props: {
   compact?: boolean;
   caption: string;
   onDeleted?: (id: string) => void;
+  /** shows "Restore" on successful backups */
+  onRestore?: ((b: Backup) => void) | undefined;
 }): JSX.Element {
   const [pending, setPending] = createSignal<string>();
   const [toDelete, setToDelete] = createSignal<Backup>();
@@ -109,6 +111,16 @@ export function BackupTable(props: {
                         >
                           <Icon name="download" size={16} />
                           <span>{t('action.download')}</span>
+                        </button>
+                      </Show>
+                      <Show when={b.status === 'succeeded' && props.onRestore}>
+                        <button
+                          type="button"
+                          class="btn btn-secondary btn-sm"
+                          onClick={() => props.onRestore?.(b)}
+                          aria-label={t('restore.actionLabel', { file: b.fileName })}
+                        >
+                          <span>{t('restore.action')}</span>
                         </button>
                       </Show>
                       <button

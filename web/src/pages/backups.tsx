@@ -2,7 +2,7 @@
 // database, status and date range. Keyset pages from the API keep page 400 as fast as page 1;
 // only one page is ever in the DOM.
 import { BACKUP_STATUSES, type Backup, type Database } from '@resistro/contract/schemas';
-import { useSearchParams } from '@solidjs/router';
+import { useNavigate, useSearchParams } from '@solidjs/router';
 import { createMemo, createResource, createSignal, For, type JSX, Show } from 'solid-js';
 import { api } from '../api.ts';
 import { BackupTable } from '../components/backup-table.tsx';
@@ -14,12 +14,14 @@ import { Async, EmptyState } from '../components/states.tsx';
 import { type MessageKey, t } from '../i18n/index.ts';
 import { dayBoundary, formatNumber } from '../lib/format.ts';
 import { createPoll } from '../lib/poll.ts';
+import { writeBlocked } from '../lib/session.ts';
 
 const PAGE_SIZE = 25;
 type Filters = { database?: string; status?: string; from?: string; to?: string };
 
 export default function BackupsPage(): JSX.Element {
   const [params, setParams] = useSearchParams<Filters>();
+  const navigate = useNavigate();
   // The cursors that led to the current page (its own is the last), for the filters they were
   // made with: another filter starts again at the newest backup, in the same update.
   const filterKey = createMemo(() => [params.database, params.status, params.from, params.to].join('|'));
@@ -140,6 +142,15 @@ export default function BackupsPage(): JSX.Element {
                   showDatabase
                   actions
                   caption={t('backups.title')}
+                  onRestore={
+                    writeBlocked()
+                      ? undefined
+                      : (b) => {
+                          // the database page holds the dialog; a deleted database has no restore
+                          if (names().has(b.databaseId))
+                            navigate(`/databases/${b.databaseId}?restore=${b.id}`);
+                        }
+                  }
                   onDeleted={(id) => {
                     mutate({ ...p(), items: p().items.filter((b) => b.id !== id) });
                     void refetch();

@@ -1,7 +1,8 @@
 // One database (user guide "Klick auf eine Datenbank"): last 10 backups, size and retention,
 // size and duration over time, the error log; pause/resume, back up now, edit, delete.
+import { isRestoreActive, type Restore } from '@resistro/contract/restores';
 import type { Agent, Backup, Database } from '@resistro/contract/schemas';
-import { A, useLocation, useNavigate, useParams } from '@solidjs/router';
+import { A, useLocation, useNavigate, useParams, useSearchParams } from '@solidjs/router';
 import { createEffect, createResource, createSignal, For, type JSX, lazy, Show, Suspense } from 'solid-js';
 import { api, errorMessage } from '../api.ts';
 import { BackupErrorText, describeBackupError } from '../components/backup-error.tsx';
@@ -10,6 +11,8 @@ import { ConfirmDialog } from '../components/confirm-dialog.tsx';
 import { ConnectionCheckPanel } from '../components/connection-check.tsx';
 import { Icon } from '../components/icons.tsx';
 import { PageHeader } from '../components/page-header.tsx';
+import { RestoreDialog } from '../components/restore-dialog.tsx';
+import { RestoreHistory } from '../components/restore-history.tsx';
 import { Async, EmptyState, Loading } from '../components/states.tsx';
 import { AgentStatusBadge, DatabaseStateBadge } from '../components/status-badge.tsx';
 import { WriteLink } from '../components/write-guard.tsx';
@@ -32,15 +35,20 @@ type Detail = {
   recent: Backup[];
   history: Backup[];
   failures: Backup[];
+  restores: Restore[];
+  /** every database of the account: the restore dialog's other targets */
+  databases: Database[];
 };
 
 async function loadDetail(id: string): Promise<Detail> {
-  const [{ database }, agents, recent, history, failures] = await Promise.all([
+  const [{ database }, agents, recent, history, failures, restores, databases] = await Promise.all([
     api.getDatabase(id),
     api.listAgents(),
     api.listBackups({ databaseId: id, limit: 10 }),
     api.listBackups({ databaseId: id, status: 'succeeded', limit: 100 }),
     api.listBackups({ databaseId: id, status: 'failed', limit: 20 }),
+    api.listRestores({ databaseId: id, limit: 20 }),
+    api.listDatabases(),
   ]);
   return {
     database,
@@ -48,6 +56,8 @@ async function loadDetail(id: string): Promise<Detail> {
     recent: recent.items,
     history: history.items,
     failures: failures.items,
+    restores: restores.items,
+    databases: databases.items,
   };
 }
 
@@ -73,6 +83,9 @@ export default function DatabaseDetailPage(): JSX.Element {
   const [requestedAt, setRequestedAt] = createSignal<number>();
   const [busy, setBusy] = createSignal<string>();
   const [confirmDelete, setConfirmDelete] = createSignal(false);
+  // the restore dialog: open with the backup to restore (null: the newest successful one)
+  const [restoreOf, setRestoreOf] = createSignal<Backup | null>();
+  const [search, setSearch] = useSearchParams<{ restore?: string }>();
   const now = createNow(15_000);
 
   // Poll fast while a backup is on its way (requested or running), slowly otherwise.
@@ -82,7 +95,8 @@ export default function DatabaseDetailPage(): JSX.Element {
     const waiting = requestedAt() !== undefined && Date.now() - requestedAt()! < 10 * 60_000;
     const checking =
       detail.latest?.database.connectionCheck?.status === 'pending' && detail.latest.agent?.online === true;
-    return Boolean(running || waiting || checking);
+    const restoring = detail.latest?.restores.some((r) => isRestoreActive(r.state));
+    return Boolean(running || waiting || checking || restoring);
   };
   createPoll(() => void refetch(), 2_000, active);
   createPoll(
@@ -99,6 +113,16 @@ export default function DatabaseDetailPage(): JSX.Element {
       setRequestedAt(undefined);
       void refreshAccount().catch(() => {});
     }
+  });
+
+  // "Restore" on the backups page links here with ?restore=<backup id>: open the dialog for it.
+  createEffect(() => {
+    const wanted = search.restore;
+    const d = detail.latest;
+    if (!wanted || !d) return;
+    setSearch({ restore: undefined }, { replace: true });
+    const backup = d.recent.find((b) => b.id === wanted) ?? d.history.find((b) => b.id === wanted);
+    if (backup && backup.status === 'succeeded') setRestoreOf(backup);
   });
 
   // Links from alerts point at #errors: scroll there once the content exists.
@@ -212,6 +236,16 @@ export default function DatabaseDetailPage(): JSX.Element {
                       {t('detail.resume')}
                     </button>
                   </Show>
+                  <button
+                    type="button"
+                    class="btn btn-secondary"
+                    disabled={d().history.length === 0 || writeBlocked() !== undefined}
+                    title={writeBlocked()}
+                    onClick={() => setRestoreOf(null)}
+                  >
+                    <Icon name="download" size={16} />
+                    {t('restore.action')}
+                  </button>
                   <WriteLink href={`/databases/${d().database.id}/edit`} class="btn btn-secondary">
                     <Icon name="edit" size={16} />
                     {t('action.edit')}
@@ -344,9 +378,30 @@ export default function DatabaseDetailPage(): JSX.Element {
                   actions
                   caption={t('detail.recentTitle')}
                   onDeleted={() => void refetch()}
+                  onRestore={writeBlocked() ? undefined : (b) => setRestoreOf(b)}
                 />
               </Show>
             </section>
+
+            <section class="card" id="restores" aria-labelledby="restores-title">
+              <div class="card-head">
+                <h2 id="restores-title">{t('restore.historyTitle')}</h2>
+              </div>
+              <RestoreHistory items={d().restores} onChanged={() => void refetch()} />
+            </section>
+
+            <RestoreDialog
+              open={restoreOf() !== undefined}
+              database={d().database}
+              backup={restoreOf() ?? undefined}
+              agent={d().agent}
+              databases={d().databases}
+              onClose={() => setRestoreOf(undefined)}
+              onStarted={() => {
+                showToast(t('restore.started'));
+                void refetch();
+              }}
+            />
 
             <section class="card" id="errors" tabindex="-1" aria-labelledby="errors-title">
               <div class="card-head">
