@@ -81,27 +81,43 @@ export async function startStack(opts: {
     stops.unshift(() => s3.stop());
     const sink = await startSink({ port: ports.sink, certDir: join(opts.dataDir, 'sink-certs') });
     stops.unshift(() => sink.stop());
-    const url = `http://127.0.0.1:${ports.worker}`;
-    const vars: Record<string, string> = {
-      ...localWorkerVars({
-        databaseUrl,
-        wsProxyPort: proxy.port,
-        s3Url: s3.url,
-        bucket,
-        url,
-        sinkUrl: sink.url,
-      }),
-      ...opts.vars,
-    };
-    const worker = await startWorker({
-      port: ports.worker,
-      vars,
-      persistDir: join(opts.dataDir, 'wrangler'),
-      log: opts.log,
-      // The syslog stand-in's TLS certificate comes from a local CA the worker must trust.
-      extraCaFile: sink.syslog.caFile,
-    });
-    stops.unshift(() => worker.stop());
+    // The worker's port was free when chosen, but PostgreSQL and the other servers start before
+    // wrangler binds it, and on a shared machine another program may take it meanwhile: then a fresh
+    // port, at most three times (only when no port was asked for).
+    let url = '';
+    let vars: Record<string, string> = {};
+    let worker: WorkerServer | undefined;
+    for (let attempt = 1; !worker; attempt++) {
+      const port = attempt === 1 ? ports.worker : await freePort();
+      url = `http://127.0.0.1:${port}`;
+      vars = {
+        ...localWorkerVars({
+          databaseUrl,
+          wsProxyPort: proxy.port,
+          s3Url: s3.url,
+          bucket,
+          url,
+          sinkUrl: sink.url,
+        }),
+        ...opts.vars,
+      };
+      try {
+        worker = await startWorker({
+          port,
+          vars,
+          persistDir: join(opts.dataDir, 'wrangler'),
+          log: opts.log,
+          // The syslog stand-in's TLS certificate comes from a local CA the worker must trust.
+          extraCaFile: sink.syslog.caFile,
+        });
+      } catch (e) {
+        const taken = /address already in use/i.test((e as Error).message);
+        if (!taken || opts.ports?.worker !== undefined || attempt >= 3) throw e;
+        opts.log?.(`port ${port} was taken before wrangler bound it; trying another\n`);
+      }
+    }
+    const started = worker;
+    stops.unshift(() => started.stop());
     const runCron = async (at = new Date()) => {
       // Miniflare's trigger route sets controller.scheduledTime from `time` and answers after the
       // handler and its waitUntil work finished (500 if a job threw); /__scheduled does neither.
