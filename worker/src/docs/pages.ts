@@ -40,6 +40,11 @@ export const DOC_PAGES: DocPage[] = [
     title: { en: 'Restoring a backup', de: 'Backup wiederherstellen' },
   },
   {
+    slug: 'restore-dashboard',
+    source: 'restore-dashboard.md',
+    title: { en: 'Restoring from the dashboard', de: 'Wiederherstellen im Dashboard' },
+  },
+  {
     slug: 'alerts',
     source: 'alerts-retention.md',
     title: { en: 'Alerts, retention and metrics', de: 'Alarme, Aufbewahrung und Metriken' },
