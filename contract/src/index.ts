@@ -8,6 +8,7 @@ export * from './files.ts';
 export * from './format.ts';
 export * from './plans.ts';
 export * from './restores.ts';
+export * from './retention.ts';
 export * from './routes.ts';
 export * from './schedule.ts';
 export * from './schemas.ts';

@@ -5,6 +5,7 @@ import * as al from './alerts.ts';
 import * as ck from './checks.ts';
 import * as rs from './restores.ts';
 import { type Role, roleAtLeast } from './roles.ts';
+import * as rt from './retention.ts';
 import * as s from './schemas.ts';
 import * as tm from './teams.ts';
 
@@ -12,7 +13,7 @@ export { ROLES, type Role, roleAtLeast } from './roles.ts';
 
 export type RouteAccess = 'public' | 'read' | 'write' | 'agent' | 'download';
 export type RouteSpec = {
-  method: 'get' | 'post' | 'patch' | 'delete';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   path: string;
   summary: string;
   access: RouteAccess;
@@ -516,5 +517,65 @@ export const ROUTES: RouteSpec[] = [
     path: '/metrics',
     summary: 'Prometheus metrics (text); Authorization: Bearer <metrics token>',
     access: 'public',
+  },
+  // ---- retention (issue 18): tiers, object lock, second location, audit export ----
+  {
+    method: 'get',
+    path: '/databases/{id}/retention',
+    summary: 'Its retention rule: days or tiers, and object lock',
+    access: 'read',
+    response: rt.RetentionRuleResponse,
+  },
+  {
+    method: 'put',
+    path: '/databases/{id}/retention',
+    summary: 'Set tiers (grandfather-father-son) and object lock for new backups',
+    access: 'write',
+    body: rt.PutRetentionBody,
+    response: rt.RetentionRuleResponse,
+  },
+  {
+    method: 'post',
+    path: '/databases/{id}/retention/preview',
+    summary: 'Which existing backups a rule would delete (nothing is changed)',
+    access: 'read',
+    body: rt.RetentionPreviewBody,
+    response: rt.RetentionPreview,
+  },
+  {
+    method: 'get',
+    path: '/databases/{id}/audit-export',
+    summary: 'Every backup with dates, checksum, lock and copy status (CSV or signed JSON)',
+    access: 'read',
+    query: rt.AuditExportQuery,
+  },
+  {
+    method: 'get',
+    path: '/audit-signing-key',
+    summary: 'The public key that verifies signed audit exports',
+    access: 'read',
+    response: rt.AuditSigningKey,
+  },
+  {
+    method: 'get',
+    path: '/storage-location',
+    summary: 'The second storage location (no secret)',
+    access: 'read',
+    response: rt.StorageLocationResponse,
+  },
+  {
+    method: 'put',
+    path: '/storage-location',
+    summary: 'Set the second storage location (Business and up); checked before saving',
+    access: 'write',
+    body: rt.PutStorageLocationBody,
+    response: rt.StorageLocationResponse,
+  },
+  {
+    method: 'delete',
+    path: '/storage-location',
+    summary: 'Remove the second storage location (copies there stay)',
+    access: 'write',
+    status: 204,
   },
 ];

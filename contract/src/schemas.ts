@@ -7,6 +7,7 @@ import { BackupErrorCodeSchema, BackupErrorParams } from './backup-errors.ts';
 import { CheckRequest, ConnectionCheck } from './checks.ts';
 import { PLAN_IDS } from './plans.ts';
 import { RestoreJob } from './restores.ts';
+import { BackupCopy } from './retention.ts';
 import { isValidCron, isValidTimeZone } from './schedule.ts';
 import { looksSealed } from './seal.ts';
 import { Text, Timestamp, toStorableText } from './text.ts';
@@ -414,6 +415,10 @@ export const Backup = v.object({
   finishedAt: v.nullable(Timestamp),
   durationMs: v.nullable(v.number()),
   fileName: v.string(),
+  /** S3 object lock (compliance mode): storage refuses to delete the backup before this time */
+  lockedUntil: v.optional(v.nullable(Timestamp)),
+  /** its copy in the account's second storage location; null: none (yet, or not copied) */
+  copy: v.optional(v.nullable(BackupCopy)),
 });
 export const StartBackupResponse = v.object({ backup: Backup, upload: UploadPlan });
 const PartNumber = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000));
@@ -512,7 +517,13 @@ export const ListBackupsQuery = v.strictObject({
   ),
 });
 export const BackupList = v.object({ items: v.array(Backup), nextCursor: v.nullable(v.string()) });
-export const DownloadResponse = v.object({ url: v.string(), expiresAt: Timestamp, fileName: v.string() });
+export const DownloadResponse = v.object({
+  url: v.string(),
+  expiresAt: Timestamp,
+  fileName: v.string(),
+  /** 'copy': the primary storage was unavailable; the URL is the copy in the second location */
+  source: v.optional(v.picklist(['primary', 'copy'])),
+});
 export const BackupNowResponse = v.object({ request: BackupRequest });
 
 // ---------- closing and export ----------

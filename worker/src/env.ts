@@ -15,6 +15,8 @@ export type Bindings = {
   S3_FORCE_PATH_STYLE?: string;
   /** how storage checks each uploaded part: 'sha256' (default) or 'md5' for providers without SHA-256 checksums */
   S3_PART_CHECKSUM?: string;
+  /** 'true': the bucket was created with S3 Object Lock, so backups can be locked (docs/object-lock.md) */
+  S3_OBJECT_LOCK?: string;
   APP_ORIGIN?: string;
   PART_URL_TTL_SECONDS?: string;
   DOWNLOAD_URL_TTL_SECONDS?: string;
@@ -55,6 +57,7 @@ const ConfigSchema = v.object({
   S3_SECRET_ACCESS_KEY: v.pipe(v.string(), v.minLength(1)),
   S3_FORCE_PATH_STYLE: v.optional(v.picklist(['true', 'false']), 'true'),
   S3_PART_CHECKSUM: v.optional(v.picklist(['sha256', 'md5']), 'sha256'),
+  S3_OBJECT_LOCK: v.optional(v.picklist(['true', 'false']), 'false'),
   APP_ORIGIN: v.optional(Url),
   PART_URL_TTL_SECONDS: IntString(5, 7 * 24 * 3600, 900),
   DOWNLOAD_URL_TTL_SECONDS: IntString(1, 7 * 24 * 3600, 300),
@@ -122,6 +125,8 @@ export type Config = {
     pathStyle: boolean;
     /** docs/checksums.md */
     partChecksum: 'sha256' | 'md5';
+    /** the bucket was created with object lock (docs/object-lock.md) */
+    objectLock: boolean;
   };
   appOrigin: string | undefined;
   partUrlTtlSeconds: number;
@@ -155,6 +160,7 @@ export function parseConfig(env: Bindings): Config {
       secretAccessKey: o.S3_SECRET_ACCESS_KEY,
       pathStyle: o.S3_FORCE_PATH_STYLE === 'true',
       partChecksum: o.S3_PART_CHECKSUM,
+      objectLock: o.S3_OBJECT_LOCK === 'true',
     },
     appOrigin: o.APP_ORIGIN?.replace(/\/+$/, ''),
     partUrlTtlSeconds: o.PART_URL_TTL_SECONDS,

@@ -28,6 +28,7 @@ import { openApiDocument } from './openapi/openapi.ts';
 import { accountRoutes } from './plans/routes.ts';
 import { restoreRoutes } from './restores/routes.ts';
 import { teamRoutes } from './teams/routes.ts';
+import { retentionRoutes } from './retention/routes.ts';
 
 const api = new Hono<AppEnv>()
   .get('/health', (c) => c.json({ ok: true }))
@@ -60,7 +61,8 @@ const api = new Hono<AppEnv>()
   .route('/', notificationRoutes)
   .route('/', metricsTokenRoutes)
   .route('/', teamRoutes)
-  .route('/', auditRoutes);
+  .route('/', auditRoutes)
+  .route('/', retentionRoutes);
 
 const app = new Hono<AppEnv>();
 app.use('*', securityHeaders);

@@ -11,4 +11,5 @@ export * from './lib/batch-cursor.sql.ts';
 export * from './metrics/metrics.sql.ts';
 export * from './notifications/notifications.sql.ts';
 export * from './restores/restores.sql.ts';
+export * from './retention/retention.sql.ts';
 export * from './teams/teams.sql.ts';

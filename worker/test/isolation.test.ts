@@ -82,6 +82,19 @@ function probes(v: Victim): Array<[string, string, unknown?]> {
     ['POST', `/restores/${v.restoreId}/claim`],
     ['POST', `/restores/${v.restoreId}/progress`, { phase: 'data', bytesDone: 1 }],
     ['POST', `/restores/${v.restoreId}/finish`, { state: 'failed', errorCode: 'internal' }],
+    // retention (issue 18)
+    ['GET', `/databases/${v.database.id}/retention`],
+    [
+      'PUT',
+      `/databases/${v.database.id}/retention`,
+      { tiers: { daily: 1, weekly: 0, monthly: 0, yearly: 0 } },
+    ],
+    [
+      'POST',
+      `/databases/${v.database.id}/retention/preview`,
+      { tiers: { daily: 1, weekly: 0, monthly: 0, yearly: 0 } },
+    ],
+    ['GET', `/databases/${v.database.id}/audit-export`],
   ];
 }
 
@@ -133,6 +146,7 @@ async function assertVictimIntact() {
   expect(dl.status).toBe(200);
   const restore = (await v.session.json(`/restores/${v.restoreId}`)).body.restore;
   expect(restore).toMatchObject({ state: 'pending', cancelRequested: false, bytesDone: 0 });
+  expect((await v.session.json(`/databases/${v.database.id}/retention`)).body.rule.mode).toBe('days');
 }
 
 describe('tenant isolation', () => {

@@ -40,6 +40,8 @@ export const backups = pgTable(
     durationMs: integer('duration_ms'),
     /** a running backup not completed by then is failed by the system */
     deadlineAt: ts('deadline_at').notNull(),
+    /** S3 object lock (compliance): storage refuses to delete the object before this (retention/locks.ts) */
+    lockedUntil: ts('locked_until'),
     createdAt: ts('created_at').notNull().defaultNow(),
   },
   (t) => [

@@ -258,6 +258,10 @@ export const MESSAGES: Record<string, Entry> = {
   'A failed restore needs its errorCode': {
     de: 'Eine fehlgeschlagene Wiederherstellung braucht ihren errorCode',
   },
+  // retention (issue 18)
+  "This service's storage was not created with object lock; backups cannot be locked": {
+    de: 'Der Speicher dieses Dienstes wurde nicht mit Object Lock angelegt; Backups können nicht gesperrt werden',
+  },
 };
 
 /** What a field is wrong about: the contract's valibot messages and the worker's own. */
@@ -386,6 +390,17 @@ export const FIELD_MESSAGES: Record<string, Entry> = {
   'must be one of {list}': { de: (p) => `muss eines von ${p.list} sein` },
   'must be {a}, {b} or {c}': { de: (p) => `muss ${p.a}, ${p.b} oder ${p.c} sein` },
   'must be {a} or {b}': { de: (p) => `muss ${p.a} oder ${p.b} sein` },
+  // retention (issue 18)
+  'must be at most {n}': { de: (p) => `darf höchstens ${p.n} sein` },
+  'must keep at least one tier': { de: 'muss mindestens eine Stufe behalten' },
+  'must keep at most {n} days on the {plan} plan': {
+    de: (p) => `darf im Plan ${p.plan} höchstens ${daysDe(p.n!)} aufbewahren`,
+  },
+  'must start with https:// or http://': { de: 'muss mit https:// oder http:// beginnen' },
+  'must be a region like eu-central-1': { de: 'muss eine Region wie eu-central-1 sein' },
+  'must be a bucket name (3–63 lower-case letters, digits, dots, hyphens)': {
+    de: 'muss ein Bucket-Name sein (3–63 Kleinbuchstaben, Ziffern, Punkte, Bindestriche)',
+  },
 };
 
 /** German for a code when no text was translated: vaguer than the original, but German. */

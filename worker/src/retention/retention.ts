@@ -7,7 +7,7 @@ import { recordAuditMany } from '../audit/audit.ts';
 import { removeBackups } from '../backups/remove.ts';
 import type { Db } from '../db.ts';
 import type { ObjectStorage } from '../storage/storage.ts';
-import { deletable, newestFinished } from './policy.ts';
+import { daysDeletable, deletable, newestFinished, STORED_RULE, tiersDeletable } from './policy.ts';
 import { addRemoved, measured, type RunStats } from './stats.ts';
 
 export const RETENTION_BATCH = 1000;
@@ -15,23 +15,46 @@ export const RETENTION_MAX_BATCHES = 10;
 /** Stop starting new batches after this long; the next run continues. */
 export const RETENTION_BUDGET_MS = 20_000;
 
+/** The accounts retention acts on: a read-only account keeps every backup for its export. */
+function openAccount(now: Date) {
+  return sql`not exists (select 1 from account_closings ac where ac.account_id = a.id and ac.effective_at <= ${now.toISOString()}::timestamptz)`;
+}
+
 /**
  * Candidates without locks: database by database, the oldest deletable backups (index on
- * database, start). No global ordering: the scan stops as soon as it has a batch.
+ * database, start). No global ordering: the scan stops as soon as it has a batch. Databases on
+ * days and on tiers are scanned apart: for days the expiry is a range of the index; a tiered
+ * database keeps few backups once its rule has run, so its scan is short.
  */
 async function findCandidates(db: Db, now: Date, limit: number): Promise<string[]> {
   const { rows } = await db.execute<{ id: string }>(sql`
-    select c.id from databases d
-    join accounts a on a.id = d.account_id -- a read-only account keeps every backup for its export
-      and not exists (select 1 from account_closings ac where ac.account_id = a.id and ac.effective_at <= ${now.toISOString()}::timestamptz)
+    (select c.id from databases d
+    join accounts a on a.id = d.account_id and ${openAccount(now)}
+    left join retention_rules r on r.database_id = d.id
     left join lateral ${newestFinished('d.id')} nf on true
     cross join lateral (
       select b.id, b.started_at from backups b
-      where b.database_id = d.id and ${deletable(now)}
+      where b.database_id = d.id and ${daysDeletable(now)}
       order by b.started_at
       limit ${limit}
     ) c
+    where r.tiers is null
     order by d.id
+    limit ${limit})
+    union all
+    (select c.id from retention_rules r
+    join databases d on d.id = r.database_id
+    join accounts a on a.id = d.account_id and ${openAccount(now)}
+    left join lateral ${newestFinished('d.id')} nf on true
+    cross join lateral (
+      select b.id, b.started_at from backups b
+      where b.database_id = d.id and ${tiersDeletable(now, STORED_RULE.tiers)}
+      order by b.started_at
+      limit ${limit}
+    ) c
+    where r.tiers is not null
+    order by d.id
+    limit ${limit})
     limit ${limit}`);
   return rows.map((r) => r.id);
 }
@@ -53,8 +76,8 @@ async function deleteBatch(
       select b.id
       from backups b
       join databases d on d.id = b.database_id
-      join accounts a on a.id = b.account_id -- a read-only account keeps every backup for its export
-      and not exists (select 1 from account_closings ac where ac.account_id = a.id and ac.effective_at <= ${now.toISOString()}::timestamptz)
+      join accounts a on a.id = b.account_id and ${openAccount(now)}
+      left join retention_rules r on r.database_id = b.database_id
       left join nf on nf.database_id = b.database_id
       where b.id in ${candidates} and ${deletable(now)}
       for update of b skip locked`);

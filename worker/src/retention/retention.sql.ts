@@ -1,0 +1,76 @@
+// Tables of the retention feature (migration 0013): a database's tiered rule and object lock,
+// the account's second storage location, and the copies made there. Only retention/ writes them.
+import type { ObjectLockRule, RetentionTiers } from '@resistro/contract';
+import { sql } from 'drizzle-orm';
+import { boolean, index, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { accounts } from '../accounts/accounts.sql.ts';
+import { databases } from '../databases/databases.sql.ts';
+import { ts } from '../lib/columns.ts';
+
+/** A database without a row keeps its retention days (databases.retention_days). */
+export const retentionRules = pgTable(
+  'retention_rules',
+  {
+    databaseId: uuid('database_id')
+      .primaryKey()
+      .references(() => databases.id, { onDelete: 'cascade' }),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    /** null: the database's retention days decide */
+    tiers: jsonb('tiers').$type<RetentionTiers>(),
+    /** null: new backups are not locked */
+    objectLock: jsonb('object_lock').$type<ObjectLockRule>(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('retention_rules_account_idx').on(t.accountId)],
+);
+
+export const storageLocations = pgTable('storage_locations', {
+  accountId: uuid('account_id')
+    .primaryKey()
+    .references(() => accounts.id, { onDelete: 'cascade' }),
+  endpoint: text('endpoint').notNull(),
+  region: text('region').notNull(),
+  bucket: text('bucket').notNull(),
+  pathStyle: boolean('path_style').notNull(),
+  accessKeyId: text('access_key_id').notNull(),
+  /** SECURITY: AES-GCM with a key derived from the Worker secret LOCATION_SECRET_KEY (location.ts) */
+  secretSealed: text('secret_sealed').notNull(),
+  copies: text('copies', { enum: ['all', 'monthly'] }).notNull(),
+  /** the bucket was created with object lock: copies of locked backups are locked there too */
+  objectLock: boolean('object_lock').notNull().default(false),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+/**
+ * One row per backup to copy. No foreign key to backups on purpose: when a backup row goes, its
+ * copy row stays until the copy's object is deleted from the second bucket too (copies.ts).
+ */
+export const backupCopies = pgTable(
+  'backup_copies',
+  {
+    backupId: uuid('backup_id').primaryKey(),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    status: text('status', { enum: ['pending', 'copied', 'failed'] }).notNull(),
+    objectKey: text('object_key').notNull(),
+    /** the bucket the copy went to (a location changed later still finds old copies) */
+    bucket: text('bucket').notNull(),
+    method: text('method', { enum: ['server_copy', 'transfer'] }),
+    /** the copy's SHA-256 as verified after copying (hex), equal to the backup's sha256 */
+    checksum: text('checksum'),
+    lockedUntil: ts('locked_until'),
+    attempts: integer('attempts').notNull().default(0),
+    error: text('error'),
+    verifiedAt: ts('verified_at'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('backup_copies_account_idx').on(t.accountId),
+    index('backup_copies_pending_idx').on(t.updatedAt).where(sql`status <> 'copied'`),
+  ],
+);
