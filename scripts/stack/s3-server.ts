@@ -4,8 +4,8 @@
 // be aborted (its parts deleted) and its parts listed, where s3rver answers 405; a part is checked
 // against its x-amz-checksum-sha256 and Content-MD5 (BadDigest), and an upload started with
 // x-amz-checksum-algorithm SHA256 needs every part's checksum and completes with S3's composite
-// checksum (all below).
-// Usage: node s3-server.ts <dir> <port> <bucket>
+// checksum (all below); S3 Object Lock (s3-object-lock.ts).
+// Usage: node s3-server.ts <dir> <port> <bucket> [object-lock]
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
@@ -14,11 +14,12 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { installObjectLock } from './s3-object-lock.ts';
 
 const require = createRequire(import.meta.url);
 const S3rver = require('@20minutes/s3rver');
 
-const [dir, port, bucket] = process.argv.slice(2);
+const [dir, port, bucket, lockFlag] = process.argv.slice(2);
 if (!dir || !port || !bucket) {
   console.error('usage: s3-server.ts <dir> <port> <bucket>');
   process.exit(2);
@@ -370,6 +371,17 @@ for (const [method, handler] of [
     return handler(ctx);
   };
 }
+
+installObjectLock({
+  server,
+  root: dir,
+  S3Error,
+  objectController,
+  bucketController: require('@20minutes/s3rver/lib/controllers/bucket'),
+  router,
+  XMLParser,
+  lockedBuckets: lockFlag === 'object-lock' ? [bucket] : [],
+});
 
 const address = await server.run();
 process.send?.({ ready: true, port: address.port });

@@ -13,12 +13,19 @@ export type S3Server = {
 };
 
 /** The local signature-checking S3 server in its own process, so tests can stop and restart it. */
-export async function startS3(opts: { dir: string; port: number; bucket: string }): Promise<S3Server> {
+export async function startS3(opts: {
+  dir: string;
+  port: number;
+  bucket: string;
+  /** the bucket is created with S3 Object Lock (as the stack's is) */
+  objectLock?: boolean;
+}): Promise<S3Server> {
   let child: ChildProcess | undefined;
   const entry = fileURLToPath(new URL('./s3-server.ts', import.meta.url));
   const start = () =>
     new Promise<void>((resolve, reject) => {
-      const c = fork(entry, [opts.dir, String(opts.port), opts.bucket], {
+      const args = [opts.dir, String(opts.port), opts.bucket, ...(opts.objectLock ? ['object-lock'] : [])];
+      const c = fork(entry, args, {
         execArgv: ['--no-warnings'],
         stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       });

@@ -15,6 +15,8 @@ export type Stack = {
   pg: PostgresServer;
   databaseUrl: string;
   s3: S3Server;
+  /** a second S3 server (another provider), for second storage locations */
+  s3Copy: S3Server;
   /** records the e-mails and webhooks the worker sends (GET <sink>/messages) */
   sink: SinkServer;
   worker: WorkerServer;
@@ -43,6 +45,8 @@ export function localWorkerVars(at: {
     S3_ACCESS_KEY_ID,
     S3_SECRET_ACCESS_KEY,
     S3_FORCE_PATH_STYLE: 'true',
+    // The local bucket is created with S3 Object Lock, so backups can be locked (docs/object-lock.md).
+    S3_OBJECT_LOCK: 'true',
     APP_ORIGIN: at.url,
     // Alert e-mails and webhooks go to the local sink; http:// hook URLs are allowed locally.
     EMAIL_PROVIDER: 'http',
@@ -77,8 +81,21 @@ export async function startStack(opts: {
     const proxy = await startWsProxy({ port: ports.wsProxy, pgHost: '127.0.0.1', pgPort: ports.pg });
     stops.unshift(() => proxy.stop());
     const bucket = 'resistro-backups';
-    const s3 = await startS3({ dir: opts.s3Dir ?? join(opts.dataDir, 's3'), port: ports.s3, bucket });
+    const s3 = await startS3({
+      dir: opts.s3Dir ?? join(opts.dataDir, 's3'),
+      port: ports.s3,
+      bucket,
+      objectLock: true,
+    });
     stops.unshift(() => s3.stop());
+    // A second S3 server: another provider for an account's second storage location (issue 18).
+    const s3Copy = await startS3({
+      dir: join(opts.dataDir, 's3-copy'),
+      port: await freePort(),
+      bucket: 'resistro-copies',
+      objectLock: true,
+    });
+    stops.unshift(() => s3Copy.stop());
     const sink = await startSink({ port: ports.sink, certDir: join(opts.dataDir, 'sink-certs') });
     stops.unshift(() => sink.stop());
     // The worker's port was free when chosen, but PostgreSQL and the other servers start before
@@ -131,6 +148,7 @@ export async function startStack(opts: {
       pg,
       databaseUrl,
       s3,
+      s3Copy,
       sink,
       worker,
       vars,

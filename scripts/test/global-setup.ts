@@ -43,6 +43,8 @@ export async function setup(project: TestProject) {
     databaseUrl: stack.databaseUrl,
     s3Url: stack.s3.url,
     bucket: stack.s3.bucket,
+    s3CopyUrl: stack.s3Copy.url,
+    copyBucket: stack.s3Copy.bucket,
     sinkUrl: stack.sink.url,
     dataDir,
     vars: stack.vars,
@@ -60,6 +62,9 @@ declare module 'vitest' {
       databaseUrl: string;
       s3Url: string;
       bucket: string;
+      /** a second S3 server with its bucket, for second storage locations */
+      s3CopyUrl: string;
+      copyBucket: string;
       dataDir: string;
       sinkUrl: string;
       /** the worker's variables, for a test file that starts a control plane of its own */

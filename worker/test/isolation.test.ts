@@ -94,7 +94,6 @@ function probes(v: Victim): Array<[string, string, unknown?]> {
       `/databases/${v.database.id}/retention/preview`,
       { tiers: { daily: 1, weekly: 0, monthly: 0, yearly: 0 } },
     ],
-    ['GET', `/databases/${v.database.id}/audit-export`],
   ];
 }
 

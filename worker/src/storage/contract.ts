@@ -241,6 +241,41 @@ export function describeObjectStorage(name: string, harness: () => StorageHarnes
       expect(await h.storage.completeMultipartUpload(key, uploadId, parts)).toBe('completed');
     });
 
+    it('locks an object as its upload completes: no delete, bulk delete or overwrite until the date, which can move later but not earlier', async () => {
+      const h = harness();
+      const key = keyOf('locked');
+      const until = new Date(Date.now() + 3600_000);
+      const uploadId = await h.storage.createMultipartUpload(key, undefined, { retainUntil: until });
+      expect(
+        await h.storage.completeMultipartUpload(key, uploadId, [
+          await putPart(h, key, uploadId, 1, bytes(10, 1)),
+        ]),
+      ).toBe('completed');
+      expect((await h.storage.getObjectLock(key))?.retainUntil.getTime()).toBe(until.getTime());
+      await expect(h.storage.deleteObject(key)).rejects.toMatchObject({ code: 'conflict' });
+      const other = keyOf('unlocked');
+      const otherUpload = await h.storage.createMultipartUpload(other);
+      await h.storage.completeMultipartUpload(other, otherUpload, [
+        await putPart(h, other, otherUpload, 1, bytes(10, 2)),
+      ]);
+      expect(await h.storage.getObjectLock(other)).toBeUndefined();
+      expect(await h.storage.deleteObjects([key, other])).toEqual(new Set([other]));
+      // an upload over the locked key is refused when it would replace it
+      const over = await h.storage.createMultipartUpload(key);
+      await expect(
+        h.storage.completeMultipartUpload(key, over, [await putPart(h, key, over, 1, bytes(10, 3))]),
+      ).rejects.toMatchObject({ code: 'conflict' });
+      await expect(
+        h.storage.putObjectLock(key, { retainUntil: new Date(until.getTime() - 60_000) }),
+      ).rejects.toMatchObject({
+        code: 'conflict',
+      });
+      const later = new Date(until.getTime() + 86400_000);
+      await h.storage.putObjectLock(key, { retainUntil: later });
+      expect((await h.storage.getObjectLock(key))?.retainUntil.getTime()).toBe(later.getTime());
+      expect(await h.storage.headObject(key)).toEqual({ size: 10 });
+    });
+
     it('counts the requests it sends', async () => {
       const h = harness();
       const before = h.storage.requestCount;

@@ -8,6 +8,7 @@ import {
   type CompleteResult,
   DELETE_OBJECTS_MAX,
   MIN_PART_BYTES,
+  type ObjectLock,
   type ObjectStorage,
   type PartChecksum,
   type PartDigest,
@@ -17,6 +18,7 @@ import {
 type Upload = {
   key: string;
   checksum: PartChecksum | undefined;
+  lock: ObjectLock | undefined;
   parts: Map<number, { bytes: Uint8Array; etag: string; sha256: string }>;
 };
 type Grant = {
@@ -56,6 +58,11 @@ function refused(code: string): ApiError {
 export function createMemoryStorage(now: () => number = Date.now): MemoryStorage {
   const objects = new Map<string, Uint8Array>();
   const uploads = new Map<string, Upload>();
+  // Object lock as S3 keeps it in compliance mode: no delete or overwrite before the date.
+  const locks = new Map<string, ObjectLock>();
+  const isLocked = (key: string) => (locks.get(key)?.retainUntil.getTime() ?? 0) > now();
+  const lockedRefusal = () =>
+    new ApiError('conflict', 'The backup is locked; storage refuses to delete it before its date');
   // SECURITY: a presigned URL carries a random token that names exactly one grant, so a URL
   // changed by hand (another part, key or method) is refused, as a broken S3 signature is.
   const grants = new Map<string, Grant>();
@@ -73,10 +80,10 @@ export function createMemoryStorage(now: () => number = Date.now): MemoryStorage
     },
     elapsedMs: 0,
     objects,
-    async createMultipartUpload(key, checksum) {
+    async createMultipartUpload(key, checksum, lock) {
       requests++;
       const id = crypto.randomUUID();
-      uploads.set(id, { key, checksum, parts: new Map() });
+      uploads.set(id, { key, checksum, lock, parts: new Map() });
       return id;
     },
     async presignPart(key, uploadId, partNumber, ttlSeconds, digest) {
@@ -109,7 +116,9 @@ export function createMemoryStorage(now: () => number = Date.now): MemoryStorage
         object.set(c, at);
         at += c.length;
       }
+      if (isLocked(key)) throw lockedRefusal();
       objects.set(key, object);
+      if (upload.lock) locks.set(key, upload.lock);
       uploads.delete(uploadId);
       return 'completed';
     },
@@ -124,12 +133,32 @@ export function createMemoryStorage(now: () => number = Date.now): MemoryStorage
     },
     async deleteObject(key) {
       requests++;
+      if (isLocked(key)) throw lockedRefusal();
       objects.delete(key);
+      locks.delete(key);
     },
     async deleteObjects(keys) {
       requests += Math.ceil(keys.length / DELETE_OBJECTS_MAX);
-      for (const k of keys) objects.delete(k);
-      return new Set(keys);
+      const gone = new Set<string>();
+      for (const k of keys) {
+        if (isLocked(k)) continue;
+        objects.delete(k);
+        locks.delete(k);
+        gone.add(k);
+      }
+      return gone;
+    },
+    async putObjectLock(key, lock) {
+      requests++;
+      if (!objects.has(key))
+        throw new ApiError('storage_error', 'Object storage failed to lock the object (404)');
+      const current = locks.get(key);
+      if (current && isLocked(key) && current.retainUntil > lock.retainUntil) throw lockedRefusal();
+      locks.set(key, lock);
+    },
+    async getObjectLock(key) {
+      requests++;
+      return objects.has(key) ? locks.get(key) : undefined;
     },
     async listKeys(prefix, max = DELETE_OBJECTS_MAX, marker = '') {
       requests++;

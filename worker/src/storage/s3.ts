@@ -15,6 +15,7 @@ import {
 import {
   type CompleteResult,
   DELETE_OBJECTS_MAX,
+  type ObjectLock,
   type ObjectStorage,
   type PartChecksum,
   type PartDigest,
@@ -24,6 +25,21 @@ import {
 /** The request header that carries a part's checksum of this algorithm. */
 export function checksumHeader(algorithm: PartChecksum): string {
   return algorithm === 'sha256' ? 'x-amz-checksum-sha256' : 'content-md5';
+}
+
+/** The headers that lock an object as it is written (compliance mode). */
+export function lockHeaders(lock: ObjectLock): Record<string, string> {
+  return {
+    'x-amz-object-lock-mode': 'COMPLIANCE',
+    'x-amz-object-lock-retain-until-date': lock.retainUntil.toISOString(),
+  };
+}
+
+/** Storage answered 403: the object is locked (AccessDenied), or our credentials are wrong. */
+function refusedAsLocked(text: string): ApiError {
+  if (/object lock/i.test(text) || xmlValue(text, 'Code') === 'AccessDenied')
+    return new ApiError('conflict', 'The backup is locked; storage refuses to delete it before its date');
+  return new ApiError('storage_error', 'Object storage failed to delete (403)');
 }
 
 export function createS3Storage(config: S3Config): ObjectStorage {
@@ -73,12 +89,13 @@ export function createS3Storage(config: S3Config): ObjectStorage {
     get elapsedMs() {
       return elapsedMs;
     },
-    async createMultipartUpload(key: string, checksum?: PartChecksum): Promise<string> {
+    async createMultipartUpload(key: string, checksum?: PartChecksum, lock?: ObjectLock): Promise<string> {
       const url = objectUrl(config, key);
       url.search = 'uploads';
       const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
       // S3 takes part checksums only on an upload started for them (and then requires them).
       if (checksum === 'sha256') headers['x-amz-checksum-algorithm'] = 'SHA256';
+      if (lock) Object.assign(headers, lockHeaders(lock));
       const res = await send(url, { method: 'POST', headers }, 'create upload');
       const text = await res.text();
       const uploadId = xmlValue(text, 'UploadId');
@@ -149,7 +166,35 @@ export function createS3Storage(config: S3Config): ObjectStorage {
       return { size: Number(res.headers.get('content-length') ?? -1) };
     },
     async deleteObject(key: string): Promise<void> {
-      await sendText(objectUrl(config, key), { method: 'DELETE' }, 'delete', [404]);
+      const { status, text } = await sendText(
+        objectUrl(config, key),
+        { method: 'DELETE' },
+        'delete',
+        [403, 404],
+      );
+      if (status === 403) throw refusedAsLocked(text);
+    },
+    async putObjectLock(key: string, lock: ObjectLock): Promise<void> {
+      const url = objectUrl(config, key);
+      url.search = 'retention';
+      const body = `<Retention xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Mode>COMPLIANCE</Mode><RetainUntilDate>${lock.retainUntil.toISOString()}</RetainUntilDate></Retention>`;
+      // S3 requires Content-MD5 (or a checksum) on PutObjectRetention.
+      const md5 = createHash('md5').update(body).digest('base64');
+      const { status, text } = await sendText(
+        url,
+        { method: 'PUT', body, headers: { 'content-type': 'application/xml', 'content-md5': md5 } },
+        'lock the object',
+        [403],
+      );
+      if (status === 403) throw refusedAsLocked(text);
+    },
+    async getObjectLock(key: string): Promise<ObjectLock | undefined> {
+      const url = objectUrl(config, key);
+      url.search = 'retention';
+      const { status, text } = await sendText(url, { method: 'GET' }, 'read the object lock', [404]);
+      const until = xmlValue(text, 'RetainUntilDate');
+      if (status === 404 || !until) return undefined;
+      return { retainUntil: new Date(until) };
     },
     async deleteObjects(keys: string[]): Promise<Set<string>> {
       const gone = new Set<string>();

@@ -25,12 +25,22 @@ export type UploadedPart = { partNumber: number; etag: string; checksumSha256?: 
  */
 export type CompleteResult = 'completed' | 'upload_not_found';
 
+/**
+ * S3 Object Lock in compliance mode (docs/object-lock.md): until `retainUntil` storage refuses to
+ * delete or replace the object, for everyone, and the date can be moved later, never earlier.
+ * Needs a bucket created with object lock.
+ */
+export type ObjectLock = { retainUntil: Date };
+
 export interface ObjectStorage {
   /** Requests sent so far and the time spent waiting for them, for the cron stats and benchmarks. */
   readonly requestCount: number;
   readonly elapsedMs: number;
-  /** Starts a multipart upload (whose parts are checked by `checksum`, if given) and returns its id. */
-  createMultipartUpload(key: string, checksum?: PartChecksum): Promise<string>;
+  /**
+   * Starts a multipart upload (whose parts are checked by `checksum`, if given) and returns its id;
+   * with `lock`, the object is locked from the moment the upload completes.
+   */
+  createMultipartUpload(key: string, checksum?: PartChecksum, lock?: ObjectLock): Promise<string>;
   /**
    * A URL the agent PUTs one part to, valid for `ttlSeconds`; with `digest`, only for a body with
    * that checksum, sent in the header the algorithm names.
@@ -48,11 +58,19 @@ export interface ObjectStorage {
   abortMultipartUpload(key: string, uploadId: string): Promise<void>;
   /** The object's size, or undefined when there is none. */
   headObject(key: string): Promise<{ size: number } | undefined>;
-  /** Idempotent: a missing object counts as deleted. */
+  /**
+   * Idempotent: a missing object counts as deleted. A locked object is refused with the ApiError
+   * `conflict` 'The backup is locked; storage refuses to delete it before its date'.
+   */
   deleteObject(key: string): Promise<void>;
+  /** Locks the object until `lock.retainUntil` or, if it is locked longer already, refuses (conflict). */
+  putObjectLock(key: string, lock: ObjectLock): Promise<void>;
+  /** The object's lock, or undefined when it has none (or no such object). */
+  getObjectLock(key: string): Promise<ObjectLock | undefined>;
   /**
    * Deletes many keys (S3: up to 1,000 per request). Returns the keys that are gone (a missing
-   * key counts as gone); keys storage reports as errors are left for a later try.
+   * key counts as gone); keys storage reports as errors (a locked object among them) are left
+   * for a later try.
    */
   deleteObjects(keys: string[]): Promise<Set<string>>;
   /** Up to `max` keys under the prefix, in key order, after `marker`. */
