@@ -37,18 +37,14 @@ export function installObjectLock(opts: {
     ObjectLockConfigurationNotFoundError: 404,
     NoSuchObjectLockConfiguration: 404,
   };
-  const S3Error = ((code: string, message: string, detail?: object) => {
+  const s3Error = (code: string, message: string, detail?: object): Error => {
     const e = new opts.S3Error(code, message, detail);
     if (STATUS[code]) {
       e.status = STATUS[code];
       e.expose = true;
     }
     return e;
-  }) as unknown as new (
-    code: string,
-    message: string,
-    detail?: object,
-  ) => Error;
+  };
   const store = server.store;
   const bucketConfigPath = (bucket: string) => join(root, `${bucket}.object-lock.json`);
   const retentionPath = (bucket: string, key: string) => store.getResourcePath(bucket, key, 'retention.json');
@@ -65,7 +61,7 @@ export function installObjectLock(opts: {
   }
   const inForce = (r: Retention | undefined) => !!r && Date.parse(r.retainUntil) > Date.now();
   const accessDenied = () =>
-    new S3Error('AccessDenied', 'Access Denied because object protected by object lock.');
+    s3Error('AccessDenied', 'Access Denied because object protected by object lock.');
 
   /** The lock headers of a write, checked as S3 checks them; undefined when none. */
   async function requestedLock(ctx: Ctx): Promise<Retention | undefined> {
@@ -73,9 +69,9 @@ export function installObjectLock(opts: {
     const until = ctx.headers['x-amz-object-lock-retain-until-date'];
     if (mode === undefined && until === undefined) return undefined;
     if (!(await lockEnabled(ctx.params.bucket)))
-      throw new S3Error('InvalidRequest', 'Bucket is missing Object Lock Configuration');
+      throw s3Error('InvalidRequest', 'Bucket is missing Object Lock Configuration');
     if (mode === undefined || until === undefined)
-      throw new S3Error(
+      throw s3Error(
         'InvalidArgument',
         'x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied',
       );
@@ -83,12 +79,10 @@ export function installObjectLock(opts: {
   }
   function checkedRetention(mode: unknown, until: unknown): Retention {
     if (mode !== 'GOVERNANCE' && mode !== 'COMPLIANCE')
-      throw new S3Error('InvalidArgument', 'Unknown wormMode directive.');
+      throw s3Error('InvalidArgument', 'Unknown wormMode directive.');
     const ms = typeof until === 'string' ? Date.parse(until) : Number.NaN;
-    if (!Number.isFinite(ms))
-      throw new S3Error('InvalidArgument', 'The retain until date must be a valid date');
-    if (ms <= Date.now())
-      throw new S3Error('InvalidArgument', 'The retain until date must be in the future!');
+    if (!Number.isFinite(ms)) throw s3Error('InvalidArgument', 'The retain until date must be a valid date');
+    if (ms <= Date.now()) throw s3Error('InvalidArgument', 'The retain until date must be in the future!');
     return { mode, retainUntil: new Date(ms).toISOString() };
   }
   async function refuseIfLocked(bucket: string, key: string) {
@@ -105,7 +99,7 @@ export function installObjectLock(opts: {
   };
   wrapRoute('GET', '/:bucket', 'object-lock', async (ctx) => {
     if (!(await lockEnabled(ctx.params.bucket)))
-      throw new S3Error(
+      throw s3Error(
         'ObjectLockConfigurationNotFoundError',
         'Object Lock configuration does not exist for this bucket',
       );
@@ -175,7 +169,7 @@ export function installObjectLock(opts: {
     const parsed = new opts.XMLParser({ parseTagValue: false }).parse(xml);
     const objects = parsed?.Delete?.Object;
     if (!objects)
-      throw new S3Error(
+      throw s3Error(
         'MalformedXML',
         'The XML you provided was not well-formed or did not validate against our published schema.',
       );
@@ -207,10 +201,10 @@ export function installObjectLock(opts: {
   // ---- retention of one object ----
   wrapRoute('GET', '/:bucket/*key', 'retention', async (ctx) => {
     if (!(await store.existsObject(ctx.params.bucket, ctx.params.key)))
-      throw new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: ctx.params.key });
+      throw s3Error('NoSuchKey', 'The specified key does not exist.', { Key: ctx.params.key });
     const r = await retentionOf(ctx.params.bucket, ctx.params.key);
     if (!r)
-      throw new S3Error(
+      throw s3Error(
         'NoSuchObjectLockConfiguration',
         'The specified object does not have a ObjectLock configuration',
       );
@@ -224,9 +218,9 @@ export function installObjectLock(opts: {
   });
   wrapRoute('PUT', '/:bucket/*key', 'retention', async (ctx) => {
     if (!(await lockEnabled(ctx.params.bucket)))
-      throw new S3Error('InvalidRequest', 'Bucket is missing Object Lock Configuration');
+      throw s3Error('InvalidRequest', 'Bucket is missing Object Lock Configuration');
     if (!(await store.existsObject(ctx.params.bucket, ctx.params.key)))
-      throw new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: ctx.params.key });
+      throw s3Error('NoSuchKey', 'The specified key does not exist.', { Key: ctx.params.key });
     const xml: string = await new Promise((resolve, reject) => {
       let text = '';
       ctx.req.setEncoding('utf8');
@@ -238,7 +232,7 @@ export function installObjectLock(opts: {
     });
     const body = new opts.XMLParser({ parseTagValue: false }).parse(xml)?.Retention;
     if (!body)
-      throw new S3Error(
+      throw s3Error(
         'MalformedXML',
         'The XML you provided was not well-formed or did not validate against our published schema.',
       );
@@ -277,7 +271,7 @@ export function installObjectLock(opts: {
     const original = layer.stack.at(-1);
     layer.stack[layer.stack.length - 1] = async (ctx: Ctx, next: () => Promise<void>) => {
       if (ctx.params.queryMethod !== queryMethod) return original(ctx, next);
-      if (!ctx.state.account) throw new S3Error('AccessDenied', 'Access Denied');
+      if (!ctx.state.account) throw s3Error('AccessDenied', 'Access Denied');
       return handler(ctx);
     };
   }
