@@ -145,7 +145,7 @@ export const BackupCopy = v.object({
 });
 export type BackupCopy = v.InferOutput<typeof BackupCopy>;
 
-export const AuditExportQuery = v.strictObject({
+export const BackupAuditExportQuery = v.strictObject({
   format: v.optional(v.picklist(['csv', 'json'], 'must be csv or json'), 'json'),
 });
 export const AuditSigningKey = v.object({

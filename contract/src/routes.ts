@@ -531,6 +531,7 @@ export const ROUTES: RouteSpec[] = [
     path: '/databases/{id}/retention',
     summary: 'Set tiers (grandfather-father-son) and object lock for new backups',
     access: 'write',
+    role: 'admin',
     body: rt.PutRetentionBody,
     response: rt.RetentionRuleResponse,
   },
