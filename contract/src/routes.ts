@@ -4,8 +4,8 @@ import type { GenericSchema } from 'valibot';
 import * as al from './alerts.ts';
 import * as ck from './checks.ts';
 import * as rs from './restores.ts';
-import { type Role, roleAtLeast } from './roles.ts';
 import * as rt from './retention.ts';
+import { type Role, roleAtLeast } from './roles.ts';
 import * as s from './schemas.ts';
 import * as tm from './teams.ts';
 

@@ -27,8 +27,8 @@ import { notificationRoutes } from './notifications/routes.ts';
 import { openApiDocument } from './openapi/openapi.ts';
 import { accountRoutes } from './plans/routes.ts';
 import { restoreRoutes } from './restores/routes.ts';
-import { teamRoutes } from './teams/routes.ts';
 import { retentionRoutes } from './retention/routes.ts';
+import { teamRoutes } from './teams/routes.ts';
 
 const api = new Hono<AppEnv>()
   .get('/health', (c) => c.json({ ok: true }))
