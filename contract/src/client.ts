@@ -8,6 +8,7 @@ import type * as ck from './checks.ts';
 import type { ErrorCode, ErrorEnvelope } from './errors.ts';
 import type * as rs from './restores.ts';
 import type * as s from './schemas.ts';
+import type * as tm from './teams.ts';
 
 export class ApiClientError extends Error {
   readonly status: number;
@@ -241,6 +242,24 @@ export function createApiClient(opts: ClientOptions) {
         limit?: number;
       } = {},
     ) => request<al.DeliveryList>('GET', '/notifications', undefined, q),
+    // members, invitations, audit log (docs/teams.md, docs/audit-log.md)
+    listMembers: () => request<v.InferOutput<typeof tm.MemberList>>('GET', '/members'),
+    updateMember: (id: string, body: tm.UpdateMemberBody) =>
+      request<{ member: tm.Member }>('PATCH', `/members/${encodeURIComponent(id)}`, body),
+    removeMember: (id: string) =>
+      request<{ removed: { id: string; email: string }; apiKeys: s.ApiKey[] }>(
+        'DELETE',
+        `/members/${encodeURIComponent(id)}`,
+      ),
+    invite: (body: tm.InviteBody) =>
+      request<{ invitation: tm.Invitation; mailed: boolean }>('POST', '/invitations', body),
+    withdrawInvitation: (id: string) => request<void>('DELETE', `/invitations/${encodeURIComponent(id)}`),
+    previewInvitation: (token: string) =>
+      request<tm.InvitationPreview>('GET', '/invitation', undefined, { token }),
+    acceptInvitation: (body: { token: string; password: string }) =>
+      request<s.MeResponse>('POST', '/invitation/accept', body),
+    listAudit: (q: Omit<tm.AuditQuery, 'limit'> & { limit?: number } = {}) =>
+      request<{ items: tm.AuditEntry[]; nextCursor: string | null }>('GET', '/audit', undefined, q),
     getMetricsToken: () => request<{ token: al.MetricsToken | null }>('GET', '/metrics-token'),
     createMetricsToken: () => request<al.CreatedMetricsToken>('POST', '/metrics-token'),
     deleteMetricsToken: () => request<void>('DELETE', '/metrics-token'),

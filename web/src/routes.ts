@@ -6,6 +6,7 @@ import { AppShell } from './components/app-shell.tsx';
 export const routes: RouteDefinition[] = [
   { path: '/login', component: lazy(() => import('./pages/login.tsx')) },
   { path: '/signup', component: lazy(() => import('./pages/signup.tsx')) },
+  { path: '/invitation', component: lazy(() => import('./pages/invitation.tsx')) },
   {
     path: '/',
     component: AppShell,
@@ -21,6 +22,7 @@ export const routes: RouteDefinition[] = [
       { path: '/alerts/:id', component: lazy(() => import('./pages/alert-detail.tsx')) },
       { path: '/agents', component: lazy(() => import('./pages/agents.tsx')) },
       { path: '/settings', component: lazy(() => import('./pages/settings.tsx')) },
+      { path: '/audit', component: lazy(() => import('./pages/audit.tsx')) },
       { path: '*', component: lazy(() => import('./pages/not-found.tsx')) },
     ],
   },

@@ -4,7 +4,7 @@ import { A, Navigate, type RouteSectionProps, useLocation, useNavigate } from '@
 import { createEffect, createSignal, For, type JSX, Match, on, Suspense, Switch } from 'solid-js';
 import { api, errorMessage, setUnauthorizedHandler } from '../api.ts';
 import { type MessageKey, t } from '../i18n/index.ts';
-import { loadSession, me, sessionError, setSession } from '../lib/session.ts';
+import { loadSession, me, roleBlocked, sessionError, setSession } from '../lib/session.ts';
 import { showToast } from '../lib/toast.ts';
 import { Icon, type IconName } from './icons.tsx';
 import { LangSwitch } from './lang-switch.tsx';
@@ -13,13 +13,14 @@ import { Loading } from './states.tsx';
 import { Toaster } from './toaster.tsx';
 import { CancelledBanner } from './write-guard.tsx';
 
-const NAV: Array<{ href: string; label: MessageKey; icon: IconName; end?: boolean }> = [
+const NAV: Array<{ href: string; label: MessageKey; icon: IconName; end?: boolean; admin?: boolean }> = [
   { href: '/', label: 'nav.start', icon: 'home', end: true },
   { href: '/databases', label: 'nav.databases', icon: 'database' },
   { href: '/backups', label: 'nav.backups', icon: 'archive' },
   { href: '/alerts', label: 'nav.alerts', icon: 'bell' },
   { href: '/agents', label: 'nav.agents', icon: 'server' },
   { href: '/settings', label: 'nav.settings', icon: 'settings' },
+  { href: '/audit', label: 'nav.audit', icon: 'shield', admin: true },
 ];
 
 const [expired, setExpired] = createSignal(false);
@@ -116,7 +117,7 @@ export function AppShell(props: RouteSectionProps): JSX.Element {
               </A>
               <nav aria-label={t('nav.label')}>
                 <ul class="nav-list">
-                  <For each={NAV}>
+                  <For each={NAV.filter((item) => !item.admin || !roleBlocked('admin'))}>
                     {(item) => (
                       <li>
                         <A href={item.href} end={item.end} class="nav-link" activeClass="active">

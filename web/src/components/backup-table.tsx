@@ -6,6 +6,7 @@ import { api, errorMessage } from '../api.ts';
 import { type MessageKey, t } from '../i18n/index.ts';
 import { downloadBackup } from '../lib/download.ts';
 import { formatBytes, formatDateTime, formatDuration } from '../lib/format.ts';
+import { downloadBlocked, writeBlocked } from '../lib/session.ts';
 import { showToast } from '../lib/toast.ts';
 import { ConfirmDialog } from './confirm-dialog.tsx';
 import { Icon } from './icons.tsx';
@@ -105,9 +106,9 @@ export function BackupTable(props: {
                           type="button"
                           class="btn btn-secondary btn-sm"
                           onClick={() => download(b)}
-                          disabled={pending() === b.id}
+                          disabled={pending() === b.id || downloadBlocked() !== undefined}
                           aria-label={t('backups.downloadLabel', { file: b.fileName })}
-                          title={b.fileName}
+                          title={downloadBlocked() ?? b.fileName}
                         >
                           <Icon name="download" size={16} />
                           <span>{t('action.download')}</span>
@@ -127,8 +128,9 @@ export function BackupTable(props: {
                         type="button"
                         class="icon-btn icon-btn-danger"
                         onClick={() => setToDelete(b)}
+                        disabled={writeBlocked() !== undefined}
                         aria-label={t('backups.deleteLabel', { file: b.fileName })}
-                        title={t('action.delete')}
+                        title={writeBlocked() ?? t('action.delete')}
                       >
                         <Icon name="trash" size={16} />
                       </button>

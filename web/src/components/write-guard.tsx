@@ -3,7 +3,7 @@
 // cancelled account; offering the button would only fail later, silently.)
 import { A } from '@solidjs/router';
 import { type JSX, Show } from 'solid-js';
-import { writeBlocked } from '../lib/session.ts';
+import { closingBlocked, writeBlocked } from '../lib/session.ts';
 import { Icon } from './icons.tsx';
 
 /** A link to a form that changes something; a disabled button naming the reason when blocked. */
@@ -28,7 +28,7 @@ export function WriteLink(props: { href: string; class: string; children: JSX.El
 
 export function CancelledBanner(): JSX.Element {
   return (
-    <Show when={writeBlocked()}>
+    <Show when={closingBlocked()}>
       {(reason) => (
         <div class="alert alert-warn" role="status" data-testid="cancelled-banner">
           <Icon name="alert" />

@@ -1,8 +1,9 @@
 // Who is logged in. `undefined` while the first /auth/me is on its way, `null` when nobody is.
+import { type Role, roleAtLeast } from '@resistro/contract/roles';
 import type { Account, MeResponse } from '@resistro/contract/schemas';
 import { createSignal } from 'solid-js';
 import { api, isUnauthorized } from '../api.ts';
-import { applyAccountLocale, t } from '../i18n/index.ts';
+import { applyAccountLocale, type MessageKey, t } from '../i18n/index.ts';
 import { formatDate } from './format.ts';
 
 const [me, setMeSignal] = createSignal<MeResponse | null | undefined>(undefined);
@@ -54,6 +55,33 @@ export function account(): Account | undefined {
  * worker refuses them by (contract refusedWhenReadOnly).
  */
 export function writeBlocked(): string | undefined {
+  return closingBlocked() ?? roleBlocked('operator');
+}
+
+/** The member's role and download grant (docs/teams.md). */
+export function role(): Role | undefined {
+  return me()?.user?.role;
+}
+
+/**
+ * Why the logged-in member's role may not do something that needs `min`, or undefined when it
+ * may: the same rule the worker checks every route by (contract requiredRole).
+ */
+export function roleBlocked(min: Role): string | undefined {
+  const r = role();
+  if (!r || roleAtLeast(r, min)) return undefined;
+  return t('role.blocked', { role: t(`role.${r}` as MessageKey), needed: t(`role.${min}` as MessageKey) });
+}
+
+/** Why backups may not be downloaded: a viewer without the grant. */
+export function downloadBlocked(): string | undefined {
+  const user = me()?.user;
+  if (!user || user.canDownload || roleAtLeast(user.role, 'operator')) return undefined;
+  return t('role.noDownload');
+}
+
+/** Why the account is read-only (cancelled or deleted on request), or undefined. */
+export function closingBlocked(): string | undefined {
   const closing = account()?.closing;
   if (!closing?.readOnly) return undefined;
   const date = formatDate(closing.purgeAt);

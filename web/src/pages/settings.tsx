@@ -10,6 +10,7 @@ import { ApiKeysSection } from '../components/settings-api-keys.tsx';
 import { ChannelsSection } from '../components/settings-channels.tsx';
 import { LanguageSection } from '../components/settings-language.tsx';
 import { PlanSection, UsageSection } from '../components/settings-plan.tsx';
+import { TeamSection } from '../components/settings-team.tsx';
 import { Async } from '../components/states.tsx';
 import { type MessageKey, t } from '../i18n/index.ts';
 import { formatDate } from '../lib/format.ts';
@@ -19,6 +20,7 @@ import { showToast } from '../lib/toast.ts';
 const SECTIONS: Array<[string, MessageKey]> = [
   ['plan', 'settings.plan'],
   ['usage', 'settings.usage'],
+  ['team', 'team.title'],
   ['api-keys', 'keys.title'],
   ['alerts', 'alertEmails.title'],
   ['webhooks', 'channels.title'],
@@ -72,6 +74,7 @@ export default function SettingsPage(): JSX.Element {
                   <>
                     <PlanSection account={a()} />
                     <UsageSection account={a()} />
+                    <TeamSection />
                     <ApiKeysSection />
                     <AlertEmailsSection account={a()} />
                     <ChannelsSection />
