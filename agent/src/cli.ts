@@ -113,6 +113,22 @@ Checks the header, the key, every chunk, the end of the file and the compressed 
     needs: (o) => (o['key-file'] === undefined ? { encryptionKey: 'decrypt' } : {}),
     load: () => import('./commands/verify.ts'),
   },
+  export: {
+    summary: 'download every backup of the account (or of one database), verified',
+    usage: `resistro export --all --to <folder>
+resistro export --database <database id> --to <folder>
+
+Downloads every successful backup of the account (with --all) or of one database into
+<folder>/<database>-<id>/backup-<database>-<date>-<id>.resistro, checks each file against the
+SHA-256 recorded when it was uploaded, and writes SHA256SUMS (sha256sum -c SHA256SUMS checks the
+folder again). Run it again after an interruption: verified files are skipped, partial ones are
+downloaded again. Works while the account is cancelled (until its purge). Needs only the API key;
+the files stay encrypted (resistro decrypt / restore with your encryption key).
+Exit 0 when every backup is there and verified, 1 when any is missing.`,
+    options: { all: { type: 'boolean' }, database: { type: 'string', short: 'd' }, to: { type: 'string' } },
+    needs: () => ({ apiKey: true }),
+    load: () => import('./commands/export.ts'),
+  },
   keygen: {
     summary: 'make a new encryption key',
     usage: `resistro keygen [--output <file>] [--public-key-mode]

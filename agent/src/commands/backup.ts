@@ -23,7 +23,16 @@ export async function run({ options, config, log, signal, out }: CommandInput): 
   let databases: DatabaseWork[];
   let online = true;
   try {
-    databases = (await heartbeat(ctx)).databases;
+    const res = await heartbeat(ctx);
+    const closing = res.accountClosing;
+    if (closing?.readOnly) {
+      throw new UserError(
+        `this account is ${closing.reason === 'deletion_requested' ? 'being deleted as requested' : 'cancelled'} and read-only: no new backups are taken`,
+        `Its backups can be downloaded until ${closing.purgeAt}: resistro export --all --to <folder>. Reopen the account in the dashboard to back up again.`,
+        { code: 'account_read_only' },
+      );
+    }
+    databases = res.databases;
   } catch (error) {
     if (!isTransient(error)) throw error;
     online = false;

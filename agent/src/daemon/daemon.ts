@@ -10,7 +10,7 @@
 //   refusal the user must fix (quota, plan, revoked key) is not retried.
 // - SIGTERM/SIGINT: take no new work, stop the running backup and report it failed (or queue the
 //   report when the control plane is away), then resolve: no backup is left half-reported.
-import type { DatabaseWork } from '@resistro/contract';
+import type { DatabaseWork, HeartbeatResponse } from '@resistro/contract';
 import { type BackupStoppedError, type JobOptions, runBackupJob } from '../backup/job.ts';
 import { type AgentContext, type CachedWork, loadCachedWork } from '../context.ts';
 import { isTransient } from '../errors.ts';
@@ -57,6 +57,8 @@ export class Daemon {
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #tickTimer: NodeJS.Timeout | undefined;
   #online: boolean | undefined;
+  /** the account is read-only (cancelled or being deleted): said once, then the agent stays quiet */
+  #readOnly = false;
   #recovered = false;
   #stopped: Promise<void> | undefined;
   #resolveStopped: (() => void) | undefined;
@@ -170,7 +172,9 @@ export class Daemon {
       // a database added or edited: test its connection now, not at its first backup
       this.#checks.handle(res.checkRequests, this.#databases);
       this.#restores.handle(res.restoreRequests, this.#databases);
-      this.#startMaintenance();
+      this.#noteClosing(res.accountClosing);
+      // A read-only account takes no backups: spooled ones wait (nothing is dropped) until it is reopened.
+      if (!this.#readOnly) this.#startMaintenance();
     } catch (error) {
       if (this.#online !== false) {
         const level = isTransient(error) ? 'warn' : 'error';
@@ -205,6 +209,21 @@ export class Daemon {
       }
     }
     this.#scheduleRestorePoll();
+  }
+
+  /** Says once that the account turned read-only (and once that it was reopened); quiet in between. */
+  #noteClosing(closing: HeartbeatResponse['accountClosing']): void {
+    const readOnly = closing?.readOnly === true;
+    if (closing && readOnly && !this.#readOnly) {
+      this.#ctx.log.warn(
+        'account.read_only',
+        `this account is ${closing.reason === 'deletion_requested' ? 'being deleted as requested' : 'cancelled'} and read-only: no backups run from now on. Its backups can be downloaded until ${closing.purgeAt} (resistro export --all --to <folder>); reopen it in the dashboard to continue`,
+        { reason: closing.reason, purgeAt: closing.purgeAt },
+      );
+    } else if (!readOnly && this.#readOnly) {
+      this.#ctx.log.info('account.reopened', 'the account was reopened: backups run again');
+    }
+    this.#readOnly = readOnly;
   }
 
   #tick(): void {
