@@ -3,7 +3,15 @@
 // poll, claim, progress, finish), cancelling, who may do it, and the history per database.
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { accountWithDatabase, createKey, keyClient, sql, uploadBackup } from '../../scripts/test/api.ts';
+import {
+  accountWithDatabase,
+  createKey,
+  keyClient,
+  runCron,
+  sql,
+  uploadBackup,
+} from '../../scripts/test/api.ts';
+import { addMember, PASSWORD } from './team-fixtures.ts';
 
 type Acct = Awaited<ReturnType<typeof accountWithDatabase>> & { backupId: string };
 let a: Acct;
@@ -315,5 +323,55 @@ describe('restores', () => {
       c.body.restore.id,
     ]);
     expect(cancelled.map((e) => e.action)).toEqual(['restore.started', 'restore.cancelled']);
+  });
+
+  it('lets a viewer member see the history but not restore; an operator restores with their own password', async () => {
+    const viewer = await addMember(a.session, 'viewer');
+    expect((await viewer.session.json(`/restores?databaseId=${a.database.id}`)).status).toBe(200);
+    const refused = await viewer.session.json('/restores', {
+      method: 'POST',
+      json: { backupId: a.backupId, target: { kind: 'new', database: 'shop_by_viewer' } },
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe('forbidden');
+
+    const operator = await addMember(a.session, 'operator');
+    const replace = { backupId: a.backupId, target: { kind: 'original', confirm: 'shop' } };
+    const wrong = await operator.session.json('/restores', {
+      method: 'POST',
+      json: { ...replace, password: 'not the operator password' },
+    });
+    expect(wrong.status).toBe(422);
+    const ok = await operator.session.json('/restores', {
+      method: 'POST',
+      json: { ...replace, password: PASSWORD },
+    });
+    expect(ok.status, JSON.stringify(ok.body)).toBe(202);
+    expect(ok.body.restore.requestedBy).toBe(operator.email);
+    const cancel = await viewer.session.json(`/restores/${ok.body.restore.id}/cancel`, { method: 'POST' });
+    expect(cancel.status).toBe(403);
+    expect(
+      (await operator.session.json(`/restores/${ok.body.restore.id}/cancel`, { method: 'POST' })).status,
+    ).toBe(200);
+  });
+
+  it('gives up a running restore whose agent went silent, and refuses the agent’s late report', async () => {
+    const r = await post('/restores', {
+      backupId: a.backupId,
+      target: { kind: 'new', database: 'shop_silent' },
+    });
+    const id = r.body.restore.id;
+    await a.client.claimRestore(id);
+    await a.client.reportRestoreProgress(id, { phase: 'data', bytesDone: 100 });
+    await runCron();
+    expect((await a.session.json(`/restores/${id}`)).body.restore.state).toBe('running');
+    await runCron(new Date(Date.now() + 11 * 60_000));
+    const failed = (await a.session.json(`/restores/${id}`)).body.restore;
+    expect(failed).toMatchObject({ state: 'failed', errorCode: 'agent_stopped' });
+    await expect(a.client.reportRestoreProgress(id, { phase: 'data', bytesDone: 200 })).rejects.toMatchObject(
+      {
+        code: 'conflict',
+      },
+    );
   });
 });

@@ -185,14 +185,30 @@ export class RestoreJobs {
               stop.abort(new Cancelled());
             }
           },
-          (error) =>
+          (error) => {
+            // the service gave up on it (silent too long, or over): stop instead of restoring on
+            if (
+              error instanceof ApiClientError &&
+              (error.code === 'conflict' || error.code === 'not_found')
+            ) {
+              if (!stop.signal.aborted)
+                stop.abort(
+                  new RestoreFailure(
+                    'agent_stopped',
+                    'the service no longer expects this restore (it went unreported too long)',
+                    'Start the restore again.',
+                  ),
+                );
+              return;
+            }
             log.warn(
               'restore.report-failed',
               `could not report the restore's progress: ${(error as Error).message}`,
               {
                 restoreId: job.id,
               },
-            ),
+            );
+          },
         )
         .finally(() => {
           reporting = undefined;

@@ -6,6 +6,7 @@ import { createDb } from '../db.ts';
 import type { Bindings, Config } from '../env.ts';
 import { parseConfig } from '../env.ts';
 import { deliverDue, enqueueAlertEvent } from '../notifications/outbox.ts';
+import { failSilentRestores } from '../restores/restores.ts';
 import { pruneLogs } from '../retention/prune.ts';
 import { applyRetention } from '../retention/retention.ts';
 import { createS3Storage } from '../storage/s3.ts';
@@ -29,6 +30,7 @@ export type CronContext = {
  */
 export const JOBS: Array<{ name: string; run: (ctx: CronContext) => Promise<unknown> }> = [
   { name: 'fail-abandoned-backups', run: (ctx) => failAbandonedBackups(ctx.db, ctx.storage, ctx.now) },
+  { name: 'fail-silent-restores', run: (ctx) => failSilentRestores(ctx.db, ctx.now) },
   { name: 'detect-alerts', run: (ctx) => detectAlerts(ctx.db, ctx.now, enqueueAlertEvent) },
   { name: 'deliver-notifications', run: (ctx) => deliverDue(ctx.db, ctx.config, ctx.now) },
   { name: 'retention', run: (ctx) => applyRetention(ctx.db, ctx.storage, ctx.now) },

@@ -2,11 +2,12 @@
 // control plane keeps only the job (which backup, where to, how far, how it ended): the agent
 // downloads the ciphertext itself and decrypts with its own key, so zero knowledge stays.
 import type { CreateRestoreBody, ListRestoresQuery, Restore, RestoreJob } from '@resistro/contract';
-import { and, asc, desc, eq, inArray, isNull } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lt } from 'drizzle-orm';
 import type * as v from 'valibot';
 import { users } from '../accounts/accounts.sql.ts';
 import { apiKeys } from '../api-keys/api-keys.sql.ts';
 import type { Principal } from '../app-types.ts';
+import { recordAudit } from '../audit/audit.ts';
 import { backups } from '../backups/backups.sql.ts';
 import { databases } from '../databases/databases.sql.ts';
 import type { Db } from '../db.ts';
@@ -376,4 +377,44 @@ export async function finishRestore(
     .returning();
   if (!done) throw new ApiError('conflict', 'This restore is not running');
   return toRestore(done);
+}
+
+/** A running restore reports every few seconds; this long without a word, its agent is gone. */
+export const RESTORE_SILENCE_MS = 10 * 60_000;
+
+/**
+ * Cron: a running restore whose agent went silent (killed, machine down) ends as failed instead of
+ * running forever. Should the agent come back, its next report is refused and it stops.
+ */
+export async function failSilentRestores(db: Db, now: Date): Promise<{ failed: number }> {
+  const stale = await db
+    .update(restores)
+    .set({
+      state: 'failed',
+      finishedAt: now,
+      errorCode: 'agent_stopped',
+      error: 'The agent stopped reporting progress for 10 minutes; the restore was given up.',
+    })
+    .where(
+      and(
+        eq(restores.state, 'running'),
+        lt(restores.progressAt, new Date(now.getTime() - RESTORE_SILENCE_MS)),
+      ),
+    )
+    .returning();
+  for (const r of stale)
+    await recordAudit(db, {
+      accountId: r.accountId,
+      actor: { kind: 'system', name: 'restores' },
+      action: 'restore.finished',
+      objectKind: 'restore',
+      objectId: r.id,
+      details: {
+        databaseId: r.databaseId,
+        backupId: r.backupId,
+        state: 'failed',
+        errorCode: 'agent_stopped',
+      },
+    });
+  return { failed: stale.length };
 }
