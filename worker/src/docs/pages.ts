@@ -60,6 +60,11 @@ export const DOC_PAGES: DocPage[] = [
     source: 'checksums.md',
     title: { en: 'Upload checksums', de: 'Prüfsummen beim Upload' },
   },
+  {
+    slug: 'teams',
+    source: 'teams.md',
+    title: { en: 'Teams, roles and the audit log', de: 'Teams, Rollen und Audit-Log' },
+  },
   { slug: 'api', source: 'openapi', title: { en: 'API reference', de: 'API-Referenz' } },
   { slug: 'format', source: 'format.md', title: { en: 'File format', de: 'Dateiformat' } },
   { slug: 'faq', source: 'faq.md', title: { en: 'FAQ', de: 'Häufige Fragen' } },
