@@ -62,6 +62,8 @@ storage is unreachable the encrypted backup goes to the offline spool and is del
     summary: 'restore a backup file (or a backup from the service) into a database',
     usage: `resistro restore --file <backup.resistro> --host <host> --port <port> --database <name> --user <user> [--replace]
 resistro restore --backup <backup id> --host … --port … --database … --user … [--replace]
+resistro restore --file <backup.resistro> --list
+resistro restore --file <backup.resistro> --table <schema.table> --host … --database … --user …
 
 Streams decrypt → decompress → psql / mysql into the database. PostgreSQL restores in one
 transaction, so a damaged file rolls everything back; MySQL/MariaDB cannot roll back DDL, so the
@@ -69,9 +71,18 @@ whole file (key, every chunk, the compression) is checked first. Refuses a datab
 empty unless --replace. The password comes from PGPASSWORD (PostgreSQL) or MYSQL_PWD (MySQL/MariaDB), else from
 ~/.pgpass or ~/.my.cnf, else a prompt on a terminal; never from the command line.
 Options: --engine postgres|mysql|mariadb (default: read from the dump), --key-file <file> (default:
-RESISTRO_ENCRYPTION_KEY), --no-password (never prompt).`,
+RESISTRO_ENCRYPTION_KEY), --no-password (never prompt).
+PostgreSQL backups made in sections (format version 2) restore over several connections:
+-j/--jobs <n> (default: this machine's cores, at most 8): schema first, then the tables N at a time,
+then indexes and constraints N at a time. The target must be empty; if anything fails, everything
+the restore created is dropped again. --replace and -j 1 restore in one transaction instead.
+--list shows what the backup holds (reads only its table of contents); --table restores one
+table (its definition, unless it exists, and its rows), reading only that table's section.`,
     options: {
       file: { type: 'string', short: 'f' },
+      jobs: { type: 'string', short: 'j' },
+      list: { type: 'boolean' },
+      table: { type: 'string' },
       backup: { type: 'string' },
       host: { type: 'string', short: 'h' },
       port: { type: 'string', short: 'p' },

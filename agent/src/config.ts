@@ -25,6 +25,7 @@ export const CONFIG_KEYS = [
   'RESISTRO_LOG_LEVEL',
   'RESISTRO_LOG_FORMAT',
   'RESISTRO_COMPRESSOR',
+  'RESISTRO_JOBS',
 ] as const;
 type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -41,6 +42,8 @@ export type Config = {
   logLevel: LogLevel;
   logFormat: 'auto' | 'json' | 'text';
   compressor: Compressor;
+  /** PostgreSQL backups: sections dumped at once; 'auto' = this machine's cores; 1 = one at a time */
+  jobs: number | 'auto';
 };
 
 export type ConfigNeeds = {
@@ -62,6 +65,7 @@ const HINTS: Record<ConfigKey, string> = {
   RESISTRO_LOG_LEVEL: 'Use one of debug, info, warn, error.',
   RESISTRO_LOG_FORMAT: 'Use one of auto, json, text.',
   RESISTRO_COMPRESSOR: 'Use auto (the zstd program when installed, else Node), zstd or node.',
+  RESISTRO_JOBS: 'Use auto (one per CPU core) or a number from 1 to 64.',
 };
 
 const isLoopback = (host: string) =>
@@ -203,6 +207,16 @@ function makeSchema(hints: Map<ConfigKey, string>) {
       v.picklist(['auto', 'zstd', 'node'], 'RESISTRO_COMPRESSOR must be one of auto, zstd, node'),
       'auto',
     ),
+    RESISTRO_JOBS: v.optional(
+      v.pipe(
+        v.string(),
+        v.check(
+          (s) => s === 'auto' || (/^\d{1,2}$/.test(s) && Number(s) >= 1 && Number(s) <= 64),
+          'RESISTRO_JOBS must be auto or a number from 1 to 64',
+        ),
+      ),
+      'auto',
+    ),
   });
 }
 
@@ -320,6 +334,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: ConfigNeeds = {}): Loa
       logLevel: out.RESISTRO_LOG_LEVEL,
       logFormat: out.RESISTRO_LOG_FORMAT,
       compressor: out.RESISTRO_COMPRESSOR,
+      jobs: out.RESISTRO_JOBS === 'auto' ? 'auto' : Number(out.RESISTRO_JOBS),
     },
     warnings,
   };

@@ -4,6 +4,7 @@
 // cannot be reported now is queued on disk; a process killed midway leaves a record that the next
 // start reports.
 
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import {
   ApiClientError,
@@ -23,7 +24,13 @@ import { callApi, OfflineError } from '../upload/client.ts';
 import type { RetryPolicy } from '../upload/retry.ts';
 import { BackupSink, type SinkUpload } from '../upload/sink.ts';
 import type { BackupTrigger, SpoolEntryStart } from '../upload/spool.ts';
+import { runParallelPipeline } from './parallel.ts';
 import { runPipeline } from './pipeline.ts';
+
+/** RESISTRO_JOBS: 'auto' is one per core of this machine (the database server, normally), at most 8. */
+export function backupJobs(setting: number | 'auto'): number {
+  return setting === 'auto' ? Math.min(availableParallelism(), 8) : setting;
+}
 
 export type JobOptions = {
   trigger: BackupTrigger;
@@ -273,11 +280,36 @@ async function dump(run: Run, sink: BackupSink): Promise<void> {
   try {
     const target = await resolveTarget(run.ctx, work);
     const engine = (opts.engine ?? ((name: EngineName) => getEngine(name)))(work.engine);
+    const level = work.compressionLevel || 3;
+    if (engine.parallelDump) {
+      // PostgreSQL: sections from one snapshot, N at a time, into one version 2 archive.
+      const jobs = backupJobs(run.ctx.config.jobs);
+      const plan = await engine.parallelDump(target);
+      const result = await runParallelPipeline({
+        plan,
+        target,
+        key: run.key,
+        level,
+        compressor: run.ctx.config.compressor,
+        jobs,
+        sink,
+        signal: opts.signal,
+        onStart: (info) =>
+          log.debug('backup.tools', `dumping ${info.sections} sections, ${info.jobs} at a time`, {
+            sections: info.sections,
+            jobs: info.jobs,
+          }),
+      });
+      log.debug('backup.sections', `archive of ${result.sections} sections written`, {
+        sections: result.sections,
+      });
+      return;
+    }
     await runPipeline({
       engine,
       target,
       key: run.key,
-      level: work.compressionLevel || 3,
+      level,
       compressor: run.ctx.config.compressor,
       sink,
       signal: opts.signal,

@@ -9,13 +9,18 @@ import { join } from 'node:path';
 import { DEFAULT_PORTS } from '@resistro/contract';
 import type { CommandInput } from '../command.ts';
 import { type DatabaseTarget, ENGINE_NAMES, type EngineName } from '../engines/index.ts';
+import { createPostgresSessions } from '../engines/postgres.ts';
 import { UsageError } from '../errors.ts';
+import { type EncryptionKey, openArchive, readFileHeader, SECTIONED_VERSION } from '../format/index.ts';
 import { checkInputFile } from '../input-file.ts';
 import { decryptionKey } from '../key-file.ts';
+import { formatBytes } from '../log.ts';
+import { createProgress } from '../progress.ts';
 import { promptPassword } from '../prompt.ts';
 import { downloadBackup } from '../restore/download.ts';
-import { restoreFile } from '../restore/into-database.ts';
+import { defaultRestoreJobs, restoreFile } from '../restore/into-database.ts';
 import { peekBackupFile } from '../restore/restore.ts';
+import { restoreTable } from '../restore/table.ts';
 import { createAgentApi } from '../upload/client.ts';
 
 export async function run({ options, config, log, env, signal, out }: CommandInput): Promise<number> {
@@ -29,7 +34,15 @@ export async function run({ options, config, log, env, signal, out }: CommandInp
       'Run "resistro restore --help".',
     );
   }
-  if (!database || !user) {
+  const listOnly = options.list === true;
+  const table = options.table as string | undefined;
+  if (listOnly && table !== undefined)
+    throw new UsageError(
+      '--list and --table do not go together',
+      'Run --list first, then --table <schema.table>.',
+    );
+  const jobs = parseJobs(options.jobs as string | undefined);
+  if (!listOnly && (!database || !user)) {
     throw new UsageError(
       'restore needs --database <name> and --user <user>',
       'Example: resistro restore --file backup-shop-2026-05-16.resistro --host localhost --port 5432 --database shop --user postgres',
@@ -65,6 +78,10 @@ export async function run({ options, config, log, env, signal, out }: CommandInp
     }
 
     const size = await checkInputFile(path);
+    if (listOnly) {
+      out(await listBackup(path, key));
+      return 0;
+    }
     // The first SQL says which engine wrote the dump (and a wrong key is refused right here).
     const peek = await peekBackupFile(path, key);
     const engineName = (engineOption as EngineName | undefined) ?? peek.engine ?? engineFromPort(portOption);
@@ -88,16 +105,68 @@ export async function run({ options, config, log, env, signal, out }: CommandInp
       engine: engineName,
       host: (options.host as string | undefined) ?? 'localhost',
       port: portOption ? Number(portOption) : DEFAULT_PORTS[engineName],
-      database,
-      user,
+      database: database!,
+      user: user!,
       password: await passwordFor(engineName, env, Boolean(options['no-password'])),
     };
-    await restoreFile({ path, size, key, target, replace: Boolean(options.replace), log, signal });
+    if (table !== undefined) {
+      if (engineName !== 'postgres' || (await readFileHeader(path)).version !== SECTIONED_VERSION)
+        throw new UsageError(
+          '--table needs a PostgreSQL backup made in sections (by resistro 0.2 or newer)',
+          'Restore the whole backup into a scratch database and copy the table from there.',
+        );
+      const restoring = createProgress(log, `restoring ${table} into ${target.database}`, undefined);
+      const result = await restoreTable(path, key, target, table, {
+        sessions: createPostgresSessions(),
+        replace: Boolean(options.replace),
+        onFileBytes: (n) => restoring.add(n),
+      }).finally(() => restoring.done());
+      log.info(
+        'restore.table',
+        `restored table ${table}${result.created ? ' (created)' : ''} from section ${result.section}`,
+      );
+      out(
+        `restored table ${table} from ${path} into ${engineName} ${target.host}:${target.port}/${target.database}\n`,
+      );
+      return 0;
+    }
+    await restoreFile({ path, size, key, target, replace: Boolean(options.replace), jobs, log, signal });
     out(`restored ${path} into ${engineName} ${target.host}:${target.port}/${target.database}\n`);
     return 0;
   } finally {
     if (tempDir) await rm(tempDir, { recursive: true, force: true });
   }
+}
+
+/** -j/--jobs: 1..64; default one per core of this machine (normally the database server), at most 8. */
+function parseJobs(text: string | undefined): number {
+  if (text === undefined) return defaultRestoreJobs();
+  if (!/^\d{1,2}$/.test(text) || Number(text) < 1 || Number(text) > 64)
+    throw new UsageError(
+      '--jobs must be a number from 1 to 64',
+      'Leave it out to use one connection per CPU core.',
+    );
+  return Number(text);
+}
+
+/** What the backup holds: for a sectioned file its table of contents, read without touching any section. */
+async function listBackup(path: string, key: EncryptionKey): Promise<string> {
+  const header = await readFileHeader(path);
+  if (header.version !== SECTIONED_VERSION) {
+    await peekBackupFile(path, key); // checks the key
+    return `${path}: format version 1, one stream of SQL (no sections; --table needs a newer backup)\n`;
+  }
+  const archive = await openArchive(path, key);
+  const lines = archive.toc.sections.map((s) => {
+    const what =
+      s.kind === 'data'
+        ? s.name === '*'
+          ? `data of ${s.meta?.tables ?? 'the other'} smaller tables, sequences, large objects`
+          : `data ${s.name}`
+        : s.kind;
+    return `${String(s.index).padStart(4)}  ${formatBytes(s.plaintextBytes).padStart(10)}  ${what}`;
+  });
+  return `${path}: format version 2, ${archive.toc.sections.length} sections (sizes compressed)\n${lines.join('\n')}\n`;
 }
 
 function engineFamily(name: EngineName): 'postgres' | 'mysql' {

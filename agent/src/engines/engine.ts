@@ -39,6 +39,36 @@ export interface DumpProcess {
   readonly pid: number | undefined;
 }
 
+/** One part of a parallel dump, in restore order (FORMAT.md §11: one section of the archive). */
+export type DumpSection = {
+  kind: 'pre-data' | 'data' | 'post-data';
+  /** '' for pre-data/post-data; the table for data; '*' for the data of every other table */
+  name: string;
+  /** the engine's size estimate, to start the largest first */
+  estimatedBytes: number;
+  meta?: Record<string, string | number>;
+};
+
+/**
+ * A dump cut into sections that run concurrently from one consistent snapshot. The snapshot stays
+ * held until close(); every start() dumps as of that snapshot.
+ */
+export interface ParallelDump {
+  readonly sections: readonly DumpSection[];
+  /** informative: tool, server version, snapshot time */
+  readonly meta: Record<string, string | number>;
+  start(index: number): Promise<DumpProcess>;
+  /** Releases the snapshot (and its locks). Safe to call more than once. */
+  close(): Promise<void>;
+}
+
+export type ParallelDumpOptions = {
+  /** tables below this size (bytes on disk) share one section; default 1 MiB */
+  minSectionBytes?: number;
+  /** at most this many tables get a section of their own; default 500 */
+  maxTableSections?: number;
+};
+
 export type RestoreOptions = {
   /** drop everything in the target database first instead of refusing a non-empty one */
   replace?: boolean;
@@ -55,6 +85,11 @@ export interface Engine {
    * server unreachable, no fitting tool. Consume `stdout` to its end AND await `done`.
    */
   dump(t: DatabaseTarget): Promise<DumpProcess>;
+  /**
+   * Prepares a parallel dump (PostgreSQL: an exported snapshot that N pg_dumps share). Absent on
+   * engines that cannot give N workers one consistent view (MySQL/MariaDB, see mysql.ts).
+   */
+  parallelDump?(t: DatabaseTarget, opts?: ParallelDumpOptions): Promise<ParallelDump>;
   /** true when the database has no user tables, views, sequences, routines, types or events */
   isEmpty(t: DatabaseTarget): Promise<boolean>;
   /**

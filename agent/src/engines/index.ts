@@ -6,9 +6,12 @@ export type { CheckItem, ConnectionCheckResult } from './check.ts';
 export type {
   DatabaseTarget,
   DumpProcess,
+  DumpSection,
   Engine,
   EngineName,
   EngineOptions,
+  ParallelDump,
+  ParallelDumpOptions,
   RestoreOptions,
   ToolInfo,
 } from './engine.ts';

@@ -19,6 +19,7 @@ import type {
 } from './engine.ts';
 import { EngineError, targetNotEmpty } from './engine.ts';
 import { checkPostgres } from './postgres-check.ts';
+import { PG_DUMP_COMMON_ARGS, runPsql, startPostgresParallelDump } from './postgres-parallel.ts';
 import {
   findPgTools,
   type PgTool,
@@ -230,6 +231,43 @@ export function pgLiteral(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
 
+/** What the parallel restore (restore/parallel.ts) needs beyond the Engine interface. */
+export type PostgresSessions = {
+  /** one psql session replaying `sql`; `singleTransaction`: all of it or nothing */
+  run(t: DatabaseTarget, sql: Readable | string, opts: { singleTransaction: boolean }): Promise<void>;
+  isEmpty(t: DatabaseTarget): Promise<boolean>;
+  /** drops everything a restore created (PG_WIPE_SQL), in one transaction */
+  wipe(t: DatabaseTarget): Promise<void>;
+  /** one small query's output (unaligned, tuples only) */
+  query(t: DatabaseTarget, sql: string): Promise<string>;
+};
+
+export function createPostgresSessions(opts: EngineOptions = {}): PostgresSessions {
+  const spawn = opts.spawn ?? defaultSpawn;
+  const toolHost = opts.toolHost ?? nodeToolHost(spawn);
+  const spec = (t: DatabaseTarget, tool: PgTool, args: string[], isDump = false): ToolSpec => ({
+    tool: tool.name,
+    path: tool.path,
+    args: [...args, ...connectionArgs(t)],
+    env: connectionEnv(t),
+    errorLine: PG_ERROR_LINE,
+    explain: (stderr) => explainPostgres(t, stderr),
+    spawn,
+    isDump,
+  });
+  const psql = async () => selectPsql(await findPgTools(toolHost, 'psql'));
+  const query = async (t: DatabaseTarget, sql: string) =>
+    (
+      await runTool(spec(t, await psql(), ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql]))
+    ).trim();
+  return {
+    run: async (t, sql, o) => runPsql(t, { psql: await psql(), spec }, sql, o),
+    isEmpty: async (t) => (await query(t, PG_IS_EMPTY_SQL)) === 't',
+    wipe: async (t) => runPsql(t, { psql: await psql(), spec }, PG_WIPE_SQL, { singleTransaction: true }),
+    query,
+  };
+}
+
 export function createPostgresEngine(opts: EngineOptions = {}): Engine {
   const spawn = opts.spawn ?? defaultSpawn;
   const toolHost = opts.toolHost ?? nodeToolHost(spawn);
@@ -280,22 +318,15 @@ export function createPostgresEngine(opts: EngineOptions = {}): Engine {
     async dump(t): Promise<DumpProcess> {
       const server = await serverInfo(t, true);
       const pgDump = selectPgDump(await findPgTools(toolHost, 'pg_dump'), pgMajorFromVersionNum(server.num));
-      const running = startTool(
-        toolSpec(
-          t,
-          pgDump,
-          [
-            '--format=plain',
-            '--no-owner',
-            '--no-privileges',
-            '--no-subscriptions',
-            // Fail instead of queueing forever behind an exclusive lock (a long ALTER TABLE).
-            '--lock-wait-timeout=300s',
-          ],
-          true,
-        ),
-      );
+      const running = startTool(toolSpec(t, pgDump, PG_DUMP_COMMON_ARGS, true));
       return { stdout: running.stdout, done: running.done, kill: () => running.kill(), pid: running.pid };
+    },
+
+    async parallelDump(t, parallelOpts) {
+      const server = await serverInfo(t, true);
+      const pgDump = selectPgDump(await findPgTools(toolHost, 'pg_dump'), pgMajorFromVersionNum(server.num));
+      const psql = selectPsql(await findPgTools(toolHost, 'psql'));
+      return startPostgresParallelDump(t, { psql, pgDump, spec: toolSpec }, parallelOpts);
     },
 
     isEmpty,

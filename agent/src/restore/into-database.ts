@@ -2,10 +2,13 @@
 // restores from the dashboard both take. PostgreSQL restores in one transaction (a damaged file or
 // a stop rolls everything back, a replace included); MySQL/MariaDB cannot roll back DDL, so the
 // whole file is checked before the server sees a statement.
+import { availableParallelism } from 'node:os';
 import { type DatabaseTarget, EngineError, getEngine, targetNotEmpty } from '../engines/index.ts';
-import { type EncryptionKey, FormatError } from '../format/index.ts';
+import { createPostgresSessions } from '../engines/postgres.ts';
+import { type EncryptionKey, FormatError, readFileHeader, SECTIONED_VERSION } from '../format/index.ts';
 import { formatBytes, formatDuration, type Logger } from '../log.ts';
 import { createProgress } from '../progress.ts';
+import { restoreArchiveParallel } from './parallel.ts';
 import { checkBackupFile, openSqlStream } from './restore.ts';
 
 export type RestorePhase = 'check' | 'data' | 'indexes';
@@ -16,6 +19,11 @@ export type RestoreFileOptions = {
   key: EncryptionKey;
   target: DatabaseTarget;
   replace: boolean;
+  /**
+   * PostgreSQL, sectioned backups: connections to restore over (default: this machine's cores, at
+   * most 8). 1, or `replace`, restores in one transaction instead (restore/parallel.ts).
+   */
+  jobs?: number;
   log: Logger;
   signal: AbortSignal;
   /** file bytes read, while checking (MySQL) and while restoring */
@@ -45,9 +53,23 @@ export function createPhaseWatcher(onIndexes: () => void): (chunk: Buffer) => vo
   };
 }
 
+/** One connection per core of this machine (the database server, normally), at most 8. */
+export function defaultRestoreJobs(): number {
+  return Math.min(availableParallelism(), 8);
+}
+
 export async function restoreFile(o: RestoreFileOptions): Promise<{ sqlBytes: number; durationMs: number }> {
   const { path, size, key, target, log, signal } = o;
   const engine = getEngine(target.engine);
+  const jobs = o.jobs ?? defaultRestoreJobs();
+  if (
+    target.engine === 'postgres' &&
+    jobs > 1 &&
+    !o.replace &&
+    (await readFileHeader(path)).version === SECTIONED_VERSION
+  ) {
+    return await restoreParallel(o, jobs);
+  }
   if (target.engine !== 'postgres') {
     // Reach the server first: a wrong port, user, password or a non-empty database shows at once,
     // not after the whole file was checked.
@@ -120,6 +142,48 @@ export async function restoreFile(o: RestoreFileOptions): Promise<{ sqlBytes: nu
       durationMs: Math.round(durationMs),
       maxRssKb: process.resourceUsage().maxRSS,
     },
+  );
+  return { sqlBytes, durationMs };
+}
+
+/** A sectioned PostgreSQL backup over `jobs` connections; the target must be empty (parallel.ts). */
+async function restoreParallel(
+  o: RestoreFileOptions,
+  jobs: number,
+): Promise<{ sqlBytes: number; durationMs: number }> {
+  const { path, size, key, target, log, signal } = o;
+  signal.throwIfAborted();
+  const started = performance.now();
+  const restoring = createProgress(log, `restoring into ${target.database} (${jobs} connections)`, size);
+  log.info(
+    'restore.started',
+    `restoring into ${target.engine} ${target.host}:${target.port}/${target.database} as ${target.user} over ${jobs} connections`,
+  );
+  let sqlBytes = 0;
+  let phase: RestorePhase = 'data';
+  o.onPhase?.('data');
+  const result = await restoreArchiveParallel(path, key, target, {
+    jobs,
+    sessions: createPostgresSessions(),
+    log,
+    signal,
+    onFileBytes: (n) => {
+      restoring.add(n);
+      o.onFileBytes?.(n, phase);
+    },
+    onSqlBytes: (n) => {
+      sqlBytes += n;
+    },
+    onPostData: () => {
+      phase = 'indexes';
+      o.onPhase?.('indexes');
+    },
+  }).finally(() => restoring.done());
+  const durationMs = performance.now() - started;
+  log.info(
+    'restore.done',
+    `restored ${formatBytes(sqlBytes)} of SQL (${result.sections} sections) into ${target.database} in ${formatDuration(durationMs)} over ${jobs} connections`,
+    { durationMs: Math.round(durationMs), maxRssKb: process.resourceUsage().maxRSS, jobs },
   );
   return { sqlBytes, durationMs };
 }

@@ -15,8 +15,11 @@ import {
   createDecryptStream,
   type EncryptionKey,
   FormatError,
+  openArchive,
   PayloadCorruptError,
+  readAllSections,
   readFileHeader,
+  SECTIONED_VERSION,
 } from '../format/index.ts';
 import { createBufferReleaser } from '../memory.ts';
 
@@ -56,6 +59,18 @@ export async function openSqlStream(
 ): Promise<Readable> {
   const { onFileBytes, onSqlBytes, onSqlChunk } = counters;
   const header = await readFileHeader(path);
+  if (header.version === SECTIONED_VERSION) {
+    // Version 2: every section in TOC order (pre-data, data, post-data), one plain SQL script.
+    const archive = await openArchive(path, key);
+    const release = createBufferReleaser();
+    return readAllSections(archive, {
+      onFileBytes,
+      onSectionBytes: (n) => {
+        onSqlBytes?.(n);
+        release(n);
+      },
+    });
+  }
   let read: ReadStream | undefined;
   let decrypt: Transform | undefined;
   let decompress: Transform | undefined;

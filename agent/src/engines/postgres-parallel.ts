@@ -1,0 +1,213 @@
+// PostgreSQL, parallel: N pg_dumps from one exported snapshot (as pg_dump -j does internally), and
+// the psql sessions a parallel restore runs.
+//
+// The snapshot: one psql session opens a REPEATABLE READ READ ONLY transaction, exports its snapshot
+// (pg_export_snapshot), takes ACCESS SHARE locks on every table (so no DROP/ALTER can slip in
+// between the snapshot and a pg_dump starting; ordinary writes go on), and lists the tables with
+// their sizes, all as of that snapshot. It stays open until every pg_dump finished: each pg_dump
+// --snapshot=… imports it and sees exactly the same data. Sections:
+//   pre-data   pg_dump --section=pre-data                  (types, tables, functions, views ...)
+//   data "*"   pg_dump --section=data --exclude-table-data=<each large table>  (small tables,
+//              sequences' values, large objects)
+//   data T     pg_dump --section=data --table=T            (one per table ≥ minSectionBytes)
+//   post-data  pg_dump --section=post-data                 (indexes, constraints, triggers ...)
+// Each is a complete plain-format fragment; in this order they are one psql script.
+import type { Readable } from 'node:stream';
+import type {
+  DatabaseTarget,
+  DumpProcess,
+  DumpSection,
+  ParallelDump,
+  ParallelDumpOptions,
+} from './engine.ts';
+import type { PgTool } from './postgres-tools.ts';
+import { feedStdin, type RunningTool, runTool, startTool, type ToolSpec } from './process.ts';
+
+export const PG_DUMP_COMMON_ARGS = [
+  '--format=plain',
+  '--no-owner',
+  '--no-privileges',
+  '--no-subscriptions',
+  // Fail instead of queueing forever behind an exclusive lock (a long ALTER TABLE).
+  '--lock-wait-timeout=300s',
+];
+
+const USER_TABLES = `FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relpersistence <> 't' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+    AND n.nspname NOT LIKE 'pg\\_%'`;
+
+/** Everything the holder session runs; its output lines are tab-separated and tagged. */
+const SNAPSHOT_SQL = `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
+SET LOCAL lock_timeout = '300s';
+SELECT 'snapshot', pg_export_snapshot(), current_setting('server_version_num'), now();
+DO $resistro_lock$ DECLARE r record; BEGIN
+  FOR r IN SELECT c.oid::regclass AS rel ${USER_TABLES} AND c.relkind IN ('r', 'p') LOOP
+    EXECUTE format('LOCK TABLE %s IN ACCESS SHARE MODE', r.rel);
+  END LOOP;
+END $resistro_lock$;
+SELECT 'table', pg_table_size(c.oid),
+  encode(convert_to('"' || replace(n.nspname, '"', '""') || '"."' || replace(c.relname, '"', '""') || '"', 'UTF8'), 'hex'),
+  encode(convert_to(quote_ident(n.nspname) || '.' || quote_ident(c.relname), 'UTF8'), 'hex')
+  ${USER_TABLES} AND c.relkind = 'r'
+    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+  ORDER BY 2 DESC, 4;
+SELECT 'end';
+`;
+
+type SpecOf = (t: DatabaseTarget, tool: PgTool, args: string[], isDump?: boolean) => ToolSpec;
+
+/** Lines of a running tool's stdout, as they arrive. */
+function lineReader(running: RunningTool): () => Promise<string> {
+  let buffered = '';
+  const lines: string[] = [];
+  let wake: (() => void) | undefined;
+  let ended = false;
+  running.stdout.setEncoding('utf8');
+  running.stdout.on('data', (text: string) => {
+    buffered += text;
+    const parts = buffered.split('\n');
+    buffered = parts.pop() ?? '';
+    lines.push(...parts);
+    wake?.();
+  });
+  running.stdout.once('end', () => {
+    ended = true;
+    wake?.();
+  });
+  return async () => {
+    while (lines.length === 0) {
+      if (ended) throw new Error('psql ended before the snapshot was ready');
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      wake = undefined;
+    }
+    return lines.shift()!;
+  };
+}
+
+export async function startPostgresParallelDump(
+  t: DatabaseTarget,
+  tools: { psql: PgTool; pgDump: PgTool; spec: SpecOf },
+  opts: ParallelDumpOptions = {},
+): Promise<ParallelDump> {
+  const minBytes = opts.minSectionBytes ?? 1024 * 1024;
+  const maxSections = opts.maxTableSections ?? 500;
+  const holder = startTool(
+    tools.spec(t, tools.psql, ['-X', '-q', '-A', '-t', '-F', '\t', '-v', 'ON_ERROR_STOP=1'], true),
+    'pipe',
+  );
+  holder.stdin!.on('error', () => {}); // psql's exit status tells
+  let closed = false;
+  const close = async () => {
+    if (closed) return holder.done.catch(() => {});
+    closed = true;
+    // A read-only transaction: ending it commits nothing. Then psql exits at the end of its input.
+    if (holder.stdin && !holder.stdin.destroyed) holder.stdin.end('COMMIT;\n');
+    await holder.done;
+  };
+  try {
+    holder.stdin!.write(SNAPSHOT_SQL);
+    const next = lineReader(holder);
+    const read = async () => {
+      const line = await Promise.race([next(), holder.done.then(() => 'exit')]);
+      return line.split('\t');
+    };
+    let snapshot = '';
+    let serverVersionNum = '';
+    let snapshotTime = '';
+    const tables: { bytes: number; pattern: string; name: string }[] = [];
+    for (;;) {
+      const fields = await read();
+      if (fields[0] === 'snapshot') [, snapshot = '', serverVersionNum = '', snapshotTime = ''] = fields;
+      else if (fields[0] === 'table')
+        tables.push({
+          bytes: Number(fields[1]),
+          pattern: Buffer.from(fields[2] ?? '', 'hex').toString('utf8'),
+          name: Buffer.from(fields[3] ?? '', 'hex').toString('utf8'),
+        });
+      else if (fields[0] === 'end') break;
+      else if (fields[0] === 'exit') throw new Error('psql exited before the snapshot was ready');
+    }
+    if (!/^[0-9A-F-]+$/i.test(snapshot))
+      throw new Error(`unexpected snapshot id from the server: ${snapshot}`);
+
+    const own = tables.filter((table) => table.bytes >= minBytes).slice(0, maxSections);
+    const restBytes = tables.filter((table) => !own.includes(table)).reduce((n, table) => n + table.bytes, 0);
+    const sections: (DumpSection & { args: string[] })[] = [
+      { kind: 'pre-data', name: '', estimatedBytes: 0, args: ['--section=pre-data'] },
+      {
+        kind: 'data',
+        name: '*',
+        estimatedBytes: restBytes,
+        meta: { tables: tables.length - own.length },
+        args: ['--section=data', ...own.map((table) => `--exclude-table-data=${table.pattern}`)],
+      },
+      ...own.map((table) => ({
+        kind: 'data' as const,
+        name: table.name,
+        estimatedBytes: table.bytes,
+        meta: { tableBytes: table.bytes },
+        args: ['--section=data', `--table=${table.pattern}`],
+      })),
+      { kind: 'post-data', name: '', estimatedBytes: 0, args: ['--section=post-data'] },
+    ];
+    const common = [...PG_DUMP_COMMON_ARGS, `--snapshot=${snapshot}`];
+    return {
+      sections: sections.map(({ args: _args, ...section }) => section),
+      meta: {
+        engine: 'postgres',
+        tool: `pg_dump ${tools.pgDump.version}`,
+        serverVersionNum,
+        snapshotTime,
+      },
+      async start(index): Promise<DumpProcess> {
+        const section = sections[index];
+        if (!section) throw new RangeError(`no section ${index}`);
+        if (closed) throw new Error('the snapshot was released');
+        const running = startTool(tools.spec(t, tools.pgDump, [...common, ...section.args], true));
+        return { stdout: running.stdout, done: running.done, kill: () => running.kill(), pid: running.pid };
+      },
+      close,
+    };
+  } catch (error) {
+    holder.kill();
+    await holder.done.catch(() => {});
+    closed = true;
+    // psql's own failure (connection, permission) says more than "ended early".
+    const failure = await holder.done.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    throw failure ?? error;
+  }
+}
+
+/** One psql session that replays SQL: the building block of the parallel restore. */
+export async function runPsql(
+  t: DatabaseTarget,
+  tools: { psql: PgTool; spec: SpecOf },
+  sql: Readable | string,
+  opts: { singleTransaction: boolean },
+): Promise<void> {
+  const args = [
+    '-X',
+    '-q',
+    '-v',
+    'ON_ERROR_STOP=1',
+    ...(opts.singleTransaction ? ['--single-transaction'] : []),
+  ];
+  if (typeof sql === 'string') {
+    await runTool(tools.spec(t, tools.psql, [...args, '-f', '-']), sql);
+    return;
+  }
+  const running = startTool(tools.spec(t, tools.psql, [...args, '-f', '-']), 'pipe');
+  running.stdout.resume();
+  const fed = feedStdin(running, sql);
+  const [input, client] = await Promise.allSettled([fed, running.done]);
+  if (input.status === 'rejected') throw input.reason;
+  if (client.status === 'rejected') {
+    sql.destroy();
+    throw client.reason;
+  }
+}

@@ -1,0 +1,197 @@
+// Restoring a sectioned (version 2) PostgreSQL backup over N sessions:
+//
+//   1. pre-data                   one session, one transaction
+//   2. the data sections          N sessions, largest first, one transaction each
+//   3. post-data, in three waves  indexes/constraints grouped by table over N sessions, then the
+//                                 foreign keys over N sessions, then the rest on one session
+//
+// N transactions cannot commit together, so the all-or-nothing guarantee comes from the target
+// instead: it must be empty, and on any failure (a damaged section, a failing statement, a stop)
+// every session is killed and everything the restore created is dropped again (PG_WIPE_SQL), so
+// the database is as empty as it was. With --replace (the old contents must survive a failure)
+// or -j 1, all sections go through one psql in one transaction, as a version 1 file does.
+import { Readable, Transform } from 'node:stream';
+import { type DatabaseTarget, EngineError, targetNotEmpty } from '../engines/index.ts';
+import type { PostgresSessions } from '../engines/postgres.ts';
+import {
+  type Archive,
+  type EncryptionKey,
+  openArchive,
+  readSection,
+  type SectionEntry,
+} from '../format/index.ts';
+import type { Logger } from '../log.ts';
+import { postDataWaves, scriptOf, splitFragment } from './post-data.ts';
+
+export type ParallelRestoreOptions = {
+  jobs: number;
+  sessions: PostgresSessions;
+  log: Logger;
+  signal?: AbortSignal;
+  onFileBytes?: (n: number) => void;
+  onSqlBytes?: (n: number) => void;
+  /** the data is in; indexes and constraints are being built */
+  onPostData?: () => void;
+};
+
+export type ParallelRestoreResult = { sections: number; postDataStatements: number; jobs: number };
+
+type OpenArchive = Awaited<ReturnType<typeof openArchive>>;
+
+/** Runs `task` over `items`, `jobs` at a time; the first failure stops taking new items. */
+async function pool<T>(
+  items: readonly T[],
+  jobs: number,
+  task: (item: T) => Promise<void>,
+  stopped: () => boolean,
+) {
+  let next = 0;
+  const worker = async () => {
+    while (!stopped() && next < items.length) await task(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, items.length)) }, worker));
+}
+
+export async function restoreArchiveParallel(
+  path: string,
+  key: EncryptionKey,
+  target: DatabaseTarget,
+  opts: ParallelRestoreOptions,
+): Promise<ParallelRestoreResult> {
+  const archive = await openArchive(path, key);
+  const { sessions, log } = opts;
+  if (!(await sessions.isEmpty(target))) throw targetNotEmpty(target);
+  const sections = archive.toc.sections;
+  const pre = sections.filter((s) => s.kind === 'pre-data');
+  const data = sections.filter((s) => s.kind === 'data').sort((a, b) => b.plaintextBytes - a.plaintextBytes);
+  const post = sections.filter((s) => s.kind === 'post-data');
+
+  const live = new Set<Readable>();
+  let failure: unknown;
+  const stopped = () => failure !== undefined;
+  const fail = (error: unknown) => {
+    if (failure !== undefined) return;
+    failure = error;
+    // Destroying a session's input kills its psql before it could commit (feedStdin).
+    for (const input of live) input.destroy(new Error('restore stopped'));
+  };
+  const onAbort = () => fail(opts.signal!.reason);
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+  /** One session, one transaction; the error (or undefined), without failing the restore. */
+  const attempt = async (sql: Readable): Promise<unknown> => {
+    if (stopped()) return undefined;
+    live.add(sql);
+    try {
+      await sessions.run(target, sql, { singleTransaction: true });
+      return undefined;
+    } catch (error) {
+      // A damaged section surfaces as psql's input failing: the file's error is the cause.
+      return inputCause(error) ?? error;
+    } finally {
+      live.delete(sql);
+    }
+  };
+  const run = async (sql: Readable, label: string) => {
+    const error = await attempt(sql);
+    if (error === undefined) return;
+    log.debug('restore.session-failed', `${label} failed`);
+    fail(error);
+  };
+  /**
+   * Two foreign keys between the same two tables can deadlock (each locks both); the server
+   * then aborts one transaction, which is simply run again (up to three times).
+   */
+  const runScript = async (script: string, label: string) => {
+    for (let tries = 1; ; tries++) {
+      const error = await attempt(Readable.from([script]));
+      if (error === undefined) return;
+      if (tries < 3 && /deadlock detected/.test((error as Error).message ?? '')) continue;
+      log.debug('restore.session-failed', `${label} failed`);
+      fail(error);
+      return;
+    }
+  };
+  const sectionSql = (s: SectionEntry) => readSection(archive, s.index, { onFileBytes: opts.onFileBytes });
+  // Counted on the way through (a 'data' listener would start the flow before psql reads).
+  const counted = (stream: Readable): Readable => {
+    const onSql = opts.onSqlBytes;
+    if (!onSql) return stream;
+    const counter = new Transform({
+      transform(chunk: Buffer, _e, callback) {
+        onSql(chunk.length);
+        callback(null, chunk);
+      },
+    });
+    stream.once('error', (error) => counter.destroy(error));
+    counter.once('close', () => {
+      if (!stream.destroyed) stream.destroy();
+    });
+    return stream.pipe(counter);
+  };
+
+  let statements = 0;
+  try {
+    for (const s of pre) await run(counted(sectionSql(s)), 'pre-data');
+    await pool(data, opts.jobs, (s) => run(counted(sectionSql(s)), `data ${s.name}`), stopped);
+    if (!stopped()) opts.onPostData?.();
+    for (const s of post) {
+      if (stopped()) break;
+      const fragment = splitFragment(await readText(archive, s, opts.onFileBytes));
+      opts.onSqlBytes?.(
+        Buffer.byteLength(fragment.preamble) +
+          fragment.entries.reduce((n, e) => n + Buffer.byteLength(e.sql), 0),
+      );
+      const waves = postDataWaves(fragment);
+      statements += fragment.entries.length;
+      const size = (table: string | undefined) => data.find((d) => d.name === table)?.plaintextBytes ?? 0;
+      const groups = waves.groups.sort((a, b) => size(b[0]!.table) - size(a[0]!.table));
+      await pool(
+        groups,
+        opts.jobs,
+        (g) => runScript(scriptOf(fragment, g), `indexes of ${g[0]!.table}`),
+        stopped,
+      );
+      await pool(
+        waves.foreignKeys,
+        opts.jobs,
+        (e) => runScript(scriptOf(fragment, [e]), `foreign key ${e.name}`),
+        stopped,
+      );
+      if (waves.rest.length > 0) await runScript(scriptOf(fragment, waves.rest), 'post-data');
+    }
+    if (failure !== undefined) throw failure;
+  } catch (error) {
+    fail(error);
+    // SECURITY/correctness: nothing half-restored stays behind. The target was empty; make it so again.
+    log.warn('restore.cleanup', 'the restore failed: dropping everything it created in the target database');
+    await sessions.wipe(target).catch((wipeError: unknown) => {
+      log.error(
+        'restore.cleanup-failed',
+        `could not empty the target database again: ${(wipeError as Error).message}`,
+      );
+    });
+    throw failure;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+  return { sections: sections.length, postDataStatements: statements, jobs: opts.jobs };
+}
+
+function inputCause(error: unknown): unknown {
+  if (error instanceof EngineError && error.code === 'input_failed') return error.cause;
+  // feedStdin rejects with the input's own error (a FormatError for a damaged section).
+  return undefined;
+}
+
+async function readText(
+  archive: OpenArchive,
+  s: SectionEntry,
+  onFileBytes?: (n: number) => void,
+): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const chunk of readSection(archive, s.index, { onFileBytes })) parts.push(chunk as Buffer);
+  return Buffer.concat(parts).toString('utf8');
+}
+
+export type { Archive };
