@@ -340,6 +340,7 @@ async function timed(
 const pgDump = `${join(binDir, 'pg_dump')} ${pgArgs.join(' ')}`;
 const out = (name: string) => join(scratch, name);
 const size = (path: string) => statSync(path).size;
+const dirSize = (path: string) => readdirSync(path).reduce((n, f) => n + statSync(join(path, f)).size, 0);
 
 /**
  * CPU seconds (own + reaped children, from /proc) of the machine's processes, by role: what the
@@ -386,16 +387,21 @@ function cpuSince(before: ReturnType<typeof cpuByRole>): Record<Role, number> {
   return out;
 }
 
-async function resistroBackup(compressor: 'zstd' | 'node', program: 'js' | 'exe' = 'js'): Promise<Measure> {
+async function resistroBackup(
+  compressor: 'zstd' | 'node',
+  program: 'js' | 'exe' = 'js',
+  jobs: number | 'auto' = 'auto',
+): Promise<Measure> {
   const cpuBefore = cpuByRole();
   const command = program === 'exe' ? EXE! : `${process.execPath} --no-warnings ${CLI}`;
   const t = await timed(`${command} backup --database bench`, {
     ...agentEnv,
     RESISTRO_COMPRESSOR: compressor,
     RESISTRO_LOG_LEVEL: 'debug',
+    RESISTRO_JOBS: String(jobs),
   });
   // The agent's own timeline (JSON lines with times), for reading where the time went.
-  writeFileSync(join(dataDir, `resistro-backup-${compressor}-${program}.log`), t.stderr);
+  writeFileSync(join(dataDir, `resistro-backup-${compressor}-${program}-${jobs}.log`), t.stderr);
   const machine = cpuSince(cpuBefore);
   log(
     `    machine CPU: ${ROLES.map((r) => `${r} ${machine[r].toFixed(2)} s`).join(', ')} (${(t.wall * CORES).toFixed(1)} CPU-s available: ${t.wall.toFixed(2)} s × ${CORES} cores)`,
@@ -459,6 +465,29 @@ const backupPipelines: { name: string; run: () => Promise<Measure> }[] = [
     name: '`resistro backup`, the executable (zstd program → AES-GCM → S3)',
     run: () => resistroBackup('zstd', 'exe'),
   },
+  // Issue 15: the parallel peers and Resistro's parallel backup, for N = 1 and N = the cores.
+  ...[...new Set([1, CORES])].flatMap((n) => [
+    {
+      name: `\`pg_dump -Fd -j ${n}\` (gzip inside pg_dump)`,
+      run: async () => ({
+        ...(await timed(`rm -rf ${out('dir')} && ${pgDump} -Fd -j ${n} -f ${out('dir')} bench`)),
+        outBytes: dirSize(out('dir')),
+      }),
+    },
+    {
+      name: `\`pg_dump -Fd -j ${n} -Z0\` + \`zstd -3 -T${n}\` of its files (dump, then compress)`,
+      run: async () => ({
+        ...(await timed(
+          `rm -rf ${out('dir')} && ${pgDump} -Fd -j ${n} -Z0 -f ${out('dir')} bench && zstd -q -3 -T${n} --rm ${out('dir')}/*.dat`,
+        )),
+        outBytes: dirSize(out('dir')),
+      }),
+    },
+    {
+      name: `**\`resistro backup\`, RESISTRO_JOBS=${n}** (sections from one snapshot → zstd → AES-GCM → S3)`,
+      run: () => resistroBackup('zstd', 'js', n),
+    },
+  ]),
 ];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -469,7 +498,9 @@ async function collect(
   for (let i = 0; i < runs; i++) {
     for (const p of pipelines) {
       log(`run ${i + 1}/${runs}: ${p.name}`);
+      const before = cpuByRole();
       const m = await p.run();
+      m.machine ??= cpuSince(before);
       log(
         `  ${m.wall.toFixed(2)} s wall, ${m.cpu.toFixed(1)} s CPU, ${(m.maxRssKb / 1024).toFixed(0)} MB peak`,
       );
@@ -561,47 +592,74 @@ const freshDb = async () => {
   await sqlOn('postgres', `create database ${name}`);
   return name;
 };
+const resistroRestore = async (db: string, jobs: number): Promise<Measure> => {
+  const t = await timed(
+    `${process.execPath} --no-warnings ${CLI} restore --file ${out('backup.resistro')} --host 127.0.0.1 --port ${pgPort} --database ${db} --user postgres -j ${jobs}`,
+    agentEnv,
+  );
+  const done = t.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l))
+    .find((e) => e.event === 'restore.done');
+  return { wall: t.wall, cpu: t.cpu, maxRssKb: t.maxRssKb, outBytes: undefined, agentRssKb: done?.maxRssKb };
+};
+const restorePipelines: { name: string; run: (db: string) => Promise<Measure> }[] = [
+  {
+    name: '`psql -f plain.sql`',
+    run: async (db) => ({
+      ...(await timed(
+        `${join(binDir, 'psql')} -X -q -v ON_ERROR_STOP=1 ${pgArgs.join(' ')} -f ${out('plain.sql')} ${db} > /dev/null`,
+      )),
+      outBytes: undefined,
+    }),
+  },
+  {
+    name: '**`resistro restore --file -j 1`** (decrypt → zstd -d → psql, one stream, one transaction: the single-stream restore)',
+    run: (db) => resistroRestore(db, 1),
+  },
+  ...[...new Set([1, CORES])].flatMap((n) => [
+    {
+      name: `\`pg_restore -j ${n}\` of the \`pg_dump -Fc\` file (what the peer does)`,
+      run: async (db: string) => ({
+        ...(await timed(
+          `${join(binDir, 'pg_restore')} -j ${n} ${pgArgs.join(' ')} -d ${db} ${out('custom.dump')}`,
+        )),
+        outBytes: undefined,
+      }),
+    },
+  ]),
+  ...(CORES > 1
+    ? [
+        {
+          name: `**\`resistro restore --file -j ${CORES}\`** (sections over ${CORES} sessions, post-data in waves)`,
+          run: (db: string) => resistroRestore(db, CORES),
+        },
+      ]
+    : []),
+];
 const restoreResults: { name: string; m: Measure }[] = [];
 for (let i = 0; i < runs; i++) {
-  for (const kind of ['psql', 'resistro'] as const) {
+  for (const p of restorePipelines) {
     const db = await freshDb();
-    log(`restore run ${i + 1}/${runs}: ${kind}`);
-    const m: Measure =
-      kind === 'psql'
-        ? {
-            ...(await timed(
-              `${join(binDir, 'psql')} -X -q -v ON_ERROR_STOP=1 ${pgArgs.join(' ')} -f ${out('plain.sql')} ${db} > /dev/null`,
-            )),
-            outBytes: undefined,
-          }
-        : await (async () => {
-            const t = await timed(
-              `${process.execPath} --no-warnings ${CLI} restore --file ${out('backup.resistro')} --host 127.0.0.1 --port ${pgPort} --database ${db} --user postgres`,
-              agentEnv,
-            );
-            const done = t.stderr
-              .split('\n')
-              .filter((l) => l.startsWith('{'))
-              .map((l) => JSON.parse(l))
-              .find((e) => e.event === 'restore.done');
-            return {
-              wall: t.wall,
-              cpu: t.cpu,
-              maxRssKb: t.maxRssKb,
-              outBytes: undefined,
-              agentRssKb: done?.maxRssKb,
-            };
-          })();
-    restoreResults.push({ name: kind, m });
+    log(`restore run ${i + 1}/${runs}: ${p.name}`);
+    const before = cpuByRole();
+    const m = await p.run(db);
+    m.machine = cpuSince(before);
+    log(
+      `  ${m.wall.toFixed(2)} s wall, ${m.cpu.toFixed(1)} s client CPU, ${m.machine.postgres.toFixed(1)} s server CPU`,
+    );
+    restoreResults.push({ name: p.name, m });
     await sqlOn('postgres', `drop database ${db}`);
   }
 }
-const restoreSummary = (['psql', 'resistro'] as const).map((kind) => {
-  const ms = restoreResults.filter((r) => r.name === kind).map((r) => r.m);
+const restoreSummary = restorePipelines.map((p) => {
+  const ms = restoreResults.filter((r) => r.name === p.name).map((r) => r.m);
   return {
-    kind,
+    kind: p.name,
     wall: median(ms.map((m) => m.wall)),
     cpu: median(ms.map((m) => m.cpu)),
+    server: median(ms.map((m) => m.machine?.postgres ?? 0)),
     rss: median(ms.map((m) => m.maxRssKb)),
     agentRss: ms[0]?.agentRssKb,
   };
@@ -616,18 +674,18 @@ const mb = (b: number | undefined) =>
 const lines = [
   `Agent benchmark: plain dump ${mb(plainBytes)} MB (${(plainBytes / GiB).toFixed(2)} GiB), PostgreSQL ${(await exec(join(binDir, 'pg_dump'), ['--version'])).stdout.trim().split(' ').at(-1)}, ${runs} run(s) (median), ${(await import('node:os')).cpus().length} cores, plan ${args.plan}`,
   '',
-  '| backup pipeline | wall s | × bare | × gzip | client CPU s | output MB | peak RSS MB (largest process) | resistro process peak RSS MB | of the wall: waiting for `complete` s |',
-  '|---|---|---|---|---|---|---|---|---|',
+  '| backup pipeline | wall s | × bare | × gzip | client CPU s | server CPU s | S3 server CPU s | output MB | peak RSS MB (largest process) | resistro process peak RSS MB | of the wall: waiting for `complete` s |',
+  '|---|---|---|---|---|---|---|---|---|---|---|',
   ...backups.map(
     ({ name, m }) =>
-      `| ${name} | ${m.wall.toFixed(2)} | ${(m.wall / floor).toFixed(2)} | ${(m.wall / gzip.wall).toFixed(2)} | ${m.cpu.toFixed(1)} | ${mb(m.outBytes)} | ${(m.maxRssKb / 1024).toFixed(0)} | ${m.agentRssKb ? (m.agentRssKb / 1024).toFixed(0) : '—'} | ${m.completeS === undefined ? '—' : m.completeS.toFixed(2)} |`,
+      `| ${name} | ${m.wall.toFixed(2)} | ${(m.wall / floor).toFixed(2)} | ${(m.wall / gzip.wall).toFixed(2)} | ${m.cpu.toFixed(1)} | ${m.machine ? m.machine.postgres.toFixed(1) : '—'} | ${m.machine ? m.machine.s3.toFixed(1) : '—'} | ${mb(m.outBytes)} | ${(m.maxRssKb / 1024).toFixed(0)} | ${m.agentRssKb ? (m.agentRssKb / 1024).toFixed(0) : '—'} | ${m.completeS === undefined ? '—' : m.completeS.toFixed(2)} |`,
   ),
   '',
-  '| restore (plain SQL into a fresh database) | wall s | × psql | client CPU s | peak RSS MB | resistro process peak RSS MB |',
-  '|---|---|---|---|---|---|',
+  '| restore (into a fresh database) | wall s | × psql | client CPU s | server CPU s | peak RSS MB | resistro process peak RSS MB |',
+  '|---|---|---|---|---|---|---|',
   ...restoreSummary.map(
     (r) =>
-      `| ${r.kind === 'psql' ? '`psql -f plain.sql`' : '**`resistro restore --file`** (decrypt → zstd -d → psql, one stream)'} | ${r.wall.toFixed(2)} | ${(r.wall / restoreSummary[0]!.wall).toFixed(2)} | ${r.cpu.toFixed(1)} | ${(r.rss / 1024).toFixed(0)} | ${r.agentRss ? (r.agentRss / 1024).toFixed(0) : '—'} |`,
+      `| ${r.kind} | ${r.wall.toFixed(2)} | ${(r.wall / restoreSummary[0]!.wall).toFixed(2)} | ${r.cpu.toFixed(1)} | ${r.server.toFixed(1)} | ${(r.rss / 1024).toFixed(0)} | ${r.agentRss ? (r.agentRss / 1024).toFixed(0) : '—'} |`,
   ),
 ];
 // The executable against the JavaScript build: size, cold start and memory of `--version` (median
@@ -681,6 +739,22 @@ lines.push(
     `output ≤ gzip's: ${mb(resistro.outBytes)} vs ${mb(gzip.outBytes)} MB ${(resistro.outBytes ?? Infinity) <= (gzip.outBytes ?? 0) ? 'MET' : 'MISSED'}; ` +
     `agent peak RSS ≤ 150 MB: ${((resistro.agentRssKb ?? 0) / 1024).toFixed(0)} MB ${(resistro.agentRssKb ?? Infinity) / 1024 <= 150 ? 'MET' : 'MISSED'}`,
 );
+{
+  const byName = (part: string) => backups.find((b) => b.name.includes(part))?.m;
+  const restoreBy = (part: string) => restoreSummary.find((r) => r.kind.includes(part));
+  const parallel = byName(`RESISTRO_JOBS=${CORES}`);
+  const single = restoreBy('-j 1`**');
+  const peer = restoreBy(`pg_restore -j ${CORES}\``);
+  const par = restoreBy(`resistro restore --file -j ${CORES}\``);
+  const streamingPar = parallel ? parallel.wall - (parallel.completeS ?? 0) : undefined;
+  if (parallel && single && peer && par)
+    lines.push(
+      '',
+      `Issue 15 targets (${CORES} cores): parallel backup no slower than bare \`pg_dump -Fp > /dev/null\`: ${parallel.wall.toFixed(2)} s vs ${floor.toFixed(2)} s = ${(parallel.wall / floor).toFixed(2)}× (without the local S3 server's assembling of the parts: ${(streamingPar! / floor).toFixed(2)}×) ${parallel.wall <= floor ? 'MET' : 'MISSED'}; ` +
+        `parallel restore faster than \`pg_restore -j ${CORES}\`: ${par.wall.toFixed(2)} s vs ${peer.wall.toFixed(2)} s ${par.wall < peer.wall ? 'MET' : 'MISSED'}; ` +
+        `≥ 1.5× faster than the single-stream restore: ${(single.wall / par.wall).toFixed(2)}× ${single.wall / par.wall >= 1.5 ? 'MET' : 'MISSED'}.`,
+    );
+}
 const report = lines.join('\n');
 process.stdout.write(`${report}\n`);
 if (args.json)
@@ -700,8 +774,16 @@ if (args.json)
   );
 
 await shutdown();
-for (const f of ['plain.sql', 'plain.sql.gz', 'plain.sql.zst', 'custom.dump', 'backup.resistro', 'time.txt'])
-  rmSync(out(f), { force: true });
+for (const f of [
+  'plain.sql',
+  'plain.sql.gz',
+  'plain.sql.zst',
+  'custom.dump',
+  'backup.resistro',
+  'time.txt',
+  'dir',
+])
+  rmSync(out(f), { force: true, recursive: true });
 // The database stays for --reuse; the stack and the agent's state go.
 rmSync(stackDir, { recursive: true, force: true });
 rmSync(scratch, { recursive: true, force: true });

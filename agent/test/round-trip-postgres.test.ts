@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { readFileHeader } from '../src/format/index.ts';
+import { openArchive, parseEncryptionKey } from '../src/format/index.ts';
 import {
   type AgentSetup,
   addDatabase,
@@ -129,12 +129,16 @@ describe('PostgreSQL round trip through the control plane and storage', () => {
   test('restore refuses a damaged file, a file cut at a chunk boundary and a wrong key, with a clear message, leaving the database empty', async () => {
     const file = await downloadBackup(tenant, firstBackupId, work.dir);
     const bytes = readFileSync(file);
-    const header = await readFileHeader(file);
-    const chunk = 4 + header.chunkSize + 16;
+    // A PostgreSQL backup is sectioned (FORMAT.md §11): damage the second chunk of its largest
+    // section, and cut the file before its table of contents.
+    const archive = await openArchive(file, parseEncryptionKey(setup.encryptionKey));
+    const largest = [...archive.toc.sections].sort((a, b) => b.plaintextBytes - a.plaintextBytes)[0]!;
+    const chunk = 4 + archive.header.chunkSize + 16;
     const flipped = Buffer.from(bytes);
-    flipped[header.length + chunk + 100]! ^= 0x80;
+    flipped[largest.segments[0]![0] + chunk + 100]! ^= 0x80;
     writeFileSync(join(work.dir, 'flipped.resistro'), flipped);
-    writeFileSync(join(work.dir, 'cut.resistro'), bytes.subarray(0, header.length + 3 * chunk));
+    const tocOffset = Number(bytes.readBigUInt64BE(bytes.length - 16));
+    writeFileSync(join(work.dir, 'cut.resistro'), bytes.subarray(0, tocOffset));
     const otherKey = makeAgentSetup({ apiKey: tenant.apiKey, endpoint: tenant.endpoint }).env;
 
     await pgServer.createDatabase('shop_refused');
@@ -143,13 +147,13 @@ describe('PostgreSQL round trip through the control plane and storage', () => {
         file: join(work.dir, 'flipped.resistro'),
         env: setup.env,
         code: 'chunk_corrupt',
-        message: /chunk 1 failed authentication/,
+        message: new RegExp(`section ${largest.index} \\(data .*\\): chunk 1 failed authentication`),
       },
       {
         file: join(work.dir, 'cut.resistro'),
         env: setup.env,
         code: 'truncated',
-        message: /ends at a chunk boundary after 3 chunks/,
+        message: /does not end with the trailer of its table of contents/,
       },
       { file, env: otherKey, code: 'wrong_key', message: /wrong key/ },
     ];
@@ -163,7 +167,8 @@ describe('PostgreSQL round trip through the control plane and storage', () => {
       expect(failure?.code, run.stderr.slice(-3000)).toBe(c.code);
       expect(failure?.msg).toMatch(c.message);
       expect(failure?.hint).toBeTruthy();
-      // PostgreSQL restores in one transaction: a damaged file is found while streaming and rolled back.
+      // PostgreSQL: a damaged section is found while restoring; the sessions are stopped and what
+      // was restored is dropped again, so the database is as empty as before.
       expect(run.events.map((e) => e.event)).not.toContain('restore.done');
       const tables = await pgServer.admin(
         "select count(*)::int as n from pg_tables where schemaname not in ('pg_catalog', 'information_schema')",
@@ -228,7 +233,7 @@ describe('PostgreSQL round trip through the control plane and storage', () => {
     expect(
       firstDifference(await pgServer.dump('shop_pk_restored'), await pgServer.dump('shop_pk')),
     ).toBeUndefined();
-  }, 60_000);
+  }, 120_000);
 
   test("backs up with local credentials from the agent user's ~/.pgpass", async () => {
     await pgServer.createDatabase('shop_local');

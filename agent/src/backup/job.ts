@@ -24,6 +24,7 @@ import { callApi, OfflineError } from '../upload/client.ts';
 import type { RetryPolicy } from '../upload/retry.ts';
 import { BackupSink, type SinkUpload } from '../upload/sink.ts';
 import type { BackupTrigger, SpoolEntryStart } from '../upload/spool.ts';
+import { chooseCompression } from './compress.ts';
 import { runParallelPipeline } from './parallel.ts';
 import { runPipeline } from './pipeline.ts';
 
@@ -284,6 +285,8 @@ async function dump(run: Run, sink: BackupSink): Promise<void> {
     if (engine.parallelDump) {
       // PostgreSQL: sections from one snapshot, N at a time, into one version 2 archive.
       const jobs = backupJobs(run.ctx.config.jobs);
+      // A missing compressor fails the backup before the snapshot session and any dump start.
+      await chooseCompression(run.ctx.config.compressor);
       const plan = await engine.parallelDump(target);
       const result = await runParallelPipeline({
         plan,
@@ -295,10 +298,16 @@ async function dump(run: Run, sink: BackupSink): Promise<void> {
         sink,
         signal: opts.signal,
         onStart: (info) =>
-          log.debug('backup.tools', `dumping ${info.sections} sections, ${info.jobs} at a time`, {
+          log.debug('backup.sections', `dumping ${info.sections} sections, ${info.jobs} at a time`, {
             sections: info.sections,
             jobs: info.jobs,
           }),
+        onSection: (info) =>
+          log.debug(
+            'backup.tools',
+            `section ${info.index} (${info.name}): dump running (pid ${info.dumpPid}), compressing with ${info.compressor}`,
+            { compressor: info.compressor, section: info.index },
+          ),
       });
       log.debug('backup.sections', `archive of ${result.sections} sections written`, {
         sections: result.sections,

@@ -30,6 +30,13 @@ export type ParallelPipelineOptions = {
   sink: Writable;
   signal?: AbortSignal;
   onStart?: (info: { compressor: string; sections: number; jobs: number }) => void;
+  /** called as each section's dump starts (for the log: which process, which compressor) */
+  onSection?: (info: {
+    index: number;
+    name: string;
+    dumpPid: number | undefined;
+    compressor: string;
+  }) => void;
 };
 
 export type ParallelResult = { sections: number; bytes: number };
@@ -58,6 +65,10 @@ export async function runParallelPipeline(opts: ParallelPipelineOptions): Promis
   };
   const onAbort = () => fail(opts.signal!.reason);
   opts.signal?.addEventListener('abort', onAbort, { once: true });
+  // The sink is written by the archive, not piped: its errors (an upload that failed for good, or
+  // its destruction on a stop) arrive here, and stop everything else.
+  const onSinkError = (error: Error) => fail(error);
+  sink.on('error', onSinkError);
 
   const runSection = async (index: number) => {
     const dump = await plan.start(index);
@@ -71,6 +82,13 @@ export async function runParallelPipeline(opts: ParallelPipelineOptions): Promis
       throw error;
     }
     description ||= compressor.description;
+    const section = plan.sections[index]!;
+    opts.onSection?.({
+      index,
+      name: section.name ? `${section.kind} ${section.name}` : section.kind,
+      dumpPid: dump.pid,
+      compressor: compressor.description,
+    });
     const handle = {
       kill() {
         dump.kill();
@@ -118,6 +136,9 @@ export async function runParallelPipeline(opts: ParallelPipelineOptions): Promis
     throw failure;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
+    // Keep a listener: a destroyed sink may still report its error after this returned.
+    sink.off('error', onSinkError);
+    sink.on('error', () => {});
     await plan.close().catch((error: unknown) => {
       // The snapshot session failing after every dump succeeded changes nothing about the data.
       if (failure === undefined) failure = error;

@@ -4,6 +4,20 @@
 // SQL SECURITY DEFINER objects run with, and silently rewriting them would change security. A
 // restore as another account therefore needs SET USER (MariaDB) / SET_USER_ID (MySQL), and the
 // error says so. MySQL cannot roll back DDL, so a failed restore can leave part of the dump behind.
+//
+// No parallel dump (Engine.parallelDump) here, on purpose. A consistent parallel dump needs N
+// connections whose snapshots start at one point, as mydumper does it: FLUSH TABLES WITH READ LOCK
+// on a coordinating connection, START TRANSACTION WITH CONSISTENT SNAPSHOT on every worker
+// connection, then UNLOCK TABLES. The agent drives the vendor's tools instead (they know every
+// object type and DEFINER rule), and each mysqldump/mariadb-dump opens its own connection and
+// starts its own --single-transaction snapshot at a moment the agent cannot observe. So the read
+// lock would have to be held across the start-up of N client processes, guessing when each took
+// its snapshot: a wrong guess is an inconsistent backup, and while the lock is held every write on
+// the server waits (FTWRL itself first waits for every running query, so one long report query
+// stalls all writes behind it); it also needs the RELOAD privilege, which the backup user does not
+// have (docs/privileges.md). MariaDB's BACKUP STAGE has the same shape. Doing it right means the
+// agent holding the N worker connections itself, i.e. speaking the MySQL protocol, which it does
+// not. MySQL/MariaDB backups therefore stay one consistent stream (a version 1 file).
 import type { Readable } from 'node:stream';
 import type {
   DatabaseTarget,

@@ -540,48 +540,61 @@ export function readSection(
 ): Readable {
   const section = archive.toc.sections[index];
   if (!section) throw new RangeError(`no section ${index}`);
-  const decrypt = new DecryptStream({ kind: 'symmetric' } as EncryptionKey, {
-    payloadKey: archive.keys.sectionKey(index),
-    noncePrefix: archive.keys.noncePrefix,
-    chunkSize: archive.header.chunkSize,
-    label: sectionLabel(section),
-  });
-  const source = Readable.from(segmentBytes(archive.path, section.segments, options.onFileBytes), {
-    objectMode: false,
-  });
   const decompress = (options.decompress ?? true) && archive.header.compression === 'zstd';
-  if (!decompress) {
-    pipeline(source, decrypt).catch(() => {}); // the error arrives on `decrypt`
-    return decrypt;
-  }
-  const zstd = createZstdDecompress({ chunkSize: 256 * 1024 });
-  let zstdError: unknown;
-  zstd.once('error', (error) => {
-    zstdError ??= error;
-  });
-  const out = new Readable({
-    read: () => zstd.resume(),
+  let stages: Readable[] = [];
+  let tail: Readable | undefined;
+
+  // Nothing is read before the consumer asks for data: an error must never fire while nobody
+  // listens (a restore creates a section's stream, then starts psql, then feeds it).
+  const start = (out: Readable) => {
+    const source = Readable.from(segmentBytes(archive.path, section.segments, options.onFileBytes), {
+      objectMode: false,
+    });
+    const decrypt = new DecryptStream({ kind: 'symmetric' } as EncryptionKey, {
+      payloadKey: archive.keys.sectionKey(index),
+      noncePrefix: archive.keys.noncePrefix,
+      chunkSize: archive.header.chunkSize,
+      label: sectionLabel(section),
+    });
+    const zstd = decompress ? createZstdDecompress({ chunkSize: 256 * 1024 }) : undefined;
+    let zstdError: unknown;
+    zstd?.once('error', (error) => {
+      zstdError ??= error;
+    });
+    stages = zstd ? [source, decrypt, zstd] : [source, decrypt];
+    // Errors travel through the pipeline's promise to `out`; the stages themselves must not also
+    // throw them as unhandled 'error' events.
+    for (const stage of stages) stage.on('error', () => {});
+    const last = zstd ?? decrypt;
+    tail = last;
+    last.on('data', (chunk: Buffer) => {
+      if (!out.push(chunk)) last.pause();
+    });
+    last.once('end', () => out.push(null));
+    (zstd ? pipeline(source, decrypt, zstd) : pipeline(source, decrypt)).catch((error: unknown) => {
+      const mapped =
+        error instanceof FormatError || error !== zstdError
+          ? error
+          : new PayloadCorruptError(
+              `${sectionLabel(section)}: the decrypted payload is not valid zstd: ${(error as Error).message}`,
+              { cause: error },
+            );
+      out.destroy(mapped as Error);
+    });
+  };
+
+  return new Readable({
+    highWaterMark: READ_SIZE,
+    read() {
+      if (!tail) start(this);
+      else tail.resume();
+    },
     destroy(error, callback) {
       // A consumer that stops early must not leave the file open.
-      for (const stream of [source, decrypt, zstd]) if (!stream.destroyed) stream.destroy();
+      for (const stage of stages) if (!stage.destroyed) stage.destroy();
       callback(error);
     },
   });
-  zstd.on('data', (chunk: Buffer) => {
-    if (!out.push(chunk)) zstd.pause();
-  });
-  zstd.once('end', () => out.push(null));
-  pipeline(source, decrypt, zstd).catch((error: unknown) => {
-    const mapped =
-      error instanceof FormatError || error !== zstdError
-        ? error
-        : new PayloadCorruptError(
-            `${sectionLabel(section)}: the decrypted payload is not valid zstd: ${(error as Error).message}`,
-            { cause: error },
-          );
-    out.destroy(mapped as Error);
-  });
-  return out;
 }
 
 async function* segmentBytes(

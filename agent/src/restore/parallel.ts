@@ -10,7 +10,7 @@
 // every session is killed and everything the restore created is dropped again (PG_WIPE_SQL), so
 // the database is as empty as it was. With --replace (the old contents must survive a failure)
 // or -j 1, all sections go through one psql in one transaction, as a version 1 file does.
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { type DatabaseTarget, EngineError, targetNotEmpty } from '../engines/index.ts';
 import type { PostgresSessions } from '../engines/postgres.ts';
 import {
@@ -80,7 +80,10 @@ export async function restoreArchiveParallel(
 
   /** One session, one transaction; the error (or undefined), without failing the restore. */
   const attempt = async (sql: Readable): Promise<unknown> => {
-    if (stopped()) return undefined;
+    if (stopped()) {
+      sql.destroy();
+      return undefined;
+    }
     live.add(sql);
     try {
       await sessions.run(target, sql, { singleTransaction: true });
@@ -113,21 +116,19 @@ export async function restoreArchiveParallel(
     }
   };
   const sectionSql = (s: SectionEntry) => readSection(archive, s.index, { onFileBytes: opts.onFileBytes });
-  // Counted on the way through (a 'data' listener would start the flow before psql reads).
+  // Counted on the way through, lazily: nothing is read before psql's stdin asks for it.
   const counted = (stream: Readable): Readable => {
     const onSql = opts.onSqlBytes;
     if (!onSql) return stream;
-    const counter = new Transform({
-      transform(chunk: Buffer, _e, callback) {
-        onSql(chunk.length);
-        callback(null, chunk);
-      },
-    });
-    stream.once('error', (error) => counter.destroy(error));
-    counter.once('close', () => {
-      if (!stream.destroyed) stream.destroy();
-    });
-    return stream.pipe(counter);
+    return Readable.from(
+      (async function* () {
+        for await (const chunk of stream) {
+          onSql((chunk as Buffer).length);
+          yield chunk as Buffer;
+        }
+      })(),
+      { objectMode: false },
+    );
   };
 
   let statements = 0;

@@ -19,6 +19,7 @@ import {
   PayloadCorruptError,
   readAllSections,
   readFileHeader,
+  readSection,
   SECTIONED_VERSION,
 } from '../format/index.ts';
 import { createBufferReleaser } from '../memory.ts';
@@ -156,7 +157,13 @@ export async function peekBackupFile(
   path: string,
   key: EncryptionKey,
 ): Promise<{ head: string; engine: EngineName | undefined }> {
-  const sql = await openSqlStream(path, key);
+  // Version 2: the first section alone (reading on into the others would be wasted, or worse,
+  // run into a damaged section nobody is listening to any more).
+  const header = await readFileHeader(path);
+  const sql =
+    header.version === SECTIONED_VERSION
+      ? readSection(await openArchive(path, key), 0)
+      : await openSqlStream(path, key);
   let head = '';
   try {
     for await (const chunk of sql) {
