@@ -15,6 +15,7 @@ import type { Db } from '../db.ts';
 import type { Config } from '../env.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { decodeCursor, encodeCursor } from '../lib/cursor.ts';
+import { lockForUpload } from '../locks/locks.ts';
 import type { ObjectStorage, PartChecksum } from '../storage/storage.ts';
 import { backups } from './backups.sql.ts';
 import { partDigests } from './checksums.ts';
@@ -43,6 +44,7 @@ export function toBackup(row: Row): Backup {
     finishedAt: row.finishedAt?.toISOString() ?? null,
     durationMs: row.durationMs,
     fileName: backupFileName(row.databaseName, row.startedAt),
+    lockedUntil: row.lockedUntil?.toISOString() ?? null,
   };
 }
 
@@ -111,7 +113,9 @@ export async function startBackup(
   const id = crypto.randomUUID();
   const objectKey = objectKeyFor(accountId, database.id, id);
   const partSize = partSizeForPlan(plan);
-  const uploadId = await storage.createMultipartUpload(objectKey, partChecksum ?? undefined);
+  // A database locked by its rule (locks/) has its object locked from the moment it exists.
+  const lock = await lockForUpload(db, database.id, now);
+  const uploadId = await storage.createMultipartUpload(objectKey, partChecksum ?? undefined, lock);
   try {
     const row = await db.transaction(async (tx) => {
       if (input.requestId) {
@@ -144,6 +148,7 @@ export async function startBackup(
           uploadId,
           partSize,
           partChecksum,
+          lockedUntil: lock?.retainUntil ?? null,
           startedAt,
           deadlineAt: new Date(now.getTime() + RUNNING_DEADLINE_MS),
           createdAt: now,

@@ -14,6 +14,7 @@ import { accounts } from '../accounts/accounts.sql.ts';
 import { databases } from '../databases/databases.sql.ts';
 import type { Db, DbOrTx } from '../db.ts';
 import { ApiError } from '../errors.ts';
+import { applyTierLock } from '../locks/locks.ts';
 import type { ObjectStorage } from '../storage/storage.ts';
 import { backups } from './backups.sql.ts';
 import { findBackup, toBackup } from './backups.ts';
@@ -55,6 +56,8 @@ async function failRunning(
         .update(backups)
         .set({
           status: 'failed',
+          // a failed upload leaves no object to lock
+          lockedUntil: null,
           ...(opts.uploadAborted && { uploadId: null }),
           error,
           errorCode: opts.errorCode ?? null,
@@ -129,11 +132,15 @@ export async function completeBackup(
     await failRunning(db, [row], error, now, { durationMs: input.durationMs, uploadAborted: true });
     throw new ApiError('conflict', `${error}; the backup was marked failed`);
   }
+  // A backup that is the first of its month (etc.) is locked as the rule's tier says, before it
+  // counts as succeeded: a failure here leaves it running, and the agent's retry locks it again.
+  const lockedUntil = await applyTierLock(db, storage, row);
   const finished = await db.transaction(async (tx) => {
     const [updated] = await tx
       .update(backups)
       .set({
         status: 'succeeded',
+        lockedUntil,
         uploadId: null,
         sizeBytes: input.sizeBytes,
         sha256: input.sha256,

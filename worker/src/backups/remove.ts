@@ -2,9 +2,10 @@
 // their bytes off the account's storage usage and counts deleted failures in (Prometheus'
 // backup_failures_total must never go down). The dashboard's delete, retention and the purge of
 // cancelled accounts all come here; they differ only in which rows they claim.
-import { and, asc, count, eq, inArray, ne, sql } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, isNull, lte, ne, or, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db.ts';
 import { ApiError, notFound } from '../errors.ts';
+import { isLocked } from '../locks/locks.ts';
 import type { ObjectStorage } from '../storage/storage.ts';
 import { backups, databaseCounters } from './backups.sql.ts';
 import { findBackup } from './backups.ts';
@@ -94,6 +95,11 @@ export async function deleteBackup(
 ): Promise<void> {
   const row = await findBackup(db, accountId, id);
   if (row.status === 'running') throw new ApiError('conflict', 'This backup is still running');
+  if (isLocked(row, new Date()))
+    throw new ApiError(
+      'conflict',
+      `This backup is locked until ${row.lockedUntil!.toISOString()}; storage refuses to delete it before then`,
+    );
   const removed = await removeBackups(db, storage, async (tx) => {
     const rows = await tx
       .select({ id: backups.id })
@@ -110,13 +116,18 @@ export async function deleteBackup(
   throw new ApiError('storage_error', 'Object storage did not delete the backup; try again');
 }
 
-/** The oldest backups of an account (the purge of a cancelled account), skipping rows another run holds. */
-export function oldestOfAccount(accountId: string, limit: number): Claim {
+/**
+ * The oldest backups of an account (the purge of a cancelled account), skipping rows another run
+ * holds and backups still locked at `now` (they, and so the account, stay until their date).
+ */
+export function oldestOfAccount(accountId: string, limit: number, now = new Date()): Claim {
   return async (tx) => {
     const rows = await tx
       .select({ id: backups.id })
       .from(backups)
-      .where(eq(backups.accountId, accountId))
+      .where(
+        and(eq(backups.accountId, accountId), or(isNull(backups.lockedUntil), lte(backups.lockedUntil, now))),
+      )
       .orderBy(asc(backups.startedAt))
       .limit(limit)
       .for('update', { skipLocked: true });

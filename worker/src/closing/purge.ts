@@ -64,7 +64,7 @@ async function purgeAccount(
   });
   while (stats.batches < PURGE_MAX_BATCHES) {
     stats.batches++;
-    const removed = await removeBackups(db, storage, oldestOfAccount(due.id, PURGE_BATCH));
+    const removed = await removeBackups(db, storage, oldestOfAccount(due.id, PURGE_BATCH, now));
     addRemoved(stats, removed);
     objects += removed.length;
     if (removed.length === 0) break;

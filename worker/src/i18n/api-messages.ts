@@ -259,6 +259,12 @@ export const MESSAGES: Record<string, Entry> = {
     de: 'Eine fehlgeschlagene Wiederherstellung braucht ihren errorCode',
   },
   // retention (issue 18)
+  'This backup is locked until {date}; storage refuses to delete it before then': {
+    de: (p) => `Dieses Backup ist bis ${p.date} gesperrt; der Speicher verweigert das Löschen vorher`,
+  },
+  'The backup is locked; storage refuses to delete it before its date': {
+    de: 'Das Backup ist gesperrt; der Speicher verweigert das Löschen vor seinem Datum',
+  },
   "This service's storage was not created with object lock; backups cannot be locked": {
     de: 'Der Speicher dieses Dienstes wurde nicht mit Object Lock angelegt; Backups können nicht gesperrt werden',
   },
