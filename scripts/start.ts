@@ -17,10 +17,10 @@ buildAll();
 console.log('Starting PostgreSQL, the S3 server and the worker…');
 const stack = await startStack({
   dataDir,
-  ports: { worker: port, pg: port + 1, s3: port + 2, wsProxy: port + 3, sink: port + 4 },
+  ports: { worker: port, pg: port + 1, s3: port + 2, wsProxy: port + 3, sink: port + 4, paddle: port + 5 },
 }).catch((e: Error) => {
   console.error(`Could not start the local service: ${e.message}`);
-  console.error(`hint: is something else using ports ${port}–${port + 4}? Set PORT=… to move them.`);
+  console.error(`hint: is something else using ports ${port}–${port + 5}? Set PORT=… to move them.`);
   process.exit(1);
 });
 
@@ -51,6 +51,7 @@ Resistro is running.
   API:         ${url}/api/v1   (OpenAPI: ${url}/api/v1/openapi.json)
   S3 storage:  ${stack.s3.url} (bucket ${stack.s3.bucket})
   Mail/hooks:  ${stack.sink.url}/messages   (alert e-mails and webhooks land here locally)
+  Paddle:      ${stack.paddle.url}   (local stand-in: checkout without payment, signed webhooks; docs/billing.md)
   Data:        ${dataDir}
 
 Install the agent on a database server (no Node.js needed there):

@@ -10,9 +10,13 @@ export const ERROR_STATUS = {
   account_read_only: 409,
   plan_limit: 402,
   quota_exceeded: 402,
+  /** billing: the subscription is unpaid past its grace period, or paused */
+  payment_required: 402,
   payload_too_large: 413,
   rate_limited: 429,
   storage_error: 502,
+  /** Paddle (billing) answered with an error or could not be reached */
+  billing_unavailable: 502,
   internal: 500,
 } as const;
 

@@ -1,6 +1,7 @@
 export * from './agent-version.ts';
 export * from './alerts.ts';
 export * from './backup-errors.ts';
+export * from './billing.ts';
 export * from './checks.ts';
 export * from './client.ts';
 export * from './errors.ts';

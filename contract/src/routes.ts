@@ -2,6 +2,7 @@
 // The OpenAPI document is generated from it, so the document cannot drift from validation.
 import type { GenericSchema } from 'valibot';
 import * as al from './alerts.ts';
+import * as bl from './billing.ts';
 import * as ck from './checks.ts';
 import * as rs from './restores.ts';
 import * as rt from './retention.ts';
@@ -150,6 +151,85 @@ export const ROUTES: RouteSpec[] = [
     access: 'download',
     query: s.ExportManifestQuery,
     response: s.ExportManifest,
+  },
+  // ---------- billing (Paddle) ----------
+  {
+    method: 'get',
+    path: '/billing',
+    summary: 'The subscription: plan, state, period, scheduled changes',
+    access: 'read',
+    role: 'owner',
+    response: bl.BillingResponse,
+  },
+  {
+    method: 'post',
+    path: '/billing/checkout',
+    summary: 'Start a Paddle checkout for a plan (the plan applies once Paddle confirms the payment)',
+    access: 'write',
+    role: 'owner',
+    // resubscribing is how a cancelled account reopens
+    whenReadOnly: 'allowed',
+    body: bl.CheckoutBody,
+    response: bl.CheckoutResponse,
+    status: 201,
+  },
+  {
+    method: 'post',
+    path: '/billing/plan/preview',
+    summary: 'What a plan change costs now, when it applies, and what must change first',
+    access: 'write',
+    role: 'owner',
+    body: bl.ChangePlanBody,
+    response: bl.PlanPreviewResponse,
+  },
+  {
+    method: 'post',
+    path: '/billing/plan',
+    summary: 'Change plan: an upgrade is charged prorated now, a downgrade applies at the period end',
+    access: 'write',
+    role: 'owner',
+    body: bl.ChangePlanBody,
+    response: bl.BillingResponse,
+    status: 202,
+  },
+  {
+    method: 'get',
+    path: '/billing/transactions',
+    summary: 'Payments and their invoices, newest first',
+    access: 'read',
+    role: 'owner',
+    response: bl.TransactionList,
+  },
+  {
+    method: 'get',
+    path: '/billing/transactions/{id}/invoice',
+    summary: "A link to the transaction's invoice PDF (from Paddle; short-lived)",
+    access: 'read',
+    role: 'owner',
+    response: bl.InvoiceResponse,
+  },
+  {
+    method: 'post',
+    path: '/billing/payment-method',
+    summary: 'A Paddle checkout to update the payment method',
+    access: 'write',
+    role: 'owner',
+    whenReadOnly: 'allowed',
+    response: bl.PaymentMethodResponse,
+  },
+  {
+    method: 'post',
+    path: '/billing/cancel',
+    summary: 'Cancel the subscription at the end of the paid period',
+    access: 'write',
+    role: 'owner',
+    response: bl.BillingResponse,
+  },
+  {
+    method: 'post',
+    path: '/billing/webhook',
+    summary: 'Paddle webhooks (verified by the Paddle-Signature header)',
+    access: 'public',
   },
   { method: 'get', path: '/api-keys', summary: 'List API keys', access: 'write', response: s.ApiKeyList },
   {

@@ -4,6 +4,7 @@
 
 import * as v from 'valibot';
 import { BackupErrorCodeSchema, BackupErrorParams } from './backup-errors.ts';
+import { BillingSummary } from './billing.ts';
 import { CheckRequest, ConnectionCheck } from './checks.ts';
 import { PLAN_IDS } from './plans.ts';
 import { RestoreJob } from './restores.ts';
@@ -92,6 +93,8 @@ export const Account = v.object({
   timeZone: v.string(),
   closing: v.nullable(AccountClosing),
   createdAt: Timestamp,
+  /** the subscription's state in short (billing/) */
+  billing: v.optional(BillingSummary),
 });
 export const MeResponse = v.object({ user: User, account: Account });
 export const UpdateAccountBody = v.strictObject({
@@ -365,6 +368,11 @@ export const HeartbeatResponse = v.object({
   accountClosing: v.optional(v.nullable(AccountClosing)),
   serverTime: Timestamp,
   heartbeatIntervalSeconds: v.number(),
+  /**
+   * Why the account takes no new backups right now (e.g. 'backups_stopped': unpaid past the grace
+   * period); the agent logs it once and runs no backups while it is set. Absent from older planes.
+   */
+  accountNotice: v.optional(v.nullable(v.object({ code: v.string(), message: v.string() })), null),
 });
 
 // ---------- backups ----------

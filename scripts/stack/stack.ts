@@ -3,6 +3,7 @@
 // and by the integration tests, so both run the same thing.
 import { join } from 'node:path';
 import { applyMigrations } from './migrate.ts';
+import { LOCAL_PADDLE, type PaddleStandIn, startPaddle } from './paddle.ts';
 import { freePort } from './ports.ts';
 import { type PostgresServer, startPostgres } from './postgres.ts';
 import { S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, type S3Server, startS3 } from './s3.ts';
@@ -19,6 +20,8 @@ export type Stack = {
   s3Copy: S3Server;
   /** records the e-mails and webhooks the worker sends (GET <sink>/messages) */
   sink: SinkServer;
+  /** the local Paddle stand-in (API, Paddle.js checkout, signed webhooks to the worker) */
+  paddle: PaddleStandIn;
   worker: WorkerServer;
   vars: Record<string, string>;
   /** run the cron handler as if the trigger fired at `at` */
@@ -35,6 +38,8 @@ export function localWorkerVars(at: {
   /** the worker's own origin */
   url: string;
   sinkUrl: string;
+  /** the local Paddle stand-in; without it billing is off (nothing billed or stopped) */
+  paddleUrl?: string;
 }): Record<string, string> {
   return {
     DATABASE_URL: at.databaseUrl,
@@ -53,12 +58,32 @@ export function localWorkerVars(at: {
     EMAIL_HTTP_URL: `${at.sinkUrl}/email`,
     EMAIL_FROM: 'Resistro <alerts@resistro.local>',
     WEBHOOK_ALLOW_HTTP: 'true',
+    ...(at.paddleUrl && paddleVars(at.paddleUrl)),
+  };
+}
+
+/** Billing against the local Paddle stand-in (docs/billing.md: a real Paddle account instead). */
+export function paddleVars(paddleUrl: string): Record<string, string> {
+  const at = { paddleUrl };
+  return {
+    PADDLE_API_URL: at.paddleUrl,
+    PADDLE_API_KEY: LOCAL_PADDLE.apiKey,
+    PADDLE_WEBHOOK_SECRET: LOCAL_PADDLE.webhookSecret,
+    PADDLE_CLIENT_TOKEN: LOCAL_PADDLE.clientToken,
+    PADDLE_ENVIRONMENT: 'sandbox',
+    PADDLE_JS_URL: `${at.paddleUrl}/paddle.js`,
+    PADDLE_PRICE_STARTER: LOCAL_PADDLE.prices.starter,
+    PADDLE_PRICE_BUSINESS: LOCAL_PADDLE.prices.business,
+    PADDLE_PRICE_PROFESSIONAL: LOCAL_PADDLE.prices.professional,
+    PADDLE_PRICE_ENTERPRISE: LOCAL_PADDLE.prices.enterprise,
+    // the dashboard's CSP lets Paddle.js and its checkout frame come from the stand-in
+    CHECKOUT_ORIGINS: at.paddleUrl,
   };
 }
 
 export async function startStack(opts: {
   dataDir: string;
-  ports?: { worker?: number; pg?: number; s3?: number; wsProxy?: number; sink?: number };
+  ports?: { worker?: number; pg?: number; s3?: number; wsProxy?: number; sink?: number; paddle?: number };
   fast?: boolean;
   /** where the S3 server keeps objects (default: <dataDir>/s3) */
   s3Dir?: string;
@@ -71,6 +96,7 @@ export async function startStack(opts: {
     s3: opts.ports?.s3 ?? (await freePort()),
     wsProxy: opts.ports?.wsProxy ?? (await freePort()),
     sink: opts.ports?.sink ?? (await freePort()),
+    paddle: opts.ports?.paddle ?? (await freePort()),
   };
   const pg = await startPostgres({ dir: join(opts.dataDir, 'postgres'), port: ports.pg, fast: opts.fast });
   const stops: Array<() => Promise<void>> = [() => pg.stop()];
@@ -103,10 +129,14 @@ export async function startStack(opts: {
     // port, at most three times (only when no port was asked for).
     let url = '';
     let vars: Record<string, string> = {};
+    // Paddle's webhooks go to the worker; its address is set once the worker's port is known.
+    const paddle = await startPaddle({ port: ports.paddle, webhookUrl: '' });
+    stops.unshift(() => paddle.stop());
     let worker: WorkerServer | undefined;
     for (let attempt = 1; !worker; attempt++) {
       const port = attempt === 1 ? ports.worker : await freePort();
       url = `http://127.0.0.1:${port}`;
+      paddle.setWebhookUrl(`${url}/api/v1/billing/webhook`);
       vars = {
         ...localWorkerVars({
           databaseUrl,
@@ -115,6 +145,7 @@ export async function startStack(opts: {
           bucket,
           url,
           sinkUrl: sink.url,
+          paddleUrl: paddle.url,
         }),
         ...opts.vars,
       };
@@ -150,6 +181,7 @@ export async function startStack(opts: {
       s3,
       s3Copy,
       sink,
+      paddle,
       worker,
       vars,
       runCron,

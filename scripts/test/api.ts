@@ -3,7 +3,7 @@ import { createApiClient } from '@resistro/contract';
 import pg from 'pg';
 import { inject } from 'vitest';
 
-let override: { url: string; databaseUrl: string } | undefined;
+let override: { url: string; databaseUrl: string; paddleUrl: string } | undefined;
 
 /** The local stack this test file talks to (the shared one unless a file started its own). */
 export function stackInfo() {
@@ -12,7 +12,7 @@ export function stackInfo() {
 }
 
 /** Points stackInfo() (and so every helper) at another control plane; returns the undo. */
-export function useControlPlane(cp: { url: string; databaseUrl: string }): () => void {
+export function useControlPlane(cp: { url: string; databaseUrl: string; paddleUrl: string }): () => void {
   override = cp;
   return () => {
     override = undefined;
@@ -67,7 +67,47 @@ export async function signup(opts: { plan?: string; email?: string; password?: s
     json: { email, password, ...(opts.plan && { plan: opts.plan }) },
   });
   if (r.status !== 201) throw new Error(`signup failed: ${r.status} ${JSON.stringify(r.body)}`);
-  return { session: s, email, password, user: r.body.user, account: r.body.account };
+  // A plan is paid for through the Paddle stand-in, as a user pays at sign-up.
+  if (opts.plan) await subscribe(s, opts.plan);
+  const account = opts.plan ? (await s.json('/account')).body.account : r.body.account;
+  return { session: s, email, password, user: r.body.user, account };
+}
+
+/**
+ * Pays a checkout for `plan` on the Paddle stand-in (as the overlay's "Pay now" does); the stand-in
+ * answers once the worker took its webhooks, so the plan is active when this returns.
+ * A `card` of DECLINED_CARD fails the payment.
+ */
+export async function subscribe(s: Session, plan: string, card?: string): Promise<{ transactionId: string }> {
+  const r = await s.json('/billing/checkout', { method: 'POST', json: { plan } });
+  if (r.status !== 201) throw new Error(`checkout failed: ${r.status} ${JSON.stringify(r.body)}`);
+  const pay = await paddleControl(`/checkout/${r.body.transactionId}`, card ? { card } : {});
+  if (!pay.ok && !card) throw new Error('the stand-in declined the payment');
+  return { transactionId: r.body.transactionId };
+}
+
+/**
+ * The paid period ends now (Paddle's side, through the stand-in): a subscription cancelled with
+ * DELETE /account is then canceled and the account read-only. No-op for an account without one.
+ */
+export async function endPaidPeriod(s: Session): Promise<void> {
+  const { account } = (await s.json('/account')).body;
+  const [row] = await sql('select subscription_id from billing_subscriptions where account_id = $1', [
+    account.id,
+  ]);
+  if (row?.subscription_id)
+    await paddleControl(`/subscriptions/${row.subscription_id}/renew`, { outcome: 'paid' });
+}
+
+/** A /__control call on the Paddle stand-in (the period end, a failed payment, a recovery). */
+export async function paddleControl(path: string, body: unknown = {}): Promise<any> {
+  const r = await fetch(`${stackInfo().paddleUrl}/__control${path}`, {
+    method: path === '/events' ? 'GET' : 'POST',
+    ...(path === '/events' ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`paddle stand-in ${path}: ${r.status} ${text}`);
+  return JSON.parse(text).data;
 }
 
 export async function createKey(

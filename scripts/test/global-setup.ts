@@ -46,6 +46,7 @@ export async function setup(project: TestProject) {
     s3CopyUrl: stack.s3Copy.url,
     copyBucket: stack.s3Copy.bucket,
     sinkUrl: stack.sink.url,
+    paddleUrl: stack.paddle.url,
     dataDir,
     vars: stack.vars,
   });
@@ -67,6 +68,8 @@ declare module 'vitest' {
       copyBucket: string;
       dataDir: string;
       sinkUrl: string;
+      /** the local Paddle stand-in (its /__control routes play Paddle's side in tests) */
+      paddleUrl: string;
       /** the worker's variables, for a test file that starts a control plane of its own */
       vars: Record<string, string>;
     };

@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { applyMigrations } from '../stack/migrate.ts';
+import { startPaddle } from '../stack/paddle.ts';
 import { freePort } from '../stack/ports.ts';
+import { paddleVars } from '../stack/stack.ts';
 import { startWorker } from '../stack/worker.ts';
 import { useControlPlane } from './api.ts';
 
@@ -29,18 +31,32 @@ export async function startIsolatedControlPlane(tag: string): Promise<{ stop(): 
   const persistDir = join(shared.dataDir, `wrangler-${name}`);
   mkdirSync(persistDir, { recursive: true });
   const port = await freePort();
+  // A Paddle stand-in of its own: its webhooks must reach this worker, not the shared one.
+  const paddle = await startPaddle({
+    port: await freePort(),
+    webhookUrl: `http://127.0.0.1:${port}/api/v1/billing/webhook`,
+  });
   const worker = await startWorker({
     port,
-    vars: { ...shared.vars, DATABASE_URL: databaseUrl, APP_ORIGIN: `http://127.0.0.1:${port}` },
+    vars: {
+      ...shared.vars,
+      ...paddleVars(paddle.url),
+      DATABASE_URL: databaseUrl,
+      APP_ORIGIN: `http://127.0.0.1:${port}`,
+    },
     persistDir,
     // the shared sink's syslog collector speaks TLS with a certificate of the stack's local CA
     extraCaFile: join(shared.dataDir, 'sink-certs', 'ca.pem'),
+  }).catch(async (e) => {
+    await paddle.stop();
+    throw e;
   });
-  const restore = useControlPlane({ url: worker.url, databaseUrl });
+  const restore = useControlPlane({ url: worker.url, databaseUrl, paddleUrl: paddle.url });
   return {
     async stop() {
       restore();
       await worker.stop();
+      await paddle.stop();
       rmSync(persistDir, { recursive: true, force: true });
       const c = new pg.Client({ connectionString: shared.databaseUrl });
       await c.connect();

@@ -4,7 +4,7 @@
 // database and in the revoke dialog; a cancelled account offers no write action and says why.
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sql, stackInfo } from '../../scripts/test/api.ts';
+import { endPaidPeriod, sql, stackInfo } from '../../scripts/test/api.ts';
 import { newAccount, runCronAt, sinkMessages } from '../../worker/test/cron-fixtures.ts';
 import { launchBrowser, logIn, openPage, screenshot } from './browser.ts';
 
@@ -124,6 +124,7 @@ describe('states the dashboard shows at once', () => {
   it('after cancellation offers no write action and says why', async () => {
     const acct = await newAccount();
     expect((await acct.session.json('/account', { method: 'DELETE' })).status).toBe(202);
+    await endPaidPeriod(acct.session); // read-only once the paid period is over
     const { page, context, errors } = await openPage(browser);
     await page.goto(`${stackInfo().url}/login?next=%2Fdatabases%2F${acct.databases[0]!.id}`);
     await logIn(page, acct.email, acct.password);

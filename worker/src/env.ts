@@ -1,4 +1,5 @@
 // Bindings as wrangler provides them (vars and secrets), parsed once into a typed Config.
+import type { PlanId } from '@resistro/contract';
 import * as v from 'valibot';
 
 export type Bindings = {
@@ -34,6 +35,22 @@ export type Bindings = {
   EMAIL_HTTP_TOKEN?: string;
   /** 'true' allows http:// Slack/webhook URLs (local development); production requires https */
   WEBHOOK_ALLOW_HTTP?: string;
+  /** Paddle Billing (docs/billing.md); without PADDLE_API_KEY nothing is billed or stopped */
+  PADDLE_API_URL?: string;
+  /** SECURITY: Worker secret */
+  PADDLE_API_KEY?: string;
+  /** SECURITY: Worker secret: the notification destination's secret key */
+  PADDLE_WEBHOOK_SECRET?: string;
+  /** Paddle's client-side token (public: Paddle.js in the browser uses it) */
+  PADDLE_CLIENT_TOKEN?: string;
+  PADDLE_ENVIRONMENT?: string;
+  PADDLE_JS_URL?: string;
+  PADDLE_PRICE_STARTER?: string;
+  PADDLE_PRICE_BUSINESS?: string;
+  PADDLE_PRICE_PROFESSIONAL?: string;
+  PADDLE_PRICE_ENTERPRISE?: string;
+  /** days after a failed payment (or a sign-up without payment) until new backups stop */
+  BILLING_GRACE_DAYS?: string;
   [key: string]: unknown;
 };
 
@@ -75,7 +92,66 @@ const ConfigSchema = v.object({
   EMAIL_HTTP_URL: v.optional(Url),
   EMAIL_HTTP_TOKEN: v.optional(v.pipe(v.string(), v.minLength(1))),
   WEBHOOK_ALLOW_HTTP: v.optional(v.picklist(['true', 'false']), 'false'),
+  PADDLE_API_URL: v.optional(Url, 'https://api.paddle.com'),
+  PADDLE_API_KEY: v.optional(v.pipe(v.string(), v.minLength(1))),
+  PADDLE_WEBHOOK_SECRET: v.optional(v.pipe(v.string(), v.minLength(1))),
+  PADDLE_CLIENT_TOKEN: v.optional(v.pipe(v.string(), v.minLength(1))),
+  PADDLE_ENVIRONMENT: v.optional(v.picklist(['sandbox', 'production']), 'production'),
+  PADDLE_JS_URL: v.optional(Url, 'https://cdn.paddle.com/paddle/v2/paddle.js'),
+  PADDLE_PRICE_STARTER: v.optional(v.pipe(v.string(), v.regex(/^pri_[a-z0-9]+$/))),
+  PADDLE_PRICE_BUSINESS: v.optional(v.pipe(v.string(), v.regex(/^pri_[a-z0-9]+$/))),
+  PADDLE_PRICE_PROFESSIONAL: v.optional(v.pipe(v.string(), v.regex(/^pri_[a-z0-9]+$/))),
+  PADDLE_PRICE_ENTERPRISE: v.optional(v.pipe(v.string(), v.regex(/^pri_[a-z0-9]+$/))),
+  BILLING_GRACE_DAYS: IntString(0, 90, 7),
 });
+
+export type BillingConfig =
+  | { enabled: false }
+  | {
+      enabled: true;
+      apiUrl: string;
+      /** SECURITY: never logged, never sent anywhere but Paddle's API */
+      apiKey: string;
+      /** SECURITY: never logged; verifies Paddle-Signature */
+      webhookSecret: string;
+      clientToken: string;
+      environment: 'sandbox' | 'production';
+      scriptUrl: string;
+      /** Paddle price id per plan */
+      prices: Record<PlanId, string>;
+      graceMs: number;
+    };
+
+/** Paddle's settings: all of them or none (billing off: a self-hosted service bills nothing). */
+function billingConfig(o: v.InferOutput<typeof ConfigSchema>): BillingConfig {
+  if (!o.PADDLE_API_KEY) return { enabled: false };
+  const prices = {
+    starter: o.PADDLE_PRICE_STARTER,
+    business: o.PADDLE_PRICE_BUSINESS,
+    professional: o.PADDLE_PRICE_PROFESSIONAL,
+    enterprise: o.PADDLE_PRICE_ENTERPRISE,
+  };
+  const missing = [
+    ...(o.PADDLE_WEBHOOK_SECRET ? [] : ['PADDLE_WEBHOOK_SECRET']),
+    ...(o.PADDLE_CLIENT_TOKEN ? [] : ['PADDLE_CLIENT_TOKEN']),
+    ...Object.entries(prices)
+      .filter(([, id]) => !id)
+      .map(([plan]) => `PADDLE_PRICE_${plan.toUpperCase()}`),
+  ];
+  if (missing.length > 0)
+    throw new Error(`Worker misconfigured: PADDLE_API_KEY is set, so set ${missing.join(', ')} too`);
+  return {
+    enabled: true,
+    apiUrl: o.PADDLE_API_URL.replace(/\/+$/, ''),
+    apiKey: o.PADDLE_API_KEY,
+    webhookSecret: o.PADDLE_WEBHOOK_SECRET!,
+    clientToken: o.PADDLE_CLIENT_TOKEN!,
+    environment: o.PADDLE_ENVIRONMENT,
+    scriptUrl: o.PADDLE_JS_URL,
+    prices: prices as Record<PlanId, string>,
+    graceMs: o.BILLING_GRACE_DAYS * 86400_000,
+  };
+}
 
 export type EmailConfig =
   | { provider: 'none' }
@@ -135,6 +211,7 @@ export type Config = {
   pbkdf2Iterations: number;
   email: EmailConfig;
   webhookAllowHttp: boolean;
+  billing: BillingConfig;
 };
 
 const cache = new WeakMap<object, Config>();
@@ -169,6 +246,7 @@ export function parseConfig(env: Bindings): Config {
     pbkdf2Iterations: o.PBKDF2_ITERATIONS,
     email: emailConfig(o),
     webhookAllowHttp: o.WEBHOOK_ALLOW_HTTP === 'true',
+    billing: billingConfig(o),
   };
   cache.set(env, config);
   return config;

@@ -10,6 +10,9 @@ import { apiKeyRoutes } from './api-keys/routes.ts';
 import type { AppEnv } from './app-types.ts';
 import { auditRoutes } from './audit/routes.ts';
 import { backupRoutes } from './backups/routes.ts';
+import { billingSubscriptionPort } from './billing/closing-hooks.ts';
+import { billingRoutes, billingWebhookRoutes } from './billing/routes.ts';
+import { refuseBackupsWhenUnpaid } from './billing/stop-backups.ts';
 import { refuseWritesWhenReadOnly } from './closing/read-only.ts';
 import { closingRoutes } from './closing/routes.ts';
 import { runScheduled } from './cron/index.ts';
@@ -45,12 +48,14 @@ const api = new Hono<AppEnv>()
   .use(csrf)
   // before authenticate: the scrape endpoint takes its own token, not an API key
   .route('/', metricsScrapeRoutes)
+  .route('/', billingWebhookRoutes)
   .use(authenticate)
   .use(authorize)
   .use(refuseWritesWhenReadOnly)
+  .use(refuseBackupsWhenUnpaid)
   .route('/', accountRoutes)
-  // billing: pass its SubscriptionPort here (end at the paid period's end, resume on reopen)
-  .route('/', closingRoutes())
+  // billing ends the Paddle subscription at the paid period's end, and takes that back on reopen
+  .route('/', closingRoutes(billingSubscriptionPort))
   .route('/', apiKeyRoutes)
   .route('/', agentRoutes)
   .route('/', agentWorkRoutes)
@@ -62,7 +67,8 @@ const api = new Hono<AppEnv>()
   .route('/', metricsTokenRoutes)
   .route('/', teamRoutes)
   .route('/', auditRoutes)
-  .route('/', retentionRoutes);
+  .route('/', retentionRoutes)
+  .route('/', billingRoutes);
 
 const app = new Hono<AppEnv>();
 app.use('*', securityHeaders);

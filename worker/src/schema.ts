@@ -5,6 +5,7 @@ export * from './alerts/alerts.sql.ts';
 export * from './api-keys/api-keys.sql.ts';
 export * from './audit/audit.sql.ts';
 export * from './backups/backups.sql.ts';
+export * from './billing/billing.sql.ts';
 export * from './closing/closing.sql.ts';
 export * from './databases/databases.sql.ts';
 export * from './lib/batch-cursor.sql.ts';

@@ -2,7 +2,7 @@
 // the delivery log of one alert, and an agent whose API key was revoked. Every filter stays inside
 // the caller's account and refuses malformed values with a 422 naming the field.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createKey, keyClient, sql } from '../../scripts/test/api.ts';
+import { createKey, endPaidPeriod, keyClient, sql } from '../../scripts/test/api.ts';
 import { newAccount } from './cron-fixtures.ts';
 
 type Account = Awaited<ReturnType<typeof newAccount>>;
@@ -114,6 +114,7 @@ describe('a cancelled account', () => {
     const c = await newAccount();
     const dbId = c.databases[0]!.id;
     expect((await c.session.json('/account', { method: 'DELETE' })).status).toBe(202);
+    await endPaidPeriod(c.session); // read-only once the paid period is over
     for (const [path, init] of [
       [`/databases/${dbId}/resume`, { method: 'POST' }],
       [`/databases/${dbId}`, { method: 'PATCH', json: { retentionDays: 3 } }],

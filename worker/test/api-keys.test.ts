@@ -66,7 +66,7 @@ describe('API keys', () => {
     expect((await call(key, 'GET', '/agents')).status).toBe(200);
     expect((await call(key, 'POST', '/agent/heartbeat', hb)).status).toBe(403);
     expect((await call(key, 'POST', '/api-keys', { name: 'x', scope: 'full' })).status).toBe(403);
-    expect((await call(key, 'PATCH', '/account', { plan: 'business' })).status).toBe(403);
+    expect((await call(key, 'PATCH', '/account', { language: 'de' })).status).toBe(403);
   });
 
   it('lets a full key do what a logged-in user can, including running an agent', async () => {
@@ -75,7 +75,7 @@ describe('API keys', () => {
     expect((await call(key, 'POST', '/agent/heartbeat', hb)).status).toBe(200);
     const created = await call(key, 'POST', '/api-keys', { name: 'made by key', scope: 'read' });
     expect(created.status).toBe(201);
-    expect((await call(key, 'PATCH', '/account', { plan: 'business' })).status).toBe(200);
+    expect((await call(key, 'PATCH', '/account', { language: 'de' })).status).toBe(200);
   });
 
   it('stops working once revoked', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { waitFor } from '../../scripts/stack/ports.ts';
 import { Session, signup, sql, stackInfo, uniqueEmail } from '../../scripts/test/api.ts';
 
 describe('accounts and sessions', () => {
@@ -146,12 +147,21 @@ describe('accounts and sessions', () => {
     expect(r.status).toBe(429);
   });
 
-  it('changes plan only within the limits of the new plan', async () => {
+  it('changes plan through Paddle: the new limits apply once Paddle confirms the prorated charge', async () => {
     const { session } = await signup({ plan: 'business' });
     const up = await session.json('/account', { method: 'PATCH', json: { plan: 'professional' } });
     expect(up.status).toBe(200);
-    expect(up.body.account.limits.maxDatabases).toBe(25);
+    await waitFor(
+      async () => (await session.json('/account')).body.account.limits.maxDatabases === 25,
+      30_000,
+      "Paddle's confirmation",
+    );
     const bad = await session.json('/account', { method: 'PATCH', json: { plan: 'platinum' } });
     expect(bad.status).toBe(422);
+    // Without a paid subscription there is nothing to change.
+    const unpaid = await signup();
+    const none = await unpaid.session.json('/account', { method: 'PATCH', json: { plan: 'business' } });
+    expect(none.status).toBe(409);
+    expect((await unpaid.session.json('/account')).body.account.plan).toBe('starter');
   });
 });

@@ -17,6 +17,7 @@ type Victim = Awaited<ReturnType<typeof accountWithDatabase>> & {
   apiKeyId: string;
   fullKey: string;
   restoreId: string;
+  transactionId: string;
 };
 let victim: Victim;
 
@@ -31,6 +32,7 @@ beforeAll(async () => {
     method: 'POST',
     json: { backupId: backup.id, target: { kind: 'new', database: 'shop_restored' } },
   });
+  const [payment] = (await a.session.json('/billing/transactions')).body.items;
   victim = {
     ...a,
     backupId: backup.id,
@@ -38,6 +40,7 @@ beforeAll(async () => {
     apiKeyId: keys[0].id,
     fullKey,
     restoreId: restore.body.restore.id,
+    transactionId: payment.id,
   };
 });
 
@@ -63,6 +66,7 @@ function probes(v: Victim): Array<[string, string, unknown?]> {
     ['GET', `/backups/${v.backupId}`],
     ['GET', `/backups/${v.backupId}/download`],
     ['DELETE', `/backups/${v.backupId}`],
+    ['GET', `/billing/transactions/${v.transactionId}/invoice`],
     ['POST', `/backups/${v.runningId}/parts`, { partNumbers: [1] }],
     [
       'POST',

@@ -59,6 +59,7 @@ export class Daemon {
   #online: boolean | undefined;
   /** the account is read-only (cancelled or being deleted): said once, then the agent stays quiet */
   #readOnly = false;
+  #notice: { code: string; message: string } | null = null;
   #recovered = false;
   #stopped: Promise<void> | undefined;
   #resolveStopped: (() => void) | undefined;
@@ -169,6 +170,7 @@ export class Daemon {
         });
         this.#enqueue({ work, trigger: 'manual', requestId: request.id });
       }
+      this.#useNotice(res.accountNotice ?? null);
       // a database added or edited: test its connection now, not at its first backup
       this.#checks.handle(res.checkRequests, this.#databases);
       this.#restores.handle(res.restoreRequests, this.#databases);
@@ -256,6 +258,15 @@ export class Daemon {
     this.#queue.push(job);
   }
 
+  /** The account takes no new backups (e.g. unpaid): said once, and no backup runs until it clears. */
+  #useNotice(notice: { code: string; message: string } | null): void {
+    if (notice?.code === this.#notice?.code) return;
+    if (notice)
+      this.#ctx.log.warn('account.notice', `${notice.message} (${notice.code})`, { code: notice.code });
+    else if (this.#notice) this.#ctx.log.info('account.notice_cleared', 'the account takes backups again');
+    this.#notice = notice;
+  }
+
   #enqueueRetries(): void {
     const now = Date.now();
     for (const [databaseId, retry] of this.#retries) {
@@ -274,6 +285,11 @@ export class Daemon {
 
   #pump(): void {
     if (this.#running || this.stopping) return;
+    if (this.#notice?.code === 'backups_stopped') {
+      // The control plane would refuse them; they are not failures of the database.
+      this.#queue.length = 0;
+      return;
+    }
     const job = this.#queue.shift();
     if (!job) return;
     // Use the newest configuration of the database (password, host, paused may have changed).

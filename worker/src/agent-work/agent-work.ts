@@ -10,9 +10,11 @@ import {
   removeAgent,
   toAgent,
 } from '../agents/agents.ts';
+import { backupsStopReason } from '../billing/billing.ts';
 import { getClosing, isReadOnly, toAccountClosing } from '../closing/closing.ts';
 import { agentRunsDatabases, agentWork } from '../databases/work.ts';
 import type { Db } from '../db.ts';
+import type { BillingConfig } from '../env.ts';
 import { ApiError } from '../errors.ts';
 import { pendingRestoreJobs } from '../restores/restores.ts';
 
@@ -25,6 +27,7 @@ export async function heartbeat(
   principal: { accountId: string; apiKeyId: string | null },
   input: HeartbeatInput,
   now: Date,
+  billing: BillingConfig = { enabled: false },
 ): Promise<HeartbeatResponse> {
   const agent = await recordHeartbeat(db, principal, input, now);
   const closing = await getClosing(db, principal.accountId);
@@ -32,6 +35,7 @@ export async function heartbeat(
   const work = isReadOnly(closing, now)
     ? { databases: [], backupRequests: [], checkRequests: [] }
     : await agentWork(db, principal.accountId, agent.id);
+  const stopped = await backupsStopReason(db, billing, principal.accountId, now);
   return {
     agent: toAgent(agent, now),
     databases: work.databases,
@@ -41,6 +45,7 @@ export async function heartbeat(
     accountClosing: toAccountClosing(closing, now),
     serverTime: now.toISOString(),
     heartbeatIntervalSeconds: HEARTBEAT_INTERVAL_SECONDS,
+    accountNotice: stopped ? { code: 'backups_stopped', message: stopped } : null,
   };
 }
 

@@ -11,7 +11,7 @@ export const agentWorkRoutes = new Hono<AppEnv>()
   .post('/agent/heartbeat', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'agent');
     const input = await readBody(c, HeartbeatBody);
-    const answer = await heartbeat(c.get('db'), p, input, c.get('now'));
+    const answer = await heartbeat(c.get('db'), p, input, c.get('now'), c.get('config').billing);
     // its first heartbeat registered it (created now)
     if (answer.agent.createdAt === c.get('now').toISOString())
       await auditRequest(

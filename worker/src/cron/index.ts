@@ -1,11 +1,13 @@
 import { detectAlerts } from '../alerts/detect.ts';
 import { failAbandonedBackups } from '../backups/finish.ts';
+import { sendBillingNotices } from '../billing/notices.ts';
 import { purgeClosedAccounts } from '../closing/purge.ts';
 import { sendClosingReminders } from '../closing/reminders.ts';
 import { createDb } from '../db.ts';
 import type { Bindings, Config } from '../env.ts';
 import { parseConfig } from '../env.ts';
 import { deliverDue, enqueueAlertEvent } from '../notifications/outbox.ts';
+import { sendEmail } from '../notifications/send.ts';
 import { failSilentRestores } from '../restores/restores.ts';
 import { pruneLogs } from '../retention/prune.ts';
 import { applyRetention } from '../retention/retention.ts';
@@ -37,6 +39,13 @@ export const JOBS: Array<{ name: string; run: (ctx: CronContext) => Promise<unkn
   { name: 'closing-reminders', run: (ctx) => sendClosingReminders(ctx.db, ctx.config, ctx.now) },
   { name: 'purge-closed-accounts', run: (ctx) => purgeClosedAccounts(ctx.db, ctx.storage, ctx.now) },
   { name: 'prune-logs', run: (ctx) => pruneLogs(ctx.db, ctx.now) },
+  {
+    name: 'billing-notices',
+    run: (ctx) =>
+      sendBillingNotices(ctx.db, ctx.config.billing, ctx.config.appOrigin, ctx.now, (m) =>
+        sendEmail(ctx.config, m),
+      ),
+  },
 ];
 
 /** A job's result is logged when it did something (any non-zero count). */
@@ -54,6 +63,7 @@ function didWork(result: unknown): boolean {
     'alerts',
     'reminders',
     'failed',
+    'sent',
   ].some((k) => typeof r[k] === 'number' && r[k] > 0);
 }
 

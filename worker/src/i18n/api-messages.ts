@@ -23,6 +23,7 @@ const WHAT_DE: Record<string, string> = {
   alert: 'Alarm',
   user: 'Benutzer',
   'metrics token': 'Metrik-Token',
+  transaction: 'Zahlung',
   delivery: 'Zustellung',
   restore: 'Wiederherstellung',
   member: 'Mitglied',
@@ -161,6 +162,42 @@ export const MESSAGES: Record<string, Entry> = {
     de: (p) =>
       `Der Speicher des Plans ${p.plan} ist aufgebraucht; löschen Sie Backups oder wechseln Sie in einen größeren Plan`,
   },
+  // billing (Paddle)
+  'Billing is not enabled on this service': { de: 'Auf diesem Dienst ist keine Abrechnung eingerichtet' },
+  'Paddle could not complete this; try again': {
+    de: 'Paddle konnte das nicht abschließen; versuchen Sie es erneut',
+  },
+  'This account already has a subscription; change its plan instead': {
+    de: 'Dieses Konto hat bereits ein Abonnement; wechseln Sie stattdessen den Plan',
+  },
+  'This account has no subscription yet; complete the checkout first': {
+    de: 'Dieses Konto hat noch kein Abonnement; schließen Sie zuerst die Bezahlung ab',
+  },
+  'The plan can change once the subscription is paid and active': {
+    de: 'Der Plan kann gewechselt werden, sobald das Abonnement bezahlt und aktiv ist',
+  },
+  'The account is on this plan already': { de: 'Das Konto hat diesen Plan bereits' },
+  'The {plan} plan does not fit this account yet; change what the preview lists first': {
+    de: (p) =>
+      `Der Plan ${p.plan} passt noch nicht zu diesem Konto; ändern Sie zuerst, was die Vorschau nennt`,
+  },
+  'This payment has no invoice yet': { de: 'Für diese Zahlung gibt es noch keine Rechnung' },
+  'The Paddle-Signature header is missing, stale or does not match': {
+    de: 'Der Paddle-Signature-Header fehlt, ist veraltet oder passt nicht',
+  },
+  'Invalid input: not a Paddle event': { de: 'Ungültige Eingabe: kein Paddle-Ereignis' },
+  'Invalid input: not a Paddle subscription': { de: 'Ungültige Eingabe: kein Paddle-Abonnement' },
+  'Invalid input: not a Paddle transaction': { de: 'Ungültige Eingabe: keine Paddle-Transaktion' },
+  'The subscription is paused; new backups are stopped until it is resumed': {
+    de: 'Das Abonnement ist pausiert; neue Backups sind angehalten, bis es fortgesetzt wird',
+  },
+  'No payment has arrived since sign-up; new backups are stopped until the subscription is paid': {
+    de: 'Seit der Registrierung ist keine Zahlung eingegangen; neue Backups sind angehalten, bis das Abonnement bezahlt ist',
+  },
+  'A payment failed and the grace period has ended; new backups are stopped until the payment method is updated':
+    {
+      de: 'Eine Zahlung ist fehlgeschlagen und die Kulanzfrist ist abgelaufen; neue Backups sind angehalten, bis die Zahlungsmethode aktualisiert ist',
+    },
   'An account can have at most {n} channels; delete one first': {
     de: (p) => `Ein Konto kann höchstens ${p.n} Kanäle haben; löschen Sie zuerst einen`,
   },
@@ -298,6 +335,9 @@ export const FIELD_MESSAGES: Record<string, Entry> = {
   'is invalid': { de: 'ist ungültig' },
   'is invalid (expected {expected})': { de: (p) => `ist ungültig (erwartet: ${p.expected})` },
   'is too long': { de: 'ist zu lang' },
+  'is {current}, the plan allows {allowed}': {
+    de: (p) => `ist ${p.current}, der Plan erlaubt ${p.allowed}`,
+  },
   'is already registered': { de: 'ist schon registriert' },
   'is wider than your role': { de: 'geht über Ihre Rolle hinaus' },
   'is already a member': { de: 'ist schon Mitglied' },
@@ -420,9 +460,11 @@ export const GENERIC_DE: Record<ErrorCode, string> = {
   account_read_only: 'Dieses Konto ist gekündigt und nur noch lesbar',
   plan_limit: 'Ihr Plan erlaubt das nicht; wechseln Sie in einen größeren Plan',
   quota_exceeded: 'Der Speicher Ihres Plans ist aufgebraucht',
+  payment_required: 'Ihr Abonnement ist nicht bezahlt; neue Backups sind angehalten',
   payload_too_large: 'Die Anfrage ist zu groß',
   rate_limited: 'Zu viele Anfragen; versuchen Sie es später erneut',
   storage_error: 'Der Object Storage hat einen Fehler gemeldet; versuchen Sie es erneut',
+  billing_unavailable: 'Der Zahlungsanbieter (Paddle) hat einen Fehler gemeldet; versuchen Sie es erneut',
   internal: 'Interner Fehler; er wurde protokolliert',
 };
 

@@ -5,12 +5,20 @@
 import { type Account, type Language, PLANS, type PlanId } from '@resistro/contract';
 import { and, count, eq, isNull } from 'drizzle-orm';
 import { accounts } from '../accounts/accounts.sql.ts';
+import { billingSummary } from '../billing/billing.ts';
 import { getClosing, toAccountClosing } from '../closing/closing.ts';
 import { databases } from '../databases/databases.sql.ts';
 import type { Db } from '../db.ts';
+import type { BillingConfig } from '../env.ts';
 import { ApiError } from '../errors.ts';
 
-export async function getAccount(db: Db, accountId: string, now = new Date()): Promise<Account> {
+/** With `billing`, the answer carries the subscription's state in short (banners, stopped backups). */
+export async function getAccount(
+  db: Db,
+  accountId: string,
+  now = new Date(),
+  billing?: BillingConfig,
+): Promise<Account> {
   const [row] = await db.select().from(accounts).where(eq(accounts.id, accountId));
   if (!row) throw new ApiError('not_found', 'account not found');
   const [dbCount] = await db
@@ -32,6 +40,7 @@ export async function getAccount(db: Db, accountId: string, now = new Date()): P
     timeZone: row.timeZone,
     closing: toAccountClosing(await getClosing(db, accountId), now),
     createdAt: row.createdAt.toISOString(),
+    ...(billing && { billing: await billingSummary(db, billing, accountId, now) }),
   };
 }
 
@@ -44,6 +53,7 @@ export async function updateAccount(
     language?: Language | undefined;
     timeZone?: string | undefined;
   },
+  billing?: BillingConfig,
 ): Promise<Account> {
   await db.transaction(async (tx) => {
     if (patch.plan) {
@@ -82,5 +92,5 @@ export async function updateAccount(
         .where(eq(accounts.id, accountId));
     }
   });
-  return getAccount(db, accountId);
+  return getAccount(db, accountId, undefined, billing);
 }

@@ -8,6 +8,7 @@ import { getUser, login, logout, SESSION_COOKIE, signup } from '../accounts/acco
 import { findUserByEmail } from '../accounts/members.ts';
 import type { AppEnv } from '../app-types.ts';
 import { auditRequest, recordAudit, requestIp } from '../audit/audit.ts';
+import { changePlan } from '../billing/billing.ts';
 import { ApiError } from '../errors.ts';
 import { languageFromHeader } from '../i18n/language.ts';
 import { requirePrincipal } from '../lib/principal.ts';
@@ -33,7 +34,8 @@ export const accountRoutes = new Hono<AppEnv>()
     const { user, accountId, token, expiresAt } = await signup(
       c.get('db'),
       c.get('config'),
-      { ...input, language },
+      // With Paddle the plan applies once it confirms the payment (billing/); until then the smallest.
+      { ...input, plan: c.get('config').billing.enabled ? undefined : input.plan, language },
       c.get('now'),
     );
     setSessionCookie(c, token, expiresAt);
@@ -46,7 +48,10 @@ export const accountRoutes = new Hono<AppEnv>()
       objectId: user.id,
       details: { email: user.email },
     });
-    return c.json({ user, account: await getAccount(c.get('db'), accountId) }, 201);
+    return c.json(
+      { user, account: await getAccount(c.get('db'), accountId, c.get('now'), c.get('config').billing) },
+      201,
+    );
   })
   .post('/auth/login', async (c) => {
     const input = await readBody(c, LoginBody);
@@ -82,7 +87,10 @@ export const accountRoutes = new Hono<AppEnv>()
       objectKind: 'member',
       objectId: user.id,
     });
-    return c.json({ user, account: await getAccount(c.get('db'), accountId) });
+    return c.json({
+      user,
+      account: await getAccount(c.get('db'), accountId, c.get('now'), c.get('config').billing),
+    });
   })
   .post('/auth/logout', async (c) => {
     const p = c.get('principal');
@@ -102,22 +110,33 @@ export const accountRoutes = new Hono<AppEnv>()
       );
     return c.json({
       user: await getUser(c.get('db'), p.userId),
-      account: await getAccount(c.get('db'), p.accountId),
+      account: await getAccount(c.get('db'), p.accountId, c.get('now'), c.get('config').billing),
     });
   })
   .get('/account', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'read');
-    return c.json({ account: await getAccount(c.get('db'), p.accountId) });
+    return c.json({
+      account: await getAccount(c.get('db'), p.accountId, c.get('now'), c.get('config').billing),
+    });
   })
   .patch('/account', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'write');
-    const input = await readBody(c, UpdateAccountBody);
-    if (input.plan !== undefined && !roleAtLeast(p.role, 'owner'))
+    const { plan, ...rest } = await readBody(c, UpdateAccountBody);
+    if (plan !== undefined && !roleAtLeast(p.role, 'owner'))
       throw new ApiError('forbidden', 'Only an owner may change the plan');
-    const account = await updateAccount(c.get('db'), p.accountId, input);
-    await auditRequest(c, input.plan ? 'billing.plan_changed' : 'account.changed', undefined, {
-      fields: Object.keys(input).sort(),
-      ...(input.plan && { plan: input.plan }),
-    });
+    const billing = c.get('config').billing;
+    // With Paddle, a plan change is billing's: charged (upgrade) or scheduled (downgrade), applied
+    // when Paddle confirms (billing/ records 'billing.plan_changed' then). Without it (a
+    // self-hosted service), the plan just changes.
+    if (plan && billing.enabled) await changePlan(c.get('db'), billing, p.accountId, plan, c.get('now'));
+    const patch = billing.enabled ? rest : { ...rest, plan };
+    const account = await updateAccount(c.get('db'), p.accountId, patch, billing);
+    const fields = Object.keys({ ...rest, ...(plan && { plan }) }).sort();
+    const action = !plan
+      ? 'account.changed'
+      : billing.enabled
+        ? 'billing.plan_change_requested'
+        : 'billing.plan_changed';
+    await auditRequest(c, action, undefined, { fields, ...(plan && { plan }) });
     return c.json({ account });
   });
