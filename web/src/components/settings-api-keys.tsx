@@ -11,6 +11,10 @@ import { ApiClientError, api } from '../api.ts';
 import { type MessageKey, t, tn } from '../i18n/index.ts';
 import { formatDateTime, formatRelative } from '../lib/format.ts';
 import { writeBlocked } from '../lib/session.ts';
+
+/** allowed while read-only: a closed account needs a key for `resistro export --all` */
+const CREATE_KEY = { method: 'post', path: '/api-keys' };
+
 import { showToast } from '../lib/toast.ts';
 import { checkRequired, focusFirstInvalid, type Problem } from '../lib/validate.ts';
 import { ConfirmFor } from './confirm-dialog.tsx';
@@ -118,8 +122,8 @@ export function ApiKeysSection(): JSX.Element {
             <button
               type="submit"
               class="btn btn-primary"
-              disabled={busy() || writeBlocked() !== undefined}
-              title={writeBlocked()}
+              disabled={busy() || writeBlocked(CREATE_KEY) !== undefined}
+              title={writeBlocked(CREATE_KEY)}
             >
               <Icon name="plus" size={16} />
               {busy() ? t('state.working') : t('keys.create')}

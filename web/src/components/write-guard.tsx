@@ -3,6 +3,7 @@
 // cancelled account; offering the button would only fail later, silently.)
 import { A } from '@solidjs/router';
 import { type JSX, Show } from 'solid-js';
+import { t } from '../i18n/index.ts';
 import { closingBlocked, writeBlocked } from '../lib/session.ts';
 import { Icon } from './icons.tsx';
 
@@ -32,7 +33,12 @@ export function CancelledBanner(): JSX.Element {
       {(reason) => (
         <div class="alert alert-warn" role="status" data-testid="cancelled-banner">
           <Icon name="alert" />
-          <p>{reason()}</p>
+          <p>
+            {reason()}{' '}
+            <A href="/settings#account" class="alert-link">
+              {t('closing.bannerLink')}
+            </A>
+          </p>
         </div>
       )}
     </Show>

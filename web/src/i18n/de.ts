@@ -133,6 +133,35 @@ export const de: Record<MessageKey, string> = {
   'keys.usersTitle_other': 'Diese {count} Agents verwenden den Schlüssel und sichern danach nicht mehr:',
   'cancelled.reason':
     'Dieses Konto ist gekündigt: Die Backups bleiben herunterladbar, aber nichts kann mehr geändert werden und es laufen keine neuen Backups.',
+  'closing.bannerLink': 'Alles herunterladen oder Konto reaktivieren',
+  'closing.scheduled':
+    'Gekündigt: Bis {effective} läuft alles weiter; danach ist das Konto nur noch lesbar, und die Backups bleiben bis {purge} herunterladbar.',
+  'closing.deletionState':
+    'Löschung beantragt: Das Konto ist nur noch lesbar; die Backups bleiben bis {purge} herunterladbar, danach wird alles gelöscht.',
+  'closing.reopenTitle': 'Konto reaktivieren',
+  'closing.reopenText':
+    'Nimmt die Kündigung zurück: Datenbanken, Agents, Schlüssel und Backups bleiben, wie sie waren.',
+  'closing.reopen': 'Konto reaktivieren',
+  'closing.reopenConfirmTitle': 'Konto reaktivieren?',
+  'closing.reopenConfirmText':
+    'Die Backups laufen wieder nach ihren Zeitplänen, und das Abonnement geht weiter.',
+  'closing.reopenDone': 'Ihr Konto ist wieder aktiv.',
+  'closing.deleteTitle': 'Konto löschen',
+  'closing.deleteText':
+    'Löscht das Konto und alle Backups (DSGVO). Wie bei einer Kündigung haben Sie 30 Tage, um alles herunterzuladen oder es sich anders zu überlegen.',
+  'closing.delete': 'Konto löschen',
+  'closing.deleteConfirmTitle': 'Konto und alle Backups löschen?',
+  'closing.deleteConfirmText':
+    'Das Konto ist sofort nur noch lesbar; 30 Tage später werden alle Backups, Datenbankeinträge, Schlüssel und Protokolle endgültig gelöscht. Bestätigen Sie mit Ihrem Passwort.',
+  'closing.deleteDone': 'Löschung beantragt. Sie haben 30 Tage, um Ihre Backups herunterzuladen.',
+  'export.title': 'Alle Backups herunterladen',
+  'export.text':
+    'Ein Manifest mit allen Backups, ihrer SHA-256-Prüfsumme und einem 7 Tage gültigen Download-Link; oder alle mit dem Agent herunterladen und prüfen:',
+  'export.all': 'Manifest herunterladen',
+  'export.database': 'Alle herunterladen (Manifest)',
+  'export.hint': 'Eine JSON-Datei mit allen Backups, ihrer Prüfsumme und einem 7 Tage gültigen Link',
+  'export.saved_one': 'Manifest mit {count} Backup gespeichert.',
+  'export.saved_other': 'Manifest mit {count} Backups gespeichert.',
   'closing.reasonDeletion':
     'Dieses Konto wird auf Ihren Wunsch gelöscht: Die Backups bleiben bis {date} herunterladbar, aber nichts kann mehr geändert werden und es laufen keine neuen Backups.',
   'cancelled.reasonUntil':
@@ -516,11 +545,11 @@ export const de: Record<MessageKey, string> = {
   'settings.memberSince': 'Kunde seit',
   'settings.cancelTitle': 'Abonnement kündigen',
   'settings.cancelText':
-    'Es werden keine neuen Backups mehr angenommen. Ihre Backups bleiben 30 Tage herunterladbar und werden dann gelöscht.',
+    'Das Abonnement endet mit Ablauf des bezahlten Zeitraums; danach ist das Konto nur noch lesbar, und Ihre Backups bleiben 30 Tage herunterladbar, bevor sie gelöscht werden.',
   'settings.cancel': 'Abonnement kündigen',
   'settings.cancelConfirmTitle': 'Abonnement wirklich kündigen?',
   'settings.cancelConfirmText':
-    'Die Agents senden keine Backups mehr. Sie haben 30 Tage Zeit, Ihre Backups herunterzuladen; danach werden alle Daten gelöscht.',
+    'Bis zum Ende des bezahlten Zeitraums läuft alles weiter. Danach sichern die Agents nicht mehr, und Sie haben 30 Tage Zeit, Ihre Backups herunterzuladen; danach werden alle Daten gelöscht. Bis dahin können Sie das Konto reaktivieren.',
   'settings.cancelDone': 'Ihr Abonnement ist gekündigt.',
   'settings.cancelled': 'Abonnement gekündigt. Ihre Backups bleiben bis {date} herunterladbar.',
 

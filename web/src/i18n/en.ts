@@ -126,6 +126,33 @@ export const en = {
   'keys.usersTitle_other': 'These {count} agents use the key and stop backing up:',
   'cancelled.reason':
     'This account is cancelled: its backups stay downloadable, but nothing can be changed and no new backups run.',
+  'closing.bannerLink': 'Download everything or reopen the account',
+  'closing.scheduled':
+    'Cancelled: everything keeps working until {effective}; then the account is read-only, and its backups stay downloadable until {purge}.',
+  'closing.deletionState':
+    'Deletion requested: the account is read-only; its backups stay downloadable until {purge}, then everything is deleted.',
+  'closing.reopenTitle': 'Reopen the account',
+  'closing.reopenText': 'Takes the cancellation back: databases, agents, keys and backups are as they were.',
+  'closing.reopen': 'Reopen account',
+  'closing.reopenConfirmTitle': 'Reopen your account?',
+  'closing.reopenConfirmText': 'Backups run again on their schedules and the subscription continues.',
+  'closing.reopenDone': 'Your account is open again.',
+  'closing.deleteTitle': 'Delete the account',
+  'closing.deleteText':
+    'Deletes the account and every backup (GDPR). As with a cancellation you have 30 days to download everything or change your mind.',
+  'closing.delete': 'Delete account',
+  'closing.deleteConfirmTitle': 'Delete your account and all backups?',
+  'closing.deleteConfirmText':
+    'The account becomes read-only at once; 30 days later every backup, database entry, key and log is deleted for good. Enter your password to confirm.',
+  'closing.deleteDone': 'Deletion requested. You have 30 days to download your backups.',
+  'export.title': 'Download all backups',
+  'export.text':
+    'A manifest listing every backup with its SHA-256 and a download link valid for 7 days; or download and verify them all with the agent:',
+  'export.all': 'Download manifest',
+  'export.database': 'Download all (manifest)',
+  'export.hint': 'A JSON file listing every backup with its checksum and a link valid for 7 days',
+  'export.saved_one': 'Manifest with {count} backup saved.',
+  'export.saved_other': 'Manifest with {count} backups saved.',
   'closing.reasonDeletion':
     'This account is being deleted as you asked: its backups stay downloadable until {date}, but nothing can be changed and no new backups run.',
   'cancelled.reasonUntil':
@@ -486,11 +513,11 @@ export const en = {
   'settings.memberSince': 'Customer since',
   'settings.cancelTitle': 'Cancel subscription',
   'settings.cancelText':
-    'No new backups are accepted. Your backups stay downloadable for 30 days, then they are deleted.',
+    'The subscription ends at the end of the paid period; then the account is read-only and your backups stay downloadable for 30 days before they are deleted.',
   'settings.cancel': 'Cancel subscription',
   'settings.cancelConfirmTitle': 'Cancel your subscription?',
   'settings.cancelConfirmText':
-    'Agents stop sending backups. You have 30 days to download your backups; after that all data is deleted.',
+    'Until the end of the paid period everything keeps running. Then agents stop backing up and you have 30 days to download your backups; after that all data is deleted. You can reopen the account until then.',
   'settings.cancelDone': 'Your subscription is cancelled.',
   'settings.cancelled': 'Subscription cancelled. Your backups stay downloadable until {date}.',
 

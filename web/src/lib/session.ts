@@ -1,5 +1,6 @@
 // Who is logged in. `undefined` while the first /auth/me is on its way, `null` when nobody is.
 import { type Role, roleAtLeast } from '@resistro/contract/roles';
+import { findRoute, refusedWhenReadOnly } from '@resistro/contract/routes';
 import type { Account, MeResponse } from '@resistro/contract/schemas';
 import { createSignal } from 'solid-js';
 import { api, isUnauthorized } from '../api.ts';
@@ -54,8 +55,8 @@ export function account(): Account | undefined {
  * databases or settings: every write action is disabled with this reason, the same rule the
  * worker refuses them by (contract refusedWhenReadOnly).
  */
-export function writeBlocked(): string | undefined {
-  return closingBlocked() ?? roleBlocked('operator');
+export function writeBlocked(route?: { method: string; path: string }): string | undefined {
+  return closingBlocked(route) ?? roleBlocked('operator');
 }
 
 /** The member's role and download grant (docs/teams.md). */
@@ -81,9 +82,12 @@ export function downloadBlocked(): string | undefined {
 }
 
 /** Why the account is read-only (cancelled or deleted on request), or undefined. */
-export function closingBlocked(): string | undefined {
+export function closingBlocked(route?: { method: string; path: string }): string | undefined {
   const closing = account()?.closing;
   if (!closing?.readOnly) return undefined;
+  // The few writes a closed account keeps (a key for the export, reopening) are not blocked.
+  const spec = route && findRoute(route.method, route.path);
+  if (spec && !refusedWhenReadOnly(spec)) return undefined;
   const date = formatDate(closing.purgeAt);
   return closing.reason === 'deletion_requested'
     ? t('closing.reasonDeletion', { date })

@@ -9,6 +9,7 @@ import { BackupErrorText, describeBackupError } from '../components/backup-error
 import { BackupTable } from '../components/backup-table.tsx';
 import { ConfirmDialog } from '../components/confirm-dialog.tsx';
 import { ConnectionCheckPanel } from '../components/connection-check.tsx';
+import { ExportButton } from '../components/export-button.tsx';
 import { Icon } from '../components/icons.tsx';
 import { PageHeader } from '../components/page-header.tsx';
 import { RestoreDialog } from '../components/restore-dialog.tsx';
@@ -246,6 +247,7 @@ export default function DatabaseDetailPage(): JSX.Element {
                     <Icon name="download" size={16} />
                     {t('restore.action')}
                   </button>
+                  <ExportButton databaseId={d().database.id} name={d().database.name} />
                   <WriteLink href={`/databases/${d().database.id}/edit`} class="btn btn-secondary">
                     <Icon name="edit" size={16} />
                     {t('action.edit')}

@@ -3,11 +3,11 @@
 import { useLocation } from '@solidjs/router';
 import { createEffect, createResource, createSignal, For, type JSX, Show } from 'solid-js';
 import { api } from '../api.ts';
-import { ConfirmDialog } from '../components/confirm-dialog.tsx';
 import { PageHeader } from '../components/page-header.tsx';
 import { AlertEmailsSection } from '../components/settings-alert-emails.tsx';
 import { ApiKeysSection } from '../components/settings-api-keys.tsx';
 import { ChannelsSection } from '../components/settings-channels.tsx';
+import { ClosingSection } from '../components/settings-closing.tsx';
 import { LanguageSection } from '../components/settings-language.tsx';
 import { PlanSection, UsageSection } from '../components/settings-plan.tsx';
 import { TeamSection } from '../components/settings-team.tsx';
@@ -93,43 +93,8 @@ export default function SettingsPage(): JSX.Element {
                         <dt>{t('settings.memberSince')}</dt>
                         <dd>{formatDate(a().createdAt)}</dd>
                       </dl>
-                      <Show
-                        when={a().closing}
-                        fallback={
-                          <div class="danger-row">
-                            <div>
-                              <strong>{t('settings.cancelTitle')}</strong>
-                              <p class="muted">{t('settings.cancelText')}</p>
-                            </div>
-                            <button
-                              type="button"
-                              class="btn btn-danger-outline"
-                              onClick={() => setConfirmCancel(true)}
-                            >
-                              {t('settings.cancel')}
-                            </button>
-                          </div>
-                        }
-                      >
-                        <div class="alert alert-warn" role="status">
-                          <p>{t('settings.cancelled', { date: formatDate(a().closing!.purgeAt) })}</p>
-                        </div>
-                      </Show>
+                      <ClosingSection account={a()} />
                     </section>
-                    <ConfirmDialog
-                      open={confirmCancel()}
-                      title={t('settings.cancelConfirmTitle')}
-                      confirmLabel={t('settings.cancel')}
-                      danger
-                      onClose={() => setConfirmCancel(false)}
-                      onConfirm={async () => {
-                        const { closing } = await api.cancelAccount();
-                        updateAccount({ ...a(), closing });
-                        showToast(t('settings.cancelDone'));
-                      }}
-                    >
-                      <p>{t('settings.cancelConfirmText')}</p>
-                    </ConfirmDialog>
                   </>
                 )}
               </Show>
