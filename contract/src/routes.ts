@@ -616,6 +616,20 @@ export const ROUTES: RouteSpec[] = [
     response: rt.RetentionRuleResponse,
   },
   {
+    method: 'get',
+    path: '/databases/{id}/audit-export',
+    summary: 'Every backup with dates, checksums, lock and copy status (CSV, or JSON signed with Ed25519)',
+    access: 'read',
+    query: rt.BackupAuditExportQuery,
+  },
+  {
+    method: 'get',
+    path: '/audit-signing-key',
+    summary: 'The Ed25519 public key that verifies signed audit exports',
+    access: 'read',
+    response: rt.AuditSigningKey,
+  },
+  {
     method: 'post',
     path: '/databases/{id}/retention/preview',
     summary: 'Which existing backups a rule would delete (nothing is changed)',

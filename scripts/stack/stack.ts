@@ -52,6 +52,8 @@ export function localWorkerVars(at: {
     S3_FORCE_PATH_STYLE: 'true',
     // The local bucket is created with S3 Object Lock, so backups can be locked (docs/object-lock.md).
     S3_OBJECT_LOCK: 'true',
+    // Local only: a fixed key that signs audit exports (production sets its own secret).
+    AUDIT_SIGNING_KEY: 'cmVzaXN0cm8tbG9jYWwtYXVkaXQtc2lnbmluZy1rZXk=',
     APP_ORIGIN: at.url,
     // Alert e-mails and webhooks go to the local sink; http:// hook URLs are allowed locally.
     EMAIL_PROVIDER: 'http',

@@ -18,6 +18,8 @@ export type Bindings = {
   S3_PART_CHECKSUM?: string;
   /** 'true': the bucket was created with S3 Object Lock, so backups can be locked (docs/object-lock.md) */
   S3_OBJECT_LOCK?: string;
+  /** SECURITY (secret): 32 random bytes in base64, the Ed25519 key that signs audit exports */
+  AUDIT_SIGNING_KEY?: string;
   APP_ORIGIN?: string;
   PART_URL_TTL_SECONDS?: string;
   DOWNLOAD_URL_TTL_SECONDS?: string;
@@ -75,6 +77,7 @@ const ConfigSchema = v.object({
   S3_FORCE_PATH_STYLE: v.optional(v.picklist(['true', 'false']), 'true'),
   S3_PART_CHECKSUM: v.optional(v.picklist(['sha256', 'md5']), 'sha256'),
   S3_OBJECT_LOCK: v.optional(v.picklist(['true', 'false']), 'false'),
+  AUDIT_SIGNING_KEY: v.optional(v.pipe(v.string(), v.minLength(1))),
   APP_ORIGIN: v.optional(Url),
   PART_URL_TTL_SECONDS: IntString(5, 7 * 24 * 3600, 900),
   DOWNLOAD_URL_TTL_SECONDS: IntString(1, 7 * 24 * 3600, 300),
@@ -205,6 +208,8 @@ export type Config = {
     objectLock: boolean;
   };
   appOrigin: string | undefined;
+  /** signs audit exports (retention/audit-export.ts); undefined: signed exports are refused */
+  auditSigningKey: string | undefined;
   partUrlTtlSeconds: number;
   downloadUrlTtlSeconds: number;
   sessionTtlMs: number;
@@ -240,6 +245,7 @@ export function parseConfig(env: Bindings): Config {
       objectLock: o.S3_OBJECT_LOCK === 'true',
     },
     appOrigin: o.APP_ORIGIN?.replace(/\/+$/, ''),
+    auditSigningKey: o.AUDIT_SIGNING_KEY,
     partUrlTtlSeconds: o.PART_URL_TTL_SECONDS,
     downloadUrlTtlSeconds: o.DOWNLOAD_URL_TTL_SECONDS,
     sessionTtlMs: o.SESSION_TTL_HOURS * 3600_000,

@@ -88,6 +88,8 @@ function probes(v: Victim): Array<[string, string, unknown?]> {
     ['POST', `/restores/${v.restoreId}/finish`, { state: 'failed', errorCode: 'internal' }],
     // retention (issue 18)
     ['GET', `/databases/${v.database.id}/retention`],
+    ['GET', `/databases/${v.database.id}/audit-export`],
+    ['GET', `/databases/${v.database.id}/audit-export?format=csv`],
     [
       'PUT',
       `/databases/${v.database.id}/retention`,

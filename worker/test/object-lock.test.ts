@@ -2,6 +2,7 @@
 // compliance mode (every backup for 30 days, the first of each month for ten years), the API
 // shows the date, and nothing deletes a locked backup before it: not the dashboard, not an API
 // key, not retention, not the purge of a closed account, and not the S3 server.
+import { createPublicKey, verify } from 'node:crypto';
 import { AwsClient } from 'aws4fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY } from '../../scripts/stack/s3.ts';
@@ -124,5 +125,51 @@ describe('object lock', () => {
     });
     expect(r.status).toBe(422);
     expect(r.body.error.fields).toHaveProperty('objectLock.monthly');
+  });
+
+  it('exports every backup with dates, checksums and lock as CSV and as JSON whose Ed25519 signature verifies', async () => {
+    const acct = await newAccount({ plan: 'enterprise' });
+    const database = acct.databases[0]!;
+    await acct.session.json(`/databases/${database.id}/retention`, {
+      method: 'PUT',
+      json: { tiers: null, objectLock: { all: 7 } },
+    });
+    const good = await uploadBackup(acct.client, database.id, 300);
+    const csv = await acct.session.fetch(`/databases/${database.id}/audit-export?format=csv`);
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toContain('text/csv');
+    const lines = (await csv.text()).trim().split('\r\n');
+    expect(lines[0]).toBe(
+      'id,status,trigger,startedAt,finishedAt,sizeBytes,sha256,storageChecksum,lockMode,lockedUntil,copyStatus,copyVerifiedAt',
+    );
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toContain(`${good.id},succeeded,schedule,${good.startedAt}`);
+    expect(lines[1]).toContain(`${good.sha256},${good.storageChecksum},COMPLIANCE,${good.lockedUntil},none,`);
+
+    const signed = (await acct.session.json(`/databases/${database.id}/audit-export?format=json`)).body;
+    const key = (await acct.session.json('/audit-signing-key')).body;
+    expect(signed.signature).toMatchObject({ algorithm: 'Ed25519', keyId: key.keyId });
+    const publicKey = createPublicKey({
+      key: Buffer.from(key.publicKey, 'base64'),
+      format: 'der',
+      type: 'spki',
+    });
+    const sig = Buffer.from(signed.signature.value, 'base64');
+    expect(verify(null, Buffer.from(signed.payload, 'utf8'), publicKey, sig)).toBe(true);
+    const doc = JSON.parse(signed.payload);
+    expect(doc.database.id).toBe(database.id);
+    expect(doc.backups).toEqual([
+      expect.objectContaining({
+        id: good.id,
+        sha256: good.sha256,
+        lockMode: 'COMPLIANCE',
+        lockedUntil: good.lockedUntil,
+      }),
+    ]);
+    // a changed byte no longer verifies
+    const forged = signed.payload.replace(good.sha256, 'f'.repeat(64));
+    expect(verify(null, Buffer.from(forged, 'utf8'), publicKey, sig)).toBe(false);
+    const bad = await acct.session.json(`/databases/${database.id}/audit-export?format=xml`);
+    expect(bad.status).toBe(422);
   });
 });

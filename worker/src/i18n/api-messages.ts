@@ -302,6 +302,9 @@ export const MESSAGES: Record<string, Entry> = {
   'The backup is locked; storage refuses to delete it before its date': {
     de: 'Das Backup ist gesperrt; der Speicher verweigert das Löschen vor seinem Datum',
   },
+  'Signed exports are not set up on this service (AUDIT_SIGNING_KEY)': {
+    de: 'Signierte Exporte sind auf diesem Dienst nicht eingerichtet (AUDIT_SIGNING_KEY)',
+  },
   "This service's storage was not created with object lock; backups cannot be locked": {
     de: 'Der Speicher dieses Dienstes wurde nicht mit Object Lock angelegt; Backups können nicht gesperrt werden',
   },

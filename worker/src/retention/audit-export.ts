@@ -1,0 +1,136 @@
+// The export for auditors (docs/object-lock.md): every backup of a database with its dates,
+// checksums, lock and copy status, as CSV or as signed JSON. The JSON is an envelope whose
+// `payload` is the document as a string and whose `signature` is Ed25519 over the UTF-8 bytes of
+// that string, with the service's key (Worker secret AUDIT_SIGNING_KEY: 32 random bytes, base64).
+// The public key is GET /audit-signing-key; an auditor checks the bytes with any Ed25519 tool.
+import { fromBase64Url, toBase64Url } from '@resistro/contract';
+import { sql } from 'drizzle-orm';
+import { findDatabase } from '../databases/databases.ts';
+import type { Db } from '../db.ts';
+import { ApiError } from '../errors.ts';
+import { sha256Hex } from '../lib/crypto.ts';
+
+export const AUDIT_EXPORT_MAX = 100_000;
+
+type Row = {
+  id: string;
+  status: string;
+  trigger: string;
+  started_at: string;
+  finished_at: string | null;
+  size_bytes: string | null;
+  sha256: string | null;
+  storage_checksum: string | null;
+  locked_until: string | null;
+  copy_status: string | null;
+  copy_verified_at: string | null;
+};
+
+const iso = (t: string | null) => (t === null ? null : new Date(t).toISOString());
+
+export async function exportRows(db: Db, accountId: string, databaseId: string) {
+  const database = await findDatabase(db, accountId, databaseId);
+  const { rows } = await db.execute<Row>(sql`
+    select b.id, b.status, b.trigger, b.started_at, b.finished_at, b.size_bytes, b.sha256,
+           b.storage_checksum, b.locked_until, c.status as copy_status, c.verified_at as copy_verified_at
+    from backups b left join backup_copies c on c.backup_id = b.id
+    where b.database_id = ${database.id}::uuid and b.account_id = ${accountId}::uuid
+    order by b.started_at, b.id
+    limit ${AUDIT_EXPORT_MAX}`);
+  const backups = rows.map((r) => ({
+    id: r.id,
+    status: r.status,
+    trigger: r.trigger,
+    startedAt: iso(r.started_at),
+    finishedAt: iso(r.finished_at),
+    sizeBytes: r.size_bytes === null ? null : Number(r.size_bytes),
+    sha256: r.sha256,
+    storageChecksum: r.storage_checksum,
+    lockMode: r.locked_until ? 'COMPLIANCE' : null,
+    lockedUntil: iso(r.locked_until),
+    copyStatus: r.copy_status ?? 'none',
+    copyVerifiedAt: iso(r.copy_verified_at),
+  }));
+  return { database: { id: database.id, name: database.name, engine: database.engine }, backups };
+}
+
+const CSV_COLUMNS = [
+  'id',
+  'status',
+  'trigger',
+  'startedAt',
+  'finishedAt',
+  'sizeBytes',
+  'sha256',
+  'storageChecksum',
+  'lockMode',
+  'lockedUntil',
+  'copyStatus',
+  'copyVerifiedAt',
+] as const;
+
+/** RFC 4180; a cell that a spreadsheet would run as a formula is quoted with a leading apostrophe. */
+function cell(value: unknown): string {
+  let text = value === null || value === undefined ? '' : String(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+export function toCsv(doc: Awaited<ReturnType<typeof exportRows>>): string {
+  const lines = [CSV_COLUMNS.join(',')];
+  for (const b of doc.backups) lines.push(CSV_COLUMNS.map((k) => cell(b[k])).join(','));
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+// SECURITY: the signing key lives only in the Worker secret; PKCS#8 and SPKI wrap the raw
+// Ed25519 keys with these fixed DER prefixes (RFC 8410).
+const PKCS8_PREFIX = Uint8Array.from([
+  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+]);
+const SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]);
+
+export type SigningKey = { privateKey: CryptoKey; spki: Uint8Array; keyId: string };
+
+export async function signingKey(secret: string | undefined): Promise<SigningKey> {
+  const seed = secret ? decodeSeed(secret) : undefined;
+  if (!seed)
+    throw new ApiError('conflict', 'Signed exports are not set up on this service (AUDIT_SIGNING_KEY)');
+  const pkcs8 = new Uint8Array(PKCS8_PREFIX.length + 32);
+  pkcs8.set(PKCS8_PREFIX);
+  pkcs8.set(seed, PKCS8_PREFIX.length);
+  const privateKey = await crypto.subtle.importKey('pkcs8', pkcs8, { name: 'Ed25519' }, true, ['sign']);
+  const jwk = (await crypto.subtle.exportKey('jwk', privateKey)) as JsonWebKey;
+  const pub = fromBase64Url(jwk.x ?? '');
+  const spki = new Uint8Array(SPKI_PREFIX.length + pub.length);
+  spki.set(SPKI_PREFIX);
+  spki.set(pub, SPKI_PREFIX.length);
+  const keyId = (await sha256Hex(toBase64Url(spki))).slice(0, 16);
+  return { privateKey, spki, keyId };
+}
+
+function decodeSeed(secret: string): Uint8Array | undefined {
+  try {
+    const bytes = Uint8Array.from(atob(secret.trim()), (c) => c.charCodeAt(0));
+    return bytes.length === 32 ? bytes : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const base64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
+
+export function publicKeyInfo(key: SigningKey) {
+  return { algorithm: 'Ed25519' as const, publicKey: base64(key.spki), keyId: key.keyId };
+}
+
+export async function signedExport(doc: unknown, key: SigningKey) {
+  const payload = JSON.stringify(doc);
+  const signature = new Uint8Array(
+    await crypto.subtle.sign({ name: 'Ed25519' }, key.privateKey, new TextEncoder().encode(payload)),
+  );
+  return {
+    format: 'resistro-audit-export/1',
+    payload,
+    signature: { algorithm: 'Ed25519', keyId: key.keyId, value: base64(signature) },
+  };
+}
