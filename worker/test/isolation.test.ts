@@ -13,6 +13,7 @@ import {
 
 type Victim = Awaited<ReturnType<typeof accountWithDatabase>> & {
   backupId: string;
+  invitationId: string;
   runningId: string;
   apiKeyId: string;
   fullKey: string;
@@ -33,9 +34,14 @@ beforeAll(async () => {
     json: { backupId: backup.id, target: { kind: 'new', database: 'shop_restored' } },
   });
   const [payment] = (await a.session.json('/billing/transactions')).body.items;
+  const invitation = await a.session.json('/invitations', {
+    method: 'POST',
+    json: { email: `isolated-${Date.now()}@example.test`, role: 'viewer' },
+  });
   victim = {
     ...a,
     backupId: backup.id,
+    invitationId: invitation.body.invitation.id,
     runningId: running.backup.id,
     apiKeyId: keys[0].id,
     fullKey,
@@ -63,6 +69,9 @@ function probes(v: Victim): Array<[string, string, unknown?]> {
     ['GET', `/agents/${v.agent.id}`],
     ['DELETE', `/agents/${v.agent.id}`],
     ['DELETE', `/api-keys/${v.apiKeyId}`],
+    ['PATCH', `/members/${v.user.id}`, { role: 'viewer' }],
+    ['DELETE', `/members/${v.user.id}`],
+    ['DELETE', `/invitations/${v.invitationId}`],
     ['GET', `/backups/${v.backupId}`],
     ['GET', `/backups/${v.backupId}/download`],
     ['DELETE', `/backups/${v.backupId}`],
@@ -147,6 +156,9 @@ async function assertVictimIntact() {
     v.apiKeyId,
   );
   expect((await v.session.json('/agents')).body.items).toHaveLength(1);
+  const team = (await v.session.json('/members')).body;
+  expect(team.items).toEqual([expect.objectContaining({ id: v.user.id, role: 'owner' })]);
+  expect(team.invitations.map((i: { id: string }) => i.id)).toEqual([v.invitationId]);
   const dl = await v.session.json(`/backups/${v.backupId}/download`);
   expect(dl.status).toBe(200);
   const restore = (await v.session.json(`/restores/${v.restoreId}`)).body.restore;
@@ -178,6 +190,8 @@ describe('tenant isolation', () => {
       `/backups?databaseId=${victim.database.id}`,
       '/api-keys',
       '/account',
+      '/members',
+      '/audit',
     ]) {
       const body = await mine(path);
       for (const id of [
@@ -187,6 +201,8 @@ describe('tenant isolation', () => {
         victim.runningId,
         victim.apiKeyId,
         victim.account.id,
+        victim.user.id,
+        victim.invitationId,
       ]) {
         expect(body, path).not.toContain(id);
       }

@@ -72,6 +72,8 @@ const hints = (): Record<string, () => unknown> => ({
   url: () => 'https://hooks.example.test/resistro',
   limit: () => '10',
   cursor: () => encodeCursor(new Date(), crypto.randomUUID()),
+  // an invitation link's token: the shape of one, naming no invitation
+  token: () => 'A'.repeat(43),
 });
 
 /** The id a route's path gets: this account's own thing where it has one. */
