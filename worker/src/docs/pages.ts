@@ -65,6 +65,11 @@ export const DOC_PAGES: DocPage[] = [
     source: 'teams.md',
     title: { en: 'Teams, roles and the audit log', de: 'Teams, Rollen und Audit-Log' },
   },
+  {
+    slug: 'closing',
+    source: 'closing.md',
+    title: { en: 'Cancelling, export and deletion', de: 'Kündigen, Export und Löschen' },
+  },
   { slug: 'api', source: 'openapi', title: { en: 'API reference', de: 'API-Referenz' } },
   { slug: 'format', source: 'format.md', title: { en: 'File format', de: 'Dateiformat' } },
   { slug: 'faq', source: 'faq.md', title: { en: 'FAQ', de: 'Häufige Fragen' } },
