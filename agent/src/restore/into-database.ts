@@ -160,6 +160,7 @@ async function restoreParallel(
     `restoring into ${target.engine} ${target.host}:${target.port}/${target.database} as ${target.user} over ${jobs} connections`,
   );
   let sqlBytes = 0;
+  let fileBytes = 0;
   let phase: RestorePhase = 'data';
   o.onPhase?.('data');
   const result = await restoreArchiveParallel(path, key, target, {
@@ -168,6 +169,7 @@ async function restoreParallel(
     log,
     signal,
     onFileBytes: (n) => {
+      fileBytes += n;
       restoring.add(n);
       o.onFileBytes?.(n, phase);
     },
@@ -179,6 +181,8 @@ async function restoreParallel(
       o.onPhase?.('indexes');
     },
   }).finally(() => restoring.done());
+  // The header, the table of contents and the trailer were read too (before any section).
+  if (size > fileBytes) o.onFileBytes?.(size - fileBytes, phase);
   const durationMs = performance.now() - started;
   log.info(
     'restore.done',
