@@ -316,6 +316,8 @@ export class RestoreJobs {
         key,
         target,
         replace: job.replace,
+        // a database made for this restore is dropped below on failure (no need to empty it first)
+        wipeOnFailure: !created,
         log,
         signal: stop.signal,
         onPhase: (phase) => setPhase(phase),

@@ -24,6 +24,11 @@ export type RestoreFileOptions = {
    * most 8). 1, or `replace`, restores in one transaction instead (restore/parallel.ts).
    */
   jobs?: number;
+  /**
+   * A failed parallel restore empties the target again (default). false: the caller drops the
+   * target itself (a database it created for this restore), so that step is left to it.
+   */
+  wipeOnFailure?: boolean;
   log: Logger;
   signal: AbortSignal;
   /** file bytes read, while checking (MySQL) and while restoring */
@@ -176,6 +181,7 @@ async function restoreParallel(
     onSqlBytes: (n) => {
       sqlBytes += n;
     },
+    wipeOnFailure: o.wipeOnFailure ?? true,
     onPostData: () => {
       phase = 'indexes';
       o.onPhase?.('indexes');

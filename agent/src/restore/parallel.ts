@@ -30,6 +30,8 @@ export type ParallelRestoreOptions = {
   signal?: AbortSignal;
   onFileBytes?: (n: number) => void;
   onSqlBytes?: (n: number) => void;
+  /** false: on failure, leave emptying the target to the caller (it drops the database) */
+  wipeOnFailure?: boolean;
   /** the data is in; indexes and constraints are being built */
   onPostData?: () => void;
 };
@@ -164,7 +166,8 @@ export async function restoreArchiveParallel(
     if (failure !== undefined) throw failure;
   } catch (error) {
     fail(error);
-    // SECURITY/correctness: nothing half-restored stays behind. The target was empty; make it so again.
+    if (opts.wipeOnFailure === false) throw failure;
+    // Nothing half-restored stays behind: the target was empty; make it so again.
     log.warn('restore.cleanup', 'the restore failed: dropping everything it created in the target database');
     await sessions.wipe(target).catch((wipeError: unknown) => {
       log.error(
