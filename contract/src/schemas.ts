@@ -128,10 +128,26 @@ export const CreatedApiKey = v.object({ apiKey: ApiKey, secret: v.string() });
 export const ApiKeyList = v.object({ items: v.array(ApiKey) });
 
 // ---------- agents ----------
-export const ENGINES = ['postgres', 'mysql', 'mariadb'] as const;
-export const EngineSchema = v.picklist(ENGINES, 'must be one of postgres, mysql, mariadb');
+export const ENGINES = ['postgres', 'mysql', 'mariadb', 'sqlite', 'redis', 'directory'] as const;
+export const EngineSchema = v.picklist(
+  ENGINES,
+  'must be one of postgres, mysql, mariadb, sqlite, redis, directory',
+);
 export type Engine = v.InferOutput<typeof EngineSchema>;
-export const DEFAULT_PORTS: Record<Engine, number> = { postgres: 5432, mysql: 3306, mariadb: 3306 };
+/** The engines that read files on the agent's machine: no server, host, port or user. */
+export const FILE_ENGINES = ['sqlite', 'directory'] as const satisfies readonly Engine[];
+export function isFileEngine(engine: Engine): boolean {
+  return (FILE_ENGINES as readonly string[]).includes(engine);
+}
+/** 0: the engine has no port (it reads files on the agent's machine). */
+export const DEFAULT_PORTS: Record<Engine, number> = {
+  postgres: 5432,
+  mysql: 3306,
+  mariadb: 3306,
+  sqlite: 0,
+  redis: 6379,
+  directory: 0,
+};
 
 const Short = (max: number) => v.pipe(Text, v.maxLength(max, 'is too long'));
 /** base64url without padding */

@@ -2,12 +2,13 @@
 // command-line tools (pg_dump/psql, mysqldump/mysql, mariadb-dump/mariadb): they know every object
 // type and quirk of their server, and a customer can replay our output with the same tools by hand.
 import type { Readable } from 'node:stream';
+import type { SourceSettings } from '@resistro/contract';
 import { UserError } from '../errors.ts';
 import type { ConnectionCheckResult } from './check.ts';
 import type { SpawnFn } from './process.ts';
 import type { ToolHost } from './tools.ts';
 
-export type EngineName = 'postgres' | 'mysql' | 'mariadb';
+export type EngineName = 'postgres' | 'mysql' | 'mariadb' | 'sqlite' | 'redis' | 'directory';
 
 export type DatabaseTarget = {
   engine: EngineName;
@@ -17,6 +18,8 @@ export type DatabaseTarget = {
   user: string;
   /** undefined: the credentials come from the agent's own .pgpass / ~/.my.cnf */
   password?: string;
+  /** SQLite, Redis and directory sources: the file, TLS, the paths and patterns */
+  source?: SourceSettings;
 };
 
 export type ToolInfo = { name: string; version: string; path: string };
@@ -37,6 +40,11 @@ export interface DumpProcess {
   kill(): void;
   /** process id of the tool, for diagnostics and tests */
   readonly pid: number | undefined;
+  /**
+   * What the user should know about a dump that still succeeded (files that changed while they
+   * were read, sockets skipped); complete once `done` resolved.
+   */
+  readonly notes?: string[];
 }
 
 /** One part of a parallel dump, in restore order (FORMAT.md §11: one section of the archive). */
@@ -72,7 +80,14 @@ export type ParallelDumpOptions = {
 export type RestoreOptions = {
   /** drop everything in the target database first instead of refusing a non-empty one */
   replace?: boolean;
+  /** Redis and directory sources: the directory the files are written into */
+  targetDir?: string;
+  /** directory sources: restore only these paths of the archive (as they were backed up) */
+  paths?: string[];
 };
+
+/** What a restore wants the user to read afterwards (e.g. how to restart Redis on the files). */
+export type RestoreReport = { notes: string[] };
 
 export interface Engine {
   readonly name: EngineName;
@@ -97,7 +112,7 @@ export interface Engine {
    * `replace`; fails with an EngineError (with the client's stderr) on the first error the client
    * reports, and kills the client if `sql` errors so a cut stream is never committed.
    */
-  restore(t: DatabaseTarget, sql: Readable, opts?: RestoreOptions): Promise<void>;
+  restore(t: DatabaseTarget, sql: Readable, opts?: RestoreOptions): Promise<void | RestoreReport>;
   /** whether a database of this name exists on `t`'s server (connecting to `t`) */
   databaseExists(t: DatabaseTarget, name: string): Promise<boolean>;
   /** creates an empty database on `t`'s server (needs CREATEDB / the CREATE privilege) */
@@ -121,6 +136,8 @@ export type EngineErrorCode =
   | 'database_missing'
   | 'permission_denied'
   | 'target_not_empty'
+  | 'target_in_use'
+  | 'integrity_failed'
   | 'input_failed'
   | 'killed'
   | 'tool_failed';

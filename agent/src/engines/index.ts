@@ -1,6 +1,9 @@
 import type { Engine, EngineName, EngineOptions, ToolInfo } from './engine.ts';
+import { createDirectoryEngine } from './directory.ts';
 import { createMysqlEngine } from './mysql.ts';
 import { createPostgresEngine } from './postgres.ts';
+import { createRedisEngine } from './redis.ts';
+import { createSqliteEngine } from './sqlite.ts';
 
 export type { CheckItem, ConnectionCheckResult } from './check.ts';
 export type {
@@ -13,11 +16,21 @@ export type {
   ParallelDump,
   ParallelDumpOptions,
   RestoreOptions,
+  RestoreReport,
   ToolInfo,
 } from './engine.ts';
 export { DumpError, EngineError, type EngineErrorCode, targetNotEmpty } from './engine.ts';
 
-export const ENGINE_NAMES: readonly EngineName[] = ['postgres', 'mysql', 'mariadb'];
+export const ENGINE_NAMES: readonly EngineName[] = [
+  'postgres',
+  'mysql',
+  'mariadb',
+  'sqlite',
+  'redis',
+  'directory',
+];
+/** The engines whose backups are SQL text replayed by a client into a database. */
+export const SQL_ENGINES: readonly EngineName[] = ['postgres', 'mysql', 'mariadb'];
 
 /** `opts` lets tests watch every spawned tool or fake the installed ones. */
 export function getEngine(name: EngineName, opts: EngineOptions = {}): Engine {
@@ -27,6 +40,12 @@ export function getEngine(name: EngineName, opts: EngineOptions = {}): Engine {
     case 'mysql':
     case 'mariadb':
       return createMysqlEngine(name, opts);
+    case 'sqlite':
+      return createSqliteEngine(opts);
+    case 'redis':
+      return createRedisEngine(opts);
+    case 'directory':
+      return createDirectoryEngine(opts);
     default:
       throw new Error(`unknown database engine: ${name satisfies never}`);
   }
@@ -36,8 +55,11 @@ export function getEngine(name: EngineName, opts: EngineOptions = {}): Engine {
 export async function detectAllTools(opts: EngineOptions = {}): Promise<ToolInfo[]> {
   const seen = new Set<string>();
   const all: ToolInfo[] = [];
-  for (const name of ['postgres', 'mariadb'] as const) {
-    for (const tool of await getEngine(name, opts).detectTools()) {
+  for (const name of ['postgres', 'mariadb', 'sqlite', 'redis', 'directory'] as const) {
+    // a machine without one engine's tools still reports the others'
+    for (const tool of await getEngine(name, opts)
+      .detectTools()
+      .catch(() => [])) {
       if (seen.has(tool.path)) continue;
       seen.add(tool.path);
       all.push(tool);

@@ -52,6 +52,9 @@ export function toRestore(r: Row): Restore {
   };
 }
 
+type SqlEngine = 'postgres' | 'mysql' | 'mariadb';
+const isSqlEngine = (engine: DatabaseRow['engine']): engine is SqlEngine =>
+  engine === 'postgres' || engine === 'mysql' || engine === 'mariadb';
 const family = (engine: DatabaseRow['engine']) => (engine === 'postgres' ? 'postgres' : 'mysql');
 
 async function findLiveDatabase(db: Db, accountId: string, id: string): Promise<DatabaseRow | undefined> {
@@ -134,6 +137,13 @@ export async function createRestore(
       'The database of this backup was deleted; download the backup and restore it with resistro restore',
     );
   if (!source.agentId) throw new ApiError('conflict', 'The database of this backup has no agent');
+  // SQLite files, Redis snapshots and directories are restored into files on the agent's machine
+  // (resistro restore --target-dir), not replayed into a server: docs/sources.md.
+  if (!isSqlEngine(source.engine))
+    throw new ApiError(
+      'conflict',
+      "SQLite, Redis and directory backups are restored with resistro restore on the agent's machine",
+    );
   const t = input.target;
   let target: {
     kind: Row['targetKind'];
@@ -162,7 +172,7 @@ export async function createRestore(
       throw new ApiError('validation_failed', 'The target database must run on the same agent', {
         'target.databaseId': 'runs on another agent',
       });
-    if (family(other.engine) !== family(source.engine))
+    if (!isSqlEngine(other.engine) || family(other.engine) !== family(source.engine))
       throw new ApiError('validation_failed', 'The target database must be the same kind of server', {
         'target.databaseId': 'is another kind of server',
       });
@@ -216,7 +226,7 @@ export async function createRestore(
       targetKind: target.kind,
       targetDatabaseId: target.databaseId,
       connectionDatabaseId: target.connection.id,
-      engine: target.connection.engine,
+      engine: target.connection.engine as SqlEngine,
       targetHost: target.connection.host,
       targetPort: target.connection.port,
       targetDatabase: target.database,
