@@ -56,7 +56,9 @@ export function byteStream(bytes: Buffer): Readable {
   );
 }
 
-const tempEntries = () => readdirSync(tmpdir()).filter((n) => n.startsWith('resistro-'));
+/** this engine's own temporary folders (other programs' resistro-* folders share /tmp) */
+const tempEntries = (engine: Engine) =>
+  readdirSync(tmpdir()).filter((n) => n.startsWith(`resistro-${engine.name}-`));
 
 export function runSourceContract(
   name: string,
@@ -129,7 +131,7 @@ export function runSourceContract(
     });
 
     test('a dump stopped midway rejects as killed and leaves no temporary files', async () => {
-      const before = tempEntries();
+      const before = tempEntries(s.engine);
       const d = await s.engine.dump(s.target);
       d.stdout.once('data', () => d.kill());
       d.stdout.resume();
@@ -139,7 +141,7 @@ export function runSourceContract(
       );
       expect(err).toBeInstanceOf(DumpError);
       expect(err.code).toBe('killed');
-      expect(tempEntries().filter((n) => !before.includes(n))).toEqual([]);
+      expect(tempEntries(s.engine).filter((n) => !before.includes(n))).toEqual([]);
     });
 
     test('the connection check passes for the source and names what is wrong with a missing one', async () => {
