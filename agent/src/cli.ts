@@ -77,8 +77,19 @@ PostgreSQL backups made in sections (format version 2) restore over several conn
 then indexes and constraints N at a time. The target must be empty; if anything fails, everything
 the restore created is dropped again. --replace and -j 1 restore in one transaction instead.
 --list shows what the backup holds (reads only its table of contents); --table restores one
-table (its definition, unless it exists, and its rows), reading only that table's section.`,
+table (its definition, unless it exists, and its rows), reading only that table's section.
+
+SQLite, Redis and directory backups are restored into files (the engine is read from the backup):
+resistro restore --file <b> --target-file /srv/app/db.sqlite [--replace]   SQLite: refuses an existing
+  file (and says when a process has it open) unless --replace; the copy is integrity-checked first.
+resistro restore --file <b> --target-dir /var/tmp/redis-restore             Redis: writes dump.rdb (and
+  the AOF folder) and prints how to restart Redis on them.
+resistro restore --file <b> --target-dir /srv/restore [--path /srv/uploads/2026 …]   directories: the
+  whole tree, or only the chosen paths, with owners (as root), modes, times and links.`,
     options: {
+      'target-file': { type: 'string' },
+      'target-dir': { type: 'string' },
+      path: { type: 'string', multiple: true },
       file: { type: 'string', short: 'f' },
       jobs: { type: 'string', short: 'j' },
       list: { type: 'boolean' },

@@ -85,6 +85,7 @@ export async function resolveTarget(ctx: AgentContext, work: DatabaseWork): Prom
     port: work.port,
     database: work.database,
     user: work.user,
+    ...(work.source && { source: work.source }),
   };
   if (work.credentials.mode === 'local') return target;
   try {

@@ -267,6 +267,7 @@ export const SourceSettings = v.variant(
   'must be a sqlite, redis or directory source',
 );
 export type SourceSettings = v.InferOutput<typeof SourceSettings>;
+export type SourceSettingsInput = v.InferInput<typeof SourceSettings>;
 const Port = v.pipe(
   v.number('must be a number'),
   v.integer('must be a whole number'),
@@ -305,19 +306,52 @@ const CompressionLevel = v.pipe(
   v.maxValue(19, 'must be 1–19'),
 );
 
-export const CreateDatabaseBody = v.strictObject({
-  name: Name,
-  engine: EngineSchema,
-  host: Host,
-  port: v.optional(Port),
-  database: DbName,
-  user: DbUser,
-  credentials: Credentials,
-  schedule: ScheduleSchema,
-  retentionDays: v.optional(RetentionDays),
-  agentId: Id,
-  compressionLevel: v.optional(CompressionLevel),
-});
+const SQL_ENGINES: readonly string[] = ['postgres', 'mysql', 'mariadb'];
+/** What each engine needs besides name/schedule/agent: SQL servers a host, database and user;
+ * Redis a host; SQLite and directories their `source` (file, paths), with `kind` = the engine. */
+function sourceFits(b: { engine: Engine; source?: { kind: string } | undefined }): boolean {
+  if (b.source) return b.source.kind === b.engine;
+  return b.engine !== 'sqlite' && b.engine !== 'directory';
+}
+export const CreateDatabaseBody = v.pipe(
+  v.strictObject({
+    name: Name,
+    engine: EngineSchema,
+    /** SQL servers and Redis; not for SQLite and directories (the agent's own files) */
+    host: v.optional(Host),
+    port: v.optional(Port),
+    /** SQL servers: the database to dump */
+    database: v.optional(DbName),
+    /** SQL servers: the login; Redis: the ACL user (absent: "default") */
+    user: v.optional(DbUser),
+    credentials: Credentials,
+    schedule: ScheduleSchema,
+    retentionDays: v.optional(RetentionDays),
+    agentId: Id,
+    compressionLevel: v.optional(CompressionLevel),
+    /** SQLite (the file), Redis (TLS) and directories (paths, include/exclude) */
+    source: v.optional(SourceSettings),
+  }),
+  v.forward(
+    v.check((b) => b.host !== undefined || isFileEngine(b.engine), 'is required for this engine'),
+    ['host'],
+  ),
+  v.forward(
+    v.check(
+      (b) => b.database !== undefined || !SQL_ENGINES.includes(b.engine),
+      'is required for this engine',
+    ),
+    ['database'],
+  ),
+  v.forward(
+    v.check((b) => b.user !== undefined || !SQL_ENGINES.includes(b.engine), 'is required for this engine'),
+    ['user'],
+  ),
+  v.forward(
+    v.check((b) => sourceFits(b), 'must be given for this engine, with kind equal to the engine'),
+    ['source'],
+  ),
+);
 export const UpdateDatabaseBody = v.strictObject({
   name: v.optional(Name),
   host: v.optional(Host),
@@ -329,6 +363,8 @@ export const UpdateDatabaseBody = v.strictObject({
   retentionDays: v.optional(RetentionDays),
   agentId: v.optional(Id),
   compressionLevel: v.optional(CompressionLevel),
+  /** the same kind as the database's engine */
+  source: v.optional(SourceSettings),
 });
 export const DATABASE_STATUSES = ['active', 'paused', 'error'] as const;
 export const Database = v.object({
@@ -352,6 +388,8 @@ export const Database = v.object({
   nextRunAt: v.nullable(Timestamp),
   /** the latest connection check; null before the first one was asked for */
   connectionCheck: v.nullable(ConnectionCheck),
+  /** SQLite, Redis and directory sources: the file, TLS, the paths; null for SQL servers */
+  source: v.nullish(SourceSettings),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
@@ -370,6 +408,8 @@ export const DatabaseWork = v.object({
   schedule: ScheduleSchema,
   compressionLevel: v.number(),
   paused: v.boolean(),
+  /** SQLite, Redis and directory sources (absent from older control planes) */
+  source: v.nullish(SourceSettings),
 });
 export const BackupRequest = v.object({ id: Id, databaseId: Id, requestedAt: Timestamp });
 export const HeartbeatResponse = v.object({

@@ -314,7 +314,7 @@ async function dump(run: Run, sink: BackupSink): Promise<void> {
       });
       return;
     }
-    await runPipeline({
+    const { notes } = await runPipeline({
       engine,
       target,
       key: run.key,
@@ -327,6 +327,9 @@ async function dump(run: Run, sink: BackupSink): Promise<void> {
           compressor: info.compressor,
         }),
     });
+    // e.g. "file changed as we read it": the backup holds the file as it was read, the user should know
+    for (const note of notes.slice(0, 50)) log.warn('backup.note', note, { note });
+    if (notes.length > 50) log.warn('backup.note', `… and ${notes.length - 50} more notes like these`);
   } catch (error) {
     if (opts.signal?.aborted) throw opts.signal.reason ?? new BackupStoppedError();
     throw error;

@@ -28,8 +28,11 @@ export type PipelineOptions = {
   onStart?: (info: { compressor: string; dumpPid: number | undefined }) => void;
 };
 
-/** Runs the dump through compression and encryption into the sink. Rejects with the first cause. */
-export async function runPipeline(opts: PipelineOptions): Promise<void> {
+/**
+ * Runs the dump through compression and encryption into the sink. Rejects with the first cause;
+ * resolves with the dump's notes (files that changed while read, special files skipped).
+ */
+export async function runPipeline(opts: PipelineOptions): Promise<{ notes: string[] }> {
   opts.signal?.throwIfAborted();
   const compression = await chooseCompression(opts.compressor);
   const dump: DumpProcess = await opts.engine.dump(opts.target);
@@ -76,4 +79,5 @@ export async function runPipeline(opts: PipelineOptions): Promise<void> {
   }
   // The first failure is the cause; the others followed from stopping everything.
   if (failures.length > 0) throw failures[0];
+  return { notes: dump.notes ?? [] };
 }

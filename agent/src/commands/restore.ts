@@ -8,7 +8,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_PORTS } from '@resistro/contract';
 import type { CommandInput } from '../command.ts';
-import { type DatabaseTarget, ENGINE_NAMES, type EngineName } from '../engines/index.ts';
+import { type DatabaseTarget, ENGINE_NAMES, type EngineName, SQL_ENGINES } from '../engines/index.ts';
 import { createPostgresSessions } from '../engines/postgres.ts';
 import { UsageError } from '../errors.ts';
 import { type EncryptionKey, openArchive, readFileHeader, SECTIONED_VERSION } from '../format/index.ts';
@@ -20,6 +20,7 @@ import { promptPassword } from '../prompt.ts';
 import { downloadBackup } from '../restore/download.ts';
 import { defaultRestoreJobs, restoreFile } from '../restore/into-database.ts';
 import { peekBackupFile } from '../restore/restore.ts';
+import { restoreSource } from '../restore/restore-source.ts';
 import { restoreTable } from '../restore/table.ts';
 import { createAgentApi } from '../upload/client.ts';
 
@@ -42,9 +43,10 @@ export async function run({ options, config, log, env, signal, out }: CommandInp
       'Run --list first, then --table <schema.table>.',
     );
   const jobs = parseJobs(options.jobs as string | undefined);
-  if (!listOnly && (!database || !user)) {
+  const fileTarget = options['target-file'] !== undefined || options['target-dir'] !== undefined;
+  if (!listOnly && !fileTarget && (!database || !user)) {
     throw new UsageError(
-      'restore needs --database <name> and --user <user>',
+      'restore needs --database <name> and --user <user> (or, for SQLite, Redis and directory backups, --target-file / --target-dir)',
       'Example: resistro restore --file backup-shop-2026-05-16.resistro --host localhost --port 5432 --database shop --user postgres',
     );
   }
@@ -89,6 +91,15 @@ export async function run({ options, config, log, env, signal, out }: CommandInp
       throw new UsageError(
         'cannot tell which database the dump is for',
         'Pass --engine postgres, --engine mysql or --engine mariadb.',
+      );
+    }
+    if (!SQL_ENGINES.includes(engineName)) {
+      return await restoreSource({ engineName, path, key, size, options, log, signal, out });
+    }
+    if (!database || !user) {
+      throw new UsageError(
+        'restore needs --database <name> and --user <user>',
+        'Example: resistro restore --file backup-shop-2026-05-16.resistro --host localhost --port 5432 --database shop --user postgres',
       );
     }
     if (
@@ -169,7 +180,8 @@ async function listBackup(path: string, key: EncryptionKey): Promise<string> {
   return `${path}: format version 2, ${archive.toc.sections.length} sections (sizes compressed)\n${lines.join('\n')}\n`;
 }
 
-function engineFamily(name: EngineName): 'postgres' | 'mysql' {
+function engineFamily(name: EngineName): string {
+  if (!SQL_ENGINES.includes(name)) return name;
   return name === 'postgres' ? 'postgres' : 'mysql';
 }
 

@@ -16,8 +16,8 @@ import {
   EngineError,
   type EngineOptions,
   type RestoreOptions,
-  targetNotEmpty,
   type ToolInfo,
+  targetNotEmpty,
 } from './engine.ts';
 import { toolDump } from './file-dump.ts';
 import { defaultSpawn, feedStdin, type SpawnFn } from './process.ts';

@@ -112,6 +112,7 @@ export interface Engine {
    * `replace`; fails with an EngineError (with the client's stderr) on the first error the client
    * reports, and kills the client if `sql` errors so a cut stream is never committed.
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: the SQL engines resolve with nothing to report
   restore(t: DatabaseTarget, sql: Readable, opts?: RestoreOptions): Promise<void | RestoreReport>;
   /** whether a database of this name exists on `t`'s server (connecting to `t`) */
   databaseExists(t: DatabaseTarget, name: string): Promise<boolean>;

@@ -1,5 +1,5 @@
-import type { Engine, EngineName, EngineOptions, ToolInfo } from './engine.ts';
 import { createDirectoryEngine } from './directory.ts';
+import type { Engine, EngineName, EngineOptions, ToolInfo } from './engine.ts';
 import { createMysqlEngine } from './mysql.ts';
 import { createPostgresEngine } from './postgres.ts';
 import { createRedisEngine } from './redis.ts';

@@ -223,7 +223,7 @@ export function createRedisEngine(opts: EngineOptions = {}): Engine {
     async isEmpty(t) {
       return (await readdir(t.database).catch(() => [])).length === 0;
     },
-    async restore(t, input: Readable, o: RestoreOptions = {}): Promise<RestoreReport> {
+    async restore(_t, input: Readable, o: RestoreOptions = {}): Promise<RestoreReport> {
       const dir = o.targetDir;
       if (!dir)
         throw new EngineError(

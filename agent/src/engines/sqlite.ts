@@ -6,8 +6,8 @@
 import { constants } from 'node:fs';
 import { access, chmod, open, readdir, readlink, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { runConnectionCheck } from './check.ts';
 import {
   type DatabaseTarget,

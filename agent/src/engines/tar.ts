@@ -1,10 +1,11 @@
 // GNU tar, for the engines whose backup is a set of files (directories, Redis): create with a list
 // of names on stdin, extract into a folder. Its warnings about files that changed while they were
 // read end a backup successfully, with notes, instead of failing it.
+
+import type { ToolInfo } from './engine.ts';
 import { DumpError, EngineError } from './engine.ts';
 import { defaultSpawn, type RunningTool, type SpawnFn, startTool } from './process.ts';
 import { describeTools, findExecutables, type ToolHost } from './tools.ts';
-import type { ToolInfo } from './engine.ts';
 
 /** tar's exit 1 means "some files differ" (changed, shrank, vanished while read). */
 const DIFFER_LINE =

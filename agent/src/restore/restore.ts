@@ -37,6 +37,10 @@ export type CheckResult = {
 
 /** The engine whose dump tool wrote this SQL, from the comment block it starts with. */
 export function sniffEngine(head: string): EngineName | undefined {
+  // the sources whose backups are files: a SQLite database, or a POSIX tar (Redis: its manifest first)
+  if (head.startsWith('SQLite format 3\0')) return 'sqlite';
+  if (head.slice(257, 262) === 'ustar')
+    return /resistro-redis\.json/.test(head.slice(0, 2048)) ? 'redis' : 'directory';
   if (/PostgreSQL database dump/.test(head)) return 'postgres';
   if (/MariaDB dump|-MariaDB|enable the sandbox mode/.test(head)) return 'mariadb';
   if (/MySQL dump/.test(head)) return 'mysql';

@@ -6,6 +6,8 @@ import {
   nextRuns,
   PLANS,
   type Schedule,
+  type SourceSettings,
+  type SourceSettingsInput,
 } from '@resistro/contract';
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { accounts } from '../accounts/accounts.sql.ts';
@@ -45,6 +47,7 @@ export function toDatabase(row: Row, now: Date): Database {
     lastError: row.lastError,
     nextRunAt: next?.toISOString() ?? null,
     connectionCheck: toConnectionCheck(row),
+    source: row.source ?? null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
@@ -87,6 +90,34 @@ function credentialColumns(c: Credentials) {
     : { credentialsMode: 'local' as const, sealedPassword: null };
 }
 
+/**
+ * The connection columns for every engine: SQLite and directories have no server, so their host is
+ * the agent's machine and their "database" the file or paths the list shows.
+ */
+function connectionColumns(input: {
+  engine: Row['engine'];
+  host?: string | undefined;
+  port?: number | undefined;
+  database?: string | undefined;
+  user?: string | undefined;
+  source?: SourceSettingsInput | undefined;
+}) {
+  const given = input.source;
+  const source: SourceSettings | null =
+    given?.kind === 'directory'
+      ? { ...given, include: given.include ?? [], exclude: given.exclude ?? [] }
+      : (given ?? (input.engine === 'redis' ? { kind: 'redis', tls: false } : null));
+  const shown =
+    source?.kind === 'sqlite' ? source.path : source?.kind === 'directory' ? source.paths.join(', ') : '';
+  return {
+    host: input.host ?? 'localhost',
+    port: input.port ?? DEFAULT_PORTS[input.engine],
+    databaseName: input.database ?? shown,
+    username: input.user ?? (input.engine === 'redis' ? 'default' : ''),
+    source,
+  };
+}
+
 export async function createDatabase(
   db: Db,
   accountId: string,
@@ -119,10 +150,7 @@ export async function createDatabase(
         agentId: input.agentId,
         name: input.name,
         engine: input.engine,
-        host: input.host,
-        port: input.port ?? DEFAULT_PORTS[input.engine],
-        databaseName: input.database,
-        username: input.user,
+        ...connectionColumns(input),
         ...credentialColumns(input.credentials),
         schedule: input.schedule,
         retentionDays,
@@ -166,6 +194,7 @@ export type DatabasePatch = {
   retentionDays?: number | undefined;
   agentId?: string | undefined;
   compressionLevel?: number | undefined;
+  source?: SourceSettingsInput | undefined;
 };
 
 export async function updateDatabase(
@@ -179,6 +208,10 @@ export async function updateDatabase(
     const account = await lockAccount(tx, accountId);
     const current = await findDatabase(tx, accountId, id);
     if (patch.retentionDays !== undefined) checkRetention(account.plan, patch.retentionDays);
+    if (patch.source !== undefined && patch.source.kind !== current.engine)
+      throw new ApiError('validation_failed', 'Invalid input: source must have kind equal to the engine', {
+        source: 'must be given for this engine, with kind equal to the engine',
+      });
     if (patch.agentId !== undefined && patch.agentId !== current.agentId) {
       await assertOwnAgent(tx, accountId, patch.agentId);
       // SECURITY: a password sealed to the old agent cannot be opened by the new one.
@@ -205,7 +238,14 @@ export async function updateDatabase(
         ...(patch.retentionDays !== undefined && { retentionDays: patch.retentionDays }),
         ...(patch.agentId !== undefined && { agentId: patch.agentId }),
         ...(patch.compressionLevel !== undefined && { compressionLevel: patch.compressionLevel }),
-        ...(touchesConnection(patch) && pendingCheck(now)),
+        ...(patch.source !== undefined && {
+          source: connectionColumns({ engine: current.engine, source: patch.source }).source,
+          ...(patch.source.kind !== 'redis' &&
+            patch.database === undefined && {
+              databaseName: connectionColumns({ engine: current.engine, source: patch.source }).databaseName,
+            }),
+        }),
+        ...((touchesConnection(patch) || patch.source !== undefined) && pendingCheck(now)),
         updatedAt: now,
       })
       .where(eq(databases.id, current.id))

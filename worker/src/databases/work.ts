@@ -22,6 +22,7 @@ export function toDatabaseWork(row: typeof databases.$inferSelect): DatabaseWork
     schedule: row.schedule,
     compressionLevel: row.compressionLevel,
     paused: row.paused,
+    source: row.source ?? null,
   };
 }
 

@@ -142,7 +142,7 @@ export async function createRestore(
   if (!isSqlEngine(source.engine))
     throw new ApiError(
       'conflict',
-      "SQLite, Redis and directory backups are restored with resistro restore on the agent's machine",
+      'SQLite, Redis and directory backups are restored with resistro restore where the agent runs',
     );
   const t = input.target;
   let target: {
