@@ -244,6 +244,16 @@ const PathPattern = v.pipe(
   v.maxLength(500, 'is too long'),
   v.regex(/^[^\0\n]*$/, 'has forbidden characters'),
 );
+const DirectorySource = v.strictObject({
+  kind: v.literal('directory'),
+  paths: v.pipe(
+    v.array(AbsolutePath),
+    v.minLength(1, 'must list at least one path'),
+    v.maxLength(20, 'at most 20 items'),
+  ),
+  include: v.optional(v.pipe(v.array(PathPattern), v.maxLength(50, 'at most 50 items')), []),
+  exclude: v.optional(v.pipe(v.array(PathPattern), v.maxLength(50, 'at most 50 items')), []),
+});
 /**
  * What a source that is not a SQL server needs besides host/port/user: the SQLite file, Redis over
  * TLS, the directories with their patterns.
@@ -253,16 +263,7 @@ export const SourceSettings = v.variant(
   [
     v.strictObject({ kind: v.literal('sqlite'), path: AbsolutePath }),
     v.strictObject({ kind: v.literal('redis'), tls: v.boolean('must be true or false') }),
-    v.strictObject({
-      kind: v.literal('directory'),
-      paths: v.pipe(
-        v.array(AbsolutePath),
-        v.minLength(1, 'must list at least one path'),
-        v.maxLength(20, 'at most 20 items'),
-      ),
-      include: v.optional(v.pipe(v.array(PathPattern), v.maxLength(50, 'at most 50 items')), []),
-      exclude: v.optional(v.pipe(v.array(PathPattern), v.maxLength(50, 'at most 50 items')), []),
-    }),
+    DirectorySource,
   ],
   'must be a sqlite, redis or directory source',
 );
@@ -306,51 +307,52 @@ const CompressionLevel = v.pipe(
   v.maxValue(19, 'must be 1–19'),
 );
 
-const SQL_ENGINES: readonly string[] = ['postgres', 'mysql', 'mariadb'];
-/** What each engine needs besides name/schedule/agent: SQL servers a host, database and user;
- * Redis a host; SQLite and directories their `source` (file, paths), with `kind` = the engine. */
-function sourceFits(b: { engine: Engine; source?: { kind: string } | undefined }): boolean {
-  if (b.source) return b.source.kind === b.engine;
-  return b.engine !== 'sqlite' && b.engine !== 'directory';
-}
-export const CreateDatabaseBody = v.pipe(
-  v.strictObject({
-    name: Name,
-    engine: EngineSchema,
-    /** SQL servers and Redis; not for SQLite and directories (the agent's own files) */
-    host: v.optional(Host),
-    port: v.optional(Port),
-    /** SQL servers: the database to dump */
-    database: v.optional(DbName),
-    /** SQL servers: the login; Redis: the ACL user (absent: "default") */
-    user: v.optional(DbUser),
-    credentials: Credentials,
-    schedule: ScheduleSchema,
-    retentionDays: v.optional(RetentionDays),
-    agentId: Id,
-    compressionLevel: v.optional(CompressionLevel),
-    /** SQLite (the file), Redis (TLS) and directories (paths, include/exclude) */
-    source: v.optional(SourceSettings),
-  }),
-  v.forward(
-    v.check((b) => b.host !== undefined || isFileEngine(b.engine), 'is required for this engine'),
-    ['host'],
-  ),
-  v.forward(
-    v.check(
-      (b) => b.database !== undefined || !SQL_ENGINES.includes(b.engine),
-      'is required for this engine',
-    ),
-    ['database'],
-  ),
-  v.forward(
-    v.check((b) => b.user !== undefined || !SQL_ENGINES.includes(b.engine), 'is required for this engine'),
-    ['user'],
-  ),
-  v.forward(
-    v.check((b) => sourceFits(b), 'must be given for this engine, with kind equal to the engine'),
-    ['source'],
-  ),
+const DatabaseCommon = {
+  name: Name,
+  credentials: Credentials,
+  schedule: ScheduleSchema,
+  retentionDays: v.optional(RetentionDays),
+  agentId: Id,
+  compressionLevel: v.optional(CompressionLevel),
+};
+/**
+ * What each engine needs besides name/schedule/agent: a SQL server its host, database and user;
+ * Redis a host (user: the ACL user, absent = "default"); SQLite the file and directories their
+ * paths, both on the agent's machine.
+ */
+export const CreateDatabaseBody = v.variant(
+  'engine',
+  [
+    v.strictObject({
+      ...DatabaseCommon,
+      engine: v.picklist(['postgres', 'mysql', 'mariadb']),
+      host: Host,
+      port: v.optional(Port),
+      database: DbName,
+      user: DbUser,
+    }),
+    v.strictObject({
+      ...DatabaseCommon,
+      engine: v.literal('redis'),
+      host: Host,
+      port: v.optional(Port),
+      user: v.optional(DbUser),
+      source: v.optional(
+        v.strictObject({ kind: v.literal('redis'), tls: v.boolean('must be true or false') }),
+      ),
+    }),
+    v.strictObject({
+      ...DatabaseCommon,
+      engine: v.literal('sqlite'),
+      source: v.strictObject({ kind: v.literal('sqlite'), path: AbsolutePath }),
+    }),
+    v.strictObject({
+      ...DatabaseCommon,
+      engine: v.literal('directory'),
+      source: DirectorySource,
+    }),
+  ],
+  'must be one of postgres, mysql, mariadb, sqlite, redis, directory',
 );
 export const UpdateDatabaseBody = v.strictObject({
   name: v.optional(Name),

@@ -4,7 +4,12 @@ import { generateAgentKeyPair, openSealed } from '@resistro/contract/seal';
 import { cleanup, fireEvent, render, screen, waitFor } from '@solidjs/testing-library';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { setLocale } from '../i18n/index.ts';
-import { createBody, type DatabaseFormValues, updateBody } from '../lib/database-form.ts';
+import {
+  createBody,
+  type DatabaseFormValues,
+  updateBody,
+  validateDatabaseForm,
+} from '../lib/database-form.ts';
 import { DatabaseForm } from './database-form.tsx';
 
 const agent: Agent = {
@@ -185,7 +190,62 @@ describe('request bodies', () => {
     expression: ' 0 */6 * * * ',
     retentionDays: '14',
     agentId: agent.id,
+    sqlitePath: '',
+    paths: '',
+    include: '',
+    exclude: '',
+    redisTls: false,
   };
+
+  it('sends a SQLite file, directories with patterns and Redis with TLS as their sources, without SQL fields', async () => {
+    const sqlite = await createBody({ ...values, engine: 'sqlite', sqlitePath: ' /srv/app.sqlite ' }, [
+      agent,
+    ]);
+    expect(sqlite).toMatchObject({ engine: 'sqlite', source: { kind: 'sqlite', path: '/srv/app.sqlite' } });
+    expect(sqlite).not.toHaveProperty('host');
+    expect(sqlite).not.toHaveProperty('database');
+    expect(sqlite.credentials).toEqual({ mode: 'local' });
+    const dirs = await createBody(
+      {
+        ...values,
+        engine: 'directory',
+        paths: '/srv/uploads\n\n /etc/app ',
+        include: '*.jpg',
+        exclude: 'cache\n*.tmp',
+      },
+      [agent],
+    );
+    expect((dirs as { source?: unknown }).source).toEqual({
+      kind: 'directory',
+      paths: ['/srv/uploads', '/etc/app'],
+      include: ['*.jpg'],
+      exclude: ['cache', '*.tmp'],
+    });
+    const redis = await createBody(
+      { ...values, engine: 'redis', user: '', redisTls: true, port: '6380', credentialsMode: 'local' },
+      [agent],
+    );
+    expect(redis).toMatchObject({
+      engine: 'redis',
+      host: 'db.example.com',
+      port: 6380,
+      source: { kind: 'redis', tls: true },
+    });
+    expect(redis).not.toHaveProperty('user');
+    expect(redis).not.toHaveProperty('database');
+    const ctx = { maxRetentionDays: 30, agents: [agent] };
+    expect(
+      validateDatabaseForm({ ...values, engine: 'sqlite', sqlitePath: 'relative.db' }, ctx).sqlitePath,
+    ).toEqual({
+      key: 'validation.absolutePath',
+    });
+    expect(validateDatabaseForm({ ...values, engine: 'directory', paths: '' }, ctx).paths).toEqual({
+      key: 'validation.required',
+    });
+    expect(
+      validateDatabaseForm({ ...values, engine: 'directory', paths: '/srv', database: '', user: '' }, ctx),
+    ).toEqual({});
+  });
 
   it('seals the password to the agent so only its private key opens it', async () => {
     const pair = await generateAgentKeyPair();

@@ -11,6 +11,7 @@ import {
   type DatabaseFormProblems,
   type DatabaseFormValues,
   defaultValues,
+  engineKind,
   passwordRequired,
   portAfterEngineChange,
   previewRuns,
@@ -18,7 +19,7 @@ import {
   validateDatabaseForm,
   valuesFromDatabase,
 } from '../lib/database-form.ts';
-import { ENGINE_LABELS } from '../lib/engines.ts';
+import { ENGINES_IN_FORM, engineLabel } from '../lib/engines.ts';
 import { formatRelative, formatRun } from '../lib/format.ts';
 import { timeZones } from '../lib/time-zones.ts';
 import { focusFirstInvalid } from '../lib/validate.ts';
@@ -59,6 +60,7 @@ export function DatabaseForm(props: DatabaseFormProps): JSX.Element {
   const zones = timeZones(values.timezone);
   const runs = createMemo(() => previewRuns(values, new Date(), 5));
   const agent = () => props.ctx.agents.find((a) => a.id === values.agentId);
+  const kind = () => engineKind(values.engine);
 
   const changeEngine = (engine: Engine) => {
     setValues('port', portAfterEngineChange(values.port, values.engine, engine));
@@ -158,115 +160,195 @@ export function DatabaseForm(props: DatabaseFormProps): JSX.Element {
               disabled={Boolean(editing())}
               onChange={(e) => changeEngine(e.currentTarget.value as Engine)}
             >
-              <For each={Object.keys(ENGINE_LABELS) as Engine[]}>
+              <For each={ENGINES_IN_FORM}>
                 {(en) => (
                   <option value={en} selected={en === values.engine}>
-                    {ENGINE_LABELS[en]}
+                    {engineLabel(en)}
                   </option>
                 )}
               </For>
             </select>
           </Field>
-          <div class="form-grid-inner">
-            <Field id="db-host" label={t('dbForm.host')} error={message('host')}>
+          <Show when={kind() === 'server' || kind() === 'redis'}>
+            <div class="form-grid-inner">
+              <Field id="db-host" label={t('dbForm.host')} error={message('host')}>
+                <input
+                  {...control('db-host', message('host'))}
+                  value={values.host}
+                  onInput={(e) => set('host', e.currentTarget.value)}
+                  autocomplete="off"
+                  spellcheck={false}
+                  autocapitalize="none"
+                />
+              </Field>
+              <Field id="db-port" label={t('dbForm.port')} error={message('port')} class="field-port">
+                <input
+                  {...control('db-port', message('port'))}
+                  inputmode="numeric"
+                  value={values.port}
+                  onInput={(e) => set('port', e.currentTarget.value)}
+                />
+              </Field>
+            </div>
+          </Show>
+          <Show when={kind() === 'server'}>
+            <Field id="db-database" label={t('dbForm.database')} error={message('database')}>
               <input
-                {...control('db-host', message('host'))}
-                value={values.host}
-                onInput={(e) => set('host', e.currentTarget.value)}
+                {...control('db-database', message('database'))}
+                value={values.database}
+                onInput={(e) => set('database', e.currentTarget.value)}
                 autocomplete="off"
                 spellcheck={false}
                 autocapitalize="none"
               />
             </Field>
-            <Field id="db-port" label={t('dbForm.port')} error={message('port')} class="field-port">
+          </Show>
+          <Show when={kind() === 'server' || kind() === 'redis'}>
+            <Field
+              id="db-user"
+              label={kind() === 'redis' ? t('dbForm.redisUser') : t('dbForm.user')}
+              error={message('user')}
+              hint={kind() === 'redis' ? t('dbForm.redisUserHint') : undefined}
+            >
               <input
-                {...control('db-port', message('port'))}
-                inputmode="numeric"
-                value={values.port}
-                onInput={(e) => set('port', e.currentTarget.value)}
+                {...control('db-user', message('user'))}
+                value={values.user}
+                onInput={(e) => set('user', e.currentTarget.value)}
+                autocomplete="off"
+                spellcheck={false}
+                autocapitalize="none"
               />
             </Field>
-          </div>
-          <Field id="db-database" label={t('dbForm.database')} error={message('database')}>
-            <input
-              {...control('db-database', message('database'))}
-              value={values.database}
-              onInput={(e) => set('database', e.currentTarget.value)}
-              autocomplete="off"
-              spellcheck={false}
-              autocapitalize="none"
-            />
-          </Field>
-          <Field id="db-user" label={t('dbForm.user')} error={message('user')}>
-            <input
-              {...control('db-user', message('user'))}
-              value={values.user}
-              onInput={(e) => set('user', e.currentTarget.value)}
-              autocomplete="off"
-              spellcheck={false}
-              autocapitalize="none"
-            />
-          </Field>
+          </Show>
+          <Show when={kind() === 'redis'}>
+            <label class="checkbox span-2">
+              <input
+                type="checkbox"
+                checked={values.redisTls}
+                onChange={(e) => set('redisTls', e.currentTarget.checked)}
+              />
+              {t('dbForm.redisTls')}
+            </label>
+          </Show>
+          <Show when={kind() === 'sqlite'}>
+            <Field
+              id="db-sqlite-path"
+              label={t('dbForm.sqlitePath')}
+              error={message('sqlitePath')}
+              hint={t('dbForm.sqlitePathHint')}
+              class="span-2"
+            >
+              <input
+                {...control('db-sqlite-path', message('sqlitePath'), true)}
+                value={values.sqlitePath}
+                placeholder="/srv/app/data/app.sqlite"
+                onInput={(e) => set('sqlitePath', e.currentTarget.value)}
+                autocomplete="off"
+                spellcheck={false}
+                autocapitalize="none"
+              />
+            </Field>
+          </Show>
+          <Show when={kind() === 'directory'}>
+            <Field
+              id="db-paths"
+              label={t('dbForm.paths')}
+              error={message('paths')}
+              hint={t('dbForm.pathsHint')}
+              class="span-2"
+            >
+              <textarea
+                {...control('db-paths', message('paths'), true)}
+                rows={3}
+                value={values.paths}
+                placeholder={'/srv/app/uploads\n/etc/app'}
+                onInput={(e) => set('paths', e.currentTarget.value)}
+                spellcheck={false}
+              />
+            </Field>
+            <Field id="db-include" label={t('dbForm.include')} hint={t('dbForm.includeHint')}>
+              <textarea
+                id="db-include"
+                rows={2}
+                value={values.include}
+                placeholder="*.jpg"
+                onInput={(e) => set('include', e.currentTarget.value)}
+                spellcheck={false}
+              />
+            </Field>
+            <Field id="db-exclude" label={t('dbForm.exclude')} hint={t('dbForm.excludeHint')}>
+              <textarea
+                id="db-exclude"
+                rows={2}
+                value={values.exclude}
+                placeholder={'cache\n*.tmp'}
+                onInput={(e) => set('exclude', e.currentTarget.value)}
+                spellcheck={false}
+              />
+            </Field>
+          </Show>
         </div>
       </section>
 
-      <section class="form-section card">
-        <div class="form-section-head">
-          <h2>{t('dbForm.credentialsSection')}</h2>
-        </div>
-        <fieldset class="choice-group">
-          <legend class="sr-only">{t('dbForm.credentialsSection')}</legend>
-          <label class="choice" classList={{ selected: values.credentialsMode === 'sealed' }}>
-            <input
-              type="radio"
-              name="credentialsMode"
-              value="sealed"
-              checked={values.credentialsMode === 'sealed'}
-              onChange={() => set('credentialsMode', 'sealed')}
-            />
-            <span>
-              <strong>{t('dbForm.sealed')}</strong>
-              <span class="choice-hint">{t('dbForm.sealedHint')}</span>
-            </span>
-          </label>
-          <label class="choice" classList={{ selected: values.credentialsMode === 'local' }}>
-            <input
-              type="radio"
-              name="credentialsMode"
-              value="local"
-              checked={values.credentialsMode === 'local'}
-              onChange={() => set('credentialsMode', 'local')}
-            />
-            <span>
-              <strong>{t('dbForm.local')}</strong>
-              <span class="choice-hint">{t('dbForm.localHint')}</span>
-            </span>
-          </label>
-        </fieldset>
-        <Show when={values.credentialsMode === 'sealed'}>
-          <Field
-            id="db-password"
-            label={t('dbForm.password')}
-            error={message('password')}
-            hint={
-              <>
-                <Icon name="shield" size={14} />{' '}
-                {passwordRequired(values, props.ctx)
-                  ? t('dbForm.passwordSealedTo', { host: agent()?.hostname ?? '…' })
-                  : t('dbForm.passwordKeep')}
-              </>
-            }
-          >
-            <input
-              {...control('db-password', message('password'), true)}
-              type="password"
-              autocomplete="new-password"
-              value={values.password}
-              onInput={(e) => set('password', e.currentTarget.value)}
-            />
-          </Field>
-        </Show>
-      </section>
+      <Show when={kind() === 'server' || kind() === 'redis'}>
+        <section class="form-section card">
+          <div class="form-section-head">
+            <h2>{t('dbForm.credentialsSection')}</h2>
+          </div>
+          <fieldset class="choice-group">
+            <legend class="sr-only">{t('dbForm.credentialsSection')}</legend>
+            <label class="choice" classList={{ selected: values.credentialsMode === 'sealed' }}>
+              <input
+                type="radio"
+                name="credentialsMode"
+                value="sealed"
+                checked={values.credentialsMode === 'sealed'}
+                onChange={() => set('credentialsMode', 'sealed')}
+              />
+              <span>
+                <strong>{t('dbForm.sealed')}</strong>
+                <span class="choice-hint">{t('dbForm.sealedHint')}</span>
+              </span>
+            </label>
+            <label class="choice" classList={{ selected: values.credentialsMode === 'local' }}>
+              <input
+                type="radio"
+                name="credentialsMode"
+                value="local"
+                checked={values.credentialsMode === 'local'}
+                onChange={() => set('credentialsMode', 'local')}
+              />
+              <span>
+                <strong>{t('dbForm.local')}</strong>
+                <span class="choice-hint">{t('dbForm.localHint')}</span>
+              </span>
+            </label>
+          </fieldset>
+          <Show when={values.credentialsMode === 'sealed'}>
+            <Field
+              id="db-password"
+              label={t('dbForm.password')}
+              error={message('password')}
+              hint={
+                <>
+                  <Icon name="shield" size={14} />{' '}
+                  {passwordRequired(values, props.ctx)
+                    ? t('dbForm.passwordSealedTo', { host: agent()?.hostname ?? '…' })
+                    : t('dbForm.passwordKeep')}
+                </>
+              }
+            >
+              <input
+                {...control('db-password', message('password'), true)}
+                type="password"
+                autocomplete="new-password"
+                value={values.password}
+                onInput={(e) => set('password', e.currentTarget.value)}
+              />
+            </Field>
+          </Show>
+        </section>
+      </Show>
 
       <section class="form-section card">
         <div class="form-section-head">

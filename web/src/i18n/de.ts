@@ -291,6 +291,23 @@ export const de: Record<MessageKey, string> = {
   'dbForm.engine': 'Datenbanksystem',
   'dbForm.engineFixed': 'Das Datenbanksystem kann später nicht geändert werden.',
   'dbForm.host': 'Hostname oder IP-Adresse',
+  'dbForm.redisUser': 'ACL-Benutzer (optional)',
+  'dbForm.redisUserHint':
+    'Leer: der Standardbenutzer. Das Passwort tragen Sie unten ein (requirepass oder das des Benutzers).',
+  'dbForm.redisTls': 'Mit TLS verbinden (tls-port des Servers)',
+  'dbForm.sqlitePath': 'Datenbankdatei',
+  'dbForm.sqlitePathHint':
+    'Absoluter Pfad auf dem Server des Agents. Der Agent kopiert sie mit VACUUM INTO, während die Anwendung weiterschreibt, und prüft die Kopie mit PRAGMA integrity_check.',
+  'dbForm.paths': 'Ordner und Dateien',
+  'dbForm.pathsHint':
+    'Absolute Pfade auf dem Server des Agents, einer pro Zeile. Eigentümer, Rechte, Zeiten und Links bleiben erhalten.',
+  'dbForm.include': 'Nur passende Dateien (optional)',
+  'dbForm.includeHint': 'Ein Muster pro Zeile, z. B. *.jpg. Leer: alle Dateien.',
+  'dbForm.exclude': 'Auslassen',
+  'dbForm.excludeHint':
+    'Ein Muster pro Zeile: ein Name (cache, *.tmp) oder ein Pfad unterhalb des Ordners (logs/*.gz).',
+  'validation.absolutePath': 'Geben Sie einen absoluten Pfad ein (beginnend mit /).',
+  'engine.directory': 'Verzeichnisse',
   'dbForm.port': 'Port',
   'dbForm.database': 'Datenbankname',
   'dbForm.user': 'Benutzer',
@@ -335,7 +352,7 @@ export const de: Record<MessageKey, string> = {
   'validation.email': 'Geben Sie eine gültige E-Mail-Adresse ein, z. B. name@example.com.',
   'validation.passwordLength': 'Verwenden Sie mindestens {min} Zeichen.',
   'validation.tooLong': 'Verwenden Sie höchstens {max} Zeichen.',
-  'validation.engine': 'Wählen Sie PostgreSQL, MySQL oder MariaDB.',
+  'validation.engine': 'Wählen Sie ein Datenbanksystem oder eine Quelle.',
   'validation.host':
     'Geben Sie einen Hostnamen oder eine IP-Adresse ein (Buchstaben, Ziffern, Punkte, Bindestriche, Doppelpunkte).',
   'validation.port': 'Geben Sie einen Port zwischen 1 und 65535 ein.',

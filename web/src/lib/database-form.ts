@@ -9,6 +9,7 @@ import {
   DEFAULT_PORTS,
   type Engine,
   type Schedule,
+  type SourceSettings,
   type UpdateDatabaseBody,
 } from '@resistro/contract/schemas';
 import { sealToAgent } from '@resistro/contract/seal';
@@ -29,6 +30,14 @@ export type DatabaseFormValues = {
   expression: string;
   retentionDays: string;
   agentId: string;
+  /** SQLite: the database file */
+  sqlitePath: string;
+  /** directories: one absolute path per line; patterns one per line */
+  paths: string;
+  include: string;
+  exclude: string;
+  /** Redis: connect with TLS */
+  redisTls: boolean;
 };
 export type DatabaseFormField = keyof DatabaseFormValues;
 export type DatabaseFormProblems = Partial<Record<DatabaseFormField, Problem>>;
@@ -65,6 +74,11 @@ export function defaultValues(ctx: DatabaseFormContext): DatabaseFormValues {
     expression: '0 2 * * *',
     retentionDays: String(ctx.maxRetentionDays),
     agentId: agent?.id ?? '',
+    sqlitePath: '',
+    paths: '',
+    include: '',
+    exclude: '',
+    redisTls: false,
   };
 }
 
@@ -84,12 +98,18 @@ export function valuesFromDatabase(db: Database): DatabaseFormValues {
     expression: db.schedule.kind === 'cron' ? db.schedule.expression : '0 2 * * *',
     retentionDays: String(db.retentionDays),
     agentId: db.agentId ?? '',
+    sqlitePath: db.source?.kind === 'sqlite' ? db.source.path : '',
+    paths: db.source?.kind === 'directory' ? db.source.paths.join('\n') : '',
+    include: db.source?.kind === 'directory' ? db.source.include.join('\n') : '',
+    exclude: db.source?.kind === 'directory' ? db.source.exclude.join('\n') : '',
+    redisTls: db.source?.kind === 'redis' ? db.source.tls : false,
   };
 }
 
 /** The port to show after the engine changes: the new default, unless the user typed their own. */
 export function portAfterEngineChange(current: string, from: Engine, to: Engine): string {
-  return current.trim() === '' || current.trim() === String(DEFAULT_PORTS[from])
+  if (!DEFAULT_PORTS[to]) return current;
+  return current.trim() === '' || current.trim() === String(DEFAULT_PORTS[from]) || !DEFAULT_PORTS[from]
     ? String(DEFAULT_PORTS[to])
     : current;
 }
@@ -112,6 +132,41 @@ function integerIn(text: string, min: number, max: number): number | undefined {
   return n >= min && n <= max ? n : undefined;
 }
 
+/** Which fields an engine has: a SQL server's, Redis', a SQLite file's or directories'. */
+export function engineKind(engine: Engine): 'server' | 'redis' | 'sqlite' | 'directory' {
+  return engine === 'redis' || engine === 'sqlite' || engine === 'directory' ? engine : 'server';
+}
+
+/** Lines of a textarea, trimmed, empty ones dropped. */
+export function lines(text: string): string[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+}
+
+function absolutePath(path: string): Problem | undefined {
+  return path.trim().startsWith('/') ? undefined : { key: 'validation.absolutePath' };
+}
+
+export function sourceOf(v: DatabaseFormValues): SourceSettings | undefined {
+  switch (v.engine) {
+    case 'sqlite':
+      return { kind: 'sqlite', path: v.sqlitePath.trim() };
+    case 'redis':
+      return { kind: 'redis', tls: v.redisTls };
+    case 'directory':
+      return {
+        kind: 'directory',
+        paths: lines(v.paths),
+        include: lines(v.include),
+        exclude: lines(v.exclude),
+      };
+    default:
+      return undefined;
+  }
+}
+
 export function validateDatabaseForm(v: DatabaseFormValues, ctx: DatabaseFormContext): DatabaseFormProblems {
   const p: DatabaseFormProblems = {};
   const required = (value: string): Problem | undefined =>
@@ -120,21 +175,34 @@ export function validateDatabaseForm(v: DatabaseFormValues, ctx: DatabaseFormCon
   p.name =
     required(v.name) ??
     (v.name.trim().length > 100 ? { key: 'validation.tooLong', params: { max: 100 } } : undefined);
-  if (!ctx.editing && !DEFAULT_PORTS[v.engine]) p.engine = { key: 'validation.engine' };
-  p.host =
-    required(v.host) ??
-    (v.host.trim().length > 253 || !HOST.test(v.host.trim()) ? { key: 'validation.host' } : undefined);
-  p.port =
-    required(v.port) ?? (integerIn(v.port, 1, 65535) === undefined ? { key: 'validation.port' } : undefined);
-  p.database =
-    required(v.database) ??
-    (v.database.length > 63
-      ? { key: 'validation.tooLong', params: { max: 63 } }
-      : /[\0/\\]/.test(v.database)
-        ? { key: 'validation.forbiddenChars' }
-        : undefined);
-  p.user =
-    required(v.user) ?? (v.user.length > 63 ? { key: 'validation.tooLong', params: { max: 63 } } : undefined);
+  if (!ctx.editing && !(v.engine in DEFAULT_PORTS)) p.engine = { key: 'validation.engine' };
+  const kind = engineKind(v.engine);
+  if (kind === 'server' || kind === 'redis') {
+    p.host =
+      required(v.host) ??
+      (v.host.trim().length > 253 || !HOST.test(v.host.trim()) ? { key: 'validation.host' } : undefined);
+    p.port =
+      required(v.port) ??
+      (integerIn(v.port, 1, 65535) === undefined ? { key: 'validation.port' } : undefined);
+  }
+  if (kind === 'server') {
+    p.database =
+      required(v.database) ??
+      (v.database.length > 63
+        ? { key: 'validation.tooLong', params: { max: 63 } }
+        : /[\0/\\]/.test(v.database)
+          ? { key: 'validation.forbiddenChars' }
+          : undefined);
+    p.user =
+      required(v.user) ??
+      (v.user.length > 63 ? { key: 'validation.tooLong', params: { max: 63 } } : undefined);
+  }
+  if (kind === 'redis' && v.user.length > 63) p.user = { key: 'validation.tooLong', params: { max: 63 } };
+  if (kind === 'sqlite') p.sqlitePath = required(v.sqlitePath) ?? absolutePath(v.sqlitePath);
+  if (kind === 'directory') {
+    const list = lines(v.paths);
+    p.paths = list.length === 0 ? { key: 'validation.required' } : list.map(absolutePath).find(Boolean);
+  }
   if (passwordRequired(v, ctx) && !v.password) p.password = { key: 'validation.passwordForAgent' };
   else if (v.password.length > 1000) p.password = { key: 'validation.tooLong', params: { max: 1000 } };
 
@@ -173,21 +241,34 @@ export function previewRuns(v: DatabaseFormValues, from: Date, count = 5): Date[
 }
 
 async function credentialsOf(v: DatabaseFormValues, agent: Agent | undefined) {
-  if (v.credentialsMode === 'local') return { mode: 'local' as const };
+  // SQLite files and directories have no password; Redis may have none (credentials "local").
+  const kind = engineKind(v.engine);
+  if (v.credentialsMode === 'local' || kind === 'sqlite' || kind === 'directory')
+    return { mode: 'local' as const };
   if (!agent) throw new Error('no agent to seal the password to');
   // SECURITY: the plaintext password is sealed here to the agent's X25519 key; only the sealed
   // value is sent, so neither the control plane nor its database can read it.
   return { mode: 'sealed' as const, sealedPassword: await sealToAgent(agent.publicKey, v.password) };
 }
 
+/** host/port/database/user as the engine takes them (none for files, no database for Redis). */
+function connectionOf(v: DatabaseFormValues) {
+  const kind = engineKind(v.engine);
+  if (kind === 'sqlite' || kind === 'directory') return {};
+  return {
+    host: v.host.trim(),
+    port: Number(v.port),
+    ...(kind === 'server' && { database: v.database }),
+    ...(kind === 'server' ? { user: v.user } : v.user.trim() ? { user: v.user.trim() } : {}),
+  };
+}
+
 export async function createBody(v: DatabaseFormValues, agents: Agent[]): Promise<CreateDatabaseBody> {
+  const source = sourceOf(v);
   return {
     name: v.name.trim(),
     engine: v.engine,
-    host: v.host.trim(),
-    port: Number(v.port),
-    database: v.database,
-    user: v.user,
+    ...connectionOf(v),
     credentials: await credentialsOf(
       v,
       agents.find((a) => a.id === v.agentId),
@@ -195,7 +276,9 @@ export async function createBody(v: DatabaseFormValues, agents: Agent[]): Promis
     schedule: scheduleOf(v),
     retentionDays: Number(v.retentionDays),
     agentId: v.agentId,
-  };
+    ...(source && { source }),
+    // the fields follow the engine (connectionOf, sourceOf); the server checks the combination
+  } as CreateDatabaseBody;
 }
 
 export async function updateBody(
@@ -203,15 +286,14 @@ export async function updateBody(
   db: Database,
   agents: Agent[],
 ): Promise<UpdateDatabaseBody> {
+  const source = sourceOf(v);
   const body: UpdateDatabaseBody = {
     name: v.name.trim(),
-    host: v.host.trim(),
-    port: Number(v.port),
-    database: v.database,
-    user: v.user,
+    ...connectionOf(v),
     schedule: scheduleOf(v),
     retentionDays: Number(v.retentionDays),
     ...(v.agentId !== db.agentId && { agentId: v.agentId }),
+    ...(source && { source }),
   };
   // Credentials change only when the user typed a password or switched the mode.
   if (v.password || v.credentialsMode !== db.credentialsMode) {
@@ -230,6 +312,9 @@ const SERVER_FIELD: Record<string, DatabaseFormField> = {
   port: 'port',
   database: 'database',
   user: 'user',
+  'source.path': 'sqlitePath',
+  'source.paths': 'paths',
+  source: 'paths',
   credentials: 'password',
   'credentials.sealedPassword': 'password',
   'credentials.mode': 'credentialsMode',

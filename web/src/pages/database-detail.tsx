@@ -18,7 +18,7 @@ import { Async, EmptyState, Loading } from '../components/states.tsx';
 import { AgentStatusBadge, DatabaseStateBadge } from '../components/status-badge.tsx';
 import { WriteLink } from '../components/write-guard.tsx';
 import { t } from '../i18n/index.ts';
-import { ENGINE_LABELS } from '../lib/engines.ts';
+import { engineLabel, sourceWhere } from '../lib/engines.ts';
 import { formatBytes, formatDateTime, formatRelative } from '../lib/format.ts';
 import { createNow, createPoll } from '../lib/poll.ts';
 import { describeSchedule } from '../lib/schedule-text.ts';
@@ -185,8 +185,8 @@ export default function DatabaseDetailPage(): JSX.Element {
                 <span class="header-meta">
                   <DatabaseStateBadge database={d().database} agent={d().agent} />
                   <span>
-                    {ENGINE_LABELS[d().database.engine]} · {d().database.user}@{d().database.host}:
-                    {d().database.port}/{d().database.database}
+                    {engineLabel(d().database.engine)} · {d().database.user ? `${d().database.user}@` : ''}
+                    {sourceWhere(d().database)}
                   </span>
                 </span>
               }

@@ -10,7 +10,7 @@ import { Async, EmptyState } from '../components/states.tsx';
 import { DatabaseStateBadge } from '../components/status-badge.tsx';
 import { WriteLink } from '../components/write-guard.tsx';
 import { t, tn } from '../i18n/index.ts';
-import { ENGINE_LABELS } from '../lib/engines.ts';
+import { engineLabel, sourceWhere } from '../lib/engines.ts';
 import { formatDateTime, formatRelative } from '../lib/format.ts';
 import { createNow, createPoll } from '../lib/poll.ts';
 import { describeSchedule } from '../lib/schedule-text.ts';
@@ -90,7 +90,7 @@ export default function DatabasesPage(): JSX.Element {
                       {d.name}
                     </A>
                     <div class="cell-sub">
-                      {ENGINE_LABELS[d.engine]} · {d.host}:{d.port}/{d.database}
+                      {engineLabel(d.engine)} · {sourceWhere(d)}
                     </div>
                   </>
                 ),

@@ -136,6 +136,15 @@ export const MESSAGES: Record<string, Entry> = {
   'Only a logged-in user can delete the account (it asks for the password)': {
     de: 'Nur ein angemeldeter Benutzer kann das Konto löschen (dafür wird das Passwort abgefragt)',
   },
+  'host, port and transport belong to syslog channels; this channel is of another type': {
+    de: 'host, port und transport gehören zu Syslog-Kanälen; dieser Kanal ist von anderer Art',
+  },
+  'routingKey belongs to PagerDuty channels; this channel is of another type': {
+    de: 'routingKey gehört zu PagerDuty-Kanälen; dieser Kanal ist von anderer Art',
+  },
+  'SQLite, Redis and directory backups are restored with resistro restore where the agent runs': {
+    de: 'SQLite-, Redis- und Verzeichnis-Backups stellen Sie mit resistro restore auf dem Rechner des Agents wieder her',
+  },
   'This account is neither cancelled nor being deleted': {
     de: 'Dieses Konto ist weder gekündigt noch zur Löschung vorgemerkt',
   },
@@ -392,13 +401,17 @@ export const FIELD_MESSAGES: Record<string, Entry> = {
   'only for Slack, webhook, Teams and PagerDuty channels': {
     de: 'nur für Slack-, Webhook-, Teams- und PagerDuty-Kanäle',
   },
-  'only for PagerDuty channels': { de: 'nur für PagerDuty-Kanäle' },
+
   'must be an absolute path (starting with /)': { de: 'muss ein absoluter Pfad sein (beginnend mit /)' },
   'must list at least one path': { de: 'muss mindestens einen Pfad enthalten' },
+  'is required for this engine': { de: 'ist für diese Art von Quelle erforderlich' },
+  'must be given for this engine, with kind equal to the engine': {
+    de: 'muss für diese Art von Quelle angegeben werden, mit kind gleich der Engine',
+  },
   'must be a sqlite, redis or directory source': {
     de: 'muss eine SQLite-, Redis- oder Verzeichnisquelle sein',
   },
-  'only for syslog channels': { de: 'nur für Syslog-Kanäle' },
+
   'must be the 32-character integration key of a PagerDuty service': {
     de: 'muss der 32 Zeichen lange Integrationsschlüssel eines PagerDuty-Dienstes sein',
   },

@@ -86,8 +86,6 @@ function fieldFor(type: string, field: 'addresses' | 'url' | 'routingKey' | 'sys
 const FIELD_OWNERS = {
   addresses: 'only for e-mail channels',
   url: 'only for Slack, webhook, Teams and PagerDuty channels',
-  routingKey: 'only for PagerDuty channels',
-  syslog: 'only for syslog channels',
 } as const;
 
 export async function createChannel(
@@ -144,19 +142,22 @@ export async function updateChannel(
     routingKey: patch.routingKey !== undefined,
     syslog: patch.host !== undefined || patch.port !== undefined || patch.transport !== undefined,
   };
-  for (const field of ['addresses', 'url', 'routingKey', 'syslog'] as const) {
-    if (given[field] && !fieldFor(current.type, field)) {
-      const names = field === 'syslog' ? ['host', 'port', 'transport'] : [field];
-      const fields = Object.fromEntries(
-        names
-          .filter((n) => patch[n as keyof UpdateChannelBody] !== undefined)
-          .map((n) => [n, FIELD_OWNERS[field]]),
-      );
+  // The integration key and the collector of another type's channel: the request is fine, the
+  // channel is the wrong one (409, as a state); addresses and url keep their field errors.
+  for (const field of ['routingKey', 'syslog'] as const) {
+    if (given[field] && !fieldFor(current.type, field))
       throw new ApiError(
-        'validation_failed',
-        `Invalid input: ${Object.keys(fields).join(', ')} ${FIELD_OWNERS[field]}`,
-        fields,
+        'conflict',
+        field === 'syslog'
+          ? 'host, port and transport belong to syslog channels; this channel is of another type'
+          : 'routingKey belongs to PagerDuty channels; this channel is of another type',
       );
+  }
+  for (const field of ['addresses', 'url'] as const) {
+    if (given[field] && !fieldFor(current.type, field)) {
+      throw new ApiError('validation_failed', `Invalid input: ${field} ${FIELD_OWNERS[field]}`, {
+        [field]: FIELD_OWNERS[field],
+      });
     }
   }
   if (patch.url !== undefined) checkHookUrl(config, patch.url);
