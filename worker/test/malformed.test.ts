@@ -54,6 +54,8 @@ const hints = (): Record<string, () => unknown> => ({
   name: () => 'Shop',
   hostname: () => 'db1.example.test',
   path: () => '/usr/bin/pg_dump',
+  // a directory source's folders (absolute paths)
+  paths: () => '/srv/app/uploads',
   publicKey: () => fx.pair.publicKey,
   host: () => '127.0.0.1',
   database: () => 'shop',

@@ -35,6 +35,11 @@ export const DOC_PAGES: DocPage[] = [
     title: { en: 'Database privileges', de: 'Datenbankrechte' },
   },
   {
+    slug: 'sources',
+    source: 'sources.md',
+    title: { en: 'SQLite, Redis and directories', de: 'SQLite, Redis und Verzeichnisse' },
+  },
+  {
     slug: 'restore',
     source: 'restore.md',
     title: { en: 'Restoring a backup', de: 'Backup wiederherstellen' },
