@@ -19,7 +19,7 @@ import {
   type ToolInfo,
   targetNotEmpty,
 } from './engine.ts';
-import { toolDump } from './file-dump.ts';
+import { noServerDatabases, toolDump } from './file-dump.ts';
 import { defaultSpawn, feedStdin, type SpawnFn } from './process.ts';
 import { findTar, tarCreate, tarExtract, tolerateChangedFiles } from './tar.ts';
 import { nodeToolHost, type ToolHost } from './tools.ts';
@@ -108,6 +108,7 @@ export function createDirectoryEngine(opts: EngineOptions = {}): Engine {
   const host: ToolHost = opts.toolHost ?? nodeToolHost(spawn);
   return {
     name: 'directory',
+    ...noServerDatabases('directory'),
     async detectTools(): Promise<ToolInfo[]> {
       return [await findTar(host)].filter(Boolean);
     },

@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DumpError, type DumpProcess } from './engine.ts';
+import { DumpError, type DumpProcess, EngineError } from './engine.ts';
 import type { RunningTool } from './process.ts';
 
 /** A private temporary folder (mode 0700 from mkdtemp) and its removal. */
@@ -65,4 +65,27 @@ export function toolDump(
   const done = running.done.finally(cleanup);
   done.catch(() => {});
   return { stdout: running.stdout, done, notes, pid: running.pid, kill: () => running.kill() };
+}
+
+/**
+ * The server-side database operations of the SQL engines (the dashboard's restore into a new
+ * database): a file source has none; they are restored into files with `resistro restore`.
+ */
+export function noServerDatabases(engine: string) {
+  return {
+    async databaseExists(): Promise<boolean> {
+      return false;
+    },
+    async createDatabase(): Promise<void> {
+      throw new EngineError(
+        'tool_failed',
+        `a ${engine} source has no databases to create`,
+        'Restore it into files with resistro restore --target-file / --target-dir.',
+      );
+    },
+    async dropDatabase(): Promise<void> {},
+    async dataDirectory(): Promise<string | undefined> {
+      return undefined;
+    },
+  };
 }

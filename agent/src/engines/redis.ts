@@ -17,7 +17,7 @@ import {
   type RestoreReport,
   type ToolInfo,
 } from './engine.ts';
-import { privateTempDir, toolDump } from './file-dump.ts';
+import { noServerDatabases, privateTempDir, toolDump } from './file-dump.ts';
 import { defaultSpawn, type Explanation, feedStdin, runTool, type SpawnFn } from './process.ts';
 import { findTar, tarCreate, tarExtract } from './tar.ts';
 import { describeTools, findExecutables, nodeToolHost, type ToolHost } from './tools.ts';
@@ -150,6 +150,7 @@ export function createRedisEngine(opts: EngineOptions = {}): Engine {
 
   return {
     name: 'redis',
+    ...noServerDatabases('Redis'),
     detectTools,
     serverVersion: version,
     async dump(t): Promise<DumpProcess> {

@@ -18,7 +18,7 @@ import {
   type RestoreOptions,
   type ToolInfo,
 } from './engine.ts';
-import { fileDump, privateTempDir } from './file-dump.ts';
+import { fileDump, noServerDatabases, privateTempDir } from './file-dump.ts';
 import { defaultSpawn, type Explanation, runTool, type SpawnFn } from './process.ts';
 import { describeTools, findExecutables, nodeToolHost, type ToolHost } from './tools.ts';
 
@@ -136,6 +136,7 @@ export function createSqliteEngine(opts: EngineOptions = {}): Engine {
 
   return {
     name: 'sqlite',
+    ...noServerDatabases('SQLite'),
     detectTools,
     async serverVersion(t) {
       await requireDatabase(sqlitePath(t));
