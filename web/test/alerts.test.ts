@@ -129,8 +129,9 @@ describe('states the dashboard shows at once', () => {
     await page.goto(`${stackInfo().url}/login?next=%2Fdatabases%2F${acct.databases[0]!.id}`);
     await logIn(page, acct.email, acct.password);
     await expect(page.getByTestId('cancelled-banner').textContent()).resolves.toContain('cancelled');
-    // Cancelling paused the databases: "Resume" is there, and unavailable like every other write.
-    for (const name of ['Back up now', 'Resume', 'Edit', 'Delete']) {
+    // The databases keep their state (reopening restores exactly what was there); every write,
+    // pausing included, is unavailable with the reason.
+    for (const name of ['Back up now', 'Pause', 'Edit', 'Delete']) {
       const button = page.getByRole('button', { name, exact: true });
       await expect(button.isDisabled()).resolves.toBe(true);
       await expect(button.getAttribute('title')).resolves.toContain('cancelled');

@@ -81,7 +81,7 @@ describe('backups page at 10,000 backups', () => {
     );
 
     // Filters go to the server and start again at the newest match.
-    await page.getByLabel('Status').selectOption('failed');
+    await page.getByLabel('Status', { exact: true }).selectOption('failed');
     await page.waitForFunction(
       () => document.querySelectorAll('tbody tr[data-status="failed"]').length === 25,
     );
@@ -93,9 +93,9 @@ describe('backups page at 10,000 backups', () => {
     const day = new Date(Date.now() - 10 * 86400_000).toLocaleDateString('sv-SE', {
       timeZone: 'Europe/Berlin',
     });
-    await page.getByLabel('Status').selectOption('');
-    await page.getByLabel('From').fill(day);
-    await page.getByLabel('To').fill(day);
+    await page.getByLabel('Status', { exact: true }).selectOption('');
+    await page.getByLabel('From', { exact: true }).fill(day);
+    await page.getByLabel('To', { exact: true }).fill(day);
     await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 24);
     await expect(page.getByRole('button', { name: 'Older' }).isDisabled()).resolves.toBe(true);
 
@@ -103,7 +103,7 @@ describe('backups page at 10,000 backups', () => {
     const before = new Date(Date.now() - 20 * 86400_000).toLocaleDateString('sv-SE', {
       timeZone: 'Europe/Berlin',
     });
-    await page.getByLabel('To').fill(before);
+    await page.getByLabel('To', { exact: true }).fill(before);
     await expect(page.getByText('The end date is before the start date.').count()).resolves.toBe(1);
     expect(errors).toEqual([]);
     await context.close();
