@@ -12,6 +12,11 @@ import { ConfirmDialog } from './confirm-dialog.tsx';
 import { Icon } from './icons.tsx';
 import { BackupStatusBadge } from './status-badge.tsx';
 
+/** The backup's object lock date while it is in force (storage refuses to delete it until then). */
+function lockedUntil(b: Backup): string | undefined {
+  return b.lockedUntil && Date.parse(b.lockedUntil) > Date.now() ? b.lockedUntil : undefined;
+}
+
 export function BackupTable(props: {
   items: Backup[];
   /** database id → display name (backups of deleted databases fall back to the dump's name) */
@@ -87,6 +92,14 @@ export function BackupTable(props: {
                     <time datetime={b.startedAt} class="nowrap">
                       {formatDateTime(b.startedAt)}
                     </time>
+                    <Show when={lockedUntil(b)}>
+                      {(until) => (
+                        <div class="muted nowrap" data-locked-until={until()}>
+                          <Icon name="lock" size={14} />{' '}
+                          {t('backups.lockedUntil', { date: formatDateTime(until()) })}
+                        </div>
+                      )}
+                    </Show>
                   </td>
                   <td data-label={t('backups.col.size')} class="num">
                     {formatBytes(b.sizeBytes)}
@@ -128,9 +141,14 @@ export function BackupTable(props: {
                         type="button"
                         class="icon-btn icon-btn-danger"
                         onClick={() => setToDelete(b)}
-                        disabled={writeBlocked() !== undefined}
+                        disabled={writeBlocked() !== undefined || lockedUntil(b) !== undefined}
                         aria-label={t('backups.deleteLabel', { file: b.fileName })}
-                        title={writeBlocked() ?? t('action.delete')}
+                        title={
+                          writeBlocked() ??
+                          (lockedUntil(b)
+                            ? t('backups.lockedNoDelete', { date: formatDateTime(lockedUntil(b)) })
+                            : t('action.delete'))
+                        }
                       >
                         <Icon name="trash" size={16} />
                       </button>

@@ -895,4 +895,8 @@ export const de: Record<MessageKey, string> = {
   'invite.accept': 'Annehmen und anmelden',
   'invite.noToken': 'Dieser Link ist unvollständig. Öffnen Sie den Link aus der Einladungs-E-Mail.',
   'invite.haveAccess': 'Schon Mitglied?',
+
+  // retention (issue 18)
+  'backups.lockedUntil': 'Gesperrt bis {date}',
+  'backups.lockedNoDelete': 'Gesperrt (Object Lock) bis {date}: vorher kann es nicht gelöscht werden',
 };

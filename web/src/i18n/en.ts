@@ -845,6 +845,10 @@ export const en = {
   'invite.accept': 'Accept and log in',
   'invite.noToken': 'This link is incomplete. Open the link from the invitation e-mail.',
   'invite.haveAccess': 'Already a member?',
+
+  // retention (issue 18)
+  'backups.lockedUntil': 'Locked until {date}',
+  'backups.lockedNoDelete': 'Locked (object lock) until {date}: it cannot be deleted before then',
 } as const;
 
 export type MessageKey = keyof typeof en;

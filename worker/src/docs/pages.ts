@@ -61,6 +61,14 @@ export const DOC_PAGES: DocPage[] = [
     title: { en: 'PagerDuty, Teams and syslog', de: 'PagerDuty, Teams und Syslog' },
   },
   {
+    slug: 'object-lock',
+    source: 'object-lock.md',
+    title: {
+      en: 'Retention tiers, object lock, audit export',
+      de: 'Aufbewahrungsstufen, Object Lock, Prüfexport',
+    },
+  },
+  {
     slug: 'checksums',
     source: 'checksums.md',
     title: { en: 'Upload checksums', de: 'Prüfsummen beim Upload' },
