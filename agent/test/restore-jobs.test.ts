@@ -173,8 +173,13 @@ describe('restores run by the agent', () => {
       method: 'POST',
     });
     expect(cancel.body.restore).toMatchObject({ state: 'running', cancelRequested: true });
-    const done = await waitForRestore(restore.id, over, 'ended');
+    // the agent stops its sessions and cleans up; the gate then lets the held one's close through
+    await daemon.waitFor(
+      (e) => e.event === 'restore.cleanup' || e.event === 'restore.dropped',
+      'the cleanup',
+    );
     gate.release();
+    const done = await waitForRestore(restore.id, over, 'ended');
     expect(done).toMatchObject({ state: 'cancelled', errorCode: null });
     expect(await exists()).toBe(0);
     expect(daemon.events.map((e) => e.event)).toContain('restore.dropped');

@@ -207,8 +207,21 @@ describe('restore at the push of a button', () => {
     expect(await pgExists('shop_cancelled')).toBe(true);
     await screenshot(page, 'desktop-en-restore-progress');
     await row.getByRole('button', { name: 'Cancel restore' }).click();
-    await row.and(page.locator('[data-state="cancelled"]')).waitFor({ timeout: 60_000 });
+    // The agent stops its psql sessions and cleans up; a session held by the gate keeps its locks
+    // until the gate lets its closed connection through, as a real network would at once.
+    await until('the agent cleaning up', async () =>
+      /dropping everything it created|dropped the new database/.test(agent?.output() ?? ''),
+    );
     gate.release();
+    await row
+      .and(page.locator('[data-state="cancelled"]'))
+      .waitFor({ timeout: 60_000 })
+      .catch(async (e) => {
+        const { body } = await acct.session.json(`/restores?databaseId=${ids.gated}`);
+        throw new Error(
+          `${e}\n${JSON.stringify(body.items[0])}\nagent output:\n${agent?.output().slice(-6000)}`,
+        );
+      });
     await row.locator('.badge', { hasText: 'Cancelled' }).waitFor();
     expect(await pgExists('shop_cancelled')).toBe(false);
 
