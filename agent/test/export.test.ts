@@ -76,6 +76,12 @@ describe('resistro export --all', () => {
 
   test('after cancelling: the account is read-only, the agent says so once and stays quiet', async () => {
     expect((await tenant.session.json('/account', { method: 'DELETE' })).status).toBe(202);
+    // The paid period ends (the stand-in Paddle's subscription runs a month): read-only from now.
+    await sql(
+      `update account_closings set effective_at = now() - interval '1 minute', purge_at = now() + interval '30 days'
+       where account_id = (select account_id from agents where id = $1)`,
+      [agent.id],
+    );
     const refused = await runCli(['backup', '--database', 'shop'], setup.env);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('read-only');
