@@ -262,6 +262,11 @@ describe('retention', () => {
     const stray = `accounts/${acct.accountId}/leftover.bin`;
     await putObject(stray, new Uint8Array(10));
     expect((await acct.session.json('/account', { method: 'DELETE' })).status).toBe(202);
+    // The stand-in Paddle's paid period ends now: read-only from here on.
+    await sql(
+      "update account_closings set effective_at = now() - interval '1 minute', purge_at = now() + interval '30 days' where account_id = $1",
+      [acct.accountId],
+    );
     await ageBackups([
       [b40.id, daysAgo(40)],
       [b1.id, daysAgo(1)],
