@@ -17,7 +17,15 @@ buildAll();
 console.log('Starting PostgreSQL, the S3 server and the worker…');
 const stack = await startStack({
   dataDir,
-  ports: { worker: port, pg: port + 1, s3: port + 2, wsProxy: port + 3, sink: port + 4, paddle: port + 5 },
+  ports: {
+    worker: port,
+    pg: port + 1,
+    s3: port + 2,
+    wsProxy: port + 3,
+    sink: port + 4,
+    paddle: port + 5,
+    oidc: port + 6,
+  },
 }).catch((e: Error) => {
   console.error(`Could not start the local service: ${e.message}`);
   console.error(`hint: is something else using ports ${port}–${port + 5}? Set PORT=… to move them.`);
@@ -52,6 +60,8 @@ Resistro is running.
   S3 storage:  ${stack.s3.url} (bucket ${stack.s3.bucket})
   Mail/hooks:  ${stack.sink.url}/messages   (alert e-mails and webhooks land here locally)
   Paddle:      ${stack.paddle.url}   (local stand-in: checkout without payment, signed webhooks; docs/billing.md)
+  SSO (OIDC):  issuer ${stack.oidc.issuer}, client id ${stack.oidc.clientId}, client secret ${stack.oidc.clientSecret}
+               (an Enterprise account sets these in PATCH /api/v1/account/sso; see /docs/en/account-security)
   Data:        ${dataDir}
 
 Install the agent on a database server (no Node.js needed there):

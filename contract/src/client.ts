@@ -6,6 +6,7 @@ import type * as al from './alerts.ts';
 import type { BackupErrorCode, BackupErrorParams } from './backup-errors.ts';
 import type * as ck from './checks.ts';
 import type { ErrorCode, ErrorEnvelope } from './errors.ts';
+import type * as id from './identity.ts';
 import type * as rs from './restores.ts';
 import type * as s from './schemas.ts';
 import type * as tm from './teams.ts';
@@ -107,7 +108,38 @@ export function createApiClient(opts: ClientOptions) {
   return {
     request,
     signup: (body: s.SignupBody) => request<s.MeResponse>('POST', '/auth/signup', body),
-    login: (body: { email: string; password: string }) => request<s.MeResponse>('POST', '/auth/login', body),
+    login: (body: { email: string; password: string }) =>
+      request<id.LoginResponse>('POST', '/auth/login', body),
+    // identity (issue 16)
+    login2fa: (body: { challenge: string; code: string }) =>
+      request<s.MeResponse>('POST', '/auth/login/2fa', body),
+    verifyEmail: (token: string) =>
+      request<{ kind: 'verify_email' | 'change_email' | 'verify_alert_email'; email: string }>(
+        'POST',
+        '/auth/verify-email',
+        { token },
+      ),
+    resendVerification: () => request<void>('POST', '/auth/verify-email/resend'),
+    requestPasswordReset: (email: string) => request<void>('POST', '/auth/password-reset/request', { email }),
+    resetPassword: (body: { token: string; password: string }) =>
+      request<void>('POST', '/auth/password-reset', body),
+    changePassword: (body: { currentPassword: string; newPassword: string }) =>
+      request<void>('POST', '/auth/password', body),
+    changeEmail: (body: { email: string; password: string }) => request<void>('POST', '/auth/email', body),
+    twoFactorSetup: (password: string) => request<id.TwoFactorSetup>('POST', '/auth/2fa/setup', { password }),
+    twoFactorEnable: (code: string) =>
+      request<{ recoveryCodes: string[] }>('POST', '/auth/2fa/enable', { code }),
+    twoFactorDisable: (body: { password: string; code: string }) =>
+      request<void>('POST', '/auth/2fa/disable', body),
+    newRecoveryCodes: (code: string) =>
+      request<{ recoveryCodes: string[] }>('POST', '/auth/2fa/recovery-codes', { code }),
+    listSessions: () => request<{ items: id.SessionInfo[] }>('GET', '/auth/sessions'),
+    revokeSession: (sessionId: string) =>
+      request<void>('DELETE', `/auth/sessions/${encodeURIComponent(sessionId)}`),
+    revokeAllSessions: () => request<{ revoked: number }>('POST', '/auth/sessions/revoke-all'),
+    ssoStart: (email: string) => request<{ url: string }>('GET', '/auth/sso/start', undefined, { email }),
+    updateSecurity: (body: { require2fa: boolean }) =>
+      request<{ account: s.Account }>('PATCH', '/account/security', body),
     logout: () => request<void>('POST', '/auth/logout'),
     me: () => request<s.MeResponse>('GET', '/auth/me'),
     account: () => request<{ account: s.Account }>('GET', '/account'),

@@ -7,6 +7,7 @@ export * from './client.ts';
 export * from './errors.ts';
 export * from './files.ts';
 export * from './format.ts';
+export * from './identity.ts';
 export * from './plans.ts';
 export * from './restores.ts';
 export * from './retention.ts';

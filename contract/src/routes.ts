@@ -4,6 +4,7 @@ import type { GenericSchema } from 'valibot';
 import * as al from './alerts.ts';
 import * as bl from './billing.ts';
 import * as ck from './checks.ts';
+import * as id from './identity.ts';
 import * as rs from './restores.ts';
 import * as rt from './retention.ts';
 import { type Role, roleAtLeast } from './roles.ts';
@@ -90,10 +91,10 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'post',
     path: '/auth/login',
-    summary: 'Log in (sets the session cookie)',
+    summary: 'Log in (sets the session cookie, or asks for the second factor)',
     access: 'public',
     body: s.LoginBody,
-    response: s.MeResponse,
+    response: id.LoginResponse,
   },
   { method: 'post', path: '/auth/logout', summary: 'Log out', access: 'public', status: 204 },
   {
@@ -230,6 +231,194 @@ export const ROUTES: RouteSpec[] = [
     path: '/billing/webhook',
     summary: 'Paddle webhooks (verified by the Paddle-Signature header)',
     access: 'public',
+  },
+  // ---------- identity (issue 16): verification, reset, 2FA, sessions, SSO ----------
+  {
+    method: 'post',
+    path: '/auth/login/2fa',
+    summary: 'Second step of a log-in: the authenticator code or a recovery code',
+    access: 'public',
+    body: id.Login2faBody,
+    response: s.MeResponse,
+  },
+  {
+    method: 'post',
+    path: '/auth/verify-email',
+    summary: 'Confirm an e-mail address with the token from its link',
+    access: 'public',
+    body: id.VerifyEmailBody,
+    response: id.VerifyEmailResponse,
+  },
+  {
+    method: 'post',
+    path: '/auth/verify-email/resend',
+    summary: 'Send the verification link again',
+    access: 'write',
+    status: 202,
+    // about the caller's own login: every member, also of a closed account
+    role: 'viewer',
+    whenReadOnly: 'allowed',
+  },
+  {
+    method: 'post',
+    path: '/auth/password-reset/request',
+    summary: 'E-mail a password reset link (the same answer whether or not the address exists)',
+    access: 'public',
+    body: id.PasswordResetRequestBody,
+    status: 202,
+  },
+  {
+    method: 'post',
+    path: '/auth/password-reset',
+    summary: 'Set a new password with the token from the link; ends every session',
+    access: 'public',
+    body: id.PasswordResetBody,
+    status: 204,
+  },
+  {
+    method: 'post',
+    path: '/auth/password',
+    summary: 'Change the password; ends every other session',
+    access: 'write',
+    body: id.ChangePasswordBody,
+    status: 204,
+    // about the caller's own login: every member, also of a closed account
+    role: 'viewer',
+    whenReadOnly: 'allowed',
+  },
+  {
+    method: 'post',
+    path: '/auth/email',
+    summary: 'Change the e-mail address (after the new address confirms its link)',
+    access: 'write',
+    body: id.ChangeEmailBody,
+    status: 202,
+    // about the caller's own login: every member, also of a closed account
+    role: 'viewer',
+    whenReadOnly: 'allowed',
+  },
+  {
+    method: 'post',
+    path: '/auth/2fa/setup',
+    summary: 'Start two-factor setup: a new secret and its otpauth URI',
+    access: 'write',
+    body: id.TwoFactorSetupBody,
+    response: id.TwoFactorSetup,
+    // about the caller's own login: every member, also of a closed account
+    role: 'viewer',
+    whenReadOnly: 'allowed',
+  },
+  {
+    method: 'post',
+    path: '/auth/2fa/enable',
+    summary: 'Turn two-factor authentication on with a first code; returns recovery codes once',
+    access: 'write',
+    body: id.TwoFactorEnableBody,
+    response: id.RecoveryCodes,
+    // about the caller's own login: every member, also of a closed account
+    role: 'viewer',
+    whenReadOnly: 'allowed',
+  },
+  {
+    method: 'post',
+    path: '/auth/2fa/disable',
+    summary: 'Turn two-factor authentication off (password and a code)',
+    access: 'write',
+    body: id.TwoFactorDisableBody,
+    status: 204,
+    // about the caller's own login: every member, also of a closed account
+    role: 'viewer',
+    whenReadOnly: 'allowed',
+  },
+  {
+    method: 'post',
+    path: '/auth/2fa/recovery-codes',
+    summary: 'New recovery codes (the old ones stop working)',
+    access: 'write',
+    body: id.RecoveryCodesBody,
+    response: id.RecoveryCodes,
+    // about the caller's own login: every member, also of a closed account
+    role: 'viewer',
+    whenReadOnly: 'allowed',
+  },
+  {
+    method: 'get',
+    path: '/auth/sessions',
+    summary: "The logged-in user's sessions",
+    access: 'read',
+    response: id.SessionList,
+    // about the caller's own login: every member, also of a closed account
+    role: 'viewer',
+    whenReadOnly: 'allowed',
+  },
+  {
+    method: 'delete',
+    path: '/auth/sessions/{id}',
+    summary: 'End one session',
+    access: 'write',
+    status: 204,
+    // about the caller's own login: every member, also of a closed account
+    role: 'viewer',
+    whenReadOnly: 'allowed',
+  },
+  {
+    method: 'post',
+    path: '/auth/sessions/revoke-all',
+    summary: 'Log out everywhere (every session of the user, this one included)',
+    access: 'write',
+    response: id.RevokedSessions,
+    // about the caller's own login: every member, also of a closed account
+    role: 'viewer',
+    whenReadOnly: 'allowed',
+  },
+  {
+    method: 'patch',
+    path: '/account/security',
+    summary: 'Require two-factor authentication for every member',
+    access: 'write',
+    body: id.SecuritySettingsBody,
+    role: 'owner',
+    whenReadOnly: 'allowed',
+  },
+  {
+    method: 'get',
+    path: '/account/sso',
+    summary: 'The OIDC single sign-on settings (Enterprise)',
+    access: 'read',
+    role: 'admin',
+    response: id.SsoConfigResponse,
+  },
+  {
+    method: 'patch',
+    path: '/account/sso',
+    summary: 'Set up OIDC single sign-on (Enterprise)',
+    access: 'write',
+    role: 'admin',
+    body: id.SsoConfigBody,
+    response: id.SsoConfigResponse,
+  },
+  {
+    method: 'delete',
+    path: '/account/sso',
+    summary: 'Turn single sign-on off',
+    access: 'write',
+    status: 204,
+  },
+  {
+    method: 'get',
+    path: '/auth/sso/start',
+    summary: "Where to send the browser to log in at the account's OIDC provider",
+    access: 'public',
+    query: id.SsoStartQuery,
+    response: id.SsoStartResponse,
+  },
+  {
+    method: 'get',
+    path: '/auth/sso/callback',
+    summary: "The OIDC provider's redirect back (authorization code); sets the session cookie",
+    access: 'public',
+    query: id.SsoCallbackQuery,
+    status: 302,
   },
   { method: 'get', path: '/api-keys', summary: 'List API keys', access: 'write', response: s.ApiKeyList },
   {

@@ -63,6 +63,9 @@ export const User = v.object({
   /** a viewer granted backup downloads (operator and higher always may) */
   canDownload: v.boolean(),
   createdAt: Timestamp,
+  /** false until the address confirmed the link sent to it (alerts go only to verified addresses) */
+  emailVerified: v.boolean(),
+  twoFactorEnabled: v.boolean(),
 });
 export const Usage = v.object({
   databases: v.number(),
@@ -89,6 +92,10 @@ export const Account = v.object({
   }),
   usage: Usage,
   alertEmails: v.array(v.string()),
+  /** the alert addresses that confirmed their verification link; alerts go only to these */
+  verifiedAlertEmails: v.array(v.string()),
+  /** an owner's setting: every member must log in with a second factor */
+  require2fa: v.boolean(),
   language: LanguageSchema,
   timeZone: v.string(),
   closing: v.nullable(AccountClosing),

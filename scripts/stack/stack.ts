@@ -3,6 +3,7 @@
 // and by the integration tests, so both run the same thing.
 import { join } from 'node:path';
 import { applyMigrations } from './migrate.ts';
+import { type OidcProvider, startOidcProvider } from './oidc.ts';
 import { LOCAL_PADDLE, type PaddleStandIn, startPaddle } from './paddle.ts';
 import { freePort } from './ports.ts';
 import { type PostgresServer, startPostgres } from './postgres.ts';
@@ -22,6 +23,8 @@ export type Stack = {
   sink: SinkServer;
   /** the local Paddle stand-in (API, Paddle.js checkout, signed webhooks to the worker) */
   paddle: PaddleStandIn;
+  /** a local OpenID Connect provider for single sign-on (issuer, client id and secret) */
+  oidc: OidcProvider;
   worker: WorkerServer;
   vars: Record<string, string>;
   /** run the cron handler as if the trigger fired at `at` */
@@ -85,7 +88,15 @@ export function paddleVars(paddleUrl: string): Record<string, string> {
 
 export async function startStack(opts: {
   dataDir: string;
-  ports?: { worker?: number; pg?: number; s3?: number; wsProxy?: number; sink?: number; paddle?: number };
+  ports?: {
+    worker?: number;
+    pg?: number;
+    s3?: number;
+    wsProxy?: number;
+    sink?: number;
+    paddle?: number;
+    oidc?: number;
+  };
   fast?: boolean;
   /** where the S3 server keeps objects (default: <dataDir>/s3) */
   s3Dir?: string;
@@ -99,6 +110,7 @@ export async function startStack(opts: {
     wsProxy: opts.ports?.wsProxy ?? (await freePort()),
     sink: opts.ports?.sink ?? (await freePort()),
     paddle: opts.ports?.paddle ?? (await freePort()),
+    oidc: opts.ports?.oidc ?? (await freePort()),
   };
   const pg = await startPostgres({ dir: join(opts.dataDir, 'postgres'), port: ports.pg, fast: opts.fast });
   const stops: Array<() => Promise<void>> = [() => pg.stop()];
@@ -126,6 +138,8 @@ export async function startStack(opts: {
     stops.unshift(() => s3Copy.stop());
     const sink = await startSink({ port: ports.sink, certDir: join(opts.dataDir, 'sink-certs') });
     stops.unshift(() => sink.stop());
+    const oidc = await startOidcProvider({ port: ports.oidc });
+    stops.unshift(() => oidc.stop());
     // The worker's port was free when chosen, but PostgreSQL and the other servers start before
     // wrangler binds it, and on a shared machine another program may take it meanwhile: then a fresh
     // port, at most three times (only when no port was asked for).
@@ -184,6 +198,7 @@ export async function startStack(opts: {
       s3Copy,
       sink,
       paddle,
+      oidc,
       worker,
       vars,
       runCron,

@@ -58,7 +58,13 @@ export class Session {
   }
 }
 
-export async function signup(opts: { plan?: string; email?: string; password?: string } = {}) {
+/**
+ * A new account, logged in. Its address counts as verified (as if the link from the sign-up
+ * e-mail was opened) unless `verified: false`: alerts go only to verified addresses.
+ */
+export async function signup(
+  opts: { plan?: string; email?: string; password?: string; verified?: boolean } = {},
+) {
   const s = new Session();
   const email = opts.email ?? uniqueEmail();
   const password = opts.password ?? 'correct horse battery staple';
@@ -69,7 +75,12 @@ export async function signup(opts: { plan?: string; email?: string; password?: s
   if (r.status !== 201) throw new Error(`signup failed: ${r.status} ${JSON.stringify(r.body)}`);
   // A plan is paid for through the Paddle stand-in, as a user pays at sign-up.
   if (opts.plan) await subscribe(s, opts.plan);
-  const account = opts.plan ? (await s.json('/account')).body.account : r.body.account;
+  if (opts.verified !== false) {
+    await sql('update users set email_verified_at = now() where id = $1', [r.body.user.id]);
+    await sql('update accounts set verified_alert_emails = alert_emails where id = $1', [r.body.account.id]);
+  }
+  const account =
+    opts.plan || opts.verified !== false ? (await s.json('/account')).body.account : r.body.account;
   return { session: s, email, password, user: r.body.user, account };
 }
 
@@ -239,4 +250,32 @@ export async function accountWithDatabase(opts: { plan?: string } = {}) {
   if (created.status !== 201)
     throw new Error(`database creation failed: ${created.status} ${JSON.stringify(created.body)}`);
   return { ...acct, agentKey, client, pair, agent: hb.agent, database: created.body.database };
+}
+
+/** The e-mails the local sink received for `to`, oldest first. */
+export async function mailsTo(to: string): Promise<Array<{ subject: string; text: string }>> {
+  const res = await fetch(`${stackInfo().sinkUrl}/messages?kind=email&to=${encodeURIComponent(to)}`);
+  const { items } = (await res.json()) as { items: Array<{ email?: { subject: string; text: string } }> };
+  return items.flatMap((m) => (m.email ? [m.email] : []));
+}
+
+/**
+ * Waits until the sink holds `count` e-mails to `to` whose subject contains `subject` (the
+ * worker sends account e-mails after answering), and returns the newest.
+ */
+export async function waitForMail(
+  to: string,
+  subject: string,
+  count = 1,
+): Promise<{ subject: string; text: string; token: string | undefined; link: string | undefined }> {
+  for (let i = 0; i < 200; i++) {
+    const found = (await mailsTo(to)).filter((m) => m.subject.includes(subject));
+    if (found.length >= count) {
+      const mail = found[found.length - 1]!;
+      const link = mail.text.match(/https?:\/\/\S+#token=[A-Za-z0-9_-]+/)?.[0];
+      return { ...mail, link, token: link?.split('#token=')[1] };
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no e-mail "${subject}" to ${to} arrived`);
 }

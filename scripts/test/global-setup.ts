@@ -47,6 +47,7 @@ export async function setup(project: TestProject) {
     copyBucket: stack.s3Copy.bucket,
     sinkUrl: stack.sink.url,
     paddleUrl: stack.paddle.url,
+    oidc: { issuer: stack.oidc.issuer, clientId: stack.oidc.clientId, clientSecret: stack.oidc.clientSecret },
     dataDir,
     vars: stack.vars,
   });
@@ -70,6 +71,8 @@ declare module 'vitest' {
       sinkUrl: string;
       /** the local Paddle stand-in (its /__control routes play Paddle's side in tests) */
       paddleUrl: string;
+      /** the local OIDC provider (scripts/stack/oidc.ts) */
+      oidc: { issuer: string; clientId: string; clientSecret: string };
       /** the worker's variables, for a test file that starts a control plane of its own */
       vars: Record<string, string>;
     };

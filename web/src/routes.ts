@@ -7,6 +7,9 @@ export const routes: RouteDefinition[] = [
   { path: '/login', component: lazy(() => import('./pages/login.tsx')) },
   { path: '/signup', component: lazy(() => import('./pages/signup.tsx')) },
   { path: '/invitation', component: lazy(() => import('./pages/invitation.tsx')) },
+  { path: '/forgot-password', component: lazy(() => import('./pages/forgot-password.tsx')) },
+  { path: '/reset-password', component: lazy(() => import('./pages/reset-password.tsx')) },
+  { path: '/verify-email', component: lazy(() => import('./pages/verify-email.tsx')) },
   {
     path: '/',
     component: AppShell,

@@ -23,7 +23,7 @@ describe('settings in the browser', () => {
     await page.locator('#alert-emails-title').waitFor();
 
     // Alert e-mails: the sign-up address is there; a wrong one is explained; a good one is saved.
-    const emails = page.locator('.email-list li');
+    const emails = page.locator('.email-list .email-address');
     await expect(emails.allTextContents()).resolves.toEqual([email]);
     await page.locator('#alert-email-new').fill('ops at example');
     await page.getByRole('button', { name: 'Add', exact: true }).click();
@@ -35,7 +35,11 @@ describe('settings in the browser', () => {
     await page.waitForFunction(() => document.querySelectorAll('.email-list li').length === 1);
     await page.reload();
     await page.locator('.email-list li').first().waitFor();
-    await expect(page.locator('.email-list li').allTextContents()).resolves.toEqual(['ops@example.com']);
+    await expect(page.locator('.email-list .email-address').allTextContents()).resolves.toEqual([
+      'ops@example.com',
+    ]);
+    // a typed-in address is not confirmed yet: marked, and it gets its own link
+    await expect(page.locator('.email-list li .badge-warn').count()).resolves.toBe(1);
 
     // A webhook: a URL that is not one is explained at the field before anything is sent.
     await page.locator('#channel-type').selectOption('webhook');

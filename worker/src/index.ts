@@ -21,6 +21,7 @@ import { docsRoutes } from './docs/routes.ts';
 import { downloadRoutes } from './downloads/routes.ts';
 import type { Bindings } from './env.ts';
 import { ApiError, errorEnvelope } from './errors.ts';
+import { identityRoutes, ssoRoutes } from './identity/routes.ts';
 import { installScript } from './install/install-script.ts';
 import { metricsScrapeRoutes, metricsTokenRoutes } from './metrics/routes.ts';
 import { authenticate, authorize, csrf } from './middleware/auth.ts';
@@ -53,6 +54,8 @@ const api = new Hono<AppEnv>()
   .use(authorize)
   .use(refuseWritesWhenReadOnly)
   .use(refuseBackupsWhenUnpaid)
+  .route('/', identityRoutes)
+  .route('/', ssoRoutes)
   .route('/', accountRoutes)
   // billing ends the Paddle subscription at the paid period's end, and takes that back on reopen
   .route('/', closingRoutes(billingSubscriptionPort))

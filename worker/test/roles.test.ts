@@ -60,12 +60,11 @@ async function call(route: RouteSpec, who: Caller) {
 const isRoleRefusal = (r: Awaited<ReturnType<typeof call>>) =>
   r.status === 403 && r.error?.code === 'forbidden' && /^Your role \(/.test(r.error.message);
 
-// DELETE /account last of all: it closes the account for everything after it.
-const checked = ROUTES.filter((r) => r.access !== 'public').sort(
-  (a, b) =>
-    Number(a.path === '/account' && a.method === 'delete') -
-    Number(b.path === '/account' && b.method === 'delete'),
-);
+// DELETE /account nearly last: it closes the account for everything after it. Last of all
+// "log out everywhere", which ends the caller's own sessions (allowed on a closed account too).
+const lastRank = (r: RouteSpec) =>
+  r.path === '/auth/sessions/revoke-all' ? 2 : r.path === '/account' && r.method === 'delete' ? 1 : 0;
+const checked = ROUTES.filter((r) => r.access !== 'public').sort((a, b) => lastRank(a) - lastRank(b));
 
 describe('every route × every role', () => {
   it('covers every route of the table that is not public', () => {

@@ -7,6 +7,7 @@ import { type MessageKey, t } from '../i18n/index.ts';
 import { loadSession, me, roleBlocked, sessionError, setSession } from '../lib/session.ts';
 import { showToast } from '../lib/toast.ts';
 import { Icon, type IconName } from './icons.tsx';
+import { IdentityBanner } from './identity-banner.tsx';
 import { LangSwitch } from './lang-switch.tsx';
 import { Logo } from './logo.tsx';
 import { Loading } from './states.tsx';
@@ -170,6 +171,7 @@ export function AppShell(props: RouteSectionProps): JSX.Element {
               </header>
               <main id="main" tabindex="-1">
                 <CancelledBanner />
+                <IdentityBanner />
                 <Suspense fallback={<Loading />}>{props.children}</Suspense>
               </main>
             </div>

@@ -79,6 +79,11 @@ export function AlertEmailsSection(props: { account: Account }): JSX.Element {
               <li>
                 <Icon name="bell" size={16} />
                 <span class="email-address">{address}</span>
+                <Show when={!props.account.verifiedAlertEmails.includes(address)}>
+                  <span class="badge badge-warn" title={t('alertEmails.unverified')}>
+                    {t('security.emailUnverified')}
+                  </span>
+                </Show>
                 <button
                   type="button"
                   class="icon-btn icon-btn-danger"

@@ -14,6 +14,8 @@ const ACCOUNT: Account = {
   limits: { maxDatabases: 1, maxRetentionDays: 7, storageBytes: 10_000_000_000 },
   usage: { databases: 0, storageBytes: 0 },
   alertEmails: ['ops@example.test'],
+  verifiedAlertEmails: ['ops@example.test'],
+  require2fa: false,
   language: 'en',
   timeZone: 'UTC',
   closing: null,
@@ -25,6 +27,8 @@ const USER = {
   role: 'owner' as const,
   canDownload: true,
   createdAt: ACCOUNT.createdAt,
+  emailVerified: true,
+  twoFactorEnabled: false,
 };
 
 beforeEach(() => {

@@ -11,6 +11,8 @@ const ME = {
     id: '11111111-1111-4111-8111-111111111111',
     email: 'a@example.com',
     createdAt: '2026-11-01T00:00:00.000Z',
+    emailVerified: true,
+    twoFactorEnabled: false,
   },
   account: {
     id: '22222222-2222-4222-8222-222222222222',
@@ -18,6 +20,8 @@ const ME = {
     limits: { maxDatabases: 5, maxRetentionDays: 30, storageBytes: 50e9 },
     usage: { databases: 0, storageBytes: 0 },
     alertEmails: ['a@example.com'],
+    verifiedAlertEmails: ['a@example.com'],
+    require2fa: false,
     closing: null,
     createdAt: '2026-11-01T00:00:00.000Z',
   },

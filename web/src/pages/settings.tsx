@@ -10,6 +10,7 @@ import { ChannelsSection } from '../components/settings-channels.tsx';
 import { ClosingSection } from '../components/settings-closing.tsx';
 import { LanguageSection } from '../components/settings-language.tsx';
 import { PlanSection, UsageSection } from '../components/settings-plan.tsx';
+import { SecuritySection } from '../components/settings-security.tsx';
 import { TeamSection } from '../components/settings-team.tsx';
 import { Async } from '../components/states.tsx';
 import { type MessageKey, t } from '../i18n/index.ts';
@@ -25,6 +26,7 @@ const SECTIONS: Array<[string, MessageKey]> = [
   ['alerts', 'alertEmails.title'],
   ['webhooks', 'channels.title'],
   ['language', 'settings.language'],
+  ['security', 'security.title'],
   ['account', 'settings.account'],
 ];
 
@@ -79,6 +81,7 @@ export default function SettingsPage(): JSX.Element {
                     <AlertEmailsSection account={a()} />
                     <ChannelsSection />
                     <LanguageSection account={a()} />
+                    <SecuritySection />
                     <section
                       class="card settings-section danger-zone"
                       id="account"

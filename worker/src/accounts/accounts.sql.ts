@@ -26,7 +26,22 @@ export const accounts = pgTable('accounts', {
   /** dates and times in e-mails and the dashboard */
   timeZone: text('time_zone').notNull().default('UTC'),
   createdAt: ts('created_at').notNull().defaultNow(),
+  /** an owner's setting: every member must use two-factor authentication */
+  require2fa: boolean('require_2fa').notNull().default(false),
+  /** alert addresses that confirmed a verification link (alerts go only to verified addresses) */
+  verifiedAlertEmails: jsonb('verified_alert_emails').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+  /** OIDC single sign-on (Enterprise); the client secret is write-only through the API */
+  sso: jsonb('sso').$type<SsoConfig | null>(),
 });
+
+export type SsoConfig = {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** e-mail domains whose people become members on their first SSO log-in */
+  domains: string[];
+  enabled: boolean;
+};
 
 export const users = pgTable(
   'users',
@@ -42,8 +57,22 @@ export const users = pgTable(
     /** a viewer granted backup downloads (operator and higher always may) */
     canDownload: boolean('can_download').notNull().default(false),
     createdAt: ts('created_at').notNull().defaultNow(),
+    /** null until the address confirmed the link sent to it */
+    emailVerifiedAt: ts('email_verified_at'),
+    /** base32 TOTP secret; set during setup, in force once totpEnabledAt is set */
+    totpSecret: text('totp_secret'),
+    totpEnabledAt: ts('totp_enabled_at'),
+    /** the last 30-second step a code was accepted for: a code works once */
+    totpLastStep: bigint('totp_last_step', { mode: 'number' }),
+    passwordChangedAt: ts('password_changed_at'),
+    /** the OIDC provider's `sub` for a member who logs in by single sign-on */
+    ssoSubject: text('sso_subject'),
   },
-  (t) => [uniqueIndex('users_email_key').on(t.email), index('users_account_idx').on(t.accountId)],
+  (t) => [
+    uniqueIndex('users_email_key').on(t.email),
+    index('users_account_idx').on(t.accountId),
+    uniqueIndex('users_sso_subject_key').on(t.accountId, t.ssoSubject),
+  ],
 );
 
 export const sessions = pgTable(
@@ -60,11 +89,64 @@ export const sessions = pgTable(
       .references(() => accounts.id, { onDelete: 'cascade' }),
     createdAt: ts('created_at').notNull().defaultNow(),
     expiresAt: ts('expires_at').notNull(),
+    /** shown in the sessions list: the browser's User-Agent (cut to 300 characters) */
+    userAgent: text('user_agent'),
+    /** the client's network, never its full address: a.b.c.0/24 or the /48 of an IPv6 address */
+    ipPrefix: text('ip_prefix'),
+    country: text('country'),
+    lastSeenAt: ts('last_seen_at'),
+    method: text('method', { enum: ['password', 'sso'] })
+      .notNull()
+      .default('password'),
   },
   (t) => [
     uniqueIndex('sessions_token_hash_key').on(t.tokenHash),
     index('sessions_expires_idx').on(t.expiresAt),
+    index('sessions_user_idx').on(t.userId),
   ],
+);
+
+/**
+ * Single-use secrets sent by e-mail or held during a log-in: e-mail verification, password reset,
+ * the second step of a log-in with 2FA, an OIDC log-in's state. SECURITY: only the SHA-256 is stored.
+ */
+export const authTokens = pgTable(
+  'auth_tokens',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tokenHash: text('token_hash').notNull(),
+    kind: text('kind', {
+      enum: ['verify_email', 'change_email', 'verify_alert_email', 'reset_password', 'login_2fa', 'oidc'],
+    }).notNull(),
+    userId: uuid('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    accountId: uuid('account_id').references(() => accounts.id, { onDelete: 'cascade' }),
+    /** the address the link was sent to (verification, change of e-mail) */
+    email: text('email'),
+    data: jsonb('data').$type<Record<string, string>>(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    expiresAt: ts('expires_at').notNull(),
+    usedAt: ts('used_at'),
+  },
+  (t) => [
+    uniqueIndex('auth_tokens_token_hash_key').on(t.tokenHash),
+    index('auth_tokens_user_idx').on(t.userId, t.kind),
+    index('auth_tokens_expires_idx').on(t.expiresAt),
+  ],
+);
+
+/** Two-factor recovery codes: shown once, stored as SHA-256, each usable once. */
+export const recoveryCodes = pgTable(
+  'recovery_codes',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    codeHash: text('code_hash').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    usedAt: ts('used_at'),
+  },
+  (t) => [index('recovery_codes_user_idx').on(t.userId)],
 );
 
 /** Fixed-window counters for login attempts, shared by every isolate through the database. */

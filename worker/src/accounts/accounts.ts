@@ -4,7 +4,7 @@ import type { Db } from '../db.ts';
 import type { Config } from '../env.ts';
 import { ApiError } from '../errors.ts';
 import { hashPassword, randomToken, sha256Hex, verifyPassword } from '../lib/crypto.ts';
-import { accounts, rateLimits, sessions, users } from './accounts.sql.ts';
+import { accounts, authTokens, rateLimits, sessions, users } from './accounts.sql.ts';
 
 /** The browser session's cookie (HttpOnly; the middleware reads it, the auth routes set it). */
 export const SESSION_COOKIE = 'resistro_session';
@@ -22,14 +22,21 @@ export function toUser(row: typeof users.$inferSelect): User {
     role: row.role,
     canDownload: row.canDownload,
     createdAt: row.createdAt.toISOString(),
+    emailVerified: row.emailVerifiedAt !== null,
+    twoFactorEnabled: row.totpEnabledAt !== null,
   };
 }
+
+/** Where a session comes from, as the sessions list shows it (no full IP address is kept). */
+export type ClientInfo = { userAgent: string | null; ipPrefix: string | null; country: string | null };
 
 export async function createSession(
   db: Db,
   config: Config,
   user: { id: string; accountId: string },
   now: Date,
+  client?: ClientInfo,
+  method: 'password' | 'sso' = 'password',
 ) {
   // SECURITY: 256-bit random token; only its hash is stored, so a database leak yields no sessions.
   const token = randomToken();
@@ -40,6 +47,11 @@ export async function createSession(
     accountId: user.accountId,
     expiresAt,
     createdAt: now,
+    lastSeenAt: now,
+    userAgent: client?.userAgent ?? null,
+    ipPrefix: client?.ipPrefix ?? null,
+    country: client?.country ?? null,
+    method,
   });
   return { token, expiresAt };
 }
@@ -55,6 +67,7 @@ export async function signup(
     timeZone?: string | undefined;
   },
   now: Date,
+  client?: ClientInfo,
 ) {
   const passwordHash = await hashPassword(input.password, config.pbkdf2Iterations);
   const user = await db.transaction(async (tx) => {
@@ -92,12 +105,12 @@ export async function signup(
       });
     return inserted[0];
   });
-  const session = await createSession(db, config, user, now);
+  const session = await createSession(db, config, user, now, client);
   return { user: toUser(user), accountId: user.accountId, ...session };
 }
 
 /** Counts one attempt under `key`; true while the key is within `limit` in the current window. */
-async function hitRateLimit(db: Db, key: string, limit: number, now: Date): Promise<boolean> {
+export async function hitRateLimit(db: Db, key: string, limit: number, now: Date): Promise<boolean> {
   const windowStart = new Date(now.getTime() - LOGIN_LIMITS.windowMs);
   const [row] = await db
     .insert(rateLimits)
@@ -113,7 +126,7 @@ async function hitRateLimit(db: Db, key: string, limit: number, now: Date): Prom
   return (row?.count ?? 0) <= limit;
 }
 
-async function isRateLimited(db: Db, key: string, limit: number, now: Date): Promise<boolean> {
+export async function isRateLimited(db: Db, key: string, limit: number, now: Date): Promise<boolean> {
   const windowStart = new Date(now.getTime() - LOGIN_LIMITS.windowMs);
   const [row] = await db
     .select({ count: rateLimits.count })
@@ -122,13 +135,21 @@ async function isRateLimited(db: Db, key: string, limit: number, now: Date): Pro
   return (row?.count ?? 0) >= limit;
 }
 
+export type LoginResult =
+  | { twoFactor: false; user: User; accountId: string; token: string; expiresAt: Date }
+  /** the password was right; the session starts after the second factor (completeLogin2fa) */
+  | { twoFactor: true; userId: string; accountId: string; challenge: string; expiresAt: Date };
+
+export const LOGIN_CHALLENGE_TTL_MS = 5 * 60_000;
+
 export async function login(
   db: Db,
   config: Config,
   input: { email: string; password: string },
   client: string,
   now: Date,
-) {
+  info?: ClientInfo,
+): Promise<LoginResult> {
   const emailKey = `login:email:${await sha256Hex(input.email)}`;
   const clientKey = `login:client:${client}`;
   if (
@@ -147,8 +168,21 @@ export async function login(
     await hitRateLimit(db, clientKey, LOGIN_LIMITS.perClient, now);
     throw new ApiError('unauthorized', 'The e-mail address or the password is wrong');
   }
-  const session = await createSession(db, config, user, now);
-  return { user: toUser(user), accountId: user.accountId, ...session };
+  if (user.totpEnabledAt) {
+    const challenge = randomToken();
+    const expiresAt = new Date(now.getTime() + LOGIN_CHALLENGE_TTL_MS);
+    await db.insert(authTokens).values({
+      tokenHash: await sha256Hex(challenge),
+      kind: 'login_2fa',
+      userId: user.id,
+      accountId: user.accountId,
+      createdAt: now,
+      expiresAt,
+    });
+    return { twoFactor: true, userId: user.id, accountId: user.accountId, challenge, expiresAt };
+  }
+  const session = await createSession(db, config, user, now, info);
+  return { twoFactor: false, user: toUser(user), accountId: user.accountId, ...session };
 }
 
 export async function logout(db: Db, sessionId: string): Promise<void> {

@@ -57,6 +57,8 @@ export async function addMember(
       role: input.role,
       canDownload: input.canDownload,
       createdAt: now,
+      // the invitation was opened from this address: it is verified (issue 16)
+      emailVerifiedAt: now,
     })
     .onConflictDoNothing()
     .returning();

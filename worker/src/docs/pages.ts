@@ -83,6 +83,11 @@ export const DOC_PAGES: DocPage[] = [
     source: 'closing.md',
     title: { en: 'Cancelling, export and deletion', de: 'Kündigen, Export und Löschen' },
   },
+  {
+    slug: 'account-security',
+    source: 'account-security.md',
+    title: { en: 'Account security and SSO', de: 'Kontosicherheit und SSO' },
+  },
   { slug: 'api', source: 'openapi', title: { en: 'API reference', de: 'API-Referenz' } },
   { slug: 'format', source: 'format.md', title: { en: 'File format', de: 'Dateiformat' } },
   { slug: 'faq', source: 'faq.md', title: { en: 'FAQ', de: 'Häufige Fragen' } },

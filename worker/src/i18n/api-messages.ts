@@ -28,6 +28,7 @@ const WHAT_DE: Record<string, string> = {
   restore: 'Wiederherstellung',
   member: 'Mitglied',
   invitation: 'Einladung',
+  session: 'Sitzung',
 };
 
 const ROLE_DE: Record<string, string> = {
@@ -52,6 +53,67 @@ const daysDe = (n: string) => plural('de', Number(n), { one: '{n} Tag', other: '
 
 /** The `message` of an error, by its English text or template. */
 export const MESSAGES: Record<string, Entry> = {
+  // identity (issue 16): verification, reset, 2FA, sessions, SSO
+  'This link is invalid, was already used or has expired': {
+    de: 'Dieser Link ist ungültig, wurde schon benutzt oder ist abgelaufen',
+  },
+  'The current password is wrong': { de: 'Das aktuelle Passwort ist falsch' },
+  'No single sign-on is set up for this e-mail domain': {
+    de: 'Für diese E-Mail-Domain ist kein Single Sign-on eingerichtet',
+  },
+  'Single sign-on is part of the Enterprise plan': { de: 'Single Sign-on gehört zum Enterprise-Tarif' },
+  'The client secret is required': { de: 'Das Client-Secret ist erforderlich' },
+  'The identity provider answered with an unusable address': {
+    de: 'Der Identitätsanbieter hat eine unbrauchbare Adresse geliefert',
+  },
+  'The identity provider cannot be reached or has no OpenID configuration': {
+    de: 'Der Identitätsanbieter ist nicht erreichbar oder hat keine OpenID-Konfiguration',
+  },
+  'The identity provider must use https': { de: 'Der Identitätsanbieter muss https verwenden' },
+  'This e-mail address belongs to another Resistro account': {
+    de: 'Diese E-Mail-Adresse gehört zu einem anderen Resistro-Konto',
+  },
+  'Your identity provider did not confirm an address in a domain of this account': {
+    de: 'Ihr Identitätsanbieter hat keine Adresse in einer Domain dieses Kontos bestätigt',
+  },
+  'The single sign-on did not succeed; start it again from the log-in page': {
+    de: 'Die Anmeldung per Single Sign-on ist nicht gelungen; starten Sie sie erneut auf der Anmeldeseite',
+  },
+  'This is already your e-mail address': { de: 'Das ist bereits Ihre E-Mail-Adresse' },
+  'The e-mail address is already verified': { de: 'Die E-Mail-Adresse ist bereits bestätigt' },
+  'Too many password reset requests; wait 15 minutes and try again': {
+    de: 'Zu viele Anfragen zum Zurücksetzen des Passworts; warten Sie 15 Minuten und versuchen Sie es erneut',
+  },
+  'Too many wrong codes; wait 15 minutes and try again': {
+    de: 'Zu viele falsche Codes; warten Sie 15 Minuten und versuchen Sie es erneut',
+  },
+  'The code is wrong or was already used': { de: 'Der Code ist falsch oder wurde schon benutzt' },
+  'Two-factor authentication is already on': { de: 'Die Zwei-Faktor-Anmeldung ist bereits aktiv' },
+  'Two-factor authentication is already on; turn it off first': {
+    de: 'Die Zwei-Faktor-Anmeldung ist bereits aktiv; schalten Sie sie zuerst aus',
+  },
+  'Two-factor authentication is not on': { de: 'Die Zwei-Faktor-Anmeldung ist nicht aktiv' },
+  'Start the two-factor setup first (POST /auth/2fa/setup)': {
+    de: 'Starten Sie zuerst die Einrichtung der Zwei-Faktor-Anmeldung (POST /auth/2fa/setup)',
+  },
+  'Only a logged-in user can do this; API keys cannot': {
+    de: 'Das kann nur ein angemeldeter Benutzer, kein API-Schlüssel',
+  },
+  'Only a logged-in user with two-factor authentication can require it': {
+    de: 'Nur ein angemeldeter Benutzer mit Zwei-Faktor-Anmeldung kann sie verlangen',
+  },
+  'Turn on two-factor authentication for yourself first': {
+    de: 'Schalten Sie zuerst Ihre eigene Zwei-Faktor-Anmeldung ein',
+  },
+  'The log-in has expired; enter your e-mail address and password again': {
+    de: 'Die Anmeldung ist abgelaufen; geben Sie E-Mail-Adresse und Passwort erneut ein',
+  },
+  'Your team requires two-factor authentication: set it up in Settings → Security first': {
+    de: 'Ihr Team verlangt die Zwei-Faktor-Anmeldung: richten Sie sie zuerst unter Einstellungen → Sicherheit ein',
+  },
+  'Your team requires two-factor authentication; it cannot be turned off': {
+    de: 'Ihr Team verlangt die Zwei-Faktor-Anmeldung; sie kann nicht ausgeschaltet werden',
+  },
   // request shape
   'The request body is larger than 1 MiB': { de: 'Der Anfrage-Body ist größer als 1 MiB' },
   'The request body must be JSON (Content-Type: application/json)': {
@@ -343,6 +405,17 @@ export const FIELD_MESSAGES: Record<string, Entry> = {
   'is not a known restore error code': { de: 'ist kein bekannter Fehlercode einer Wiederherstellung' },
   'must not be negative': { de: 'darf nicht negativ sein' },
   'is too large': { de: 'ist zu groß' },
+  'is not a valid link': { de: 'ist kein gültiger Link' },
+  'has no /.well-known/openid-configuration': { de: 'hat keine /.well-known/openid-configuration' },
+  'has no valid {what}': { de: (p) => `hat keine gültige Angabe ${p.what}` },
+  'must be a domain like example.com': { de: 'muss eine Domain wie example.com sein' },
+  'name at least one domain': { de: 'nennen Sie mindestens eine Domain' },
+  'at most 20 domains': { de: 'höchstens 20 Domains' },
+  'must be the 6-digit code or a recovery code': {
+    de: 'muss der 6-stellige Code oder ein Wiederherstellungscode sein',
+  },
+  'is your current address': { de: 'ist Ihre aktuelle Adresse' },
+  'needs your own two-factor authentication': { de: 'braucht Ihre eigene Zwei-Faktor-Anmeldung' },
   'is required': { de: 'ist erforderlich' },
   'is invalid': { de: 'ist ungültig' },
   'is invalid (expected {expected})': { de: (p) => `ist ungültig (erwartet: ${p.expected})` },

@@ -2,7 +2,7 @@ import { findRoute, requiredRole, roleAllows, roleAtLeast } from '@resistro/cont
 import { and, eq, gt, isNull, lt, or } from 'drizzle-orm';
 import { getCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
-import { sessions, users } from '../accounts/accounts.sql.ts';
+import { accounts, sessions, users } from '../accounts/accounts.sql.ts';
 import { SESSION_COOKIE } from '../accounts/accounts.ts';
 import { apiKeys } from '../api-keys/api-keys.sql.ts';
 import { API_KEY_PREFIX } from '../api-keys/api-keys.ts';
@@ -10,6 +10,9 @@ import type { AppEnv } from '../app-types.ts';
 import { ApiError } from '../errors.ts';
 import { sha256Hex } from '../lib/crypto.ts';
 import { requirePrincipal } from '../lib/principal.ts';
+
+/** What a user whose team requires 2FA can reach before setting it up. */
+const OPEN_WITHOUT_2FA = /^\/api\/v1\/(auth\/(me|logout|2fa\/setup|2fa\/enable|sessions(\/.*)?))$/;
 
 /** Who is calling: an API key (Authorization: Bearer) or a browser session (cookie). */
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
@@ -67,11 +70,31 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
         accountId: sessions.accountId,
         role: users.role,
         canDownload: users.canDownload,
+        lastSeenAt: sessions.lastSeenAt,
+        twoFactorOn: users.totpEnabledAt,
+        twoFactorRequired: accounts.require2fa,
       })
       .from(sessions)
       .innerJoin(users, and(eq(users.id, sessions.userId), eq(users.accountId, sessions.accountId)))
+      .innerJoin(accounts, eq(accounts.id, sessions.accountId))
       .where(and(eq(sessions.tokenHash, hash), gt(sessions.expiresAt, now)));
     if (session) {
+      // SECURITY: the team requires 2FA and this user has none yet: only setting it up is open.
+      if (
+        session.twoFactorRequired &&
+        !session.twoFactorOn &&
+        !OPEN_WITHOUT_2FA.test(c.req.path) &&
+        !(c.req.method === 'GET' && c.req.path === '/api/v1/account')
+      ) {
+        throw new ApiError(
+          'forbidden',
+          'Your team requires two-factor authentication: set it up in Settings → Security first',
+        );
+      }
+      if (!session.lastSeenAt || now.getTime() - session.lastSeenAt.getTime() > 60_000) {
+        // "last seen" in the sessions list, written at most once a minute
+        await db.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, session.id));
+      }
       c.set('principal', {
         accountId: session.accountId,
         userId: session.userId,

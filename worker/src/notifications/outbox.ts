@@ -96,6 +96,7 @@ export async function enqueueAlertEvent(
     .select({
       alertEmails: accounts.alertEmails,
       readOnly: sql<boolean>`exists (select 1 from account_closings c where c.account_id = ${accounts.id} and c.effective_at <= ${now.toISOString()}::timestamptz)`,
+      verifiedAlertEmails: accounts.verifiedAlertEmails,
     })
     .from(accounts)
     .where(eq(accounts.id, accountId));
@@ -105,7 +106,11 @@ export async function enqueueAlertEvent(
     .from(notificationChannels)
     .where(and(eq(notificationChannels.accountId, accountId), eq(notificationChannels.enabled, true)));
   const recipients: Recipient[] = [
-    ...account.alertEmails.map((to) => ({ channelId: null, channelType: 'email' as const, target: to })),
+    // SECURITY: only to addresses that confirmed a verification link (issue 16), so nobody can
+    // send alert mail to someone else's address by typing it in.
+    ...account.alertEmails
+      .filter((to) => account.verifiedAlertEmails.includes(to))
+      .map((to) => ({ channelId: null, channelType: 'email' as const, target: to })),
     ...channels.flatMap(recipientsOf),
   ];
   if (recipients.length === 0) return 0;

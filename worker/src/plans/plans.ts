@@ -36,6 +36,8 @@ export async function getAccount(
     },
     usage: { databases: dbCount?.n ?? 0, storageBytes: row.storageUsedBytes },
     alertEmails: row.alertEmails,
+    verifiedAlertEmails: row.verifiedAlertEmails.filter((e) => row.alertEmails.includes(e)),
+    require2fa: row.require2fa,
     language: row.language,
     timeZone: row.timeZone,
     closing: toAccountClosing(await getClosing(db, accountId), now),

@@ -1,16 +1,14 @@
-// The sign-up, log-in and account routes. Each answers with the account and its plan's usage
+// The log-out, profile and account routes (sign-up and log-in: identity/routes.ts). Each answers with the account and its plan's usage
 // (plans.ts), which counts databases, so they sit here above accounts/ and databases/.
-import { LoginBody, roleAtLeast, SignupBody, UpdateAccountBody } from '@resistro/contract';
+import { roleAtLeast, UpdateAccountBody } from '@resistro/contract';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
-import { getUser, login, logout, SESSION_COOKIE, signup } from '../accounts/accounts.ts';
-import { findUserByEmail } from '../accounts/members.ts';
+import { getUser, logout, SESSION_COOKIE } from '../accounts/accounts.ts';
 import type { AppEnv } from '../app-types.ts';
 import { auditRequest, recordAudit, requestIp } from '../audit/audit.ts';
 import { changePlan } from '../billing/billing.ts';
 import { ApiError } from '../errors.ts';
-import { languageFromHeader } from '../i18n/language.ts';
 import { requirePrincipal } from '../lib/principal.ts';
 import { readBody } from '../lib/validate.ts';
 import { getAccount, updateAccount } from './plans.ts';
@@ -27,71 +25,6 @@ export function setSessionCookie(c: Context<AppEnv>, token: string, expiresAt: D
 }
 
 export const accountRoutes = new Hono<AppEnv>()
-  .post('/auth/signup', async (c) => {
-    const input = await readBody(c, SignupBody);
-    // The browser's language unless the sign-up form says otherwise (its language switch).
-    const language = input.language ?? languageFromHeader(c.req.header('accept-language'));
-    const { user, accountId, token, expiresAt } = await signup(
-      c.get('db'),
-      c.get('config'),
-      // With Paddle the plan applies once it confirms the payment (billing/); until then the smallest.
-      { ...input, plan: c.get('config').billing.enabled ? undefined : input.plan, language },
-      c.get('now'),
-    );
-    setSessionCookie(c, token, expiresAt);
-    await recordAudit(c.get('db'), {
-      accountId,
-      actor: { kind: 'user', userId: user.id },
-      ip: requestIp(c),
-      action: 'account.created',
-      objectKind: 'member',
-      objectId: user.id,
-      details: { email: user.email },
-    });
-    return c.json(
-      { user, account: await getAccount(c.get('db'), accountId, c.get('now'), c.get('config').billing) },
-      201,
-    );
-  })
-  .post('/auth/login', async (c) => {
-    const input = await readBody(c, LoginBody);
-    const client = c.req.header('cf-connecting-ip') ?? 'local';
-    const db = c.get('db');
-    const { user, accountId, token, expiresAt } = await login(
-      db,
-      c.get('config'),
-      input,
-      client,
-      c.get('now'),
-    ).catch(async (err: unknown) => {
-      // A failure is recorded in the account of the address it tried (an unknown address has none).
-      const target = await findUserByEmail(db, input.email);
-      if (target && err instanceof ApiError)
-        await recordAudit(db, {
-          accountId: target.accountId,
-          actor: { kind: 'user', userId: target.id },
-          ip: requestIp(c),
-          action: 'auth.login_failed',
-          objectKind: 'member',
-          objectId: target.id,
-          details: { reason: err.code === 'rate_limited' ? 'rate_limited' : 'wrong_password' },
-        });
-      throw err;
-    });
-    setSessionCookie(c, token, expiresAt);
-    await recordAudit(db, {
-      accountId,
-      actor: { kind: 'user', userId: user.id },
-      ip: requestIp(c),
-      action: 'auth.login',
-      objectKind: 'member',
-      objectId: user.id,
-    });
-    return c.json({
-      user,
-      account: await getAccount(c.get('db'), accountId, c.get('now'), c.get('config').billing),
-    });
-  })
   .post('/auth/logout', async (c) => {
     const p = c.get('principal');
     if (p?.sessionId) {
