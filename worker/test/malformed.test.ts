@@ -73,7 +73,6 @@ const hints = (): Record<string, () => unknown> => ({
   // identity (issue 16)
   currentPassword: () => 'correct horse battery staple',
   newPassword: () => 'another horse battery staple',
-  token: () => 'A'.repeat(43),
   challenge: () => 'B'.repeat(43),
   code: () => '123456',
   issuer: () => 'https://id.example.test',
@@ -103,7 +102,7 @@ const hints = (): Record<string, () => unknown> => ({
   url: () => 'https://hooks.example.test/resistro',
   limit: () => '10',
   cursor: () => encodeCursor(new Date(), crypto.randomUUID()),
-  // an invitation link's token: the shape of one, naming no invitation
+  // an invitation's or an e-mail link's token: the shape of one, naming nothing
   token: () => 'A'.repeat(43),
 });
 
