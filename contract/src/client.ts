@@ -4,6 +4,7 @@
 import type * as v from 'valibot';
 import type * as al from './alerts.ts';
 import type { BackupErrorCode, BackupErrorParams } from './backup-errors.ts';
+import type * as bl from './billing.ts';
 import type * as ck from './checks.ts';
 import type { ErrorCode, ErrorEnvelope } from './errors.ts';
 import type * as id from './identity.ts';
@@ -295,6 +296,20 @@ export function createApiClient(opts: ClientOptions) {
     getMetricsToken: () => request<{ token: al.MetricsToken | null }>('GET', '/metrics-token'),
     createMetricsToken: () => request<al.CreatedMetricsToken>('POST', '/metrics-token'),
     deleteMetricsToken: () => request<void>('DELETE', '/metrics-token'),
+
+    billing: () => request<{ billing: bl.Billing }>('GET', '/billing'),
+    startCheckout: (plan: s.Account['plan']) =>
+      request<{ transactionId: string }>('POST', '/billing/checkout', { plan }),
+    previewPlanChange: (plan: s.Account['plan']) =>
+      request<{ preview: bl.PlanPreview }>('POST', '/billing/plan/preview', { plan }),
+    changePlan: (plan: s.Account['plan']) =>
+      request<{ billing: bl.Billing }>('POST', '/billing/plan', { plan }),
+    listTransactions: () => request<{ items: bl.Transaction[] }>('GET', '/billing/transactions'),
+    invoiceUrl: (id: string) =>
+      request<{ url: string }>('GET', `/billing/transactions/${encodeURIComponent(id)}/invoice`),
+    paymentMethodTransaction: () =>
+      request<{ transactionId: string; url: string | null }>('POST', '/billing/payment-method'),
+    cancelSubscription: () => request<{ billing: bl.Billing }>('POST', '/billing/cancel'),
   };
 }
 

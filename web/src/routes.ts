@@ -16,6 +16,7 @@ export const routes: RouteDefinition[] = [
     children: [
       { path: '/', component: lazy(() => import('./pages/start.tsx')) },
       { path: '/onboarding', component: lazy(() => import('./pages/onboarding.tsx')) },
+      { path: '/checkout', component: lazy(() => import('./pages/checkout.tsx')) },
       { path: '/databases', component: lazy(() => import('./pages/databases.tsx')) },
       { path: '/databases/new', component: lazy(() => import('./pages/database-form.tsx')) },
       { path: '/databases/:id', component: lazy(() => import('./pages/database-detail.tsx')) },

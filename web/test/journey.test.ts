@@ -65,12 +65,18 @@ describe('a new customer in the browser', () => {
     const { page, context, errors } = await openPage(browser);
     made.email = uniqueEmail('journey');
 
-    // Sign up on the Business plan; a new account starts on the onboarding page.
+    // Sign up on the Business plan and pay in Paddle's overlay (the local stand-in); once Paddle's
+    // webhook confirms the payment, a new account starts on the onboarding page.
     await page.goto(`${url}/signup`);
     await page.getByLabel('E-mail address').fill(made.email);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByLabel(/Business/).check();
     await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL('**/checkout?plan=business');
+    const checkout = page.frameLocator('iframe[title="Paddle checkout"]');
+    await expect(checkout.getByRole('heading').textContent()).resolves.toContain('business');
+    await screenshot(page, 'desktop-en-checkout');
+    await checkout.getByRole('button', { name: 'Pay now' }).click();
     await page.waitForURL('**/onboarding');
     await expect(page.getByTestId('cmd-install').textContent()).resolves.toBe(
       `curl ${url}/install-agent.sh | sudo sh`,

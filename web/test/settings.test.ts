@@ -31,7 +31,10 @@ describe('settings in the browser', () => {
     await page.locator('#alert-email-new').fill('Ops@Example.com');
     await page.getByRole('button', { name: 'Add', exact: true }).click();
     await page.waitForFunction(() => document.querySelectorAll('.email-list li').length === 2);
-    await page.getByRole('button', { name: `Remove ${email}` }).click();
+    await page
+      .locator('#alerts')
+      .getByRole('button', { name: `Remove ${email}` })
+      .click();
     await page.waitForFunction(() => document.querySelectorAll('.email-list li').length === 1);
     await page.reload();
     await page.locator('.email-list li').first().waitFor();
@@ -61,16 +64,39 @@ describe('settings in the browser', () => {
     await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
     await channel.waitFor({ state: 'detached' });
 
-    // The plan: upgrade to Professional after confirming.
+    // Settings → Subscription: paid through Paddle at sign-up, with its invoice.
+    await expect(page.getByTestId('billing-state').textContent()).resolves.toBe('Active');
+    await expect(page.getByTestId('invoices').locator('tbody tr').count()).resolves.toBe(1);
+
+    // The plan: upgrade to Professional after seeing the prorated charge; it applies once Paddle confirms.
     await page
       .locator('.plan-card')
       .filter({ hasText: 'Professional' })
       .getByRole('button', { name: 'Upgrade' })
       .click();
+    await expect(page.getByTestId('proration').textContent()).resolves.toMatch(
+      /You are charged €\d+\.\d\d now/,
+    );
     await page.getByRole('dialog').getByRole('button', { name: 'Change plan' }).click();
     await page.locator('.plan-card.current').filter({ hasText: 'Professional' }).waitFor();
     await expect(page.locator('.plan-chip').textContent()).resolves.toContain('Professional');
     await expect(page.locator('#usage').textContent()).resolves.toContain('90 days retention');
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid="invoices"] tbody tr').length === 2,
+    );
+
+    // A downgrade waits for the next billing period.
+    await page
+      .locator('.plan-card')
+      .filter({ hasText: 'Business' })
+      .getByRole('button', { name: 'Switch' })
+      .click();
+    await page.getByTestId('downgrade-date').waitFor();
+    await page.getByRole('dialog').getByRole('button', { name: 'Change plan' }).click();
+    await expect(page.getByTestId('scheduled-plan').textContent()).resolves.toContain(
+      'Switching to Business',
+    );
+    await expect(page.locator('.plan-chip').textContent()).resolves.toContain('Professional');
 
     expect(errors).toEqual([]);
     await context.close();

@@ -6,6 +6,7 @@ import { api, errorMessage, setUnauthorizedHandler } from '../api.ts';
 import { type MessageKey, t } from '../i18n/index.ts';
 import { loadSession, me, roleBlocked, sessionError, setSession } from '../lib/session.ts';
 import { showToast } from '../lib/toast.ts';
+import { BillingBanner } from './billing-banner.tsx';
 import { Icon, type IconName } from './icons.tsx';
 import { IdentityBanner } from './identity-banner.tsx';
 import { LangSwitch } from './lang-switch.tsx';
@@ -172,6 +173,7 @@ export function AppShell(props: RouteSectionProps): JSX.Element {
               <main id="main" tabindex="-1">
                 <CancelledBanner />
                 <IdentityBanner />
+                <BillingBanner />
                 <Suspense fallback={<Loading />}>{props.children}</Suspense>
               </main>
             </div>

@@ -10,6 +10,8 @@ export function ConfirmDialog(props: {
   children: JSX.Element;
   confirmLabel: string;
   danger?: boolean;
+  /** the action cannot be taken yet (the text says why) */
+  confirmDisabled?: boolean;
   onConfirm: () => Promise<void>;
   onClose: () => void;
 }): JSX.Element {
@@ -71,7 +73,7 @@ export function ConfirmDialog(props: {
           type="button"
           class={props.danger ? 'btn btn-danger' : 'btn btn-primary'}
           onClick={confirm}
-          disabled={busy()}
+          disabled={busy() || props.confirmDisabled}
           aria-busy={busy()}
         >
           {busy() ? t('state.working') : props.confirmLabel}

@@ -44,12 +44,12 @@ export const de: Record<MessageKey, string> = {
   'auth.signupTitle': 'In wenigen Minuten zum ersten Backup',
   'auth.signupSubtitle': 'Konto erstellen, Agent verbinden – und heute Nacht läuft Ihr erstes Backup.',
   'auth.noAccount': 'Neu bei Resistro?',
-  'auth.signupLink': 'Kostenlos starten',
+  'auth.signupLink': 'Konto erstellen',
   'auth.haveAccount': 'Sie haben schon ein Konto?',
   'auth.loginLink': 'Anmelden',
   'auth.choosePlan': 'Plan',
   'auth.signupFinePrint':
-    'Abrechnung monatlich, kein Vertrag, jederzeit kündbar. Alle Preise netto zzgl. MwSt.',
+    'Im nächsten Schritt bezahlen Sie den Plan über Paddle. Abrechnung monatlich, kein Vertrag, jederzeit kündbar. Alle Preise netto zzgl. MwSt.',
   'auth.sessionExpired':
     'Ihre Sitzung ist abgelaufen. Bitte melden Sie sich erneut an – danach geht es dort weiter, wo Sie waren.',
   'auth.pitch.title': 'Verschlüsselte Backups für PostgreSQL, MySQL und MariaDB',
@@ -985,4 +985,77 @@ export const de: Record<MessageKey, string> = {
   'security.revokeAll': 'Überall abmelden',
   'security.revokeAllText': 'Alle Sitzungen enden, auch diese. Danach melden Sie sich neu an.',
   'alertEmails.unverified': 'nicht bestätigt: erhält keine Alarme, bis der zugeschickte Link geöffnet wurde',
+
+  // Abrechnung (Paddle): Bezahlung, Einstellungen → Abonnement, Hinweise
+  'checkout.title': 'Plan bezahlen',
+  'checkout.subtitle':
+    '{plan}, {price} pro Monat zzgl. MwSt., monatlich über Paddle abgerechnet. Jederzeit kündbar.',
+  'checkout.opening': 'Die Bezahlung wird geöffnet…',
+  'checkout.inOverlay': 'Schließen Sie die Zahlung im Paddle-Fenster ab.',
+  'checkout.confirming': 'Zahlung erhalten; Paddle bestätigt sie gerade…',
+  'checkout.notPaid': 'Die Zahlung wurde nicht abgeschlossen. Ihr Plan beginnt, sobald er bezahlt ist.',
+  'checkout.payNow': 'Bezahlung öffnen',
+  'checkout.later': 'Später bezahlen',
+  'checkout.paddleNote':
+    'Die Zahlung wickelt Paddle (unser Wiederverkäufer) ab: Kreditkarte in allen Plänen, Kauf auf Rechnung ab Business, SEPA-Überweisung auf Anfrage.',
+  'billing.title': 'Abonnement',
+  'billing.status': 'Status',
+  'billing.plan': 'Plan',
+  'billing.renewsOn': 'Verlängert sich am',
+  'billing.endsOn': 'Endet am',
+  'billing.state.pending': 'Noch nicht bezahlt',
+  'billing.state.active': 'Aktiv',
+  'billing.state.trialing': 'Testphase',
+  'billing.state.past_due': 'Zahlung fehlgeschlagen',
+  'billing.state.paused': 'Pausiert',
+  'billing.state.canceled': 'Gekündigt',
+  'billing.pendingText':
+    'Noch keine Zahlung: Ihr Konto hat die Grenzen von Starter, und neue Backups werden am {date} angehalten, wenn der Plan bis dahin nicht bezahlt ist.',
+  'billing.payNow': 'Jetzt bezahlen',
+  'billing.pastDueText':
+    'Die letzte Zahlung ist fehlgeschlagen. Backups laufen bis {date} weiter; aktualisieren Sie die Zahlungsmethode, damit sie nicht anhalten.',
+  'billing.stoppedText':
+    'Die Zahlung ist nach der Kulanzfrist noch offen: Neue Backups sind angehalten. Vorhandene Backups bleiben erhalten. Aktualisieren Sie die Zahlungsmethode, um fortzufahren.',
+  'billing.scheduledText': 'Wechsel zu {plan} am {date}, zu Beginn des nächsten Abrechnungszeitraums.',
+  'billing.scheduledBadge': 'Ab nächstem Zeitraum',
+  'billing.updatePayment': 'Zahlungsmethode aktualisieren',
+  'billing.paymentMethodUpdated': 'Zahlungsmethode aktualisiert.',
+  'billing.upgradeSent':
+    'Upgrade auf {plan} beauftragt; die neuen Grenzen gelten, sobald Paddle die Zahlung bestätigt.',
+  'billing.downgradeScheduled': 'Wechsel zu {plan} für den {date} geplant.',
+  'billing.chargeNow':
+    'Jetzt werden {amount} berechnet (der Preisunterschied für den Rest dieses Abrechnungszeitraums, inkl. MwSt.). Die neuen Grenzen gelten, sobald Paddle die Zahlung bestätigt.',
+  'billing.noChargeNow': 'Jetzt wird nichts berechnet.',
+  'billing.downgradeAt':
+    '{plan} gilt ab {date}, dem Beginn Ihres nächsten Abrechnungszeitraums; bis dahin bleibt Ihr aktueller Plan.',
+  'billing.doesNotFit': 'Ihr Konto passt noch nicht zu {plan}. Ändern Sie zuerst:',
+  'billing.problemDatabases':
+    'Sie haben {current} Datenbanken; {plan} erlaubt {allowed}. Löschen Sie {delete} davon.',
+  'billing.problemStorage':
+    'Sie speichern {current}; {plan} fasst {allowed}. Löschen Sie Backups, um Platz zu schaffen.',
+  'billing.problemRetention':
+    'Eine Datenbank bewahrt Backups {current} Tage auf; {plan} erlaubt höchstens {allowed}. Verkürzen Sie ihre Aufbewahrung.',
+  'billing.invoices': 'Rechnungen',
+  'billing.noInvoices': 'Noch keine Zahlungen.',
+  'billing.date': 'Datum',
+  'billing.invoiceNumber': 'Rechnung',
+  'billing.amount': 'Betrag',
+  'billing.invoicePdf': 'PDF',
+  'billing.txn.completed': 'Bezahlt',
+  'billing.txn.paid': 'Bezahlt',
+  'billing.txn.billed': 'Berechnet',
+  'billing.txn.past_due': 'Überfällig',
+  'billing.txn.payment_failed': 'Zahlung fehlgeschlagen',
+  'billing.txn.canceled': 'Storniert',
+  'billing.txn.draft': 'Entwurf',
+  'billing.txn.ready': 'Offen',
+  'billing.bannerPending':
+    'Ihr Plan ist noch nicht bezahlt; ohne Zahlung werden neue Backups am {date} angehalten.',
+  'billing.bannerPastDue':
+    'Eine Zahlung ist fehlgeschlagen. Backups laufen bis {date} weiter; bitte aktualisieren Sie Ihre Zahlungsmethode.',
+  'billing.bannerStopped':
+    'Neue Backups sind angehalten: Die Zahlung ist nach der Kulanzfrist noch offen. Vorhandene Backups bleiben erhalten.',
+  'billing.bannerStoppedPending':
+    'Neue Backups sind angehalten: Der Plan wurde seit der Registrierung nicht bezahlt. Vorhandene Backups bleiben erhalten.',
+  'billing.bannerAction': 'Abonnement',
 };

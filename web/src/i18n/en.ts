@@ -44,7 +44,8 @@ export const en = {
   'auth.haveAccount': 'Already have an account?',
   'auth.loginLink': 'Log in',
   'auth.choosePlan': 'Plan',
-  'auth.signupFinePrint': 'Billed monthly, no contract, cancel at any time. Prices exclude VAT.',
+  'auth.signupFinePrint':
+    'Next, you pay for the plan through Paddle. Billed monthly, no contract, cancel at any time. Prices exclude VAT.',
   'auth.sessionExpired': 'Your session has expired. Please log in again; you will return to where you were.',
   'auth.pitch.title': 'Encrypted backups for PostgreSQL, MySQL and MariaDB',
   'auth.pitch.keyTitle': 'Your key, your data',
@@ -928,6 +929,77 @@ export const en = {
   'security.revokeAll': 'Log out everywhere',
   'security.revokeAllText': 'Every session ends, this one too. You log in again afterwards.',
   'alertEmails.unverified': 'not confirmed: receives no alerts until the link sent to it is opened',
+
+  // billing (Paddle): checkout, Settings → Subscription, banners
+  'checkout.title': 'Pay for your plan',
+  'checkout.subtitle':
+    '{plan}, {price} per month plus VAT, billed monthly through Paddle. Cancel at any time.',
+  'checkout.opening': 'Opening the checkout…',
+  'checkout.inOverlay': 'Complete the payment in the Paddle window.',
+  'checkout.confirming': 'Payment received; waiting for Paddle to confirm it…',
+  'checkout.notPaid': 'The payment was not completed. Your plan starts once it is paid.',
+  'checkout.payNow': 'Open the checkout',
+  'checkout.later': 'Pay later',
+  'checkout.paddleNote':
+    'Payments are handled by Paddle (our reseller): card on every plan, purchase on invoice from Business, SEPA transfer on request.',
+  'billing.title': 'Subscription',
+  'billing.status': 'Status',
+  'billing.plan': 'Plan',
+  'billing.renewsOn': 'Renews on',
+  'billing.endsOn': 'Ends on',
+  'billing.state.pending': 'Not paid yet',
+  'billing.state.active': 'Active',
+  'billing.state.trialing': 'Trial',
+  'billing.state.past_due': 'Payment failed',
+  'billing.state.paused': 'Paused',
+  'billing.state.canceled': 'Cancelled',
+  'billing.pendingText':
+    'No payment yet: your account has the Starter limits, and new backups stop on {date} unless the plan is paid.',
+  'billing.payNow': 'Pay now',
+  'billing.pastDueText':
+    'The last payment failed. Backups keep running until {date}; update the payment method so they do not stop.',
+  'billing.stoppedText':
+    'The payment is still open after the grace period: new backups are stopped. Existing backups are kept. Update the payment method to resume.',
+  'billing.scheduledText': 'Switching to {plan} on {date}, at the start of the next billing period.',
+  'billing.scheduledBadge': 'From next period',
+  'billing.updatePayment': 'Update payment method',
+  'billing.paymentMethodUpdated': 'Payment method updated.',
+  'billing.upgradeSent':
+    'Upgrade to {plan} requested; the new limits apply as soon as Paddle confirms the payment.',
+  'billing.downgradeScheduled': 'Switch to {plan} scheduled for {date}.',
+  'billing.chargeNow':
+    'You are charged {amount} now (the price difference for the rest of this billing period, incl. VAT). The new limits apply once Paddle confirms the payment.',
+  'billing.noChargeNow': 'Nothing is charged now.',
+  'billing.downgradeAt':
+    '{plan} applies from {date}, the start of your next billing period; until then your current plan stays.',
+  'billing.doesNotFit': 'Your account does not fit {plan} yet. Change this first:',
+  'billing.problemDatabases':
+    'You have {current} databases; {plan} allows {allowed}. Delete {delete} of them.',
+  'billing.problemStorage': 'You store {current}; {plan} holds {allowed}. Delete backups to free space.',
+  'billing.problemRetention':
+    'A database keeps backups for {current} days; {plan} allows at most {allowed}. Shorten its retention.',
+  'billing.invoices': 'Invoices',
+  'billing.noInvoices': 'No payments yet.',
+  'billing.date': 'Date',
+  'billing.invoiceNumber': 'Invoice',
+  'billing.amount': 'Amount',
+  'billing.invoicePdf': 'PDF',
+  'billing.txn.completed': 'Paid',
+  'billing.txn.paid': 'Paid',
+  'billing.txn.billed': 'Billed',
+  'billing.txn.past_due': 'Overdue',
+  'billing.txn.payment_failed': 'Payment failed',
+  'billing.txn.canceled': 'Cancelled',
+  'billing.txn.draft': 'Draft',
+  'billing.txn.ready': 'Open',
+  'billing.bannerPending': 'Your plan is not paid yet; new backups stop on {date} without payment.',
+  'billing.bannerPastDue':
+    'A payment failed. Backups keep running until {date}; please update your payment method.',
+  'billing.bannerStopped':
+    'New backups are stopped: the payment is still open after the grace period. Existing backups are kept.',
+  'billing.bannerStoppedPending':
+    'New backups are stopped: the plan has not been paid since sign-up. Existing backups are kept.',
+  'billing.bannerAction': 'Subscription',
 } as const;
 
 export type MessageKey = keyof typeof en;

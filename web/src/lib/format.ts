@@ -149,3 +149,10 @@ export function dayBoundary(day: string, end: boolean): string | undefined {
   const first = wall - zoneOffsetMs(zone, wall);
   return new Date(wall - zoneOffsetMs(zone, first)).toISOString();
 }
+
+/** An amount in a currency's minor unit (Paddle's totals): "34,51 €" / "€34.51". */
+export function formatMoney(money: { amount: string; currency: string }): string {
+  return new Intl.NumberFormat(intlLocale(), { style: 'currency', currency: money.currency }).format(
+    Number(money.amount) / 100,
+  );
+}

@@ -130,12 +130,13 @@ describe('sign up', () => {
     });
   });
 
-  it('starts a new account on the onboarding page', async () => {
+  it('sends a new account to pay for the plan it chose (Paddle checkout), not straight in for free', async () => {
     stubApi(() => ({ status: 201, body: ME }));
     const { history } = renderAt('/signup', { '/signup': SignupPage });
     type('E-mail address', 'new@example.com');
     type('Password', 'correct horse battery staple');
+    fireEvent.click(screen.getByLabelText(/Professional/));
     fireEvent.click(screen.getByRole('button', { name: 'Create account' }));
-    await waitFor(() => expect(history.get()).toBe('/onboarding'));
+    await waitFor(() => expect(history.get()).toBe('/checkout?plan=professional'));
   });
 });

@@ -9,8 +9,9 @@ import { ApiKeysSection } from '../components/settings-api-keys.tsx';
 import { ChannelsSection } from '../components/settings-channels.tsx';
 import { ClosingSection } from '../components/settings-closing.tsx';
 import { LanguageSection } from '../components/settings-language.tsx';
-import { PlanSection, UsageSection } from '../components/settings-plan.tsx';
+import { UsageSection } from '../components/settings-plan.tsx';
 import { SecuritySection } from '../components/settings-security.tsx';
+import { SubscriptionSection } from '../components/settings-subscription.tsx';
 import { TeamSection } from '../components/settings-team.tsx';
 import { Async } from '../components/states.tsx';
 import { type MessageKey, t } from '../i18n/index.ts';
@@ -19,7 +20,7 @@ import { me, updateAccount } from '../lib/session.ts';
 import { showToast } from '../lib/toast.ts';
 
 const SECTIONS: Array<[string, MessageKey]> = [
-  ['plan', 'settings.plan'],
+  ['plan', 'billing.title'],
   ['usage', 'settings.usage'],
   ['team', 'team.title'],
   ['api-keys', 'keys.title'],
@@ -74,7 +75,7 @@ export default function SettingsPage(): JSX.Element {
               <Show when={account()}>
                 {(a) => (
                   <>
-                    <PlanSection account={a()} />
+                    <SubscriptionSection account={a()} />
                     <UsageSection account={a()} />
                     <TeamSection />
                     <ApiKeysSection />

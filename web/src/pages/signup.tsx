@@ -62,7 +62,9 @@ export default function SignupPage(): JSX.Element {
     }
   };
 
-  const target = () => (params.next ? safeNextPath(params.next) : done() ? '/onboarding' : '/');
+  // A new account pays for its plan first (Paddle's checkout), then connects its first agent.
+  const target = () =>
+    params.next ? safeNextPath(params.next) : done() ? `/checkout?plan=${encodeURIComponent(plan())}` : '/';
 
   return (
     <Show when={!me()} fallback={<Navigate href={target()} />}>
