@@ -93,13 +93,14 @@ function addMonth(d: Date): Date {
   return n;
 }
 
+// No parameter properties: `npm start` runs this file with Node's type stripping, which refuses them.
 class RequestError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    detail: string,
-  ) {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, detail: string) {
     super(detail);
+    this.status = status;
+    this.code = code;
   }
 }
 
