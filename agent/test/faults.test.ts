@@ -57,7 +57,7 @@ describe('faults during a backup', () => {
        insert into blobs select i, (select decode(string_agg(md5(random()::text || j || i), ''), 'hex') from generate_series(1, 4096) j) from generate_series(1, 900) i;`,
       'big',
     );
-    tenant = await createTenant(stack.url);
+    tenant = await createTenant(stack.url, stack.paddle.url);
     setup = makeAgentSetup({ apiKey: tenant.apiKey, endpoint: `${controlPlane.url}/api` });
     agent = await registerAgent(tenant, setup);
     dbId = (

@@ -198,8 +198,11 @@ export async function runCli(
 
 export type Tenant = { session: Session; apiKey: string; endpoint: string };
 
-/** A new account (Business: 5 databases) with an agent API key, on the shared stack or another. */
-export async function createTenant(url?: string): Promise<Tenant> {
+/**
+ * A new account (Business: 5 databases) with an agent API key, on the shared stack or another
+ * (`url` and its Paddle stand-in's `paddleUrl`: Business is active once paid, as a user pays).
+ */
+export async function createTenant(url?: string, paddleUrl?: string): Promise<Tenant> {
   let session: Session;
   if (url === undefined) {
     session = (await signup({ plan: 'business' })).session;
@@ -214,6 +217,19 @@ export async function createTenant(url?: string): Promise<Tenant> {
       },
     });
     if (r.status !== 201) throw new Error(`signup failed: ${r.status} ${JSON.stringify(r.body)}`);
+    if (paddleUrl) {
+      const checkout = await session.json('/billing/checkout', {
+        method: 'POST',
+        json: { plan: 'business' },
+      });
+      if (checkout.status !== 201)
+        throw new Error(`checkout failed: ${checkout.status} ${JSON.stringify(checkout.body)}`);
+      const paid = await fetch(`${paddleUrl}/__control/checkout/${checkout.body.transactionId}`, {
+        method: 'POST',
+        body: '{}',
+      });
+      if (!paid.ok) throw new Error(`the Paddle stand-in refused the payment: ${await paid.text()}`);
+    }
   }
   const apiKey = await createKey(session, 'agent');
   return { session, apiKey, endpoint: `${session.url}/api` };
