@@ -33,7 +33,8 @@ describe('the account language in the browser', () => {
     await page.locator('#signup-email').fill(uniqueEmail('de'));
     await page.locator('#signup-password').fill('eine lange Passphrase');
     await page.getByRole('button', { name: 'Konto erstellen' }).click();
-    await page.waitForURL('**/onboarding');
+    // Sign-up leads to the plan's checkout (plans are paid); the account exists from here on.
+    await page.waitForURL('**/checkout?plan=*');
     const { account } = await me(page);
     expect(account).toMatchObject({ language: 'de', timeZone: 'Europe/Berlin' });
     expect(errors).toEqual([]);

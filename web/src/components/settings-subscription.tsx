@@ -73,14 +73,21 @@ export function SubscriptionSection(props: { account: Account }): JSX.Element {
   const next = () => billing()?.scheduledPlan ?? current();
 
   /** Paddle confirms by webhook: refresh until the account shows what was asked, or give up quietly. */
-  const awaitConfirmation = async (done: (a: Account, b: Billing) => boolean) => {
+  const awaitConfirmation = async (done: (a: Account, b: Billing) => boolean, newInvoice = false) => {
+    const invoicesBefore = transactions()?.length ?? 0;
     for (let i = 0; i < CONFIRM_TRIES; i++) {
       const [a, b] = await Promise.all([refreshAccount(), api.billing().then((r) => r.billing)]);
       mutate(b);
       if (a && done(a, b)) break;
       await new Promise((r) => setTimeout(r, CONFIRM_POLL_MS));
     }
-    void refetchTransactions();
+    // Paddle sends the charge's transaction in its own webhook, which may come after the
+    // subscription's: an upgrade's invoice is awaited too.
+    for (let i = 0; i < CONFIRM_TRIES; i++) {
+      const items = (await refetchTransactions()) ?? [];
+      if (!newInvoice || items.length > invoicesBefore) break;
+      await new Promise((r) => setTimeout(r, CONFIRM_POLL_MS));
+    }
   };
 
   const changePlan = async (plan: PlanId) => {
@@ -96,7 +103,7 @@ export function SubscriptionSection(props: { account: Account }): JSX.Element {
     mutate(after);
     if (upgrade) {
       showToast(t('billing.upgradeSent', { plan: planName(plan) }));
-      void awaitConfirmation((a) => a.plan === plan);
+      void awaitConfirmation((a) => a.plan === plan, true);
     } else {
       showToast(
         t('billing.downgradeScheduled', {
