@@ -46,59 +46,36 @@ export function ClosingSection(props: { account: Account }): JSX.Element {
       <Show
         when={closing()}
         fallback={
-          <div class="danger-row">
-            <div>
-              <strong>{t('settings.cancelTitle')}</strong>
-              <p class="muted">{t('settings.cancelText')}</p>
-            </div>
-            <button
-              type="button"
-              class="btn btn-danger-outline"
-              disabled={ownerOnly() !== undefined}
-              title={ownerOnly()}
-              onClick={() => setDialog('cancel')}
-            >
-              {t('settings.cancel')}
-            </button>
-          </div>
+          <OwnerAction
+            title={t('settings.cancelTitle')}
+            text={t('settings.cancelText')}
+            label={t('settings.cancel')}
+            blocked={ownerOnly()}
+            onClick={() => setDialog('cancel')}
+          />
         }
       >
-        <div class="danger-row">
-          <div>
-            <strong>{t('closing.reopenTitle')}</strong>
-            <p class="muted">{t('closing.reopenText')}</p>
-          </div>
-          <button
-            type="button"
-            class="btn btn-primary"
-            data-testid="reopen"
-            disabled={ownerOnly() !== undefined}
-            title={ownerOnly()}
-            onClick={() => setDialog('reopen')}
-          >
-            {t('closing.reopen')}
-          </button>
-        </div>
+        <OwnerAction
+          title={t('closing.reopenTitle')}
+          text={t('closing.reopenText')}
+          label={t('closing.reopen')}
+          primary
+          testId="reopen"
+          blocked={ownerOnly()}
+          onClick={() => setDialog('reopen')}
+        />
       </Show>
       <Show when={closing()?.reason !== 'deletion_requested'}>
-        <div class="danger-row">
-          <div>
-            <strong>{t('closing.deleteTitle')}</strong>
-            <p class="muted">{t('closing.deleteText')}</p>
-          </div>
-          <button
-            type="button"
-            class="btn btn-danger-outline"
-            disabled={ownerOnly() !== undefined}
-            title={ownerOnly()}
-            onClick={() => {
-              setPassword('');
-              setDialog('delete');
-            }}
-          >
-            {t('closing.delete')}
-          </button>
-        </div>
+        <OwnerAction
+          title={t('closing.deleteTitle')}
+          text={t('closing.deleteText')}
+          label={t('closing.delete')}
+          blocked={ownerOnly()}
+          onClick={() => {
+            setPassword('');
+            setDialog('delete');
+          }}
+        />
       </Show>
 
       <ConfirmDialog
@@ -150,5 +127,35 @@ export function ClosingSection(props: { account: Account }): JSX.Element {
         <p>{t('closing.reopenConfirmText')}</p>
       </ConfirmDialog>
     </>
+  );
+}
+
+/** One row of the account's owner actions: what it does, and its button (unavailable, with the reason, to others). */
+function OwnerAction(props: {
+  title: string;
+  text: string;
+  label: string;
+  blocked: string | undefined;
+  primary?: boolean;
+  testId?: string;
+  onClick: () => void;
+}): JSX.Element {
+  return (
+    <div class="danger-row">
+      <div>
+        <strong>{props.title}</strong>
+        <p class="muted">{props.text}</p>
+      </div>
+      <button
+        type="button"
+        class={props.primary ? 'btn btn-primary' : 'btn btn-danger-outline'}
+        data-testid={props.testId}
+        disabled={props.blocked !== undefined}
+        title={props.blocked}
+        onClick={() => props.onClick()}
+      >
+        {props.label}
+      </button>
+    </div>
   );
 }
