@@ -96,4 +96,25 @@ describe('running a tool', () => {
     expect(err.code).toBe('killed');
     expect(Buffer.concat(output).toString()).not.toContain('finished-cleanly');
   });
+
+  test('an input stopped before it is handed over kills the tool instead of leaving it waiting', async () => {
+    // `cat` with an open stdin would wait forever; the stopped input must end it.
+    const running = startTool(sh('cat >/dev/null; echo finished-cleanly'), 'pipe');
+    const output: Buffer[] = [];
+    running.stdout.on('data', (b: Buffer) => output.push(b));
+    const input = Readable.from(['SELECT 1;']);
+    input.on('error', () => {});
+    input.destroy(new Error('restore stopped'));
+    await expect(feedStdin(running, input)).rejects.toThrow('restore stopped');
+    const err = await running.done.catch((x) => x);
+    expect(err.code).toBe('killed');
+    expect(Buffer.concat(output).toString()).not.toContain('finished-cleanly');
+
+    // Destroyed without an error, too.
+    const second = startTool(sh('cat >/dev/null; echo finished-cleanly'), 'pipe');
+    const closed = Readable.from(['SELECT 1;']);
+    closed.destroy();
+    await expect(feedStdin(second, closed)).rejects.toThrow(/closed before it was read/);
+    expect((await second.done.catch((x) => x)).code).toBe('killed');
+  });
 });

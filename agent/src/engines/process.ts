@@ -211,6 +211,14 @@ export async function runTool(spec: ToolSpec, input?: string): Promise<string> {
 export function feedStdin(running: RunningTool, input: Readable): Promise<void> {
   const stdin = running.stdin;
   if (!stdin) return Promise.reject(new Error('feedStdin: the tool was started without a stdin pipe'));
+  // An input stopped before it got here (a parallel restore failing elsewhere) would never end:
+  // the tool would wait for more input forever. Kill it instead, as for an input that fails.
+  if (input.destroyed || input.errored) {
+    running.kill('SIGKILL');
+    stdin.on('error', () => {});
+    stdin.destroy();
+    return Promise.reject(input.errored ?? new Error('the input was closed before it was read'));
+  }
   return new Promise<void>((resolve, reject) => {
     let settled = false;
     const settle = (error?: Error) => {
@@ -219,7 +227,8 @@ export function feedStdin(running: RunningTool, input: Readable): Promise<void> 
       if (error) reject(error);
       else resolve();
     };
-    input.once('error', (error) => {
+    // `on`, not `once`: a second error (a stop after a damaged chunk) must not go unhandled.
+    input.on('error', (error) => {
       running.kill('SIGKILL');
       input.unpipe(stdin);
       settle(error);

@@ -86,6 +86,9 @@ export async function restoreArchiveParallel(
       sql.destroy();
       return undefined;
     }
+    // Until psql's stdin takes it (after an await in `sessions.run`), a stop must not raise an
+    // unhandled 'error'; feedStdin sees the stream destroyed and kills that psql at once.
+    sql.on('error', () => {});
     live.add(sql);
     try {
       await sessions.run(target, sql, { singleTransaction: true });

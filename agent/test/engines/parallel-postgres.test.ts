@@ -228,6 +228,27 @@ describe('parallel PostgreSQL backup and restore', () => {
     expect(await e.engine.isEmpty(broken)).toBe(true);
   });
 
+  it('stops a session whose psql had not started yet when another session fails', async () => {
+    // Session 2 fails while session 3 is still between "taken" and "psql started": its input is
+    // stopped before psql reads it. That psql must be killed, not left waiting for input forever.
+    const target = await fresh('par_window');
+    let calls = 0;
+    const racing = {
+      ...sessions,
+      run: async (...args: Parameters<typeof sessions.run>) => {
+        const n = ++calls;
+        if (n === 2) throw new Error('the first data session failed');
+        if (n === 3) await new Promise((resolve) => setTimeout(resolve, 300));
+        return sessions.run(...args);
+      },
+    };
+    await expect(
+      restoreArchiveParallel(archive(), key, target, { jobs: 2, sessions: racing, log }),
+    ).rejects.toThrow('the first data session failed');
+    expect(calls).toBe(3);
+    expect(await e.engine.isEmpty(target)).toBe(true);
+  });
+
   it('still restores a version 1 (single stream) backup', async () => {
     const path = join(files.dir, 'v1.resistro');
     const sink = createWriteStream(path);
