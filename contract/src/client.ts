@@ -8,6 +8,7 @@ import type * as bl from './billing.ts';
 import type * as ck from './checks.ts';
 import type { ErrorCode, ErrorEnvelope } from './errors.ts';
 import type * as id from './identity.ts';
+import type * as rt from './restore-tests.ts';
 import type * as rs from './restores.ts';
 import type * as s from './schemas.ts';
 import type * as tm from './teams.ts';
@@ -244,6 +245,45 @@ export function createApiClient(opts: ClientOptions) {
       request<{ cancelRequested: boolean }>('POST', `/restores/${encodeURIComponent(id)}/progress`, body),
     finishRestore: (id: string, body: rs.FinishRestoreBody) =>
       request<{ restore: rs.Restore }>('POST', `/restores/${encodeURIComponent(id)}/finish`, body),
+
+    // restore tests (issue 14): settings, "test now", history; the agent's start/progress/result
+    getRestoreTestSettings: (databaseId: string) =>
+      request<{ settings: rt.RestoreTestSettings }>(
+        'GET',
+        `/databases/${encodeURIComponent(databaseId)}/restore-tests/settings`,
+      ),
+    putRestoreTestSettings: (databaseId: string, body: rt.PutRestoreTestSettingsBody) =>
+      request<{ settings: rt.RestoreTestSettings }>(
+        'PUT',
+        `/databases/${encodeURIComponent(databaseId)}/restore-tests/settings`,
+        body,
+      ),
+    createRestoreTest: (body: { databaseId: string; backupId?: string }) =>
+      request<{ restoreTest: rt.RestoreTest }>('POST', '/restore-tests', body),
+    listRestoreTests: (q: { databaseId?: string; limit?: number } = {}) =>
+      request<{ items: rt.RestoreTest[] }>('GET', '/restore-tests', undefined, q),
+    restoreTestSummary: () =>
+      request<v.InferOutput<typeof rt.RestoreTestSummary>>('GET', '/restore-tests/latest'),
+    getRestoreTest: (id: string) =>
+      request<{ restoreTest: rt.RestoreTest }>('GET', `/restore-tests/${encodeURIComponent(id)}`),
+    cancelRestoreTest: (id: string) =>
+      request<{ restoreTest: rt.RestoreTest }>('POST', `/restore-tests/${encodeURIComponent(id)}/cancel`),
+    startRestoreTest: (id: string) =>
+      request<{ restoreTest: rt.RestoreTest }>('POST', `/restore-tests/${encodeURIComponent(id)}/start`),
+    reportRestoreTestProgress: (id: string, body: v.InferInput<typeof rt.RestoreTestProgressBody>) =>
+      request<{ cancelRequested: boolean }>(
+        'POST',
+        `/restore-tests/${encodeURIComponent(id)}/progress`,
+        body,
+      ),
+    reportRestoreTestResult: (id: string, body: rt.RestoreTestVerdict) =>
+      request<{ restoreTest: rt.RestoreTest }>(
+        'POST',
+        `/restore-tests/${encodeURIComponent(id)}/result`,
+        body,
+      ),
+    monthlyReport: (q: { month?: string } = {}) =>
+      request<{ report: rt.MonthlyReport }>('GET', '/reports/monthly', undefined, q),
 
     listAlerts: (
       q: {

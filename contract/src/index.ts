@@ -9,6 +9,7 @@ export * from './files.ts';
 export * from './format.ts';
 export * from './identity.ts';
 export * from './plans.ts';
+export * from './restore-tests.ts';
 export * from './restores.ts';
 export * from './retention.ts';
 export * from './routes.ts';

@@ -5,6 +5,7 @@ import * as al from './alerts.ts';
 import * as bl from './billing.ts';
 import * as ck from './checks.ts';
 import * as id from './identity.ts';
+import * as rtt from './restore-tests.ts';
 import * as rs from './restores.ts';
 import * as rt from './retention.ts';
 import { type Role, roleAtLeast } from './roles.ts';
@@ -693,6 +694,91 @@ export const ROUTES: RouteSpec[] = [
     access: 'agent',
     body: rs.FinishRestoreBody,
     response: rs.RestoreResponse,
+  },
+  // ---------- restore tests (issue 14) ----------
+  {
+    method: 'get',
+    path: '/databases/{id}/restore-tests/settings',
+    summary: 'Its restore test settings: schedule, target, time limit, custom checks',
+    access: 'read',
+    response: rtt.RestoreTestSettingsResponse,
+  },
+  {
+    method: 'put',
+    path: '/databases/{id}/restore-tests/settings',
+    summary: 'Set its restore test schedule (no shorter than the plan allows), target, time limit and checks',
+    access: 'write',
+    body: rtt.PutRestoreTestSettingsBody,
+    response: rtt.RestoreTestSettingsResponse,
+  },
+  {
+    method: 'post',
+    path: '/restore-tests',
+    summary: "Test now: ask the database's agent to restore a backup into a scratch database and check it",
+    access: 'write',
+    body: rtt.CreateRestoreTestBody,
+    response: rtt.RestoreTestResponse,
+    status: 202,
+  },
+  {
+    method: 'get',
+    path: '/restore-tests',
+    summary: 'Restore tests with their verdicts, newest first (of one database with databaseId)',
+    access: 'read',
+    query: rtt.ListRestoreTestsQuery,
+    response: rtt.RestoreTestList,
+  },
+  {
+    method: 'get',
+    path: '/restore-tests/latest',
+    summary: 'Per database: the latest restore test and the last verified restore',
+    access: 'read',
+    response: rtt.RestoreTestSummary,
+  },
+  {
+    method: 'get',
+    path: '/restore-tests/{id}',
+    summary: 'One restore test and its verdict',
+    access: 'read',
+    response: rtt.RestoreTestResponse,
+  },
+  {
+    method: 'post',
+    path: '/restore-tests/{id}/cancel',
+    summary: 'Cancel a restore test (the agent drops its scratch database)',
+    access: 'write',
+    response: rtt.RestoreTestResponse,
+  },
+  {
+    method: 'post',
+    path: '/restore-tests/{id}/start',
+    summary: 'Agent: take a waiting restore test',
+    access: 'agent',
+    response: rtt.RestoreTestResponse,
+  },
+  {
+    method: 'post',
+    path: '/restore-tests/{id}/progress',
+    summary: "Agent: report a restore test's phase; answers whether it was cancelled",
+    access: 'agent',
+    body: rtt.RestoreTestProgressBody,
+    response: rtt.RestoreTestProgressResponse,
+  },
+  {
+    method: 'post',
+    path: '/restore-tests/{id}/result',
+    summary: "Agent: report a restore test's verdict",
+    access: 'agent',
+    body: rtt.RestoreTestVerdict,
+    response: rtt.RestoreTestResponse,
+  },
+  {
+    method: 'get',
+    path: '/reports/monthly',
+    summary: "The monthly restore report (default: last month), in the account's language",
+    access: 'read',
+    query: rtt.MonthlyReportQuery,
+    response: rtt.MonthlyReportResponse,
   },
   {
     method: 'get',

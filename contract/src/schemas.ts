@@ -7,6 +7,7 @@ import { BackupErrorCodeSchema, BackupErrorParams } from './backup-errors.ts';
 import { BillingSummary } from './billing.ts';
 import { CheckRequest, ConnectionCheck } from './checks.ts';
 import { PLAN_IDS } from './plans.ts';
+import { RestoreTestJob } from './restore-tests.ts';
 import { RestoreJob } from './restores.ts';
 import { BackupCopy } from './retention.ts';
 import { isValidCron, isValidTimeZone } from './schedule.ts';
@@ -429,6 +430,8 @@ export const HeartbeatResponse = v.object({
   checkRequests: v.optional(v.array(CheckRequest), []),
   /** restores the agent should run (absent from older control planes) */
   restoreRequests: v.optional(v.array(RestoreJob), []),
+  /** restore tests the agent should run (absent from older control planes) */
+  restoreTestRequests: v.optional(v.array(RestoreTestJob), []),
   /** the account is closing; once readOnly the agent gets no work and says so once (absent from older control planes) */
   accountClosing: v.optional(v.nullable(AccountClosing)),
   serverTime: Timestamp,
