@@ -42,6 +42,7 @@ export async function heartbeat(
     backupRequests: work.backupRequests,
     checkRequests: work.checkRequests,
     restoreRequests: await pendingRestoreJobs(db, principal.accountId, agent.id),
+    restoreTestRequests: [],
     accountClosing: toAccountClosing(closing, now),
     serverTime: now.toISOString(),
     heartbeatIntervalSeconds: HEARTBEAT_INTERVAL_SECONDS,
