@@ -8,6 +8,7 @@ import { LOCAL_PADDLE, type PaddleStandIn, startPaddle } from './paddle.ts';
 import { freePort } from './ports.ts';
 import { type PostgresServer, startPostgres } from './postgres.ts';
 import { S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, type S3Server, startS3 } from './s3.ts';
+import { localDataEncryptionKeys } from './secrets.ts';
 import { type SinkServer, startSink } from './sink.ts';
 import { startWorker, type WorkerServer } from './worker.ts';
 import { startWsProxy } from './ws-proxy.ts';
@@ -163,6 +164,9 @@ export async function startStack(opts: {
           sinkUrl: sink.url,
           paddleUrl: paddle.url,
         }),
+        // generated on the first start and kept in the data directory (TOTP seeds sealed with it
+        // stay readable across restarts)
+        DATA_ENCRYPTION_KEYS: localDataEncryptionKeys(opts.dataDir),
         ...opts.vars,
       };
       try {

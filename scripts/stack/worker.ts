@@ -1,10 +1,26 @@
 import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from './ports.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export type WorkerServer = { url: string; stop(): Promise<void>; output(): string };
+
+/** The worker's variables as a dotenv file (mode 0600) in its persist directory. */
+export function writeEnvFile(dir: string, vars: Record<string, string>): string {
+  mkdirSync(dir, { recursive: true });
+  const lines = Object.entries(vars).map(([k, v]) => {
+    if (!/^[A-Z][A-Z0-9_]*$/.test(k)) throw new Error(`worker variable name ${k} is not NAME_LIKE_THIS`);
+    // single quotes: dotenv takes the value literally (no escapes, no expansion)
+    if (/['\n\r]/.test(v)) throw new Error(`worker variable ${k} holds a quote or a line break`);
+    return `${k}='${v}'`;
+  });
+  const file = join(dir, 'worker.env');
+  writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 });
+  return file;
+}
 
 /** `wrangler dev` (real workerd) with cron test route, in its own process group. */
 export async function startWorker(opts: {
@@ -32,7 +48,9 @@ export async function startWorker(opts: {
     '--log-level',
     opts.logLevel ?? 'warn',
   ];
-  for (const [k, v] of Object.entries(opts.vars)) args.push('--var', `${k}:${v}`);
+  // SECURITY: the variables hold secrets (S3 key, data encryption keys, Paddle keys): they go to
+  // wrangler in a file only we can read, never on its command line (visible to every local user).
+  args.push('--env-file', writeEnvFile(opts.persistDir, opts.vars));
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     detached: true,

@@ -20,6 +20,11 @@ export type Bindings = {
   S3_OBJECT_LOCK?: string;
   /** SECURITY (secret): 32 random bytes in base64, the Ed25519 key that signs audit exports */
   AUDIT_SIGNING_KEY?: string;
+  /**
+   * SECURITY (secret): `<id>:<base64 32 bytes>[,<id>:<base64>…]`, AES-256-GCM keys that seal
+   * secrets the service reads back (TOTP seeds); the first seals, all open (lib/secret-box.ts)
+   */
+  DATA_ENCRYPTION_KEYS?: string;
   APP_ORIGIN?: string;
   PART_URL_TTL_SECONDS?: string;
   DOWNLOAD_URL_TTL_SECONDS?: string;
@@ -78,6 +83,7 @@ const ConfigSchema = v.object({
   S3_PART_CHECKSUM: v.optional(v.picklist(['sha256', 'md5']), 'sha256'),
   S3_OBJECT_LOCK: v.optional(v.picklist(['true', 'false']), 'false'),
   AUDIT_SIGNING_KEY: v.optional(v.pipe(v.string(), v.minLength(1))),
+  DATA_ENCRYPTION_KEYS: v.optional(v.pipe(v.string(), v.minLength(1))),
   APP_ORIGIN: v.optional(Url),
   PART_URL_TTL_SECONDS: IntString(5, 7 * 24 * 3600, 900),
   DOWNLOAD_URL_TTL_SECONDS: IntString(1, 7 * 24 * 3600, 300),
@@ -210,6 +216,8 @@ export type Config = {
   appOrigin: string | undefined;
   /** signs audit exports (retention/audit-export.ts); undefined: signed exports are refused */
   auditSigningKey: string | undefined;
+  /** DATA_ENCRYPTION_KEYS, checked; undefined: two-factor setup is refused (lib/secret-box.ts) */
+  dataEncryptionKeys: string | undefined;
   partUrlTtlSeconds: number;
   downloadUrlTtlSeconds: number;
   sessionTtlMs: number;
@@ -218,6 +226,23 @@ export type Config = {
   webhookAllowHttp: boolean;
   billing: BillingConfig;
 };
+
+/**
+ * DATA_ENCRYPTION_KEYS has the form lib/secret-box.ts reads: `<id>:<32 bytes base64>`, comma
+ * separated, ids unique. SECURITY: the message names entries by position and id, never a key.
+ */
+function checkKeyList(text: string): void {
+  const ids = new Set<string>();
+  text.split(',').forEach((entry, i) => {
+    const m = /^\s*([A-Za-z0-9_-]{1,32}):([A-Za-z0-9+/_-]{43})=?\s*$/.exec(entry);
+    if (!m)
+      throw new Error(
+        `Worker misconfigured: DATA_ENCRYPTION_KEYS entry ${i + 1} is not <id>:<32 random bytes in base64>`,
+      );
+    if (ids.has(m[1]!)) throw new Error(`Worker misconfigured: DATA_ENCRYPTION_KEYS names key ${m[1]} twice`);
+    ids.add(m[1]!);
+  });
+}
 
 const cache = new WeakMap<object, Config>();
 
@@ -231,6 +256,7 @@ export function parseConfig(env: Bindings): Config {
     throw new Error(`Worker misconfigured: check the variables ${names}`);
   }
   const o = result.output;
+  if (o.DATA_ENCRYPTION_KEYS !== undefined) checkKeyList(o.DATA_ENCRYPTION_KEYS);
   const config: Config = {
     databaseUrl: o.DATABASE_URL,
     neonWsProxy: o.NEON_WS_PROXY,
@@ -246,6 +272,7 @@ export function parseConfig(env: Bindings): Config {
     },
     appOrigin: o.APP_ORIGIN?.replace(/\/+$/, ''),
     auditSigningKey: o.AUDIT_SIGNING_KEY,
+    dataEncryptionKeys: o.DATA_ENCRYPTION_KEYS,
     partUrlTtlSeconds: o.PART_URL_TTL_SECONDS,
     downloadUrlTtlSeconds: o.DOWNLOAD_URL_TTL_SECONDS,
     sessionTtlMs: o.SESSION_TTL_HOURS * 3600_000,

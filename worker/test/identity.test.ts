@@ -2,8 +2,18 @@
 // two-factor log-in with recovery codes, sessions, and "2FA for the whole team", against the real
 // worker, its PostgreSQL and the local mail sink.
 import { describe, expect, it } from 'vitest';
-import { mailsTo, Session, signup, sql, uniqueEmail, waitForMail } from '../../scripts/test/api.ts';
+import {
+  mailsTo,
+  runCron,
+  Session,
+  signup,
+  sql,
+  stackInfo,
+  uniqueEmail,
+  waitForMail,
+} from '../../scripts/test/api.ts';
 import { base32Decode, totp } from '../../worker/src/accounts/totp.ts';
+import { importKeyring, open } from '../../worker/src/lib/secret-box.ts';
 
 let ipCounter = 0;
 /** A client address of its own, so the per-client rate limits of one test do not touch another. */
@@ -371,6 +381,85 @@ describe('two-factor authentication (TOTP)', () => {
     await enable2fa(session, password);
     expect((await session.json('/databases')).status).toBe(200);
     expect(user.twoFactorEnabled).toBe(false);
+  });
+});
+
+describe('TOTP seeds at rest', () => {
+  const storedSeed = async (userId: string): Promise<string> =>
+    (await sql('select totp_secret from users where id = $1', [userId]))[0].totp_secret;
+  /** Opens a stored seed with the key the stack gave the worker (DATA_ENCRYPTION_KEYS). */
+  const openWithServiceKey = async (stored: string, userId: string) =>
+    (await open(await importKeyring(stackInfo().vars.DATA_ENCRYPTION_KEYS!), stored, `totp:${userId}`))
+      .plaintext;
+  /** A log-in with the password and a code of the step after the one that enabled 2FA. */
+  async function loginWithCode(email: string, password: string, secret: string) {
+    const { s, r } = await login(email, password);
+    expect(r.body.twoFactorRequired).toBe(true);
+    return s.json('/auth/login/2fa', {
+      method: 'POST',
+      json: { challenge: r.body.challenge, code: await code(secret, Date.now() + 30_000) },
+    });
+  }
+
+  it("holds no plaintext: the column is sealed with the service's key, and log-in with a code works", async () => {
+    const { session, email, password, user } = await signup();
+    const setup = await session.json('/auth/2fa/setup', { method: 'POST', json: { password } });
+    // sealed from the setup on, before 2FA is even in force
+    const pending = await storedSeed(user.id);
+    expect(pending).not.toContain(setup.body.secret);
+    expect(pending).toMatch(/^sb1\.local-[0-9a-f]{8}\.[\w-]+\.[\w-]+$/);
+    const enabled = await session.json('/auth/2fa/enable', {
+      method: 'POST',
+      json: { code: await code(setup.body.secret) },
+    });
+    expect(enabled.status).toBe(200);
+    const stored = await storedSeed(user.id);
+    expect(stored).toBe(pending);
+    expect(stored.toUpperCase()).not.toContain(setup.body.secret.slice(0, 8));
+    expect(await openWithServiceKey(stored, user.id)).toBe(setup.body.secret);
+    const ok = await loginWithCode(email, password, setup.body.secret);
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    expect(ok.body.user.email).toBe(email);
+  });
+
+  it("does not open in another user's row: a seed copied there gives no log-in", async () => {
+    const a = await signup();
+    const { secret } = await enable2fa(a.session, a.password);
+    const b = await signup();
+    await enable2fa(b.session, b.password);
+    await sql('update users set totp_secret = $1 where id = $2', [await storedSeed(a.user.id), b.user.id]);
+    const { s, r } = await login(b.email, b.password);
+    const refused = await s.json('/auth/login/2fa', {
+      method: 'POST',
+      json: { challenge: r.body.challenge, code: await code(secret, Date.now() + 30_000) },
+    });
+    expect(refused.status).toBe(422);
+    expect(refused.body.error.code).toBe('validation_failed');
+    expect(s.cookie).toBe('');
+  });
+
+  it('seals a seed stored before encryption when it is next used, and log-in keeps working', async () => {
+    const { session, email, password, user } = await signup();
+    const { secret } = await enable2fa(session, password);
+    // a row as the service wrote it before seeds were sealed
+    await sql('update users set totp_secret = $1 where id = $2', [secret, user.id]);
+    const ok = await loginWithCode(email, password, secret);
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    const stored = await storedSeed(user.id);
+    expect(stored).not.toContain(secret);
+    expect(stored.startsWith('sb1.')).toBe(true);
+    expect(await openWithServiceKey(stored, user.id)).toBe(secret);
+  });
+
+  it('seals the seeds of users who do not log in on the next cron run', async () => {
+    const { session, email, password, user } = await signup();
+    const { secret } = await enable2fa(session, password);
+    await sql('update users set totp_secret = $1 where id = $2', [secret, user.id]);
+    await runCron();
+    const stored = await storedSeed(user.id);
+    expect(stored.startsWith('sb1.')).toBe(true);
+    expect(await openWithServiceKey(stored, user.id)).toBe(secret);
+    expect((await loginWithCode(email, password, secret)).status).toBe(200);
   });
 });
 

@@ -7,9 +7,11 @@ import type { Db } from '../db.ts';
 import type { Config } from '../env.ts';
 import { ApiError } from '../errors.ts';
 import { hashPassword, randomToken, sha256Hex, verifyPassword } from '../lib/crypto.ts';
+import { SecretBoxError } from '../lib/secret-box.ts';
 import { accounts, authTokens, recoveryCodes, sessions, users } from './accounts.sql.ts';
 import { type ClientInfo, createSession, hitRateLimit, isRateLimited, toUser } from './accounts.ts';
 import { matchTotp, newTotpSecret, otpauthUri } from './totp.ts';
+import { openTotpSecret, sealTotpSecret } from './totp-secrets.ts';
 
 export const TOKEN_TTL_MS = {
   verify_email: 48 * 3600_000,
@@ -308,13 +310,15 @@ async function requirePassword(user: typeof users.$inferSelect, password: string
 }
 
 /** A new secret, not in force until enableTotp saw a code from it. */
-export async function startTotpSetup(db: Db, userId: string, password: string) {
+export async function startTotpSetup(db: Db, config: Config, userId: string, password: string) {
   const user = await userRow(db, userId);
   if (user.totpEnabledAt)
     throw new ApiError('conflict', 'Two-factor authentication is already on; turn it off first');
   await requirePassword(user, password);
   const secret = newTotpSecret();
-  await db.update(users).set({ totpSecret: secret, totpLastStep: null }).where(eq(users.id, userId));
+  // SECURITY: the seed is stored sealed (accounts/totp-secrets.ts); only this answer shows it.
+  const sealed = await sealTotpSecret(config, userId, secret);
+  await db.update(users).set({ totpSecret: sealed, totpLastStep: null }).where(eq(users.id, userId));
   return { secret, uri: otpauthUri(secret, user.email) };
 }
 
@@ -339,12 +343,28 @@ async function replaceRecoveryCodes(db: Db, userId: string, now: Date): Promise<
 }
 
 /** Checks a TOTP code (each accepted once) or uses up a recovery code; false when neither. */
-async function checkSecondFactor(db: Db, userId: string, code: string, now: Date): Promise<boolean> {
+async function checkSecondFactor(
+  db: Db,
+  config: Config,
+  userId: string,
+  code: string,
+  now: Date,
+): Promise<boolean> {
   const user = await userRow(db, userId);
   if (!user.totpSecret) return false;
   const trimmed = code.trim();
   if (/^\d{6}$/.test(trimmed)) {
-    const step = await matchTotp(user.totpSecret, trimmed, now, user.totpLastStep);
+    let secret: string;
+    try {
+      secret = await openTotpSecret(db, config, { id: user.id, totpSecret: user.totpSecret });
+    } catch (e) {
+      // A seed that does not open (moved from another row, or its key removed from
+      // DATA_ENCRYPTION_KEYS) verifies no code; the operator sees why in the log.
+      if (!(e instanceof SecretBoxError)) throw e;
+      console.error(`TOTP seed of user ${userId} does not open: ${e.message}`);
+      return false;
+    }
+    const step = await matchTotp(secret, trimmed, now, user.totpLastStep);
     if (step === null) return false;
     // SECURITY: only one request can move the step forward, so a code works exactly once.
     const moved = await db
@@ -370,29 +390,36 @@ async function checkSecondFactor(db: Db, userId: string, code: string, now: Date
   return used.length === 1;
 }
 
-async function limitedSecondFactor(db: Db, userId: string, code: string, now: Date) {
+async function limitedSecondFactor(db: Db, config: Config, userId: string, code: string, now: Date) {
   const key = `2fa:user:${userId}`;
   if (await isRateLimited(db, key, TWO_FACTOR_LIMIT, now))
     throw new ApiError('rate_limited', 'Too many wrong codes; wait 15 minutes and try again');
-  if (!(await checkSecondFactor(db, userId, code, now))) {
+  if (!(await checkSecondFactor(db, config, userId, code, now))) {
     await hitRateLimit(db, key, TWO_FACTOR_LIMIT, now);
     throw new ApiError('validation_failed', 'The code is wrong or was already used', { code: 'is wrong' });
   }
 }
 
 /** Turns 2FA on with a first code from the new secret; returns the recovery codes (shown once). */
-export async function enableTotp(db: Db, userId: string, code: string, now: Date): Promise<string[]> {
+export async function enableTotp(
+  db: Db,
+  config: Config,
+  userId: string,
+  code: string,
+  now: Date,
+): Promise<string[]> {
   const user = await userRow(db, userId);
   if (user.totpEnabledAt) throw new ApiError('conflict', 'Two-factor authentication is already on');
   if (!user.totpSecret)
     throw new ApiError('conflict', 'Start the two-factor setup first (POST /auth/2fa/setup)');
-  await limitedSecondFactor(db, userId, code, now);
+  await limitedSecondFactor(db, config, userId, code, now);
   await db.update(users).set({ totpEnabledAt: now }).where(eq(users.id, userId));
   return replaceRecoveryCodes(db, userId, now);
 }
 
 export async function disableTotp(
   db: Db,
+  config: Config,
   userId: string,
   input: { password: string; code: string },
   now: Date,
@@ -406,7 +433,7 @@ export async function disableTotp(
   if (account?.require2fa)
     throw new ApiError('forbidden', 'Your team requires two-factor authentication; it cannot be turned off');
   await requirePassword(user, input.password);
-  await limitedSecondFactor(db, userId, input.code, now);
+  await limitedSecondFactor(db, config, userId, input.code, now);
   await db
     .update(users)
     .set({ totpEnabledAt: null, totpSecret: null, totpLastStep: null })
@@ -416,13 +443,14 @@ export async function disableTotp(
 
 export async function regenerateRecoveryCodes(
   db: Db,
+  config: Config,
   userId: string,
   code: string,
   now: Date,
 ): Promise<string[]> {
   const user = await userRow(db, userId);
   if (!user.totpEnabledAt) throw new ApiError('conflict', 'Two-factor authentication is not on');
-  await limitedSecondFactor(db, userId, code, now);
+  await limitedSecondFactor(db, config, userId, code, now);
   return replaceRecoveryCodes(db, userId, now);
 }
 
@@ -451,7 +479,7 @@ export async function completeLogin2fa(
       'unauthorized',
       'The log-in has expired; enter your e-mail address and password again',
     );
-  await limitedSecondFactor(db, challenge.userId, input.code, now);
+  await limitedSecondFactor(db, config, challenge.userId, input.code, now);
   const used = await db
     .update(authTokens)
     .set({ usedAt: now })

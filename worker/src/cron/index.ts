@@ -1,3 +1,4 @@
+import { resealTotpSecrets } from '../accounts/totp-secrets.ts';
 import { detectAlerts } from '../alerts/detect.ts';
 import { failAbandonedBackups } from '../backups/finish.ts';
 import { sendBillingNotices } from '../billing/notices.ts';
@@ -39,6 +40,7 @@ export const JOBS: Array<{ name: string; run: (ctx: CronContext) => Promise<unkn
   { name: 'closing-reminders', run: (ctx) => sendClosingReminders(ctx.db, ctx.config, ctx.now) },
   { name: 'purge-closed-accounts', run: (ctx) => purgeClosedAccounts(ctx.db, ctx.storage, ctx.now) },
   { name: 'prune-logs', run: (ctx) => pruneLogs(ctx.db, ctx.now) },
+  { name: 'reseal-totp-secrets', run: (ctx) => resealTotpSecrets(ctx.db, ctx.config) },
   {
     name: 'billing-notices',
     run: (ctx) =>
@@ -64,6 +66,8 @@ function didWork(result: unknown): boolean {
     'reminders',
     'failed',
     'sent',
+    'resealed',
+    'unreadable',
   ].some((k) => typeof r[k] === 'number' && r[k] > 0);
 }
 

@@ -373,6 +373,9 @@ export const MESSAGES: Record<string, Entry> = {
   'The backup is locked; storage refuses to delete it before its date': {
     de: 'Das Backup ist gesperrt; der Speicher verweigert das Löschen vor seinem Datum',
   },
+  'Two-factor authentication is not set up on this service (DATA_ENCRYPTION_KEYS)': {
+    de: 'Die Zwei-Faktor-Anmeldung ist auf diesem Dienst nicht eingerichtet (DATA_ENCRYPTION_KEYS)',
+  },
   'Signed exports are not set up on this service (AUDIT_SIGNING_KEY)': {
     de: 'Signierte Exporte sind auf diesem Dienst nicht eingerichtet (AUDIT_SIGNING_KEY)',
   },

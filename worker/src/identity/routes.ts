@@ -261,13 +261,13 @@ export const identityRoutes = new Hono<AppEnv>()
     requirePrincipal(c.get('principal'), 'write'); // 401 before reading the body
     const { password } = await readBody(c, TwoFactorSetupBody);
     const p = requireUser(c, 'write');
-    return c.json(await startTotpSetup(c.get('db'), p.userId, password));
+    return c.json(await startTotpSetup(c.get('db'), c.get('config'), p.userId, password));
   })
   .post('/auth/2fa/enable', async (c) => {
     requirePrincipal(c.get('principal'), 'write'); // 401 before reading the body
     const { code } = await readBody(c, TwoFactorEnableBody);
     const p = requireUser(c, 'write');
-    const recoveryCodes = await enableTotp(c.get('db'), p.userId, code, c.get('now'));
+    const recoveryCodes = await enableTotp(c.get('db'), c.get('config'), p.userId, code, c.get('now'));
     await audit(c, p, 'auth.2fa_enabled');
     return c.json({ recoveryCodes });
   })
@@ -275,7 +275,7 @@ export const identityRoutes = new Hono<AppEnv>()
     requirePrincipal(c.get('principal'), 'write'); // 401 before reading the body
     const input = await readBody(c, TwoFactorDisableBody);
     const p = requireUser(c, 'write');
-    await disableTotp(c.get('db'), p.userId, input, c.get('now'));
+    await disableTotp(c.get('db'), c.get('config'), p.userId, input, c.get('now'));
     await audit(c, p, 'auth.2fa_disabled');
     return c.body(null, 204);
   })
@@ -284,7 +284,13 @@ export const identityRoutes = new Hono<AppEnv>()
     const { code } = await readBody(c, RecoveryCodesBody);
     const p = requireUser(c, 'write');
     return c.json({
-      recoveryCodes: await regenerateRecoveryCodes(c.get('db'), p.userId, code, c.get('now')),
+      recoveryCodes: await regenerateRecoveryCodes(
+        c.get('db'),
+        c.get('config'),
+        p.userId,
+        code,
+        c.get('now'),
+      ),
     });
   })
   .get('/auth/sessions', async (c) => {
