@@ -5,6 +5,7 @@ import { newKeyEntry } from './lib/secret-box.ts';
 const base: Bindings = {
   DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/resistro',
   S3_ENDPOINT: 'http://127.0.0.1:9000',
+  S3_REGION: 'auto',
   S3_BUCKET: 'bucket',
   S3_ACCESS_KEY_ID: 'id',
   S3_SECRET_ACCESS_KEY: 'secret',
