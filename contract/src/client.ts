@@ -8,6 +8,7 @@ import type * as bl from './billing.ts';
 import type * as ck from './checks.ts';
 import type { ErrorCode, ErrorEnvelope } from './errors.ts';
 import type * as id from './identity.ts';
+import type * as pt from './pitr.ts';
 import type * as rt from './restore-tests.ts';
 import type * as rs from './restores.ts';
 import type * as s from './schemas.ts';
@@ -336,6 +337,44 @@ export function createApiClient(opts: ClientOptions) {
     getMetricsToken: () => request<{ token: al.MetricsToken | null }>('GET', '/metrics-token'),
     createMetricsToken: () => request<al.CreatedMetricsToken>('POST', '/metrics-token'),
     deleteMetricsToken: () => request<void>('DELETE', '/metrics-token'),
+
+    // point-in-time recovery (issue 13)
+    pitrStatus: (databaseId: string) =>
+      request<pt.PitrStatus>('GET', `/databases/${encodeURIComponent(databaseId)}/pitr`),
+    putPitrSettings: (databaseId: string, body: pt.PitrSettingsBody) =>
+      request<pt.PitrStatus>('PUT', `/databases/${encodeURIComponent(databaseId)}/pitr`, body),
+    agentPitr: (agentId: string) =>
+      request<{ items: pt.PitrJob[] }>('GET', '/agent/pitr', undefined, { agentId }),
+    pitrUploadUrls: (databaseId: string, segments: pt.PitrSegmentInput[]) =>
+      request<pt.PitrUploadUrls>('POST', `/databases/${encodeURIComponent(databaseId)}/pitr/upload-urls`, {
+        segments,
+      }),
+    registerPitrSegments: (databaseId: string, segments: pt.PitrSegmentInput[]) =>
+      request<{ registered: number }>('POST', `/databases/${encodeURIComponent(databaseId)}/pitr/segments`, {
+        segments,
+      }),
+    registerBaseBackup: (databaseId: string, body: pt.PitrBaseBackupBody) =>
+      request<pt.PitrBaseBackup>(
+        'POST',
+        `/databases/${encodeURIComponent(databaseId)}/pitr/base-backups`,
+        body,
+      ),
+    reportPitrStatus: (databaseId: string, body: pt.PitrStatusBody) =>
+      request<{ ok: true }>('POST', `/databases/${encodeURIComponent(databaseId)}/pitr/status`, body),
+    pitrRestorePlan: (databaseId: string, q: { time?: string; offset?: number; latest?: 'true' }) =>
+      request<pt.PitrRestorePlan>(
+        'GET',
+        `/databases/${encodeURIComponent(databaseId)}/pitr/restore-plan`,
+        undefined,
+        q,
+      ),
+    pitrSegment: (databaseId: string, name: string, stream?: string) =>
+      request<pt.PitrSegmentDownload>(
+        'GET',
+        `/databases/${encodeURIComponent(databaseId)}/pitr/segments/${encodeURIComponent(name)}`,
+        undefined,
+        { stream },
+      ),
 
     billing: () => request<{ billing: bl.Billing }>('GET', '/billing'),
     startCheckout: (plan: s.Account['plan']) =>

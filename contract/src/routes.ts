@@ -5,6 +5,7 @@ import * as al from './alerts.ts';
 import * as bl from './billing.ts';
 import * as ck from './checks.ts';
 import * as id from './identity.ts';
+import * as pt from './pitr.ts';
 import * as rtt from './restore-tests.ts';
 import * as rs from './restores.ts';
 import * as rt from './retention.ts';
@@ -911,5 +912,87 @@ export const ROUTES: RouteSpec[] = [
     access: 'read',
     body: rt.RetentionPreviewBody,
     response: rt.RetentionPreview,
+  },
+  // ---- point-in-time recovery (issue 13): WAL / binlog segments and base backups ----
+  {
+    method: 'get',
+    path: '/databases/{id}/pitr',
+    summary: 'Continuous protection: settings, state, restorable window, lag, gaps',
+    access: 'read',
+    response: pt.PitrStatus,
+  },
+  {
+    method: 'put',
+    path: '/databases/{id}/pitr',
+    summary: 'Turn continuous protection on or off; RPO target, base-backup interval, window',
+    access: 'write',
+    role: 'admin',
+    body: pt.PitrSettingsBody,
+    response: pt.PitrStatus,
+  },
+  {
+    method: 'get',
+    path: '/databases/{id}/pitr/segments',
+    summary: 'Log segments in the registry, in stream order',
+    access: 'read',
+    query: pt.ListPitrSegmentsQuery,
+    response: pt.PitrSegmentList,
+  },
+  {
+    method: 'get',
+    path: '/databases/{id}/pitr/restore-plan',
+    summary: 'The base backup and every segment a restore to a time, position or the latest point needs',
+    access: 'download',
+    query: pt.PitrRestorePlanQuery,
+    response: pt.PitrRestorePlan,
+  },
+  {
+    method: 'get',
+    path: '/databases/{id}/pitr/segments/{name}',
+    summary: 'One segment with a short-lived download URL (resistro wal-fetch)',
+    access: 'download',
+    query: pt.PitrSegmentFetchQuery,
+    response: pt.PitrSegmentDownload,
+  },
+  {
+    method: 'get',
+    path: '/agent/pitr',
+    summary: 'Agent: the servers it protects continuously, and whether a base backup is due',
+    access: 'agent',
+    query: pt.AgentPitrQuery,
+    response: pt.PitrJobList,
+  },
+  {
+    method: 'post',
+    path: '/databases/{id}/pitr/upload-urls',
+    summary: 'Agent: presigned PUT URLs for a batch of segments',
+    access: 'agent',
+    whenReadOnly: 'refused',
+    body: pt.PitrSegmentBatch,
+    response: pt.PitrUploadUrls,
+  },
+  {
+    method: 'post',
+    path: '/databases/{id}/pitr/segments',
+    summary: 'Agent: register uploaded segments (checked against storage)',
+    access: 'agent',
+    body: pt.PitrSegmentBatch,
+    response: pt.PitrRegistered,
+  },
+  {
+    method: 'post',
+    path: '/databases/{id}/pitr/base-backups',
+    summary: 'Agent: register a completed backup as a base backup and what it covers',
+    access: 'agent',
+    body: pt.PitrBaseBackupBody,
+    response: pt.PitrBaseBackup,
+    status: 201,
+  },
+  {
+    method: 'post',
+    path: '/databases/{id}/pitr/status',
+    summary: 'Agent: lag, replication slot and stream errors',
+    access: 'agent',
+    body: pt.PitrStatusBody,
   },
 ];

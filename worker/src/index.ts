@@ -29,6 +29,7 @@ import { context } from './middleware/context.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { notificationRoutes } from './notifications/routes.ts';
 import { openApiDocument } from './openapi/openapi.ts';
+import { pitrRoutes } from './pitr/routes.ts';
 import { accountRoutes } from './plans/routes.ts';
 import { restoreRoutes } from './restores/routes.ts';
 import { retentionRoutes } from './retention/routes.ts';
@@ -71,6 +72,7 @@ const api = new Hono<AppEnv>()
   .route('/', teamRoutes)
   .route('/', auditRoutes)
   .route('/', retentionRoutes)
+  .route('/', pitrRoutes)
   .route('/', billingRoutes);
 
 const app = new Hono<AppEnv>();

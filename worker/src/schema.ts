@@ -11,6 +11,7 @@ export * from './databases/databases.sql.ts';
 export * from './lib/batch-cursor.sql.ts';
 export * from './metrics/metrics.sql.ts';
 export * from './notifications/notifications.sql.ts';
+export * from './pitr/pitr.sql.ts';
 export * from './restores/restores.sql.ts';
 export * from './retention/retention.sql.ts';
 export * from './teams/teams.sql.ts';

@@ -29,6 +29,7 @@ const WHAT_DE: Record<string, string> = {
   member: 'Mitglied',
   invitation: 'Einladung',
   session: 'Sitzung',
+  segment: 'Segment',
 };
 
 const ROLE_DE: Record<string, string> = {
@@ -382,10 +383,59 @@ export const MESSAGES: Record<string, Entry> = {
   "This service's storage was not created with object lock; backups cannot be locked": {
     de: 'Der Speicher dieses Dienstes wurde nicht mit Object Lock angelegt; Backups können nicht gesperrt werden',
   },
+  // point-in-time recovery (issue 13)
+  'Continuous protection is off for this database; turn it on first': {
+    de: 'Der kontinuierliche Schutz ist für diese Datenbank aus; schalten Sie ihn zuerst ein',
+  },
+  'Your plan keeps backups for at most {days} days': {
+    de: (p) => `Ihr Tarif bewahrt Backups höchstens ${daysDe(p.days!)} auf`,
+  },
+  'Segment {name} is not in storage with the size given; upload it again': {
+    de: (p) =>
+      `Segment ${p.name} liegt nicht mit der angegebenen Größe im Speicher; laden Sie es erneut hoch`,
+  },
+  'Segment {name} is registered already with other content': {
+    de: (p) => `Segment ${p.name} ist bereits mit anderem Inhalt registriert`,
+  },
+  'Only a successful backup can be a base backup; this one is {status}': {
+    de: (p) =>
+      `Nur ein erfolgreiches Backup kann ein Basis-Backup sein; dieses ist ${STATUS_DE[p.status!] ?? p.status}`,
+  },
+  'The log has a gap before the target: segment {names} is missing; choose a point before {position}': {
+    de: (p) =>
+      `Das Log hat vor dem Ziel eine Lücke: Segment ${p.names} fehlt; wählen Sie einen Zeitpunkt vor ${p.position}`,
+  },
+  'There is no base backup yet; the agent takes one once protection is on': {
+    de: 'Es gibt noch kein Basis-Backup; der Agent erstellt eines, sobald der Schutz eingeschaltet ist',
+  },
+  'The target lies outside the restorable window {start} – {end}': {
+    de: (p) => `Das Ziel liegt außerhalb des wiederherstellbaren Zeitraums ${p.start} – ${p.end}`,
+  },
+  'Nothing is restorable yet: the first base backup has no log after it': {
+    de: 'Noch ist nichts wiederherstellbar: nach dem ersten Basis-Backup gibt es noch kein Log',
+  },
 };
 
 /** What a field is wrong about: the contract's valibot messages and the worker's own. */
 export const FIELD_MESSAGES: Record<string, Entry> = {
+  // point-in-time recovery (issue 13)
+  'must be at least 10 seconds': { de: 'muss mindestens 10 Sekunden sein' },
+  'may contain only letters, digits, dot, underscore and hyphen': {
+    de: 'darf nur Buchstaben, Ziffern, Punkt, Unterstrich und Bindestrich enthalten',
+  },
+  'must be 64 lower-case hex digits': { de: 'muss aus 64 kleingeschriebenen Hex-Ziffern bestehen' },
+  'must be the base64 of 16 bytes': { de: 'muss das Base64 von 16 Bytes sein' },
+  'endOffset must be greater than startOffset': { de: 'endOffset muss größer als startOffset sein' },
+  'must have at most 100 segments': { de: 'darf höchstens 100 Segmente haben' },
+  'endOffset must not be less than startOffset': { de: 'endOffset darf nicht kleiner als startOffset sein' },
+  'must be true': { de: 'muss true sein' },
+  'give exactly one of time, offset, latest': { de: 'geben Sie genau eines von time, offset, latest an' },
+  'is required by this storage': { de: 'ist für diesen Speicher nötig' },
+  'lists a segment twice': { de: 'nennt ein Segment zweimal' },
+  'needs PostgreSQL, MariaDB or MySQL': { de: 'braucht PostgreSQL, MariaDB oder MySQL' },
+  'must be at most {days} days on your plan': {
+    de: (p) => `darf in Ihrem Tarif höchstens ${daysDe(p.days!)} sein`,
+  },
   // restores (issue 20)
   'no such backup': { de: 'dieses Backup gibt es nicht' },
   'no such database': { de: 'diese Datenbank gibt es nicht' },

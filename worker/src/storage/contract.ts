@@ -133,6 +133,28 @@ export function describeObjectStorage(name: string, harness: () => StorageHarnes
       expect(await h.storage.headObject(key)).toBeUndefined();
     });
 
+    it('stores a whole object PUT to its presigned URL, and only with the body whose checksum was signed', async () => {
+      const h = harness();
+      const key = keyOf('put');
+      const body = bytes(3000, 11);
+      const value = await sha256Base64(body);
+      const url = await h.storage.presignPut(key, 600, { algorithm: 'sha256', value });
+      const other = bytes(3000, 12);
+      const wrong = await h.fetch(url, {
+        method: 'PUT',
+        body: other,
+        headers: { 'x-amz-checksum-sha256': await sha256Base64(other) },
+      });
+      await wrong.arrayBuffer();
+      expect(wrong.ok).toBe(false);
+      const res = await h.fetch(url, { method: 'PUT', body, headers: { 'x-amz-checksum-sha256': value } });
+      await res.arrayBuffer();
+      expect(res.status).toBe(200);
+      expect(await h.storage.headObject(key)).toEqual({ size: 3000 });
+      const { body: got } = await download(h, key);
+      expect(await digest(got)).toBe(await digest(body));
+    });
+
     it('refuses a presigned URL changed to name another object', async () => {
       const h = harness();
       const key = keyOf('signed');

@@ -96,6 +96,9 @@ export function createMemoryStorage(now: () => number = Date.now): MemoryStorage
         expiresAt: now() + ttlSeconds * 1000,
       });
     },
+    async presignPut(key, ttlSeconds, digest) {
+      return grant({ method: 'PUT', key, digest, expiresAt: now() + ttlSeconds * 1000 });
+    },
     async completeMultipartUpload(key, uploadId, parts: UploadedPart[]): Promise<CompleteResult> {
       requests++;
       const upload = uploads.get(uploadId);
@@ -185,7 +188,22 @@ export function createMemoryStorage(now: () => number = Date.now): MemoryStorage
           },
         });
       }
-      const upload = uploads.get(g.uploadId!);
+      if (g.uploadId === undefined) {
+        // a whole object (presignPut): checked against its signed checksum, then stored
+        const sent = g.digest ? new Headers(init.headers).get(checksumHeader(g.digest.algorithm)) : null;
+        if (g.digest && sent !== g.digest.value) return s3Error(403, 'SignatureDoesNotMatch');
+        const bytes = new Uint8Array(await new Response(init.body).arrayBuffer());
+        const got =
+          g.digest?.algorithm === 'md5'
+            ? createHash('md5').update(bytes).digest('base64')
+            : await sha256Of(bytes);
+        if (g.digest && got !== g.digest.value) return s3Error(400, 'BadDigest');
+        if (isLocked(g.key)) return s3Error(403, 'AccessDenied');
+        requests++;
+        objects.set(g.key, bytes);
+        return new Response(null, { headers: { etag: await etagOf(bytes) } });
+      }
+      const upload = uploads.get(g.uploadId);
       if (!upload) return new Response('<Error><Code>NoSuchUpload</Code></Error>', { status: 404 });
       // As S3: a signed checksum header must come with its signed value; the body must match it.
       const sent = g.digest ? new Headers(init.headers).get(checksumHeader(g.digest.algorithm)) : null;

@@ -120,6 +120,14 @@ export function createS3Storage(config: S3Config): ObjectStorage {
         digest ? { [checksumHeader(digest.algorithm)]: digest.value } : {},
       );
     },
+    presignPut(key: string, ttlSeconds: number, digest?: PartDigest): Promise<string> {
+      return presign(
+        objectUrl(config, key),
+        'PUT',
+        ttlSeconds,
+        digest ? { [checksumHeader(digest.algorithm)]: digest.value } : {},
+      );
+    },
     async completeMultipartUpload(
       key: string,
       uploadId: string,

@@ -52,6 +52,12 @@ export interface ObjectStorage {
     ttlSeconds: number,
     digest?: PartDigest,
   ): Promise<string>;
+  /**
+   * A URL the agent PUTs one whole (small) object to, valid for `ttlSeconds`; with `digest`, only
+   * for a body with that checksum. Used for log segments (pitr/), where a multipart upload per
+   * object would cost three requests more.
+   */
+  presignPut(key: string, ttlSeconds: number, digest?: PartDigest): Promise<string>;
   /** Joins the parts (in the order given) into the object. */
   completeMultipartUpload(key: string, uploadId: string, parts: UploadedPart[]): Promise<CompleteResult>;
   /** Drops the upload and its parts. Idempotent: an upload that is gone already is fine. */
