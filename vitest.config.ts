@@ -7,6 +7,9 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          // The default 5 s is for idle machines; CI machines are shared (load averages of 10+
+          // were seen), and a timeout is no assertion about speed.
+          testTimeout: 30_000,
           include: [
             'contract/src/**/*.test.ts',
             'agent/src/**/*.test.ts',
@@ -44,6 +47,8 @@ export default defineConfig({
         test: {
           name: 'web',
           environment: 'jsdom',
+          // jsdom and user-event under a loaded machine: a form test took over 5 s in CI.
+          testTimeout: 30_000,
           include: ['web/src/**/*.test.tsx'],
           // Solid libraries ship JSX sources; they must go through the same transform.
           server: { deps: { inline: [/@solidjs\/router/] } },
