@@ -92,6 +92,11 @@ export async function startMariadb(opts: {
   fast?: boolean;
   /** password of the `resistro` user */
   password?: string;
+  /**
+   * write a binary log (what point-in-time recovery streams): log_bin in the data directory,
+   * server_id 1, row format, and the retention in days (default 0: never expire)
+   */
+  binlog?: { expireDays?: number };
   log?: (line: string) => void;
 }): Promise<MariadbServer> {
   const installDb = findBinary(['mariadb-install-db', 'mysql_install_db']);
@@ -142,7 +147,14 @@ export async function startMariadb(opts: {
     // Events are dumped and restored as definitions; they must not fire while a test compares dumps.
     '--event-scheduler=OFF',
     '--innodb-buffer-pool-size=64M',
-    '--skip-log-bin',
+    ...(opts.binlog
+      ? [
+          `--log-bin=${join(dir, 'binlog')}`,
+          '--server-id=1',
+          '--binlog-format=ROW',
+          `--expire-logs-days=${opts.binlog.expireDays ?? 0}`,
+        ]
+      : ['--skip-log-bin']),
   ];
   if (opts.fast) {
     settings.push('--innodb-flush-log-at-trx-commit=0', '--sync-binlog=0', '--innodb-doublewrite=0');

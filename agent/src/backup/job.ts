@@ -15,6 +15,7 @@ import {
 import { type AgentContext, resolveTarget } from '../context.ts';
 import { DumpError, EngineError } from '../engines/engine.ts';
 import { type Engine, type EngineName, getEngine } from '../engines/index.ts';
+import type { LogPosition } from '../engines/mysql-log-position.ts';
 import { classifyError, Interrupted, isUserBlocked, UserError } from '../errors.ts';
 import type { EncryptionKey } from '../format/index.ts';
 import { formatBytes, formatDuration, type LogFields, type Logger } from '../log.ts';
@@ -128,6 +129,8 @@ type Run = {
   startedAt: Date;
   /** milliseconds since the run began */
   elapsed(): number;
+  /** MySQL/MariaDB with a binary log: where the dump's snapshot stands in it (point-in-time recovery) */
+  logPosition?: LogPosition | undefined;
 };
 
 /** Where step 1 sends the bytes, or the outcome when the job ends before anything ran. */
@@ -314,7 +317,7 @@ async function dump(run: Run, sink: BackupSink): Promise<void> {
       });
       return;
     }
-    const { notes } = await runPipeline({
+    const { notes, logPosition } = await runPipeline({
       engine,
       target,
       key: run.key,
@@ -327,6 +330,7 @@ async function dump(run: Run, sink: BackupSink): Promise<void> {
           compressor: info.compressor,
         }),
     });
+    run.logPosition = logPosition;
     // e.g. "file changed as we read it": the backup holds the file as it was read, the user should know
     for (const note of notes.slice(0, 50)) log.warn('backup.note', note, { note });
     if (notes.length > 50) log.warn('backup.note', `… and ${notes.length - 50} more notes like these`);
@@ -371,7 +375,14 @@ async function complete(
     log.info(
       'backup.succeeded',
       `backup of "${work.name}" succeeded: ${formatBytes(result.sizeBytes)} in ${formatDuration(durationMs)}`,
-      { backupId, sizeBytes: result.sizeBytes, durationMs, sha256: result.sha256, ...fields },
+      {
+        backupId,
+        sizeBytes: result.sizeBytes,
+        durationMs,
+        sha256: result.sha256,
+        ...(run.logPosition ? { logFile: run.logPosition.file, logPos: run.logPosition.pos } : {}),
+        ...fields,
+      },
     );
     return { status: 'succeeded', backupId, sizeBytes: result.sizeBytes, durationMs };
   };

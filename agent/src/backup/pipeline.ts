@@ -12,6 +12,7 @@ import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Compressor } from '../config.ts';
 import type { DatabaseTarget, DumpProcess, Engine } from '../engines/index.ts';
+import type { LogPosition } from '../engines/mysql-log-position.ts';
 import { createEncryptStream, type EncryptionKey } from '../format/index.ts';
 import { chooseCompression, type RunningCompressor, startCompressor } from './compress.ts';
 
@@ -32,7 +33,9 @@ export type PipelineOptions = {
  * Runs the dump through compression and encryption into the sink. Rejects with the first cause;
  * resolves with the dump's notes (files that changed while read, special files skipped).
  */
-export async function runPipeline(opts: PipelineOptions): Promise<{ notes: string[] }> {
+export async function runPipeline(
+  opts: PipelineOptions,
+): Promise<{ notes: string[]; logPosition: LogPosition | undefined }> {
   opts.signal?.throwIfAborted();
   const compression = await chooseCompression(opts.compressor);
   const dump: DumpProcess = await opts.engine.dump(opts.target);
@@ -79,5 +82,5 @@ export async function runPipeline(opts: PipelineOptions): Promise<{ notes: strin
   }
   // The first failure is the cause; the others followed from stopping everything.
   if (failures.length > 0) throw failures[0];
-  return { notes: dump.notes ?? [] };
+  return { notes: dump.notes ?? [], logPosition: dump.logPosition };
 }

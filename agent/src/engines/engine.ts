@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import type { SourceSettings } from '@resistro/contract';
 import { UserError } from '../errors.ts';
 import type { ConnectionCheckResult } from './check.ts';
+import type { LogPosition } from './mysql-log-position.ts';
 import type { SpawnFn } from './process.ts';
 import type { ToolHost } from './tools.ts';
 
@@ -45,6 +46,11 @@ export interface DumpProcess {
    * were read, sockets skipped); complete once `done` resolved.
    */
   readonly notes?: string[];
+  /**
+   * MySQL/MariaDB with a binary log: where the dump's snapshot stands in it (from the dump's own
+   * output, so complete once `done` resolved); the start of a point-in-time replay.
+   */
+  readonly logPosition?: LogPosition | undefined;
 }
 
 /** One part of a parallel dump, in restore order (FORMAT.md §11: one section of the archive). */

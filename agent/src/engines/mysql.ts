@@ -30,9 +30,11 @@ import type {
 } from './engine.ts';
 import { EngineError, targetNotEmpty } from './engine.ts';
 import { checkMysql } from './mysql-check.ts';
+import { LogPositionWatcher, logPositionArgs } from './mysql-log-position.ts';
 import {
   findMysqlTools,
   flavourDumpArgs,
+  isMariadbBuild,
   passwordOptionFile,
   selectMysqlTool,
   toolPreference,
@@ -137,13 +139,26 @@ export function explainMysql(t: DatabaseTarget, stderr: string): Explanation | u
   return undefined;
 }
 
-export function createMysqlEngine(name: Exclude<EngineName, 'postgres'>, opts: EngineOptions = {}): Engine {
+/**
+ * How the agent runs the client tools of one MySQL-family engine: the tool preference, the spec of
+ * an invocation (password in a temporary option file) and a one-shot query. The engine and the
+ * binlog streamer (point-in-time recovery) share it.
+ */
+export function mysqlAccess(name: Exclude<EngineName, 'postgres'>, opts: EngineOptions = {}) {
   const spawn = opts.spawn ?? defaultSpawn;
   const toolHost = opts.toolHost ?? nodeToolHost(spawn);
   const prefer = toolPreference(name);
 
-  /** a tool invocation whose password (if any) sits in a fresh temporary option file */
-  const specFor = async (t: DatabaseTarget, tool: ToolInfo, args: string[]): Promise<ToolSpec> => {
+  /**
+   * a tool invocation whose password (if any) sits in a fresh temporary option file; `session`
+   * false leaves out the client-session options that mariadb-binlog/mysqlbinlog do not know
+   */
+  const specFor = async (
+    t: DatabaseTarget,
+    tool: ToolInfo,
+    args: string[],
+    session = true,
+  ): Promise<ToolSpec> => {
     const optionFile = await passwordOptionFile(t.password);
     return {
       tool: tool.name,
@@ -154,8 +169,7 @@ export function createMysqlEngine(name: Exclude<EngineName, 'postgres'>, opts: E
         `--host=${t.host}`,
         `--port=${t.port}`,
         `--user=${t.user}`,
-        '--default-character-set=utf8mb4',
-        '--max-allowed-packet=1G',
+        ...(session ? ['--default-character-set=utf8mb4', '--max-allowed-packet=1G'] : []),
         ...args,
       ],
       errorLine: MYSQL_ERROR_LINE,
@@ -172,6 +186,12 @@ export function createMysqlEngine(name: Exclude<EngineName, 'postgres'>, opts: E
     if (database !== null) args.push(`--database=${database}`);
     return (await runTool(await specFor(t, client, args), sql)).trim();
   };
+
+  return { spawn, toolHost, prefer, specFor, query };
+}
+
+export function createMysqlEngine(name: Exclude<EngineName, 'postgres'>, opts: EngineOptions = {}): Engine {
+  const { toolHost, prefer, specFor, query } = mysqlAccess(name, opts);
 
   const isEmpty = async (t: DatabaseTarget) => {
     const db = sqlString(t.database);
@@ -199,6 +219,22 @@ export function createMysqlEngine(name: Exclude<EngineName, 'postgres'>, opts: E
     await query(t, `DROP DATABASE ${db}; ${create};`, null);
   };
 
+  /**
+   * Whether the server writes a binary log, and whether this account may take the global read lock
+   * Oracle's mysqldump needs for the position (RELOAD; REPLICATION CLIENT for SHOW MASTER STATUS).
+   */
+  const binlogState = async (t: DatabaseTarget) => {
+    const [logBin = '0', version = ''] = (await query(t, 'SELECT @@log_bin, VERSION();', null)).split('\t');
+    if (logBin !== '1' || isMariadbBuild(version))
+      return { logBin: logBin === '1', version, mayLockForPosition: false };
+    const grants = await query(t, 'SHOW GRANTS;', null).catch(() => '');
+    const mayLockForPosition =
+      /GRANT ALL PRIVILEGES ON \*\.\*/.test(grants) ||
+      (/GRANT [^\n]*\bRELOAD\b[^\n]* ON \*\.\*/.test(grants) &&
+        /GRANT [^\n]*\b(REPLICATION CLIENT|BINLOG MONITOR)\b[^\n]* ON \*\.\*/.test(grants));
+    return { logBin: true, version, mayLockForPosition };
+  };
+
   return {
     name,
 
@@ -208,6 +244,13 @@ export function createMysqlEngine(name: Exclude<EngineName, 'postgres'>, opts: E
 
     async dump(t): Promise<DumpProcess> {
       const tool = await selectMysqlTool(toolHost, prefer.dump);
+      // A server that cannot be asked fails the dump itself, with the dump tool's own error.
+      const state = await binlogState(t).catch(() => ({
+        logBin: false,
+        version: '',
+        mayLockForPosition: false,
+      }));
+      const positionArgs = logPositionArgs(tool, state);
       const spec = await specFor(t, tool, [
         // One consistent InnoDB snapshot without locking; it implies --skip-lock-tables.
         // (MyISAM tables are not covered by the snapshot: inherent to the engine.)
@@ -219,11 +262,25 @@ export function createMysqlEngine(name: Exclude<EngineName, 'postgres'>, opts: E
         '--hex-blob', // binary columns as hex literals: the dump stays valid UTF-8 text
         '--no-tablespaces', // needs the PROCESS privilege on MySQL 8 otherwise, and is rarely wanted
         ...flavourDumpArgs(tool),
+        ...positionArgs,
         '--',
         t.database,
       ]);
       const running = startTool({ ...spec, isDump: true });
-      return { stdout: running.stdout, done: running.done, kill: () => running.kill(), pid: running.pid };
+      const dump = { done: running.done, kill: () => running.kill(), pid: running.pid };
+      if (positionArgs.length === 0) return { ...dump, stdout: running.stdout };
+      // Watching the stream costs the zstd program its direct pipe from the dump tool (the bytes
+      // now pass through Node): paid only where a binary log exists to make the position useful.
+      const watcher = new LogPositionWatcher();
+      running.stdout.on('error', (error) => watcher.destroy(error));
+      running.stdout.pipe(watcher);
+      return {
+        ...dump,
+        stdout: watcher,
+        get logPosition() {
+          return watcher.position();
+        },
+      };
     },
 
     isEmpty,
