@@ -85,7 +85,15 @@ resistro restore --file <b> --target-file /srv/app/db.sqlite [--replace]   SQLit
 resistro restore --file <b> --target-dir /var/tmp/redis-restore             Redis: writes dump.rdb (and
   the AOF folder) and prints how to restart Redis on them.
 resistro restore --file <b> --target-dir /srv/restore [--path /srv/uploads/2026 …]   directories: the
-  whole tree, or only the chosen paths, with owners (as root), modes, times and links.`,
+  whole tree, or only the chosen paths, with owners (as root), modes, times and links.
+
+Point-in-time recovery, MySQL/MariaDB: the dump, then the binary log replayed up to a moment:
+resistro restore --pitr --file <dump.resistro> --segments <dir> --time "2026-12-01 15:30:00+01" \
+  --host … --database <new db> --user …      (or --position mysql-bin.000042:1234, or --latest)
+Every log segment from the dump's position to the target is fetched and checked first: a missing
+or damaged one refuses the restore with its name, before anything is written. Times have whole
+seconds (the binlog's precision): changes from the target's second on are not replayed. The
+account needs BINLOG REPLAY (MariaDB) / SYSTEM_VARIABLES_ADMIN (MySQL) besides the restore rights.`,
     options: {
       'target-file': { type: 'string' },
       'target-dir': { type: 'string' },
@@ -102,6 +110,11 @@ resistro restore --file <b> --target-dir /srv/restore [--path /srv/uploads/2026 
       engine: { type: 'string' },
       replace: { type: 'boolean' },
       'no-password': { type: 'boolean' },
+      pitr: { type: 'boolean' },
+      time: { type: 'string' },
+      position: { type: 'string' },
+      latest: { type: 'boolean' },
+      segments: { type: 'string' },
       ...keyFile,
     },
     needs: (o) => ({

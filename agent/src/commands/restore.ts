@@ -23,8 +23,10 @@ import { peekBackupFile } from '../restore/restore.ts';
 import { restoreSource } from '../restore/restore-source.ts';
 import { restoreTable } from '../restore/table.ts';
 import { createAgentApi } from '../upload/client.ts';
+import { runMysqlPitr } from './restore-pitr-mysql.ts';
 
-export async function run({ options, config, log, env, signal, out }: CommandInput): Promise<number> {
+export async function run(input: CommandInput): Promise<number> {
+  const { options, config, log, env, signal, out } = input;
   const file = options.file as string | undefined;
   const backupId = options.backup as string | undefined;
   const database = options.database as string | undefined;
@@ -92,6 +94,20 @@ export async function run({ options, config, log, env, signal, out }: CommandInp
         'cannot tell which database the dump is for',
         'Pass --engine postgres, --engine mysql or --engine mariadb.',
       );
+    }
+    if (options.pitr === true) {
+      if (engineName !== 'mysql' && engineName !== 'mariadb')
+        throw new UsageError(
+          `restore --pitr with a dump file is for MySQL/MariaDB; this backup is ${engineName}`,
+          'Run "resistro restore --help" for point-in-time recovery of PostgreSQL.',
+        );
+      if (!database || !user)
+        throw new UsageError(
+          'restore --pitr needs --database <name> and --user <user>',
+          'The database is the (empty) one the dump and the log are restored into.',
+        );
+      const password = await passwordFor(engineName, env, Boolean(options['no-password']));
+      return await runMysqlPitr(input, { path, engine: engineName, key, password });
     }
     if (!SQL_ENGINES.includes(engineName)) {
       return await restoreSource({ engineName, path, key, size, options, log, signal, out });
