@@ -14,7 +14,7 @@ function event(at: number, type: number, timestamp: number, body = 10): Buffer {
 }
 
 function file(...specs: [type: number, timestamp: number][]): Buffer {
-  const parts = [BINLOG_MAGIC];
+  const parts: Buffer[] = [BINLOG_MAGIC];
   let at = 4;
   for (const [type, timestamp] of specs) {
     const e = event(at, type, timestamp);
