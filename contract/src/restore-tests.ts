@@ -163,14 +163,17 @@ export const TABLE_FAILURE_REASONS = ['rows_differ', 'content_differs', 'missing
 export type TableFailureReason = (typeof TABLE_FAILURE_REASONS)[number];
 export const MAX_TABLE_FAILURES = 50;
 
-const Count = Int(0, Number.MAX_SAFE_INTEGER);
+/** tables in one database */
+const Count = Int(0, 2_147_483_647);
+/** rows in one table: can pass 2^31 */
+const Rows = Int(0, Number.MAX_SAFE_INTEGER);
 
 export const TableFailure = v.strictObject({
   /** schema.name as the engine spells it */
   table: AgentText(300),
   reason: v.picklist(TABLE_FAILURE_REASONS, `must be one of ${TABLE_FAILURE_REASONS.join(', ')}`),
-  expectedRows: v.optional(Count),
-  actualRows: v.optional(Count),
+  expectedRows: v.optional(Rows),
+  actualRows: v.optional(Rows),
 });
 export type TableFailure = v.InferOutput<typeof TableFailure>;
 

@@ -31,6 +31,7 @@ import { notificationRoutes } from './notifications/routes.ts';
 import { openApiDocument } from './openapi/openapi.ts';
 import { pitrRoutes } from './pitr/routes.ts';
 import { accountRoutes } from './plans/routes.ts';
+import { restoreTestRoutes } from './restore-tests/routes.ts';
 import { restoreRoutes } from './restores/routes.ts';
 import { retentionRoutes } from './retention/routes.ts';
 import { teamRoutes } from './teams/routes.ts';
@@ -66,6 +67,7 @@ const api = new Hono<AppEnv>()
   .route('/', databaseRoutes)
   .route('/', backupRoutes)
   .route('/', restoreRoutes)
+  .route('/', restoreTestRoutes)
   .route('/', alertRoutes)
   .route('/', notificationRoutes)
   .route('/', metricsTokenRoutes)

@@ -12,6 +12,8 @@ export * from './lib/batch-cursor.sql.ts';
 export * from './metrics/metrics.sql.ts';
 export * from './notifications/notifications.sql.ts';
 export * from './pitr/pitr.sql.ts';
+// issue 14: restore tests
+export * from './restore-tests/restore-tests.sql.ts';
 export * from './restores/restores.sql.ts';
 export * from './retention/retention.sql.ts';
 export * from './teams/teams.sql.ts';

@@ -18,6 +18,7 @@ type Victim = Awaited<ReturnType<typeof accountWithDatabase>> & {
   apiKeyId: string;
   fullKey: string;
   restoreId: string;
+  restoreTestId: string;
   transactionId: string;
 };
 let victim: Victim;
@@ -33,6 +34,10 @@ beforeAll(async () => {
     method: 'POST',
     json: { backupId: backup.id, target: { kind: 'new', database: 'shop_restored' } },
   });
+  const restoreTest = await a.session.json('/restore-tests', {
+    method: 'POST',
+    json: { databaseId: a.database.id },
+  });
   const [payment] = (await a.session.json('/billing/transactions')).body.items;
   const invitation = await a.session.json('/invitations', {
     method: 'POST',
@@ -46,6 +51,7 @@ beforeAll(async () => {
     apiKeyId: keys[0].id,
     fullKey,
     restoreId: restore.body.restore.id,
+    restoreTestId: restoreTest.body.restoreTest.id,
     transactionId: payment.id,
   };
 });
@@ -95,6 +101,36 @@ function probes(v: Victim): Array<[string, string, unknown?]> {
     ['POST', `/restores/${v.restoreId}/claim`],
     ['POST', `/restores/${v.restoreId}/progress`, { phase: 'data', bytesDone: 1 }],
     ['POST', `/restores/${v.restoreId}/finish`, { state: 'failed', errorCode: 'internal' }],
+    // restore tests (issue 14)
+    ['GET', `/databases/${v.database.id}/restore-tests/settings`],
+    [
+      'PUT',
+      `/databases/${v.database.id}/restore-tests/settings`,
+      {
+        enabled: false,
+        intervalHours: 168,
+        target: { kind: 'scratch' },
+        timeLimitMinutes: 1,
+        alertAfterDays: 1,
+        checks: [],
+      },
+    ],
+    ['GET', `/restore-tests/${v.restoreTestId}`],
+    ['POST', `/restore-tests/${v.restoreTestId}/cancel`],
+    ['POST', `/restore-tests/${v.restoreTestId}/start`],
+    ['POST', `/restore-tests/${v.restoreTestId}/progress`, { phase: 'verify' }],
+    [
+      'POST',
+      `/restore-tests/${v.restoreTestId}/result`,
+      {
+        status: 'passed',
+        backupId: v.backupId,
+        restoreMs: 1,
+        totalMs: 1,
+        tables: { checked: 0, failed: 0, failures: [] },
+        checks: [],
+      },
+    ],
     // retention (issue 18)
     ['GET', `/databases/${v.database.id}/retention`],
     ['GET', `/databases/${v.database.id}/audit-export`],
@@ -126,7 +162,7 @@ async function probeAll(auth: { cookie?: string; key?: string }) {
     });
     const json = await res.json();
     const agentOnly =
-      /^\/(backups(\/[^/]+\/(parts|complete|fail))?|databases\/[^/]+\/check-result|restores\/[^/]+\/(claim|progress|finish))$/.test(
+      /^\/(backups(\/[^/]+\/(parts|complete|fail))?|databases\/[^/]+\/check-result|restores\/[^/]+\/(claim|progress|finish)|restore-tests\/[^/]+\/(start|progress|result))$/.test(
         path,
       ) && method === 'POST';
     if (auth.cookie && agentOnly) {
@@ -164,6 +200,10 @@ async function assertVictimIntact() {
   const restore = (await v.session.json(`/restores/${v.restoreId}`)).body.restore;
   expect(restore).toMatchObject({ state: 'pending', cancelRequested: false, bytesDone: 0 });
   expect((await v.session.json(`/databases/${v.database.id}/retention`)).body.rule.mode).toBe('days');
+  const test = (await v.session.json(`/restore-tests/${v.restoreTestId}`)).body.restoreTest;
+  expect(test).toMatchObject({ state: 'pending', cancelRequested: false });
+  const settings = (await v.session.json(`/databases/${v.database.id}/restore-tests/settings`)).body.settings;
+  expect(settings).toMatchObject({ enabled: true, saved: false });
 }
 
 describe('tenant isolation', () => {
@@ -271,6 +311,48 @@ describe('tenant isolation', () => {
       publicKey: victim.pair.publicKey,
     });
     expect(hb.restoreRequests).toEqual([]);
+  });
+
+  it('never tests another account’s database or backup, nor lists its restore tests', async () => {
+    const intruder = await accountWithDatabase();
+    const ask = (json: unknown) => intruder.session.json('/restore-tests', { method: 'POST', json });
+    let r = await ask({ databaseId: victim.database.id });
+    expect(r.status).toBe(422);
+    expect(r.body.error.fields.databaseId).toBeDefined();
+    r = await ask({ databaseId: intruder.database.id, backupId: victim.backupId });
+    expect(r.status).toBe(422);
+    expect(r.body.error.fields.backupId).toBeDefined();
+    // another account's database as the scratch server
+    r = await intruder.session.json(`/databases/${intruder.database.id}/restore-tests/settings`, {
+      method: 'PUT',
+      json: {
+        enabled: true,
+        intervalHours: 168,
+        target: { kind: 'database', databaseId: victim.database.id },
+        timeLimitMinutes: 60,
+        alertAfterDays: 14,
+        checks: [],
+      },
+    });
+    expect(r.status).toBe(422);
+    expect(r.body.error.fields['target.databaseId']).toBe('no such database');
+    for (const path of [
+      '/restore-tests',
+      `/restore-tests?databaseId=${victim.database.id}`,
+      '/restore-tests/latest',
+    ]) {
+      const body = JSON.stringify((await intruder.session.json(path)).body);
+      expect(body, path).not.toContain(victim.restoreTestId);
+      expect(body, path).not.toContain(victim.database.id);
+    }
+    const hb = await intruder.client.heartbeat({
+      hostname: 'x',
+      os: 'linux',
+      version: '1',
+      tools: [],
+      publicKey: victim.pair.publicKey,
+    });
+    expect(hb.restoreTestRequests).toEqual([]);
   });
 
   it('keeps the objects of each account under its own prefix', async () => {

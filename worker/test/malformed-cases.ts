@@ -149,7 +149,8 @@ export function exampleFor(schema: unknown, leaf: Leaf, hints: Record<string, ()
     if (CHOICES.includes(base.type))
       return build(asNode(base.options![leaf.choices[dotPath(path)] ?? 0]), path);
     const field = String(path.filter((p) => typeof p === 'string').at(-1) ?? '');
-    const hint = hints[field];
+    // a picklist names its own valid values (an error's `code` is no one-time code)
+    const hint = base.type === 'picklist' ? undefined : hints[field];
     if (hint) return hint();
     const has = (type: string) => actions.some((a) => a.type === type);
     switch (base.type) {
@@ -188,7 +189,7 @@ const MB = 'x'.repeat(1_000_000);
 const UUID = '6f1c1b4e-2a3d-4c5e-9f70-81a2b3c4d5e6';
 const INT4_MAX = 2 ** 31 - 1;
 /** Number fields stored in a bigint column; any other number field must fit an int4. */
-export const BIGINT_FIELDS = new Set(['sizeBytes', 'bytesDone', 'bytesTotal']);
+export const BIGINT_FIELDS = new Set(['sizeBytes', 'bytesDone', 'bytesTotal', 'expectedRows', 'actualRows']);
 
 const NOT_TEXT: Mutation[] = [
   { what: 'a number', value: 42, must: 'refuse' },

@@ -104,6 +104,9 @@ const hints = (): Record<string, () => unknown> => ({
   cursor: () => encodeCursor(new Date(), crypto.randomUUID()),
   // an invitation's or an e-mail link's token: the shape of one, naming nothing
   token: () => 'A'.repeat(43),
+  // restore tests (issue 14): a customer check is one SELECT; a report is of a month
+  sql: () => 'SELECT count(*) FROM organizations',
+  month: () => '2026-11',
 });
 
 /** The id a route's path gets: this account's own thing where it has one. */

@@ -16,6 +16,7 @@ import { agentRunsDatabases, agentWork } from '../databases/work.ts';
 import type { Db } from '../db.ts';
 import type { BillingConfig } from '../env.ts';
 import { ApiError } from '../errors.ts';
+import { pendingRestoreTestJobs } from '../restore-tests/restore-tests.ts';
 import { pendingRestoreJobs } from '../restores/restores.ts';
 
 /**
@@ -42,7 +43,9 @@ export async function heartbeat(
     backupRequests: work.backupRequests,
     checkRequests: work.checkRequests,
     restoreRequests: await pendingRestoreJobs(db, principal.accountId, agent.id),
-    restoreTestRequests: [],
+    restoreTestRequests: isReadOnly(closing, now)
+      ? []
+      : await pendingRestoreTestJobs(db, principal.accountId, agent.id),
     accountClosing: toAccountClosing(closing, now),
     serverTime: now.toISOString(),
     heartbeatIntervalSeconds: HEARTBEAT_INTERVAL_SECONDS,

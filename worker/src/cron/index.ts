@@ -9,6 +9,8 @@ import type { Bindings, Config } from '../env.ts';
 import { parseConfig } from '../env.ts';
 import { deliverDue, enqueueAlertEvent } from '../notifications/outbox.ts';
 import { sendEmail } from '../notifications/send.ts';
+import { failSilentRestoreTests } from '../restore-tests/restore-tests.ts';
+import { scheduleRestoreTests } from '../restore-tests/schedule.ts';
 import { failSilentRestores } from '../restores/restores.ts';
 import { pruneLogs } from '../retention/prune.ts';
 import { applyRetention } from '../retention/retention.ts';
@@ -34,6 +36,8 @@ export type CronContext = {
 export const JOBS: Array<{ name: string; run: (ctx: CronContext) => Promise<unknown> }> = [
   { name: 'fail-abandoned-backups', run: (ctx) => failAbandonedBackups(ctx.db, ctx.storage, ctx.now) },
   { name: 'fail-silent-restores', run: (ctx) => failSilentRestores(ctx.db, ctx.now) },
+  { name: 'fail-silent-restore-tests', run: (ctx) => failSilentRestoreTests(ctx.db, ctx.now) },
+  { name: 'schedule-restore-tests', run: (ctx) => scheduleRestoreTests(ctx.db, ctx.now) },
   { name: 'detect-alerts', run: (ctx) => detectAlerts(ctx.db, ctx.now, enqueueAlertEvent) },
   { name: 'deliver-notifications', run: (ctx) => deliverDue(ctx.db, ctx.config, ctx.now) },
   { name: 'retention', run: (ctx) => applyRetention(ctx.db, ctx.storage, ctx.now) },
@@ -68,6 +72,7 @@ function didWork(result: unknown): boolean {
     'sent',
     'resealed',
     'unreadable',
+    'queued',
   ].some((k) => typeof r[k] === 'number' && r[k] > 0);
 }
 

@@ -95,7 +95,7 @@ async function pickBackup(db: Db, accountId: string, input: v.InferOutput<typeof
 }
 
 /** Who asked, as the history shows it: the user's e-mail address or the API key's name. */
-async function requesterLabel(db: Db, p: Principal): Promise<string | null> {
+export async function requesterLabel(db: Db, p: Principal): Promise<string | null> {
   if (p.userId) {
     const [u] = await db.select({ email: users.email }).from(users).where(eq(users.id, p.userId));
     return u?.email ?? null;
