@@ -26,6 +26,7 @@ export const CONFIG_KEYS = [
   'RESISTRO_LOG_FORMAT',
   'RESISTRO_COMPRESSOR',
   'RESISTRO_JOBS',
+  'RESISTRO_TABLE_STATS',
 ] as const;
 type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -44,6 +45,8 @@ export type Config = {
   compressor: Compressor;
   /** PostgreSQL backups: sections dumped at once; 'auto' = this machine's cores; 1 = one at a time */
   jobs: number | 'auto';
+  /** count and hash each table's rows while dumping (for test restores and restore --list); default on */
+  tableStats: boolean;
 };
 
 export type ConfigNeeds = {
@@ -66,6 +69,7 @@ const HINTS: Record<ConfigKey, string> = {
   RESISTRO_LOG_FORMAT: 'Use one of auto, json, text.',
   RESISTRO_COMPRESSOR: 'Use auto (the zstd program when installed, else Node), zstd or node.',
   RESISTRO_JOBS: 'Use auto (one per CPU core) or a number from 1 to 64.',
+  RESISTRO_TABLE_STATS: 'Use on (count and hash each table while backing up, the default) or off.',
 };
 
 const isLoopback = (host: string) =>
@@ -207,6 +211,10 @@ function makeSchema(hints: Map<ConfigKey, string>) {
       v.picklist(['auto', 'zstd', 'node'], 'RESISTRO_COMPRESSOR must be one of auto, zstd, node'),
       'auto',
     ),
+    RESISTRO_TABLE_STATS: v.optional(
+      v.picklist(['on', 'off'], 'RESISTRO_TABLE_STATS must be on or off'),
+      'on',
+    ),
     RESISTRO_JOBS: v.optional(
       v.pipe(
         v.string(),
@@ -335,6 +343,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: ConfigNeeds = {}): Loa
       logFormat: out.RESISTRO_LOG_FORMAT,
       compressor: out.RESISTRO_COMPRESSOR,
       jobs: out.RESISTRO_JOBS === 'auto' ? 'auto' : Number(out.RESISTRO_JOBS),
+      tableStats: out.RESISTRO_TABLE_STATS === 'on',
     },
     warnings,
   };

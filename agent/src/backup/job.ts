@@ -299,6 +299,7 @@ async function dump(run: Run, sink: BackupSink): Promise<void> {
         compressor: run.ctx.config.compressor,
         jobs,
         sink,
+        tableStats: run.ctx.config.tableStats,
         signal: opts.signal,
         onStart: (info) =>
           log.debug('backup.sections', `dumping ${info.sections} sections, ${info.jobs} at a time`, {
@@ -324,6 +325,7 @@ async function dump(run: Run, sink: BackupSink): Promise<void> {
       level,
       compressor: run.ctx.config.compressor,
       sink,
+      tableStats: run.ctx.config.tableStats,
       signal: opts.signal,
       onStart: (info) =>
         log.debug('backup.tools', `dump running (pid ${info.dumpPid}), compressing with ${info.compressor}`, {

@@ -17,6 +17,7 @@ import type { Compressor } from '../config.ts';
 import type { DatabaseTarget, ParallelDump } from '../engines/index.ts';
 import { ArchiveWriter, type EncryptionKey } from '../format/index.ts';
 import { chooseCompression, type RunningCompressor, startCompressor } from './compress.ts';
+import { type StatsTap, type TableStat, tapTableStats } from './table-scan.ts';
 
 export type ParallelPipelineOptions = {
   plan: ParallelDump;
@@ -28,6 +29,8 @@ export type ParallelPipelineOptions = {
   /** how many sections dump at once */
   jobs: number;
   sink: Writable;
+  /** count and hash each table's rows in the data sections (FORMAT.md §12: into the TOC) */
+  tableStats?: boolean;
   signal?: AbortSignal;
   onStart?: (info: { compressor: string; sections: number; jobs: number }) => void;
   /** called as each section's dump starts (for the log: which process, which compressor) */
@@ -54,6 +57,7 @@ export async function runParallelPipeline(opts: ParallelPipelineOptions): Promis
     .sort((a, b) => plan.sections[b]!.estimatedBytes - plan.sections[a]!.estimatedBytes);
   const jobs = Math.max(1, Math.min(opts.jobs, order.length));
   const running = new Set<{ kill(): void }>();
+  const tablesOf: TableStat[][] = plan.sections.map(() => []);
   let description = '';
   let failure: unknown;
   const fail = (error: unknown) => {
@@ -72,9 +76,13 @@ export async function runParallelPipeline(opts: ParallelPipelineOptions): Promis
 
   const runSection = async (index: number) => {
     const dump = await plan.start(index);
+    const tap: StatsTap | undefined =
+      opts.tableStats && plan.sections[index]!.kind === 'data'
+        ? tapTableStats(dump.stdout, 'postgres', { line: false })
+        : undefined;
     let compressor: RunningCompressor;
     try {
-      compressor = startCompressor(dump.stdout, opts.level, compression);
+      compressor = startCompressor(tap?.output ?? dump.stdout, opts.level, compression);
     } catch (error) {
       dump.kill();
       dump.stdout.destroy();
@@ -110,6 +118,7 @@ export async function runParallelPipeline(opts: ParallelPipelineOptions): Promis
             ? results[2]
             : results[0];
       if (failed.status === 'rejected') throw failed.reason;
+      if (tap) tablesOf[index] = tap.stats().tables;
     } finally {
       running.delete(handle);
     }
@@ -127,7 +136,12 @@ export async function runParallelPipeline(opts: ParallelPipelineOptions): Promis
     opts.onStart?.({ compressor: description || 'zstd', sections: order.length, jobs });
     await Promise.all(workers);
     if (failure !== undefined) throw failure;
-    await writer.finish(plan.meta);
+    await writer.finish(
+      plan.meta,
+      opts.tableStats
+        ? { format: 'resistro-table-stats-1', dialect: 'postgres', tables: tablesOf.flat() }
+        : undefined,
+    );
     sink.end();
     await finished(sink);
     return { sections: order.length, bytes: writer.bytes };

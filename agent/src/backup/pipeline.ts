@@ -15,6 +15,7 @@ import type { DatabaseTarget, DumpProcess, Engine } from '../engines/index.ts';
 import type { LogPosition } from '../engines/mysql-log-position.ts';
 import { createEncryptStream, type EncryptionKey } from '../format/index.ts';
 import { chooseCompression, type RunningCompressor, startCompressor } from './compress.ts';
+import { dialectOf, tapTableStats } from './table-scan.ts';
 
 export type PipelineOptions = {
   engine: Engine;
@@ -24,6 +25,11 @@ export type PipelineOptions = {
   level: number;
   compressor: Compressor;
   sink: Writable;
+  /**
+   * Count and hash each table's rows on the way (SQL engines; FORMAT.md §12: the statistics line
+   * ends the payload). The dump then passes through Node instead of straight into zstd.
+   */
+  tableStats?: boolean;
   signal?: AbortSignal;
   /** called once the tools run, e.g. to log which compressor was used */
   onStart?: (info: { compressor: string; dumpPid: number | undefined }) => void;
@@ -39,9 +45,11 @@ export async function runPipeline(
   opts.signal?.throwIfAborted();
   const compression = await chooseCompression(opts.compressor);
   const dump: DumpProcess = await opts.engine.dump(opts.target);
+  const dialect = opts.tableStats ? dialectOf(opts.engine.name) : undefined;
+  const input = dialect ? tapTableStats(dump.stdout, dialect, { line: true }).output : dump.stdout;
   let compressor: RunningCompressor;
   try {
-    compressor = startCompressor(dump.stdout, opts.level, compression);
+    compressor = startCompressor(input, opts.level, compression);
   } catch (error) {
     dump.kill();
     dump.stdout.destroy();

@@ -19,7 +19,7 @@ import { createProgress } from '../progress.ts';
 import { promptPassword } from '../prompt.ts';
 import { downloadBackup } from '../restore/download.ts';
 import { defaultRestoreJobs, restoreFile } from '../restore/into-database.ts';
-import { peekBackupFile } from '../restore/restore.ts';
+import { checkBackupFile, peekBackupFile } from '../restore/restore.ts';
 import { restoreSource } from '../restore/restore-source.ts';
 import { restoreTable } from '../restore/table.ts';
 import { createAgentApi } from '../upload/client.ts';
@@ -83,7 +83,7 @@ export async function run(input: CommandInput): Promise<number> {
 
     const size = await checkInputFile(path);
     if (listOnly) {
-      out(await listBackup(path, key));
+      out(await listBackup(path, key, size, log));
       return 0;
     }
     // The first SQL says which engine wrote the dump (and a wrong key is refused right here).
@@ -176,24 +176,47 @@ function parseJobs(text: string | undefined): number {
   return Number(text);
 }
 
-/** What the backup holds: for a sectioned file its table of contents, read without touching any section. */
-async function listBackup(path: string, key: EncryptionKey): Promise<string> {
-  const header = await readFileHeader(path);
-  if (header.version !== SECTIONED_VERSION) {
-    await peekBackupFile(path, key); // checks the key
-    return `${path}: format version 1, one stream of SQL (no sections; --table needs a newer backup)\n`;
+/**
+ * What the backup holds, after the whole file was checked: its tables with their row counts
+ * (FORMAT.md §12), and for a sectioned file its sections.
+ */
+async function listBackup(
+  path: string,
+  key: EncryptionKey,
+  size: number,
+  log: CommandInput['log'],
+): Promise<string> {
+  const checking = createProgress(log, `checking ${path}`, size);
+  const check = await checkBackupFile(path, key, (n) => checking.add(n)).finally(() => checking.done());
+  const lines = [
+    `${path}: intact (key ${check.keyId}), format version ${check.version}, ${check.engine ?? 'unknown engine'}, ${formatBytes(check.sqlBytes)} of SQL`,
+  ];
+  const stats = check.tableStats;
+  if (!stats) {
+    lines.push(
+      'no per-table row counts in this backup (made before resistro 0.3, or with RESISTRO_TABLE_STATS=off)',
+    );
+  } else {
+    const total = stats.tables.reduce((n, t) => n + t.rows, 0);
+    lines.push(`${stats.tables.length} tables, ${total} rows:`);
+    const width = Math.max(4, ...stats.tables.map((t) => String(t.rows).length));
+    lines.push(`  ${'rows'.padStart(width)}  table`);
+    for (const t of stats.tables) lines.push(`  ${String(t.rows).padStart(width)}  ${t.name}`);
   }
-  const archive = await openArchive(path, key);
-  const lines = archive.toc.sections.map((s) => {
-    const what =
-      s.kind === 'data'
-        ? s.name === '*'
-          ? `data of ${s.meta?.tables ?? 'the other'} smaller tables, sequences, large objects`
-          : `data ${s.name}`
-        : s.kind;
-    return `${String(s.index).padStart(4)}  ${formatBytes(s.plaintextBytes).padStart(10)}  ${what}`;
-  });
-  return `${path}: format version 2, ${archive.toc.sections.length} sections (sizes compressed)\n${lines.join('\n')}\n`;
+  if (check.version === SECTIONED_VERSION) {
+    const archive = await openArchive(path, key);
+    lines.push(`${archive.toc.sections.length} sections (sizes compressed):`);
+    for (const s of archive.toc.sections) {
+      const what =
+        s.kind === 'data'
+          ? s.name === '*'
+            ? `data of ${s.meta?.tables ?? 'the other'} smaller tables, sequences, large objects`
+            : `data ${s.name}`
+          : s.kind;
+      lines.push(`${String(s.index).padStart(4)}  ${formatBytes(s.plaintextBytes).padStart(10)}  ${what}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 function engineFamily(name: EngineName): string {

@@ -122,10 +122,20 @@ export interface Engine {
   restore(t: DatabaseTarget, sql: Readable, opts?: RestoreOptions): Promise<void | RestoreReport>;
   /** whether a database of this name exists on `t`'s server (connecting to `t`) */
   databaseExists(t: DatabaseTarget, name: string): Promise<boolean>;
-  /** creates an empty database on `t`'s server (needs CREATEDB / the CREATE privilege) */
+  /**
+   * creates an empty database on `t`'s server (needs CREATEDB / the CREATE privilege). MySQL/MariaDB:
+   * with the default character set and collation of `t.database` (a dump does not carry them, and
+   * the server's default, often latin1, would mangle what the dumped tables declare in utf8mb4).
+   */
   createDatabase(t: DatabaseTarget, name: string): Promise<void>;
   /** drops a database on `t`'s server if it exists (a failed restore's new database) */
   dropDatabase(t: DatabaseTarget, name: string): Promise<void>;
+  /**
+   * PostgreSQL, MySQL/MariaDB: runs one query in a READ ONLY transaction (rolled back) and returns
+   * its first row's first column as text ('' for no row; NULL as 'NULL'). A test restore's
+   * customer checks run through this, on the scratch copy only.
+   */
+  queryValue?(t: DatabaseTarget, sql: string): Promise<string>;
   /** the server's data directory when the user may read it, for the free-space check */
   dataDirectory(t: DatabaseTarget): Promise<string | undefined>;
   /**

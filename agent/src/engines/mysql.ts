@@ -39,6 +39,7 @@ import {
   selectMysqlTool,
   toolPreference,
 } from './mysql-tools.ts';
+import { firstValue } from './postgres.ts';
 import { defaultSpawn, type Explanation, feedStdin, runTool, startTool, type ToolSpec } from './process.ts';
 import { nodeToolHost } from './tools.ts';
 
@@ -295,11 +296,29 @@ export function createMysqlEngine(name: Exclude<EngineName, 'postgres'>, opts: E
     },
 
     async createDatabase(t, name) {
-      await query(t, `CREATE DATABASE ${sqlIdentifier(name)};`, null);
+      const like = await query(
+        t,
+        `SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${sqlString(t.database)};`,
+        null,
+      ).catch(() => '');
+      const [charset, collation] = like.split('\t');
+      const options =
+        charset && collation && /^\w+$/.test(charset) && /^\w+$/.test(collation)
+          ? ` CHARACTER SET ${charset} COLLATE ${collation}`
+          : '';
+      await query(t, `CREATE DATABASE ${sqlIdentifier(name)}${options};`, null);
     },
 
     async dropDatabase(t, name) {
       await query(t, `DROP DATABASE IF EXISTS ${sqlIdentifier(name)};`, null);
+    },
+
+    async queryValue(t, sql) {
+      const out = await query(
+        t,
+        `START TRANSACTION READ ONLY;\n${sql.trim().replace(/;\s*$/, '')};\nROLLBACK;\n`,
+      );
+      return firstValue(out);
     },
 
     async dataDirectory(t) {

@@ -268,6 +268,12 @@ export function createPostgresSessions(opts: EngineOptions = {}): PostgresSessio
   };
 }
 
+/** The first column of the first line of a tab-separated result. */
+export function firstValue(out: string): string {
+  const line = out.split('\n').find((l) => l.length > 0) ?? '';
+  return line.split('\t')[0] ?? '';
+}
+
 export function createPostgresEngine(opts: EngineOptions = {}): Engine {
   const spawn = opts.spawn ?? defaultSpawn;
   const toolHost = opts.toolHost ?? nodeToolHost(spawn);
@@ -357,6 +363,30 @@ export function createPostgresEngine(opts: EngineOptions = {}): Engine {
           await new Promise((r) => setTimeout(r, 500 * attempt));
         }
       }
+    },
+
+    async queryValue(t, sql) {
+      const psql = selectPsql(await findPgTools(toolHost, 'psql'));
+      // A script, not -c: psql prints each statement's result, and BEGIN/ROLLBACK print nothing (-q).
+      const script = `BEGIN READ ONLY;\n${sql.trim().replace(/;\s*$/, '')};\nROLLBACK;\n`;
+      const out = await runTool(
+        toolSpec(t, psql, [
+          '-X',
+          '-q',
+          '-A',
+          '-t',
+          '-P',
+          'null=NULL',
+          '-F',
+          '\t',
+          '-v',
+          'ON_ERROR_STOP=1',
+          '-f',
+          '-',
+        ]),
+        script,
+      );
+      return firstValue(out);
     },
 
     async dataDirectory(t) {

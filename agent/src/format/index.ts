@@ -49,3 +49,15 @@ export {
   sectionLabel,
   type Toc,
 } from './sections.ts';
+export {
+  encodeStatsLine,
+  MAX_STATS_LINE,
+  parseTableStats,
+  STATS_LINE_PREFIX,
+  StatsLineCatcher,
+  TABLE_STATS_FORMAT,
+  type TableStatEntry,
+  type TableStats,
+  TableStatsError,
+  tableStatsObject,
+} from './table-stats.ts';

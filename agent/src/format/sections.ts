@@ -41,6 +41,7 @@ import {
   SECTIONED_VERSION,
 } from './header.ts';
 import type { EncryptionKey } from './keys.ts';
+import { parseTableStats, type TableStats, tableStatsObject } from './table-stats.ts';
 
 export const TRAILER_MAGIC = Buffer.from('RTOC', 'latin1');
 export const TRAILER_LENGTH = 16;
@@ -69,7 +70,8 @@ export type SectionEntry = {
   meta?: SectionMeta;
 };
 
-export type Toc = { sections: SectionEntry[]; meta?: SectionMeta };
+/** `tableStats`: per-table row counts and hashes (FORMAT.md §12), absent in older files */
+export type Toc = { sections: SectionEntry[]; meta?: SectionMeta; tableStats?: TableStats };
 
 // ---------------------------------------------------------------------------------------------
 // Writing
@@ -163,12 +165,16 @@ export class ArchiveWriter {
   }
 
   /** Writes the TOC and the trailer, after every section stream finished. */
-  async finish(meta?: SectionMeta): Promise<Toc> {
+  async finish(meta?: SectionMeta, tableStats?: TableStats): Promise<Toc> {
     const open = this.#sections.filter((s) => !s.done).map((s) => s.entry.index);
     if (open.length > 0) throw new Error(`sections ${open.join(', ')} did not finish`);
     this.#finished = true;
     await this.#queue;
-    const toc: Toc = { sections: this.#sections.map((s) => s.entry), ...(meta && { meta }) };
+    const toc: Toc = {
+      sections: this.#sections.map((s) => s.entry),
+      ...(meta && { meta }),
+      ...(tableStats && { tableStats }),
+    };
     const tocOffset = this.#nextOffset;
     const records = sealAll(this.#keys.tocKey(), this.#keys.noncePrefix, this.#chunkSize, encodeToc(toc));
     const tocLength = records.reduce((n, b) => n + b.length, 0);
@@ -207,7 +213,12 @@ export function encodeToc(toc: Toc): Buffer {
     ...(s.meta && { meta: s.meta }),
   }));
   return Buffer.from(
-    JSON.stringify({ format: 'resistro-toc-1', sections, ...(toc.meta && { meta: toc.meta }) }),
+    JSON.stringify({
+      format: 'resistro-toc-1',
+      sections,
+      ...(toc.meta && { meta: toc.meta }),
+      ...(toc.tableStats && { tableStats: tableStatsObject(toc.tableStats) }),
+    }),
   );
 }
 
@@ -464,7 +475,7 @@ function parseToc(plaintext: Buffer): Toc {
     throw new TocCorruptError('the table of contents is not JSON');
   }
   const bad = (what: string) => new TocCorruptError(`the table of contents is malformed: ${what}`);
-  const object = raw as { format?: unknown; sections?: unknown; meta?: unknown };
+  const object = raw as { format?: unknown; sections?: unknown; meta?: unknown; tableStats?: unknown };
   if (typeof raw !== 'object' || raw === null || object.format !== 'resistro-toc-1') throw bad('format');
   if (!Array.isArray(object.sections)) throw bad('sections');
   const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
@@ -491,7 +502,17 @@ function parseToc(plaintext: Buffer): Toc {
       ...(meta && { meta }),
     };
   });
-  return { sections, ...(object.meta !== undefined && { meta: object.meta as SectionMeta }) };
+  let tableStats: TableStats | undefined;
+  try {
+    tableStats = object.tableStats === undefined ? undefined : parseTableStats(object.tableStats);
+  } catch (error) {
+    throw bad((error as Error).message);
+  }
+  return {
+    sections,
+    ...(object.meta !== undefined && { meta: object.meta as SectionMeta }),
+    ...(tableStats && { tableStats }),
+  };
 }
 
 /**

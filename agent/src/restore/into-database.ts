@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { type DatabaseTarget, EngineError, getEngine, targetNotEmpty } from '../engines/index.ts';
 import { createPostgresSessions } from '../engines/postgres.ts';
+import type { SpawnFn } from '../engines/process.ts';
 import { type EncryptionKey, FormatError, readFileHeader, SECTIONED_VERSION } from '../format/index.ts';
 import { formatBytes, formatDuration, type Logger } from '../log.ts';
 import { createProgress } from '../progress.ts';
@@ -35,6 +36,10 @@ export type RestoreFileOptions = {
   onFileBytes?: (n: number, phase: RestorePhase) => void;
   /** the restore moved on to another phase */
   onPhase?: (phase: RestorePhase) => void;
+  /** how the client tools start (a test restore runs them at low priority: verify/priority.ts) */
+  spawn?: SpawnFn;
+  /** MySQL/MariaDB: the caller checked the whole file already (skip the second reading) */
+  checked?: boolean;
 };
 
 /**
@@ -65,7 +70,7 @@ export function defaultRestoreJobs(): number {
 
 export async function restoreFile(o: RestoreFileOptions): Promise<{ sqlBytes: number; durationMs: number }> {
   const { path, size, key, target, log, signal } = o;
-  const engine = getEngine(target.engine);
+  const engine = getEngine(target.engine, { spawn: o.spawn });
   const jobs = o.jobs ?? defaultRestoreJobs();
   if (
     target.engine === 'postgres' &&
@@ -79,6 +84,8 @@ export async function restoreFile(o: RestoreFileOptions): Promise<{ sqlBytes: nu
     // Reach the server first: a wrong port, user, password or a non-empty database shows at once,
     // not after the whole file was checked.
     if (!o.replace && !(await engine.isEmpty(target))) throw targetNotEmpty(target);
+  }
+  if (target.engine !== 'postgres' && !o.checked) {
     o.onPhase?.('check');
     const checking = createProgress(log, 'checking', size);
     const check = await checkBackupFile(path, key, (n) => {
@@ -170,7 +177,7 @@ async function restoreParallel(
   o.onPhase?.('data');
   const result = await restoreArchiveParallel(path, key, target, {
     jobs,
-    sessions: createPostgresSessions(),
+    sessions: createPostgresSessions({ spawn: o.spawn }),
     log,
     signal,
     onFileBytes: (n) => {

@@ -21,6 +21,8 @@ import {
   readFileHeader,
   readSection,
   SECTIONED_VERSION,
+  StatsLineCatcher,
+  type TableStats,
 } from '../format/index.ts';
 import { createBufferReleaser } from '../memory.ts';
 
@@ -33,6 +35,10 @@ export type CheckResult = {
   sqlBytes: number;
   /** which engine's dump tool wrote the SQL, read from its first lines */
   engine: EngineName | undefined;
+  /** format version of the file (1: one stream; 2: sections) */
+  version: number;
+  /** per-table row counts and hashes (FORMAT.md §12); undefined in backups made before them */
+  tableStats: TableStats | undefined;
 };
 
 /** The engine whose dump tool wrote this SQL, from the comment block it starts with. */
@@ -143,17 +149,28 @@ export async function checkBackupFile(
   const header = await readFileHeader(path);
   let head = '';
   let sqlBytes = 0;
+  // Version 1 ends its payload with the statistics line; version 2 keeps them in the TOC.
+  const catcher = header.version === SECTIONED_VERSION ? undefined : new StatsLineCatcher();
   await pipeline(
     await openSqlStream(path, key, { onFileBytes }),
     new Writable({
       write(chunk: Buffer, _e, cb) {
         if (head.length < SNIFF_BYTES) head += chunk.subarray(0, SNIFF_BYTES).toString('utf8');
         sqlBytes += chunk.length;
+        catcher?.write(chunk);
         cb();
       },
     }),
   );
-  return { keyId: header.keyId, compression: header.compression, sqlBytes, engine: sniffEngine(head) };
+  const tableStats = catcher ? catcher.result() : (await openArchive(path, key)).toc.tableStats;
+  return {
+    keyId: header.keyId,
+    compression: header.compression,
+    sqlBytes,
+    engine: sniffEngine(head),
+    version: header.version,
+    tableStats,
+  };
 }
 
 /** The first SQL of the file (decrypting only its first chunks), and the engine that wrote it. */
