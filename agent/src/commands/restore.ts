@@ -157,7 +157,17 @@ export async function run(input: CommandInput): Promise<number> {
       );
       return 0;
     }
-    await restoreFile({ path, size, key, target, replace: Boolean(options.replace), jobs, log, signal });
+    await restoreFile({
+      path,
+      size,
+      key,
+      target,
+      replace: Boolean(options.replace),
+      jobs,
+      compressor: config.compressor,
+      log,
+      signal,
+    });
     out(`restored ${path} into ${engineName} ${target.host}:${target.port}/${target.database}\n`);
     return 0;
   } finally {

@@ -318,6 +318,7 @@ export class RestoreJobs {
         replace: job.replace,
         // a database made for this restore is dropped below on failure (no need to empty it first)
         wipeOnFailure: !created,
+        compressor: this.#ctx.config.compressor,
         log,
         signal: stop.signal,
         onPhase: (phase) => setPhase(phase),
@@ -330,7 +331,7 @@ export class RestoreJobs {
       const durationMs = Math.round(performance.now() - started);
       log.info(
         'restore.succeeded',
-        `restore ${job.id} done: ${formatBytes(result.sqlBytes)} of SQL into ${target.database} in ${formatDuration(durationMs)}`,
+        `restore ${job.id} done: ${result.sqlBytes === undefined ? `a ${formatBytes(job.sizeBytes)} backup` : `${formatBytes(result.sqlBytes)} of SQL`} into ${target.database} in ${formatDuration(durationMs)}`,
         { restoreId: job.id, durationMs },
       );
       await this.#finish(job.id, { state: 'succeeded', durationMs, bytesDone: job.sizeBytes });

@@ -233,8 +233,15 @@ export function pgLiteral(value: string): string {
 
 /** What the parallel restore (restore/parallel.ts) needs beyond the Engine interface. */
 export type PostgresSessions = {
-  /** one psql session replaying `sql`; `singleTransaction`: all of it or nothing */
-  run(t: DatabaseTarget, sql: Readable | string, opts: { singleTransaction: boolean }): Promise<void>;
+  /**
+   * One psql session replaying `sql`; `singleTransaction`: all of it or nothing; `zstd`: `sql` is
+   * zstd-compressed and this program decompresses it on its way into psql.
+   */
+  run(
+    t: DatabaseTarget,
+    sql: Readable | string,
+    opts: { singleTransaction: boolean; zstd?: ToolInfo },
+  ): Promise<void>;
   isEmpty(t: DatabaseTarget): Promise<boolean>;
   /** drops everything a restore created (PG_WIPE_SQL), in one transaction */
   wipe(t: DatabaseTarget): Promise<void>;
@@ -261,7 +268,18 @@ export function createPostgresSessions(opts: EngineOptions = {}): PostgresSessio
       await runTool(spec(t, await psql(), ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql]))
     ).trim();
   return {
-    run: async (t, sql, o) => runPsql(t, { psql: await psql(), spec }, sql, o),
+    run: async (t, sql, o) =>
+      runPsql(t, { psql: await psql(), spec }, sql, {
+        singleTransaction: o.singleTransaction,
+        zstd: o.zstd && {
+          tool: 'zstd',
+          path: o.zstd.path,
+          args: ['-q', '-d', '-c'],
+          errorLine: /(?!)/, // never: zstd's exit status tells
+          explain: () => undefined,
+          spawn,
+        },
+      }),
     isEmpty: async (t) => (await query(t, PG_IS_EMPTY_SQL)) === 't',
     wipe: async (t) => runPsql(t, { psql: await psql(), spec }, PG_WIPE_SQL, { singleTransaction: true }),
     query,

@@ -3,6 +3,8 @@
 // a stop rolls everything back, a replace included); MySQL/MariaDB cannot roll back DDL, so the
 // whole file is checked before the server sees a statement.
 import { availableParallelism } from 'node:os';
+import { findZstdProgram } from '../backup/compress.ts';
+import type { Compressor } from '../config.ts';
 import { type DatabaseTarget, EngineError, getEngine, targetNotEmpty } from '../engines/index.ts';
 import { createPostgresSessions } from '../engines/postgres.ts';
 import type { SpawnFn } from '../engines/process.ts';
@@ -30,6 +32,11 @@ export type RestoreFileOptions = {
    * target itself (a database it created for this restore), so that step is left to it.
    */
   wipeOnFailure?: boolean;
+  /**
+   * RESISTRO_COMPRESSOR: with the zstd program installed (and not 'node'), a sectioned backup's
+   * sections are decompressed by it straight into psql, outside the agent.
+   */
+  compressor?: Compressor;
   log: Logger;
   signal: AbortSignal;
   /** file bytes read, while checking (MySQL) and while restoring */
@@ -63,12 +70,17 @@ export function createPhaseWatcher(onIndexes: () => void): (chunk: Buffer) => vo
   };
 }
 
+const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
+
 /** One connection per core of this machine (the database server, normally), at most 8. */
 export function defaultRestoreJobs(): number {
   return Math.min(availableParallelism(), 8);
 }
 
-export async function restoreFile(o: RestoreFileOptions): Promise<{ sqlBytes: number; durationMs: number }> {
+/** sqlBytes: undefined when the zstd program decompressed the SQL outside the agent */
+export async function restoreFile(
+  o: RestoreFileOptions,
+): Promise<{ sqlBytes: number | undefined; durationMs: number }> {
   const { path, size, key, target, log, signal } = o;
   const engine = getEngine(target.engine, { spawn: o.spawn });
   const jobs = o.jobs ?? defaultRestoreJobs();
@@ -162,8 +174,9 @@ export async function restoreFile(o: RestoreFileOptions): Promise<{ sqlBytes: nu
 async function restoreParallel(
   o: RestoreFileOptions,
   jobs: number,
-): Promise<{ sqlBytes: number; durationMs: number }> {
+): Promise<{ sqlBytes: number | undefined; durationMs: number }> {
   const { path, size, key, target, log, signal } = o;
+  const zstd = o.compressor === 'node' ? undefined : await findZstdProgram();
   signal.throwIfAborted();
   const started = performance.now();
   const restoring = createProgress(log, `restoring into ${target.database} (${jobs} connections)`, size);
@@ -189,6 +202,7 @@ async function restoreParallel(
       sqlBytes += n;
     },
     wipeOnFailure: o.wipeOnFailure ?? true,
+    zstd,
     onPostData: () => {
       phase = 'indexes';
       o.onPhase?.('indexes');
@@ -199,8 +213,14 @@ async function restoreParallel(
   const durationMs = performance.now() - started;
   log.info(
     'restore.done',
-    `restored ${formatBytes(sqlBytes)} of SQL (${result.sections} sections) into ${target.database} in ${formatDuration(durationMs)} over ${jobs} connections`,
-    { durationMs: Math.round(durationMs), maxRssKb: process.resourceUsage().maxRSS, jobs },
+    `restored ${zstd ? `a ${formatBytes(size)} backup` : `${formatBytes(sqlBytes)} of SQL`} (${result.sections} sections) into ${target.database} in ${formatDuration(durationMs)} over ${jobs} connections`,
+    {
+      durationMs: Math.round(durationMs),
+      maxRssKb: process.resourceUsage().maxRSS,
+      jobs,
+      decompressor: zstd ? `zstd ${zstd.version} (program)` : 'node:zlib',
+      agentCpuMs: Math.round(cpuMs(process.cpuUsage())),
+    },
   );
-  return { sqlBytes, durationMs };
+  return { sqlBytes: zstd ? undefined : sqlBytes, durationMs };
 }

@@ -11,7 +11,7 @@
 // the database is as empty as it was. With --replace (the old contents must survive a failure)
 // or -j 1, all sections go through one psql in one transaction, as a version 1 file does.
 import { Readable } from 'node:stream';
-import { type DatabaseTarget, EngineError, targetNotEmpty } from '../engines/index.ts';
+import { type DatabaseTarget, EngineError, type ToolInfo, targetNotEmpty } from '../engines/index.ts';
 import type { PostgresSessions } from '../engines/postgres.ts';
 import {
   type Archive,
@@ -21,7 +21,7 @@ import {
   type SectionEntry,
 } from '../format/index.ts';
 import type { Logger } from '../log.ts';
-import { postDataWaves, scriptOf, splitFragment } from './post-data.ts';
+import { type DumpFragment, postDataWaves, scriptOf, splitFragment } from './post-data.ts';
 
 export type ParallelRestoreOptions = {
   jobs: number;
@@ -34,6 +34,11 @@ export type ParallelRestoreOptions = {
   wipeOnFailure?: boolean;
   /** the data is in; indexes and constraints are being built */
   onPostData?: () => void;
+  /**
+   * The zstd program: sections are decompressed by it on their way into psql, never passing through
+   * Node (their SQL is then not counted by onSqlBytes). Without it, node:zlib decompresses.
+   */
+  zstd?: ToolInfo;
 };
 
 export type ParallelRestoreResult = { sections: number; postDataStatements: number; jobs: number };
@@ -52,6 +57,45 @@ async function pool<T>(
     while (!stopped() && next < items.length) await task(items[next++]!);
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, items.length)) }, worker));
+}
+
+export type Task = { size: number; ready: () => boolean; run: () => Promise<void> };
+
+/**
+ * Runs `tasks` over `jobs` workers: each free worker takes the first ready task (data sections are
+ * listed first, largest first, then index groups, largest table first); a worker with nothing ready
+ * waits until another task finishes. The first failure stops taking new tasks.
+ */
+export async function schedule(tasks: readonly Task[], jobs: number, stopped: () => boolean) {
+  const pending = [...tasks];
+  let running = 0;
+  let waiting: (() => void)[] = [];
+  const wakeAll = () => {
+    const w = waiting;
+    waiting = [];
+    for (const resolve of w) resolve();
+  };
+  const worker = async () => {
+    while (!stopped() && pending.length > 0) {
+      const i = pending.findIndex((t) => t.ready());
+      if (i < 0) {
+        // Nothing is ready and nothing runs that could make it so: a bug, never a hang.
+        if (running === 0) throw new Error('restore scheduling: tasks wait for data that no session loads');
+        await new Promise<void>((resolve) => waiting.push(resolve));
+        continue;
+      }
+      const [task] = pending.splice(i, 1);
+      running++;
+      try {
+        await task!.run();
+      } finally {
+        running--;
+        wakeAll();
+      }
+    }
+    wakeAll();
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, tasks.length)) }, worker));
 }
 
 export async function restoreArchiveParallel(
@@ -81,7 +125,9 @@ export async function restoreArchiveParallel(
   opts.signal?.addEventListener('abort', onAbort, { once: true });
 
   /** One session, one transaction; the error (or undefined), without failing the restore. */
-  const attempt = async (sql: Readable): Promise<unknown> => {
+  const t0 = performance.now();
+  const seconds = (ms: number) => Number((ms / 1000).toFixed(2));
+  const attempt = async (sql: Readable, label: string, compressed = false): Promise<unknown> => {
     if (stopped()) {
       sql.destroy();
       return undefined;
@@ -90,8 +136,18 @@ export async function restoreArchiveParallel(
     // unhandled 'error'; feedStdin sees the stream destroyed and kills that psql at once.
     sql.on('error', () => {});
     live.add(sql);
+    const start = performance.now();
     try {
-      await sessions.run(target, sql, { singleTransaction: true });
+      await sessions.run(target, sql, {
+        singleTransaction: true,
+        zstd: compressed ? opts.zstd : undefined,
+      });
+      // Where a restore's time goes: each session's work with its start and length.
+      log.debug('restore.step', `${label}: ${seconds(performance.now() - start)} s`, {
+        step: label,
+        startS: seconds(start - t0),
+        seconds: seconds(performance.now() - start),
+      });
       return undefined;
     } catch (error) {
       // A damaged section surfaces as psql's input failing: the file's error is the cause.
@@ -100,8 +156,8 @@ export async function restoreArchiveParallel(
       live.delete(sql);
     }
   };
-  const run = async (sql: Readable, label: string) => {
-    const error = await attempt(sql);
+  const run = async (sql: Readable, label: string, compressed = false) => {
+    const error = await attempt(sql, label, compressed);
     if (error === undefined) return;
     log.debug('restore.session-failed', `${label} failed`);
     fail(error);
@@ -112,7 +168,7 @@ export async function restoreArchiveParallel(
    */
   const runScript = async (script: string, label: string) => {
     for (let tries = 1; ; tries++) {
-      const error = await attempt(Readable.from([script]));
+      const error = await attempt(Readable.from([script]), label);
       if (error === undefined) return;
       if (tries < 3 && /deadlock detected/.test((error as Error).message ?? '')) continue;
       log.debug('restore.session-failed', `${label} failed`);
@@ -120,7 +176,6 @@ export async function restoreArchiveParallel(
       return;
     }
   };
-  const sectionSql = (s: SectionEntry) => readSection(archive, s.index, { onFileBytes: opts.onFileBytes });
   // Counted on the way through, lazily: nothing is read before psql's stdin asks for it.
   const counted = (stream: Readable): Readable => {
     const onSql = opts.onSqlBytes;
@@ -136,11 +191,20 @@ export async function restoreArchiveParallel(
     );
   };
 
+  // With the zstd program, a section goes to its session still compressed (zstd -d feeds psql).
+  const viaZstd = opts.zstd !== undefined && archive.header.compression === 'zstd';
+  const sectionSql = (s: SectionEntry) =>
+    viaZstd
+      ? readSection(archive, s.index, { onFileBytes: opts.onFileBytes, decompress: false })
+      : counted(readSection(archive, s.index, { onFileBytes: opts.onFileBytes }));
+  const runSection = (s: SectionEntry, label: string) => run(sectionSql(s), label, viaZstd);
+
   let statements = 0;
   try {
-    for (const s of pre) await run(counted(sectionSql(s)), 'pre-data');
-    await pool(data, opts.jobs, (s) => run(counted(sectionSql(s)), `data ${s.name}`), stopped);
-    if (!stopped()) opts.onPostData?.();
+    for (const s of pre) await runSection(s, 'pre-data');
+    // Post-data is small: read it first, so that a table's indexes can be built as soon as that
+    // table's data is in, while other sessions still load theirs (as pg_restore -j does).
+    const fragments: { fragment: DumpFragment; waves: ReturnType<typeof postDataWaves> }[] = [];
     for (const s of post) {
       if (stopped()) break;
       const fragment = splitFragment(await readText(archive, s, opts.onFileBytes));
@@ -148,23 +212,46 @@ export async function restoreArchiveParallel(
         Buffer.byteLength(fragment.preamble) +
           fragment.entries.reduce((n, e) => n + Buffer.byteLength(e.sql), 0),
       );
-      const waves = postDataWaves(fragment);
       statements += fragment.entries.length;
-      const size = (table: string | undefined) => data.find((d) => d.name === table)?.plaintextBytes ?? 0;
-      const groups = waves.groups.sort((a, b) => size(b[0]!.table) - size(a[0]!.table));
-      await pool(
-        groups,
-        opts.jobs,
-        (g) => runScript(scriptOf(fragment, g), `indexes of ${g[0]!.table}`),
-        stopped,
-      );
+      fragments.push({ fragment, waves: postDataWaves(fragment) });
+    }
+    const loaded = new Set<string>();
+    let dataLeft = data.length;
+    const dataTasks: Task[] = data.map((s) => ({
+      size: s.plaintextBytes,
+      ready: () => true,
+      run: async () => {
+        await runSection(s, `data ${s.name}`);
+        loaded.add(s.name);
+        if (--dataLeft === 0 && !stopped()) opts.onPostData?.();
+      },
+    }));
+    if (dataLeft === 0 && !stopped()) opts.onPostData?.();
+    const own = new Set(data.map((s) => s.name));
+    const indexTasks: Task[] = fragments.flatMap(({ fragment, waves }) =>
+      waves.groups.map((g) => {
+        const table = g[0]!.table!;
+        // A table with its own data section waits for that section only; any other (its data is
+        // in the "*" section, or its name is not one we can match) waits for all data.
+        const ready = own.has(table) ? () => loaded.has(table) : () => dataLeft === 0;
+        return {
+          size: data.find((d) => d.name === table)?.plaintextBytes ?? 0,
+          ready,
+          run: () => runScript(scriptOf(fragment, g), `indexes of ${table}`),
+        };
+      }),
+    );
+    indexTasks.sort((a, b) => b.size - a.size);
+    await schedule([...dataTasks, ...indexTasks], opts.jobs, stopped);
+    for (const { fragment, waves } of fragments) {
+      if (stopped()) break;
       await pool(
         waves.foreignKeys,
         opts.jobs,
         (e) => runScript(scriptOf(fragment, [e]), `foreign key ${e.name}`),
         stopped,
       );
-      if (waves.rest.length > 0) await runScript(scriptOf(fragment, waves.rest), 'post-data');
+      if (waves.rest.length > 0 && !stopped()) await runScript(scriptOf(fragment, waves.rest), 'post-data');
     }
     if (failure !== undefined) throw failure;
   } catch (error) {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findZstdProgram } from '../../src/backup/compress.ts';
 import { runParallelPipeline } from '../../src/backup/parallel.ts';
 import { runPipeline } from '../../src/backup/pipeline.ts';
 import { createPostgresSessions } from '../../src/engines/postgres.ts';
@@ -50,6 +51,8 @@ comment on index part_k is 'Teilindex 😀';
 create table "Odd ""name"".x" (id int primary key, t text);
 insert into "Odd ""name"".x" select i, repeat('x', i % 50) from generate_series(1, 500) i;
 create sequence loose_seq; select setval('loose_seq', 99);
+create table bulk (id int primary key, t text);
+insert into bulk select i, md5(i::text) || md5((i * 7)::text) from generate_series(1, 8000) i;
 `;
 
 async function sql(database: string, text: string, values?: unknown[]) {
@@ -111,7 +114,10 @@ describe('parallel PostgreSQL backup and restore', () => {
     expect(result.sections).toBe(toc.sections.length);
 
     const target = await fresh('par_copy');
-    const restored = await restoreArchiveParallel(archive(), key, target, { jobs: 3, sessions, log });
+    // The zstd program decompresses each section straight into its psql (the default when installed).
+    const zstd = await findZstdProgram();
+    expect(zstd).toBeDefined();
+    const restored = await restoreArchiveParallel(archive(), key, target, { jobs: 3, sessions, log, zstd });
     expect(restored.postDataStatements).toBeGreaterThan(5);
     await expectSameDatabase('par_copy');
     expect(await e.readValues('par_copy')).toEqual(EXPECTED_VALUES);
@@ -182,19 +188,29 @@ describe('parallel PostgreSQL backup and restore', () => {
     expect(await sql('par_table', 'select id, pong_id from ping')).toEqual([{ id: 1, pong_id: 1 }]);
   });
 
-  it('leaves the target empty when a section of the archive is damaged (after data was loaded)', async () => {
-    const bytes = readFileSync(archive());
-    const opened = await openArchive(archive(), key);
-    const post = opened.toc.sections.find((s) => s.kind === 'post-data')!;
-    bytes[post.segments[0]![0] + 30]! ^= 0x01;
-    const damaged = join(files.dir, 'damaged.resistro');
-    writeFileSync(damaged, bytes);
-    const target = await fresh('par_damaged');
-    await expect(
-      restoreArchiveParallel(damaged, key, target, { jobs: 3, sessions, log }),
-    ).rejects.toBeInstanceOf(ChunkCorruptError);
-    expect(await e.engine.isEmpty(target)).toBe(true);
-  });
+  it.each([
+    ['node:zlib', false],
+    ['the zstd program', true],
+  ])(
+    'leaves the target empty when a data section is damaged after psql got some of it (%s)',
+    async (_label, program) => {
+      const bytes = readFileSync(archive());
+      const opened = await openArchive(archive(), key);
+      const bulk = opened.toc.sections.find((s) => s.name === 'public.bulk')!;
+      // The section's last chunk: the ones before it reached psql (a COPY under way) when it fails.
+      expect(bulk.chunks).toBeGreaterThan(2);
+      const [offset, length] = bulk.segments.at(-1)!;
+      bytes[offset + length - 30]! ^= 0x01;
+      const damaged = join(files.dir, 'damaged.resistro');
+      writeFileSync(damaged, bytes);
+      const target = await fresh(`par_damaged_${program ? 'zstd' : 'node'}`);
+      const zstd = program ? await findZstdProgram() : undefined;
+      await expect(
+        restoreArchiveParallel(damaged, key, target, { jobs: 3, sessions, log, zstd }),
+      ).rejects.toBeInstanceOf(ChunkCorruptError);
+      expect(await e.engine.isEmpty(target)).toBe(true);
+    },
+  );
 
   it('leaves the target empty when a statement fails midway, and refuses a database that is not empty', async () => {
     const target = await fresh('par_failing');
@@ -228,26 +244,33 @@ describe('parallel PostgreSQL backup and restore', () => {
     expect(await e.engine.isEmpty(broken)).toBe(true);
   });
 
-  it('stops a session whose psql had not started yet when another session fails', async () => {
-    // Session 2 fails while session 3 is still between "taken" and "psql started": its input is
-    // stopped before psql reads it. That psql must be killed, not left waiting for input forever.
-    const target = await fresh('par_window');
-    let calls = 0;
-    const racing = {
-      ...sessions,
-      run: async (...args: Parameters<typeof sessions.run>) => {
-        const n = ++calls;
-        if (n === 2) throw new Error('the first data session failed');
-        if (n === 3) await new Promise((resolve) => setTimeout(resolve, 300));
-        return sessions.run(...args);
-      },
-    };
-    await expect(
-      restoreArchiveParallel(archive(), key, target, { jobs: 2, sessions: racing, log }),
-    ).rejects.toThrow('the first data session failed');
-    expect(calls).toBe(3);
-    expect(await e.engine.isEmpty(target)).toBe(true);
-  });
+  it.each([
+    ['node:zlib', false],
+    ['the zstd program', true],
+  ])(
+    'stops a session whose psql had not started yet when another session fails (%s)',
+    async (_label, program) => {
+      // Session 2 fails while session 3 is still between "taken" and "psql started": its input is
+      // stopped before psql reads it. That psql must be killed, not left waiting for input forever.
+      const target = await fresh(`par_window_${program ? 'zstd' : 'node'}`);
+      const zstd = program ? await findZstdProgram() : undefined;
+      let calls = 0;
+      const racing = {
+        ...sessions,
+        run: async (...args: Parameters<typeof sessions.run>) => {
+          const n = ++calls;
+          if (n === 2) throw new Error('the first data session failed');
+          if (n === 3) await new Promise((resolve) => setTimeout(resolve, 300));
+          return sessions.run(...args);
+        },
+      };
+      await expect(
+        restoreArchiveParallel(archive(), key, target, { jobs: 2, sessions: racing, log, zstd }),
+      ).rejects.toThrow('the first data session failed');
+      expect(calls).toBe(3);
+      expect(await e.engine.isEmpty(target)).toBe(true);
+    },
+  );
 
   it('still restores a version 1 (single stream) backup', async () => {
     const path = join(files.dir, 'v1.resistro');
