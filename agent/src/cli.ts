@@ -88,8 +88,10 @@ resistro restore --file <b> --target-dir /srv/restore [--path /srv/uploads/2026 
   whole tree, or only the chosen paths, with owners (as root), modes, times and links.
 
 Point-in-time recovery, MySQL/MariaDB: the dump, then the binary log replayed up to a moment:
-resistro restore --pitr --file <dump.resistro> --segments <dir> --time "2026-12-01 15:30:00+01" \
+resistro restore --pitr --from <database id or name> --time "2026-12-01 15:30:00+01" \
   --host … --database <new db> --user …      (or --position mysql-bin.000042:1234, or --latest)
+  The service picks the newest dump before the target and the log segments after it.
+resistro restore --pitr --file <dump.resistro> --segments <dir> --time …   the same from local copies
 Every log segment from the dump's position to the target is fetched and checked first: a missing
 or damaged one refuses the restore with its name, before anything is written. Times have whole
 seconds (the binlog's precision): changes from the target's second on are not replayed. The
@@ -115,10 +117,11 @@ account needs BINLOG REPLAY (MariaDB) / SYSTEM_VARIABLES_ADMIN (MySQL) besides t
       position: { type: 'string' },
       latest: { type: 'boolean' },
       segments: { type: 'string' },
+      from: { type: 'string' },
       ...keyFile,
     },
     needs: (o) => ({
-      apiKey: o.backup !== undefined,
+      apiKey: o.backup !== undefined || o.from !== undefined,
       ...(o['key-file'] === undefined && { encryptionKey: 'decrypt' as const }),
     }),
     load: () => import('./commands/restore.ts'),

@@ -12,6 +12,7 @@ import {
   type BackupErrorParams,
   type DatabaseWork,
 } from '@resistro/contract';
+import { baseBackupInput } from '../binlog/plane-store.ts';
 import { type AgentContext, resolveTarget } from '../context.ts';
 import { DumpError, EngineError } from '../engines/engine.ts';
 import { type Engine, type EngineName, getEngine } from '../engines/index.ts';
@@ -342,6 +343,36 @@ async function dump(run: Run, sink: BackupSink): Promise<void> {
   }
 }
 
+/**
+ * A dump that knows its binlog position is a base backup for point-in-time recovery: tell the
+ * control plane (it refuses while continuous protection is off; then nothing is lost). Never fails
+ * the backup, which is complete: a dump not registered only narrows the restorable window.
+ */
+async function registerLogPosition(run: Run, backupId: string, position: LogPosition): Promise<void> {
+  try {
+    await callApi(
+      () =>
+        run.ctx.api.registerBaseBackup(
+          run.work.id,
+          baseBackupInput(backupId, position, position.seenAt ?? new Date()),
+        ),
+      { what: 'register the dump for point-in-time recovery', retry: run.opts.retry },
+    );
+    run.log.info(
+      'backup.pitr-base',
+      `the dump is a base for point-in-time recovery from ${position.file}:${position.pos}`,
+      { backupId, logFile: position.file, logPos: position.pos },
+    );
+  } catch (error) {
+    const off = error instanceof ApiClientError && ['not_found', 'conflict'].includes(error.code);
+    run.log[off ? 'debug' : 'warn'](
+      'backup.pitr-base',
+      `the dump was not registered for point-in-time recovery: ${(error as Error).message}`,
+      { backupId },
+    );
+  }
+}
+
 /** Step 3: complete the upload, or hand the backup (or only its completion) to the spool. */
 async function complete(
   run: Run,
@@ -430,6 +461,7 @@ async function complete(
     );
     return { status: 'spooled', entryId: entry.id, reason: error.message, sizeBytes: result.sizeBytes };
   }
+  if (run.logPosition) await registerLogPosition(run, backupId, run.logPosition);
   return succeeded({
     // how long the control plane and storage took to assemble and check the upload
     completeMs: Math.round(performance.now() - completing),

@@ -23,10 +23,18 @@ import { checkBackupFile, peekBackupFile } from '../restore/restore.ts';
 import { restoreSource } from '../restore/restore-source.ts';
 import { restoreTable } from '../restore/table.ts';
 import { createAgentApi } from '../upload/client.ts';
-import { runMysqlPitr } from './restore-pitr-mysql.ts';
+import { runMysqlPitr, runPitrFromPlane } from './restore-pitr-mysql.ts';
 
 export async function run(input: CommandInput): Promise<number> {
   const { options, config, log, env, signal, out } = input;
+  if (options.pitr === true && options.from !== undefined) {
+    if (options.file !== undefined || options.backup !== undefined)
+      throw new UsageError(
+        'restore --pitr --from picks the dump itself; leave out --file and --backup',
+        'Use --file with --segments to restore from local copies instead.',
+      );
+    return runPitrFromPlane(input);
+  }
   const file = options.file as string | undefined;
   const backupId = options.backup as string | undefined;
   const database = options.database as string | undefined;
@@ -244,7 +252,7 @@ function engineFromPort(port: string | undefined): EngineName | undefined {
  * PGPASSWORD / MYSQL_PWD from the environment; else nothing when ~/.pgpass or ~/.my.cnf can
  * answer; else a prompt on a terminal. SECURITY: never from argv (ps shows it to every user).
  */
-async function passwordFor(
+export async function passwordFor(
   engine: EngineName,
   env: NodeJS.ProcessEnv,
   noPrompt: boolean,

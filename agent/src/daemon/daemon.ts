@@ -19,6 +19,7 @@ import { readJson, writeJson } from '../state.ts';
 import { deliverSpool } from '../upload/deliver.ts';
 import { ConnectionChecks } from './checks.ts';
 import { heartbeat } from './heartbeat.ts';
+import { PitrJobs } from './pitr.ts';
 import { RestoreJobs } from './restores.ts';
 import { Scheduler, type ScheduleState } from './scheduler.ts';
 
@@ -34,6 +35,8 @@ export type DaemonOptions = {
   jobOptions?: Partial<JobOptions>;
   /** ms between a running restore's progress reports (tests) */
   restoreReportMs?: number;
+  /** ms between continuous-protection status reports (tests) */
+  pitrStatusMs?: number;
 };
 
 /**
@@ -65,6 +68,7 @@ export class Daemon {
   #resolveStopped: (() => void) | undefined;
   readonly #checks: ConnectionChecks;
   readonly #restores: RestoreJobs;
+  readonly #pitr: PitrJobs;
   #restorePollTimer: NodeJS.Timeout | undefined;
 
   constructor(ctx: AgentContext, opts: DaemonOptions = {}) {
@@ -72,6 +76,13 @@ export class Daemon {
     this.#opts = opts;
     this.#checks = new ConnectionChecks(ctx);
     this.#restores = new RestoreJobs(ctx, opts.restoreReportMs ? { reportMs: opts.restoreReportMs } : {});
+    this.#pitr = new PitrJobs(ctx, {
+      enqueueBackup: (work) => {
+        this.#enqueue({ work, trigger: 'schedule' });
+        this.#pump();
+      },
+      ...(opts.pitrStatusMs && { statusMs: opts.pitrStatusMs }),
+    });
   }
 
   /** Runs until stop(); resolves once everything is wound down. */
@@ -115,6 +126,7 @@ export class Daemon {
       this.#maintenance,
       this.#checks.stop(),
       this.#restores.stop(),
+      this.#pitr.stop(),
     ]);
     this.#ctx.agents.destroy();
     this.#ctx.log.info('agent.stopped', 'agent stopped');
@@ -174,6 +186,8 @@ export class Daemon {
       // a database added or edited: test its connection now, not at its first backup
       this.#checks.handle(res.checkRequests, this.#databases);
       this.#restores.handle(res.restoreRequests, this.#databases);
+      // continuous protection: its own request, not awaited (a streamer start must not delay backups)
+      if (!res.accountClosing?.readOnly) void this.#pitr.sync(this.#databases);
       this.#noteClosing(res.accountClosing);
       // A read-only account takes no backups: spooled ones wait (nothing is dropped) until it is reopened.
       if (!this.#readOnly) this.#startMaintenance();

@@ -36,7 +36,12 @@ test('the watcher passes every byte through and finds the position across chunks
   watcher.end();
   await new Promise((r) => watcher.once('end', r));
   expect(Buffer.concat(out).equals(input)).toBe(true);
-  expect(watcher.position()).toEqual({ file: 'binlog.000001', pos: 1987, gtid: '0-1-9' });
+  expect(watcher.position()).toEqual({
+    file: 'binlog.000001',
+    pos: 1987,
+    gtid: '0-1-9',
+    seenAt: expect.any(Date),
+  });
 });
 
 test('asks for the position only where a binary log exists and it costs no privilege', () => {

@@ -21,6 +21,11 @@ export type LogPosition = {
   pos: number;
   /** MariaDB "domain-server-seq[,…]" (or MySQL uuid:interval set) where known */
   gtid?: string;
+  /**
+   * when the dump tool printed it, which is after its snapshot began: a point-in-time restore to
+   * an earlier moment must not start from this dump
+   */
+  seenAt?: Date;
 };
 
 const HEAD_BYTES = 64 * 1024;
@@ -64,10 +69,12 @@ export function logPositionArgs(
 export class LogPositionWatcher extends Transform {
   #head = '';
   #tail = Buffer.alloc(0);
+  #seenAt: Date | undefined;
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     if (this.#head.length < HEAD_BYTES) {
       this.#head += chunk.subarray(0, HEAD_BYTES - this.#head.length).toString('latin1');
+      if (!this.#seenAt && POSITION_LINE.test(this.#head)) this.#seenAt = new Date();
     }
     this.#tail =
       chunk.length >= TAIL_BYTES
@@ -77,6 +84,7 @@ export class LogPositionWatcher extends Transform {
   }
 
   position(): LogPosition | undefined {
-    return parseLogPosition(this.#head, this.#tail.toString('latin1'));
+    const position = parseLogPosition(this.#head, this.#tail.toString('latin1'));
+    return position && this.#seenAt ? { ...position, seenAt: this.#seenAt } : position;
   }
 }

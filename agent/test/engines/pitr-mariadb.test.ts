@@ -171,7 +171,11 @@ describe('MariaDB point-in-time recovery: dump + binlog replay', () => {
   });
 
   test('the dump records the binlog position of its snapshot', () => {
-    expect(dumpPosition).toEqual({ ...masterBeforeDump, gtid: expect.stringMatching(/^0-1-\d+$/) });
+    expect(dumpPosition).toEqual({
+      ...masterBeforeDump,
+      gtid: expect.stringMatching(/^0-1-\d+$/),
+      seenAt: expect.any(Date),
+    });
   });
 
   test('the streamer stored the binlog as encrypted segments across rotated files', async () => {
