@@ -143,12 +143,39 @@ a damaged file or a wrong key leaves nothing behind. An existing output file is 
     load: () => import('./commands/decrypt.ts'),
   },
   verify: {
-    summary: 'check a backup file completely, writing nothing',
+    summary: 'check a backup file completely, or prove it restores (--restore)',
     usage: `resistro verify --file <backup.resistro> [--key-file <file>]
+resistro verify --restore --backup <backup id> [--time-limit <minutes>] [--json]
+resistro verify --restore --file <backup.resistro> --host … --port … --user … --database … [--json]
 
-Checks the header, the key, every chunk, the end of the file and the compressed content.`,
-    options: { file: { type: 'string', short: 'f' }, ...keyFile },
-    needs: (o) => (o['key-file'] === undefined ? { encryptionKey: 'decrypt' } : {}),
+Without --restore: checks the header, the key, every chunk, the end of the file and the compressed
+content.
+With --restore: a test restore. Checks the whole file, checks the free disk space, restores into a
+new scratch database resistro_verify_<id> on the same server (never into the backed-up database)
+with the tools at low priority, dumps the copy again and compares every table's row count and
+checksum with those taken while backing up, then drops the scratch database (also on failure,
+Ctrl-C or --time-limit, default 120 minutes). --backup fetches the backup and uses the settings
+of its database on this agent; --file needs the server like restore (--database: where to connect;
+the password from PGPASSWORD / MYSQL_PWD, ~/.pgpass / ~/.my.cnf, or a prompt). Prints the verdict
+(--json: as JSON); exit 0 only when it passed, 1 when a table differs or the test could not finish.`,
+    options: {
+      file: { type: 'string', short: 'f' },
+      restore: { type: 'boolean' },
+      backup: { type: 'string' },
+      host: { type: 'string', short: 'h' },
+      port: { type: 'string', short: 'p' },
+      user: { type: 'string', short: 'U' },
+      database: { type: 'string', short: 'd' },
+      engine: { type: 'string' },
+      'time-limit': { type: 'string' },
+      json: { type: 'boolean' },
+      'no-password': { type: 'boolean' },
+      ...keyFile,
+    },
+    needs: (o) => ({
+      apiKey: o.backup !== undefined,
+      ...(o['key-file'] === undefined && { encryptionKey: 'decrypt' as const }),
+    }),
     load: () => import('./commands/verify.ts'),
   },
   export: {
@@ -278,7 +305,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         `Commands: ${Object.keys(COMMANDS).join(', ')}. Run "resistro --help".`,
       );
     }
-    if (rest.includes('--help') || (rest.includes('-h') && name !== 'restore')) {
+    if (rest.includes('--help') || (rest.includes('-h') && name !== 'restore' && name !== 'verify')) {
       process.stdout.write(`${spec.usage}\n`);
       return 0;
     }

@@ -1,4 +1,5 @@
 // `resistro verify --file F`: reads the whole file and checks everything, writing nothing.
+// `resistro verify --restore …`: a test restore (verify-restore.ts).
 import type { CommandInput } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { verifyFile } from '../format/index.ts';
@@ -7,7 +8,12 @@ import { decryptionKey } from '../key-file.ts';
 import { formatBytes } from '../log.ts';
 import { createProgress } from '../progress.ts';
 
-export async function run({ options, config, log, out }: CommandInput): Promise<number> {
+export async function run(input: CommandInput): Promise<number> {
+  const { options, config, log, out } = input;
+  if (options.restore === true) return (await import('./verify-restore.ts')).runVerifyRestore(input);
+  for (const name of ['backup', 'host', 'port', 'user', 'database', 'engine', 'time-limit', 'json'])
+    if (options[name] !== undefined)
+      throw new UsageError(`--${name} goes with --restore`, 'Run "resistro verify --help".');
   const file = options.file as string | undefined;
   if (!file)
     throw new UsageError(

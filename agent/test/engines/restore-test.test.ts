@@ -24,7 +24,31 @@ import { setupMariadbEngine } from './mariadb-setup.ts';
 import { type PostgresUnderTest, setupPostgresEngine } from './postgres-setup.ts';
 
 const execFileAsync = promisify(execFile);
-const key = parseEncryptionKey(generateSymmetricKey());
+const keyText = generateSymmetricKey();
+const key = parseEncryptionKey(keyText);
+const CLI = join(import.meta.dirname, '../../src/cli.ts');
+
+/** `resistro …` as a user runs it: its own process, the key and the password in the environment. */
+function cli(args: string[], password: string, envKey = 'PGPASSWORD') {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      ['--no-warnings', CLI, ...args],
+      {
+        env: {
+          PATH: process.env.PATH,
+          HOME: files.dir,
+          RESISTRO_ENV_FILE: '/dev/null',
+          RESISTRO_ENCRYPTION_KEY: keyText,
+          RESISTRO_LOG_FORMAT: 'text',
+          RESISTRO_LOG_LEVEL: 'warn',
+          [envKey]: password,
+        },
+      },
+      (error, stdout, stderr) => resolve({ code: error ? (error.code as number) : 0, stdout, stderr }),
+    );
+  });
+}
 const log = createLogger({ level: 'error', json: true, write: () => {} });
 let files: { dir: string; remove(): void };
 
@@ -233,6 +257,33 @@ describe('PostgreSQL', () => {
     const verdict = await runRestoreTest(testOptions(e, 'vt_source', old, result.bytes));
     expect(verdict).toMatchObject({ status: 'error', error: { code: 'no_table_stats' } });
     expect(verdict.restoreMs).toBeUndefined();
+  });
+
+  it('resistro verify --restore --file prints the verdict; restore --list the tables with their rows', async () => {
+    const t = e.target('vt_source');
+    const server = ['--host', t.host, '--port', String(t.port), '--user', t.user, '--database', 'vt_source'];
+    const ok = await cli(['verify', '--restore', '--file', path, ...server], e.password);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^PASSED {2}test restore of /);
+    expect(ok.stdout).toMatch(/tables: \d+ checked, all match/);
+    const json = await cli(['verify', '--restore', '--json', '--file', path, ...server], e.password);
+    expect(JSON.parse(json.stdout)).toMatchObject({ status: 'passed', tables: { failed: 0 } });
+    expect(await databases()).toEqual([]);
+
+    const wrong = await cli(['verify', '--restore', '--file', path, ...server], 'not the password');
+    expect(wrong.code).toBe(1);
+    expect(wrong.stdout).toMatch(/^ERROR {2}test restore/);
+    expect(wrong.stdout).toMatch(/connection_failed/);
+
+    const usage = await cli(['verify', '--restore', '--file', path], e.password);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/needs the server/);
+
+    const list = await cli(['restore', '--list', '--file', path], e.password);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/^ +4000 {2}public\.ledger$/m);
+    expect(list.stdout).toMatch(/^ +0 {2}public\.nothing$/m);
   });
 
   it('refuses a scratch name that is not one of ours (the source can never be the target)', async () => {
