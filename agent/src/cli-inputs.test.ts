@@ -132,6 +132,72 @@ describe('paths', { timeout: 60_000 }, () => {
   });
 });
 
+describe('restore --pitr', { timeout: 60_000 }, () => {
+  const pitr = (...args: string[]) =>
+    resistro([
+      'restore',
+      '--pitr',
+      '--file',
+      backup,
+      '--database',
+      'd',
+      '--user',
+      'u',
+      '--no-password',
+      ...args,
+    ]);
+
+  test('needs exactly one well-formed target, and the segments', async () => {
+    const cases: [string[], RegExp][] = [
+      [
+        ['--engine', 'mariadb', '--segments', dir],
+        /needs exactly one of --time .*, --position .* or --latest\nhint: /,
+      ],
+      [
+        ['--engine', 'mariadb', '--segments', dir, '--time', '2026-12-01 10:00Z', '--latest'],
+        /needs exactly one of/,
+      ],
+      [
+        ['--engine', 'mariadb', '--segments', dir, '--time', 'yesterday'],
+        /--time "yesterday" is not a date and time\nhint: .*\+01/,
+      ],
+      [
+        ['--engine', 'mariadb', '--segments', dir, '--time', '2026-02-30 10:00:00Z'],
+        /is not a date and time/,
+      ],
+      [
+        ['--engine', 'mariadb', '--segments', dir, '--position', 'mysql-bin:12'],
+        /is not a binlog position\nhint: .*mysql-bin\.000042:1234/,
+      ],
+      [['--engine', 'mariadb', '--latest'], /needs --segments <directory>/],
+      [
+        ['--engine', 'postgres', '--latest'],
+        /with a dump file is for MySQL\/MariaDB; this backup is postgres/,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const r = await pitr(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+    }
+    const both = await resistro(
+      ['restore', '--pitr', '--from', 'shop', '--file', backup, '--latest', '--database', 'd', '--user', 'u'],
+      {
+        RESISTRO_API_KEY: 'rsk_0123456789abcdef0123',
+        RESISTRO_ENDPOINT: `${base}/api`,
+      },
+    );
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--from picks the dump itself; leave out --file and --backup/);
+  });
+
+  test('a dump without a binlog position is refused before anything is restored', async () => {
+    const r = await pitr('--engine', 'mariadb', '--segments', dir, '--latest');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/does not record where it stands in the binary log\nhint: .*log_bin/);
+  });
+});
+
 describe('keys and addresses', { timeout: 60_000 }, () => {
   test('each kind of bad API key gets one message of its own', async () => {
     const cases: [string, RegExp][] = [
