@@ -1,6 +1,5 @@
 // Who is logged in. `undefined` while the first /auth/me is on its way, `null` when nobody is.
 import { type Role, roleAtLeast } from '@resistro/contract/roles';
-import { findRoute, refusedWhenReadOnly } from '@resistro/contract/routes';
 import type { Account, MeResponse } from '@resistro/contract/schemas';
 import { createSignal } from 'solid-js';
 import { api, isUnauthorized } from '../api.ts';
@@ -8,6 +7,22 @@ import { applyAccountLocale, type MessageKey, t } from '../i18n/index.ts';
 import { formatDate } from './format.ts';
 
 const [me, setMeSignal] = createSignal<MeResponse | null | undefined>(undefined);
+
+// The route table names the few writes a closed account keeps. It carries every request schema
+// of the API, so it loads after the first paint (not in the first-load budget) and only for a
+// read-only account; until it is there, every write of that account counts as blocked.
+type RouteTable = typeof import('@resistro/contract/routes');
+const [routeTable, setRouteTable] = createSignal<RouteTable>();
+let routeTableAsked = false;
+function loadRouteTable(): RouteTable | undefined {
+  if (!routeTableAsked) {
+    routeTableAsked = true;
+    void import('@resistro/contract/routes').then(setRouteTable, () => {
+      routeTableAsked = false;
+    });
+  }
+  return routeTable();
+}
 
 /** Every new account state also sets the UI's language and time zone to the account's. */
 function setMe(value: MeResponse | null | undefined): void {
@@ -86,8 +101,9 @@ export function closingBlocked(route?: { method: string; path: string }): string
   const closing = account()?.closing;
   if (!closing?.readOnly) return undefined;
   // The few writes a closed account keeps (a key for the export, reopening) are not blocked.
-  const spec = route && findRoute(route.method, route.path);
-  if (spec && !refusedWhenReadOnly(spec)) return undefined;
+  const table = route && loadRouteTable();
+  const spec = table && route && table.findRoute(route.method, route.path);
+  if (table && spec && !table.refusedWhenReadOnly(spec)) return undefined;
   const date = formatDate(closing.purgeAt);
   return closing.reason === 'deletion_requested'
     ? t('closing.reasonDeletion', { date })
