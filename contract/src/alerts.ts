@@ -19,7 +19,9 @@ const Limit = v.pipe(
  * missed: a scheduled backup did not start within its grace window;
  * offline: an agent sent no heartbeat for 5 minutes; failing: consecutive failed backups;
  * size_drop: a successful backup ≥ 50 % smaller than the median of the previous ones;
- * storage_high / storage_full: usage over 80 % / 100 % of the plan's quota.
+ * storage_high / storage_full: usage over 80 % / 100 % of the plan's quota;
+ * restore_test_failed: the newest restore test of a database failed or could not finish;
+ * restore_test_stale: no restore test of a database passed for its N days (settings).
  */
 export const ALERT_KINDS = [
   'missed',
@@ -28,6 +30,8 @@ export const ALERT_KINDS = [
   'size_drop',
   'storage_high',
   'storage_full',
+  'restore_test_failed',
+  'restore_test_stale',
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 export const ALERT_SEVERITIES = ['warning', 'critical'] as const;

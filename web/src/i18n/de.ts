@@ -182,6 +182,8 @@ export const de: Record<MessageKey, string> = {
   'alertKind.size_drop': 'Größeneinbruch',
   'alertKind.storage_high': 'Speicher fast voll',
   'alertKind.storage_full': 'Speicher voll',
+  'alertKind.restore_test_failed': 'Wiederherstellungstest fehlgeschlagen',
+  'alertKind.restore_test_stale': 'Keine geprüfte Wiederherstellung',
   'alertAdvice.missed':
     'Ein geplantes Backup ist nicht gestartet. Prüfen Sie, ob der Agent läuft (sudo systemctl status resistro-agent) und online ist, und sehen Sie in sein Log (journalctl -u resistro-agent). Sobald er wieder da ist, sichern Sie auf der Seite der Datenbank sofort.',
   'alertAdvice.offline':
@@ -194,6 +196,10 @@ export const de: Record<MessageKey, string> = {
     'Der Speicher ist zu über 80 % belegt. Verkürzen Sie die Aufbewahrung großer Datenbanken, löschen Sie nicht mehr benötigte Backups oder wechseln Sie in einen größeren Tarif, bevor neue Backups abgewiesen werden.',
   'alertAdvice.storage_full':
     'Der Speicher ist voll: Neue Backups werden abgewiesen. Löschen Sie nicht mehr benötigte Backups oder wechseln Sie jetzt in einen größeren Tarif.',
+  'alertAdvice.restore_test_failed':
+    'Eine Test-Wiederherstellung des Backups dieser Datenbank ist fehlgeschlagen. Öffnen Sie die Wiederherstellungstests der Datenbank: Sie nennen die abweichenden Tabellen, die fehlgeschlagene Prüfung mit ihrer Abfrage oder den Grund, warum die Wiederherstellung nicht abgeschlossen wurde. Beheben Sie die Ursache und klicken Sie auf „Jetzt testen“: Der Alarm endet, sobald ein Test besteht.',
+  'alertAdvice.restore_test_stale':
+    'Seit der in den Testeinstellungen festgelegten Zahl von Tagen hat kein Wiederherstellungstest dieser Datenbank bestanden. Prüfen Sie, ob der Agent läuft und aktuell ist (ältere Agenten führen keine Wiederherstellungstests aus), und sehen Sie sich die fehlgeschlagenen Tests an.',
   'alertPage.title': 'Alerts',
   'alertPage.subtitle':
     'Ausgelassene und fehlgeschlagene Backups, stumme Agents, Größeneinbrüche und Speicher, offen und behoben.',

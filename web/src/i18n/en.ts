@@ -174,6 +174,8 @@ export const en = {
   'alertKind.size_drop': 'Size drop',
   'alertKind.storage_high': 'Storage almost full',
   'alertKind.storage_full': 'Storage full',
+  'alertKind.restore_test_failed': 'Restore test failed',
+  'alertKind.restore_test_stale': 'No verified restore',
   'alertAdvice.missed':
     'A scheduled backup did not start. Check that the agent runs (sudo systemctl status resistro-agent) and is online, and look at its log (journalctl -u resistro-agent). Back up now from the database page once it is back.',
   'alertAdvice.offline':
@@ -186,6 +188,10 @@ export const en = {
     'Storage is over 80 % of your plan. Shorten the retention of large databases, delete backups you no longer need, or change to a larger plan before new backups are refused.',
   'alertAdvice.storage_full':
     'Storage is full: new backups are refused. Delete backups you no longer need or change to a larger plan now.',
+  'alertAdvice.restore_test_failed':
+    "A test restore of this database's backup failed. Open the database's restore tests: they name the tables that differ, the check that failed with its query, or why the restore could not finish. Fix the cause and press Test now: the alert resolves when a test passes.",
+  'alertAdvice.restore_test_stale':
+    'No restore test of this database has passed for the days set in its restore test settings. Check that the agent runs and is up to date (older agents do not run restore tests), and look at the failed tests.',
   'alertPage.title': 'Alerts',
   'alertPage.subtitle':
     'Missed and failing backups, silent agents, size drops and storage, open and resolved.',

@@ -17,6 +17,8 @@ export const SEVERITY: Record<AlertKind, AlertRow['severity']> = {
   size_drop: 'warning',
   storage_high: 'warning',
   storage_full: 'critical',
+  restore_test_failed: 'critical',
+  restore_test_stale: 'warning',
 };
 
 export function toAlert(row: AlertRow): Alert {

@@ -8,6 +8,7 @@ import { type BackupHistory, recentBackups } from '../backups/history.ts';
 import type { Db } from '../db.ts';
 import { advanceCursor, readCursor } from '../lib/batch-cursor.ts';
 import { type RawTime, toDate, toDateOrNull } from '../lib/rows.ts';
+import { type DatabaseRestoreTests, restoreTestStates } from '../restore-tests/state.ts';
 import { alerts } from './alerts.sql.ts';
 import {
   type AlertEvents,
@@ -28,6 +29,7 @@ import {
   storageLevel,
   trailingFailures,
 } from './conditions.ts';
+import { restoreTestConditions } from './restore-test-conditions.ts';
 
 export const DETECT_BATCH = 1000;
 
@@ -137,15 +139,22 @@ function withHistory(d: DatabaseRow, h: BackupHistory | undefined): DatabaseStat
   };
 }
 
-const DATABASE_KINDS = ['missed', 'failing', 'size_drop'] as const;
+const DATABASE_KINDS = [
+  'missed',
+  'failing',
+  'size_drop',
+  'restore_test_failed',
+  'restore_test_stale',
+] as const;
 
 function databaseConditions(
   d: DatabaseState,
   now: Date,
   schedules: ScheduleCache,
+  tests: DatabaseRestoreTests | undefined,
 ): Partial<Record<AlertKind, Wanted>> {
   if (d.paused || d.deleted_at || d.read_only_since) return {};
-  const wanted: Partial<Record<AlertKind, Wanted>> = {};
+  const wanted: Partial<Record<AlertKind, Wanted>> = tests ? restoreTestConditions(d.name, tests, now) : {};
   const lastBackupAt = toDateOrNull(d.last_backup_at);
   const missed = missedRun(schedules.cron(d.schedule), now, toDate(d.updated_at), lastBackupAt);
   if (missed) {
@@ -218,6 +227,7 @@ async function scanDatabases(
   const ids = rows.map((r) => r.id);
   const open = await openAlertsOf(db, ids);
   const history = await recentBackups(db, ids, { finished: 10, succeeded: SIZE_HISTORY + 1 });
+  const tests = await restoreTestStates(db, ids);
   const schedules = new ScheduleCache();
   for (const row of rows) {
     const d = withHistory(row, history.get(row.id));
@@ -230,7 +240,7 @@ async function scanDatabases(
     };
     let wanted: Partial<Record<AlertKind, Wanted>>;
     try {
-      wanted = databaseConditions(d, now, schedules);
+      wanted = databaseConditions(d, now, schedules, tests.get(d.id));
     } catch (e) {
       console.error(`alert conditions failed for database ${d.id}`, e);
       stats.errors.push(e);

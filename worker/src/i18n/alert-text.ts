@@ -7,6 +7,7 @@ import { formatBytes, formatDateTime } from './format.ts';
 import { listFormat } from './intl-cache.ts';
 import type { Language, Locale } from './language.ts';
 import { plural } from './plural.ts';
+import { restoreTestErrorText } from './restore-test-errors.ts';
 
 export type AlertSource = {
   kind: AlertKind;
@@ -197,6 +198,80 @@ function storage(a: AlertSource, l: Locale, full: boolean): Parts {
       };
 }
 
+function restoreTestFailed(a: AlertSource, l: Locale): Parts {
+  const { language } = l;
+  const name = quoted(language, a.subjectName);
+  const state = str(a.facts.state);
+  const at = date(a.facts.finishedAt);
+  const tables = num(a.facts.tablesFailed) ?? 0;
+  const checks = Array.isArray(a.facts.failedChecks)
+    ? a.facts.failedChecks.filter((x): x is string => typeof x === 'string')
+    : [];
+  const raw = str(a.facts.error);
+  const cause = restoreTestErrorText(language, a.facts.errorCode);
+  const error = state === 'error';
+  if (!at) return {};
+  if (language === 'de') {
+    const reasons = error
+      ? `${cause ?? 'Fehler'}${raw ? `: ${raw}` : ''}`
+      : [
+          tables > 0 &&
+            plural('de', tables, {
+              one: '{n} Tabelle weicht vom Backup ab',
+              other: '{n} Tabellen weichen vom Backup ab',
+            }),
+          checks.length > 0 &&
+            `${checks.length === 1 ? 'Ihre Prüfung' : 'Ihre Prüfungen'} ${list('de', checks)} ${checks.length === 1 ? 'ist' : 'sind'} fehlgeschlagen`,
+        ]
+          .filter(Boolean)
+          .join('; ');
+    return {
+      title: error
+        ? `Wiederherstellungstest von ${name} konnte nicht abgeschlossen werden`
+        : `Wiederherstellungstest von ${name} fehlgeschlagen`,
+      detail: `Der Wiederherstellungstest vom ${formatDateTime(at, l)} ${error ? 'wurde nicht abgeschlossen' : 'ist fehlgeschlagen'}. ${reasons}. Die Einzelheiten stehen bei den Wiederherstellungstests der Datenbank.`,
+    };
+  }
+  const reasons = error
+    ? `${cause ?? 'Error'}${raw ? `: ${raw}` : ''}`
+    : [
+        tables > 0 &&
+          plural('en', tables, {
+            one: '{n} table differs from the backup',
+            other: '{n} tables differ from the backup',
+          }),
+        checks.length > 0 && `your ${checks.length === 1 ? 'check' : 'checks'} ${list('en', checks)} failed`,
+      ]
+        .filter(Boolean)
+        .join('; ');
+  return {
+    title: error ? `Restore test of ${name} could not finish` : `Restore test of ${name} failed`,
+    detail: `The restore test of ${formatDateTime(at, l)} ${error ? 'did not finish' : 'failed'}. ${reasons}. The restore tests of the database show the details.`,
+  };
+}
+
+function restoreTestStale(a: AlertSource, l: Locale): Parts {
+  const { language } = l;
+  const name = quoted(language, a.subjectName);
+  const days = num(a.facts.days);
+  if (days === undefined) return {};
+  const last = date(a.facts.lastPassedAt);
+  if (language === 'de') {
+    return {
+      title: `Seit ${plural('de', days, { one: '{n} Tag', other: '{n} Tagen' })} kein erfolgreicher Wiederherstellungstest von ${name}`,
+      detail:
+        `${last ? `Der letzte bestandene Test endete ${formatDateTime(last, l)}.` : 'Bisher hat kein Wiederherstellungstest bestanden.'} ` +
+        'Prüfen Sie, ob der Agent läuft und aktuell ist, und sehen Sie sich die fehlgeschlagenen Tests der Datenbank an.',
+    };
+  }
+  return {
+    title: `No successful restore test of ${name} for ${plural('en', days, { one: '{n} day', other: '{n} days' })}`,
+    detail:
+      `${last ? `The last restore test that passed ended ${formatDateTime(last, l)}.` : 'No restore test has passed yet.'} ` +
+      'Check that the agent runs and is up to date, and look at the failed tests of the database.',
+  };
+}
+
 /** What the kind means, for a German account when an old alert lacks the facts for the full text. */
 const KIND_DE: Record<AlertKind, string> = {
   missed:
@@ -209,6 +284,10 @@ const KIND_DE: Record<AlertKind, string> = {
     'Das neueste Backup ist viel kleiner als die vorherigen. Prüfen Sie die Datenbank auf verlorene Daten.',
   storage_high: 'Der Speicher Ihres Plans ist zu über 80 % belegt.',
   storage_full: 'Der Speicher Ihres Plans ist aufgebraucht; neue Backups werden abgelehnt.',
+  restore_test_failed:
+    'Ein Wiederherstellungstest ist fehlgeschlagen. Die Einzelheiten stehen bei den Wiederherstellungstests der Datenbank.',
+  restore_test_stale:
+    'Seit Tagen hat kein Wiederherstellungstest bestanden. Prüfen Sie, ob der Agent läuft und aktuell ist.',
 };
 
 const SUBJECT_ACCOUNT: Record<Language, string> = { de: 'Speicher', en: 'Storage' };
@@ -223,7 +302,11 @@ export function alertText(a: AlertSource, locale: Locale): AlertText {
           ? sizeDrop(a, locale)
           : a.kind === 'offline'
             ? offline(a, locale)
-            : storage(a, locale, a.kind === 'storage_full');
+            : a.kind === 'restore_test_failed'
+              ? restoreTestFailed(a, locale)
+              : a.kind === 'restore_test_stale'
+                ? restoreTestStale(a, locale)
+                : storage(a, locale, a.kind === 'storage_full');
   const de = locale.language === 'de';
   return {
     title: parts.title ?? (de ? KIND_DE[a.kind].split('. ')[0]! : a.title),

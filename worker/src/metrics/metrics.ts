@@ -11,6 +11,7 @@ import type { Db } from '../db.ts';
 import { ApiError } from '../errors.ts';
 import { randomToken, sha256Hex } from '../lib/crypto.ts';
 import { getAccount } from '../plans/plans.ts';
+import { restoreTestStates } from '../restore-tests/state.ts';
 import { metricsTokens } from './metrics.sql.ts';
 import { type Family, render } from './prometheus.ts';
 
@@ -98,6 +99,7 @@ export async function renderMetrics(db: Db, accountId: string, now: Date): Promi
   const agents = (await listAgents(db, accountId, now)).sort(
     (a, b) => compare(a.hostname, b.hostname) || compare(a.id, b.id),
   );
+  const tests = await restoreTestStates(db, ids);
   const open = await openAlertCounts(db, accountId);
   const account = await getAccount(db, accountId);
   const newestSuccess = (d: Database) => history.get(d.id)?.succeeded[0];
@@ -144,6 +146,33 @@ export async function renderMetrics(db: Db, accountId: string, now: Date): Promi
       help: 'Failed backups since the database was added.',
       type: 'counter',
       samples: dbs.map((d) => ({ labels: dbLabels(d), value: failures.get(d.id) ?? 0 })),
+    },
+    {
+      name: 'resistro_restore_test_success',
+      help: '1 if the newest finished restore test passed, 0 if it failed or could not finish.',
+      type: 'gauge',
+      samples: dbs.flatMap((d) => {
+        const t = tests.get(d.id)?.latest;
+        return t ? [{ labels: dbLabels(d), value: t.state === 'passed' ? 1 : 0 }] : [];
+      }),
+    },
+    {
+      name: 'resistro_restore_test_duration_seconds',
+      help: 'Restore time of the newest finished restore test: the measured recovery time.',
+      type: 'gauge',
+      samples: dbs.flatMap((d) => {
+        const ms = tests.get(d.id)?.latest?.restoreMs;
+        return ms === null || ms === undefined ? [] : [{ labels: dbLabels(d), value: ms / 1000 }];
+      }),
+    },
+    {
+      name: 'resistro_restore_test_last_success_timestamp',
+      help: 'End of the newest restore test that passed (Unix seconds; 0 if none yet).',
+      type: 'gauge',
+      samples: dbs.map((d) => {
+        const at = tests.get(d.id)?.lastPassedAt;
+        return { labels: dbLabels(d), value: at ? Math.floor(at.getTime() / 1000) : 0 };
+      }),
     },
     {
       name: 'resistro_agent_last_heartbeat_timestamp_seconds',

@@ -17,6 +17,7 @@ import { recordAudit } from '../audit/audit.ts';
 import { backups } from '../backups/backups.sql.ts';
 import type { Db } from '../db.ts';
 import { ApiError, notFound } from '../errors.ts';
+import { toDate } from '../lib/rows.ts';
 import { requesterLabel } from '../restores/restores.ts';
 import { restoreTests } from './restore-tests.sql.ts';
 import { findLiveDatabase, isSqlEngine, loadSettings } from './settings.ts';
@@ -221,7 +222,7 @@ export async function restoreTestSummary(db: Db, accountId: string) {
       return {
         databaseId: r.databaseId,
         latest: toRestoreTest(r),
-        lastPassedAt: p ? new Date(p.finished_at).toISOString() : null,
+        lastPassedAt: p ? toDate(p.finished_at).toISOString() : null,
         lastPassedRestoreMs: p?.restore_ms ?? null,
       };
     }),
