@@ -95,7 +95,8 @@ resistro restore --pitr --file <dump.resistro> --segments <dir> --time …   the
 Every log segment from the dump's position to the target is fetched and checked first: a missing
 or damaged one refuses the restore with its name, before anything is written. Times have whole
 seconds (the binlog's precision): changes from the target's second on are not replayed. The
-account needs BINLOG REPLAY (MariaDB) / SYSTEM_VARIABLES_ADMIN (MySQL) besides the restore rights.`,
+account needs BINLOG REPLAY (MariaDB 10.5.2+; SUPER before) besides the restore rights. See
+/docs/pitr-mariadb.`,
     options: {
       'target-file': { type: 'string' },
       'target-dir': { type: 'string' },

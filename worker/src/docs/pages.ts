@@ -45,6 +45,14 @@ export const DOC_PAGES: DocPage[] = [
     title: { en: 'Restoring a backup', de: 'Backup wiederherstellen' },
   },
   {
+    slug: 'pitr-mariadb',
+    source: 'pitr-mariadb.md',
+    title: {
+      en: 'Point-in-time recovery: MariaDB and MySQL',
+      de: 'Point-in-time-Wiederherstellung: MariaDB und MySQL',
+    },
+  },
+  {
     slug: 'restore-dashboard',
     source: 'restore-dashboard.md',
     title: { en: 'Restoring from the dashboard', de: 'Wiederherstellen im Dashboard' },
