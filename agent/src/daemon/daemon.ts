@@ -20,6 +20,7 @@ import { deliverSpool } from '../upload/deliver.ts';
 import { ConnectionChecks } from './checks.ts';
 import { heartbeat } from './heartbeat.ts';
 import { PitrJobs } from './pitr.ts';
+import { RestoreTestJobs } from './restore-tests.ts';
 import { RestoreJobs } from './restores.ts';
 import { Scheduler, type ScheduleState } from './scheduler.ts';
 
@@ -35,6 +36,8 @@ export type DaemonOptions = {
   jobOptions?: Partial<JobOptions>;
   /** ms between a running restore's progress reports (tests) */
   restoreReportMs?: number;
+  /** ms between a running test restore's phase reports (tests) */
+  restoreTestReportMs?: number;
   /** ms between continuous-protection status reports (tests) */
   pitrStatusMs?: number;
 };
@@ -68,6 +71,7 @@ export class Daemon {
   #resolveStopped: (() => void) | undefined;
   readonly #checks: ConnectionChecks;
   readonly #restores: RestoreJobs;
+  readonly #restoreTests: RestoreTestJobs;
   readonly #pitr: PitrJobs;
   #restorePollTimer: NodeJS.Timeout | undefined;
 
@@ -76,6 +80,10 @@ export class Daemon {
     this.#opts = opts;
     this.#checks = new ConnectionChecks(ctx);
     this.#restores = new RestoreJobs(ctx, opts.restoreReportMs ? { reportMs: opts.restoreReportMs } : {});
+    this.#restoreTests = new RestoreTestJobs(
+      ctx,
+      opts.restoreTestReportMs ? { reportMs: opts.restoreTestReportMs } : {},
+    );
     this.#pitr = new PitrJobs(ctx, {
       enqueueBackup: (work) => {
         this.#enqueue({ work, trigger: 'schedule' });
@@ -126,6 +134,7 @@ export class Daemon {
       this.#maintenance,
       this.#checks.stop(),
       this.#restores.stop(),
+      this.#restoreTests.stop(),
       this.#pitr.stop(),
     ]);
     this.#ctx.agents.destroy();
@@ -186,6 +195,7 @@ export class Daemon {
       // a database added or edited: test its connection now, not at its first backup
       this.#checks.handle(res.checkRequests, this.#databases);
       this.#restores.handle(res.restoreRequests, this.#databases);
+      this.#restoreTests.handle(res.restoreTestRequests, this.#databases);
       // continuous protection: its own request, not awaited (a streamer start must not delay backups)
       if (!res.accountClosing?.readOnly) void this.#pitr.sync(this.#databases);
       this.#noteClosing(res.accountClosing);

@@ -144,7 +144,7 @@ export async function runRestoreTest(o: RestoreTestOptions): Promise<RestoreTest
   const { log } = o;
   const spawn = lowPrioritySpawn(o.spawn ?? defaultSpawn);
   const engine = getEngine(o.server.engine, { spawn });
-  const limit = AbortSignal.timeout(Math.max(1, o.timeLimitMs));
+  const limit = AbortSignal.timeout(Math.max(1, Math.round(o.timeLimitMs)));
   const signal = o.signal ? AbortSignal.any([o.signal, limit]) : limit;
   const scratch: DatabaseTarget = { ...o.server, database: o.scratchDatabase };
   let created = false;
