@@ -26,6 +26,7 @@ const WHAT_DE: Record<string, string> = {
   transaction: 'Zahlung',
   delivery: 'Zustellung',
   restore: 'Wiederherstellung',
+  'restore test': 'Wiederherstellungstest',
   member: 'Mitglied',
   invitation: 'Einladung',
   session: 'Sitzung',
@@ -329,6 +330,38 @@ export const MESSAGES: Record<string, Entry> = {
   'Object storage failed to delete ({status})': {
     de: (p) => `Der Object Storage konnte nicht löschen (${p.status})`,
   },
+  // restore tests (issue 14)
+  'Restore tests run for PostgreSQL, MySQL and MariaDB databases; test SQLite, Redis and directory backups with resistro verify':
+    {
+      de: 'Wiederherstellungstests laufen für PostgreSQL-, MySQL- und MariaDB-Datenbanken; prüfen Sie SQLite-, Redis- und Verzeichnis-Backups mit resistro verify',
+    },
+  'This database has no agent': { de: 'Diese Datenbank hat keinen Agent' },
+  'No such backup of this database': { de: 'Dieses Backup gibt es bei dieser Datenbank nicht' },
+  'Only a successful backup can be tested': { de: 'Nur ein erfolgreiches Backup kann getestet werden' },
+  'A restore test of this database is already under way': {
+    de: 'Für diese Datenbank läuft bereits ein Wiederherstellungstest',
+  },
+  'This restore test is already over': { de: 'Dieser Wiederherstellungstest ist schon beendet' },
+  'This restore test is no longer waiting': { de: 'Dieser Wiederherstellungstest wartet nicht mehr' },
+  'This restore test is not running': { de: 'Dieser Wiederherstellungstest läuft nicht' },
+  'Your plan runs restore tests at most every {n} hours': {
+    de: (p) => `Ihr Plan führt Wiederherstellungstests höchstens alle ${p.n} Stunden aus`,
+  },
+  'Give each check its own name': { de: 'Geben Sie jeder Prüfung einen eigenen Namen' },
+  'Choose scratch to test on the database’s own server': {
+    de: 'Wählen Sie „scratch“, um auf dem eigenen Server der Datenbank zu testen',
+  },
+  'The verdict is of another backup': { de: 'Das Ergebnis gehört zu einem anderen Backup' },
+  'No such check in this test': { de: 'Diese Prüfung gehört nicht zu diesem Test' },
+  'More failing tables listed than counted': { de: 'Mehr fehlerhafte Tabellen aufgeführt als gezählt' },
+  'More failing tables than checked': { de: 'Mehr fehlerhafte Tabellen als geprüfte' },
+  'A test with failures cannot pass': { de: 'Ein Test mit Fehlern kann nicht bestehen' },
+  'A passed test reports every check': { de: 'Ein bestandener Test meldet jede Prüfung' },
+  'A passed test reports its restore time': {
+    de: 'Ein bestandener Test meldet seine Wiederherstellungszeit',
+  },
+  'A failed test names what failed': { de: 'Ein fehlgeschlagener Test nennt, was fehlschlug' },
+  'A test that could not finish says why': { de: 'Ein Test, der nicht abgeschlossen wurde, nennt den Grund' },
   // restores (issue 20)
   'No such backup': { de: 'Dieses Backup gibt es nicht' },
   'Give either backupId or databaseId': { de: 'Geben Sie entweder backupId oder databaseId an' },
@@ -436,6 +469,36 @@ export const FIELD_MESSAGES: Record<string, Entry> = {
   'must be at most {days} days on your plan': {
     de: (p) => `darf in Ihrem Tarif höchstens ${daysDe(p.days!)} sein`,
   },
+  // restore tests (issue 14)
+  'must be at least {n} on your plan': { de: (p) => `muss in Ihrem Plan mindestens ${p.n} sein` },
+  'is the tested database itself': { de: 'ist die getestete Datenbank selbst' },
+  'is used by another check': { de: 'wird schon von einer anderen Prüfung verwendet' },
+  'no such backup of this database': { de: 'dieses Backup gibt es bei dieser Datenbank nicht' },
+  'is not the backup of this test': { de: 'ist nicht das Backup dieses Tests' },
+  'is not a check of this test': { de: 'ist keine Prüfung dieses Tests' },
+  'is less than the failures listed': { de: 'ist kleiner als die Zahl der aufgeführten Fehler' },
+  'is more than tables.checked': { de: 'ist größer als tables.checked' },
+  'is passed but a table or check failed': {
+    de: 'ist passed, aber eine Tabelle oder Prüfung ist fehlgeschlagen',
+  },
+  'must hold a result for every check': { de: 'muss für jede Prüfung ein Ergebnis enthalten' },
+  'is required for a passed test': { de: 'ist für einen bestandenen Test nötig' },
+  'is failed but no table or check failed': {
+    de: 'ist failed, aber keine Tabelle und keine Prüfung ist fehlgeschlagen',
+  },
+  'is required for status error': { de: 'ist für den Status error nötig' },
+  'must be one SELECT (or WITH … SELECT) statement returning one value': {
+    de: 'muss eine einzige SELECT-Abfrage (oder WITH … SELECT) sein, die einen Wert liefert',
+  },
+  'must be a list': { de: 'muss eine Liste sein' },
+  'must hold at most {n} checks': { de: (p) => `darf höchstens ${p.n} Prüfungen enthalten` },
+  'must hold at most {n} tables': { de: (p) => `darf höchstens ${p.n} Tabellen enthalten` },
+  'must hold at most {n} results': { de: (p) => `darf höchstens ${p.n} Ergebnisse enthalten` },
+  'is not a known restore test error code': {
+    de: 'ist kein bekannter Fehlercode eines Wiederherstellungstests',
+  },
+  'must be YYYY-MM': { de: 'muss die Form JJJJ-MM haben' },
+  'must be scratch or database': { de: 'muss scratch oder database sein' },
   // restores (issue 20)
   'no such backup': { de: 'dieses Backup gibt es nicht' },
   'no such database': { de: 'diese Datenbank gibt es nicht' },
