@@ -50,6 +50,7 @@ export default defineConfig({
           // jsdom and user-event under a loaded machine: a form test took over 5 s in CI.
           testTimeout: 30_000,
           include: ['web/src/**/*.test.tsx'],
+          setupFiles: ['web/src/test-setup.ts'],
           // Solid libraries ship JSX sources; they must go through the same transform.
           server: { deps: { inline: [/@solidjs\/router/] } },
         },

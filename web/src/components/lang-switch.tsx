@@ -13,7 +13,7 @@ let pending = 0;
 
 export async function chooseLanguage(next: Locale): Promise<void> {
   const previous = locale();
-  setLocale(next);
+  void setLocale(next);
   if (!account()) return;
   // The account has this language and no other change is on its way: nothing to send. (With one
   // on its way, this choice must still be sent, or the earlier one would win.)
@@ -28,7 +28,7 @@ export async function chooseLanguage(next: Locale): Promise<void> {
     if (mine === latest) updateAccount(updated);
   } catch {
     if (mine !== latest) return;
-    setLocale(previous);
+    void setLocale(previous);
     showToast(t('settings.languageFailed'), 'error');
   } finally {
     pending--;

@@ -1,5 +1,5 @@
 import { cleanup, fireEvent, render, screen } from '@solidjs/testing-library';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DatabaseForm } from '../components/database-form.tsx';
 import { LangSwitch } from '../components/lang-switch.tsx';
 import { de } from './de.ts';
@@ -92,5 +92,41 @@ describe('texts that do not come from the dictionaries', () => {
       const bad = Object.entries(dict).filter(([, text]) => /\w\((s|en|n|e)\)/.test(text));
       expect(bad).toEqual([]);
     }
+  });
+});
+
+// Last in the file: these tests load a fresh copy of the i18n module (vi.resetModules), which
+// every later dynamic import would also get.
+describe('loading the texts', () => {
+  it('fetches only the shown language at the start, and the other on the first switch', async () => {
+    vi.resetModules();
+    localStorage.setItem('resistro.locale', 'en');
+    const fresh = await import('./index.ts');
+    expect(fresh.isLocaleLoaded('en')).toBe(false);
+    await fresh.startLocale();
+    expect(fresh.t('nav.databases')).toBe('Databases');
+    expect(fresh.isLocaleLoaded('en')).toBe(true);
+    expect(fresh.isLocaleLoaded('de')).toBe(false);
+    // a switch keeps the current texts on screen until the new ones are here, then swaps all at once
+    const switching = fresh.setLocale('de');
+    expect(fresh.locale()).toBe('en');
+    expect(fresh.t('nav.databases')).toBe('Databases');
+    await switching;
+    expect(fresh.isLocaleLoaded('de')).toBe(true);
+    expect(fresh.locale()).toBe('de');
+    expect(fresh.t('nav.databases')).toBe('Datenbanken');
+    expect(document.documentElement.lang).toBe('de');
+  });
+
+  it('shows the latest choice when two switches overlap', async () => {
+    vi.resetModules();
+    localStorage.setItem('resistro.locale', 'en');
+    const fresh = await import('./index.ts');
+    await fresh.startLocale();
+    const toGerman = fresh.setLocale('de');
+    const back = fresh.setLocale('en');
+    await Promise.all([toGerman, back]);
+    expect(fresh.locale()).toBe('en');
+    expect(fresh.t('nav.databases')).toBe('Databases');
   });
 });
