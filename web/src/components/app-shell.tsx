@@ -1,10 +1,18 @@
 // The logged-in frame: sidebar navigation, top bar (language, account, log out) and the guard
 // that sends a visitor without a session to the login page, remembering where they were.
 import { A, Navigate, type RouteSectionProps, useLocation, useNavigate } from '@solidjs/router';
-import { createEffect, createSignal, For, type JSX, Match, on, Suspense, Switch } from 'solid-js';
+import { createEffect, createSignal, For, type JSX, Match, on, Show, Suspense, Switch } from 'solid-js';
 import { api, errorMessage, setUnauthorizedHandler } from '../api.ts';
 import { type MessageKey, t } from '../i18n/index.ts';
-import { loadSession, me, roleBlocked, sessionError, setSession } from '../lib/session.ts';
+import { ACTIONS, type Action } from '../lib/actions.ts';
+import {
+  actionBlocked,
+  loadSession,
+  me,
+  routeRoleBlocked,
+  sessionError,
+  setSession,
+} from '../lib/session.ts';
 import { showToast } from '../lib/toast.ts';
 import { BillingBanner } from './billing-banner.tsx';
 import { Icon, type IconName } from './icons.tsx';
@@ -15,14 +23,14 @@ import { Loading } from './states.tsx';
 import { Toaster } from './toaster.tsx';
 import { CancelledBanner } from './write-guard.tsx';
 
-const NAV: Array<{ href: string; label: MessageKey; icon: IconName; end?: boolean; admin?: boolean }> = [
+const NAV: Array<{ href: string; label: MessageKey; icon: IconName; end?: boolean; needs?: Action }> = [
   { href: '/', label: 'nav.start', icon: 'home', end: true },
   { href: '/databases', label: 'nav.databases', icon: 'database' },
   { href: '/backups', label: 'nav.backups', icon: 'archive' },
   { href: '/alerts', label: 'nav.alerts', icon: 'bell' },
   { href: '/agents', label: 'nav.agents', icon: 'server' },
   { href: '/settings', label: 'nav.settings', icon: 'settings' },
-  { href: '/audit', label: 'nav.audit', icon: 'shield', admin: true },
+  { href: '/audit', label: 'nav.audit', icon: 'shield', needs: ACTIONS.readAudit },
 ];
 
 const [expired, setExpired] = createSignal(false);
@@ -119,7 +127,7 @@ export function AppShell(props: RouteSectionProps): JSX.Element {
               </A>
               <nav aria-label={t('nav.label')}>
                 <ul class="nav-list">
-                  <For each={NAV.filter((item) => !item.admin || !roleBlocked('admin'))}>
+                  <For each={NAV.filter((item) => !item.needs || !routeRoleBlocked(item.needs))}>
                     {(item) => (
                       <li>
                         <A href={item.href} end={item.end} class="nav-link" activeClass="active">
@@ -161,7 +169,10 @@ export function AppShell(props: RouteSectionProps): JSX.Element {
                   <Logo />
                 </A>
                 <div class="topbar-spacer" />
-                <LangSwitch />
+                {/* the account's language: changed by those the route table lets change the account */}
+                <Show when={!actionBlocked(ACTIONS.updateAccount)}>
+                  <LangSwitch />
+                </Show>
                 <span class="topbar-user" title={session().user.email}>
                   {session().user.email}
                 </span>

@@ -4,9 +4,10 @@ import { A } from '@solidjs/router';
 import { createSignal, For, type JSX, Show } from 'solid-js';
 import { api, errorMessage } from '../api.ts';
 import { type MessageKey, t } from '../i18n/index.ts';
+import { ACTIONS, actionAttr } from '../lib/actions.ts';
 import { downloadBackup } from '../lib/download.ts';
 import { formatBytes, formatDateTime, formatDuration } from '../lib/format.ts';
-import { downloadBlocked, writeBlocked } from '../lib/session.ts';
+import { actionBlocked } from '../lib/session.ts';
 import { showToast } from '../lib/toast.ts';
 import { ConfirmDialog } from './confirm-dialog.tsx';
 import { Icon } from './icons.tsx';
@@ -119,9 +120,10 @@ export function BackupTable(props: {
                           type="button"
                           class="btn btn-secondary btn-sm"
                           onClick={() => download(b)}
-                          disabled={pending() === b.id || downloadBlocked() !== undefined}
+                          disabled={pending() === b.id || actionBlocked(ACTIONS.download) !== undefined}
                           aria-label={t('backups.downloadLabel', { file: b.fileName })}
-                          title={downloadBlocked() ?? b.fileName}
+                          title={actionBlocked(ACTIONS.download) ?? b.fileName}
+                          data-action={actionAttr(ACTIONS.download)}
                         >
                           <Icon name="download" size={16} />
                           <span>{t('action.download')}</span>
@@ -132,6 +134,7 @@ export function BackupTable(props: {
                           type="button"
                           class="btn btn-secondary btn-sm"
                           onClick={() => props.onRestore?.(b)}
+                          data-action={actionAttr(ACTIONS.restore)}
                           aria-label={t('restore.actionLabel', { file: b.fileName })}
                         >
                           <span>{t('restore.action')}</span>
@@ -141,10 +144,13 @@ export function BackupTable(props: {
                         type="button"
                         class="icon-btn icon-btn-danger"
                         onClick={() => setToDelete(b)}
-                        disabled={writeBlocked() !== undefined || lockedUntil(b) !== undefined}
+                        disabled={
+                          actionBlocked(ACTIONS.deleteBackup) !== undefined || lockedUntil(b) !== undefined
+                        }
+                        data-action={actionAttr(ACTIONS.deleteBackup)}
                         aria-label={t('backups.deleteLabel', { file: b.fileName })}
                         title={
-                          writeBlocked() ??
+                          actionBlocked(ACTIONS.deleteBackup) ??
                           (lockedUntil(b)
                             ? t('backups.lockedNoDelete', { date: formatDateTime(lockedUntil(b)) })
                             : t('action.delete'))

@@ -1,10 +1,11 @@
 // The subscription's state on every page when it needs the user: no payment yet, a failed payment
 // (backups keep running until the grace period ends), or new backups stopped because of it.
 import { A } from '@solidjs/router';
-import { type JSX, Match, Switch } from 'solid-js';
+import { type JSX, Match, Show, Switch } from 'solid-js';
 import { t } from '../i18n/index.ts';
+import { ACTIONS } from '../lib/actions.ts';
 import { formatDate } from '../lib/format.ts';
-import { account } from '../lib/session.ts';
+import { account, routeRoleBlocked } from '../lib/session.ts';
 import { Icon } from './icons.tsx';
 
 export function BillingBanner(): JSX.Element {
@@ -20,7 +21,7 @@ export function BillingBanner(): JSX.Element {
           <Icon name="alert" />
           <p>
             {billing()?.state === 'pending' ? t('billing.bannerStoppedPending') : t('billing.bannerStopped')}{' '}
-            <A href="/settings#plan">{t('billing.bannerAction')}</A>
+            <SettleLink href="/settings#plan" label={t('billing.bannerAction')} />
           </p>
         </div>
       </Match>
@@ -29,7 +30,7 @@ export function BillingBanner(): JSX.Element {
           <Icon name="alert" />
           <p>
             {t('billing.bannerPastDue', { date: date() })}{' '}
-            <A href="/settings#plan">{t('billing.bannerAction')}</A>
+            <SettleLink href="/settings#plan" label={t('billing.bannerAction')} />
           </p>
         </div>
       </Match>
@@ -38,12 +39,22 @@ export function BillingBanner(): JSX.Element {
           <Icon name="alert" />
           <p>
             {t('billing.bannerPending', { date: date() })}{' '}
-            <A href={`/checkout?plan=${account()?.plan === 'starter' ? 'business' : account()?.plan}`}>
-              {t('billing.payNow')}
-            </A>
+            <SettleLink
+              href={`/checkout?plan=${account()?.plan === 'starter' ? 'business' : account()?.plan}`}
+              label={t('billing.payNow')}
+            />
           </p>
         </div>
       </Match>
     </Switch>
+  );
+}
+
+/** Only the owner handles billing (the route table's rule); others are told who can. */
+function SettleLink(props: { href: string; label: string }): JSX.Element {
+  return (
+    <Show when={routeRoleBlocked(ACTIONS.changePlan) === undefined} fallback={t('billing.ownerSettles')}>
+      <A href={props.href}>{props.label}</A>
+    </Show>
   );
 }

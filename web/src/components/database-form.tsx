@@ -5,6 +5,7 @@ import { createMemo, createSignal, For, type JSX, Show } from 'solid-js';
 import { createStore } from 'solid-js/store';
 import { ApiClientError } from '../api.ts';
 import { t } from '../i18n/index.ts';
+import { ACTIONS, actionAttr } from '../lib/actions.ts';
 import {
   type DatabaseFormContext,
   type DatabaseFormField,
@@ -21,6 +22,7 @@ import {
 } from '../lib/database-form.ts';
 import { ENGINES_IN_FORM, engineLabel } from '../lib/engines.ts';
 import { formatRelative, formatRun } from '../lib/format.ts';
+import { actionBlocked } from '../lib/session.ts';
 import { timeZones } from '../lib/time-zones.ts';
 import { focusFirstInvalid } from '../lib/validate.ts';
 import { ConnectionCheckPanel } from './connection-check.tsx';
@@ -37,6 +39,7 @@ export type DatabaseFormProps = {
 
 export function DatabaseForm(props: DatabaseFormProps): JSX.Element {
   const editing = () => props.ctx.editing;
+  const action = () => (editing() ? ACTIONS.editDatabase : ACTIONS.createDatabase);
   const [values, setValues] = createStore<DatabaseFormValues>(
     props.ctx.editing ? valuesFromDatabase(props.ctx.editing) : defaultValues(props.ctx),
   );
@@ -472,7 +475,13 @@ export function DatabaseForm(props: DatabaseFormProps): JSX.Element {
         <button type="button" class="btn btn-secondary" onClick={() => props.onCancel()}>
           {t('action.cancel')}
         </button>
-        <button type="submit" class="btn btn-primary" disabled={busy()}>
+        <button
+          type="submit"
+          class="btn btn-primary"
+          disabled={busy() || actionBlocked(action()) !== undefined}
+          title={actionBlocked(action())}
+          data-action={actionAttr(action())}
+        >
           {busy() ? t('state.working') : editing() ? t('dbForm.save') : t('dbForm.create')}
         </button>
       </div>

@@ -4,6 +4,8 @@
 import { createSignal, type JSX } from 'solid-js';
 import { api, errorMessage } from '../api.ts';
 import { t, tn } from '../i18n/index.ts';
+import { ACTIONS, actionAttr } from '../lib/actions.ts';
+import { actionBlocked } from '../lib/session.ts';
 import { showToast } from '../lib/toast.ts';
 import { Icon } from './icons.tsx';
 
@@ -37,8 +39,9 @@ export function ExportButton(props: { databaseId?: string; name?: string; class?
     <button
       type="button"
       class={props.class ?? 'btn btn-secondary'}
-      disabled={busy()}
-      title={t('export.hint')}
+      disabled={busy() || actionBlocked(ACTIONS.exportManifest) !== undefined}
+      title={actionBlocked(ACTIONS.exportManifest) ?? t('export.hint')}
+      data-action={actionAttr(ACTIONS.exportManifest)}
       data-testid={props.databaseId ? 'export-database' : 'export-all'}
       onClick={download}
     >

@@ -4,8 +4,9 @@ import { isRestoreActive, type Restore } from '@resistro/contract/restores';
 import { createSignal, For, type JSX, Show } from 'solid-js';
 import { api, errorMessage } from '../api.ts';
 import { type MessageKey, t } from '../i18n/index.ts';
+import { ACTIONS, actionAttr } from '../lib/actions.ts';
 import { formatBytes, formatDateTime, formatDuration } from '../lib/format.ts';
-import { writeBlocked } from '../lib/session.ts';
+import { actionBlocked } from '../lib/session.ts';
 import { showToast } from '../lib/toast.ts';
 import { EmptyState } from './states.tsx';
 import { Badge } from './status-badge.tsx';
@@ -109,7 +110,13 @@ export function RestoreHistory(props: { items: Restore[]; onChanged: () => void 
                       <button
                         type="button"
                         class="btn btn-danger-outline btn-sm"
-                        disabled={r.cancelRequested || cancelling() === r.id || writeBlocked() !== undefined}
+                        disabled={
+                          r.cancelRequested ||
+                          cancelling() === r.id ||
+                          actionBlocked(ACTIONS.cancelRestore) !== undefined
+                        }
+                        title={actionBlocked(ACTIONS.cancelRestore)}
+                        data-action={actionAttr(ACTIONS.cancelRestore)}
                         onClick={() => cancel(r)}
                       >
                         {r.cancelRequested ? t('restore.cancelling') : t('restore.cancel')}

@@ -3,12 +3,14 @@ import type { Account } from '@resistro/contract/schemas';
 import { createSignal, For, type JSX, Show } from 'solid-js';
 import { ApiClientError, api } from '../api.ts';
 import { t } from '../i18n/index.ts';
+import { ACTIONS } from '../lib/actions.ts';
 import { updateAccount } from '../lib/session.ts';
 import { showToast } from '../lib/toast.ts';
 import { checkEmail, type Problem } from '../lib/validate.ts';
 import { control, Field } from './field.tsx';
 import { Icon } from './icons.tsx';
 import { ErrorState } from './states.tsx';
+import { Guarded } from './write-guard.tsx';
 
 export const MAX_ALERT_EMAILS = 10;
 
@@ -72,55 +74,57 @@ export function AlertEmailsSection(props: { account: Account }): JSX.Element {
       <Show when={error()}>
         <ErrorState error={error()} compact />
       </Show>
-      <Show when={emails().length > 0} fallback={<p class="alert alert-warn">{t('alertEmails.none')}</p>}>
-        <ul class="email-list">
-          <For each={emails()}>
-            {(address) => (
-              <li>
-                <Icon name="bell" size={16} />
-                <span class="email-address">{address}</span>
-                <Show when={!props.account.verifiedAlertEmails.includes(address)}>
-                  <span class="badge badge-warn" title={t('alertEmails.unverified')}>
-                    {t('security.emailUnverified')}
-                  </span>
-                </Show>
-                <button
-                  type="button"
-                  class="icon-btn icon-btn-danger"
-                  disabled={busy()}
-                  aria-label={t('alertEmails.removeLabel', { email: address })}
-                  onClick={() => remove(address)}
-                >
-                  <Icon name="x" size={16} />
-                </button>
-              </li>
-            )}
-          </For>
-        </ul>
-      </Show>
-      <form class="inline-form" onSubmit={add} novalidate>
-        <div class="inline-form-row">
-          <Field id="alert-email-new" label={t('alertEmails.add')} error={message()} class="grow">
-            <input
-              {...control('alert-email-new', message())}
-              type="email"
-              autocomplete="email"
-              placeholder="ops@example.com"
-              value={draft()}
-              onInput={(e) => {
-                setDraft(e.currentTarget.value);
-                setProblem(undefined);
-              }}
-            />
-          </Field>
-          <div class="inline-form-submit">
-            <button type="submit" class="btn btn-secondary" disabled={busy()}>
-              <Icon name="plus" size={16} />
-              {t('alertEmails.addButton')}
-            </button>
+      <Guarded action={ACTIONS.updateAccount}>
+        <Show when={emails().length > 0} fallback={<p class="alert alert-warn">{t('alertEmails.none')}</p>}>
+          <ul class="email-list">
+            <For each={emails()}>
+              {(address) => (
+                <li>
+                  <Icon name="bell" size={16} />
+                  <span class="email-address">{address}</span>
+                  <Show when={!props.account.verifiedAlertEmails.includes(address)}>
+                    <span class="badge badge-warn" title={t('alertEmails.unverified')}>
+                      {t('security.emailUnverified')}
+                    </span>
+                  </Show>
+                  <button
+                    type="button"
+                    class="icon-btn icon-btn-danger"
+                    disabled={busy()}
+                    aria-label={t('alertEmails.removeLabel', { email: address })}
+                    onClick={() => remove(address)}
+                  >
+                    <Icon name="x" size={16} />
+                  </button>
+                </li>
+              )}
+            </For>
+          </ul>
+        </Show>
+        <form class="inline-form" onSubmit={add} novalidate>
+          <div class="inline-form-row">
+            <Field id="alert-email-new" label={t('alertEmails.add')} error={message()} class="grow">
+              <input
+                {...control('alert-email-new', message())}
+                type="email"
+                autocomplete="email"
+                placeholder="ops@example.com"
+                value={draft()}
+                onInput={(e) => {
+                  setDraft(e.currentTarget.value);
+                  setProblem(undefined);
+                }}
+              />
+            </Field>
+            <div class="inline-form-submit">
+              <button type="submit" class="btn btn-secondary" disabled={busy()}>
+                <Icon name="plus" size={16} />
+                {t('alertEmails.addButton')}
+              </button>
+            </div>
           </div>
-        </div>
-      </form>
+        </form>
+      </Guarded>
     </section>
   );
 }

@@ -9,12 +9,8 @@ import {
 import { createResource, createSignal, For, type JSX, Show } from 'solid-js';
 import { ApiClientError, api } from '../api.ts';
 import { type MessageKey, t, tn } from '../i18n/index.ts';
+import { ACTIONS } from '../lib/actions.ts';
 import { formatDateTime, formatRelative } from '../lib/format.ts';
-import { writeBlocked } from '../lib/session.ts';
-
-/** allowed while read-only: a closed account needs a key for `resistro export --all` */
-const CREATE_KEY = { method: 'post', path: '/api-keys' };
-
 import { showToast } from '../lib/toast.ts';
 import { checkRequired, focusFirstInvalid, type Problem } from '../lib/validate.ts';
 import { ConfirmFor } from './confirm-dialog.tsx';
@@ -23,6 +19,7 @@ import { control, Field } from './field.tsx';
 import { Icon } from './icons.tsx';
 import { SecretBox } from './secret-box.tsx';
 import { Async, EmptyState, ErrorState } from './states.tsx';
+import { Guarded } from './write-guard.tsx';
 
 export function ApiKeysSection(): JSX.Element {
   const [keys, { refetch, mutate }] = createResource(async () => (await api.listApiKeys()).items);
@@ -89,48 +86,45 @@ export function ApiKeysSection(): JSX.Element {
         )}
       </Show>
 
-      <form ref={form} class="inline-form" onSubmit={create} novalidate>
-        <Show when={error()}>
-          <ErrorState error={error()} compact />
-        </Show>
-        <div class="inline-form-row">
-          <Field id="key-name" label={t('keys.name')} error={nameError()} class="grow">
-            <input
-              {...control('key-name', nameError())}
-              value={name()}
-              placeholder={t('keys.namePlaceholder')}
-              onInput={(e) => setName(e.currentTarget.value)}
-              autocomplete="off"
-            />
-          </Field>
-          <Field id="key-scope" label={t('keys.scope')} hint={t(`keys.scopeHint.${scope()}` as MessageKey)}>
-            <select
-              {...control('key-scope', undefined, true)}
-              value={scope()}
-              onChange={(e) => setScope(e.currentTarget.value as ApiKeyScope)}
-            >
-              <For each={API_KEY_SCOPES}>
-                {(s) => (
-                  <option value={s} selected={s === scope()}>
-                    {t(`keys.scope.${s}` as MessageKey)}
-                  </option>
-                )}
-              </For>
-            </select>
-          </Field>
-          <div class="inline-form-submit">
-            <button
-              type="submit"
-              class="btn btn-primary"
-              disabled={busy() || writeBlocked(CREATE_KEY) !== undefined}
-              title={writeBlocked(CREATE_KEY)}
-            >
-              <Icon name="plus" size={16} />
-              {busy() ? t('state.working') : t('keys.create')}
-            </button>
+      <Guarded action={ACTIONS.createApiKey}>
+        <form ref={form} class="inline-form" onSubmit={create} novalidate>
+          <Show when={error()}>
+            <ErrorState error={error()} compact />
+          </Show>
+          <div class="inline-form-row">
+            <Field id="key-name" label={t('keys.name')} error={nameError()} class="grow">
+              <input
+                {...control('key-name', nameError())}
+                value={name()}
+                placeholder={t('keys.namePlaceholder')}
+                onInput={(e) => setName(e.currentTarget.value)}
+                autocomplete="off"
+              />
+            </Field>
+            <Field id="key-scope" label={t('keys.scope')} hint={t(`keys.scopeHint.${scope()}` as MessageKey)}>
+              <select
+                {...control('key-scope', undefined, true)}
+                value={scope()}
+                onChange={(e) => setScope(e.currentTarget.value as ApiKeyScope)}
+              >
+                <For each={API_KEY_SCOPES}>
+                  {(s) => (
+                    <option value={s} selected={s === scope()}>
+                      {t(`keys.scope.${s}` as MessageKey)}
+                    </option>
+                  )}
+                </For>
+              </select>
+            </Field>
+            <div class="inline-form-submit">
+              <button type="submit" class="btn btn-primary" disabled={busy()}>
+                <Icon name="plus" size={16} />
+                {busy() ? t('state.working') : t('keys.create')}
+              </button>
+            </div>
           </div>
-        </div>
-      </form>
+        </form>
+      </Guarded>
 
       <Async of={keys} retry={refetch}>
         {(list) => (

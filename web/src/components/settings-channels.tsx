@@ -13,6 +13,7 @@ import {
 import { createResource, createSignal, For, type JSX, Show } from 'solid-js';
 import { ApiClientError, api, errorMessage } from '../api.ts';
 import { type MessageKey, t } from '../i18n/index.ts';
+import { ACTIONS } from '../lib/actions.ts';
 import { showToast } from '../lib/toast.ts';
 import { checkEmail, checkRequired, focusFirstInvalid, type Problem } from '../lib/validate.ts';
 import { ConfirmDialog } from './confirm-dialog.tsx';
@@ -20,6 +21,7 @@ import { control, Field } from './field.tsx';
 import { Icon } from './icons.tsx';
 import { SecretBox } from './secret-box.tsx';
 import { Async, EmptyState, ErrorState } from './states.tsx';
+import { Guarded } from './write-guard.tsx';
 
 type Fields = 'name' | 'url' | 'addresses' | 'routingKey' | 'host' | 'port';
 
@@ -196,206 +198,208 @@ export function ChannelsSection(): JSX.Element {
         )}
       </Show>
 
-      <Async of={channels} retry={refetch}>
-        {(list) => (
-          <Show
-            when={list().length > 0}
-            fallback={
-              <EmptyState icon="webhook" title={t('channels.emptyTitle')}>
-                {t('channels.emptyText')}
-              </EmptyState>
-            }
-          >
-            <ul class="channel-list">
-              <For each={list()}>
-                {(c) => (
-                  <li class="channel" classList={{ disabled: !c.enabled }}>
-                    <div class="channel-main">
-                      <span class="badge badge-neutral">{t(`channels.type.${c.type}` as MessageKey)}</span>
-                      <strong>{c.name}</strong>
-                      <span class="muted channel-target">{channelTarget(c)}</span>
-                    </div>
-                    <div class="channel-actions">
-                      <label class="switch">
-                        <input
-                          type="checkbox"
-                          checked={c.enabled}
-                          disabled={working() === c.id}
-                          onChange={() => toggle(c)}
-                        />
-                        <span>{c.enabled ? t('channels.enabled') : t('channels.disabled')}</span>
-                      </label>
-                      <button
-                        type="button"
-                        class="btn btn-secondary btn-sm"
-                        disabled={working() === c.id || !c.enabled}
-                        onClick={() => test(c)}
-                      >
-                        {t('channels.test')}
-                      </button>
-                      <button
-                        type="button"
-                        class="icon-btn icon-btn-danger"
-                        aria-label={t('channels.deleteLabel', { name: c.name })}
-                        onClick={() => setToDelete(c)}
-                      >
-                        <Icon name="trash" size={16} />
-                      </button>
-                    </div>
-                  </li>
-                )}
-              </For>
-            </ul>
-          </Show>
-        )}
-      </Async>
-
-      <form ref={form} class="inline-form" onSubmit={create} novalidate>
-        <h3>{t('channels.add')}</h3>
-        <Show when={error()}>
-          <ErrorState error={error()} compact />
-        </Show>
-        <div class="inline-form-row">
-          <Field id="channel-type" label={t('channels.typeLabel')}>
-            <select
-              id="channel-type"
-              value={type()}
-              onChange={(e) => setType(e.currentTarget.value as ChannelType)}
+      <Guarded action={ACTIONS.createChannel}>
+        <Async of={channels} retry={refetch}>
+          {(list) => (
+            <Show
+              when={list().length > 0}
+              fallback={
+                <EmptyState icon="webhook" title={t('channels.emptyTitle')}>
+                  {t('channels.emptyText')}
+                </EmptyState>
+              }
             >
-              <For each={CHANNEL_TYPES}>
-                {(ty) => (
-                  <option value={ty} selected={ty === type()}>
-                    {t(`channels.type.${ty}` as MessageKey)}
-                  </option>
-                )}
-              </For>
-            </select>
-          </Field>
-          <Field id="channel-name" label={t('channels.name')} error={message('name')} class="grow">
-            <input
-              {...control('channel-name', message('name'))}
-              value={name()}
-              onInput={(e) => setName(e.currentTarget.value)}
-              autocomplete="off"
-            />
-          </Field>
-        </div>
-        <Show when={type() === 'email'}>
-          <Field
-            id="channel-addresses"
-            label={t('channels.addresses')}
-            error={message('addresses')}
-            hint={t('channels.addressesHint')}
-          >
-            <input
-              {...control('channel-addresses', message('addresses'), true)}
-              value={addresses()}
-              onInput={(e) => setAddresses(e.currentTarget.value)}
-              spellcheck={false}
-            />
-          </Field>
-        </Show>
-        <Show when={type() === 'pagerduty'}>
-          <Field
-            id="channel-routing-key"
-            label={t('channels.routingKey')}
-            error={message('routingKey')}
-            hint={t('channels.routingKeyHint')}
-          >
-            <input
-              {...control('channel-routing-key', message('routingKey'), true)}
-              type="password"
-              autocomplete="off"
-              value={routingKey()}
-              onInput={(e) => setRoutingKey(e.currentTarget.value)}
-              spellcheck={false}
-            />
-          </Field>
-        </Show>
-        <Show when={type() === 'syslog'}>
-          <p class="muted">{t('channels.syslogNoUdp')}</p>
+              <ul class="channel-list">
+                <For each={list()}>
+                  {(c) => (
+                    <li class="channel" classList={{ disabled: !c.enabled }}>
+                      <div class="channel-main">
+                        <span class="badge badge-neutral">{t(`channels.type.${c.type}` as MessageKey)}</span>
+                        <strong>{c.name}</strong>
+                        <span class="muted channel-target">{channelTarget(c)}</span>
+                      </div>
+                      <div class="channel-actions">
+                        <label class="switch">
+                          <input
+                            type="checkbox"
+                            checked={c.enabled}
+                            disabled={working() === c.id}
+                            onChange={() => toggle(c)}
+                          />
+                          <span>{c.enabled ? t('channels.enabled') : t('channels.disabled')}</span>
+                        </label>
+                        <button
+                          type="button"
+                          class="btn btn-secondary btn-sm"
+                          disabled={working() === c.id || !c.enabled}
+                          onClick={() => test(c)}
+                        >
+                          {t('channels.test')}
+                        </button>
+                        <button
+                          type="button"
+                          class="icon-btn icon-btn-danger"
+                          aria-label={t('channels.deleteLabel', { name: c.name })}
+                          onClick={() => setToDelete(c)}
+                        >
+                          <Icon name="trash" size={16} />
+                        </button>
+                      </div>
+                    </li>
+                  )}
+                </For>
+              </ul>
+            </Show>
+          )}
+        </Async>
+
+        <form ref={form} class="inline-form" onSubmit={create} novalidate>
+          <h3>{t('channels.add')}</h3>
+          <Show when={error()}>
+            <ErrorState error={error()} compact />
+          </Show>
           <div class="inline-form-row">
-            <Field id="channel-host" label={t('channels.syslogHost')} error={message('host')} class="grow">
-              <input
-                {...control('channel-host', message('host'), true)}
-                value={host()}
-                placeholder="logs.example.com"
-                onInput={(e) => setHost(e.currentTarget.value)}
-                spellcheck={false}
-              />
-            </Field>
-            <Field id="channel-port" label={t('channels.syslogPort')} error={message('port')}>
-              <input
-                {...control('channel-port', message('port'), true)}
-                inputmode="numeric"
-                value={port()}
-                onInput={(e) => setPort(e.currentTarget.value)}
-              />
-            </Field>
-            <Field id="channel-transport" label={t('channels.syslogTransport')}>
+            <Field id="channel-type" label={t('channels.typeLabel')}>
               <select
-                id="channel-transport"
-                value={transport()}
-                onChange={(e) => {
-                  const next = e.currentTarget.value as SyslogTransport;
-                  // the registered ports: 6514 for syslog over TLS, 601 for plain TCP
-                  if (port() === (transport() === 'tls' ? '6514' : '601'))
-                    setPort(next === 'tls' ? '6514' : '601');
-                  setTransport(next);
-                }}
+                id="channel-type"
+                value={type()}
+                onChange={(e) => setType(e.currentTarget.value as ChannelType)}
               >
-                <For each={SYSLOG_TRANSPORTS}>
-                  {(tr) => (
-                    <option value={tr} selected={tr === transport()}>
-                      {t(`channels.transport.${tr}` as MessageKey)}
+                <For each={CHANNEL_TYPES}>
+                  {(ty) => (
+                    <option value={ty} selected={ty === type()}>
+                      {t(`channels.type.${ty}` as MessageKey)}
                     </option>
                   )}
                 </For>
               </select>
             </Field>
+            <Field id="channel-name" label={t('channels.name')} error={message('name')} class="grow">
+              <input
+                {...control('channel-name', message('name'))}
+                value={name()}
+                onInput={(e) => setName(e.currentTarget.value)}
+                autocomplete="off"
+              />
+            </Field>
           </div>
-        </Show>
-        <Show when={type() !== 'email' && type() !== 'syslog'}>
-          <Field
-            id="channel-url"
-            label={
-              type() === 'slack'
-                ? t('channels.slackUrl')
-                : type() === 'teams'
-                  ? t('channels.teamsUrl')
-                  : type() === 'pagerduty'
-                    ? t('channels.pagerDutyUrl')
-                    : t('channels.url')
-            }
-            error={message('url')}
-            hint={type() === 'pagerduty' ? t('channels.pagerDutyUrlHint') : t('channels.urlHint')}
-          >
-            <input
-              {...control('channel-url', message('url'), type() !== 'pagerduty')}
-              type="url"
-              inputmode="url"
-              placeholder={
+          <Show when={type() === 'email'}>
+            <Field
+              id="channel-addresses"
+              label={t('channels.addresses')}
+              error={message('addresses')}
+              hint={t('channels.addressesHint')}
+            >
+              <input
+                {...control('channel-addresses', message('addresses'), true)}
+                value={addresses()}
+                onInput={(e) => setAddresses(e.currentTarget.value)}
+                spellcheck={false}
+              />
+            </Field>
+          </Show>
+          <Show when={type() === 'pagerduty'}>
+            <Field
+              id="channel-routing-key"
+              label={t('channels.routingKey')}
+              error={message('routingKey')}
+              hint={t('channels.routingKeyHint')}
+            >
+              <input
+                {...control('channel-routing-key', message('routingKey'), true)}
+                type="password"
+                autocomplete="off"
+                value={routingKey()}
+                onInput={(e) => setRoutingKey(e.currentTarget.value)}
+                spellcheck={false}
+              />
+            </Field>
+          </Show>
+          <Show when={type() === 'syslog'}>
+            <p class="muted">{t('channels.syslogNoUdp')}</p>
+            <div class="inline-form-row">
+              <Field id="channel-host" label={t('channels.syslogHost')} error={message('host')} class="grow">
+                <input
+                  {...control('channel-host', message('host'), true)}
+                  value={host()}
+                  placeholder="logs.example.com"
+                  onInput={(e) => setHost(e.currentTarget.value)}
+                  spellcheck={false}
+                />
+              </Field>
+              <Field id="channel-port" label={t('channels.syslogPort')} error={message('port')}>
+                <input
+                  {...control('channel-port', message('port'), true)}
+                  inputmode="numeric"
+                  value={port()}
+                  onInput={(e) => setPort(e.currentTarget.value)}
+                />
+              </Field>
+              <Field id="channel-transport" label={t('channels.syslogTransport')}>
+                <select
+                  id="channel-transport"
+                  value={transport()}
+                  onChange={(e) => {
+                    const next = e.currentTarget.value as SyslogTransport;
+                    // the registered ports: 6514 for syslog over TLS, 601 for plain TCP
+                    if (port() === (transport() === 'tls' ? '6514' : '601'))
+                      setPort(next === 'tls' ? '6514' : '601');
+                    setTransport(next);
+                  }}
+                >
+                  <For each={SYSLOG_TRANSPORTS}>
+                    {(tr) => (
+                      <option value={tr} selected={tr === transport()}>
+                        {t(`channels.transport.${tr}` as MessageKey)}
+                      </option>
+                    )}
+                  </For>
+                </select>
+              </Field>
+            </div>
+          </Show>
+          <Show when={type() !== 'email' && type() !== 'syslog'}>
+            <Field
+              id="channel-url"
+              label={
                 type() === 'slack'
-                  ? 'https://hooks.slack.com/services/…'
+                  ? t('channels.slackUrl')
                   : type() === 'teams'
-                    ? 'https://prod-00.westeurope.logic.azure.com/workflows/…'
+                    ? t('channels.teamsUrl')
                     : type() === 'pagerduty'
-                      ? 'https://events.pagerduty.com/v2/enqueue'
-                      : 'https://example.com/hooks/resistro'
+                      ? t('channels.pagerDutyUrl')
+                      : t('channels.url')
               }
-              value={url()}
-              onInput={(e) => setUrl(e.currentTarget.value)}
-              spellcheck={false}
-            />
-          </Field>
-        </Show>
-        <div>
-          <button type="submit" class="btn btn-secondary" disabled={busy()}>
-            <Icon name="plus" size={16} />
-            {busy() ? t('state.working') : t('channels.create')}
-          </button>
-        </div>
-      </form>
+              error={message('url')}
+              hint={type() === 'pagerduty' ? t('channels.pagerDutyUrlHint') : t('channels.urlHint')}
+            >
+              <input
+                {...control('channel-url', message('url'), type() !== 'pagerduty')}
+                type="url"
+                inputmode="url"
+                placeholder={
+                  type() === 'slack'
+                    ? 'https://hooks.slack.com/services/…'
+                    : type() === 'teams'
+                      ? 'https://prod-00.westeurope.logic.azure.com/workflows/…'
+                      : type() === 'pagerduty'
+                        ? 'https://events.pagerduty.com/v2/enqueue'
+                        : 'https://example.com/hooks/resistro'
+                }
+                value={url()}
+                onInput={(e) => setUrl(e.currentTarget.value)}
+                spellcheck={false}
+              />
+            </Field>
+          </Show>
+          <div>
+            <button type="submit" class="btn btn-secondary" disabled={busy()}>
+              <Icon name="plus" size={16} />
+              {busy() ? t('state.working') : t('channels.create')}
+            </button>
+          </div>
+        </form>
+      </Guarded>
 
       <ConfirmDialog
         open={Boolean(toDelete())}

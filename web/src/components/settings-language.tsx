@@ -4,12 +4,14 @@ import type { Account } from '@resistro/contract/schemas';
 import { createSignal, For, type JSX, Show } from 'solid-js';
 import { ApiClientError, api } from '../api.ts';
 import { type Locale, t } from '../i18n/index.ts';
+import { ACTIONS } from '../lib/actions.ts';
 import { formatDateTime } from '../lib/format.ts';
 import { updateAccount } from '../lib/session.ts';
 import { timeZones } from '../lib/time-zones.ts';
 import { showToast } from '../lib/toast.ts';
 import { control, Field } from './field.tsx';
 import { ErrorState } from './states.tsx';
+import { Guarded } from './write-guard.tsx';
 
 const NAMES: Record<Locale, string> = { de: 'Deutsch', en: 'English' };
 
@@ -49,48 +51,50 @@ export function LanguageSection(props: { account: Account }): JSX.Element {
       <Show when={error()}>
         <ErrorState error={error()} compact />
       </Show>
-      <form class="form-grid" onSubmit={save} novalidate>
-        <Field id="account-language" label={t('lang.label')} error={fields().language}>
-          <select
-            {...control('account-language', fields().language)}
-            value={language()}
-            onChange={(e) => setLanguage(e.currentTarget.value as Locale)}
+      <Guarded action={ACTIONS.updateAccount}>
+        <form class="form-grid" onSubmit={save} novalidate>
+          <Field id="account-language" label={t('lang.label')} error={fields().language}>
+            <select
+              {...control('account-language', fields().language)}
+              value={language()}
+              onChange={(e) => setLanguage(e.currentTarget.value as Locale)}
+            >
+              <For each={['de', 'en'] as const}>
+                {(l) => (
+                  <option value={l} lang={l} selected={language() === l}>
+                    {NAMES[l]}
+                  </option>
+                )}
+              </For>
+            </select>
+          </Field>
+          <Field
+            id="account-time-zone"
+            label={t('settings.timeZone')}
+            error={fields().timeZone}
+            hint={t('settings.timeZoneHint', { now: formatDateTime(new Date(), zone()) })}
           >
-            <For each={['de', 'en'] as const}>
-              {(l) => (
-                <option value={l} lang={l} selected={language() === l}>
-                  {NAMES[l]}
-                </option>
-              )}
-            </For>
-          </select>
-        </Field>
-        <Field
-          id="account-time-zone"
-          label={t('settings.timeZone')}
-          error={fields().timeZone}
-          hint={t('settings.timeZoneHint', { now: formatDateTime(new Date(), zone()) })}
-        >
-          <select
-            {...control('account-time-zone', fields().timeZone, true)}
-            value={zone()}
-            onChange={(e) => setZone(e.currentTarget.value)}
-          >
-            <For each={zones}>
-              {(z) => (
-                <option value={z} selected={zone() === z}>
-                  {z}
-                </option>
-              )}
-            </For>
-          </select>
-        </Field>
-        <div class="form-actions">
-          <button type="submit" class="btn btn-primary" disabled={busy() || !changed()}>
-            {busy() ? t('state.working') : t('settings.languageSave')}
-          </button>
-        </div>
-      </form>
+            <select
+              {...control('account-time-zone', fields().timeZone, true)}
+              value={zone()}
+              onChange={(e) => setZone(e.currentTarget.value)}
+            >
+              <For each={zones}>
+                {(z) => (
+                  <option value={z} selected={zone() === z}>
+                    {z}
+                  </option>
+                )}
+              </For>
+            </select>
+          </Field>
+          <div class="form-actions">
+            <button type="submit" class="btn btn-primary" disabled={busy() || !changed()}>
+              {busy() ? t('state.working') : t('settings.languageSave')}
+            </button>
+          </div>
+        </form>
+      </Guarded>
     </section>
   );
 }

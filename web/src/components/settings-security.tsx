@@ -7,6 +7,7 @@ import { toSvgDataURL } from 'lean-qr/extras/svg';
 import { createResource, createSignal, For, type JSX, Show } from 'solid-js';
 import { api } from '../api.ts';
 import { t } from '../i18n/index.ts';
+import { ACTIONS } from '../lib/actions.ts';
 import { formatDateTime } from '../lib/format.ts';
 import { loadSession, me, setSession, updateAccount } from '../lib/session.ts';
 import { showToast } from '../lib/toast.ts';
@@ -15,6 +16,7 @@ import { ConfirmDialog } from './confirm-dialog.tsx';
 import { CopyButton } from './copy-button.tsx';
 import { control, Field } from './field.tsx';
 import { ErrorState } from './states.tsx';
+import { Guarded } from './write-guard.tsx';
 
 const msg = (p: Problem | string | undefined) =>
   typeof p === 'string' ? p : p ? t(p.key, p.params) : undefined;
@@ -349,22 +351,24 @@ function TeamRequirement(): JSX.Element {
       updateAccount(account);
     });
   return (
-    <div class="stack">
-      <Show when={f.error()}>
-        <ErrorState error={f.error()} compact />
-      </Show>
-      <label class="checkbox">
-        <input
-          id="require-2fa"
-          type="checkbox"
-          checked={Boolean(me()?.account.require2fa)}
-          disabled={f.busy() || (!me()?.user.twoFactorEnabled && !me()?.account.require2fa)}
-          onChange={(e) => void toggle(e.currentTarget.checked)}
-        />{' '}
-        {t('security.requireTeam')}
-      </label>
-      <p class="muted">{t('security.requireTeamHint')}</p>
-    </div>
+    <Guarded action={ACTIONS.requireTwoFactor}>
+      <div class="stack">
+        <Show when={f.error()}>
+          <ErrorState error={f.error()} compact />
+        </Show>
+        <label class="checkbox">
+          <input
+            id="require-2fa"
+            type="checkbox"
+            checked={Boolean(me()?.account.require2fa)}
+            disabled={f.busy() || (!me()?.user.twoFactorEnabled && !me()?.account.require2fa)}
+            onChange={(e) => void toggle(e.currentTarget.checked)}
+          />{' '}
+          {t('security.requireTeam')}
+        </label>
+        <p class="muted">{t('security.requireTeamHint')}</p>
+      </div>
+    </Guarded>
   );
 }
 

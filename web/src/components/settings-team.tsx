@@ -8,8 +8,9 @@ import type { Invitation, Member } from '@resistro/contract/teams';
 import { createResource, createSignal, For, type JSX, Show } from 'solid-js';
 import { ApiClientError, api } from '../api.ts';
 import { type MessageKey, t } from '../i18n/index.ts';
+import { ACTIONS, type Action, actionAttr } from '../lib/actions.ts';
 import { formatDateTime } from '../lib/format.ts';
-import { closingBlocked, me, roleBlocked } from '../lib/session.ts';
+import { actionBlocked, me } from '../lib/session.ts';
 import { showToast } from '../lib/toast.ts';
 import { checkEmail, focusFirstInvalid, type Problem } from '../lib/validate.ts';
 import { ConfirmFor } from './confirm-dialog.tsx';
@@ -33,7 +34,9 @@ export function TeamSection(): JSX.Element {
   let form: HTMLFormElement | undefined;
 
   /** Why this member may not change the team: below admin, or a closed account. */
-  const blocked = () => roleBlocked('admin') ?? closingBlocked();
+  // each control asks the route table for its own route (removing a member stays possible on a
+  // closed account; inviting does not)
+  const blocked = (action: Action = ACTIONS.invite) => actionBlocked(action);
   const isOwner = () => me()?.user.role === 'owner';
   const ownerBlocked = () => (isOwner() ? undefined : t('team.ownerOnly'));
   const problemText = () => {
@@ -213,9 +216,11 @@ export function TeamSection(): JSX.Element {
                 {
                   label: t('team.role'),
                   cell: (m) => {
-                    const reason = () => blocked() ?? (m.role === 'owner' ? ownerBlocked() : undefined);
+                    const reason = () =>
+                      blocked(ACTIONS.updateMember) ?? (m.role === 'owner' ? ownerBlocked() : undefined);
                     return (
                       <select
+                        data-action={actionAttr(ACTIONS.updateMember)}
                         class="input input-sm"
                         aria-label={t('team.roleOf', { email: m.email })}
                         disabled={reason() !== undefined}
@@ -244,8 +249,9 @@ export function TeamSection(): JSX.Element {
                         type="checkbox"
                         aria-label={t('team.canDownloadOf', { email: m.email })}
                         checked={m.canDownload}
-                        disabled={blocked() !== undefined}
-                        title={blocked()}
+                        disabled={blocked(ACTIONS.updateMember) !== undefined}
+                        title={blocked(ACTIONS.updateMember)}
+                        data-action={actionAttr(ACTIONS.updateMember)}
                         onChange={(e) => change(m, { canDownload: e.currentTarget.checked })}
                       />
                     </Show>
@@ -254,9 +260,11 @@ export function TeamSection(): JSX.Element {
                 { label: t('team.since'), cell: (m) => formatDateTime(m.createdAt) },
               ]}
               actions={(m) => {
-                const reason = () => blocked() ?? (m.role === 'owner' ? ownerBlocked() : undefined);
+                const reason = () =>
+                  blocked(ACTIONS.removeMember) ?? (m.role === 'owner' ? ownerBlocked() : undefined);
                 return (
                   <button
+                    data-action={actionAttr(ACTIONS.removeMember)}
                     type="button"
                     class="btn btn-danger-outline btn-sm"
                     aria-label={t('team.removeLabel', { email: m.email })}
@@ -284,7 +292,9 @@ export function TeamSection(): JSX.Element {
                   <button
                     type="button"
                     class="btn btn-secondary btn-sm"
-                    disabled={blocked() !== undefined}
+                    disabled={blocked(ACTIONS.withdrawInvitation) !== undefined}
+                    title={blocked(ACTIONS.withdrawInvitation)}
+                    data-action={actionAttr(ACTIONS.withdrawInvitation)}
                     onClick={() => withdraw(i)}
                   >
                     {t('team.withdraw')}

@@ -4,26 +4,60 @@
 import { A } from '@solidjs/router';
 import { type JSX, Show } from 'solid-js';
 import { t } from '../i18n/index.ts';
-import { closingBlocked, writeBlocked } from '../lib/session.ts';
+import { type Action, actionAttr } from '../lib/actions.ts';
+import { actionBlocked, closingBlocked } from '../lib/session.ts';
 import { Icon } from './icons.tsx';
 
 /** A link to a form that changes something; a disabled button naming the reason when blocked. */
-export function WriteLink(props: { href: string; class: string; children: JSX.Element }): JSX.Element {
+export function WriteLink(props: {
+  href: string;
+  class: string;
+  /** what the form it leads to does */
+  action: Action;
+  children: JSX.Element;
+}): JSX.Element {
   return (
     <Show
-      when={writeBlocked()}
+      when={actionBlocked(props.action)}
       fallback={
-        <A href={props.href} class={props.class}>
+        <A href={props.href} class={props.class} data-action={actionAttr(props.action)}>
           {props.children}
         </A>
       }
     >
       {(reason) => (
-        <button type="button" class={props.class} disabled title={reason()}>
+        <button
+          type="button"
+          class={props.class}
+          disabled
+          title={reason()}
+          data-action={actionAttr(props.action)}
+        >
           {props.children}
         </button>
       )}
     </Show>
+  );
+}
+
+/**
+ * Controls that all call `action`: disabled together (a disabled fieldset disables every button,
+ * input and select inside it), with the reason said once above them, when the member's role or
+ * the account's state does not allow it.
+ */
+export function Guarded(props: { action: Action; children: JSX.Element }): JSX.Element {
+  const reason = () => actionBlocked(props.action);
+  return (
+    <fieldset class="guarded" disabled={reason() !== undefined} data-action={actionAttr(props.action)}>
+      <Show when={reason()}>
+        {(r) => (
+          <p class="muted guarded-reason" data-testid="blocked-reason">
+            <Icon name="lock" size={14} /> {r()}
+          </p>
+        )}
+      </Show>
+      {props.children}
+    </fieldset>
   );
 }
 

@@ -1064,4 +1064,5 @@ export const de: Record<MessageKey, string> = {
   'billing.bannerStoppedPending':
     'Neue Backups sind angehalten: Der Plan wurde seit der Registrierung nicht bezahlt. Vorhandene Backups bleiben erhalten.',
   'billing.bannerAction': 'Abonnement',
+  'billing.ownerSettles': 'Der Inhaber des Kontos kann das regeln.',
 };

@@ -1006,6 +1006,7 @@ export const en = {
   'billing.bannerStoppedPending':
     'New backups are stopped: the plan has not been paid since sign-up. Existing backups are kept.',
   'billing.bannerAction': 'Subscription',
+  'billing.ownerSettles': 'The account owner can settle this.',
 } as const;
 
 export type MessageKey = keyof typeof en;

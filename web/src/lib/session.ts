@@ -4,25 +4,10 @@ import type { Account, MeResponse } from '@resistro/contract/schemas';
 import { createSignal } from 'solid-js';
 import { api, isUnauthorized } from '../api.ts';
 import { applyAccountLocale, type MessageKey, t } from '../i18n/index.ts';
+import type { Action } from './actions.ts';
 import { formatDate } from './format.ts';
 
 const [me, setMeSignal] = createSignal<MeResponse | null | undefined>(undefined);
-
-// The route table names the few writes a closed account keeps. It carries every request schema
-// of the API, so it loads after the first paint (not in the first-load budget) and only for a
-// read-only account; until it is there, every write of that account counts as blocked.
-type RouteTable = typeof import('@resistro/contract/routes');
-const [routeTable, setRouteTable] = createSignal<RouteTable>();
-let routeTableAsked = false;
-function loadRouteTable(): RouteTable | undefined {
-  if (!routeTableAsked) {
-    routeTableAsked = true;
-    void import('@resistro/contract/routes').then(setRouteTable, () => {
-      routeTableAsked = false;
-    });
-  }
-  return routeTable();
-}
 
 /** Every new account state also sets the UI's language and time zone to the account's. */
 function setMe(value: MeResponse | null | undefined): void {
@@ -65,13 +50,25 @@ export function account(): Account | undefined {
 }
 
 /**
- * Why changes are not possible, or undefined when they are. A read-only (cancelled or deleted on
- * request) account keeps its backups downloadable until the purge but accepts no new backups,
- * databases or settings: every write action is disabled with this reason, the same rule the
- * worker refuses them by (contract refusedWhenReadOnly).
+ * Why the logged-in member may not use `action` (lib/actions.ts), or undefined when they may: the
+ * worker's own rules, which each action carries from the contract's route table (actions.test.tsx
+ * holds them equal). A read-only (cancelled or deleted on request) account keeps its backups
+ * downloadable until the purge but accepts no new backups, databases or settings; and each route
+ * needs a role.
  */
-export function writeBlocked(route?: { method: string; path: string }): string | undefined {
-  return closingBlocked(route) ?? roleBlocked('operator');
+export function actionBlocked(action: Action): string | undefined {
+  return (action.readOnly === 'refused' ? closingBlocked() : undefined) ?? routeRoleBlocked(action);
+}
+
+/** Why the member's role may not call the action's route, or undefined (also before log-in). */
+export function routeRoleBlocked(action: Action): string | undefined {
+  const user = me()?.user;
+  if (!user) return undefined;
+  if (action.role === 'download') {
+    if (user.canDownload || roleAtLeast(user.role, 'operator')) return undefined;
+    return t('role.noDownload');
+  }
+  return roleBlocked(action.role);
 }
 
 /** The member's role and download grant (docs/teams.md). */
@@ -89,21 +86,11 @@ export function roleBlocked(min: Role): string | undefined {
   return t('role.blocked', { role: t(`role.${r}` as MessageKey), needed: t(`role.${min}` as MessageKey) });
 }
 
-/** Why backups may not be downloaded: a viewer without the grant. */
-export function downloadBlocked(): string | undefined {
-  const user = me()?.user;
-  if (!user || user.canDownload || roleAtLeast(user.role, 'operator')) return undefined;
-  return t('role.noDownload');
-}
-
 /** Why the account is read-only (cancelled or deleted on request), or undefined. */
-export function closingBlocked(route?: { method: string; path: string }): string | undefined {
+export function closingBlocked(): string | undefined {
   const closing = account()?.closing;
   if (!closing?.readOnly) return undefined;
-  // The few writes a closed account keeps (a key for the export, reopening) are not blocked.
-  const table = route && loadRouteTable();
-  const spec = table && route && table.findRoute(route.method, route.path);
-  if (table && spec && !table.refusedWhenReadOnly(spec)) return undefined;
+  // (the few writes a closed account keeps, such as a key for the export, pass actionBlocked)
   const date = formatDate(closing.purgeAt);
   return closing.reason === 'deletion_requested'
     ? t('closing.reasonDeletion', { date })

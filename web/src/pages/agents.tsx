@@ -9,10 +9,12 @@ import { Icon } from '../components/icons.tsx';
 import { PageHeader } from '../components/page-header.tsx';
 import { Async, EmptyState } from '../components/states.tsx';
 import { AgentStatusBadge } from '../components/status-badge.tsx';
+import { WriteLink } from '../components/write-guard.tsx';
 import { t } from '../i18n/index.ts';
+import { ACTIONS, actionAttr } from '../lib/actions.ts';
 import { formatDateTime, formatRelative } from '../lib/format.ts';
 import { createNow, createPoll } from '../lib/poll.ts';
-import { writeBlocked } from '../lib/session.ts';
+import { actionBlocked } from '../lib/session.ts';
 import { showToast } from '../lib/toast.ts';
 
 export default function AgentsPage(): JSX.Element {
@@ -27,10 +29,10 @@ export default function AgentsPage(): JSX.Element {
         title={t('agents.title')}
         description={t('agents.subtitle')}
         actions={
-          <A href="/onboarding" class="btn btn-secondary">
+          <WriteLink href="/onboarding" class="btn btn-secondary" action={ACTIONS.createApiKey}>
             <Icon name="plus" size={16} />
             {t('agents.add')}
-          </A>
+          </WriteLink>
         }
       />
       <Async of={agents} retry={refetch}>
@@ -45,9 +47,9 @@ export default function AgentsPage(): JSX.Element {
                 icon="server"
                 title={t('agents.emptyTitle')}
                 action={
-                  <A href="/onboarding" class="btn btn-primary">
+                  <WriteLink href="/onboarding" class="btn btn-primary" action={ACTIONS.createApiKey}>
                     {t('start.connectAgent')}
-                  </A>
+                  </WriteLink>
                 }
               >
                 {t('agents.emptyText')}
@@ -123,8 +125,9 @@ export default function AgentsPage(): JSX.Element {
                 type="button"
                 class="icon-btn icon-btn-danger"
                 aria-label={t('agents.removeLabel', { host: a.hostname })}
-                title={writeBlocked() ?? t('agents.remove')}
-                disabled={writeBlocked() !== undefined}
+                title={actionBlocked(ACTIONS.removeAgent) ?? t('agents.remove')}
+                disabled={actionBlocked(ACTIONS.removeAgent) !== undefined}
+                data-action={actionAttr(ACTIONS.removeAgent)}
                 onClick={() => setToRemove(a)}
               >
                 <Icon name="trash" size={16} />

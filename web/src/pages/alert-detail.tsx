@@ -11,9 +11,11 @@ import { PageHeader } from '../components/page-header.tsx';
 import { Async, EmptyState } from '../components/states.tsx';
 import { Badge } from '../components/status-badge.tsx';
 import { type MessageKey, t } from '../i18n/index.ts';
+import { ACTIONS, actionAttr } from '../lib/actions.ts';
 import { alertHref, kindAdvice, kindLabel, subjectHref } from '../lib/alerts.ts';
 import { formatDateTime, formatDuration } from '../lib/format.ts';
 import { createPoll } from '../lib/poll.ts';
+import { actionBlocked } from '../lib/session.ts';
 import { showToast } from '../lib/toast.ts';
 
 type Detail = { alert: Alert; history: Alert[]; deliveries: Delivery[] };
@@ -101,7 +103,14 @@ export default function AlertDetailPage(): JSX.Element {
               }
               actions={
                 <Show when={!d().alert.acknowledgedAt}>
-                  <button type="button" class="btn btn-primary" disabled={busy()} onClick={acknowledge}>
+                  <button
+                    type="button"
+                    class="btn btn-primary"
+                    disabled={busy() || actionBlocked(ACTIONS.acknowledgeAlert) !== undefined}
+                    title={actionBlocked(ACTIONS.acknowledgeAlert)}
+                    data-action={actionAttr(ACTIONS.acknowledgeAlert)}
+                    onClick={acknowledge}
+                  >
                     <Icon name="check" size={16} />
                     {busy() ? t('state.working') : t('alerts.acknowledge')}
                   </button>

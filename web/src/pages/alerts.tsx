@@ -13,9 +13,11 @@ import { Icon } from '../components/icons.tsx';
 import { PageHeader } from '../components/page-header.tsx';
 import { Async, EmptyState } from '../components/states.tsx';
 import { t } from '../i18n/index.ts';
+import { ACTIONS, actionAttr } from '../lib/actions.ts';
 import { alertHref, kindLabel } from '../lib/alerts.ts';
 import { formatDateTime, formatRelative } from '../lib/format.ts';
 import { createNow, createPoll } from '../lib/poll.ts';
+import { actionBlocked } from '../lib/session.ts';
 import { showToast } from '../lib/toast.ts';
 
 const PAGE_SIZE = 50;
@@ -170,6 +172,9 @@ export default function AlertsPage(): JSX.Element {
                     type="button"
                     class="btn btn-ghost btn-sm"
                     aria-label={t('alerts.acknowledgeLabel', { title: a.title })}
+                    disabled={actionBlocked(ACTIONS.acknowledgeAlert) !== undefined}
+                    title={actionBlocked(ACTIONS.acknowledgeAlert)}
+                    data-action={actionAttr(ACTIONS.acknowledgeAlert)}
                     onClick={() => acknowledge(a)}
                   >
                     <Icon name="check" size={16} />

@@ -12,8 +12,9 @@ import { Icon } from '../components/icons.tsx';
 import { PageHeader } from '../components/page-header.tsx';
 import { Async, EmptyState } from '../components/states.tsx';
 import { type MessageKey, t } from '../i18n/index.ts';
+import { ACTIONS } from '../lib/actions.ts';
 import { dayBoundary, formatDateTime } from '../lib/format.ts';
-import { roleBlocked } from '../lib/session.ts';
+import { routeRoleBlocked } from '../lib/session.ts';
 
 type Filters = { actorKind?: string; action?: string; objectId?: string; from?: string; to?: string };
 const PAGE_SIZE = 50;
@@ -37,11 +38,11 @@ export default function AuditPage(): JSX.Element {
     <div class="page">
       <PageHeader title={t('audit.title')} description={t('audit.subtitle')} />
       <Show
-        when={!roleBlocked('admin')}
+        when={!routeRoleBlocked(ACTIONS.readAudit)}
         fallback={
           <div class="card">
             <p class="muted" data-testid="audit-blocked">
-              {roleBlocked('admin')}
+              {routeRoleBlocked(ACTIONS.readAudit)}
             </p>
           </div>
         }

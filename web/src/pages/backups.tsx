@@ -12,9 +12,10 @@ import { Icon } from '../components/icons.tsx';
 import { PageHeader } from '../components/page-header.tsx';
 import { Async, EmptyState } from '../components/states.tsx';
 import { type MessageKey, t } from '../i18n/index.ts';
+import { ACTIONS } from '../lib/actions.ts';
 import { dayBoundary, formatNumber } from '../lib/format.ts';
 import { createPoll } from '../lib/poll.ts';
-import { writeBlocked } from '../lib/session.ts';
+import { actionBlocked } from '../lib/session.ts';
 
 const PAGE_SIZE = 25;
 type Filters = { database?: string; status?: string; from?: string; to?: string };
@@ -143,7 +144,7 @@ export default function BackupsPage(): JSX.Element {
                   actions
                   caption={t('backups.title')}
                   onRestore={
-                    writeBlocked()
+                    actionBlocked(ACTIONS.restore)
                       ? undefined
                       : (b) => {
                           // the database page holds the dialog; a deleted database has no restore

@@ -18,11 +18,12 @@ import { Async, EmptyState, Loading } from '../components/states.tsx';
 import { AgentStatusBadge, DatabaseStateBadge } from '../components/status-badge.tsx';
 import { WriteLink } from '../components/write-guard.tsx';
 import { t } from '../i18n/index.ts';
+import { ACTIONS, actionAttr } from '../lib/actions.ts';
 import { engineLabel, sourceWhere } from '../lib/engines.ts';
 import { formatBytes, formatDateTime, formatRelative } from '../lib/format.ts';
 import { createNow, createPoll } from '../lib/poll.ts';
 import { describeSchedule } from '../lib/schedule-text.ts';
-import { refreshAccount, writeBlocked } from '../lib/session.ts';
+import { actionBlocked, refreshAccount } from '../lib/session.ts';
 import { showToast } from '../lib/toast.ts';
 
 // uPlot is the largest library here; it loads only when a chart is on screen.
@@ -199,9 +200,13 @@ export default function DatabaseDetailPage(): JSX.Element {
                       busy() !== undefined ||
                       d().database.paused ||
                       requestedAt() !== undefined ||
-                      writeBlocked() !== undefined
+                      actionBlocked(ACTIONS.backupNow) !== undefined
                     }
-                    title={writeBlocked() ?? (agentDown() ? t('detail.agentDownTitle') : undefined)}
+                    title={
+                      actionBlocked(ACTIONS.backupNow) ??
+                      (agentDown() ? t('detail.agentDownTitle') : undefined)
+                    }
+                    data-action={actionAttr(ACTIONS.backupNow)}
                     onClick={() => backupNow(d().database.id)}
                   >
                     <Icon name="play" size={16} />
@@ -213,8 +218,9 @@ export default function DatabaseDetailPage(): JSX.Element {
                       <button
                         type="button"
                         class="btn btn-secondary"
-                        disabled={busy() !== undefined || writeBlocked() !== undefined}
-                        title={writeBlocked()}
+                        disabled={busy() !== undefined || actionBlocked(ACTIONS.pauseDatabase) !== undefined}
+                        title={actionBlocked(ACTIONS.pauseDatabase)}
+                        data-action={actionAttr(ACTIONS.pauseDatabase)}
                         onClick={() =>
                           act('pause', () => api.pauseDatabase(d().database.id), t('detail.paused'))
                         }
@@ -227,8 +233,9 @@ export default function DatabaseDetailPage(): JSX.Element {
                     <button
                       type="button"
                       class="btn btn-secondary"
-                      disabled={busy() !== undefined || writeBlocked() !== undefined}
-                      title={writeBlocked()}
+                      disabled={busy() !== undefined || actionBlocked(ACTIONS.resumeDatabase) !== undefined}
+                      title={actionBlocked(ACTIONS.resumeDatabase)}
+                      data-action={actionAttr(ACTIONS.resumeDatabase)}
                       onClick={() =>
                         act('resume', () => api.resumeDatabase(d().database.id), t('detail.resumed'))
                       }
@@ -240,23 +247,29 @@ export default function DatabaseDetailPage(): JSX.Element {
                   <button
                     type="button"
                     class="btn btn-secondary"
-                    disabled={d().history.length === 0 || writeBlocked() !== undefined}
-                    title={writeBlocked()}
+                    disabled={d().history.length === 0 || actionBlocked(ACTIONS.restore) !== undefined}
+                    title={actionBlocked(ACTIONS.restore)}
+                    data-action={actionAttr(ACTIONS.restore)}
                     onClick={() => setRestoreOf(null)}
                   >
                     <Icon name="download" size={16} />
                     {t('restore.action')}
                   </button>
                   <ExportButton databaseId={d().database.id} name={d().database.name} />
-                  <WriteLink href={`/databases/${d().database.id}/edit`} class="btn btn-secondary">
+                  <WriteLink
+                    href={`/databases/${d().database.id}/edit`}
+                    class="btn btn-secondary"
+                    action={ACTIONS.editDatabase}
+                  >
                     <Icon name="edit" size={16} />
                     {t('action.edit')}
                   </WriteLink>
                   <button
                     type="button"
                     class="btn btn-danger-outline"
-                    disabled={writeBlocked() !== undefined}
-                    title={writeBlocked()}
+                    disabled={actionBlocked(ACTIONS.deleteDatabase) !== undefined}
+                    title={actionBlocked(ACTIONS.deleteDatabase)}
+                    data-action={actionAttr(ACTIONS.deleteDatabase)}
                     onClick={() => setConfirmDelete(true)}
                   >
                     <Icon name="trash" size={16} />
@@ -266,7 +279,13 @@ export default function DatabaseDetailPage(): JSX.Element {
               }
             />
 
-            <Show when={!writeBlocked() && !d().database.paused && agentDown() ? d().agent : undefined}>
+            <Show
+              when={
+                !actionBlocked(ACTIONS.editDatabase) && !d().database.paused && agentDown()
+                  ? d().agent
+                  : undefined
+              }
+            >
               {(a) => (
                 <div class="alert alert-warn" role="status" data-testid="agent-down">
                   <Icon name="alert" />
@@ -338,7 +357,11 @@ export default function DatabaseDetailPage(): JSX.Element {
               check={d().database.connectionCheck}
               agentOnline={d().agent?.online}
               busy={busy() !== undefined}
-              onTestAgain={() => act('check', () => api.checkDatabase(d().database.id), t('check.requested'))}
+              onTestAgain={
+                actionBlocked(ACTIONS.checkDatabase)
+                  ? undefined
+                  : () => act('check', () => api.checkDatabase(d().database.id), t('check.requested'))
+              }
             />
 
             <section class="card" aria-labelledby="chart-title">
@@ -380,7 +403,7 @@ export default function DatabaseDetailPage(): JSX.Element {
                   actions
                   caption={t('detail.recentTitle')}
                   onDeleted={() => void refetch()}
-                  onRestore={writeBlocked() ? undefined : (b) => setRestoreOf(b)}
+                  onRestore={actionBlocked(ACTIONS.restore) ? undefined : (b) => setRestoreOf(b)}
                 />
               </Show>
             </section>

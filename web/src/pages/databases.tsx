@@ -10,6 +10,7 @@ import { Async, EmptyState } from '../components/states.tsx';
 import { DatabaseStateBadge } from '../components/status-badge.tsx';
 import { WriteLink } from '../components/write-guard.tsx';
 import { t, tn } from '../i18n/index.ts';
+import { ACTIONS } from '../lib/actions.ts';
 import { engineLabel, sourceWhere } from '../lib/engines.ts';
 import { formatDateTime, formatRelative } from '../lib/format.ts';
 import { createNow, createPoll } from '../lib/poll.ts';
@@ -36,7 +37,7 @@ export default function DatabasesPage(): JSX.Element {
         title={t('databases.title')}
         description={t('databases.subtitle')}
         actions={
-          <WriteLink href="/databases/new" class="btn btn-primary">
+          <WriteLink href="/databases/new" class="btn btn-primary" action={ACTIONS.createDatabase}>
             <Icon name="plus" size={16} />
             {t('databases.add')}
           </WriteLink>
@@ -66,11 +67,11 @@ export default function DatabasesPage(): JSX.Element {
                 title={t('databases.emptyTitle')}
                 action={
                   data().agentCount === 0 ? (
-                    <A href="/onboarding" class="btn btn-primary">
+                    <WriteLink href="/onboarding" class="btn btn-primary" action={ACTIONS.createApiKey}>
                       {t('start.connectAgent')}
-                    </A>
+                    </WriteLink>
                   ) : (
-                    <WriteLink href="/databases/new" class="btn btn-primary">
+                    <WriteLink href="/databases/new" class="btn btn-primary" action={ACTIONS.createDatabase}>
                       <Icon name="plus" size={16} />
                       {t('databases.add')}
                     </WriteLink>

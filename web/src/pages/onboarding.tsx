@@ -10,8 +10,9 @@ import { PageHeader } from '../components/page-header.tsx';
 import { SecretBox } from '../components/secret-box.tsx';
 import { ErrorState } from '../components/states.tsx';
 import { t } from '../i18n/index.ts';
+import { ACTIONS, actionAttr } from '../lib/actions.ts';
 import { createPoll } from '../lib/poll.ts';
-import { writeBlocked } from '../lib/session.ts';
+import { actionBlocked } from '../lib/session.ts';
 import { showToast } from '../lib/toast.ts';
 
 export const AGENT_POLL_MS = 3_000;
@@ -171,8 +172,9 @@ export default function OnboardingPage(): JSX.Element {
                   type="button"
                   class="btn btn-primary"
                   onClick={createKey}
-                  disabled={creating() || writeBlocked() !== undefined}
-                  title={writeBlocked()}
+                  disabled={creating() || actionBlocked(ACTIONS.createApiKey) !== undefined}
+                  title={actionBlocked(ACTIONS.createApiKey)}
+                  data-action={actionAttr(ACTIONS.createApiKey)}
                 >
                   <Icon name="key" size={16} />
                   {creating() ? t('state.working') : t('onboarding.createKey')}

@@ -15,21 +15,25 @@ import { SubscriptionSection } from '../components/settings-subscription.tsx';
 import { TeamSection } from '../components/settings-team.tsx';
 import { Async } from '../components/states.tsx';
 import { type MessageKey, t } from '../i18n/index.ts';
+import { ACTIONS, type Action } from '../lib/actions.ts';
 import { formatDate } from '../lib/format.ts';
-import { me, updateAccount } from '../lib/session.ts';
+import { me, routeRoleBlocked, updateAccount } from '../lib/session.ts';
 import { showToast } from '../lib/toast.ts';
 
-const SECTIONS: Array<[string, MessageKey]> = [
-  ['plan', 'billing.title'],
+/** Sections with what reading them needs (a member whose role may not read one does not see it). */
+const SECTIONS: Array<[string, MessageKey, Action?]> = [
+  ['plan', 'billing.title', ACTIONS.readBilling],
   ['usage', 'settings.usage'],
   ['team', 'team.title'],
-  ['api-keys', 'keys.title'],
+  ['api-keys', 'keys.title', ACTIONS.listApiKeys],
   ['alerts', 'alertEmails.title'],
   ['webhooks', 'channels.title'],
   ['language', 'settings.language'],
   ['security', 'security.title'],
   ['account', 'settings.account'],
 ];
+
+const readable = (needs: Action | undefined) => !needs || routeRoleBlocked(needs) === undefined;
 
 export default function SettingsPage(): JSX.Element {
   const location = useLocation();
@@ -54,7 +58,7 @@ export default function SettingsPage(): JSX.Element {
       <div class="settings-layout">
         <nav class="settings-nav" aria-label={t('settings.sections')}>
           <ul class="settings-nav-list">
-            <For each={SECTIONS}>
+            <For each={SECTIONS.filter(([, , needs]) => readable(needs))}>
               {([id, label]) => (
                 <li>
                   <a
@@ -75,10 +79,14 @@ export default function SettingsPage(): JSX.Element {
               <Show when={account()}>
                 {(a) => (
                   <>
-                    <SubscriptionSection account={a()} />
+                    <Show when={readable(ACTIONS.readBilling)}>
+                      <SubscriptionSection account={a()} />
+                    </Show>
                     <UsageSection account={a()} />
                     <TeamSection />
-                    <ApiKeysSection />
+                    <Show when={readable(ACTIONS.listApiKeys)}>
+                      <ApiKeysSection />
+                    </Show>
                     <AlertEmailsSection account={a()} />
                     <ChannelsSection />
                     <LanguageSection account={a()} />

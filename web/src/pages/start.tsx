@@ -9,11 +9,13 @@ import { Icon, type IconName } from '../components/icons.tsx';
 import { PageHeader } from '../components/page-header.tsx';
 import { Async, EmptyState } from '../components/states.tsx';
 import { UsageMeter } from '../components/usage-meter.tsx';
+import { WriteLink } from '../components/write-guard.tsx';
 import { t } from '../i18n/index.ts';
+import { ACTIONS, actionAttr } from '../lib/actions.ts';
 import { type OpenAlert, openAlerts } from '../lib/alerts.ts';
 import { formatBytes, formatDateTime, formatRelative } from '../lib/format.ts';
 import { createNow, createPoll } from '../lib/poll.ts';
-import { updateAccount } from '../lib/session.ts';
+import { actionBlocked, updateAccount } from '../lib/session.ts';
 import { showToast } from '../lib/toast.ts';
 
 type Overview = {
@@ -91,10 +93,10 @@ export default function StartPage(): JSX.Element {
         title={t('start.title')}
         description={t('start.subtitle')}
         actions={
-          <A href="/databases/new" class="btn btn-primary">
+          <WriteLink href="/databases/new" class="btn btn-primary" action={ACTIONS.createDatabase}>
             <Icon name="plus" size={16} />
             {t('databases.add')}
-          </A>
+          </WriteLink>
         }
       />
       <Async of={overview} retry={refetch}>
@@ -237,6 +239,9 @@ export default function StartPage(): JSX.Element {
                               type="button"
                               class="btn btn-ghost btn-sm alert-ack"
                               aria-label={t('alerts.acknowledgeLabel', { title: a.title })}
+                              disabled={actionBlocked(ACTIONS.acknowledgeAlert) !== undefined}
+                              title={actionBlocked(ACTIONS.acknowledgeAlert)}
+                              data-action={actionAttr(ACTIONS.acknowledgeAlert)}
                               onClick={() => acknowledge(a.id)}
                             >
                               {t('alerts.acknowledge')}
