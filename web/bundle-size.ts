@@ -52,7 +52,9 @@ export function bundleSize(opts: {
       if (largest) {
         const size = gz(largest);
         initialBytes += size;
-        lines.push(`  ${largest.fileName.padEnd(48)} ${kB(size).padStart(9)}  (largest of ${alternatives.length}: one loads first)`);
+        lines.push(
+          `  ${largest.fileName.padEnd(48)} ${kB(size).padStart(9)}  (largest of ${alternatives.length}: one loads first)`,
+        );
       }
       const lazy = [...chunks.values()].filter((c) => !initial.has(c.fileName));
       const lazyLines = lazy.map((c) => `  ${c.fileName.padEnd(48)} ${kB(gz(c)).padStart(9)}`);

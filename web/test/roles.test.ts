@@ -62,7 +62,8 @@ describe('what each role is offered in the dashboard', () => {
       const { page, context, errors } = await openPage(browser);
       const refused: string[] = [];
       page.on('response', (r) => {
-        if (r.status() === 403 && r.url().includes('/api/v1/')) refused.push(`${r.request().method()} ${r.url()}`);
+        if (r.status() === 403 && r.url().includes('/api/v1/'))
+          refused.push(`${r.request().method()} ${r.url()}`);
       });
       await page.goto(`${url}/login`);
       await logIn(page, who.email, who.password);
@@ -72,7 +73,8 @@ describe('what each role is offered in the dashboard', () => {
         await page.locator('h1').first().waitFor();
         await page.locator('.loading').first().waitFor({ state: 'detached' });
         if (path === '/settings') await page.getByTestId('team').waitFor();
-        if (path.startsWith('/databases/')) await page.locator('[data-action="DELETE /backups/{id}"]').first().waitFor();
+        if (path.startsWith('/databases/'))
+          await page.locator('[data-action="DELETE /backups/{id}"]').first().waitFor();
         const found = await controls(page);
         expect(found.length, `${who.role} ${path}: controls`).toBeGreaterThan(0);
         for (const c of found) {
