@@ -13,6 +13,7 @@ import {
   type SectionMeta,
   type Toc,
 } from './sections.ts';
+import type { TableStats } from './table-stats.ts';
 
 /** Splits `data` into pieces whose sizes cycle through `sizes`, as an unpredictable pipe would. */
 export function* pieces(data: Buffer, sizes: readonly number[] = [data.length || 1]): Generator<Buffer> {
@@ -88,7 +89,12 @@ export type SectionSpec = { kind: SectionKind; name?: string; data: Buffer };
 export async function archiveToBuffer(
   key: EncryptionKey,
   sections: readonly SectionSpec[],
-  options: ArchiveOptions & { randomness?: FileRandomness; pieceSize?: number; meta?: SectionMeta } = {},
+  options: ArchiveOptions & {
+    randomness?: FileRandomness;
+    pieceSize?: number;
+    meta?: SectionMeta;
+    tableStats?: TableStats;
+  } = {},
 ): Promise<{ file: Buffer; toc: Toc }> {
   const output: Buffer[] = [];
   const out = collect(output);
@@ -106,6 +112,6 @@ export async function archiveToBuffer(
     }
   }
   for (const stream of streams) await new Promise<void>((resolve) => stream.end(resolve));
-  const toc = await writer.finish(options.meta);
+  const toc = await writer.finish(options.meta, options.tableStats);
   return { file: Buffer.concat(output), toc };
 }
