@@ -22,6 +22,9 @@ const Limit = v.pipe(
  * storage_high / storage_full: usage over 80 % / 100 % of the plan's quota;
  * restore_test_failed: the newest restore test of a database failed or could not finish;
  * restore_test_stale: no restore test of a database passed for its N days (settings).
+ * pitr_gap: the log of a continuously protected server has a hole (a segment never uploaded or
+ * gone from storage); pitr_lag: the log reaches storage later than the RPO target;
+ * pitr_slot: the server's replication slot holds back WAL close to what its disk or limit allows.
  */
 export const ALERT_KINDS = [
   'missed',
@@ -32,6 +35,9 @@ export const ALERT_KINDS = [
   'storage_full',
   'restore_test_failed',
   'restore_test_stale',
+  'pitr_gap',
+  'pitr_lag',
+  'pitr_slot',
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 export const ALERT_SEVERITIES = ['warning', 'critical'] as const;

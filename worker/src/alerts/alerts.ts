@@ -19,6 +19,9 @@ export const SEVERITY: Record<AlertKind, AlertRow['severity']> = {
   storage_full: 'critical',
   restore_test_failed: 'critical',
   restore_test_stale: 'warning',
+  pitr_gap: 'critical',
+  pitr_lag: 'warning',
+  pitr_slot: 'critical',
 };
 
 export function toAlert(row: AlertRow): Alert {

@@ -8,6 +8,7 @@ import { type BackupHistory, recentBackups } from '../backups/history.ts';
 import type { Db } from '../db.ts';
 import { advanceCursor, readCursor } from '../lib/batch-cursor.ts';
 import { type RawTime, toDate, toDateOrNull } from '../lib/rows.ts';
+import { PITR_ALERT_KINDS, pitrAlertSubjects } from '../pitr/alerts.ts';
 import { type DatabaseRestoreTests, restoreTestStates } from '../restore-tests/state.ts';
 import { alerts } from './alerts.sql.ts';
 import {
@@ -363,6 +364,34 @@ async function scanAccounts(
   await advanceCursor(db, 'alerts:accounts', rows.at(-1)?.id, rows.length === batch, now);
 }
 
+/** Continuous protection (pitr/alerts.ts says what each server's state calls for). */
+async function scanPitr(
+  db: Db,
+  now: Date,
+  batch: number,
+  stats: DetectStats,
+  events: AlertEvents,
+): Promise<void> {
+  const cursor = await readCursor(db, 'alerts:pitr');
+  const subjects = await pitrAlertSubjects(db, cursor, batch, now);
+  const open = await openAlertsOf(
+    db,
+    subjects.map((s) => s.databaseId),
+  );
+  for (const p of subjects) {
+    const subject: Subject = {
+      accountId: p.accountId,
+      type: 'database',
+      id: p.databaseId,
+      name: p.name,
+      kinds: PITR_ALERT_KINDS,
+    };
+    await reconcile(db, subject, p.wanted, open.get(p.databaseId) ?? [], now, stats, events);
+  }
+  stats.subjects += subjects.length;
+  await advanceCursor(db, 'alerts:pitr', subjects.at(-1)?.databaseId, subjects.length === batch, now);
+}
+
 /** Alerts about agents that were removed meanwhile have nothing left to watch. */
 async function resolveOrphans(db: Db, now: Date, stats: DetectStats, events: AlertEvents): Promise<void> {
   const { rows } = await db.execute<{ id: string }>(sql`
@@ -384,6 +413,7 @@ export async function detectAlerts(
   await scanDatabases(db, now, batch, stats, events);
   await scanAgents(db, now, batch, stats, events);
   await scanAccounts(db, now, batch, stats, events);
+  await scanPitr(db, now, batch, stats, events);
   await resolveOrphans(db, now, stats, events);
   if (stats.errors.length > 0)
     throw new AggregateError(stats.errors, `alert detection failed for ${stats.errors.length} subject(s)`);

@@ -9,6 +9,7 @@ import type { Bindings, Config } from '../env.ts';
 import { parseConfig } from '../env.ts';
 import { deliverDue, enqueueAlertEvent } from '../notifications/outbox.ts';
 import { sendEmail } from '../notifications/send.ts';
+import { maintainPitr } from '../pitr/cron.ts';
 import { failSilentRestoreTests } from '../restore-tests/restore-tests.ts';
 import { scheduleRestoreTests } from '../restore-tests/schedule.ts';
 import { failSilentRestores } from '../restores/restores.ts';
@@ -41,6 +42,7 @@ export const JOBS: Array<{ name: string; run: (ctx: CronContext) => Promise<unkn
   { name: 'detect-alerts', run: (ctx) => detectAlerts(ctx.db, ctx.now, enqueueAlertEvent) },
   { name: 'deliver-notifications', run: (ctx) => deliverDue(ctx.db, ctx.config, ctx.now) },
   { name: 'retention', run: (ctx) => applyRetention(ctx.db, ctx.storage, ctx.now) },
+  { name: 'pitr', run: (ctx) => maintainPitr(ctx.db, ctx.storage, ctx.now) },
   { name: 'closing-reminders', run: (ctx) => sendClosingReminders(ctx.db, ctx.config, ctx.now) },
   { name: 'purge-closed-accounts', run: (ctx) => purgeClosedAccounts(ctx.db, ctx.storage, ctx.now) },
   { name: 'prune-logs', run: (ctx) => pruneLogs(ctx.db, ctx.now) },
@@ -61,6 +63,7 @@ function didWork(result: unknown): boolean {
   const r = result as Record<string, unknown>;
   return [
     'deleted',
+    'missing',
     'opened',
     'resolved',
     'claimed',

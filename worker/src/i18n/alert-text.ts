@@ -272,6 +272,65 @@ function restoreTestStale(a: AlertSource, l: Locale): Parts {
   };
 }
 
+/** Continuous protection (pitr/alerts.ts): gap, lag above the RPO target, slot filling the disk. */
+function pitr(a: AlertSource, l: Locale): Parts {
+  const { language } = l;
+  const de = language === 'de';
+  const name = quoted(language, a.subjectName);
+  if (a.kind === 'pitr_gap') {
+    const missing = Array.isArray(a.facts.missing)
+      ? a.facts.missing.filter((m) => typeof m === 'string')
+      : [];
+    if (missing.length === 0) return {};
+    const first = missing.slice(0, 3).join(', ');
+    return de
+      ? {
+          title: `Das Log von ${name} hat eine Lücke`,
+          detail:
+            `Segment ${first} fehlt: keine Wiederherstellung kann darüber hinweg. Sofort wird ein neues Basis-Backup erstellt; ` +
+            'Zeitpunkte danach sind wieder wiederherstellbar. Prüfen Sie im Log des Agents auf dem Datenbank-Host, warum das Segment nicht hochgeladen wurde oder wer es gelöscht hat.',
+        }
+      : {
+          title: `The log of ${name} has a gap`,
+          detail:
+            `Segment ${first} is missing: no restore can cross it. A new base backup is taken at once; points after it are restorable again. ` +
+            'Check the agent log on the database host for why the segment was not uploaded or who deleted it.',
+        };
+  }
+  if (a.kind === 'pitr_lag') {
+    const lag = num(a.facts.lagSeconds);
+    const rpo = num(a.facts.rpoSeconds);
+    if (lag === undefined || rpo === undefined) return {};
+    return de
+      ? {
+          title: `Das Log von ${name} liegt hinter dem RPO-Ziel`,
+          detail: `Das neueste Log im Speicher liegt ${lag} s hinter dem Server; das Ziel sind ${rpo} s. Prüfen Sie, ob der Agent läuft und Datenbank und Speicher erreicht.`,
+        }
+      : {
+          title: `The log of ${name} lags behind its RPO target`,
+          detail: `The newest log in storage is ${lag} s behind the server; the target is ${rpo} s. Check that the agent runs and reaches the database and the storage.`,
+        };
+  }
+  const slot = str(a.facts.slotName);
+  const retained = num(a.facts.retainedBytes);
+  const percent = num(a.facts.percent);
+  if (!slot || retained === undefined || percent === undefined) return {};
+  const held = formatBytes(language, retained);
+  return de
+    ? {
+        title: `Der Replikations-Slot von ${name} füllt die Festplatte`,
+        detail:
+          `Slot ${slot} hält ${held} WAL zurück, ${percent} % dessen, was der Server behalten kann. ` +
+          'Starten Sie den Agent wieder oder löschen Sie den Slot (SELECT pg_drop_replication_slot(...)), bevor die Platte voll ist; danach folgt ein neues Basis-Backup.',
+      }
+    : {
+        title: `The replication slot of ${name} is filling the disk`,
+        detail:
+          `Slot ${slot} holds ${held} of WAL, ${percent} % of what the server can keep. ` +
+          'Start the agent again, or drop the slot (SELECT pg_drop_replication_slot(...)) before the disk fills; a new base backup follows.',
+      };
+}
+
 /** What the kind means, for a German account when an old alert lacks the facts for the full text. */
 const KIND_DE: Record<AlertKind, string> = {
   missed:
@@ -288,6 +347,11 @@ const KIND_DE: Record<AlertKind, string> = {
     'Ein Wiederherstellungstest ist fehlgeschlagen. Die Einzelheiten stehen bei den Wiederherstellungstests der Datenbank.',
   restore_test_stale:
     'Seit Tagen hat kein Wiederherstellungstest bestanden. Prüfen Sie, ob der Agent läuft und aktuell ist.',
+  pitr_gap:
+    'Das Log eines kontinuierlich geschützten Servers hat eine Lücke. Über sie hinweg ist keine Wiederherstellung möglich.',
+  pitr_lag: 'Das Log erreicht den Speicher später als das RPO-Ziel. Prüfen Sie den Agent.',
+  pitr_slot:
+    'Der Replikations-Slot hält fast so viel WAL zurück, wie der Server behalten kann. Prüfen Sie den Agent.',
 };
 
 const SUBJECT_ACCOUNT: Record<Language, string> = { de: 'Speicher', en: 'Storage' };
@@ -306,7 +370,9 @@ export function alertText(a: AlertSource, locale: Locale): AlertText {
               ? restoreTestFailed(a, locale)
               : a.kind === 'restore_test_stale'
                 ? restoreTestStale(a, locale)
-                : storage(a, locale, a.kind === 'storage_full');
+                : a.kind.startsWith('pitr_')
+                  ? pitr(a, locale)
+                  : storage(a, locale, a.kind === 'storage_full');
   const de = locale.language === 'de';
   return {
     title: parts.title ?? (de ? KIND_DE[a.kind].split('. ')[0]! : a.title),

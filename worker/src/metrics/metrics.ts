@@ -10,6 +10,7 @@ import { listDatabases } from '../databases/databases.ts';
 import type { Db } from '../db.ts';
 import { ApiError } from '../errors.ts';
 import { randomToken, sha256Hex } from '../lib/crypto.ts';
+import { pitrMetrics } from '../pitr/settings.ts';
 import { getAccount } from '../plans/plans.ts';
 import { restoreTestStates } from '../restore-tests/state.ts';
 import { metricsTokens } from './metrics.sql.ts';
@@ -102,6 +103,13 @@ export async function renderMetrics(db: Db, accountId: string, now: Date): Promi
   const tests = await restoreTestStates(db, ids);
   const open = await openAlertCounts(db, accountId);
   const account = await getAccount(db, accountId);
+  const pitr = await pitrMetrics(db, accountId, now);
+  const pitrSamples = (pick: (m: NonNullable<ReturnType<typeof pitr.get>>) => number | null) =>
+    dbs.flatMap((d) => {
+      const m = pitr.get(d.id);
+      const value = m ? pick(m) : null;
+      return value === null ? [] : [{ labels: dbLabels(d), value }];
+    });
   const newestSuccess = (d: Database) => history.get(d.id)?.succeeded[0];
   const newestFinished = (d: Database) => history.get(d.id)?.finished[0];
 
@@ -200,6 +208,30 @@ export async function renderMetrics(db: Db, accountId: string, now: Date): Promi
       help: "Storage quota of the account's plan.",
       type: 'gauge',
       samples: [{ labels: {}, value: account.limits.storageBytes }],
+    },
+    {
+      name: 'resistro_wal_archive_lag_seconds',
+      help: 'Continuous protection: how far the log in storage is behind the server (WAL or binlog).',
+      type: 'gauge',
+      samples: pitrSamples((m) => m.lagSeconds),
+    },
+    {
+      name: 'resistro_pitr_base_backup_age_seconds',
+      help: 'Continuous protection: age of the newest base backup.',
+      type: 'gauge',
+      samples: pitrSamples((m) => m.baseBackupAgeSeconds),
+    },
+    {
+      name: 'resistro_pitr_window_start_timestamp_seconds',
+      help: 'Continuous protection: the earliest restorable point (Unix seconds).',
+      type: 'gauge',
+      samples: pitrSamples((m) => m.windowStart),
+    },
+    {
+      name: 'resistro_pitr_window_end_timestamp_seconds',
+      help: 'Continuous protection: the latest restorable point (Unix seconds).',
+      type: 'gauge',
+      samples: pitrSamples((m) => m.windowEnd),
     },
     {
       name: 'resistro_alerts_open',

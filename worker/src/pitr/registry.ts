@@ -1,13 +1,15 @@
 // The registry of log segments and base backups: presigned PUT URLs in batches, registration
 // checked against storage, listings, and one segment's download for `resistro wal-fetch`.
-import type {
-  PitrBaseBackup,
-  PitrBaseBackupBody,
-  PitrSegment,
-  PitrSegmentInput,
-  PitrUploadUrls,
+import {
+  type PitrBaseBackup,
+  type PitrBaseBackupBody,
+  type PitrSegment,
+  type PitrSegmentInput,
+  type PitrUploadUrls,
+  PLANS,
 } from '@resistro/contract';
-import { and, asc, eq, gt, inArray } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
+import { accounts } from '../accounts/accounts.sql.ts';
 import { backups } from '../backups/backups.sql.ts';
 import { findDatabase } from '../databases/databases.ts';
 import type { Db, DbOrTx } from '../db.ts';
@@ -144,6 +146,13 @@ export async function presignSegments(
 ): Promise<PitrUploadUrls> {
   const { database } = await findProtected(db, accountId, databaseId);
   distinctNames(segments);
+  const [account] = await db.select().from(accounts).where(eq(accounts.id, accountId));
+  const plan = account && PLANS[account.plan];
+  if (account && plan && account.storageUsedBytes >= plan.storageBytes)
+    throw new ApiError(
+      'quota_exceeded',
+      `The storage quota of the ${plan.name} plan is used up; delete backups or upgrade`,
+    );
   const ttl = config.partUrlTtlSeconds;
   const urls = await Promise.all(
     segments.map(async (s) => {
@@ -195,6 +204,7 @@ export async function registerSegments(
     );
   const replaced: string[] = [];
   let registered = 0;
+  let added = 0;
   for (const s of segments) {
     const old = existing.find((e) => e.stream === s.stream && e.name === s.name);
     const key = segmentKey(accountId, database.id, s);
@@ -233,8 +243,14 @@ export async function registerSegments(
         set: values,
       });
     if (old && old.objectKey !== key) replaced.push(old.objectKey);
+    added += s.sizeBytes - (old?.sizeBytes ?? 0);
     registered++;
   }
+  if (added !== 0)
+    await db
+      .update(accounts)
+      .set({ storageUsedBytes: sql`greatest(0, ${accounts.storageUsedBytes} + ${added})` })
+      .where(eq(accounts.id, accountId));
   if (replaced.length > 0) await storage.deleteObjects(replaced);
   return { registered };
 }

@@ -12,7 +12,7 @@ import {
   type PitrStatusBody,
   PLANS,
 } from '@resistro/contract';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { accounts } from '../accounts/accounts.sql.ts';
 import { findDatabase } from '../databases/databases.ts';
 import type { Db, DbOrTx } from '../db.ts';
@@ -205,4 +205,35 @@ export async function pitrStatus(
     baseBackupDue:
       !!s?.enabled && baseBackupDue(s, newest?.consistentAt ?? null, gapAfterNewest, now) !== null,
   };
+}
+
+/** Per protected server, for the Prometheus scrape (metrics/metrics.ts). */
+export async function pitrMetrics(db: Db, accountId: string, now: Date) {
+  const rows = await db
+    .select({ databaseId: pitrSettings.databaseId })
+    .from(pitrSettings)
+    .where(and(eq(pitrSettings.accountId, accountId), eq(pitrSettings.enabled, true)));
+  const out = new Map<
+    string,
+    {
+      lagSeconds: number | null;
+      baseBackupAgeSeconds: number | null;
+      windowStart: number | null;
+      windowEnd: number | null;
+    }
+  >();
+  for (const { databaseId } of rows) {
+    const st = await pitrStatus(db, accountId, databaseId, now).catch(() => null);
+    if (!st) continue; // deleted meanwhile
+    const newest = st.baseBackups[0];
+    out.set(databaseId, {
+      lagSeconds: st.lagSeconds,
+      baseBackupAgeSeconds: newest
+        ? Math.round((now.getTime() - Date.parse(newest.consistentAt)) / 1000)
+        : null,
+      windowStart: st.window ? Math.floor(Date.parse(st.window.start) / 1000) : null,
+      windowEnd: st.window ? Math.floor(Date.parse(st.window.end) / 1000) : null,
+    });
+  }
+  return out;
 }

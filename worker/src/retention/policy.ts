@@ -73,14 +73,22 @@ const replaceable = sql`(
   or (
     exists (select 1 from backups n
             where n.database_id = b.database_id and n.status = 'succeeded'
-              and (n.started_at, n.id) > (b.started_at, b.id))
+              and (n.started_at, n.id) > (b.started_at, b.id)
+              and not exists (select 1 from pitr_base_backups pn where pn.backup_id = n.id))
     and coalesce(nf.newest_status, '') <> 'failed'
   )
 )`;
 
+/**
+ * A base backup of point-in-time recovery is kept or deleted by its window (pitr/cron.ts), never
+ * by the dump rule: deleting it here could break the newest restorable chain.
+ */
+const notBaseBackup = sql`not exists (select 1 from pitr_base_backups pb where pb.backup_id = b.id)`;
+
 export function daysDeletable(now: Date, rule: RuleSql = STORED_RULE, locksEndBy = now): SQL {
   return sql`(
     b.status <> 'running'
+    and ${notBaseBackup}
     and ${notLocked(locksEndBy)}
     and b.started_at < ${expiredBefore(now, rule)}
     and (b.status <> 'succeeded' or ${replaceable})
@@ -122,6 +130,7 @@ function keptByTiers(now: Date, tiers: SQL): SQL {
 export function tiersDeletable(now: Date, tiers: SQL, locksEndBy = now): SQL {
   return sql`(
     b.status <> 'running'
+    and ${notBaseBackup}
     and ${notLocked(locksEndBy)}
     and (
       (b.status = 'failed'
