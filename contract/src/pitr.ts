@@ -100,8 +100,8 @@ export const PitrSegmentInput = v.strictObject({
   partial: v.boolean('must be true or false'),
   /** when the agent had the segment complete (or the partial snapshot) on hand */
   closedAt: Timestamp,
-  firstCommitAt: v.optional(v.nullable(Timestamp)),
-  lastCommitAt: v.optional(v.nullable(Timestamp)),
+  firstCommitAt: v.optional(Timestamp),
+  lastCommitAt: v.optional(Timestamp),
 });
 export type PitrSegmentInput = v.InferOutput<typeof PitrSegmentInput>;
 
@@ -109,10 +109,8 @@ export const PITR_BATCH_MAX = 100;
 export const PitrSegmentBatch = v.strictObject({
   segments: v.pipe(
     v.array(
-      v.pipe(
-        PitrSegmentInput,
-        v.check((s) => s.endOffset > s.startOffset, 'endOffset must be greater than startOffset'),
-      ),
+      // endOffset > startOffset is checked by the worker (a cross-field check here would name no field)
+      PitrSegmentInput,
     ),
     v.minLength(1, 'must not be empty'),
     v.maxLength(PITR_BATCH_MAX, `must have at most ${PITR_BATCH_MAX} segments`),
@@ -147,21 +145,18 @@ export const PitrRegistered = v.object({ registered: v.number() });
 
 // ---------- base backups ----------
 /** After POST /backups … /complete of a base backup: what it covers. */
-export const PitrBaseBackupBody = v.pipe(
-  v.strictObject({
-    backupId: Id,
-    stream: Token(64),
-    startPosition: Position,
-    endPosition: Position,
-    startOffset: Offset,
-    endOffset: Offset,
-    /** PostgreSQL: the first WAL file the backup needs (from its backup_label) */
-    firstSegment: v.optional(Token(128)),
-    /** the server's time when the backup became consistent (a restore target must be after it) */
-    consistentAt: Timestamp,
-  }),
-  v.check((b) => b.endOffset >= b.startOffset, 'endOffset must not be less than startOffset'),
-);
+export const PitrBaseBackupBody = v.strictObject({
+  backupId: Id,
+  stream: Token(64),
+  startPosition: Position,
+  endPosition: Position,
+  startOffset: Offset,
+  endOffset: Offset,
+  /** PostgreSQL: the first WAL file the backup needs (from its backup_label) */
+  firstSegment: v.optional(Token(128)),
+  /** the server's time when the backup became consistent (a restore target must be after it) */
+  consistentAt: Timestamp,
+});
 export type PitrBaseBackupBody = v.InferOutput<typeof PitrBaseBackupBody>;
 
 export const PitrBaseBackup = v.object({
@@ -184,28 +179,32 @@ export const PitrSlot = v.strictObject({
   /** WAL the server keeps for the slot (bytes behind its current position) */
   retainedBytes: Offset,
   /** free bytes on the server's WAL disk, when the agent runs on that host */
-  diskFreeBytes: v.optional(v.nullable(Offset)),
-  /** PostgreSQL 13+: max_slot_wal_keep_size; null when unlimited */
-  maxRetainedBytes: v.optional(v.nullable(Offset)),
+  diskFreeBytes: v.optional(Offset),
+  /** PostgreSQL 13+: max_slot_wal_keep_size; absent when unlimited */
+  maxRetainedBytes: v.optional(Offset),
 });
 export type PitrSlot = v.InferOutput<typeof PitrSlot>;
 
 export const PitrStatusBody = v.strictObject({
   /** age of the oldest log the server has written and the agent not yet uploaded; 0 when caught up */
-  lagSeconds: v.pipe(v.number('must be a number'), v.minValue(0, 'must not be negative')),
+  lagSeconds: v.pipe(
+    v.number('must be a number'),
+    v.integer('must be a whole number'),
+    v.minValue(0, 'must not be negative'),
+    v.maxValue(2 ** 31 - 1, 'is too large'),
+  ),
   /** the server's current write position (for the dashboard) */
-  serverPosition: v.optional(v.nullable(Position)),
-  serverOffset: v.optional(v.nullable(Offset)),
-  segmentSizeBytes: v.optional(v.nullable(Offset)),
-  slot: v.optional(v.nullable(PitrSlot)),
-  /** what stops the stream right now, in the agent's words (no secrets) */
+  serverPosition: v.optional(Position),
+  serverOffset: v.optional(Offset),
+  segmentSizeBytes: v.optional(Offset),
+  /** absent: no replication slot (archive_command, or MariaDB) */
+  slot: v.optional(PitrSlot),
+  /** what stops the stream right now, in the agent's words (no secrets); absent when all is well */
   error: v.optional(
-    v.nullable(
-      v.strictObject({
-        code: Token(64),
-        message: v.pipe(Text, v.maxLength(2000, 'is too long')),
-      }),
-    ),
+    v.strictObject({
+      code: Token(64),
+      message: v.pipe(Text, v.maxLength(2000, 'is too long')),
+    }),
   ),
 });
 export type PitrStatusBody = v.InferOutput<typeof PitrStatusBody>;

@@ -39,6 +39,11 @@ beforeAll(async () => {
     json: { databaseId: a.database.id },
   });
   const [payment] = (await a.session.json('/billing/transactions')).body.items;
+  const pitr = await a.session.json(`/databases/${a.database.id}/pitr`, {
+    method: 'PUT',
+    json: { enabled: true },
+  });
+  if (pitr.status !== 200) throw new Error(`pitr: ${pitr.status} ${JSON.stringify(pitr.body)}`);
   const invitation = await a.session.json('/invitations', {
     method: 'POST',
     json: { email: `isolated-${Date.now()}@example.test`, role: 'viewer' },
@@ -55,6 +60,21 @@ beforeAll(async () => {
     transactionId: payment.id,
   };
 });
+
+function pitrSegment() {
+  return {
+    stream: '00000001',
+    name: '000000010000000000000002',
+    startPosition: '0/2000000',
+    endPosition: '0/3000000',
+    startOffset: 33554432,
+    endOffset: 50331648,
+    sizeBytes: 10,
+    sha256: 'a'.repeat(64),
+    partial: false,
+    closedAt: new Date().toISOString(),
+  };
+}
 
 function probes(v: Victim): Array<[string, string, unknown?]> {
   // the shape of a sealed value (version 1, ephemeral key, nonce, tag), so only ownership decides
@@ -131,6 +151,28 @@ function probes(v: Victim): Array<[string, string, unknown?]> {
         checks: [],
       },
     ],
+    // point-in-time recovery (issue 13)
+    ['GET', `/databases/${v.database.id}/pitr`],
+    ['PUT', `/databases/${v.database.id}/pitr`, { enabled: false }],
+    ['GET', `/databases/${v.database.id}/pitr/segments`],
+    ['GET', `/databases/${v.database.id}/pitr/restore-plan?latest=true`],
+    ['GET', `/databases/${v.database.id}/pitr/segments/000000010000000000000002`],
+    ['POST', `/databases/${v.database.id}/pitr/upload-urls`, { segments: [pitrSegment()] }],
+    ['POST', `/databases/${v.database.id}/pitr/segments`, { segments: [pitrSegment()] }],
+    [
+      'POST',
+      `/databases/${v.database.id}/pitr/base-backups`,
+      {
+        backupId: v.backupId,
+        stream: '00000001',
+        startPosition: '0/2000028',
+        endPosition: '0/2000100',
+        startOffset: 33554472,
+        endOffset: 33554688,
+        consistentAt: new Date().toISOString(),
+      },
+    ],
+    ['POST', `/databases/${v.database.id}/pitr/status`, { lagSeconds: 1 }],
     // retention (issue 18)
     ['GET', `/databases/${v.database.id}/retention`],
     ['GET', `/databases/${v.database.id}/audit-export`],
@@ -162,7 +204,7 @@ async function probeAll(auth: { cookie?: string; key?: string }) {
     });
     const json = await res.json();
     const agentOnly =
-      /^\/(backups(\/[^/]+\/(parts|complete|fail))?|databases\/[^/]+\/check-result|restores\/[^/]+\/(claim|progress|finish)|restore-tests\/[^/]+\/(start|progress|result))$/.test(
+      /^\/(backups(\/[^/]+\/(parts|complete|fail))?|databases\/[^/]+\/check-result|restores\/[^/]+\/(claim|progress|finish)|restore-tests\/[^/]+\/(start|progress|result)|databases\/[^/]+\/pitr\/(upload-urls|segments|base-backups|status))$/.test(
         path,
       ) && method === 'POST';
     if (auth.cookie && agentOnly) {
@@ -204,6 +246,13 @@ async function assertVictimIntact() {
   expect(test).toMatchObject({ state: 'pending', cancelRequested: false });
   const settings = (await v.session.json(`/databases/${v.database.id}/restore-tests/settings`)).body.settings;
   expect(settings).toMatchObject({ enabled: true, saved: false });
+  const pitr = (await v.session.json(`/databases/${v.database.id}/pitr`)).body;
+  expect(pitr).toMatchObject({
+    settings: { enabled: true },
+    segmentCount: 0,
+    baseBackups: [],
+    reportedAt: null,
+  });
 }
 
 describe('tenant isolation', () => {
@@ -248,6 +297,8 @@ describe('tenant isolation', () => {
       }
     }
     expect((await intruder.session.json(`/backups?databaseId=${victim.database.id}`)).body.items).toEqual([]);
+    // an agent key asking for another account's agent's continuous-protection work gets none
+    expect((await intruder.client.agentPitr(victim.agent.id)).items).toEqual([]);
   });
 
   it('will not run another account’s database on one’s own agent', async () => {

@@ -189,7 +189,21 @@ const MB = 'x'.repeat(1_000_000);
 const UUID = '6f1c1b4e-2a3d-4c5e-9f70-81a2b3c4d5e6';
 const INT4_MAX = 2 ** 31 - 1;
 /** Number fields stored in a bigint column; any other number field must fit an int4. */
-export const BIGINT_FIELDS = new Set(['sizeBytes', 'bytesDone', 'bytesTotal', 'expectedRows', 'actualRows']);
+export const BIGINT_FIELDS = new Set([
+  'sizeBytes',
+  'bytesDone',
+  'bytesTotal',
+  'expectedRows',
+  'actualRows',
+  // point-in-time recovery: log positions (PostgreSQL LSNs are 64-bit) and byte counts
+  'startOffset',
+  'endOffset',
+  'serverOffset',
+  'segmentSizeBytes',
+  'retainedBytes',
+  'diskFreeBytes',
+  'maxRetainedBytes',
+]);
 
 const NOT_TEXT: Mutation[] = [
   { what: 'a number', value: 42, must: 'refuse' },

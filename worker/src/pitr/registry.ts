@@ -123,9 +123,14 @@ function digestFor(config: Config, s: PitrSegmentInput): PartDigest {
   return { algorithm: 'md5', value: s.md5 };
 }
 
+/** Each segment once, each a range forward: refused by field, as the contract refuses shapes. */
 function distinctNames(segments: PitrSegmentInput[]): void {
   const seen = new Set<string>();
-  for (const s of segments) {
+  for (const [i, s] of segments.entries()) {
+    if (s.endOffset <= s.startOffset)
+      throw new ApiError('validation_failed', 'Invalid input: endOffset must be greater than startOffset', {
+        [`segments.${i}.endOffset`]: 'must be greater than startOffset',
+      });
     const id = `${s.stream}/${s.name}`;
     if (seen.has(id))
       throw new ApiError('validation_failed', 'Invalid input: a segment is listed twice', {
@@ -310,6 +315,10 @@ export async function registerBaseBackup(
   input: PitrBaseBackupBody,
   now: Date,
 ): Promise<PitrBaseBackup> {
+  if (input.endOffset < input.startOffset)
+    throw new ApiError('validation_failed', 'Invalid input: endOffset must not be less than startOffset', {
+      endOffset: 'must not be less than startOffset',
+    });
   const { database } = await findProtected(db, accountId, databaseId);
   const [backup] = await db
     .select()

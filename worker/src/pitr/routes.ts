@@ -11,6 +11,7 @@ import {
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-types.ts';
 import { auditRequest } from '../audit/audit.ts';
+import { findDatabase } from '../databases/databases.ts';
 import { ApiError } from '../errors.ts';
 import { requirePrincipal } from '../lib/principal.ts';
 import { readBody, readId, readQuery } from '../lib/validate.ts';
@@ -47,6 +48,8 @@ export const pitrRoutes = new Hono<AppEnv>()
   .get('/databases/:id/pitr/restore-plan', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'download');
     const id = readId(c, 'database');
+    // another account's database is a 404 before the query is read
+    await findDatabase(c.get('db'), p.accountId, id);
     const q = readQuery(c, PitrRestorePlanQuery);
     const plan = await restorePlan(
       c.get('db'),

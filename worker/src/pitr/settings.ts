@@ -98,7 +98,7 @@ export async function recordStatus(
     .update(pitrSettings)
     .set({
       reportedAt: now,
-      lagSeconds: Math.round(input.lagSeconds),
+      lagSeconds: input.lagSeconds,
       serverPosition: input.serverPosition ?? null,
       serverOffset: input.serverOffset ?? null,
       ...(input.segmentSizeBytes && { segmentSizeBytes: input.segmentSizeBytes }),
