@@ -37,7 +37,7 @@ export function segmentInput(
   file: { bytes: Buffer; sha256: string },
 ): PitrSegmentInput {
   const start = binlogOffset(meta.stream, meta.start);
-  const seconds = (s: number) => (s > 0 ? new Date(s * 1000).toISOString() : null);
+  const seconds = (s: number) => (s > 0 ? new Date(s * 1000).toISOString() : undefined);
   return {
     stream: binlogStream(meta.stream),
     name: `${meta.stream}.${meta.start}-${meta.end}`,
