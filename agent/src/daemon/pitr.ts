@@ -134,7 +134,7 @@ export class PitrJobs {
           error:
             !s.connected && s.lastError
               ? { code: 'binlog_stream', message: s.lastError.split('\n')[0]!.slice(0, 2000) }
-              : null,
+              : undefined,
         })
         .catch((error) =>
           this.#ctx.log.debug('pitr.status-failed', `status report failed: ${(error as Error).message}`),
