@@ -94,9 +94,9 @@ export async function startMariadb(opts: {
   password?: string;
   /**
    * write a binary log (what point-in-time recovery streams): log_bin in the data directory,
-   * server_id 1, row format, and the retention in days (default 0: never expire)
+   * server_id 1, row format, and the retention in seconds (default 0: never expire)
    */
-  binlog?: { expireDays?: number };
+  binlog?: { expireSeconds?: number };
   log?: (line: string) => void;
 }): Promise<MariadbServer> {
   const installDb = findBinary(['mariadb-install-db', 'mysql_install_db']);
@@ -152,7 +152,7 @@ export async function startMariadb(opts: {
           `--log-bin=${join(dir, 'binlog')}`,
           '--server-id=1',
           '--binlog-format=ROW',
-          `--expire-logs-days=${opts.binlog.expireDays ?? 0}`,
+          `--binlog-expire-logs-seconds=${opts.binlog.expireSeconds ?? 0}`,
         ]
       : ['--skip-log-bin']),
   ];

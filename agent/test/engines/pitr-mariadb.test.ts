@@ -32,6 +32,7 @@ describe('MariaDB point-in-time recovery: dump + binlog replay', () => {
   const segments = join(work.dir, 'segments');
   const envFile = join(work.dir, 'env');
   let written = 0;
+  const streamerLog: { event: string; msg: string; hint?: string }[] = [];
   /** rows committed before T, and before the noted position */
   let rowsBeforeT = 0;
   let rowsBeforePosition = 0;
@@ -92,11 +93,12 @@ describe('MariaDB point-in-time recovery: dump + binlog replay', () => {
 
   beforeAll(async () => {
     writeFileSync(envFile, '# restore-only: the key comes from the environment\n', { mode: 0o600 });
+    // a short retention: the streamer must warn that an outage longer than that leaves a gap
     server = await startMariadb({
       dir: join(work.dir, 'server'),
       port: await freePort(),
       fast: true,
-      binlog: {},
+      binlog: { expireSeconds: 3600 },
     });
     await server.createDatabase('shop');
     await server.createDatabase('other');
@@ -121,8 +123,8 @@ describe('MariaDB point-in-time recovery: dump + binlog replay', () => {
     dumpPosition = result.logPosition;
     rowsBeforeT = written;
 
-    streamer = new BinlogStreamer({
-      engine: 'mariadb',
+    const streamerOptions = {
+      engine: 'mariadb' as const,
       target: target(''),
       spoolDir: join(work.dir, 'spool'),
       key,
@@ -131,14 +133,28 @@ describe('MariaDB point-in-time recovery: dump + binlog replay', () => {
       tickMs: 100,
       startFile: dumpPosition?.file,
       replicaServerId: 4_000_000_001,
-      log: createLogger({ level: 'warn', json: true }),
-    });
+      log: createLogger({ level: 'warn', json: true, write: (line) => streamerLog.push(JSON.parse(line)) }),
+    };
+    streamer = new BinlogStreamer(streamerOptions);
     await streamer.start();
 
     await write(15);
     await server.query('INSERT INTO noise VALUES (1)', 'other');
+    // The agent restarts: the new streamer continues from the stored state, no byte lost or doubled.
+    await waitFor(async () => streamer.status().storedBytes > 0, 30_000, 'a first segment');
+    await streamer.stop();
+    await write(5);
+    streamer = new BinlogStreamer(streamerOptions);
+    await streamer.start();
     await server.query('FLUSH BINARY LOGS');
     await write(15);
+    // a cut here: this binlog file gets at least two segments (one of them is deleted below)
+    await waitFor(
+      async () => (await directoryStore(segments).list()).some((r) => r.stream !== dumpPosition?.file),
+      30_000,
+      'a segment of the second binlog file',
+    );
+    await streamer.flush();
     // T: the writer stops, T is the next whole second, and the writer resumes after it: every row
     // so far committed before T, every later row at T or after (binlog times have whole seconds).
     rowsBeforeT = written;
@@ -185,7 +201,17 @@ describe('MariaDB point-in-time recovery: dump + binlog replay', () => {
     expect(first.subarray(1, 9).toString()).toBe('RESISTRO');
     // no plaintext of the log in the segment files
     for (const ref of refs) expect(readFileSync(join(segments, ref.id)).includes('row 1')).toBe(false);
-    expect(streamer.status()).toMatchObject({ connected: true, lastError: undefined });
+    expect(streamer.status()).toMatchObject({
+      connected: true,
+      lastError: undefined,
+      retentionSeconds: 3600,
+    });
+  });
+
+  test("warns that the server's binlog retention is shorter than an outage may be", () => {
+    const warning = streamerLog.find((e) => e.event === 'binlog.retention');
+    expect(warning?.msg).toMatch(/keeps binlogs for only 1.0 h/);
+    expect(warning?.hint).toMatch(/binlog_expire_logs_seconds/);
   });
 
   test('restores to a time: exactly the transactions committed before it', async () => {
@@ -211,7 +237,8 @@ describe('MariaDB point-in-time recovery: dump + binlog replay', () => {
 
   test('a damaged or deleted segment refuses the restore with its name, before anything is written', async () => {
     const refs = await directoryStore(segments).list();
-    const victim = refs.find((r) => r.stream !== dumpPosition?.file && r.start > 0) ?? refs[1]!;
+    // a segment in the middle of a file after the dump's: the next one of its file is there
+    const victim = refs.find((r, i) => r.stream !== dumpPosition?.file && refs[i + 1]?.stream === r.stream)!;
     const path = join(segments, victim.id);
     const original = readFileSync(path);
     const name = `${victim.stream} bytes ${victim.start}–${victim.end}`;
