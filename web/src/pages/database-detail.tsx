@@ -14,6 +14,7 @@ import { Icon } from '../components/icons.tsx';
 import { PageHeader } from '../components/page-header.tsx';
 import { RestoreDialog } from '../components/restore-dialog.tsx';
 import { RestoreHistory } from '../components/restore-history.tsx';
+import { RestoreTestsSection } from '../components/restore-tests.tsx';
 import { Async, EmptyState, Loading } from '../components/states.tsx';
 import { AgentStatusBadge, DatabaseStateBadge } from '../components/status-badge.tsx';
 import { WriteLink } from '../components/write-guard.tsx';
@@ -407,6 +408,10 @@ export default function DatabaseDetailPage(): JSX.Element {
                 />
               </Show>
             </section>
+
+            <Show when={['postgres', 'mysql', 'mariadb'].includes(d().database.engine)}>
+              <RestoreTestsSection database={d().database} databases={d().databases} />
+            </Show>
 
             <section class="card" id="restores" aria-labelledby="restores-title">
               <div class="card-head">

@@ -12,15 +12,20 @@ import { WriteLink } from '../components/write-guard.tsx';
 import { t, tn } from '../i18n/index.ts';
 import { ACTIONS } from '../lib/actions.ts';
 import { engineLabel, sourceWhere } from '../lib/engines.ts';
-import { formatDateTime, formatRelative } from '../lib/format.ts';
+import { formatDateTime, formatDuration, formatRelative } from '../lib/format.ts';
 import { createNow, createPoll } from '../lib/poll.ts';
 import { describeSchedule } from '../lib/schedule-text.ts';
 import { account } from '../lib/session.ts';
 
 export default function DatabasesPage(): JSX.Element {
   const [list, { refetch }] = createResource(async () => {
-    const [dbs, agents] = await Promise.all([api.listDatabases(), api.listAgents()]);
-    return { items: dbs.items, agents: agents.items, agentCount: agents.items.length };
+    const [dbs, agents, tests] = await Promise.all([
+      api.listDatabases(),
+      api.listAgents(),
+      api.restoreTestSummary(),
+    ]);
+    const verified = new Map(tests.items.map((x) => [x.databaseId, x]));
+    return { items: dbs.items, agents: agents.items, agentCount: agents.items.length, verified };
   });
   const now = createNow(30_000);
   createPoll(() => void refetch(), 20_000);
@@ -120,6 +125,35 @@ export default function DatabasesPage(): JSX.Element {
                     </span>
                   </Show>
                 ),
+              },
+              {
+                label: t('databases.col.verified'),
+                cell: (d) => {
+                  const v = () => data().verified.get(d.id);
+                  const failed = () => v()?.latest?.state === 'failed' || v()?.latest?.state === 'error';
+                  return (
+                    <span data-testid="last-verified-restore">
+                      <Show
+                        when={v()?.lastPassedAt}
+                        fallback={<span class="muted">{t('rtest.lastVerifiedNever')}</span>}
+                      >
+                        {(at) => (
+                          <span title={formatDateTime(at())}>{formatRelative(at(), now(), 'past')}</span>
+                        )}
+                      </Show>
+                      <Show
+                        when={v()?.lastPassedRestoreMs !== null && v()?.lastPassedRestoreMs !== undefined}
+                      >
+                        <div class="cell-sub">
+                          {t('rtest.rto', { duration: formatDuration(v()?.lastPassedRestoreMs) })}
+                        </div>
+                      </Show>
+                      <Show when={failed()}>
+                        <div class="cell-sub text-error">✗ {t('databases.verifiedFailed')}</div>
+                      </Show>
+                    </span>
+                  );
+                },
               },
               {
                 label: t('databases.col.nextRun'),
