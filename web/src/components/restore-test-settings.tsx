@@ -10,8 +10,9 @@ import type { Database } from '@resistro/contract/schemas';
 import { createSignal, createUniqueId, For, type JSX, Show } from 'solid-js';
 import { ApiClientError, api, errorMessage } from '../api.ts';
 import { t, tn } from '../i18n/index.ts';
+import { ACTIONS, actionAttr } from '../lib/actions.ts';
 import { formatDateTime } from '../lib/format.ts';
-import { writeBlocked } from '../lib/session.ts';
+import { actionBlocked } from '../lib/session.ts';
 import { showToast } from '../lib/toast.ts';
 import { control, Field } from './field.tsx';
 
@@ -255,8 +256,9 @@ export function RestoreTestSettingsForm(props: {
         <button
           type="submit"
           class="btn btn-primary"
-          disabled={busy() || writeBlocked() !== undefined}
-          title={writeBlocked()}
+          disabled={busy() || actionBlocked(ACTIONS.restoreTestSettings) !== undefined}
+          title={actionBlocked(ACTIONS.restoreTestSettings)}
+          data-action={actionAttr(ACTIONS.restoreTestSettings)}
         >
           {t('rtest.form.save')}
         </button>

@@ -9,9 +9,10 @@ import type { Database } from '@resistro/contract/schemas';
 import { createResource, createSignal, For, type JSX, Show } from 'solid-js';
 import { api, errorMessage } from '../api.ts';
 import { type MessageKey, t } from '../i18n/index.ts';
+import { ACTIONS, actionAttr } from '../lib/actions.ts';
 import { formatDateTime, formatDuration } from '../lib/format.ts';
 import { createPoll } from '../lib/poll.ts';
-import { writeBlocked } from '../lib/session.ts';
+import { actionBlocked } from '../lib/session.ts';
 import { showToast } from '../lib/toast.ts';
 import { Icon } from './icons.tsx';
 import { RestoreTestSettingsForm } from './restore-test-settings.tsx';
@@ -81,8 +82,9 @@ export function RestoreTestsSection(props: { database: Database; databases: Data
           <button
             type="button"
             class="btn btn-primary btn-sm"
-            disabled={busy() || active() || writeBlocked() !== undefined}
-            title={writeBlocked()}
+            disabled={busy() || active() || actionBlocked(ACTIONS.testRestore) !== undefined}
+            title={actionBlocked(ACTIONS.testRestore)}
+            data-action={actionAttr(ACTIONS.testRestore)}
             onClick={testNow}
           >
             <Icon name="play" size={16} />
@@ -156,7 +158,11 @@ export function RestoreTestsSection(props: { database: Database; databases: Data
                               <button
                                 type="button"
                                 class="btn btn-danger-outline btn-sm"
-                                disabled={x.cancelRequested || writeBlocked() !== undefined}
+                                disabled={
+                                  x.cancelRequested || actionBlocked(ACTIONS.cancelRestoreTest) !== undefined
+                                }
+                                title={actionBlocked(ACTIONS.cancelRestoreTest)}
+                                data-action={actionAttr(ACTIONS.cancelRestoreTest)}
                                 onClick={() => cancel(x)}
                               >
                                 {x.cancelRequested ? t('rtest.cancelling') : t('rtest.cancel')}
