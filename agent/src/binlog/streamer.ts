@@ -165,7 +165,7 @@ export class BinlogStreamer {
               hint: "Raise binlog_expire_logs_seconds on the server above the agent's worst lag, and take a new backup now: point-in-time recovery cannot cross this gap.",
             },
           );
-          this.#state = { current: oldest, files: {} };
+          this.#state.current = oldest;
           await writeState(this.#o.spoolDir, this.#state);
         } else {
           this.#o.log.warn('binlog.disconnected', `the binlog stream stopped: ${message.split('\n')[0]}`, {
@@ -256,7 +256,14 @@ export class BinlogStreamer {
           end: meta.end,
         });
       }
-      if (entry.final) {
+      // A file before the one being received that never got its rotate: the server purged the
+      // rest before the agent had it (a gap, logged when it was found). What it had is stored.
+      const abandoned =
+        !entry.final &&
+        this.#state.current !== undefined &&
+        compareBinlogNames(name, this.#state.current) < 0 &&
+        (await stat(join(dir, name))).size <= entry.cut;
+      if (entry.final || abandoned) {
         await rm(join(dir, name), { force: true });
         delete this.#state.files[name];
         await writeState(dir, this.#state);

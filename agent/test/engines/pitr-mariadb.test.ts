@@ -266,3 +266,135 @@ describe('MariaDB point-in-time recovery: dump + binlog replay', () => {
     expect(readdirSync(segments)).toContain(victim.id);
   });
 });
+
+describe('MariaDB point-in-time recovery: the server purges a binlog the agent has not stored', () => {
+  const work = testDir('pitr-maria-purge');
+  let server: MariadbServer;
+  let streamer: BinlogStreamer | undefined;
+  const events: { event: string; msg: string; hint?: string }[] = [];
+
+  afterAll(async () => {
+    await streamer?.stop();
+    await server?.stop();
+    work.remove();
+  });
+
+  test('the streamer reports the gap and goes on; a restore across it refuses naming the file', async () => {
+    const envFile = join(work.dir, 'env');
+    writeFileSync(envFile, '', { mode: 0o600 });
+    server = await startMariadb({
+      dir: join(work.dir, 'server'),
+      port: await freePort(),
+      fast: true,
+      binlog: {},
+    });
+    await server.createDatabase('shop');
+    await server.query('CREATE TABLE ledger (n INT PRIMARY KEY) ENGINE=InnoDB', 'shop');
+    await server.query('INSERT INTO ledger VALUES (1), (2)', 'shop');
+    const target = {
+      engine: 'mariadb' as const,
+      host: '127.0.0.1',
+      port: server.port,
+      database: 'shop',
+      user: server.user,
+      password: server.password,
+    };
+    const dumpPath = join(work.dir, 'shop.resistro');
+    const { logPosition } = await runPipeline({
+      engine: getEngine('mariadb'),
+      target,
+      key,
+      level: 3,
+      compressor: 'auto',
+      sink: createWriteStream(dumpPath),
+    });
+    const segments = join(work.dir, 'segments');
+    const options = {
+      engine: 'mariadb' as const,
+      target: { ...target, database: '' },
+      spoolDir: join(work.dir, 'spool'),
+      key,
+      store: directoryStore(segments),
+      cutIntervalMs: 200,
+      tickMs: 100,
+      startFile: logPosition!.file,
+      replicaServerId: 4_000_000_002,
+      log: createLogger({ level: 'warn', json: true, write: (line) => events.push(JSON.parse(line)) }),
+    };
+    streamer = new BinlogStreamer(options);
+    await streamer.start();
+    await server.query('INSERT INTO ledger VALUES (3)', 'shop');
+    await waitFor(async () => streamer!.status().storedBytes > 0, 30_000, 'a first segment');
+    await streamer.stop();
+
+    // While the agent is away the server rotates twice and purges what the agent did not get.
+    await server.query('INSERT INTO ledger VALUES (4)', 'shop');
+    await server.query('FLUSH BINARY LOGS; FLUSH BINARY LOGS;');
+    const [[current]] = (await server.query('SHOW MASTER STATUS')) as [[string]];
+    // (the server keeps a file a replica connection still reads: retried until that one is gone)
+    await waitFor(
+      async () => {
+        await server.query(`PURGE BINARY LOGS TO '${current}'`);
+        return (await server.query('SHOW BINARY LOGS'))[0]?.[0] === current;
+      },
+      30_000,
+      'the purge',
+    );
+    await server.query('INSERT INTO ledger VALUES (5)', 'shop');
+
+    streamer = new BinlogStreamer(options);
+    await streamer.start();
+    const [[file, pos]] = (await server.query('SHOW MASTER STATUS')) as [[string, string]];
+    await waitFor(
+      async () => {
+        await streamer!.flush();
+        return (await directoryStore(segments).list()).some(
+          (r) => r.stream === file && r.end === Number(pos),
+        );
+      },
+      30_000,
+      'the stream to continue after the gap',
+    );
+    const gap = events.find((e) => e.event === 'binlog.gap');
+    expect(gap?.msg).toMatch(
+      new RegExp(`purged binlog ${logPosition!.file} before it was stored; continuing from ${current}`),
+    );
+    expect(gap?.hint).toMatch(/take a new backup now/);
+    // the purged file's remains left the spool
+    expect(readdirSync(join(work.dir, 'spool')).filter((n) => n.startsWith('binlog.'))).toEqual([current]);
+
+    await server.createDatabase('across');
+    const r = await runCli(
+      [
+        'restore',
+        '--pitr',
+        '--file',
+        dumpPath,
+        '--segments',
+        segments,
+        '--latest',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(server.port),
+        '--database',
+        'across',
+        '--user',
+        server.user,
+      ],
+      {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: work.dir,
+        RESISTRO_ENV_FILE: envFile,
+        RESISTRO_ENCRYPTION_KEY: KEY_TEXT,
+        RESISTRO_LOG_FORMAT: 'json',
+        MYSQL_PWD: server.password,
+      },
+    );
+    expect(r.code).toBe(1);
+    expect(r.events.find((e) => e.event === 'command.failed')?.msg).toMatch(
+      new RegExp(`log segment ${logPosition!.file} from byte \\d+ to its end is missing`),
+    );
+    expect(await server.query('SHOW TABLES FROM across')).toEqual([]);
+  });
+});
