@@ -63,7 +63,7 @@ storage is unreachable the encrypted backup goes to the offline spool and is del
     usage: `resistro restore --file <backup.resistro> --host <host> --port <port> --database <name> --user <user> [--replace]
 resistro restore --backup <backup id> --host … --port … --database … --user … [--replace]
 resistro restore --file <backup.resistro> --list
-resistro restore --file <backup.resistro> --table <schema.table> --host … --database … --user …
+resistro restore --file <backup.resistro> --table <schema.table> [--table …] [--as <new name>] --host … --database … --user …
 
 Streams decrypt → decompress → psql / mysql into the database. PostgreSQL restores in one
 transaction, so a damaged file rolls everything back; MySQL/MariaDB cannot roll back DDL, so the
@@ -76,8 +76,13 @@ PostgreSQL backups made in sections (format version 2) restore over several conn
 -j/--jobs <n> (default: this machine's cores, at most 8): schema first, then the tables N at a time,
 then indexes and constraints N at a time. The target must be empty; if anything fails, everything
 the restore created is dropped again. --replace and -j 1 restore in one transaction instead.
---list shows what the backup holds (reads only its table of contents); --table restores one
-table (its definition, unless it exists, and its rows), reading only that table's section.
+--list checks the whole file and shows what it holds: its tables with their row counts (backups
+from resistro 0.3 on) and, for sectioned backups, the sections. --table restores only that table
+(several --table allowed; --as <name> restores one under a new name): its definition, unless it
+exists, and its rows, streaming (memory stays flat at any size). PostgreSQL reads only the table's
+section, in one transaction; MySQL/MariaDB checks the whole file first, then replays only the
+table's part of the dump (triggers are left out, and with --as its foreign keys). A table that
+already has rows is refused unless --replace.
 
 SQLite, Redis and directory backups are restored into files (the engine is read from the backup):
 resistro restore --file <b> --target-file /srv/app/db.sqlite [--replace]   SQLite: refuses an existing
@@ -104,7 +109,8 @@ account needs BINLOG REPLAY (MariaDB 10.5.2+; SUPER before) besides the restore 
       file: { type: 'string', short: 'f' },
       jobs: { type: 'string', short: 'j' },
       list: { type: 'boolean' },
-      table: { type: 'string' },
+      table: { type: 'string', multiple: true },
+      as: { type: 'string' },
       backup: { type: 'string' },
       host: { type: 'string', short: 'h' },
       port: { type: 'string', short: 'p' },

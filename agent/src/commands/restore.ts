@@ -19,6 +19,7 @@ import { createProgress } from '../progress.ts';
 import { promptPassword } from '../prompt.ts';
 import { downloadBackup } from '../restore/download.ts';
 import { defaultRestoreJobs, restoreFile } from '../restore/into-database.ts';
+import { restoreMysqlTables } from '../restore/mysql-table.ts';
 import { checkBackupFile, peekBackupFile } from '../restore/restore.ts';
 import { restoreSource } from '../restore/restore-source.ts';
 import { restoreTable } from '../restore/table.ts';
@@ -46,8 +47,13 @@ export async function run(input: CommandInput): Promise<number> {
     );
   }
   const listOnly = options.list === true;
-  const table = options.table as string | undefined;
-  if (listOnly && table !== undefined)
+  const tables = (options.table as string[] | undefined) ?? [];
+  if (options.as !== undefined && tables.length !== 1)
+    throw new UsageError(
+      '--as goes with exactly one --table',
+      'Example: --table public.orders --as orders_restored',
+    );
+  if (listOnly && tables.length > 0)
     throw new UsageError(
       '--list and --table do not go together',
       'Run --list first, then --table <schema.table>.',
@@ -144,25 +150,48 @@ export async function run(input: CommandInput): Promise<number> {
       user: user!,
       password: await passwordFor(engineName, env, Boolean(options['no-password'])),
     };
-    if (table !== undefined) {
-      if (engineName !== 'postgres' || (await readFileHeader(path)).version !== SECTIONED_VERSION)
+    if (tables.length > 0) {
+      const as = options.as as string | undefined;
+      const restoring = createProgress(
+        log,
+        `restoring ${tables.join(', ')} into ${target.database}`,
+        undefined,
+      );
+      if (engineName !== 'postgres') {
+        const result = await restoreMysqlTables(path, key, target, tables, {
+          replace: Boolean(options.replace),
+          ...(as !== undefined && { as }),
+          onFileBytes: (n) => restoring.add(n),
+        }).finally(() => restoring.done());
+        out(
+          `restored table${result.tables.length > 1 ? 's' : ''} ${result.tables.join(', ')} from ${path} into ${engineName} ${target.host}:${target.port}/${target.database}\n`,
+        );
+        return 0;
+      }
+      if ((await readFileHeader(path)).version !== SECTIONED_VERSION)
         throw new UsageError(
           '--table needs a PostgreSQL backup made in sections (by resistro 0.2 or newer)',
           'Restore the whole backup into a scratch database and copy the table from there.',
         );
-      const restoring = createProgress(log, `restoring ${table} into ${target.database}`, undefined);
-      const result = await restoreTable(path, key, target, table, {
-        sessions: createPostgresSessions(),
-        replace: Boolean(options.replace),
-        onFileBytes: (n) => restoring.add(n),
-      }).finally(() => restoring.done());
-      log.info(
-        'restore.table',
-        `restored table ${table}${result.created ? ' (created)' : ''} from section ${result.section}`,
-      );
-      out(
-        `restored table ${table} from ${path} into ${engineName} ${target.host}:${target.port}/${target.database}\n`,
-      );
+      try {
+        for (const table of tables) {
+          const result = await restoreTable(path, key, target, table, {
+            sessions: createPostgresSessions(),
+            replace: Boolean(options.replace),
+            ...(as !== undefined && { as }),
+            onFileBytes: (n) => restoring.add(n),
+          });
+          log.info(
+            'restore.table',
+            `restored table ${table}${as ? ` as ${as}` : ''}${result.created ? ' (created)' : ''} from section ${result.section}`,
+          );
+          out(
+            `restored table ${table}${as ? ` as ${as}` : ''} from ${path} into ${engineName} ${target.host}:${target.port}/${target.database}\n`,
+          );
+        }
+      } finally {
+        restoring.done();
+      }
       return 0;
     }
     await restoreFile({

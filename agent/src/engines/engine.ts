@@ -90,6 +90,11 @@ export type RestoreOptions = {
   targetDir?: string;
   /** directory sources: restore only these paths of the archive (as they were backed up) */
   paths?: string[];
+  /**
+   * MySQL/MariaDB: replay into the database as it is, neither refusing a non-empty one nor
+   * emptying it (a single-table restore: the caller checked the tables the SQL touches)
+   */
+  intoExisting?: boolean;
 };
 
 /** What a restore wants the user to read afterwards (e.g. how to restart Redis on the files). */

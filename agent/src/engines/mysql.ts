@@ -332,7 +332,9 @@ export function createMysqlEngine(name: Exclude<EngineName, 'postgres'>, opts: E
       }),
 
     async restore(t: DatabaseTarget, sql: Readable, restoreOpts: RestoreOptions = {}) {
-      if (restoreOpts.replace) {
+      if (restoreOpts.intoExisting) {
+        // the caller checked what the SQL touches (single-table restore)
+      } else if (restoreOpts.replace) {
         await recreateDatabase(t);
       } else if (!(await isEmpty(t))) {
         sql.destroy();

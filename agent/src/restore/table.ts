@@ -51,6 +51,7 @@ async function* copyBlockOf(
   sql: AsyncIterable<Buffer>,
   wanted: string,
   found: { rows: boolean },
+  into = wanted,
 ): AsyncGenerator<Buffer> {
   let inside = false;
   let rest = '';
@@ -63,6 +64,8 @@ async function* copyBlockOf(
       if (!inside && line.startsWith(prefix) && line.endsWith('FROM stdin;')) {
         inside = true;
         found.rows = true;
+        out.push(`COPY ${into} ${line.slice(prefix.length)}`);
+        continue;
       }
       if (inside) out.push(line);
       if (inside && line === '\\.') inside = false;
@@ -71,12 +74,27 @@ async function* copyBlockOf(
   }
 }
 
+/** The CREATE TABLE of `from`, creating `to` instead (the definition's first line names it). */
+function renameDefinition(sql: string, from: string, to: string): string {
+  if (from === to) return sql;
+  const head = `CREATE TABLE ${from} (`;
+  const at = sql.indexOf(head);
+  if (at === -1) throw new Error(`the definition of ${from} does not start as expected`);
+  return `${sql.slice(0, at)}CREATE TABLE ${to} (${sql.slice(at + head.length)}`;
+}
+
 export async function restoreTable(
   path: string,
   key: EncryptionKey,
   target: DatabaseTarget,
   tableText: string,
-  opts: { sessions: PostgresSessions; replace: boolean; onFileBytes?: (n: number) => void },
+  opts: {
+    sessions: PostgresSessions;
+    replace: boolean;
+    /** restore under this name instead (same schema unless qualified) */
+    as?: string;
+    onFileBytes?: (n: number) => void;
+  },
 ): Promise<{ section: string; created: boolean }> {
   const wanted = parseQualified(tableText);
   if (!wanted)
@@ -84,9 +102,20 @@ export async function restoreTable(
       `--table ${tableText} is not a table name`,
       'Write it as schema.table, e.g. public.orders.',
     );
+  const renamed =
+    opts.as === undefined
+      ? undefined
+      : parseQualified(opts.as.includes('.') ? opts.as : `${wanted.schema}.${opts.as}`);
+  if (opts.as !== undefined && !renamed)
+    throw new UsageError(
+      `--as ${opts.as} is not a table name`,
+      'Write it as name or schema.name, e.g. orders_restored.',
+    );
   const archive = await openArchive(path, key);
   const pre = archive.toc.sections.find((s) => s.kind === 'pre-data');
   const qualified = `${quoteIdent(wanted.schema)}.${quoteIdent(wanted.table)}`;
+  // where the rows go: the table's own name, or --as
+  const into = renamed ? `${quoteIdent(renamed.schema)}.${quoteIdent(renamed.table)}` : qualified;
   const section = findTableSection(archive.toc, wanted);
   if (!pre || !section)
     throw new UsageError('this backup has no table sections', 'Restore the whole backup instead.');
@@ -108,33 +137,31 @@ export async function restoreTable(
   }
   // Two queries: a table that does not exist cannot even be named in the second one.
   const exists =
-    (await opts.sessions.query(
-      target,
-      `select to_regclass('${qualified.replaceAll("'", "''")}') is not null`,
-    )) === 't';
+    (await opts.sessions.query(target, `select to_regclass('${into.replaceAll("'", "''")}') is not null`)) ===
+    't';
   const state = !exists
     ? 'missing'
-    : (await opts.sessions.query(target, `select exists (select 1 from ${qualified} limit 1)`)) === 't'
+    : (await opts.sessions.query(target, `select exists (select 1 from ${into} limit 1)`)) === 't'
       ? 'rows'
       : 'empty';
   if (state === 'rows' && !opts.replace) {
     throw new EngineError(
       'target_not_empty',
-      `table ${qualified} in "${target.database}" already has rows; refusing to restore over them`,
+      `table ${into} in "${target.database}" already has rows; refusing to restore over them`,
       'Restore into another database, or add --replace to empty the table first (in the same transaction).',
     );
   }
   const setup = [
     fragment.preamble,
-    state === 'missing' ? definition.sql : '',
-    state === 'rows' ? `TRUNCATE ONLY ${qualified};\n` : '',
+    state === 'missing' ? renameDefinition(definition.sql, qualified, into) : '',
+    state === 'rows' ? `TRUNCATE ONLY ${into};\n` : '',
     closingLines(fragment),
   ].join('');
   const found = { rows: false };
   const rows = readSection(archive, section.index, { onFileBytes: opts.onFileBytes });
   // Only the table's COPY block: its section may also set the values of sequences it owns, which a
   // single-table restore does not create.
-  const body = copyBlockOf(rows, qualified, found);
+  const body = copyBlockOf(rows, qualified, found, into);
   const sql = Readable.from(
     (async function* () {
       yield Buffer.from(setup);

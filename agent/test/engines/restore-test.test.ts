@@ -280,6 +280,17 @@ describe('PostgreSQL', () => {
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/needs the server/);
 
+    const copy = await cli(
+      ['restore', '--file', path, '--table', 'public.ledger', '--as', 'ledger_copy', ...server],
+      e.password,
+    );
+    expect(copy.code, copy.stderr).toBe(0);
+    expect((await sql('vt_source', 'select count(*) as n, sum(amount) as s from ledger_copy'))[0]).toEqual({
+      n: '4000',
+      s: '0',
+    });
+    await sql('vt_source', 'drop table ledger_copy');
+
     const list = await cli(['restore', '--list', '--file', path], e.password);
     expect(list.code).toBe(0);
     expect(list.stdout).toMatch(/^ +4000 {2}public\.ledger$/m);
@@ -355,6 +366,75 @@ describe('MariaDB', () => {
     expect(file.tableStats?.dialect).toBe('mysql');
     const rows = Object.fromEntries(file.tableStats!.tables.map((t) => [t.name, t.rows]));
     expect(rows).toEqual({ big: 1, notes: 3, many: 20000, nothing: 0 });
+  });
+
+  it('restore --table: one table alone, under a new name, several at once; rows in the way are refused', async () => {
+    const t = e.target('vt_maria');
+    const server = ['--host', t.host, '--port', String(t.port), '--user', t.user];
+    const count = async (table: string, database: string) =>
+      (await e.engine.queryValue!({ ...t, database }, `SELECT COUNT(*) FROM ${table}`)).trim();
+    const copy = await cli(
+      [
+        'restore',
+        '--file',
+        path,
+        '--table',
+        'many',
+        '--as',
+        'many_copy',
+        ...server,
+        '--database',
+        'vt_maria',
+      ],
+      e.password,
+      'MYSQL_PWD',
+    );
+    expect(copy.stderr).toBe('');
+    expect(copy.code).toBe(0);
+    expect(await count('many_copy', 'vt_maria')).toBe('20000');
+    expect(await count('many', 'vt_maria')).toBe('20000'); // the original is untouched
+
+    const refused = await cli(
+      ['restore', '--file', path, '--table', 'notes', ...server, '--database', 'vt_maria'],
+      e.password,
+      'MYSQL_PWD',
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/already has rows/);
+
+    await e.createDatabase('vt_maria_tables');
+    const two = await cli(
+      [
+        'restore',
+        '--file',
+        path,
+        '--table',
+        'notes',
+        '--table',
+        'vt_maria.big',
+        ...server,
+        '--database',
+        'vt_maria_tables',
+      ],
+      e.password,
+      'MYSQL_PWD',
+    );
+    expect(two.code, two.stderr).toBe(0);
+    expect(await count('notes', 'vt_maria_tables')).toBe('3');
+    expect(await count('big', 'vt_maria_tables')).toBe('1');
+    const tables = await e.engine.queryValue!(
+      { ...t, database: 'vt_maria_tables' },
+      "SELECT GROUP_CONCAT(TABLE_NAME ORDER BY TABLE_NAME) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'vt_maria_tables'",
+    );
+    expect(tables).toBe('big,notes');
+    // what was restored is exactly what was dumped: the same figures as in the backup
+    const missing = await cli(
+      ['restore', '--file', path, '--table', 'nope', ...server, '--database', 'vt_maria_tables'],
+      e.password,
+      'MYSQL_PWD',
+    );
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/has no table `nope`/);
   });
 
   it('passes, and fails naming the table when the copy was altered', async () => {
