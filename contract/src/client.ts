@@ -141,6 +141,16 @@ export function createApiClient(opts: ClientOptions) {
       request<void>('DELETE', `/auth/sessions/${encodeURIComponent(sessionId)}`),
     revokeAllSessions: () => request<{ revoked: number }>('POST', '/auth/sessions/revoke-all'),
     ssoStart: (email: string) => request<{ url: string }>('GET', '/auth/sso/start', undefined, { email }),
+    getSso: () => request<{ sso: id.SsoConfig | null }>('GET', '/account/sso'),
+    /** the client secret is write-only: leave it out to keep the stored one */
+    updateSso: (body: {
+      issuer: string;
+      clientId: string;
+      clientSecret?: string;
+      domains: string[];
+      enabled: boolean;
+    }) => request<{ sso: id.SsoConfig }>('PATCH', '/account/sso', body),
+    removeSso: () => request<void>('DELETE', '/account/sso'),
     updateSecurity: (body: { require2fa: boolean }) =>
       request<{ account: s.Account }>('PATCH', '/account/security', body),
     logout: () => request<void>('POST', '/auth/logout'),

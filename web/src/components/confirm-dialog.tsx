@@ -30,7 +30,8 @@ export function ConfirmDialog(props: {
         dialog.setAttribute('open', ''); // environments without showModal (jsdom)
       }
     } else if (dialog.open) {
-      dialog.close();
+      if (typeof dialog.close === 'function') dialog.close();
+      else dialog.removeAttribute('open'); // jsdom
     }
   });
 

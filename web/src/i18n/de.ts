@@ -1188,4 +1188,32 @@ export const de: Record<MessageKey, string> = {
   'report.kind.backup': 'Backup',
   'report.kind.restore_test': 'Wiederherstellungstest',
   'report.print': 'Drucken',
+
+  'sso.title': 'Single Sign-on (SSO)',
+  'sso.hint':
+    'Mitglieder melden sich über Ihren Identitätsanbieter an (OpenID Connect). Legen Sie Resistro dort als Webanwendung (vertraulicher Client) mit dieser Redirect-URI und den Scopes openid email an.',
+  'sso.enterpriseOnly': 'Single Sign-on gehört zum Enterprise-Tarif.',
+  'sso.redirectUri': 'Redirect-URI',
+  'sso.state': 'Zustand',
+  'sso.stateOn': 'Aktiv: Die Anmeldeseite bietet Single Sign-on für diese Domains an',
+  'sso.stateOff': 'Eingerichtet, aber aus',
+  'sso.notSetUp': 'Nicht eingerichtet',
+  'sso.issuer': 'Issuer-URL',
+  'sso.issuerHint': 'Resistro liest vor dem Speichern die /.well-known/openid-configuration des Anbieters.',
+  'sso.issuerUrl': 'Geben Sie die Adresse ein, beginnend mit https://.',
+  'sso.clientId': 'Client-ID',
+  'sso.clientSecret': 'Client-Secret',
+  'sso.secretHint': 'Nur zum Schreiben: Einmal gespeichert, wird es nie wieder angezeigt, auch hier nicht.',
+  'sso.secretStored': 'Gespeichert – leer lassen, um es zu behalten',
+  'sso.domains': 'E-Mail-Domains',
+  'sso.domainsHint':
+    'Durch Kommas getrennt. Wer eine bestätigte Adresse in einer davon hat, wird bei der ersten Anmeldung Betrachter.',
+  'sso.enabled': 'Single Sign-on auf der Anmeldeseite anbieten',
+  'sso.save': 'Speichern',
+  'sso.saved': 'Single Sign-on gespeichert.',
+  'sso.remove': 'Single Sign-on abschalten',
+  'sso.removeTitle': 'Single Sign-on abschalten?',
+  'sso.removeText':
+    'Die Einstellungen und das gespeicherte Client-Secret werden gelöscht. Mitglieder, die sich per SSO angemeldet haben, brauchen dann ein Passwort („Passwort vergessen?“ auf der Anmeldeseite).',
+  'sso.removed': 'Single Sign-on ist abgeschaltet.',
 };

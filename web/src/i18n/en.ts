@@ -1127,6 +1127,34 @@ export const en = {
   'report.kind.backup': 'Backup',
   'report.kind.restore_test': 'Restore test',
   'report.print': 'Print',
+
+  'sso.title': 'Single sign-on (SSO)',
+  'sso.hint':
+    'Members log in through your identity provider (OpenID Connect). Register Resistro there as a web application (confidential client) with this redirect URI and the scopes openid email.',
+  'sso.enterpriseOnly': 'Single sign-on is part of the Enterprise plan.',
+  'sso.redirectUri': 'Redirect URI',
+  'sso.state': 'State',
+  'sso.stateOn': 'On: the log-in page offers single sign-on for these domains',
+  'sso.stateOff': 'Set up, but off',
+  'sso.notSetUp': 'Not set up',
+  'sso.issuer': 'Issuer URL',
+  'sso.issuerHint': "Resistro reads the provider's /.well-known/openid-configuration before saving.",
+  'sso.issuerUrl': 'Enter the address, starting with https://.',
+  'sso.clientId': 'Client ID',
+  'sso.clientSecret': 'Client secret',
+  'sso.secretHint': 'Write-only: once saved it is never shown again, not even here.',
+  'sso.secretStored': 'Stored – leave empty to keep it',
+  'sso.domains': 'E-mail domains',
+  'sso.domainsHint':
+    'Separated by commas. People whose confirmed address is in one of them become viewers at their first log-in.',
+  'sso.enabled': 'Offer single sign-on on the log-in page',
+  'sso.save': 'Save',
+  'sso.saved': 'Single sign-on saved.',
+  'sso.remove': 'Turn off single sign-on',
+  'sso.removeTitle': 'Turn off single sign-on?',
+  'sso.removeText':
+    'The settings and the stored client secret are deleted. Members who logged in by SSO then need a password (“Forgot password?” on the log-in page).',
+  'sso.removed': 'Single sign-on is off.',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -11,6 +11,7 @@ import { ClosingSection } from '../components/settings-closing.tsx';
 import { LanguageSection } from '../components/settings-language.tsx';
 import { UsageSection } from '../components/settings-plan.tsx';
 import { SecuritySection } from '../components/settings-security.tsx';
+import { SsoSection } from '../components/settings-sso.tsx';
 import { SubscriptionSection } from '../components/settings-subscription.tsx';
 import { TeamSection } from '../components/settings-team.tsx';
 import { Async } from '../components/states.tsx';
@@ -30,6 +31,7 @@ const SECTIONS: Array<[string, MessageKey, Action?]> = [
   ['webhooks', 'channels.title'],
   ['language', 'settings.language'],
   ['security', 'security.title'],
+  ['sso', 'sso.title', ACTIONS.readSso],
   ['account', 'settings.account'],
 ];
 
@@ -91,6 +93,9 @@ export default function SettingsPage(): JSX.Element {
                     <ChannelsSection />
                     <LanguageSection account={a()} />
                     <SecuritySection />
+                    <Show when={readable(ACTIONS.readSso)}>
+                      <SsoSection account={a()} />
+                    </Show>
                     <section
                       class="card settings-section danger-zone"
                       id="account"
