@@ -6,6 +6,7 @@ import type * as al from './alerts.ts';
 import type { BackupErrorCode, BackupErrorParams } from './backup-errors.ts';
 import type * as bl from './billing.ts';
 import type * as ck from './checks.ts';
+import type * as dd from './dedup.ts';
 import type { ErrorCode, ErrorEnvelope } from './errors.ts';
 import type * as id from './identity.ts';
 import type * as pt from './pitr.ts';
@@ -230,6 +231,20 @@ export function createApiClient(opts: ClientOptions) {
       ),
     completeBackup: (id: string, body: s.CompleteBackupBody) =>
       request<{ backup: s.Backup }>('POST', `/backups/${encodeURIComponent(id)}/complete`, body),
+    dedupHave: (id: string, body: dd.DedupHaveBody) =>
+      request<dd.DedupHaveResponse>('POST', `/backups/${encodeURIComponent(id)}/dedup/have`, body),
+    dedupPack: (id: string, body: dd.DedupPackBody) =>
+      request<dd.DedupPackResponse>('POST', `/backups/${encodeURIComponent(id)}/dedup/packs`, body),
+    dedupPackComplete: (id: string, packId: string, body: dd.DedupPackCompleteBody) =>
+      request<void>(
+        'POST',
+        `/backups/${encodeURIComponent(id)}/dedup/packs/${encodeURIComponent(packId)}/complete`,
+        body,
+      ),
+    dedupRefs: (id: string, body: dd.DedupRefsBody) =>
+      request<void>('POST', `/backups/${encodeURIComponent(id)}/dedup/refs`, body),
+    dedupSeal: (id: string, body: dd.DedupSealBody) =>
+      request<void>('POST', `/backups/${encodeURIComponent(id)}/dedup/seal`, body),
     failBackup: (
       id: string,
       body: {

@@ -4,6 +4,7 @@ export * from './backup-errors.ts';
 export * from './billing.ts';
 export * from './checks.ts';
 export * from './client.ts';
+export * from './dedup.ts';
 export * from './errors.ts';
 export * from './files.ts';
 export * from './format.ts';

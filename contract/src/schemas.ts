@@ -375,6 +375,8 @@ export const UpdateDatabaseBody = v.strictObject({
   compressionLevel: v.optional(CompressionLevel),
   /** the same kind as the database's engine */
   source: v.optional(SourceSettings),
+  /** back up into the account's deduplicated chunk store (PostgreSQL; docs/dedup.md) */
+  dedup: v.optional(v.boolean()),
 });
 export const DATABASE_STATUSES = ['active', 'paused', 'error'] as const;
 export const Database = v.object({
@@ -389,6 +391,8 @@ export const Database = v.object({
   schedule: ScheduleSchema,
   retentionDays: v.number(),
   compressionLevel: v.number(),
+  /** deduplicated storage (docs/dedup.md); absent from older control planes */
+  dedup: v.optional(v.boolean()),
   agentId: v.nullable(Id),
   paused: v.boolean(),
   status: v.picklist(DATABASE_STATUSES),
@@ -418,6 +422,8 @@ export const DatabaseWork = v.object({
   schedule: ScheduleSchema,
   compressionLevel: v.number(),
   paused: v.boolean(),
+  /** back up into the account's deduplicated chunk store (absent from older control planes) */
+  dedup: v.optional(v.boolean()),
   /** SQLite, Redis and directory sources (absent from older control planes) */
   source: v.nullish(SourceSettings),
 });
@@ -495,6 +501,10 @@ export const Backup = v.object({
   lockedUntil: v.optional(v.nullable(Timestamp)),
   /** its copy in the account's second storage location; null: none (yet, or not copied) */
   copy: v.optional(v.nullable(BackupCopy)),
+  /** deduplicated storage (docs/dedup.md): the download is streamed from the account's chunks */
+  dedup: v.optional(v.boolean()),
+  /** deduplicated: the bytes the backup holds before deduplication (sizeBytes is its manifest) */
+  logicalBytes: v.optional(v.nullable(v.number())),
 });
 export const StartBackupResponse = v.object({ backup: Backup, upload: UploadPlan });
 const PartNumber = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000));

@@ -17,6 +17,7 @@ import { refuseWritesWhenReadOnly } from './closing/read-only.ts';
 import { closingRoutes } from './closing/routes.ts';
 import { runScheduled } from './cron/index.ts';
 import { databaseRoutes } from './databases/routes.ts';
+import { dedupFileRoutes, dedupRoutes } from './dedup/routes.ts';
 import { docsRoutes } from './docs/routes.ts';
 import { downloadRoutes } from './downloads/routes.ts';
 import type { Bindings } from './env.ts';
@@ -52,6 +53,8 @@ const api = new Hono<AppEnv>()
   // before authenticate: the scrape endpoint takes its own token, not an API key
   .route('/', metricsScrapeRoutes)
   .route('/', billingWebhookRoutes)
+  // before authenticate: a deduplicated backup's download link is signed, like a presigned URL
+  .route('/', dedupFileRoutes)
   .use(authenticate)
   .use(authorize)
   .use(refuseWritesWhenReadOnly)
@@ -66,6 +69,7 @@ const api = new Hono<AppEnv>()
   .route('/', agentWorkRoutes)
   .route('/', databaseRoutes)
   .route('/', backupRoutes)
+  .route('/', dedupRoutes)
   .route('/', restoreRoutes)
   .route('/', restoreTestRoutes)
   .route('/', alertRoutes)

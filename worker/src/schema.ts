@@ -8,6 +8,7 @@ export * from './backups/backups.sql.ts';
 export * from './billing/billing.sql.ts';
 export * from './closing/closing.sql.ts';
 export * from './databases/databases.sql.ts';
+export * from './dedup/dedup.sql.ts';
 export * from './lib/batch-cursor.sql.ts';
 export * from './metrics/metrics.sql.ts';
 export * from './notifications/notifications.sql.ts';

@@ -1,6 +1,6 @@
 import type { BackupErrorCode, BackupErrorParams } from '@resistro/contract';
 import { sql } from 'drizzle-orm';
-import { bigint, index, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { accounts } from '../accounts/accounts.sql.ts';
 import { databases } from '../databases/databases.sql.ts';
 import { ts } from '../lib/columns.ts';
@@ -42,6 +42,10 @@ export const backups = pgTable(
     deadlineAt: ts('deadline_at').notNull(),
     /** S3 object lock (compliance): storage refuses to delete the object before this (retention/locks.ts) */
     lockedUntil: ts('locked_until'),
+    /** deduplicated (docs/dedup.md): the object is the manifest, the chunks are in the account's packs */
+    dedup: boolean('dedup').notNull().default(false),
+    /** deduplicated: the plaintext bytes of all sections (what the backup holds, before dedup) */
+    logicalBytes: bigint('logical_bytes', { mode: 'number' }),
     createdAt: ts('created_at').notNull().defaultNow(),
   },
   (t) => [

@@ -15,6 +15,7 @@ import type { Db } from '../db.ts';
 import type { Config } from '../env.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { decodeCursor, encodeCursor } from '../lib/cursor.ts';
+import { signFileLink } from '../lib/file-link.ts';
 import { lockForUpload } from '../locks/locks.ts';
 import type { ObjectStorage, PartChecksum } from '../storage/storage.ts';
 import { backups } from './backups.sql.ts';
@@ -45,6 +46,7 @@ export function toBackup(row: Row): Backup {
     durationMs: row.durationMs,
     fileName: backupFileName(row.databaseName, row.startedAt),
     lockedUntil: row.lockedUntil?.toISOString() ?? null,
+    ...(row.dedup && { dedup: true, logicalBytes: row.logicalBytes }),
   };
 }
 
@@ -247,11 +249,15 @@ export async function downloadUrl(
   accountId: string,
   id: string,
   now: Date,
+  /** this service's origin, for a deduplicated backup's download link */
+  origin = config.appOrigin ?? '',
 ) {
   const row = await findBackup(db, accountId, id);
   if (row.status !== 'succeeded')
     throw new ApiError('conflict', `Only a successful backup can be downloaded; this one is ${row.status}`);
   const fileName = backupFileName(row.databaseName, row.startedAt);
+  // Deduplicated: the worker streams the single file together from the packs (dedup/file.ts).
+  if (row.dedup) return { fileName, ...(await signFileLink(config, origin, row.id, now)) };
   const url = await storage.presignDownload(row.objectKey, fileName, config.downloadUrlTtlSeconds);
   return {
     url,

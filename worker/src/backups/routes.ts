@@ -105,6 +105,7 @@ export const backupRoutes = new Hono<AppEnv>()
       p.accountId,
       id,
       c.get('now'),
+      new URL(c.req.url).origin,
     );
     await auditRequest(c, 'backup.downloaded', { kind: 'backup', id }, { fileName: url.fileName });
     return c.json(url);

@@ -28,6 +28,8 @@ export const databases = pgTable(
     retentionDays: integer('retention_days').notNull(),
     compressionLevel: integer('compression_level').notNull().default(3),
     paused: boolean('paused').notNull().default(false),
+    /** back up into the account's deduplicated chunk store (docs/dedup.md); opt-in */
+    dedup: boolean('dedup').notNull().default(false),
     lastBackupAt: ts('last_backup_at'),
     lastSuccessAt: ts('last_success_at'),
     lastStatus: text('last_status', { enum: ['running', 'succeeded', 'failed'] }),

@@ -39,6 +39,7 @@ export function toDatabase(row: Row, now: Date): Database {
     schedule: row.schedule,
     retentionDays: row.retentionDays,
     compressionLevel: row.compressionLevel,
+    dedup: row.dedup,
     agentId: row.agentId,
     paused: row.paused,
     status: databaseStatus(row),
@@ -195,6 +196,7 @@ export type DatabasePatch = {
   agentId?: string | undefined;
   compressionLevel?: number | undefined;
   source?: SourceSettingsInput | undefined;
+  dedup?: boolean | undefined;
 };
 
 export async function updateDatabase(
@@ -212,6 +214,14 @@ export async function updateDatabase(
       throw new ApiError('validation_failed', 'Invalid input: source must have kind equal to the engine', {
         source: 'must be given for this engine, with kind equal to the engine',
       });
+    if (patch.dedup === true && current.engine !== 'postgres')
+      throw new ApiError(
+        'validation_failed',
+        'Invalid input: dedup is available for PostgreSQL databases only',
+        {
+          dedup: 'is available for PostgreSQL databases only',
+        },
+      );
     if (patch.agentId !== undefined && patch.agentId !== current.agentId) {
       await assertOwnAgent(tx, accountId, patch.agentId);
       // SECURITY: a password sealed to the old agent cannot be opened by the new one.
@@ -238,6 +248,7 @@ export async function updateDatabase(
         ...(patch.retentionDays !== undefined && { retentionDays: patch.retentionDays }),
         ...(patch.agentId !== undefined && { agentId: patch.agentId }),
         ...(patch.compressionLevel !== undefined && { compressionLevel: patch.compressionLevel }),
+        ...(patch.dedup !== undefined && { dedup: patch.dedup }),
         ...(patch.source !== undefined && {
           source: connectionColumns({ engine: current.engine, source: patch.source }).source,
           ...(patch.source.kind !== 'redis' &&

@@ -21,6 +21,7 @@ export function toDatabaseWork(row: typeof databases.$inferSelect): DatabaseWork
         : { mode: 'local' },
     schedule: row.schedule,
     compressionLevel: row.compressionLevel,
+    ...(row.dedup && { dedup: true }),
     paused: row.paused,
     source: row.source ?? null,
   };

@@ -31,6 +31,7 @@ const WHAT_DE: Record<string, string> = {
   invitation: 'Einladung',
   session: 'Sitzung',
   segment: 'Segment',
+  pack: 'Paket',
 };
 
 const ROLE_DE: Record<string, string> = {
@@ -302,6 +303,25 @@ export const MESSAGES: Record<string, Entry> = {
   '{error}; the backup was marked failed': {
     de: (p) => `${MESSAGE_DE_OR_SELF(p.error!)}; das Backup wurde als fehlgeschlagen markiert`,
   },
+  // deduplicated storage (issue 17)
+  'The stored pack has {stored} bytes, the agent announced {announced}; upload it again': {
+    de: (p) =>
+      `Das gespeicherte Paket hat ${p.stored} Bytes, der Agent hat ${p.announced} angekündigt; laden Sie es erneut hoch`,
+  },
+  '{n} of these chunks are not stored in this account; upload their packs first': {
+    de: (p) =>
+      `${p.n} dieser Blöcke sind in diesem Konto nicht gespeichert; laden Sie zuerst ihre Pakete hoch`,
+  },
+  'This backup has {recorded} chunk references recorded, not {expected}; send the rest first': {
+    de: (p) =>
+      `Für dieses Backup sind ${p.recorded} Blockverweise gespeichert, nicht ${p.expected}; senden Sie zuerst den Rest`,
+  },
+  'Chunks of this backup are missing from the index': {
+    de: 'Blöcke dieses Backups fehlen im Index',
+  },
+  'This download link is invalid or expired; ask for a new one': {
+    de: 'Dieser Download-Link ist ungültig oder abgelaufen; fordern Sie einen neuen an',
+  },
   // object storage
   'Object storage did not delete the backup; try again': {
     de: 'Der Object Storage hat das Backup nicht gelöscht; versuchen Sie es erneut',
@@ -499,6 +519,14 @@ export const FIELD_MESSAGES: Record<string, Entry> = {
   },
   'must be YYYY-MM': { de: 'muss die Form JJJJ-MM haben' },
   'must be scratch or database': { de: 'muss scratch oder database sein' },
+  // deduplicated storage (issue 17)
+  'must be a chunk id (43 base64url characters)': { de: 'muss eine Block-ID sein (43 base64url-Zeichen)' },
+  'at most 1000 ids per request': { de: 'höchstens 1000 IDs pro Anfrage' },
+  'at most 5000 ids per request': { de: 'höchstens 5000 IDs pro Anfrage' },
+  'must lie inside the pack, in order, without overlapping': {
+    de: 'müssen der Reihe nach im Paket liegen, ohne sich zu überlappen',
+  },
+  'is available for PostgreSQL databases only': { de: 'gibt es nur für PostgreSQL-Datenbanken' },
   // restores (issue 20)
   'no such backup': { de: 'dieses Backup gibt es nicht' },
   'no such database': { de: 'diese Datenbank gibt es nicht' },

@@ -88,6 +88,21 @@ export function describeObjectStorage(name: string, harness: () => StorageHarnes
       expect(await digest(body)).toBe(await digest(joined(a, b)));
     });
 
+    it('reads an object whole or a byte range of it, and nothing for a missing key', async () => {
+      const h = harness();
+      const key = keyOf('ranged');
+      const uploadId = await h.storage.createMultipartUpload(key);
+      const data = bytes(5000, 7);
+      const parts = [await putPart(h, key, uploadId, 1, data)];
+      expect(await h.storage.completeMultipartUpload(key, uploadId, parts)).toBe('completed');
+      const read = async (range?: { start: number; end: number }) =>
+        new Uint8Array(await new Response(await h.storage.getObject(key, range)).arrayBuffer());
+      expect(await digest(await read())).toBe(await digest(data));
+      expect(await digest(await read({ start: 100, end: 1100 }))).toBe(await digest(data.slice(100, 1100)));
+      expect(await digest(await read({ start: 4999, end: 5000 }))).toBe(await digest(data.slice(4999)));
+      expect(await h.storage.getObject(keyOf('missing'), { start: 0, end: 10 })).toBeUndefined();
+    });
+
     it('says an upload completed once is not found when completed again, and keeps the object', async () => {
       const h = harness();
       const key = keyOf('twice');

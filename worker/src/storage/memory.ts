@@ -129,6 +129,15 @@ export function createMemoryStorage(now: () => number = Date.now): MemoryStorage
       requests++;
       uploads.delete(uploadId);
     },
+    async getObject(key, range) {
+      requests++;
+      const o = objects.get(key);
+      if (!o) return undefined;
+      if (range && (range.start < 0 || range.end <= range.start))
+        throw new RangeError(`invalid range ${range.start}-${range.end}`);
+      const part = range ? o.slice(range.start, Math.min(range.end, o.length)) : o.slice();
+      return new Response(part).body!;
+    },
     async headObject(key) {
       requests++;
       const o = objects.get(key);

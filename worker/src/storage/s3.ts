@@ -165,6 +165,21 @@ export function createS3Storage(config: S3Config): ObjectStorage {
       // the bucket's lifecycle rule that aborts incomplete uploads.
       await sendText(url, { method: 'DELETE' }, 'abort the upload', [404, 405]);
     },
+    async getObject(key: string, range?: { start: number; end: number }) {
+      if (range && (range.start < 0 || range.end <= range.start))
+        throw new RangeError(`invalid range ${range.start}-${range.end}`);
+      const headers: Record<string, string> = range ? { range: `bytes=${range.start}-${range.end - 1}` } : {};
+      const res = await send(objectUrl(config, key), { method: 'GET', headers }, 'read object');
+      if (res.status === 404) {
+        await res.body?.cancel();
+        return undefined;
+      }
+      if (res.status !== (range ? 206 : 200) || !res.body) {
+        await res.body?.cancel();
+        throw new ApiError('storage_error', `Object storage failed to read the object (${res.status})`);
+      }
+      return res.body;
+    },
     async headObject(key: string): Promise<{ size: number } | undefined> {
       const res = await send(objectUrl(config, key), { method: 'HEAD' }, 'check object');
       await res.body?.cancel();

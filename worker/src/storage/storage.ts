@@ -62,6 +62,14 @@ export interface ObjectStorage {
   completeMultipartUpload(key: string, uploadId: string, parts: UploadedPart[]): Promise<CompleteResult>;
   /** Drops the upload and its parts. Idempotent: an upload that is gone already is fine. */
   abortMultipartUpload(key: string, uploadId: string): Promise<void>;
+  /**
+   * The object's bytes [start, end) as a stream (the whole object without a range), or undefined
+   * when there is none. The deduplicated download reads chunks out of packs with it.
+   */
+  getObject(
+    key: string,
+    range?: { start: number; end: number },
+  ): Promise<ReadableStream<Uint8Array> | undefined>;
   /** The object's size, or undefined when there is none. */
   headObject(key: string): Promise<{ size: number } | undefined>;
   /**
