@@ -6,6 +6,7 @@
 
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { finished } from 'node:stream/promises';
 import {
   ApiClientError,
   type BackupErrorCode,
@@ -14,8 +15,13 @@ import {
 } from '@resistro/contract';
 import { baseBackupInput } from '../binlog/plane-store.ts';
 import { type AgentContext, resolveTarget } from '../context.ts';
+import { dedupKeys, dedupSecretOf, hostDedupSecret } from '../dedup/keys.ts';
+import { chunkRefs, encryptManifest } from '../dedup/manifest.ts';
+import { runDedupPipeline } from '../dedup/pipeline.ts';
+import { RemoteChunkStore } from '../dedup/remote-store.ts';
+import { DedupWriter } from '../dedup/writer.ts';
 import { DumpError, EngineError } from '../engines/engine.ts';
-import { type Engine, type EngineName, getEngine } from '../engines/index.ts';
+import { type Engine, type EngineName, getEngine, type ParallelDump } from '../engines/index.ts';
 import type { LogPosition } from '../engines/mysql-log-position.ts';
 import { classifyError, Interrupted, isUserBlocked, UserError } from '../errors.ts';
 import type { EncryptionKey } from '../format/index.ts';
@@ -166,7 +172,7 @@ async function runLocked(
   try {
     // Unreachable, with no spool to wait in: fail now instead of dumping for nothing.
     if (started.kind === 'spool') ctx.spool.assertEnabled();
-    await dump(run, sink);
+    await dump(run, sink, started);
     step = 'complete';
     return await complete(run, sink, started);
   } catch (error) {
@@ -280,12 +286,18 @@ function openSink(run: Run, started: Exclude<Started, { kind: 'ended' }>): Backu
 }
 
 /** Step 2: dump → zstd → encrypt → upload (or spool). A stopped run fails with why it stopped. */
-async function dump(run: Run, sink: BackupSink): Promise<void> {
+async function dump(run: Run, sink: BackupSink, started: Exclude<Started, { kind: 'ended' }>): Promise<void> {
   const { work, opts, log } = run;
   try {
     const target = await resolveTarget(run.ctx, work);
     const engine = (opts.engine ?? ((name: EngineName) => getEngine(name)))(work.engine);
     const level = work.compressionLevel || 3;
+    // Deduplicated (docs/dedup.md) needs the control plane; offline, the backup is a whole file.
+    if (engine.parallelDump && work.dedup && started.kind === 'upload') {
+      const plan = await engine.parallelDump(target);
+      await runDedupBackup(run, sink, started, plan, level);
+      return;
+    }
     if (engine.parallelDump) {
       // PostgreSQL: sections from one snapshot, N at a time, into one version 2 archive.
       const jobs = backupJobs(run.ctx.config.jobs);
@@ -371,6 +383,65 @@ async function registerLogPosition(run: Run, backupId: string, position: LogPosi
       { backupId },
     );
   }
+}
+
+/**
+ * Step 2, deduplicated: only new chunks go up (in packs); the backup's own object is its encrypted
+ * manifest, written through the sink like any backup file, after its references are recorded.
+ */
+async function runDedupBackup(
+  run: Run,
+  sink: BackupSink,
+  started: { backupId: string; upload: SinkUpload },
+  plan: ParallelDump,
+  level: number,
+): Promise<void> {
+  const { ctx, log, opts } = run;
+  const secret = dedupSecretOf(run.key) ?? (await hostDedupSecret(join(ctx.state.dir('dedup'), 'secret')));
+  const store = new RemoteChunkStore({
+    api: ctx.api,
+    agents: ctx.agents,
+    backupId: started.backupId,
+    checksum: started.upload.checksum,
+    retry: opts.retry,
+    signal: opts.signal,
+  });
+  const writer = new DedupWriter(dedupKeys(secret), store, { level });
+  const manifest = await runDedupPipeline({
+    plan,
+    writer,
+    jobs: backupJobs(ctx.config.jobs),
+    signal: opts.signal,
+    onSection: (info) =>
+      log.debug(
+        'backup.tools',
+        `section ${info.index} (${info.name}): dump running (pid ${info.dumpPid}), chunking`,
+        {
+          section: info.index,
+        },
+      ),
+  });
+  await store.seal(
+    [...chunkRefs(manifest)].map((r) => r.ref[0]),
+    writer.stats.logicalBytes,
+  );
+  const file = await encryptManifest(run.key, manifest);
+  sink.end(file);
+  await finished(sink);
+  const s = writer.stats;
+  log.info(
+    'backup.dedup',
+    `deduplicated: ${formatBytes(s.logicalBytes)} in ${s.chunks} chunks, ${s.newChunks} new (${formatBytes(s.uploadedBytes)} uploaded in ${s.packs} packs), manifest ${formatBytes(file.length)}`,
+    {
+      logicalBytes: s.logicalBytes,
+      chunks: s.chunks,
+      newChunks: s.newChunks,
+      uploadedBytes: s.uploadedBytes,
+      packs: s.packs,
+      manifestBytes: file.length,
+      storeRequests: store.requests,
+    },
+  );
 }
 
 /** Step 3: complete the upload, or hand the backup (or only its completion) to the spool. */

@@ -8,6 +8,8 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_PORTS } from '@resistro/contract';
 import type { CommandInput } from '../command.ts';
+import { CONTAINER_VERSION, openContainer } from '../dedup/container.ts';
+import { sectionName } from '../dedup/manifest.ts';
 import { type DatabaseTarget, ENGINE_NAMES, type EngineName, SQL_ENGINES } from '../engines/index.ts';
 import { createPostgresSessions } from '../engines/postgres.ts';
 import { UsageError } from '../errors.ts';
@@ -20,7 +22,7 @@ import { promptPassword } from '../prompt.ts';
 import { downloadBackup } from '../restore/download.ts';
 import { defaultRestoreJobs, restoreFile } from '../restore/into-database.ts';
 import { restoreMysqlTables } from '../restore/mysql-table.ts';
-import { checkBackupFile, peekBackupFile } from '../restore/restore.ts';
+import { checkBackupFile, peekBackupFile, readHeaderOf } from '../restore/restore.ts';
 import { restoreSource } from '../restore/restore-source.ts';
 import { restoreTable } from '../restore/table.ts';
 import { createAgentApi } from '../upload/client.ts';
@@ -168,7 +170,7 @@ export async function run(input: CommandInput): Promise<number> {
         );
         return 0;
       }
-      if ((await readFileHeader(path)).version !== SECTIONED_VERSION)
+      if ((await readHeaderOf(path)).version !== SECTIONED_VERSION)
         throw new UsageError(
           '--table needs a PostgreSQL backup made in sections (by resistro 0.2 or newer)',
           'Restore the whole backup into a scratch database and copy the table from there.',
@@ -262,6 +264,16 @@ async function listBackup(
           : s.kind;
       lines.push(`${String(s.index).padStart(4)}  ${formatBytes(s.plaintextBytes).padStart(10)}  ${what}`);
     }
+  }
+  if (check.version === CONTAINER_VERSION) {
+    const c = await openContainer(path, key);
+    await c.fh.close();
+    lines.push(`${c.manifest.sections.length} sections, deduplicated (sizes of SQL):`);
+    c.manifest.sections.forEach((s, i) => {
+      lines.push(
+        `${String(i).padStart(4)}  ${formatBytes(s.plaintextBytes).padStart(10)}  ${s.chunks.length} chunks  ${sectionName(s)}`,
+      );
+    });
   }
   return `${lines.join('\n')}\n`;
 }

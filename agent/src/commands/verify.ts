@@ -1,6 +1,8 @@
 // `resistro verify --file F`: reads the whole file and checks everything, writing nothing.
 // `resistro verify --restore …`: a test restore (verify-restore.ts).
 import type { CommandInput } from '../command.ts';
+import { isContainerFile } from '../dedup/container.ts';
+import { verifyContainerFile } from '../dedup/container-files.ts';
 import { UsageError } from '../errors.ts';
 import { verifyFile } from '../format/index.ts';
 import { checkInputFile } from '../input-file.ts';
@@ -23,6 +25,16 @@ export async function run(input: CommandInput): Promise<number> {
   const size = await checkInputFile(file);
   const key = decryptionKey(config, options['key-file'] as string | undefined);
   const progress = createProgress(log, `checking ${file}`, size);
+  if (await isContainerFile(file)) {
+    const r = await verifyContainerFile(file, key, (n) => progress.add(n)).finally(() => progress.done());
+    (log.json ? log.info : log.debug)(
+      'verify.ok',
+      `${file} is intact: ${r.sections} sections, ${r.chunks} chunks, ${formatBytes(r.sqlBytes)} of SQL`,
+      { keyId: r.header.keyId, chunks: r.chunks, sqlBytes: r.sqlBytes },
+    );
+    out(`OK ${file}: key ${r.header.keyId}, ${r.chunks} chunks, ${r.sqlBytes} bytes of SQL\n`);
+    return 0;
+  }
   const result = await verifyFile(file, key, { onBytes: (n) => progress.add(n) }).finally(() =>
     progress.done(),
   );

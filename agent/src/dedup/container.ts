@@ -11,7 +11,10 @@ import { Readable } from 'node:stream';
 import {
   ChunkCorruptError,
   type EncryptionKey,
+  type FileHeader,
   MAGIC,
+  MAX_HEADER_LENGTH,
+  readHeader,
   TrailingDataError,
   TruncatedError,
   UnsupportedVersionError,
@@ -45,6 +48,19 @@ export async function isContainerFile(path: string): Promise<boolean> {
     const b = Buffer.alloc(13);
     const { bytesRead } = await fh.read(b, 0, 13, 0);
     return bytesRead === 13 && b.subarray(0, 12).equals(MAGIC) && b[12] === CONTAINER_VERSION;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The header of the manifest inside a version 3 file (its key id and mode), read without a key. */
+export async function containerHeader(path: string): Promise<FileHeader> {
+  const fh = await open(path, 'r');
+  try {
+    const b = Buffer.alloc(CONTAINER_PREFIX_LENGTH + MAX_HEADER_LENGTH);
+    const { bytesRead } = await fh.read(b, 0, b.length, 0);
+    if (bytesRead < CONTAINER_PREFIX_LENGTH) throw new TruncatedError('the file ends inside its prefix');
+    return readHeader(b.subarray(CONTAINER_PREFIX_LENGTH, bytesRead));
   } finally {
     await fh.close();
   }

@@ -46,7 +46,11 @@ export async function downloadBackup(
   }
   const link = await client.downloadBackup(backupId);
   const path = join(dir, link.fileName);
-  const progress = createProgress(log, `downloading ${link.fileName}`, backup.sizeBytes ?? undefined);
+  const progress = createProgress(
+    log,
+    `downloading ${link.fileName}`,
+    (backup.dedup ? undefined : backup.sizeBytes) ?? undefined,
+  );
   const hash = createHash('sha256');
   const release = createBufferReleaser();
   const count = new Transform({
@@ -74,7 +78,8 @@ export async function downloadBackup(
     progress.done();
   }
   const sha256 = hash.digest('hex');
-  if (backup.sha256 && sha256 !== backup.sha256) {
+  // Deduplicated: the recorded SHA-256 is the manifest's; the file authenticates every chunk itself.
+  if (backup.sha256 && !backup.dedup && sha256 !== backup.sha256) {
     throw new UserError(
       `the downloaded file does not match the checksum recorded for backup ${backupId}`,
       'Download it again; if this persists the stored object was altered.',
@@ -82,7 +87,9 @@ export async function downloadBackup(
   }
   log.info(
     'restore.downloaded',
-    `downloaded ${link.fileName} (${formatBytes(backup.sizeBytes ?? 0)}, SHA-256 verified)`,
+    backup.dedup
+      ? `downloaded ${link.fileName} (deduplicated; every chunk is checked as it is read)`
+      : `downloaded ${link.fileName} (${formatBytes(backup.sizeBytes ?? 0)}, SHA-256 verified)`,
     { backupId },
   );
   return path;

@@ -12,7 +12,7 @@ import { type EncryptionKey, FormatError, readFileHeader, SECTIONED_VERSION } fr
 import { formatBytes, formatDuration, type Logger } from '../log.ts';
 import { createProgress } from '../progress.ts';
 import { restoreArchiveParallel } from './parallel.ts';
-import { checkBackupFile, openSqlStream } from './restore.ts';
+import { checkBackupFile, openSqlStream, readHeaderOf } from './restore.ts';
 
 export type RestorePhase = 'check' | 'data' | 'indexes';
 
@@ -88,7 +88,7 @@ export async function restoreFile(
     target.engine === 'postgres' &&
     jobs > 1 &&
     !o.replace &&
-    (await readFileHeader(path)).version === SECTIONED_VERSION
+    (await readHeaderOf(path)).version === SECTIONED_VERSION
   ) {
     return await restoreParallel(o, jobs);
   }

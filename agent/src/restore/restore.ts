@@ -10,10 +10,12 @@ import { createReadStream, type ReadStream } from 'node:fs';
 import { Readable, type Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createZstdDecompress } from 'node:zlib';
+import { CONTAINER_VERSION, containerHeader, isContainerFile, readContainerSql } from '../dedup/container.ts';
 import type { EngineName } from '../engines/index.ts';
 import {
   createDecryptStream,
   type EncryptionKey,
+  type FileHeader,
   FormatError,
   openArchive,
   PayloadCorruptError,
@@ -69,6 +71,19 @@ export async function openSqlStream(
   } = {},
 ): Promise<Readable> {
   const { onFileBytes, onSqlBytes, onSqlChunk } = counters;
+  // Version 3, a deduplicated backup's file: its sections in order, each chunk checked on the way.
+  if (await isContainerFile(path)) {
+    const release = createBufferReleaser();
+    const sql = readContainerSql(path, key, {
+      ...(onFileBytes && { onFileBytes }),
+      onSqlBytes: (n) => {
+        onSqlBytes?.(n);
+        release(n);
+      },
+    });
+    if (onSqlChunk) sql.on('data', (chunk: Buffer) => onSqlChunk(chunk));
+    return sql;
+  }
   const header = await readFileHeader(path);
   if (header.version === SECTIONED_VERSION) {
     // Version 2: every section in TOC order (pre-data, data, post-data), one plain SQL script.
@@ -140,13 +155,22 @@ export async function openSqlStream(
   });
 }
 
+/**
+ * The file's header; for a version 3 file (deduplicated) that of its manifest, with version 3: it
+ * names the key, and the file reads as one stream.
+ */
+export async function readHeaderOf(path: string): Promise<FileHeader> {
+  if (await isContainerFile(path)) return { ...(await containerHeader(path)), version: CONTAINER_VERSION };
+  return readFileHeader(path);
+}
+
 /** Reads the whole file, checks everything, writes nothing. */
 export async function checkBackupFile(
   path: string,
   key: EncryptionKey,
   onFileBytes?: (n: number) => void,
 ): Promise<CheckResult> {
-  const header = await readFileHeader(path);
+  const header = await readHeaderOf(path);
   let head = '';
   let sqlBytes = 0;
   // Version 1 ends its payload with the statistics line; version 2 keeps them in the TOC.
@@ -180,7 +204,7 @@ export async function peekBackupFile(
 ): Promise<{ head: string; engine: EngineName | undefined }> {
   // Version 2: the first section alone (reading on into the others would be wasted, or worse,
   // run into a damaged section nobody is listening to any more).
-  const header = await readFileHeader(path);
+  const header = await readHeaderOf(path);
   const sql =
     header.version === SECTIONED_VERSION
       ? readSection(await openArchive(path, key), 0)
