@@ -294,7 +294,7 @@ async function dump(run: Run, sink: BackupSink, started: Exclude<Started, { kind
     const level = work.compressionLevel || 3;
     // Deduplicated (docs/dedup.md) needs the control plane; offline, the backup is a whole file.
     if (engine.parallelDump && work.dedup && started.kind === 'upload') {
-      const plan = await engine.parallelDump(target);
+      const plan = await engine.parallelDump(target, { keyOrder: true });
       await runDedupBackup(run, sink, started, plan, level);
       return;
     }

@@ -81,6 +81,8 @@ export type ParallelDumpOptions = {
   minSectionBytes?: number;
   /** at most this many tables get a section of their own; default 500 */
   maxTableSections?: number;
+  /** PostgreSQL: a table with a primary key is dumped in key order (deduplicated backups) */
+  keyOrder?: boolean;
 };
 
 export type RestoreOptions = {

@@ -12,7 +12,7 @@
 //   data T     pg_dump --section=data --table=T            (one per table ≥ minSectionBytes)
 //   post-data  pg_dump --section=post-data                 (indexes, constraints, triggers ...)
 // Each is a complete plain-format fragment; in this order they are one psql script.
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type {
   DatabaseTarget,
   DumpProcess,
@@ -47,7 +47,12 @@ DO $resistro_lock$ DECLARE r record; BEGIN
 END $resistro_lock$;
 SELECT 'table', pg_table_size(c.oid),
   encode(convert_to('"' || replace(n.nspname, '"', '""') || '"."' || replace(c.relname, '"', '""') || '"', 'UTF8'), 'hex'),
-  encode(convert_to(quote_ident(n.nspname) || '.' || quote_ident(c.relname), 'UTF8'), 'hex')
+  encode(convert_to(quote_ident(n.nspname) || '.' || quote_ident(c.relname), 'UTF8'), 'hex'),
+  encode(convert_to(coalesce((SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY array_position(i.indkey::int2[], a.attnum))
+    FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+    WHERE i.indrelid = c.oid AND i.indisprimary), ''), 'UTF8'), 'hex'),
+  encode(convert_to(coalesce((SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
+    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''), ''), 'UTF8'), 'hex')
   ${USER_TABLES} AND c.relkind = 'r'
     AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
   ORDER BY 2 DESC, 4;
@@ -116,7 +121,7 @@ export async function startPostgresParallelDump(
     let snapshot = '';
     let serverVersionNum = '';
     let snapshotTime = '';
-    const tables: { bytes: number; pattern: string; name: string }[] = [];
+    const tables: { bytes: number; pattern: string; name: string; key: string; columns: string }[] = [];
     for (;;) {
       const fields = await read();
       if (fields[0] === 'snapshot') [, snapshot = '', serverVersionNum = '', snapshotTime = ''] = fields;
@@ -125,6 +130,8 @@ export async function startPostgresParallelDump(
           bytes: Number(fields[1]),
           pattern: Buffer.from(fields[2] ?? '', 'hex').toString('utf8'),
           name: Buffer.from(fields[3] ?? '', 'hex').toString('utf8'),
+          key: Buffer.from(fields[4] ?? '', 'hex').toString('utf8'),
+          columns: Buffer.from(fields[5] ?? '', 'hex').toString('utf8'),
         });
       else if (fields[0] === 'end') break;
       else if (fields[0] === 'exit') throw new Error('psql exited before the snapshot was ready');
@@ -134,7 +141,10 @@ export async function startPostgresParallelDump(
 
     const own = tables.filter((table) => table.bytes >= minBytes).slice(0, maxSections);
     const restBytes = tables.filter((table) => !own.includes(table)).reduce((n, table) => n + table.bytes, 0);
-    const sections: (DumpSection & { args: string[] })[] = [
+    const sections: (DumpSection & {
+      args: string[];
+      keyOrder?: { table: string; key: string; columns: string };
+    })[] = [
       { kind: 'pre-data', name: '', estimatedBytes: 0, args: ['--section=pre-data'] },
       {
         kind: 'data',
@@ -147,8 +157,11 @@ export async function startPostgresParallelDump(
         kind: 'data' as const,
         name: table.name,
         estimatedBytes: table.bytes,
-        meta: { tableBytes: table.bytes },
+        meta: { tableBytes: table.bytes, ...(opts.keyOrder && table.key && { order: 'primary key' }) },
         args: ['--section=data', `--table=${table.pattern}`],
+        ...(opts.keyOrder &&
+          table.key &&
+          table.columns && { keyOrder: { table: table.name, key: table.key, columns: table.columns } }),
       })),
       { kind: 'post-data', name: '', estimatedBytes: 0, args: ['--section=post-data'] },
     ];
@@ -165,6 +178,7 @@ export async function startPostgresParallelDump(
         const section = sections[index];
         if (!section) throw new RangeError(`no section ${index}`);
         if (closed) throw new Error('the snapshot was released');
+        if (section.keyOrder) return startKeyOrderCopy(t, tools, snapshot, section.keyOrder);
         const running = startTool(tools.spec(t, tools.pgDump, [...common, ...section.args], true));
         return { stdout: running.stdout, done: running.done, kill: () => running.kill(), pid: running.pid };
       },
@@ -181,6 +195,62 @@ export async function startPostgresParallelDump(
     );
     throw failure ?? error;
   }
+}
+
+/** What every data section of pg_dump starts with; the restore needs the same settings. */
+const DATA_PREAMBLE = `--
+-- PostgreSQL database dump (table data in primary-key order, by resistro)
+--
+
+SET statement_timeout = 0;
+SET lock_timeout = 0;
+SET idle_in_transaction_session_timeout = 0;
+SET client_encoding = 'UTF8';
+SET standard_conforming_strings = on;
+SELECT pg_catalog.set_config('search_path', '', false);
+SET check_function_bodies = false;
+SET xmloption = content;
+SET client_min_messages = warning;
+SET row_security = off;
+
+`;
+
+/**
+ * A table's data section in primary-key order (deduplicated backups, docs/dedup.md): the same
+ * plain-format COPY block pg_dump writes, but its rows sorted by the key, read from the exported
+ * snapshot by psql. In physical order an updated row moves to the end of the heap and an insert
+ * fills free space in old pages, so most chunks of a table would change every day; in key order
+ * a change stays where its row is. Sequence values stay in the "*" section, as pg_dump writes them
+ * there too. The session settings are pg_dump's (ISO dates, full float precision, UTF-8).
+ */
+function startKeyOrderCopy(
+  t: DatabaseTarget,
+  tools: { psql: PgTool; spec: SpecOf },
+  snapshot: string,
+  table: { table: string; key: string; columns: string },
+): DumpProcess {
+  const sql = `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
+SET TRANSACTION SNAPSHOT '${snapshot}';
+SET client_encoding = 'UTF8';
+SET DateStyle = ISO;
+SET IntervalStyle = postgres;
+SET extra_float_digits = 3;
+SET statement_timeout = 0;
+COPY (SELECT ${table.columns} FROM ONLY ${table.table} ORDER BY ${table.key}) TO STDOUT;
+COMMIT;
+`;
+  const running = startTool(
+    tools.spec(t, tools.psql, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', '-'], true),
+    'pipe',
+  );
+  running.stdin!.on('error', () => {}); // psql's exit status tells
+  running.stdin!.end(sql);
+  const out = new PassThrough({ highWaterMark: 1 << 20 });
+  out.write(`${DATA_PREAMBLE}COPY ${table.table} (${table.columns}) FROM stdin;\n`);
+  running.stdout.pipe(out, { end: false });
+  running.stdout.once('end', () => out.end('\\.\n\n'));
+  running.stdout.once('error', (error) => out.destroy(error));
+  return { stdout: out, done: running.done, kill: () => running.kill(), pid: running.pid };
 }
 
 /** One psql session that replays SQL: the building block of the parallel restore. */
