@@ -4,6 +4,7 @@ import type { GenericSchema } from 'valibot';
 import * as al from './alerts.ts';
 import * as bl from './billing.ts';
 import * as ck from './checks.ts';
+import * as dd from './dedup.ts';
 import * as id from './identity.ts';
 import * as pt from './pitr.ts';
 import * as rtt from './restore-tests.ts';
@@ -633,6 +634,66 @@ export const ROUTES: RouteSpec[] = [
     response: s.DownloadResponse,
   },
   { method: 'delete', path: '/backups/{id}', summary: 'Delete a backup', access: 'write', status: 204 },
+  // ---------- deduplicated storage (issue 17) ----------
+  {
+    method: 'post',
+    path: '/backups/{id}/dedup/have',
+    summary: 'Agent: which of these chunk ids the account stores (and their stored lengths)',
+    access: 'agent',
+    body: dd.DedupHaveBody,
+    response: dd.DedupHaveResponse,
+  },
+  {
+    method: 'post',
+    path: '/backups/{id}/dedup/packs',
+    summary: 'Agent: a presigned URL for one pack of new chunks',
+    access: 'agent',
+    body: dd.DedupPackBody,
+    response: dd.DedupPackResponse,
+    status: 201,
+  },
+  {
+    method: 'post',
+    path: '/backups/{id}/dedup/packs/{packId}/complete',
+    summary: "Agent: complete a pack's upload and index its chunks",
+    access: 'agent',
+    body: dd.DedupPackCompleteBody,
+    status: 204,
+  },
+  {
+    method: 'post',
+    path: '/backups/{id}/dedup/refs',
+    summary: "Agent: record the backup's chunk references in order",
+    access: 'agent',
+    body: dd.DedupRefsBody,
+    status: 204,
+  },
+  {
+    method: 'post',
+    path: '/backups/{id}/dedup/seal',
+    summary: 'Agent: mark the backup deduplicated once its references are recorded',
+    access: 'agent',
+    body: dd.DedupSealBody,
+    status: 204,
+  },
+  {
+    method: 'get',
+    path: '/dedup/usage',
+    summary: 'Per database: logical size of deduplicated backups against bytes stored',
+    access: 'read',
+  },
+  {
+    method: 'post',
+    path: '/dedup/collect',
+    summary: 'Free chunks and packs no backup references (also done by the cron)',
+    access: 'write',
+  },
+  {
+    method: 'get',
+    path: '/dedup/files/{id}',
+    summary: "A deduplicated backup's single file, streamed (signed link from /backups/{id}/download)",
+    access: 'public',
+  },
   // ---------- restores (issue 20) ----------
   {
     method: 'post',

@@ -1,6 +1,6 @@
 // Tenant isolation: a second account probes every resource of the first, by session and by a
 // full-scope API key, and gets 404 for all of it; lists never show it; nothing is changed.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   accountWithDatabase,
@@ -20,6 +20,7 @@ type Victim = Awaited<ReturnType<typeof accountWithDatabase>> & {
   restoreId: string;
   restoreTestId: string;
   transactionId: string;
+  packId: string;
 };
 let victim: Victim;
 
@@ -28,6 +29,10 @@ beforeAll(async () => {
   const { backup } = await uploadBackup(a.client, a.database.id, randomBytes(2048));
   const running = await a.client.startBackup({ databaseId: a.database.id, trigger: 'manual' });
   const fullKey = await createKey(a.session, 'full');
+  const pack = await a.client.dedupPack(running.backup.id, {
+    sizeBytes: 64,
+    checksum: createHash('sha256').update(randomBytes(64)).digest('base64'),
+  });
   const keys = (await a.session.json('/api-keys')).body.items;
   await a.session.json(`/databases/${a.database.id}/backup-now`, { method: 'POST' });
   const restore = await a.session.json('/restores', {
@@ -58,6 +63,7 @@ beforeAll(async () => {
     restoreId: restore.body.restore.id,
     restoreTestId: restoreTest.body.restoreTest.id,
     transactionId: payment.id,
+    packId: pack.packId,
   };
 });
 
@@ -173,6 +179,16 @@ function probes(v: Victim): Array<[string, string, unknown?]> {
       },
     ],
     ['POST', `/databases/${v.database.id}/pitr/status`, { lagSeconds: 1 }],
+    // deduplicated storage (issue 17)
+    ['POST', `/backups/${v.runningId}/dedup/have`, { ids: ['A'.repeat(43)] }],
+    ['POST', `/backups/${v.runningId}/dedup/packs`, { sizeBytes: 64, checksum: `${'A'.repeat(43)}=` }],
+    [
+      'POST',
+      `/backups/${v.runningId}/dedup/packs/${v.packId}/complete`,
+      { etag: '"x"', chunks: [['A'.repeat(43), 0, 64]] },
+    ],
+    ['POST', `/backups/${v.runningId}/dedup/refs`, { start: 0, ids: ['A'.repeat(43)] }],
+    ['POST', `/backups/${v.runningId}/dedup/seal`, { refs: 1, logicalBytes: 1 }],
     // retention (issue 18)
     ['GET', `/databases/${v.database.id}/retention`],
     ['GET', `/databases/${v.database.id}/audit-export`],
@@ -204,7 +220,7 @@ async function probeAll(auth: { cookie?: string; key?: string }) {
     });
     const json = await res.json();
     const agentOnly =
-      /^\/(backups(\/[^/]+\/(parts|complete|fail))?|databases\/[^/]+\/check-result|restores\/[^/]+\/(claim|progress|finish)|restore-tests\/[^/]+\/(start|progress|result)|databases\/[^/]+\/pitr\/(upload-urls|segments|base-backups|status))$/.test(
+      /^\/(backups(\/[^/]+\/(parts|complete|fail|dedup\/.*))?|databases\/[^/]+\/check-result|restores\/[^/]+\/(claim|progress|finish)|restore-tests\/[^/]+\/(start|progress|result)|databases\/[^/]+\/pitr\/(upload-urls|segments|base-backups|status))$/.test(
         path,
       ) && method === 'POST';
     if (auth.cookie && agentOnly) {

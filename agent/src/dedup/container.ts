@@ -117,7 +117,12 @@ export async function openContainer(path: string, key: EncryptionKey): Promise<O
 export function readContainerSql(
   path: string,
   key: EncryptionKey,
-  counters: { onFileBytes?: (n: number) => void; onSqlBytes?: (n: number) => void } = {},
+  counters: {
+    onFileBytes?: (n: number) => void;
+    onSqlBytes?: (n: number) => void;
+    /** sees each chunk of plaintext as it is released; must not keep it */
+    onSqlChunk?: (chunk: Buffer) => void;
+  } = {},
 ): Readable {
   let gen: AsyncGenerator<Buffer> | undefined;
   return new Readable({
@@ -126,6 +131,7 @@ export function readContainerSql(
       gen ??= containerChunks(path, key, counters);
       try {
         const next = await gen.next();
+        if (!next.done) counters.onSqlChunk?.(next.value);
         this.push(next.done ? null : next.value);
       } catch (error) {
         this.destroy(error as Error);

@@ -73,7 +73,18 @@ export async function downloadBackup(
       );
     }
     // SECURITY: ciphertext only; the file is private to this user and deleted after the restore.
-    await pipeline(res, count, createWriteStream(path, { mode: 0o600 }), { signal });
+    await pipeline(res, count, createWriteStream(path, { mode: 0o600 }), { signal }).catch(
+      (error: unknown) => {
+        if (signal.aborted) throw error;
+        // A deduplicated backup's file is streamed together by the service: a piece it could not
+        // read from storage cuts the download short (never a complete-looking file).
+        throw new UserError(
+          `the download of backup ${backupId} was cut off: ${(error as Error).message}`,
+          'Try again; if it happens again, a stored piece of this backup is missing or damaged (restore an older backup and contact support).',
+          { cause: error },
+        );
+      },
+    );
   } finally {
     progress.done();
   }

@@ -74,15 +74,14 @@ export async function openSqlStream(
   // Version 3, a deduplicated backup's file: its sections in order, each chunk checked on the way.
   if (await isContainerFile(path)) {
     const release = createBufferReleaser();
-    const sql = readContainerSql(path, key, {
+    return readContainerSql(path, key, {
       ...(onFileBytes && { onFileBytes }),
+      ...(onSqlChunk && { onSqlChunk }),
       onSqlBytes: (n) => {
         onSqlBytes?.(n);
         release(n);
       },
     });
-    if (onSqlChunk) sql.on('data', (chunk: Buffer) => onSqlChunk(chunk));
-    return sql;
   }
   const header = await readFileHeader(path);
   if (header.version === SECTIONED_VERSION) {

@@ -77,6 +77,11 @@ export const DOC_PAGES: DocPage[] = [
     },
   },
   {
+    slug: 'dedup',
+    source: 'dedup.md',
+    title: { en: 'Deduplicated storage', de: 'Deduplizierte Speicherung' },
+  },
+  {
     slug: 'checksums',
     source: 'checksums.md',
     title: { en: 'Upload checksums', de: 'Prüfsummen beim Upload' },

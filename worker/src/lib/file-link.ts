@@ -44,8 +44,9 @@ export async function checkFileLink(
 ): Promise<void> {
   const refused = () =>
     new ApiError('forbidden', 'This download link is invalid or expired; ask for a new one');
-  if (!expires || !/^\d{1,12}$/.test(expires) || !sig || !/^[A-Za-z0-9_-]{43}$/.test(sig)) throw refused();
-  if (Number(expires) * 1000 < now.getTime()) throw refused();
+  // Without a well-formed signature the link names nothing (the same 404 as an unknown backup).
+  if (!expires || !/^\d{1,12}$/.test(expires) || !sig || !/^[A-Za-z0-9_-]{43}$/.test(sig))
+    throw new ApiError('not_found', 'backup not found');
   const bytes = Uint8Array.from(atob(sig.replace(/-/g, '+').replace(/_/g, '/') + '='), (ch) =>
     ch.charCodeAt(0),
   );
@@ -55,5 +56,7 @@ export async function checkFileLink(
     bytes,
     new TextEncoder().encode(`${backupId}.${expires}`),
   );
-  if (!ok) throw refused();
+  if (!ok) throw new ApiError('not_found', 'backup not found');
+  // SECURITY: checked after the signature, so the expiry of a forged link tells nothing.
+  if (Number(expires) * 1000 < now.getTime()) throw refused();
 }
