@@ -1,4 +1,4 @@
-// One chunk as stored (FORMAT.md §12.4): compressed when that helps, padded, encrypted with the
+// One chunk as stored (FORMAT.md §13.4): compressed when that helps, padded, encrypted with the
 // chunk's own key, authenticated together with its id.
 //
 //   inner = flag (00 raw, 01 zstd) || u32be(data length) || data || zero padding to a multiple of 64

@@ -1,5 +1,5 @@
 // Keyed content-defined chunking: FastCDC (Xia et al., USENIX ATC 2016) with normalized chunking
-// (level 2) over a gear table derived from the dedup secret (FORMAT.md §12.3). Boundaries follow
+// (level 2) over a gear table derived from the dedup secret (FORMAT.md §13.3). Boundaries follow
 // the content, so an insertion shifts only the chunks around it; the secret table makes the
 // boundaries (and so the chunk lengths) unpredictable without the secret.
 

@@ -1,4 +1,4 @@
-// The single downloadable file of a deduplicated backup, version 3 (FORMAT.md §12.7): the
+// The single downloadable file of a deduplicated backup, version 3 (FORMAT.md §13.7): the
 // control plane streams it together from stored ciphertext, without any key:
 //
 //   file   = magic (12) || 03 || 00 00 00 || u64be(manifest length) || manifest || record*

@@ -1,4 +1,4 @@
-// The keys of deduplicated storage (FORMAT.md §12.2), all derived from one 32-byte dedup secret D:
+// The keys of deduplicated storage (FORMAT.md §13.2), all derived from one 32-byte dedup secret D:
 // the chunker's gear table, the chunk-id key and the chunk-key key. D itself comes from the
 // customer's symmetric key; in public-key mode the host has no secret of the customer's, so it
 // keeps a random D of its own (dedupSecretFile), which the customer never needs for a restore.

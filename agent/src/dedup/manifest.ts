@@ -1,4 +1,4 @@
-// A deduplicated backup's manifest (FORMAT.md §12.5): its sections in restore order, each with its
+// A deduplicated backup's manifest (FORMAT.md §13.5): its sections in restore order, each with its
 // chunks in order (id, chunk key, plaintext length, blob length). Stored encrypted and
 // authenticated as a complete version 1 file (zstd payload) under the customer's key, so a wrong
 // key, a truncated or altered manifest are refused exactly as a version 1 backup is.

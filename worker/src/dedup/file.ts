@@ -1,4 +1,4 @@
-// The downloadable single file of a deduplicated backup (FORMAT.md §12.7), streamed together from
+// The downloadable single file of a deduplicated backup (FORMAT.md §13.7), streamed together from
 // stored ciphertext in manifest order without any key: the version 3 prefix, the manifest object,
 // then per chunk reference a u32 length and the blob, read out of its pack with ranged reads of
 // whole runs of adjacent chunks. The link is signed (lib/file-link.ts).
