@@ -43,11 +43,8 @@ export const JOBS: Array<{ name: string; run: (ctx: CronContext) => Promise<unkn
   { name: 'detect-alerts', run: (ctx) => detectAlerts(ctx.db, ctx.now, enqueueAlertEvent) },
   { name: 'deliver-notifications', run: (ctx) => deliverDue(ctx.db, ctx.config, ctx.now) },
   { name: 'retention', run: (ctx) => applyRetention(ctx.db, ctx.storage, ctx.now) },
-<<<<<<< HEAD
   { name: 'pitr', run: (ctx) => maintainPitr(ctx.db, ctx.storage, ctx.now) },
-=======
   { name: 'dedup-collect', run: (ctx) => collectDue(ctx.db, ctx.storage, ctx.now) },
->>>>>>> 4c2810d (Dedup on the control plane: chunk index, packs, ordered references (migration 0017), have/pack/refs/seal routes for the agent, the signed streamed download of the version 3 file from the packs (no key needed), ranged reads in storage, collection of unreferenced chunks and empty packs serialised with 'have' per account, a trigger marking accounts whose backups lost references, and per-database opt-in)
   { name: 'closing-reminders', run: (ctx) => sendClosingReminders(ctx.db, ctx.config, ctx.now) },
   { name: 'purge-closed-accounts', run: (ctx) => purgeClosedAccounts(ctx.db, ctx.storage, ctx.now) },
   { name: 'prune-logs', run: (ctx) => pruneLogs(ctx.db, ctx.now) },
