@@ -837,6 +837,14 @@ export const ROUTES: RouteSpec[] = [
   },
   {
     method: 'get',
+    path: '/reports/monthly',
+    summary: "The monthly restore report (default: last month), in the account's language",
+    access: 'read',
+    query: rtt.MonthlyReportQuery,
+    response: rtt.MonthlyReportResponse,
+  },
+  {
+    method: 'get',
     path: '/alerts',
     summary: 'List alerts, newest first (open by default, resolved or all; by kind or subject)',
     access: 'read',

@@ -407,6 +407,7 @@ describe('tenant isolation', () => {
       '/restore-tests',
       `/restore-tests?databaseId=${victim.database.id}`,
       '/restore-tests/latest',
+      `/reports/monthly?month=${new Date().toISOString().slice(0, 7)}`,
     ]) {
       const body = JSON.stringify((await intruder.session.json(path)).body);
       expect(body, path).not.toContain(victim.restoreTestId);

@@ -167,4 +167,76 @@ describe('restore test alerts and metrics', () => {
     await runCronAt(new Date());
     expect((await openAlerts(acct.accountId)).map((a) => a.kind)).not.toContain('restore_test_stale');
   });
+
+  it('the monthly report lists every database with backups, tests, RTO and failures, and is e-mailed once on the 1st', async () => {
+    const { acct, db, backupId } = await setUp([
+      { name: 'ledger balances', sql: 'SELECT sum(amount) FROM ledger', expect: { op: '=', value: '0' } },
+    ]);
+    const failing = await testNow(acct, db.id);
+    await acct.client.startRestoreTest(failing.id);
+    await acct.client.reportRestoreTestResult(failing.id, {
+      status: 'failed',
+      backupId,
+      restoreMs: 900,
+      totalMs: 1000,
+      tables: { checked: 4, failed: 2, failures: [{ table: 'public.a', reason: 'missing' }] },
+      checks: [{ id: failing.checks[0]!.id, passed: false, actual: '3' }],
+    });
+    const passing = await testNow(acct, db.id);
+    await acct.client.startRestoreTest(passing.id);
+    await acct.client.reportRestoreTestResult(passing.id, {
+      status: 'passed',
+      backupId,
+      restoreMs: 61_000,
+      totalMs: 62_000,
+      tables: { checked: 4, failed: 0, failures: [] },
+      checks: [{ id: passing.checks[0]!.id, passed: true, actual: '0' }],
+    });
+    const now = new Date();
+    const month = now.toISOString().slice(0, 7);
+    const r = await acct.session.json(`/reports/monthly?month=${month}`);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.report).toMatchObject({ month, language: 'en' });
+    expect(r.body.report.databases).toEqual([
+      expect.objectContaining({
+        id: db.id,
+        name: db.name,
+        backups: expect.objectContaining({ succeeded: 1, failed: 0, bytes: 2048 }),
+        restoreTests: expect.objectContaining({
+          passed: 1,
+          failed: 1,
+          error: 0,
+          lastRestoreMs: 61_000,
+          maxRestoreMs: 61_000,
+        }),
+        failures: [
+          expect.objectContaining({
+            kind: 'restore_test',
+            text: '2 tables differ from the backup; check "ledger balances" failed',
+          }),
+        ],
+      }),
+    ]);
+    expect((await acct.session.json('/reports/monthly?month=2026-13')).status).toBe(422);
+
+    // the 1st of the next month, a few minutes past midnight: the report goes out, in German
+    await acct.session.json('/account', { method: 'PATCH', json: { language: 'de' } });
+    const first = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1, 0, 5));
+    await runCronAt(first);
+    await runCronAt(new Date(first.getTime() + 60_000));
+    const mails = (await sinkMessages({ kind: 'email', to: acct.email })).filter((m) =>
+      m.email?.subject.startsWith('Resistro: Wiederherstellungsbericht'),
+    );
+    expect(mails).toHaveLength(1);
+    const mail = mails[0]!.email!;
+    expect(mail.subject).toMatch(/^Resistro: Wiederherstellungsbericht \S+ \d{4}$/);
+    expect(mail.text).toContain(`${db.name} (postgres)`);
+    expect(mail.text).toContain(
+      'Wiederherstellungstests: 1 bestanden, 1 fehlgeschlagen, 0 nicht abgeschlossen',
+    );
+    expect(mail.text).toContain('Gemessene RTO: 1 min');
+    expect(mail.text).toContain('2 Tabellen weichen vom Backup ab; Prüfung „ledger balances“ fehlgeschlagen');
+    expect(mail.text).toContain(`/reports?month=${month}`);
+    expect(mail.text).not.toContain('public.a');
+  });
 });

@@ -11,6 +11,7 @@ import { parseConfig } from '../env.ts';
 import { deliverDue, enqueueAlertEvent } from '../notifications/outbox.ts';
 import { sendEmail } from '../notifications/send.ts';
 import { maintainPitr } from '../pitr/cron.ts';
+import { sendMonthlyReports } from '../restore-tests/report-email.ts';
 import { failSilentRestoreTests } from '../restore-tests/restore-tests.ts';
 import { scheduleRestoreTests } from '../restore-tests/schedule.ts';
 import { failSilentRestores } from '../restores/restores.ts';
@@ -49,6 +50,10 @@ export const JOBS: Array<{ name: string; run: (ctx: CronContext) => Promise<unkn
   { name: 'purge-closed-accounts', run: (ctx) => purgeClosedAccounts(ctx.db, ctx.storage, ctx.now) },
   { name: 'prune-logs', run: (ctx) => pruneLogs(ctx.db, ctx.now) },
   { name: 'reseal-totp-secrets', run: (ctx) => resealTotpSecrets(ctx.db, ctx.config) },
+  {
+    name: 'monthly-restore-reports',
+    run: (ctx) => sendMonthlyReports(ctx.db, ctx.config.appOrigin, ctx.now, (m) => sendEmail(ctx.config, m)),
+  },
   {
     name: 'billing-notices',
     run: (ctx) =>

@@ -28,3 +28,14 @@ export async function advanceCursor(
     .values({ name, position, updatedAt: now })
     .onConflictDoUpdate({ target: cronCursors.name, set: { position, updatedAt: now } });
 }
+
+/** A walk that must not wrap around (a once-a-month job) ends here. */
+export const LAST_ID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+
+/** Store a position as it is: after each item of a walk, or LAST_ID once it is done. */
+export async function setCursor(db: Db, name: string, position: string, now: Date): Promise<void> {
+  await db
+    .insert(cronCursors)
+    .values({ name, position, updatedAt: now })
+    .onConflictDoUpdate({ target: cronCursors.name, set: { position, updatedAt: now } });
+}

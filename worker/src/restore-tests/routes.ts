@@ -1,16 +1,20 @@
 import {
   CreateRestoreTestBody,
   ListRestoreTestsQuery,
+  MonthlyReportQuery,
   PutRestoreTestSettingsBody,
   type RestoreTest,
   RestoreTestProgressBody,
   RestoreTestVerdict,
 } from '@resistro/contract';
+import { eq } from 'drizzle-orm';
 import { Hono } from 'hono';
+import { accounts } from '../accounts/accounts.sql.ts';
 import type { AppEnv } from '../app-types.ts';
 import { auditRequest, recordAudit, requestIp } from '../audit/audit.ts';
 import { requirePrincipal } from '../lib/principal.ts';
 import { readBody, readId, readQuery } from '../lib/validate.ts';
+import { monthlyReport, previousMonth } from './report.ts';
 import {
   cancelRestoreTest,
   createRestoreTest,
@@ -86,6 +90,23 @@ export const restoreTestRoutes = new Hono<AppEnv>()
   .get('/restore-tests/latest', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'read');
     return c.json(await restoreTestSummary(c.get('db'), p.accountId));
+  })
+  .get('/reports/monthly', async (c) => {
+    const p = requirePrincipal(c.get('principal'), 'read');
+    const q = readQuery(c, MonthlyReportQuery);
+    const now = c.get('now');
+    const [account] = await c
+      .get('db')
+      .select({ language: accounts.language })
+      .from(accounts)
+      .where(eq(accounts.id, p.accountId));
+    const report = await monthlyReport(
+      c.get('db'),
+      { id: p.accountId, language: account?.language ?? 'en' },
+      q.month ?? previousMonth(now),
+      now,
+    );
+    return c.json({ report });
   })
   .get('/restore-tests/:id', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'read');
