@@ -231,6 +231,7 @@ export function createApiClient(opts: ClientOptions) {
       ),
     completeBackup: (id: string, body: s.CompleteBackupBody) =>
       request<{ backup: s.Backup }>('POST', `/backups/${encodeURIComponent(id)}/complete`, body),
+    dedupUsage: () => request<dd.DedupUsage>('GET', '/dedup/usage'),
     dedupHave: (id: string, body: dd.DedupHaveBody) =>
       request<dd.DedupHaveResponse>('POST', `/backups/${encodeURIComponent(id)}/dedup/have`, body),
     dedupPack: (id: string, body: dd.DedupPackBody) =>

@@ -59,3 +59,15 @@ export type DedupPackResponse = v.InferOutput<typeof DedupPackResponse>;
 export type DedupPackCompleteBody = v.InferInput<typeof DedupPackCompleteBody>;
 export type DedupRefsBody = v.InferInput<typeof DedupRefsBody>;
 export type DedupSealBody = v.InferInput<typeof DedupSealBody>;
+
+/** GET /dedup/usage: per database, what its deduplicated backups hold against what is stored. */
+export type DedupUsage = {
+  chunks: number;
+  databases: {
+    databaseId: string;
+    backups: number;
+    logicalBytes: number;
+    storedBytes: number;
+    packs: number;
+  }[];
+};

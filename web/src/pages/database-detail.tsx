@@ -41,10 +41,12 @@ type Detail = {
   restores: Restore[];
   /** every database of the account: the restore dialog's other targets */
   databases: Database[];
+  /** deduplicated storage of this database: logical size of its backups against bytes stored */
+  dedup: { logicalBytes: number; storedBytes: number } | undefined;
 };
 
 async function loadDetail(id: string): Promise<Detail> {
-  const [{ database }, agents, recent, history, failures, restores, databases] = await Promise.all([
+  const [{ database }, agents, recent, history, failures, restores, databases, usage] = await Promise.all([
     api.getDatabase(id),
     api.listAgents(),
     api.listBackups({ databaseId: id, limit: 10 }),
@@ -52,6 +54,9 @@ async function loadDetail(id: string): Promise<Detail> {
     api.listBackups({ databaseId: id, status: 'failed', limit: 20 }),
     api.listRestores({ databaseId: id, limit: 20 }),
     api.listDatabases(),
+    Promise.resolve()
+      .then(() => api.dedupUsage())
+      .catch(() => undefined),
   ]);
   return {
     database,
@@ -61,6 +66,7 @@ async function loadDetail(id: string): Promise<Detail> {
     failures: failures.items,
     restores: restores.items,
     databases: databases.items,
+    dedup: usage?.databases.find((u) => u.databaseId === id),
   };
 }
 
@@ -347,6 +353,43 @@ export default function DatabaseDetailPage(): JSX.Element {
                   {(a) => <A href="/agents">{a().hostname}</A>}
                 </Show>
               </Fact>
+              <Show when={d().database.engine === 'postgres'}>
+                <Fact
+                  label={t('detail.dedup')}
+                  sub={
+                    <button
+                      type="button"
+                      class="btn btn-ghost btn-sm"
+                      disabled={busy() !== undefined || actionBlocked(ACTIONS.editDatabase) !== undefined}
+                      title={actionBlocked(ACTIONS.editDatabase)}
+                      data-action={actionAttr(ACTIONS.editDatabase)}
+                      onClick={() =>
+                        act(
+                          'dedup',
+                          () => api.updateDatabase(d().database.id, { dedup: !d().database.dedup }),
+                          d().database.dedup ? t('detail.dedupTurnedOff') : t('detail.dedupTurnedOn'),
+                        )
+                      }
+                    >
+                      {d().database.dedup ? t('detail.dedupTurnOff') : t('detail.dedupTurnOn')}
+                    </button>
+                  }
+                >
+                  <Show
+                    when={d().dedup && d().dedup!.logicalBytes > 0 ? d().dedup : undefined}
+                    fallback={d().database.dedup ? t('detail.dedupOn') : t('detail.dedupOff')}
+                  >
+                    {(u) => (
+                      <span data-testid="dedup-usage">
+                        {t('detail.dedupUsage', {
+                          logical: formatBytes(u().logicalBytes),
+                          stored: formatBytes(u().storedBytes),
+                        })}
+                      </span>
+                    )}
+                  </Show>
+                </Fact>
+              </Show>
               <Fact label={t('detail.credentials')}>
                 {d().database.credentialsMode === 'sealed'
                   ? t('detail.credentialsSealed')
