@@ -27,6 +27,7 @@ export const routes: RouteDefinition[] = [
       { path: '/agents', component: lazy(() => import('./pages/agents.tsx')) },
       { path: '/settings', component: lazy(() => import('./pages/settings.tsx')) },
       { path: '/audit', component: lazy(() => import('./pages/audit.tsx')) },
+      { path: '/reports', component: lazy(() => import('./pages/reports.tsx')) },
       { path: '*', component: lazy(() => import('./pages/not-found.tsx')) },
     ],
   },

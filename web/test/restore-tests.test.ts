@@ -133,6 +133,16 @@ describe('restore tests in the dashboard', () => {
     await page.goto(`${stackInfo().url}/databases`);
     const cell = page.locator(`[data-database-id="${shopId}"]`).getByTestId('last-verified-restore');
     await cell.getByText(/restore time \d/).waitFor();
+
+    // this month's report: both tests, the measured RTO, and what failed
+    await page.getByRole('link', { name: 'Reports' }).click();
+    await page.getByRole('heading', { name: 'Monthly restore report', level: 1 }).waitFor();
+    await page.getByLabel('Month').selectOption(new Date().toISOString().slice(0, 7));
+    const report = page.locator(`[data-testid="report-database"][data-database-id="${shopId}"]`);
+    await report.getByTestId('report-tests').getByText('1 passed, 1 failed, 0 not finished').waitFor();
+    await expect(report.getByTestId('report-rto').textContent()).resolves.toMatch(/\d/);
+    await report.getByTestId('report-failures').getByText('check "a million orders" failed').waitFor();
+    await screenshot(page, 'desktop-en-monthly-report');
     expect(errors).toEqual([]);
     await context.close();
   }, 300_000);

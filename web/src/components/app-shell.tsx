@@ -29,6 +29,7 @@ const NAV: Array<{ href: string; label: MessageKey; icon: IconName; end?: boolea
   { href: '/backups', label: 'nav.backups', icon: 'archive' },
   { href: '/alerts', label: 'nav.alerts', icon: 'bell' },
   { href: '/agents', label: 'nav.agents', icon: 'server' },
+  { href: '/reports', label: 'nav.reports', icon: 'check' },
   { href: '/settings', label: 'nav.settings', icon: 'settings' },
   { href: '/audit', label: 'nav.audit', icon: 'shield', needs: ACTIONS.readAudit },
 ];
