@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type MariadbServer, startMariadb } from '../../scripts/stack/mariadb.ts';
 import { freePort, waitFor } from '../../scripts/stack/ports.ts';
 import { S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY } from '../../scripts/stack/s3.ts';
-import { sql, stackInfo } from '../../scripts/test/api.ts';
+import { runCron, sql, stackInfo } from '../../scripts/test/api.ts';
 import {
   AgentProcess,
   type AgentSetup,
@@ -159,12 +159,24 @@ describe('MariaDB point-in-time recovery through the control plane', () => {
     const deleted = await s3.fetch(`${s3Url}/${bucket}/${row!.object_key}`, { method: 'DELETE' });
     expect(deleted.status).toBe(204);
 
+    // Before the control plane has noticed: the agent finds it missing when it fetches it.
     await server.createDatabase('after_gap');
     const r = await restore('after_gap', '--latest');
     expect(r.code).toBe(1);
     const [stream, range] = [row!.name.replace(/\.\d+-\d+$/, ''), row!.name.match(/(\d+)-(\d+)$/)!];
     const failed = r.events.find((e) => e.event === 'command.failed');
     expect(failed?.msg).toContain(`log segment ${stream} bytes ${range[1]}–${range[2]}`);
+    expect(await server.query('SHOW TABLES FROM after_gap')).toEqual([]);
+
+    // The control plane's storage check (cron) reports it as a gap before anyone needs it, and a
+    // restore across it is refused by the plan already.
+    expect((await status()).gaps).toEqual([]);
+    await sql('update pitr_settings set checked_at = null where database_id = $1', [databaseId]);
+    await runCron();
+    expect((await status()).gaps).toEqual([expect.objectContaining({ stream: 'binlog' })]);
+    const refused = await restore('after_gap', '--latest');
+    expect(refused.code).toBe(1);
+    expect(refused.events.find((e) => e.event === 'command.failed')?.msg).toMatch(/gap/);
     expect(await server.query('SHOW TABLES FROM after_gap')).toEqual([]);
   }, 120_000);
 });
