@@ -12,6 +12,7 @@ import type * as id from './identity.ts';
 import type * as pt from './pitr.ts';
 import type * as rt from './restore-tests.ts';
 import type * as rs from './restores.ts';
+import type * as ret from './retention.ts';
 import type * as s from './schemas.ts';
 import type * as tm from './teams.ts';
 
@@ -255,6 +256,42 @@ export function createApiClient(opts: ClientOptions) {
         durationMs?: number;
       },
     ) => request<{ backup: s.Backup }>('POST', `/backups/${encodeURIComponent(id)}/fail`, body),
+
+    getRetention: (databaseId: string) =>
+      request<{ rule: ret.RetentionRule }>('GET', `/databases/${encodeURIComponent(databaseId)}/retention`),
+    putRetention: (databaseId: string, body: v.InferInput<typeof ret.PutRetentionBody>) =>
+      request<{ rule: ret.RetentionRule }>(
+        'PUT',
+        `/databases/${encodeURIComponent(databaseId)}/retention`,
+        body,
+      ),
+    previewRetention: (databaseId: string, tiers: ret.RetentionTiers | null) =>
+      request<ret.RetentionPreview>(
+        'POST',
+        `/databases/${encodeURIComponent(databaseId)}/retention/preview`,
+        {
+          tiers,
+        },
+      ),
+    getStorageLocation: () =>
+      request<{ location: v.InferOutput<typeof ret.StorageLocation> | null }>('GET', '/storage-location'),
+    putStorageLocation: (body: v.InferInput<typeof ret.PutStorageLocationBody>) =>
+      request<{ location: v.InferOutput<typeof ret.StorageLocation> }>('PUT', '/storage-location', body),
+    deleteStorageLocation: () => request<void>('DELETE', '/storage-location'),
+    startCopy: (backupId: string) =>
+      request<ret.CopyStartResponse>('POST', `/backups/${encodeURIComponent(backupId)}/copy/start`),
+    copyPartUrls: (backupId: string, parts: { partNumber: number; checksum?: string }[]) =>
+      request<s.PartUrlsResponse>('POST', `/backups/${encodeURIComponent(backupId)}/copy/parts`, { parts }),
+    completeCopy: (backupId: string, body: ret.CompleteCopyBody) =>
+      request<{ copy: ret.BackupCopy }>(
+        'POST',
+        `/backups/${encodeURIComponent(backupId)}/copy/complete`,
+        body,
+      ),
+    failCopy: (backupId: string, error: string) =>
+      request<{ copy: ret.BackupCopy }>('POST', `/backups/${encodeURIComponent(backupId)}/copy/fail`, {
+        error,
+      }),
 
     createRestore: (body: rs.CreateRestoreBody) =>
       request<{ restore: rs.Restore }>('POST', '/restores', body),

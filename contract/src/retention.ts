@@ -154,3 +154,58 @@ export const AuditSigningKey = v.object({
   publicKey: v.string(),
   keyId: v.string(),
 });
+
+// ---------- copies the agent transfers (the second location is at another provider) ----------
+/** A backup the agent copies: it downloads the ciphertext and uploads it to the second location. */
+export const CopyJob = v.object({ backupId: v.string() });
+export type CopyJob = v.InferOutput<typeof CopyJob>;
+/** Where the agent reads the backup from and how it uploads the copy (parts of `partSize`). */
+export const CopyStartResponse = v.object({
+  sourceUrl: v.string(),
+  sizeBytes: v.number(),
+  partSize: v.number(),
+  /** the parts' checksum algorithm at the second location (as the backup's own upload) */
+  checksum: v.optional(v.picklist(['sha256', 'md5'])),
+  /** the SHA-256 recorded at backup: the agent checks the bytes it read against it */
+  sha256: v.string(),
+});
+export type CopyStartResponse = v.InferOutput<typeof CopyStartResponse>;
+const CopyDigest = v.pipe(
+  Text,
+  v.minLength(1, 'must not be empty'),
+  v.maxLength(64, 'is too long'),
+  v.regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64'),
+);
+const CopyPartNumber = v.pipe(
+  v.number('must be a number'),
+  v.integer('must be a whole number'),
+  v.minValue(1, 'must be 1–10000'),
+  v.maxValue(10_000, 'must be 1–10000'),
+);
+export const CopyPartsBody = v.strictObject({
+  parts: v.pipe(
+    v.array(v.strictObject({ partNumber: CopyPartNumber, checksum: v.optional(CopyDigest) })),
+    v.minLength(1, 'must ask for at least one part'),
+    v.maxLength(100, 'at most 100 parts per request'),
+  ),
+});
+export const CompleteCopyBody = v.strictObject({
+  parts: v.pipe(
+    v.array(
+      v.strictObject({
+        partNumber: CopyPartNumber,
+        etag: v.pipe(Text, v.minLength(1, 'must not be empty'), v.maxLength(200, 'is too long')),
+        checksum: v.optional(CopyDigest),
+      }),
+    ),
+    v.minLength(1, 'must list at least one part'),
+    v.maxLength(10_000, 'at most 10000 parts'),
+  ),
+  /** the SHA-256 (hex) of the bytes the agent read from the backup and uploaded */
+  sha256: v.pipe(Text, v.regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in hex')),
+});
+export type CompleteCopyBody = v.InferInput<typeof CompleteCopyBody>;
+export const FailCopyBody = v.strictObject({
+  error: v.pipe(Text, v.minLength(1, 'must not be empty'), v.maxLength(2000, 'is too long')),
+});
+export const BackupCopyResponse = v.object({ copy: BackupCopy });

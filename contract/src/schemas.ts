@@ -9,7 +9,7 @@ import { CheckRequest, ConnectionCheck } from './checks.ts';
 import { PLAN_IDS } from './plans.ts';
 import { RestoreTestJob } from './restore-tests.ts';
 import { RestoreJob } from './restores.ts';
-import { BackupCopy } from './retention.ts';
+import { BackupCopy, CopyJob } from './retention.ts';
 import { isValidCron, isValidTimeZone } from './schedule.ts';
 import { looksSealed } from './seal.ts';
 import { Text, Timestamp, toStorableText } from './text.ts';
@@ -438,6 +438,8 @@ export const HeartbeatResponse = v.object({
   restoreRequests: v.optional(v.array(RestoreJob), []),
   /** restore tests the agent should run (absent from older control planes) */
   restoreTestRequests: v.optional(v.array(RestoreTestJob), []),
+  /** backups whose copy the agent transfers to the second storage location (issue 18) */
+  copyRequests: v.optional(v.array(CopyJob), []),
   /** the account is closing; once readOnly the agent gets no work and says so once (absent from older control planes) */
   accountClosing: v.optional(v.nullable(AccountClosing)),
   serverTime: Timestamp,

@@ -5,7 +5,7 @@
 // against its x-amz-checksum-sha256 and Content-MD5 (BadDigest), and an upload started with
 // x-amz-checksum-algorithm SHA256 needs every part's checksum and completes with S3's composite
 // checksum (all below); S3 Object Lock (s3-object-lock.ts).
-// Usage: node s3-server.ts <dir> <port> <bucket> [object-lock]
+// Usage: node s3-server.ts <dir> <port> <bucket>[,<bucket>...] [object-lock]
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
@@ -31,7 +31,7 @@ const server = new S3rver({
   directory: dir,
   silent: true,
   vhostBuckets: false,
-  configureBuckets: [{ name: bucket, configs: [] }],
+  configureBuckets: bucket.split(',').map((name) => ({ name, configs: [] })),
 });
 // The request's headers, for the store functions below (s3rver hands them only the body).
 type Headers = Record<string, string | string[] | undefined>;
@@ -400,7 +400,7 @@ installObjectLock({
   bucketController: require('@20minutes/s3rver/lib/controllers/bucket'),
   router,
   XMLParser,
-  lockedBuckets: lockFlag === 'object-lock' ? [bucket] : [],
+  lockedBuckets: lockFlag === 'object-lock' ? bucket.split(',') : [],
 });
 
 const address = await server.run();

@@ -19,12 +19,15 @@ export async function startS3(opts: {
   bucket: string;
   /** the bucket is created with S3 Object Lock (as the stack's is) */
   objectLock?: boolean;
+  /** more buckets on the same server (a second location at the same provider) */
+  extraBuckets?: string[];
 }): Promise<S3Server> {
   let child: ChildProcess | undefined;
   const entry = fileURLToPath(new URL('./s3-server.ts', import.meta.url));
   const start = () =>
     new Promise<void>((resolve, reject) => {
-      const args = [opts.dir, String(opts.port), opts.bucket, ...(opts.objectLock ? ['object-lock'] : [])];
+      const buckets = [opts.bucket, ...(opts.extraBuckets ?? [])].join(',');
+      const args = [opts.dir, String(opts.port), buckets, ...(opts.objectLock ? ['object-lock'] : [])];
       const c = fork(entry, args, {
         execArgv: ['--no-warnings'],
         stdio: ['ignore', 'ignore', 'inherit', 'ipc'],

@@ -13,6 +13,9 @@ import { type SinkServer, startSink } from './sink.ts';
 import { startWorker, type WorkerServer } from './worker.ts';
 import { startWsProxy } from './ws-proxy.ts';
 
+/** A second bucket on the stack's own S3 server: a second location at the same provider. */
+export const PEER_BUCKET = 'resistro-backups-peer';
+
 export type Stack = {
   url: string;
   pg: PostgresServer;
@@ -127,6 +130,8 @@ export async function startStack(opts: {
       port: ports.s3,
       bucket,
       objectLock: true,
+      // a second bucket at the same provider: a second location copied to server-side
+      extraBuckets: [PEER_BUCKET],
     });
     stops.unshift(() => s3.stop());
     // A second S3 server: another provider for an account's second storage location (issue 18).

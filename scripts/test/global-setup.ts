@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { buildDocs } from '../docs/build-docs.ts';
-import { type Stack, startStack } from '../stack/stack.ts';
+import { PEER_BUCKET, type Stack, startStack } from '../stack/stack.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 let stack: Stack | undefined;
@@ -43,6 +43,7 @@ export async function setup(project: TestProject) {
     databaseUrl: stack.databaseUrl,
     s3Url: stack.s3.url,
     bucket: stack.s3.bucket,
+    peerBucket: PEER_BUCKET,
     s3CopyUrl: stack.s3Copy.url,
     copyBucket: stack.s3Copy.bucket,
     sinkUrl: stack.sink.url,
@@ -64,6 +65,8 @@ declare module 'vitest' {
       databaseUrl: string;
       s3Url: string;
       bucket: string;
+      /** a second bucket on the same S3 server (server-side copies) */
+      peerBucket: string;
       /** a second S3 server with its bucket, for second storage locations */
       s3CopyUrl: string;
       copyBucket: string;

@@ -34,6 +34,7 @@ import { pitrRoutes } from './pitr/routes.ts';
 import { accountRoutes } from './plans/routes.ts';
 import { restoreTestRoutes } from './restore-tests/routes.ts';
 import { restoreRoutes } from './restores/routes.ts';
+import { locationRoutes } from './retention/location-routes.ts';
 import { retentionRoutes } from './retention/routes.ts';
 import { teamRoutes } from './teams/routes.ts';
 
@@ -79,6 +80,7 @@ const api = new Hono<AppEnv>()
   .route('/', auditRoutes)
   .route('/', retentionRoutes)
   .route('/', pitrRoutes)
+  .route('/', locationRoutes)
   .route('/', billingRoutes);
 
 const app = new Hono<AppEnv>();

@@ -1,12 +1,14 @@
 // Tenant isolation: a second account probes every resource of the first, by session and by a
 // full-scope API key, and gets 404 for all of it; lists never show it; nothing is changed.
 import { createHash, randomBytes } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY } from '../../scripts/stack/s3.ts';
 import {
   accountWithDatabase,
   createKey,
   keyClient,
   signup,
+  sql,
   stackInfo,
   uploadBackup,
 } from '../../scripts/test/api.ts';
@@ -53,6 +55,26 @@ beforeAll(async () => {
     method: 'POST',
     json: { email: `isolated-${Date.now()}@example.test`, role: 'viewer' },
   });
+  // a second storage location (issue 18) with a copy waiting for the agent's transfer
+  const stack = inject('stack');
+  const location = await a.session.json('/storage-location', {
+    method: 'PUT',
+    json: {
+      endpoint: stack.s3CopyUrl,
+      region: 'us-east-1',
+      bucket: stack.copyBucket,
+      accessKeyId: S3_ACCESS_KEY_ID,
+      secretAccessKey: S3_SECRET_ACCESS_KEY,
+      copies: 'all',
+    },
+  });
+  if (location.status !== 200) throw new Error(`storage location: ${JSON.stringify(location.body)}`);
+  await sql(
+    `insert into backup_copies (backup_id, account_id, status, object_key, bucket, method)
+     select id, account_id, 'pending', object_key, $2, 'transfer' from backups where id = $1
+     on conflict (backup_id) do nothing`,
+    [backup.id, stack.copyBucket],
+  );
   victim = {
     ...a,
     backupId: backup.id,
@@ -203,6 +225,19 @@ function probes(v: Victim): Array<[string, string, unknown?]> {
       `/databases/${v.database.id}/retention/preview`,
       { tiers: { daily: 1, weekly: 0, monthly: 0, yearly: 0 } },
     ],
+    // the second storage location's copy transfer (issue 18)
+    ['POST', `/backups/${v.backupId}/copy/start`],
+    [
+      'POST',
+      `/backups/${v.backupId}/copy/parts`,
+      { parts: [{ partNumber: 1, checksum: 'A'.repeat(43) + '=' }] },
+    ],
+    [
+      'POST',
+      `/backups/${v.backupId}/copy/complete`,
+      { parts: [{ partNumber: 1, etag: '"x"' }], sha256: 'a'.repeat(64) },
+    ],
+    ['POST', `/backups/${v.backupId}/copy/fail`, { error: 'sabotage' }],
   ];
 }
 
@@ -220,7 +255,7 @@ async function probeAll(auth: { cookie?: string; key?: string }) {
     });
     const json = await res.json();
     const agentOnly =
-      /^\/(backups(\/[^/]+\/(parts|complete|fail|dedup\/.*))?|databases\/[^/]+\/check-result|restores\/[^/]+\/(claim|progress|finish)|restore-tests\/[^/]+\/(start|progress|result)|databases\/[^/]+\/pitr\/(upload-urls|segments|base-backups|status))$/.test(
+      /^\/(backups(\/[^/]+\/(parts|complete|fail|dedup\/.*|copy\/(start|parts|complete|fail)))?|databases\/[^/]+\/check-result|restores\/[^/]+\/(claim|progress|finish)|restore-tests\/[^/]+\/(start|progress|result)|databases\/[^/]+\/pitr\/(upload-urls|segments|base-backups|status))$/.test(
         path,
       ) && method === 'POST';
     if (auth.cookie && agentOnly) {
@@ -269,6 +304,13 @@ async function assertVictimIntact() {
     baseBackups: [],
     reportedAt: null,
   });
+  expect((await v.session.json('/storage-location')).body.location).toMatchObject({
+    bucket: inject('stack').copyBucket,
+  });
+  const [copy] = await sql('select status, attempts, upload_id from backup_copies where backup_id = $1', [
+    v.backupId,
+  ]);
+  expect(copy).toEqual({ status: 'pending', attempts: 0, upload_id: null });
 }
 
 describe('tenant isolation', () => {
@@ -315,6 +357,10 @@ describe('tenant isolation', () => {
     expect((await intruder.session.json(`/backups?databaseId=${victim.database.id}`)).body.items).toEqual([]);
     // an agent key asking for another account's agent's continuous-protection work gets none
     expect((await intruder.client.agentPitr(victim.agent.id)).items).toEqual([]);
+    // the second storage location is per account: the intruder sees none and removes none
+    expect((await intruder.session.json('/storage-location')).body).toEqual({ location: null });
+    expect((await intruder.session.json('/storage-location', { method: 'DELETE' })).status).toBe(404);
+    await assertVictimIntact();
   });
 
   it('will not run another account’s database on one’s own agent', async () => {

@@ -80,6 +80,10 @@ const hints = (): Record<string, () => unknown> => ({
   clientSecret: () => 'a client secret',
   domains: () => 'example.com',
   name: () => 'Shop',
+  // a second storage location (issue 18): an endpoint that cannot be reached is refused as input
+  endpoint: () => 'https://s3.example.test',
+  region: () => 'eu-central-1',
+  bucket: () => 'second-bucket',
   hostname: () => 'db1.example.test',
   path: () => '/usr/bin/pg_dump',
   // a directory source's folders (absolute paths)

@@ -14,5 +14,14 @@ describeObjectStorage('S3 (local signature-checking server)', () => ({
     secretAccessKey: S3_SECRET_ACCESS_KEY,
     pathStyle: true,
   }),
+  // a second bucket on the same server: server-side copies
+  peer: createS3Storage({
+    endpoint: stackInfo().s3Url,
+    region: 'us-east-1',
+    bucket: stackInfo().peerBucket,
+    accessKeyId: S3_ACCESS_KEY_ID,
+    secretAccessKey: S3_SECRET_ACCESS_KEY,
+    pathStyle: true,
+  }),
   fetch: (url, init) => fetch(url, init),
 }));

@@ -18,6 +18,7 @@ import { flushPendingReports, recoverInterrupted } from '../reports.ts';
 import { readJson, writeJson } from '../state.ts';
 import { deliverSpool } from '../upload/deliver.ts';
 import { ConnectionChecks } from './checks.ts';
+import { CopyJobs } from './copies.ts';
 import { heartbeat } from './heartbeat.ts';
 import { PitrJobs } from './pitr.ts';
 import { RestoreTestJobs } from './restore-tests.ts';
@@ -73,12 +74,14 @@ export class Daemon {
   readonly #restores: RestoreJobs;
   readonly #restoreTests: RestoreTestJobs;
   readonly #pitr: PitrJobs;
+  readonly #copies: CopyJobs;
   #restorePollTimer: NodeJS.Timeout | undefined;
 
   constructor(ctx: AgentContext, opts: DaemonOptions = {}) {
     this.#ctx = ctx;
     this.#opts = opts;
     this.#checks = new ConnectionChecks(ctx);
+    this.#copies = new CopyJobs(ctx);
     this.#restores = new RestoreJobs(ctx, opts.restoreReportMs ? { reportMs: opts.restoreReportMs } : {});
     this.#restoreTests = new RestoreTestJobs(
       ctx,
@@ -136,6 +139,7 @@ export class Daemon {
       this.#restores.stop(),
       this.#restoreTests.stop(),
       this.#pitr.stop(),
+      this.#copies.stop(),
     ]);
     this.#ctx.agents.destroy();
     this.#ctx.log.info('agent.stopped', 'agent stopped');
@@ -198,6 +202,7 @@ export class Daemon {
       this.#restoreTests.handle(res.restoreTestRequests, this.#databases);
       // continuous protection: its own request, not awaited (a streamer start must not delay backups)
       if (!res.accountClosing?.readOnly) void this.#pitr.sync(this.#databases);
+      if (!this.#readOnly) this.#copies.handle(res.copyRequests);
       this.#noteClosing(res.accountClosing);
       // A read-only account takes no backups: spooled ones wait (nothing is dropped) until it is reopened.
       if (!this.#readOnly) this.#startMaintenance();

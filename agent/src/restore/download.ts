@@ -45,6 +45,12 @@ export async function downloadBackup(
     );
   }
   const link = await client.downloadBackup(backupId);
+  if (link.source === 'copy')
+    log.warn(
+      'restore.from-copy',
+      `the primary storage cannot serve backup ${backupId}; downloading its verified copy from the second storage location`,
+      { backupId },
+    );
   const path = join(dir, link.fileName);
   const progress = createProgress(
     log,
@@ -100,7 +106,7 @@ export async function downloadBackup(
     'restore.downloaded',
     backup.dedup
       ? `downloaded ${link.fileName} (deduplicated; every chunk is checked as it is read)`
-      : `downloaded ${link.fileName} (${formatBytes(backup.sizeBytes ?? 0)}, SHA-256 verified)`,
+      : `downloaded ${link.fileName} (${formatBytes(backup.sizeBytes ?? 0)}, SHA-256 verified${link.source === 'copy' ? ', from the second storage location' : ''})`,
     { backupId },
   );
   return path;

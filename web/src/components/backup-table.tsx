@@ -38,8 +38,9 @@ export function BackupTable(props: {
   const download = async (b: Backup) => {
     setPending(b.id);
     try {
-      const file = await downloadBackup(b.id);
-      showToast(t('backups.downloadStarted', { file }), 'info');
+      const { fileName: file, fromCopy } = await downloadBackup(b.id);
+      if (fromCopy) showToast(t('backups.downloadFromCopy', { file }), 'info', 10000);
+      else showToast(t('backups.downloadStarted', { file }), 'info');
     } catch (e) {
       showToast(errorMessage(e), 'error', 8000);
     } finally {

@@ -1224,4 +1224,10 @@ export const de: Record<MessageKey, string> = {
   'sso.removeText':
     'Die Einstellungen und das gespeicherte Client-Secret werden gelöscht. Mitglieder, die sich per SSO angemeldet haben, brauchen dann ein Passwort („Passwort vergessen?“ auf der Anmeldeseite).',
   'sso.removed': 'Single Sign-on ist abgeschaltet.',
+  'backups.downloadFromCopy':
+    'Der primäre Speicher ist nicht erreichbar: {file} wird aus dem zweiten Speicherort heruntergeladen.',
+  'settings.secondLocation': 'Zweiter Speicherort',
+  'alertKind.copy_failed': 'Kopie fehlt',
+  'alertAdvice.copy_failed':
+    'Prüfen Sie den zweiten Speicherort in den Einstellungen (Bucket erreichbar, Zugangsdaten dürfen schreiben) und ob der Agent läuft; fehlgeschlagene Kopien werden beim nächsten Backup erneut versucht.',
 };

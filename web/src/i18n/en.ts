@@ -1163,6 +1163,12 @@ export const en = {
   'sso.removeText':
     'The settings and the stored client secret are deleted. Members who logged in by SSO then need a password (“Forgot password?” on the log-in page).',
   'sso.removed': 'Single sign-on is off.',
+  'backups.downloadFromCopy':
+    'The primary storage is unavailable: {file} is downloaded from the second storage location.',
+  'settings.secondLocation': 'Second storage location',
+  'alertKind.copy_failed': 'Copy missing',
+  'alertAdvice.copy_failed':
+    'Check the second storage location in Settings (bucket reachable, credentials allowed to write) and that the agent runs; failed copies are retried when a new backup is made.',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -15,6 +15,7 @@ import { PageHeader } from '../components/page-header.tsx';
 import { RestoreDialog } from '../components/restore-dialog.tsx';
 import { RestoreHistory } from '../components/restore-history.tsx';
 import { RestoreTestsSection } from '../components/restore-tests.tsx';
+import { RetentionCard } from '../components/retention-card.tsx';
 import { Async, EmptyState, Loading } from '../components/states.tsx';
 import { AgentStatusBadge, DatabaseStateBadge } from '../components/status-badge.tsx';
 import { WriteLink } from '../components/write-guard.tsx';
@@ -455,6 +456,8 @@ export default function DatabaseDetailPage(): JSX.Element {
             <Show when={['postgres', 'mysql', 'mariadb'].includes(d().database.engine)}>
               <RestoreTestsSection database={d().database} databases={d().databases} />
             </Show>
+
+            <RetentionCard databaseId={d().database.id} onSaved={() => void refetch()} />
 
             <section class="card" id="restores" aria-labelledby="restores-title">
               <div class="card-head">

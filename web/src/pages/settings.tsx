@@ -9,6 +9,7 @@ import { ApiKeysSection } from '../components/settings-api-keys.tsx';
 import { ChannelsSection } from '../components/settings-channels.tsx';
 import { ClosingSection } from '../components/settings-closing.tsx';
 import { LanguageSection } from '../components/settings-language.tsx';
+import { LocationSection } from '../components/settings-location.tsx';
 import { UsageSection } from '../components/settings-plan.tsx';
 import { SecuritySection } from '../components/settings-security.tsx';
 import { SsoSection } from '../components/settings-sso.tsx';
@@ -29,6 +30,7 @@ const SECTIONS: Array<[string, MessageKey, Action?]> = [
   ['api-keys', 'keys.title', ACTIONS.listApiKeys],
   ['alerts', 'alertEmails.title'],
   ['webhooks', 'channels.title'],
+  ['second-location', 'settings.secondLocation'],
   ['language', 'settings.language'],
   ['security', 'security.title'],
   ['sso', 'sso.title', ACTIONS.readSso],
@@ -91,6 +93,7 @@ export default function SettingsPage(): JSX.Element {
                     </Show>
                     <AlertEmailsSection account={a()} />
                     <ChannelsSection />
+                    <LocationSection account={a()} />
                     <LanguageSection account={a()} />
                     <SecuritySection />
                     <Show when={readable(ACTIONS.readSso)}>

@@ -18,6 +18,7 @@ import type { BillingConfig } from '../env.ts';
 import { ApiError } from '../errors.ts';
 import { pendingRestoreTestJobs } from '../restore-tests/restore-tests.ts';
 import { pendingRestoreJobs } from '../restores/restores.ts';
+import { pendingCopyJobs } from '../retention/copies.ts';
 
 /**
  * Registers the agent on its first heartbeat (identified by its X25519 public key within the
@@ -46,6 +47,9 @@ export async function heartbeat(
     restoreTestRequests: isReadOnly(closing, now)
       ? []
       : await pendingRestoreTestJobs(db, principal.accountId, agent.id),
+    copyRequests: isReadOnly(closing, now)
+      ? []
+      : await pendingCopyJobs(db, principal.accountId, agent.id, now),
     accountClosing: toAccountClosing(closing, now),
     serverTime: now.toISOString(),
     heartbeatIntervalSeconds: HEARTBEAT_INTERVAL_SECONDS,

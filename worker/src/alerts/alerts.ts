@@ -22,6 +22,7 @@ export const SEVERITY: Record<AlertKind, AlertRow['severity']> = {
   pitr_gap: 'critical',
   pitr_lag: 'warning',
   pitr_slot: 'critical',
+  copy_failed: 'warning',
 };
 
 export function toAlert(row: AlertRow): Alert {

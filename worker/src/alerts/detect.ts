@@ -331,6 +331,11 @@ async function scanAccounts(
     db,
     rows.map((r) => r.id),
   );
+  const copies = await copyTrouble(
+    db,
+    rows.map((r) => r.id),
+    now,
+  );
   for (const a of rows) {
     const plan = PLANS[a.plan];
     const used = Number(a.storage_used_bytes);
@@ -359,6 +364,25 @@ async function scanAccounts(
       kinds: ['storage_high', 'storage_full'],
     };
     await reconcile(db, subject, wanted, open.get(a.id) ?? [], now, stats, events);
+    // The second storage location's copies: an alert of its own (its subject is the account too).
+    const trouble = copies.get(a.id);
+    const copyWanted: Partial<Record<AlertKind, Wanted>> = {};
+    if (!a.read_only_since && trouble && trouble.failed + trouble.missing > 0) {
+      copyWanted.copy_failed = {
+        title: `Copies missing in the second storage location ${trouble.bucket}`,
+        detail: `${trouble.failed} copy/copies failed after three tries, ${trouble.missing} backup(s) have no verified copy after 24 hours. Check that the bucket is reachable and its credentials may write (Settings → Second storage location), and that the agent runs.`,
+        facts: { failed: trouble.failed, missing: trouble.missing, bucket: trouble.bucket },
+      };
+    }
+    await reconcile(
+      db,
+      { ...subject, name: 'Second storage location', kinds: ['copy_failed'] },
+      copyWanted,
+      open.get(a.id) ?? [],
+      now,
+      stats,
+      events,
+    );
   }
   stats.subjects += rows.length;
   await advanceCursor(db, 'alerts:accounts', rows.at(-1)?.id, rows.length === batch, now);
@@ -390,6 +414,39 @@ async function scanPitr(
   }
   stats.subjects += subjects.length;
   await advanceCursor(db, 'alerts:pitr', subjects.at(-1)?.databaseId, subjects.length === batch, now);
+}
+
+/**
+ * Per account with a second storage location: copies that failed for good, and good backups the
+ * location takes that have no verified copy a day after they finished (queued or not).
+ */
+async function copyTrouble(
+  db: Db,
+  accountIds: string[],
+  now: Date,
+): Promise<Map<string, { failed: number; missing: number; bucket: string }>> {
+  if (accountIds.length === 0) return new Map();
+  const before = new Date(now.getTime() - 24 * 3600_000).toISOString();
+  const { rows } = await db.execute<{
+    account_id: string;
+    bucket: string;
+    failed: number;
+    missing: number;
+  }>(sql`
+    select l.account_id, l.bucket,
+      (select count(*)::int from backup_copies c join backups b on b.id = c.backup_id
+        where c.account_id = l.account_id and c.status = 'failed') as failed,
+      (select count(*)::int from backups b
+        left join backup_copies c on c.backup_id = b.id
+        where b.account_id = l.account_id and b.status = 'succeeded' and not b.dedup
+          and b.finished_at < ${before}::timestamptz and b.finished_at >= l.created_at
+          and (c.status is null and l.copies = 'all' or c.status = 'pending')) as missing
+    from storage_locations l
+    where l.account_id in (${sql.join(
+      accountIds.map((id) => sql`${id}::uuid`),
+      sql`, `,
+    )})`);
+  return new Map(rows.map((r) => [r.account_id, { failed: r.failed, missing: r.missing, bucket: r.bucket }]));
 }
 
 /** Alerts about agents that were removed meanwhile have nothing left to watch. */

@@ -258,6 +258,10 @@ export async function downloadUrl(
   const fileName = backupFileName(row.databaseName, row.startedAt);
   // Deduplicated: the worker streams the single file together from the packs (dedup/file.ts).
   if (row.dedup) return { fileName, ...(await signFileLink(config, origin, row.id, now)) };
+  // Asked first, so that a storage that is down or lost the object is known (storage_error) and
+  // the caller can offer the copy in the second location instead of a link that fails.
+  const head = await storage.headObject(row.objectKey);
+  if (!head) throw new ApiError('storage_error', "The backup's file is missing from storage");
   const url = await storage.presignDownload(row.objectKey, fileName, config.downloadUrlTtlSeconds);
   return {
     url,

@@ -10,7 +10,7 @@ import type { AppEnv } from '../app-types.ts';
 import { auditRequest, principalActor, recordAudit, requestIp } from '../audit/audit.ts';
 import { requirePrincipal } from '../lib/principal.ts';
 import { readBody, readId, readQuery } from '../lib/validate.ts';
-import { downloadUrl, findBackup, listBackups, presignParts, startBackup, toBackup } from './backups.ts';
+import { findBackup, listBackups, presignParts, startBackup, toBackup } from './backups.ts';
 import { completeBackup, failBackup } from './finish.ts';
 import { deleteBackup } from './remove.ts';
 
@@ -94,21 +94,6 @@ export const backupRoutes = new Hono<AppEnv>()
     const backup = await failBackup(c.get('db'), c.get('storage'), p.accountId, id, input, c.get('now'));
     await auditAgent(c, 'backup.failed', backup);
     return c.json({ backup });
-  })
-  .get('/backups/:id/download', async (c) => {
-    const p = requirePrincipal(c.get('principal'), 'download');
-    const id = readId(c, 'backup');
-    const url = await downloadUrl(
-      c.get('db'),
-      c.get('storage'),
-      c.get('config'),
-      p.accountId,
-      id,
-      c.get('now'),
-      new URL(c.req.url).origin,
-    );
-    await auditRequest(c, 'backup.downloaded', { kind: 'backup', id }, { fileName: url.fileName });
-    return c.json(url);
   })
   .delete('/backups/:id', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'write');

@@ -15,6 +15,7 @@ import { sendMonthlyReports } from '../restore-tests/report-email.ts';
 import { failSilentRestoreTests } from '../restore-tests/restore-tests.ts';
 import { scheduleRestoreTests } from '../restore-tests/schedule.ts';
 import { failSilentRestores } from '../restores/restores.ts';
+import { pruneCopies, queueCopies, runServerCopies } from '../retention/copies.ts';
 import { pruneLogs } from '../retention/prune.ts';
 import { applyRetention } from '../retention/retention.ts';
 import { createS3Storage } from '../storage/s3.ts';
@@ -46,6 +47,9 @@ export const JOBS: Array<{ name: string; run: (ctx: CronContext) => Promise<unkn
   { name: 'retention', run: (ctx) => applyRetention(ctx.db, ctx.storage, ctx.now) },
   { name: 'pitr', run: (ctx) => maintainPitr(ctx.db, ctx.storage, ctx.now) },
   { name: 'dedup-collect', run: (ctx) => collectDue(ctx.db, ctx.storage, ctx.now) },
+  { name: 'queue-copies', run: (ctx) => queueCopies(ctx.db, ctx.config.s3, ctx.now) },
+  { name: 'server-copies', run: (ctx) => runServerCopies(ctx.db, ctx.storage, ctx.config, ctx.now) },
+  { name: 'prune-copies', run: (ctx) => pruneCopies(ctx.db, ctx.config, ctx.now) },
   { name: 'closing-reminders', run: (ctx) => sendClosingReminders(ctx.db, ctx.config, ctx.now) },
   { name: 'purge-closed-accounts', run: (ctx) => purgeClosedAccounts(ctx.db, ctx.storage, ctx.now) },
   { name: 'prune-logs', run: (ctx) => pruneLogs(ctx.db, ctx.now) },
@@ -83,6 +87,7 @@ function didWork(result: unknown): boolean {
     'resealed',
     'unreadable',
     'queued',
+    'copied',
   ].some((k) => typeof r[k] === 'number' && r[k] > 0);
 }
 

@@ -82,6 +82,11 @@ export const DOC_PAGES: DocPage[] = [
     title: { en: 'Deduplicated storage', de: 'Deduplizierte Speicherung' },
   },
   {
+    slug: 'second-location',
+    source: 'second-location.md',
+    title: { en: 'A second storage location (3-2-1)', de: 'Ein zweiter Speicherort (3-2-1)' },
+  },
+  {
     slug: 'checksums',
     source: 'checksums.md',
     title: { en: 'Upload checksums', de: 'Prüfsummen beim Upload' },

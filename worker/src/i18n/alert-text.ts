@@ -352,9 +352,36 @@ const KIND_DE: Record<AlertKind, string> = {
   pitr_lag: 'Das Log erreicht den Speicher später als das RPO-Ziel. Prüfen Sie den Agent.',
   pitr_slot:
     'Der Replikations-Slot hält fast so viel WAL zurück, wie der Server behalten kann. Prüfen Sie den Agent.',
+  copy_failed:
+    'Kopien in den zweiten Speicherort fehlen oder sind fehlgeschlagen. Prüfen Sie den Bucket und seine Zugangsdaten.',
 };
 
+function copyFailed(a: AlertSource, l: Locale): Parts {
+  const failed = num(a.facts.failed);
+  const missing = num(a.facts.missing);
+  const bucket = str(a.facts.bucket);
+  if (failed === undefined || missing === undefined || !bucket) return {};
+  if (l.language === 'de') {
+    return {
+      title: `Kopien im zweiten Speicherort ${bucket} fehlen`,
+      detail:
+        `${failed} Kopie(n) sind nach drei Versuchen fehlgeschlagen, ${missing} Backup(s) haben nach 24 Stunden noch keine geprüfte Kopie. ` +
+        'Prüfen Sie, ob der Bucket erreichbar ist und die Zugangsdaten schreiben dürfen (Einstellungen → Zweiter Speicherort), und ob der Agent läuft.',
+    };
+  }
+  return {
+    title: `Copies missing in the second storage location ${bucket}`,
+    detail:
+      `${failed} copy/copies failed after three tries, ${missing} backup(s) have no verified copy after 24 hours. ` +
+      'Check that the bucket is reachable and its credentials may write (Settings → Second storage location), and that the agent runs.',
+  };
+}
+
 const SUBJECT_ACCOUNT: Record<Language, string> = { de: 'Speicher', en: 'Storage' };
+const SUBJECT_COPIES: Record<Language, string> = {
+  de: 'Zweiter Speicherort',
+  en: 'Second storage location',
+};
 
 export function alertText(a: AlertSource, locale: Locale): AlertText {
   const parts =
@@ -372,11 +399,18 @@ export function alertText(a: AlertSource, locale: Locale): AlertText {
                 ? restoreTestStale(a, locale)
                 : a.kind.startsWith('pitr_')
                   ? pitr(a, locale)
-                  : storage(a, locale, a.kind === 'storage_full');
+                  : a.kind === 'copy_failed'
+                    ? copyFailed(a, locale)
+                    : storage(a, locale, a.kind === 'storage_full');
   const de = locale.language === 'de';
   return {
     title: parts.title ?? (de ? KIND_DE[a.kind].split('. ')[0]! : a.title),
     detail: parts.detail ?? (de ? KIND_DE[a.kind] : a.detail),
-    subjectName: a.subjectType === 'account' ? SUBJECT_ACCOUNT[locale.language] : a.subjectName,
+    subjectName:
+      a.kind === 'copy_failed'
+        ? SUBJECT_COPIES[locale.language]
+        : a.subjectType === 'account'
+          ? SUBJECT_ACCOUNT[locale.language]
+          : a.subjectName,
   };
 }

@@ -1,5 +1,6 @@
 // Tables of the retention feature (migration 0013): a database's tiered rule and object lock,
-// the account's second storage location, and the copies made there. Only retention/ writes them.
+// the account's second storage location, and the copies made there (0018: a transfer's upload).
+// Only retention/ writes them.
 import type { ObjectLockRule, RetentionTiers } from '@resistro/contract';
 import { sql } from 'drizzle-orm';
 import { boolean, index, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
@@ -35,7 +36,7 @@ export const storageLocations = pgTable('storage_locations', {
   bucket: text('bucket').notNull(),
   pathStyle: boolean('path_style').notNull(),
   accessKeyId: text('access_key_id').notNull(),
-  /** SECURITY: AES-GCM with a key derived from the Worker secret LOCATION_SECRET_KEY (location.ts) */
+  /** SECURITY: sealed with the service's data key (DATA_ENCRYPTION_KEYS, lib/secret-box.ts), bound to the account */
   secretSealed: text('secret_sealed').notNull(),
   copies: text('copies', { enum: ['all', 'monthly'] }).notNull(),
   /** the bucket was created with object lock: copies of locked backups are locked there too */
@@ -66,11 +67,16 @@ export const backupCopies = pgTable(
     attempts: integer('attempts').notNull().default(0),
     error: text('error'),
     verifiedAt: ts('verified_at'),
+    /** the multipart upload at the second location of a transfer the agent runs (migration 0018) */
+    uploadId: text('upload_id'),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
   (t) => [
     index('backup_copies_account_idx').on(t.accountId),
     index('backup_copies_pending_idx').on(t.updatedAt).where(sql`status <> 'copied'`),
+    index('backup_copies_transfer_idx')
+      .on(t.accountId)
+      .where(sql`status = 'pending' AND method = 'transfer'`),
   ],
 );

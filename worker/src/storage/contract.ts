@@ -12,6 +12,8 @@ export type StorageHarness = {
   storage: ObjectStorage;
   /** Sends a request to a presigned URL, as the agent or a browser does. */
   fetch(url: string, init?: RequestInit): Promise<Response>;
+  /** A second bucket of the same service with the same credentials (server-side copies). */
+  peer: ObjectStorage;
 };
 
 function bytes(n: number, seed: number): Uint8Array<ArrayBuffer> {
@@ -311,6 +313,68 @@ export function describeObjectStorage(name: string, harness: () => StorageHarnes
       await h.storage.putObjectLock(key, { retainUntil: later });
       expect((await h.storage.getObjectLock(key))?.retainUntil.getTime()).toBe(later.getTime());
       expect(await h.storage.headObject(key)).toEqual({ size: 10 });
+    });
+
+    it('reads an object back with its size and SHA-256, and says when there is none', async () => {
+      const h = harness();
+      const key = keyOf('read');
+      const body = joined(bytes(MIN_PART_BYTES, 7), bytes(1000, 8));
+      const uploadId = await h.storage.createMultipartUpload(key);
+      await h.storage.completeMultipartUpload(key, uploadId, [
+        await putPart(h, key, uploadId, 1, body.slice(0, MIN_PART_BYTES)),
+        await putPart(h, key, uploadId, 2, body.slice(MIN_PART_BYTES)),
+      ]);
+      expect(await h.storage.readChecksum(key)).toEqual({
+        size: body.length,
+        sha256: createHash('sha256').update(body).digest('hex'),
+      });
+      expect(await h.storage.readChecksum(keyOf('none'))).toBeUndefined();
+    });
+
+    it('copies an object of another bucket part by part on the server (UploadPartCopy), byte for byte', async () => {
+      const h = harness();
+      const key = keyOf('source');
+      const body = joined(bytes(MIN_PART_BYTES, 3), bytes(4321, 4));
+      const uploadId = await h.storage.createMultipartUpload(key);
+      await h.storage.completeMultipartUpload(key, uploadId, [
+        await putPart(h, key, uploadId, 1, body.slice(0, MIN_PART_BYTES)),
+        await putPart(h, key, uploadId, 2, body.slice(MIN_PART_BYTES)),
+      ]);
+      const copyKey = keyOf('copy');
+      const copyUpload = await h.peer.createMultipartUpload(copyKey);
+      const source = { bucket: h.storage.bucket, key };
+      const parts = [
+        {
+          partNumber: 1,
+          etag: await h.peer.copyPart(copyKey, copyUpload, 1, source, { first: 0, last: MIN_PART_BYTES - 1 }),
+        },
+        {
+          partNumber: 2,
+          etag: await h.peer.copyPart(copyKey, copyUpload, 2, source, {
+            first: MIN_PART_BYTES,
+            last: body.length - 1,
+          }),
+        },
+      ];
+      expect(await h.peer.completeMultipartUpload(copyKey, copyUpload, parts)).toBe('completed');
+      expect((await h.peer.readChecksum(copyKey))?.sha256).toBe(
+        createHash('sha256').update(body).digest('hex'),
+      );
+      // a source that does not exist is refused, not copied as nothing
+      const nothing = keyOf('nothing');
+      const other = await h.peer.createMultipartUpload(nothing);
+      await expect(
+        h.peer.copyPart(
+          nothing,
+          other,
+          1,
+          { bucket: h.storage.bucket, key: keyOf('missing') },
+          {
+            first: 0,
+            last: 9,
+          },
+        ),
+      ).rejects.toMatchObject({ code: 'conflict' });
     });
 
     it('counts the requests it sends', async () => {

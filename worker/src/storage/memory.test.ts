@@ -3,5 +3,6 @@
 import { describeObjectStorage } from './contract.ts';
 import { createMemoryStorage } from './memory.ts';
 
-const storage = createMemoryStorage();
-describeObjectStorage('in memory', () => ({ storage, fetch: (url, init) => storage.fetch(url, init) }));
+const storage = createMemoryStorage(Date.now, 'contract-primary');
+const peer = createMemoryStorage(Date.now, 'contract-peer');
+describeObjectStorage('in memory', () => ({ storage, peer, fetch: (url, init) => storage.fetch(url, init) }));

@@ -55,8 +55,12 @@ function refused(code: string): ApiError {
   return new ApiError('conflict', `Object storage refused the parts (${code}); upload them again`);
 }
 
-export function createMemoryStorage(now: () => number = Date.now): MemoryStorage {
+/** Memory stores by bucket, so one can copy server-side from another as S3 buckets of one service do. */
+const BUCKETS = new Map<string, Map<string, Uint8Array>>();
+
+export function createMemoryStorage(now: () => number = Date.now, bucket = 'memory'): MemoryStorage {
   const objects = new Map<string, Uint8Array>();
+  BUCKETS.set(bucket, objects);
   const uploads = new Map<string, Upload>();
   // Object lock as S3 keeps it in compliance mode: no delete or overwrite before the date.
   const locks = new Map<string, ObjectLock>();
@@ -176,6 +180,25 @@ export function createMemoryStorage(now: () => number = Date.now): MemoryStorage
       requests++;
       const all = [...objects.keys()].filter((k) => k.startsWith(prefix) && k > marker).sort();
       return { keys: all.slice(0, max), truncated: all.length > max };
+    },
+    bucket,
+    async readChecksum(key) {
+      requests++;
+      const o = objects.get(key);
+      return o ? { size: o.length, sha256: createHash('sha256').update(o).digest('hex') } : undefined;
+    },
+    async copyPart(key, uploadId, partNumber, source, range) {
+      requests++;
+      const upload = uploads.get(uploadId);
+      if (!upload || upload.key !== key) throw refused('NoSuchUpload');
+      const from = BUCKETS.get(source.bucket)?.get(source.key);
+      if (!from) throw new ApiError('conflict', 'Object storage refused the server-side copy (NoSuchKey)');
+      if (range.first > range.last || range.last >= from.length)
+        throw new ApiError('conflict', 'Object storage refused the server-side copy (InvalidRange)');
+      const bytes = from.slice(range.first, range.last + 1);
+      const etag = await etagOf(bytes);
+      upload.parts.set(partNumber, { bytes, etag, sha256: await sha256Of(bytes) });
+      return etag;
     },
     async presignDownload(key, fileName, ttlSeconds) {
       return grant({ method: 'GET', key, fileName, expiresAt: now() + ttlSeconds * 1000 });

@@ -3,6 +3,7 @@
 // is typed with workers-types, not @types/node.
 declare module 'node:crypto' {
   export function createHash(algorithm: 'md5' | 'sha256'): {
-    update(data: string | Uint8Array): { digest(encoding: 'base64'): string };
+    update(data: string | Uint8Array): { digest(encoding: 'base64' | 'hex'): string };
+    digest(encoding: 'base64' | 'hex'): string;
   };
 }

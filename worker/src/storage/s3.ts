@@ -256,6 +256,49 @@ export function createS3Storage(config: S3Config): ObjectStorage {
       const { text } = await sendText(url, { method: 'GET' }, 'list objects');
       return { keys: allValues(text, 'Key'), truncated: /<IsTruncated>true<\/IsTruncated>/.test(text) };
     },
+    bucket: config.bucket,
+    async readChecksum(key: string) {
+      const res = await send(objectUrl(config, key), { method: 'GET' }, 'read the object');
+      if (res.status === 404) {
+        await res.body?.cancel();
+        return undefined;
+      }
+      if (!res.ok || !res.body) {
+        await res.body?.cancel();
+        throw new ApiError('storage_error', `Object storage failed to read the object (${res.status})`);
+      }
+      // Streamed: the object is never held in memory as a whole.
+      const hash = createHash('sha256');
+      let size = 0;
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        hash.update(chunk);
+        size += chunk.length;
+      }
+      return { size, sha256: hash.digest('hex') };
+    },
+    async copyPart(key, uploadId, partNumber, source, range) {
+      const url = objectUrl(config, key);
+      url.searchParams.set('partNumber', String(partNumber));
+      url.searchParams.set('uploadId', uploadId);
+      const copySource = `/${source.bucket}/${source.key.split('/').map(encodeURIComponent).join('/')}`;
+      const res = await send(
+        url,
+        {
+          method: 'PUT',
+          headers: {
+            'x-amz-copy-source': copySource,
+            'x-amz-copy-source-range': `bytes=${range.first}-${range.last}`,
+          },
+        },
+        'copy a part',
+      );
+      const text = await res.text();
+      const etag = xmlValue(text, 'ETag');
+      if (res.ok && etag && !text.includes('<Error>')) return etag.replace(/&quot;|&#34;/g, '"');
+      const code = xmlValue(text, 'Code') ?? String(res.status);
+      if (res.status >= 500) throw new ApiError('storage_error', `Object storage failed to copy (${code})`);
+      throw new ApiError('conflict', `Object storage refused the server-side copy (${code})`);
+    },
     presignDownload(key: string, fileName: string, ttlSeconds: number): Promise<string> {
       const url = objectUrl(config, key);
       url.searchParams.set('response-content-disposition', `attachment; filename="${fileName}"`);

@@ -89,6 +89,26 @@ export interface ObjectStorage {
   deleteObjects(keys: string[]): Promise<Set<string>>;
   /** Up to `max` keys under the prefix, in key order, after `marker`. */
   listKeys(prefix: string, max?: number, marker?: string): Promise<{ keys: string[]; truncated: boolean }>;
+  /** The bucket this store writes to (a server-side copy names it as its source). */
+  readonly bucket: string;
+  /**
+   * The object's size and SHA-256 (hex), read back in full (a copy is verified this way);
+   * undefined when there is none.
+   */
+  readChecksum(key: string): Promise<{ size: number; sha256: string } | undefined>;
+  /**
+   * UploadPartCopy: bytes `first`..`last` (inclusive) of `source`, an object in another bucket of
+   * the same service that these credentials may read, become part `partNumber` of the upload,
+   * without passing through the caller. Returns the part's ETag. Refusals (no access, no such
+   * source) are the ApiError `conflict`, storage down is `storage_error`.
+   */
+  copyPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    source: { bucket: string; key: string },
+    range: { first: number; last: number },
+  ): Promise<string>;
   /** A URL that downloads the object as `fileName`, valid for `ttlSeconds`. */
   presignDownload(key: string, fileName: string, ttlSeconds: number): Promise<string>;
 }
