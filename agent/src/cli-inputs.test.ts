@@ -130,6 +130,32 @@ describe('paths', { timeout: 60_000 }, () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--backup not-a-uuid is not a backup id\nhint: .*dashboard/);
   });
+
+  test('verify --restore and restore --table/--as: wrong combinations are usage errors with a hint', async () => {
+    const api = { RESISTRO_API_KEY: 'rsk_0123456789abcdef0123', RESISTRO_ENDPOINT: `${base}/api` };
+    const cases: [string[], RegExp][] = [
+      [['verify', '--restore'], /needs either --backup <backup id> or --file[^\n]*\nhint: /],
+      [['verify', '--restore', '--backup', 'not-a-uuid'], /--backup not-a-uuid is not a backup id\nhint: /],
+      [
+        ['verify', '--restore', '--backup', '0f9c0a57-0000-4000-8000-000000000000', '--time-limit', '0'],
+        /--time-limit must be 1–1440 minutes\nhint: /,
+      ],
+      [['verify', '--file', 'x.resistro', '--host', 'db'], /--host goes with --restore\nhint: /],
+      [
+        ['restore', '--file', 'x.resistro', '--as', 'copy', '--database', 'd', '--user', 'u'],
+        /--as goes with exactly one --table\nhint: /,
+      ],
+      [
+        ['restore', '--file', 'x.resistro', '--list', '--table', 't'],
+        /--list and --table do not go together\nhint: /,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const r = await resistro(args, api);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+    }
+  });
 });
 
 describe('restore --pitr', { timeout: 60_000 }, () => {
