@@ -88,7 +88,8 @@ function mutateDay(day: number): string {
 insert into orders select m + g, 1 + (random() * ${n(40000) - 1})::int, 'new', (random() * 500)::numeric(12,2), now() from (select max(id) m from orders) x, generate_series(1, ${n(2000)}) g;
 insert into order_items select o.id, l, 1 + (random() * ${n(5000) - 1})::int, 1 from orders o, generate_series(1, 3) l where o.status = 'new' and not exists (select 1 from order_items i where i.order_id = o.id);
 update orders set status = 'shipped' where id in (select id from orders where status = 'new' order by random() limit ${n(800)});
-update orders set total = total + 1 where id in (select (random() * (select max(id) from orders))::bigint from generate_series(1, ${n(200)}));
+update orders set total = total + 1 where id in (select (m - random() * m * 0.05)::bigint from (select max(id) m from orders) x, generate_series(1, ${n(160)}));
+update orders set total = total + 1 where id in (select (random() * (select max(id) from orders))::bigint from generate_series(1, ${n(40)}));
 update customers set city = 'Linz', updated = now() where id in (select (1 + random() * ${n(40000) - 1})::int from generate_series(1, ${n(80)}));
 insert into events select m + g, now(), 'view', jsonb_build_object('n', m + g) from (select max(id) m from events) x, generate_series(1, ${n(3000)}) g;
 delete from events where id in (select id from events order by id limit ${n(2250)});

@@ -201,6 +201,22 @@ Exit 0 when every backup is there and verified, 1 when any is missing.`,
     needs: () => ({ apiKey: true }),
     load: () => import('./commands/export.ts'),
   },
+  check: {
+    summary: 'check that every deduplicated backup is whole (--read-data: read every chunk)',
+    usage: `resistro check [--backup <backup id>] [--read-data] [--key-file <file>]
+
+Checks the account's deduplicated backups (or one): each is fetched as the service streams it from
+its stored pieces. Without --read-data only its manifest is read: it must authenticate under your
+key, and the service must hold every piece it lists. With --read-data every piece is read and
+authenticated too, as a restore would; a missing or damaged piece is named. Prints one line per
+backup; exit 0 only when all passed.`,
+    options: { backup: { type: 'string' }, 'read-data': { type: 'boolean' }, ...keyFile },
+    needs: (o) => ({
+      apiKey: true,
+      ...(o['key-file'] === undefined && { encryptionKey: 'decrypt' as const }),
+    }),
+    load: () => import('./commands/check.ts'),
+  },
   keygen: {
     summary: 'make a new encryption key',
     usage: `resistro keygen [--output <file>] [--public-key-mode]

@@ -236,6 +236,9 @@ describe('deduplicated backups through the control plane and storage', () => {
         where r.backup_id = $1 and p.status = 'stored' order by r.seq desc limit 1`,
       [ids[1]],
     );
+    const whole = await runCli(['check', '--read-data'], setup.env);
+    expect(whole.code, whole.stdout + whole.stderr.slice(-2000)).toBe(0);
+    expect(whole.stdout).toMatch(/2 of 2 deduplicated backups passed \(all data read\)/);
     const saved = Buffer.from(await (await aws.fetch(objectUrl(pack!.object_key))).arrayBuffer());
     expect((await aws.fetch(objectUrl(pack!.object_key), { method: 'DELETE' })).status).toBe(204);
     try {
@@ -243,6 +246,10 @@ describe('deduplicated backups through the control plane and storage', () => {
       const cut = await runCli(restoreArgs({ backup: ids[1]! }, pgServer, 'shop_nopack'), pgEnv());
       expect(cut.code).toBe(1);
       expect(cut.events.map((e) => e.event)).not.toContain('restore.done');
+      const check = await runCli(['check', '--read-data', '--backup', ids[1]!], setup.env);
+      expect(check.code).toBe(1);
+      expect(check.stdout).toMatch(new RegExp(`FAILED ${ids[1]}`));
+      expect(check.stdout).toMatch(/0 of 1 deduplicated backups passed/);
     } finally {
       const put = await aws.fetch(objectUrl(pack!.object_key), { method: 'PUT', body: saved });
       expect(put.status).toBe(200);
