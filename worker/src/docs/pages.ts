@@ -58,6 +58,11 @@ export const DOC_PAGES: DocPage[] = [
     title: { en: 'Restoring from the dashboard', de: 'Wiederherstellen im Dashboard' },
   },
   {
+    slug: 'restore-tests',
+    source: 'restore-tests.md',
+    title: { en: 'Restore tests and the monthly report', de: 'Wiederherstellungstests und Monatsbericht' },
+  },
+  {
     slug: 'alerts',
     source: 'alerts-retention.md',
     title: { en: 'Alerts, retention and metrics', de: 'Alarme, Aufbewahrung und Metriken' },
