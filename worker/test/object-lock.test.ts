@@ -2,7 +2,7 @@
 // compliance mode (every backup for 30 days, the first of each month for ten years), the API
 // shows the date, and nothing deletes a locked backup before it: not the dashboard, not an API
 // key, not retention, not the purge of a closed account, and not the S3 server.
-import { createPublicKey, verify } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto';
 import { AwsClient } from 'aws4fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY } from '../../scripts/stack/s3.ts';
@@ -18,6 +18,10 @@ const aws = new AwsClient({
   region: 'us-east-1',
 });
 const objectUrl = (key: string) => `${stackInfo().s3Url}/${stackInfo().bucket}/${key}`;
+
+/** As docs/object-lock.md tells an auditor: Ed25519 over the SHA-256 of the payload's UTF-8 bytes. */
+const verifyExport = (payload: string, key: KeyObject, sig: Buffer) =>
+  verify(null, createHash('sha256').update(payload, 'utf8').digest(), key, sig);
 
 describe('object lock', () => {
   let isolated: Awaited<ReturnType<typeof startIsolatedControlPlane>>;
@@ -148,14 +152,19 @@ describe('object lock', () => {
 
     const signed = (await acct.session.json(`/databases/${database.id}/audit-export?format=json`)).body;
     const key = (await acct.session.json('/audit-signing-key')).body;
-    expect(signed.signature).toMatchObject({ algorithm: 'Ed25519', keyId: key.keyId });
+    expect(signed.format).toBe('resistro-audit-export/2');
+    expect(signed.signature).toMatchObject({
+      algorithm: 'Ed25519',
+      signed: 'sha256(payload)',
+      keyId: key.keyId,
+    });
     const publicKey = createPublicKey({
       key: Buffer.from(key.publicKey, 'base64'),
       format: 'der',
       type: 'spki',
     });
     const sig = Buffer.from(signed.signature.value, 'base64');
-    expect(verify(null, Buffer.from(signed.payload, 'utf8'), publicKey, sig)).toBe(true);
+    expect(verifyExport(signed.payload, publicKey, sig)).toBe(true);
     const doc = JSON.parse(signed.payload);
     expect(doc.database.id).toBe(database.id);
     expect(doc.backups).toEqual([
@@ -168,8 +177,45 @@ describe('object lock', () => {
     ]);
     // a changed byte no longer verifies
     const forged = signed.payload.replace(good.sha256, 'f'.repeat(64));
-    expect(verify(null, Buffer.from(forged, 'utf8'), publicKey, sig)).toBe(false);
+    expect(verifyExport(forged, publicKey, sig)).toBe(false);
     const bad = await acct.session.json(`/databases/${database.id}/audit-export?format=xml`);
     expect(bad.status).toBe(422);
+  });
+  it('streams an export of thousands of backups in keyset batches, every row once, oldest first', async () => {
+    const acct = await newAccount({ plan: 'enterprise' });
+    const database = acct.databases[0]!;
+    const first = await uploadBackup(acct.client, database.id, 300);
+    // 2,500 more rows like it (more than two batches of 1,000), minutes apart and some at the same
+    // instant, so the keyset (started_at, id) must break ties by id
+    await sql(
+      `insert into backups
+       select (jsonb_populate_record(null::backups, to_jsonb(b) || jsonb_build_object(
+         'id', gen_random_uuid(),
+         'started_at', b.started_at - make_interval(mins => (g / 2)::int + 1)))).*
+       from backups b, generate_series(1, 2500) g where b.id = $1`,
+      [first.id],
+    );
+    const res = await acct.session.fetch(`/databases/${database.id}/audit-export?format=csv`);
+    expect(res.status).toBe(200);
+    // streamed: no length known up front
+    expect(res.headers.get('content-length')).toBeNull();
+    const lines = (await res.text()).trim().split('\r\n').slice(1);
+    expect(lines).toHaveLength(2501);
+    const ids = lines.map((l) => l.split(',')[0]);
+    expect(new Set(ids).size).toBe(2501);
+    const starts = lines.map((l) => Date.parse(l.split(',')[3]!));
+    expect(starts).toEqual([...starts].sort((x, y) => x - y));
+    expect(ids.at(-1)).toBe(first.id);
+
+    const signed = (await acct.session.json(`/databases/${database.id}/audit-export?format=json`)).body;
+    const key = (await acct.session.json('/audit-signing-key')).body;
+    const publicKey = createPublicKey({
+      key: Buffer.from(key.publicKey, 'base64'),
+      format: 'der',
+      type: 'spki',
+    });
+    expect(verifyExport(signed.payload, publicKey, Buffer.from(signed.signature.value, 'base64'))).toBe(true);
+    const doc = JSON.parse(signed.payload);
+    expect(doc.backups.map((b: { id: string }) => b.id)).toEqual(ids);
   });
 });

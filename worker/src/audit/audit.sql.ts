@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { index, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { index, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { accounts } from '../accounts/accounts.sql.ts';
-import { ts } from '../lib/columns.ts';
 
 /**
  * Who did what, append-only: a trigger refuses UPDATE, TRUNCATE and any DELETE but the one that
@@ -14,7 +13,8 @@ export const auditLog = pgTable(
     accountId: uuid('account_id')
       .notNull()
       .references(() => accounts.id, { onDelete: 'cascade' }),
-    at: ts('at').notNull().defaultNow(),
+    /** milliseconds, as the keyset cursors carry them (migrations/0019_polish.sql) */
+    at: timestamp('at', { withTimezone: true, mode: 'date', precision: 3 }).notNull().defaultNow(),
     actorKind: text('actor_kind', { enum: ['user', 'api_key', 'agent', 'system'] }).notNull(),
     /** a user, API key or agent id, or the system job's name; no foreign key: the row outlives them */
     actorId: text('actor_id').notNull(),

@@ -64,12 +64,21 @@ export async function listAudit(
   return toPage(rows, limit, toAuditEntry, (r) => [r.at, r.id]);
 }
 
-/** Export pages: read in batches so a long log never sits in one query's memory at once. */
-export async function* exportAudit(db: Db, accountId: string, f: AuditFilter): AsyncGenerator<AuditEntry> {
+export const EXPORT_BATCH = 500;
+
+/**
+ * The export in batches by keyset (at, id), newest first: each query starts after the last row of
+ * the one before, so a long log is read in pages of EXPORT_BATCH and never sits in memory whole.
+ */
+export async function* exportAuditBatches(
+  db: Db,
+  accountId: string,
+  f: AuditFilter,
+): AsyncGenerator<AuditEntry[]> {
   let cursor: string | undefined;
   do {
-    const page = await listAudit(db, accountId, { ...f, cursor, limit: 100 });
-    yield* page.items;
+    const page = await listAudit(db, accountId, { ...f, cursor, limit: EXPORT_BATCH });
+    if (page.items.length > 0) yield page.items;
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
 }

@@ -4,9 +4,10 @@ import { AuditExportQuery, AuditQuery } from '@resistro/contract';
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-types.ts';
 import { requirePrincipal } from '../lib/principal.ts';
+import { streamBody } from '../lib/stream.ts';
 import { readQuery } from '../lib/validate.ts';
 import { auditRequest } from './audit.ts';
-import { CSV_HEADER, csvLine, exportAudit, listAudit } from './log.ts';
+import { CSV_HEADER, csvLine, exportAuditBatches, listAudit } from './log.ts';
 
 export const auditRoutes = new Hono<AppEnv>()
   .get('/audit', async (c) => {
@@ -17,15 +18,22 @@ export const auditRoutes = new Hono<AppEnv>()
   .get('/audit/export', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'read');
     const { format = 'csv', ...filter } = readQuery(c, AuditExportQuery);
-    const db = c.get('db');
     // The export is itself recorded (before, so it is in what an auditor receives).
     await auditRequest(c, 'audit.exported', undefined, { format, filter });
     const day = c.get('now').toISOString().slice(0, 10);
-    // Built whole before answering: the request's database pool closes with the response.
-    const parts: string[] = [];
-    for await (const e of exportAudit(db, p.accountId, filter))
-      parts.push(format === 'csv' ? csvLine(e) : JSON.stringify(e));
-    const body = format === 'csv' ? CSV_HEADER + parts.join('') : `{"items":[${parts.join(',')}]}`;
+    // Streamed in keyset-paged batches (exportAuditBatches), whatever the log's length.
+    const body = streamBody(c.get('config'), async function* (own) {
+      yield format === 'csv' ? CSV_HEADER : '{"items":[';
+      let first = true;
+      for await (const batch of exportAuditBatches(own, p.accountId, filter)) {
+        if (format === 'csv') yield batch.map(csvLine).join('');
+        else {
+          yield (first ? '' : ',') + batch.map((e) => JSON.stringify(e)).join(',');
+          first = false;
+        }
+      }
+      if (format !== 'csv') yield ']}';
+    });
     return new Response(body, {
       headers: {
         'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',

@@ -3,8 +3,17 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../app-types.ts';
 import { auditRequest } from '../audit/audit.ts';
 import { requirePrincipal } from '../lib/principal.ts';
+import { streamBody } from '../lib/stream.ts';
 import { readBody, readId, readQuery } from '../lib/validate.ts';
-import { exportRows, publicKeyInfo, signedExport, signingKey, toCsv } from './audit-export.ts';
+import {
+  CSV_HEADER,
+  csvLines,
+  exportBatches,
+  exportSubject,
+  publicKeyInfo,
+  signedExportChunks,
+  signingKey,
+} from './audit-export.ts';
 import { getRule, previewRule, putRule } from './rules.ts';
 
 export const retentionRoutes = new Hono<AppEnv>()
@@ -42,16 +51,26 @@ export const retentionRoutes = new Hono<AppEnv>()
     const p = requirePrincipal(c.get('principal'), 'read');
     const id = readId(c, 'database');
     const { format } = readQuery(c, BackupAuditExportQuery);
-    const doc = await exportRows(c.get('db'), p.accountId, id);
-    await auditRequest(c, 'retention.audit_exported', { kind: 'database', id: doc.database.id }, { format });
-    const name = `resistro-audit-${doc.database.id}.${format}`;
-    c.header('content-disposition', `attachment; filename="${name}"`);
-    if (format === 'csv') {
-      c.header('content-type', 'text/csv; charset=utf-8');
-      return c.body(toCsv(doc));
-    }
-    const key = await signingKey(c.get('config').auditSigningKey);
-    return c.json(await signedExport({ ...doc, generatedAt: c.get('now').toISOString() }, key));
+    // checked before anything streams: another account's database is 404, a missing key 409
+    const database = await exportSubject(c.get('db'), p.accountId, id);
+    const key = format === 'csv' ? undefined : await signingKey(c.get('config').auditSigningKey);
+    await auditRequest(c, 'retention.audit_exported', { kind: 'database', id: database.id }, { format });
+    const generatedAt = c.get('now').toISOString();
+    // streamed in keyset batches with a pool of its own (lib/stream.ts), however many backups
+    const body = streamBody(c.get('config'), async function* (own) {
+      const batches = exportBatches(own, p.accountId, database.id);
+      if (!key) {
+        yield CSV_HEADER;
+        for await (const batch of batches) yield csvLines(batch);
+      } else yield* signedExportChunks({ database, generatedAt }, batches, key);
+    });
+    return new Response(body, {
+      headers: {
+        'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
+        'content-disposition': `attachment; filename="resistro-audit-${database.id}.${format}"`,
+        'cache-control': 'no-store',
+      },
+    });
   })
   .get('/audit-signing-key', async (c) => {
     requirePrincipal(c.get('principal'), 'read');
