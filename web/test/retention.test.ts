@@ -50,7 +50,7 @@ describe('retention in the browser', () => {
     await expect(card.locator('.preview-list li').count()).resolves.toBe(1);
     await card.getByText('2 backups are kept.').waitFor();
     // a change makes the preview stale
-    await card.getByLabel('Daily (days)').fill('3');
+    await card.getByLabel('Daily (days)').fill('4');
     await expect(card.getByRole('button', { name: 'Save rule' }).isDisabled()).resolves.toBe(true);
     await card.getByRole('button', { name: 'Preview' }).click();
     await card.getByText('No existing backup would be deleted; 3 are kept.').waitFor();
@@ -99,13 +99,13 @@ describe('retention in the browser', () => {
     const stack = inject('stack');
     await section.getByLabel('S3-Endpunkt').fill(stack.s3CopyUrl);
     await section.getByLabel('Region').fill('us-east-1');
-    await section.getByLabel('Bucket').fill('no-such-bucket');
+    await section.getByLabel('Bucket', { exact: true }).fill('no-such-bucket');
     await section.getByLabel('Access Key ID').fill(S3_ACCESS_KEY_ID);
     await section.getByLabel('Secret Access Key').fill(S3_SECRET_ACCESS_KEY);
     await section.getByRole('button', { name: 'Prüfen und speichern' }).click();
     // a bucket that cannot be written to is refused with the field named
     await section.locator('#location-bucket-error').waitFor();
-    await section.getByLabel('Bucket').fill(stack.copyBucket);
+    await section.getByLabel('Bucket', { exact: true }).fill(stack.copyBucket);
     await section.getByLabel('Kopien').selectOption('monthly');
     await section.getByRole('button', { name: 'Prüfen und speichern' }).click();
     await page.getByText('Zweiter Speicherort gespeichert').waitFor();
