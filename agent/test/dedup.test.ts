@@ -236,9 +236,13 @@ describe('deduplicated backups through the control plane and storage', () => {
         where r.backup_id = $1 and p.status = 'stored' order by r.seq desc limit 1`,
       [ids[1]],
     );
-    const whole = await runCli(['check', '--read-data'], setup.env);
+    const whole = await runCli(['check', '--read-data', '--backup', ids[1]!], setup.env);
     expect(whole.code, whole.stdout + whole.stderr.slice(-2000)).toBe(0);
-    expect(whole.stdout).toMatch(/2 of 2 deduplicated backups passed \(all data read\)/);
+    expect(whole.stdout).toMatch(/1 of 1 deduplicated backups passed \(all data read\)/);
+    // An agent key lists no backups: check says what to do instead.
+    const all = await runCli(['check'], setup.env);
+    expect(all.code).toBe(1);
+    expect(all.events.find((e) => e.event === 'command.failed')?.hint).toMatch(/--backup/);
     const saved = Buffer.from(await (await aws.fetch(objectUrl(pack!.object_key))).arrayBuffer());
     expect((await aws.fetch(objectUrl(pack!.object_key), { method: 'DELETE' })).status).toBe(204);
     try {

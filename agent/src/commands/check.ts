@@ -6,11 +6,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Backup } from '@resistro/contract';
+import { ApiClientError, type Backup } from '@resistro/contract';
 import type { CommandInput } from '../command.ts';
 import { openContainer } from '../dedup/container.ts';
 import { verifyContainerFile } from '../dedup/container-files.ts';
-import { classifyError } from '../errors.ts';
+import { classifyError, UserError } from '../errors.ts';
 import { decryptionKey } from '../key-file.ts';
 import { downloadBackup } from '../restore/download.ts';
 import { createAgentApi } from '../upload/client.ts';
@@ -24,7 +24,17 @@ export async function run({ options, config, log, out, signal }: CommandInput): 
   else {
     let cursor: string | undefined;
     do {
-      const page = await api.listBackups({ status: 'succeeded', limit: 100, ...(cursor && { cursor }) });
+      const page = await api
+        .listBackups({ status: 'succeeded', limit: 100, ...(cursor && { cursor }) })
+        .catch((error: unknown) => {
+          if (error instanceof ApiClientError && error.code === 'forbidden')
+            throw new UserError(
+              "this API key may not list the account's backups (an agent key reads only the backups it is given)",
+              'Pass --backup <backup id> (from the dashboard), or run check with a key of the "read" scope in RESISTRO_API_KEY.',
+              { cause: error },
+            );
+          throw error;
+        });
       backups.push(...page.items);
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
