@@ -9,8 +9,10 @@
 //                   statement from its VALUES list to the end of the line. CREATE TABLE registers a
 //                   table with 0 rows, so empty tables are listed too.
 //
-// The hot paths are native Buffer.indexOf searches (PostgreSQL) or one tight byte loop (MySQL's
-// quoted strings), and nothing is buffered but a line head: the scanner's memory is constant.
+// The hot paths are one V8 string newline search per COPY row over a latin1 copy of the chunk
+// (PostgreSQL; the row bytes are hashed with one update() per chunk) or one tight byte loop
+// (MySQL's quoted strings), and nothing is buffered but a line head: the scanner's memory is
+// constant.
 import { createHash, type Hash } from 'node:crypto';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -118,16 +120,9 @@ const NL = 10;
 /** a line head longer than this is no COPY header / INSERT we care about (bounded memory) */
 const MAX_HEAD = 1024 * 1024;
 
-function countNewlines(buf: Buffer, from: number, to: number): number {
-  let n = 0;
-  for (let i = buf.indexOf(NL, from); i !== -1 && i < to; i = buf.indexOf(NL, i + 1)) n++;
-  return n;
-}
-
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL
 
-const COPY_END = Buffer.from('\n\\.\n');
 const TERMINATOR = Buffer.from('\\.\n');
 
 /** `COPY schema.table (cols) FROM stdin;` → `schema.table`; undefined for any other line. */
@@ -148,6 +143,8 @@ class PostgresScanner implements TableScanner {
   /** inside, at a line start: bytes that may begin the terminator "\.\n" (not yet counted) */
   #pending: Buffer | undefined;
   #atLineStart = true;
+  /** the current chunk as latin1 text (one char per byte), made when a COPY block needs it */
+  #text: string | undefined;
 
   write(chunk: Buffer): void {
     let buf = chunk;
@@ -155,8 +152,10 @@ class PostgresScanner implements TableScanner {
       buf = Buffer.concat([this.#pending, chunk]);
       this.#pending = undefined;
     }
+    this.#text = undefined;
     let p = 0;
     while (p < buf.length) p = this.#table ? this.#inside(buf, p, this.#table) : this.#outside(buf, p);
+    this.#text = undefined;
   }
 
   end(): TableStat[] {
@@ -199,21 +198,36 @@ class PostgresScanner implements TableScanner {
         return p + TERMINATOR.length;
       }
     }
-    const end = buf.indexOf(COPY_END, p);
-    if (end !== -1) {
-      table.add(buf.subarray(p, end + 1));
-      table.rows += countNewlines(buf, p, end + 1);
-      this.#atLineStart = true;
-      return end + 1;
+    // One pass over the newlines (a latin1 copy of the bytes, one char per byte, so V8's own
+    // String indexOf finds them without a call into C++ per row): count the rows, and after each
+    // newline check whether the next line is the terminator "\.\n" — the first such newline is
+    // where buf.indexOf("\n\\.\n") would point.
+    // Made once per chunk (a chunk may hold many small blocks), indices equal to buf's.
+    this.#text ??= buf.toString('latin1');
+    const text = this.#text;
+    let rows = 0;
+    let last = -1;
+    for (let i = text.indexOf('\n', p); i !== -1; i = text.indexOf('\n', i + 1)) {
+      rows++;
+      last = i;
+      if (
+        text.charCodeAt(i + 1) === 0x5c &&
+        text.charCodeAt(i + 2) === 0x2e &&
+        text.charCodeAt(i + 3) === NL
+      ) {
+        table.add(buf.subarray(p, i + 1));
+        table.rows += rows;
+        this.#atLineStart = true;
+        return i + 1;
+      }
     }
-    const last = buf.lastIndexOf(NL);
-    if (last < p) {
+    if (last === -1) {
       table.add(buf.subarray(p));
       this.#atLineStart = false;
       return buf.length;
     }
+    table.rows += rows;
     table.add(buf.subarray(p, last + 1));
-    table.rows += countNewlines(buf, p, last + 1);
     const rest = buf.subarray(last + 1);
     // "\" or "\." at the very end may be the terminator's start: keep it for the next chunk.
     if (
