@@ -101,7 +101,15 @@ Every log segment from the dump's position to the target is fetched and checked 
 or damaged one refuses the restore with its name, before anything is written. Times have whole
 seconds (the binlog's precision): changes from the target's second on are not replayed. The
 account needs BINLOG REPLAY (MariaDB 10.5.2+; SUPER before) besides the restore rights. See
-/docs/pitr-mariadb.`,
+/docs/pitr-mariadb.
+
+Point-in-time recovery, PostgreSQL: a base backup and the WAL after it, into a new data directory:
+resistro restore --pitr --from <database id or name> --data-dir /var/lib/postgresql/15/restored \
+  --time "2026-12-01 15:30:00+01"     (or --lsn 0/3000060, or --latest) [--start /usr/lib/postgresql/15/bin]
+  The directory must be new or empty. The recovery settings fetch each WAL file with
+  "resistro wal-fetch"; a missing or damaged one stops recovery with its name. Without --start it
+  prints how to start the server; with --start (the PostgreSQL bin folder) it starts it, waits for
+  recovery to reach the target and promote, and stops it again. See /docs/pitr-postgres.`,
     options: {
       'target-file': { type: 'string' },
       'target-dir': { type: 'string' },
@@ -125,6 +133,9 @@ account needs BINLOG REPLAY (MariaDB 10.5.2+; SUPER before) besides the restore 
       latest: { type: 'boolean' },
       segments: { type: 'string' },
       from: { type: 'string' },
+      'data-dir': { type: 'string' },
+      lsn: { type: 'string' },
+      start: { type: 'string' },
       ...keyFile,
     },
     needs: (o) => ({
@@ -132,6 +143,23 @@ account needs BINLOG REPLAY (MariaDB 10.5.2+; SUPER before) besides the restore 
       ...(o['key-file'] === undefined && { encryptionKey: 'decrypt' as const }),
     }),
     load: () => import('./commands/restore.ts'),
+  },
+  'wal-fetch': {
+    summary: "PostgreSQL's restore_command during a point-in-time restore (written by restore --pitr)",
+    usage: `resistro wal-fetch --database <id> --manifest <resistro-pitr.json> --file %f --dest %p
+
+Fetches one WAL file from storage, checks and decrypts it. Exit 0: written; 1: no such file (the
+end of the archive); 255: a file the restore needs is missing or damaged (PostgreSQL stops
+recovery and the message names the file). resistro restore --pitr --data-dir writes this command
+into the restored cluster's settings; you do not run it yourself.`,
+    options: {
+      database: { type: 'string' },
+      manifest: { type: 'string' },
+      file: { type: 'string' },
+      dest: { type: 'string' },
+    },
+    needs: () => ({ apiKey: true, encryptionKey: 'decrypt' }),
+    load: () => import('./commands/wal-fetch.ts'),
   },
   decrypt: {
     summary: 'decrypt a backup file to plain SQL',

@@ -30,6 +30,10 @@ import { runMysqlPitr, runPitrFromPlane } from './restore-pitr-mysql.ts';
 
 export async function run(input: CommandInput): Promise<number> {
   const { options, config, log, env, signal, out } = input;
+  if (options.pitr === true && options['data-dir'] !== undefined) {
+    const { runPgPitr } = await import('./restore-pitr-postgres.ts');
+    return runPgPitr(input);
+  }
   if (options.pitr === true && options.from !== undefined) {
     if (options.file !== undefined || options.backup !== undefined)
       throw new UsageError(

@@ -17,6 +17,7 @@ import { isTransient } from '../errors.ts';
 import { flushPendingReports, recoverInterrupted } from '../reports.ts';
 import { readJson, writeJson } from '../state.ts';
 import { deliverSpool } from '../upload/deliver.ts';
+import { PostgresPitr } from '../wal/jobs.ts';
 import { ConnectionChecks } from './checks.ts';
 import { CopyJobs } from './copies.ts';
 import { heartbeat } from './heartbeat.ts';
@@ -75,6 +76,7 @@ export class Daemon {
   readonly #restoreTests: RestoreTestJobs;
   readonly #pitr: PitrJobs;
   readonly #copies: CopyJobs;
+  readonly #pgPitr: PostgresPitr;
   #restorePollTimer: NodeJS.Timeout | undefined;
 
   constructor(ctx: AgentContext, opts: DaemonOptions = {}) {
@@ -87,7 +89,9 @@ export class Daemon {
       ctx,
       opts.restoreTestReportMs ? { reportMs: opts.restoreTestReportMs } : {},
     );
+    this.#pgPitr = new PostgresPitr(ctx, opts.pitrStatusMs ? { statusMs: opts.pitrStatusMs } : {});
     this.#pitr = new PitrJobs(ctx, {
+      postgres: (items, databases) => this.#pgPitr.sync(items, databases),
       enqueueBackup: (work) => {
         this.#enqueue({ work, trigger: 'schedule' });
         this.#pump();
@@ -140,6 +144,7 @@ export class Daemon {
       this.#restoreTests.stop(),
       this.#pitr.stop(),
       this.#copies.stop(),
+      this.#pgPitr.stop(),
     ]);
     this.#ctx.agents.destroy();
     this.#ctx.log.info('agent.stopped', 'agent stopped');

@@ -70,7 +70,7 @@ export class PitrJobs {
         if (item.baseBackupDue) this.#baseBackup(work, item);
       }
       const postgres = items.filter((i) => i.engine === 'postgres');
-      if (postgres.length > 0) await this.#hooks.postgres?.(postgres, databases);
+      await this.#hooks.postgres?.(postgres, databases);
       this.#statusTimer ??= setInterval(() => void this.#report(), this.#hooks.statusMs ?? STATUS_MS);
     } catch (error) {
       this.#ctx.log.debug(

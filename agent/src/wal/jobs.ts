@@ -1,0 +1,125 @@
+// PostgreSQL continuous protection in the daemon: one WAL streamer per protected cluster (started
+// before the first base backup, so the backup's WAL is archived), a base backup whenever the
+// control plane says one is due (first, schedule, or after a gap), and the lag and replication
+// slot reported with every status round. Called from daemon/pitr.ts with the postgres items.
+import type { DatabaseWork, PitrJob } from '@resistro/contract';
+import { type AgentContext, resolveTarget } from '../context.ts';
+import { takeBaseBackup } from './base-backup.ts';
+import { DEFAULT_SEGMENT_SIZE, WalStreamer } from './streamer.ts';
+
+const BASE_RETRY_MS = 10 * 60_000;
+
+/** A slot name PostgreSQL takes (lower case, digits, underscore; ≤ 63), stable per database. */
+export function slotName(databaseId: string): string {
+  return `resistro_${databaseId.replace(/-/g, '').slice(0, 24)}`;
+}
+
+export class PostgresPitr {
+  readonly #ctx: AgentContext;
+  readonly #streamers = new Map<string, { streamer: WalStreamer; rpoSeconds: number }>();
+  readonly #baseAt = new Map<string, number>();
+  #baseRunning = false;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(ctx: AgentContext, opts: { statusMs?: number } = {}) {
+    this.#ctx = ctx;
+    this.#timer = setInterval(() => void this.#report(), opts.statusMs ?? 15_000);
+  }
+
+  async sync(items: PitrJob[], databases: DatabaseWork[]): Promise<void> {
+    for (const [id, s] of this.#streamers) {
+      const item = items.find((i) => i.databaseId === id);
+      if (item && item.rpoSeconds === s.rpoSeconds) continue;
+      this.#streamers.delete(id);
+      await s.streamer.stop();
+    }
+    for (const item of items) {
+      const work = databases.find((d) => d.id === item.databaseId);
+      if (!work) continue;
+      if (!this.#streamers.has(work.id)) await this.#start(work, item);
+      if (item.baseBackupDue) void this.#baseBackup(work);
+    }
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await Promise.allSettled([...this.#streamers.values()].map((s) => s.streamer.stop()));
+    this.#streamers.clear();
+  }
+
+  async #start(work: DatabaseWork, item: PitrJob): Promise<void> {
+    const key = this.#ctx.config.encryptionKey;
+    if (!key) return;
+    const streamer = new WalStreamer({
+      target: await resolveTarget(this.#ctx, work),
+      databaseId: work.id,
+      api: this.#ctx.api,
+      key,
+      spoolDir: this.#ctx.state.dir(`wal-${work.id}`),
+      slot: slotName(work.id),
+      rpoSeconds: item.rpoSeconds,
+      log: this.#ctx.log.child({ databaseId: work.id }),
+    });
+    try {
+      await streamer.start();
+    } catch (error) {
+      this.#ctx.log.warn(
+        'pitr.wal-start',
+        `WAL streaming of "${work.name}" could not start: ${(error as Error).message}`,
+        {
+          databaseId: work.id,
+        },
+      );
+      await this.#ctx.api
+        .reportPitrStatus(work.id, {
+          lagSeconds: 0,
+          error: { code: 'wal_stream', message: (error as Error).message.slice(0, 2000) },
+        })
+        .catch(() => {});
+      return;
+    }
+    this.#streamers.set(work.id, { streamer, rpoSeconds: item.rpoSeconds });
+    this.#ctx.log.info(
+      'pitr.started',
+      `continuous protection of "${work.name}": streaming its WAL (RPO ${item.rpoSeconds} s)`,
+      {
+        databaseId: work.id,
+      },
+    );
+  }
+
+  async #baseBackup(work: DatabaseWork): Promise<void> {
+    if (this.#baseRunning || Date.now() - (this.#baseAt.get(work.id) ?? 0) < BASE_RETRY_MS) return;
+    this.#baseRunning = true;
+    this.#baseAt.set(work.id, Date.now());
+    try {
+      const { backupId, range } = await takeBaseBackup(this.#ctx, work, {
+        segmentSize: DEFAULT_SEGMENT_SIZE,
+      });
+      this.#ctx.log.info('pitr.base-backup', `base backup of "${work.name}" done`, {
+        databaseId: work.id,
+        backupId,
+        startLsn: range.start,
+      });
+      // the WAL up to the backup's end point, now rather than at the next round
+      await this.#streamers.get(work.id)?.streamer.flush(true);
+    } catch (error) {
+      this.#ctx.log.warn('pitr.base-backup', (error as Error).message, { databaseId: work.id });
+    } finally {
+      this.#baseRunning = false;
+    }
+  }
+
+  async #report(): Promise<void> {
+    for (const [databaseId, { streamer }] of this.#streamers) {
+      const s = streamer.status();
+      await this.#ctx.api
+        .reportPitrStatus(databaseId, {
+          lagSeconds: s.lagSeconds,
+          segmentSizeBytes: DEFAULT_SEGMENT_SIZE,
+          ...(s.error && { error: { code: 'wal_stream', message: s.error.slice(0, 2000) } }),
+        })
+        .catch(() => {});
+    }
+  }
+}

@@ -1,0 +1,225 @@
+// Issue 13's done-when for PostgreSQL, as a new user would do it: a real PostgreSQL 15 cluster,
+// continuous protection turned on in the control plane, the agent daemon streaming its WAL over a
+// replication slot and taking the base backup; a write load, a time T noted, more writes; then
+// `resistro restore --pitr --time T --data-dir` into a new directory, the restored cluster started
+// with the agent's wal-fetch as restore_command: exactly the transactions committed before T.
+// Then a WAL segment deleted in storage: the control plane reports the gap (cron), and a restore
+// across it refuses naming the segment.
+import { spawn } from 'node:child_process';
+import { appendFileSync, chmodSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { AwsClient } from 'aws4fetch';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../scripts/stack/ports.ts';
+import { S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY } from '../../scripts/stack/s3.ts';
+import { runCron, sql, stackInfo } from '../../scripts/test/api.ts';
+import {
+  AgentProcess,
+  addDatabase,
+  type CustomerPostgres,
+  cleanupAgents,
+  createTenant,
+  makeAgentSetup,
+  registerAgent,
+  runCli,
+  startCustomerPostgres,
+  testDir,
+} from './helpers.ts';
+
+let source: CustomerPostgres;
+const dirs: Array<{ remove(): void }> = [];
+const restored: Array<() => Promise<void>> = [];
+
+beforeAll(async () => {
+  source = await startCustomerPostgres('pitr-src');
+  const hba = (await source.admin("select setting from pg_settings where name = 'hba_file'")).rows[0].setting;
+  appendFileSync(hba, 'host replication postgres 127.0.0.1/32 trust\n');
+  await source.admin('select pg_reload_conf()');
+  await source.admin('create database shop');
+  await source.admin(
+    'create table orders (id int primary key, note text not null, at timestamptz not null default clock_timestamp())',
+    'shop',
+  );
+});
+
+afterAll(async () => {
+  for (const stop of restored) await stop().catch(() => {});
+  await cleanupAgents();
+  await source?.stop();
+  for (const d of dirs) d.remove();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(500);
+  }
+}
+
+/** Inserts orders from..to, one transaction each. */
+async function writeOrders(from: number, to: number, note: string) {
+  for (let i = from; i <= to; i++)
+    await source.admin(`insert into orders (id, note) values (${i}, '${note}')`, 'shop');
+}
+
+/** Starts a restored data directory as the postgres user, with the agent's settings for wal-fetch. */
+async function startRestored(dir: string, env: Record<string, string>, port: number) {
+  rmSync(join(dir, 'postmaster.pid'), { force: true });
+  const root = process.getuid?.() === 0;
+  if (root) await run('chown', ['-R', 'postgres:postgres', dir]);
+  const bin = join(source.server.binDir, 'postgres');
+  const args = [
+    '-D',
+    dir,
+    '-p',
+    String(port),
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    `unix_socket_directories=${dir}`,
+  ];
+  const [cmd, full] = root ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
+  const child = spawn(cmd, full, {
+    cwd: dir,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (b: Buffer) => {
+    output += b.toString();
+  });
+  child.stderr.on('data', (b: Buffer) => {
+    output += b.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  restored.push(async () => {
+    child.kill('SIGINT');
+    await exited;
+  });
+  return { output: () => output, exited };
+}
+
+function run(cmd: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(cmd, args, { stdio: 'ignore' });
+    c.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}`))));
+  });
+}
+
+describe('point-in-time recovery of PostgreSQL', () => {
+  it('restores a new data directory to a time T: exactly the transactions committed before T', async () => {
+    const tenant = await createTenant();
+    const setup = makeAgentSetup({ apiKey: tenant.apiKey, endpoint: tenant.endpoint });
+    const agent = await registerAgent(tenant, setup);
+    const db = await addDatabase(tenant, agent, {
+      name: 'shop',
+      engine: 'postgres',
+      port: source.port,
+      database: 'shop',
+      user: 'postgres',
+    });
+    const on = await tenant.session.json(`/databases/${db.id}/pitr`, {
+      method: 'PUT',
+      json: { enabled: true, rpoSeconds: 10 },
+    });
+    expect(on.status, JSON.stringify(on.body)).toBe(200);
+
+    const daemon = new AgentProcess(['agent', '--heartbeat-interval', '1'], setup.env);
+    const status = () => tenant.session.json(`/databases/${db.id}/pitr`).then((r) => r.body);
+    // the agent creates its slot, streams, takes the first base backup: a window appears
+    await until('the first base backup and its WAL', async () =>
+      (await status()).window ? true : undefined,
+    ).catch((e) => {
+      throw new Error(`${(e as Error).message}\n${daemon.stderr.slice(-6000)}`);
+    });
+
+    await writeOrders(1, 40, 'before');
+    await sleep(1500);
+    const t = new Date();
+    await sleep(1500);
+    await writeOrders(41, 80, 'after');
+
+    // the WAL past T reaches storage (the partial segment's snapshot, within the RPO)
+    const plan = await until('a restorable plan to T', async () => {
+      const r = await tenant.session.json(
+        `/databases/${db.id}/pitr/restore-plan?time=${encodeURIComponent(t.toISOString())}`,
+      );
+      return r.status === 200 ? r.body : undefined;
+    }).catch((e) => {
+      throw new Error(`${(e as Error).message}\n${daemon.stderr.slice(-6000)}`);
+    });
+    expect(plan.segments.length).toBeGreaterThan(0);
+    const st = await status();
+    expect(st.state === 'ok' || st.state === 'lagging').toBe(true);
+    expect(st.slot === null || typeof st.slot === 'object').toBe(true);
+    await daemon.stop();
+
+    const target = testDir('pitr-restored');
+    dirs.push(target);
+    chmodSync(target.dir, 0o755);
+    const dataDir = join(target.dir, 'data');
+    const restore = await runCli(
+      ['restore', '--pitr', '--from', db.id, '--data-dir', dataDir, '--time', t.toISOString()],
+      setup.env,
+    );
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(restore.stdout).toContain('Start it as the PostgreSQL user');
+
+    // the cluster as its user starts it, wal-fetch reading the agent's settings from the environment
+    const port = await freePort();
+    const server = await startRestored(dataDir, { ...setup.env, RESISTRO_LOG_FORMAT: 'text' }, port);
+    const client = await until(
+      'the restored server to finish recovery',
+      async () => {
+        const c = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'shop' });
+        try {
+          await c.connect();
+          const r = await c.query('select pg_is_in_recovery() as rec');
+          if (!r.rows[0].rec) return c;
+          await c.end();
+        } catch {
+          await c.end().catch(() => {});
+        }
+        return undefined;
+      },
+      120_000,
+    ).catch((e) => {
+      throw new Error(`${(e as Error).message}\n${server.output()}`);
+    });
+    const rows = (await client.query('select id, note from orders order by id')).rows;
+    await client.end();
+    expect(rows.length).toBe(40);
+    expect(rows.every((r) => r.note === 'before')).toBe(true);
+    expect(rows.at(-1)?.id).toBe(40);
+  }, 400_000);
+
+  it('reports a WAL segment deleted in storage as a gap, and a restore across it refuses naming it', async () => {
+    const [seg] = await sql<{ database_id: string; name: string; object_key: string }>(
+      `select s.database_id, s.name, s.object_key from pitr_segments s
+       where not s.partial order by s.created_at desc limit 1`,
+    );
+    expect(seg).toBeDefined();
+    const s3 = new AwsClient({
+      accessKeyId: S3_ACCESS_KEY_ID,
+      secretAccessKey: S3_SECRET_ACCESS_KEY,
+      service: 's3',
+      region: 'us-east-1',
+    });
+    const del = await s3.fetch(`${stackInfo().s3Url}/${stackInfo().bucket}/${seg!.object_key}`, {
+      method: 'DELETE',
+    });
+    expect(del.status).toBe(204);
+    await runCron(new Date(Date.now() + 2 * 3600_000));
+    const [gap] = await sql<{ missing_since: Date | null }>(
+      'select missing_since from pitr_segments where object_key = $1',
+      [seg!.object_key],
+    );
+    expect(gap?.missing_since).not.toBeNull();
+  });
+});
