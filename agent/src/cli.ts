@@ -323,6 +323,13 @@ function nodeTooOld(): string | undefined {
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const code = await runCommand(argv, env);
+  // PostgreSQL's restore_command: 1 means "no such file" and ends recovery normally; any other
+  // failure of wal-fetch (its settings, a bug) must stop recovery instead (above 125 is fatal).
+  return argv[0] === 'wal-fetch' && code > 1 ? 255 : code;
+}
+
+async function runCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const tooOld = nodeTooOld();
   if (tooOld) {
     process.stderr.write(

@@ -6,7 +6,7 @@
 // Then a WAL segment deleted in storage: the control plane reports the gap (cron), and a restore
 // across it refuses naming the segment.
 import { spawn } from 'node:child_process';
-import { appendFileSync, chmodSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AwsClient } from 'aws4fetch';
 import pg from 'pg';
@@ -28,6 +28,10 @@ import {
 } from './helpers.ts';
 
 let source: CustomerPostgres;
+let tenant: Awaited<ReturnType<typeof createTenant>>;
+let setup: ReturnType<typeof makeAgentSetup>;
+let db: { id: string };
+let t: Date;
 const dirs: Array<{ remove(): void }> = [];
 const restored: Array<() => Promise<void>> = [];
 
@@ -81,6 +85,9 @@ async function startRestored(dir: string, env: Record<string, string>, port: num
     String(port),
     '-c',
     'listen_addresses=127.0.0.1',
+    // as the source runs (scripts/stack/postgres.ts): recovery refuses a lower max_connections
+    '-c',
+    'max_connections=200',
     '-c',
     `unix_socket_directories=${dir}`,
   ];
@@ -114,10 +121,10 @@ function run(cmd: string, args: string[]): Promise<void> {
 
 describe('point-in-time recovery of PostgreSQL', () => {
   it('restores a new data directory to a time T: exactly the transactions committed before T', async () => {
-    const tenant = await createTenant();
-    const setup = makeAgentSetup({ apiKey: tenant.apiKey, endpoint: tenant.endpoint });
+    tenant = await createTenant();
+    setup = makeAgentSetup({ apiKey: tenant.apiKey, endpoint: tenant.endpoint });
     const agent = await registerAgent(tenant, setup);
-    const db = await addDatabase(tenant, agent, {
+    db = await addDatabase(tenant, agent, {
       name: 'shop',
       engine: 'postgres',
       port: source.port,
@@ -141,9 +148,17 @@ describe('point-in-time recovery of PostgreSQL', () => {
 
     await writeOrders(1, 40, 'before');
     await sleep(1500);
-    const t = new Date();
+    t = new Date();
     await sleep(1500);
     await writeOrders(41, 80, 'after');
+    const afterWrites = Date.now();
+    // recovery stops at the first commit after T: the WAL holding the later writes must be archived
+    await until('the later writes in storage', async () => {
+      const end = (await status()).window?.end;
+      return end && Date.parse(end) >= afterWrites ? true : undefined;
+    }).catch((e) => {
+      throw new Error(`${(e as Error).message}\n${daemon.stderr.slice(-6000)}`);
+    });
 
     // the WAL past T reaches storage (the partial segment's snapshot, within the RPO)
     const plan = await until('a restorable plan to T', async () => {
@@ -173,7 +188,14 @@ describe('point-in-time recovery of PostgreSQL', () => {
 
     // the cluster as its user starts it, wal-fetch reading the agent's settings from the environment
     const port = await freePort();
-    const server = await startRestored(dataDir, { ...setup.env, RESISTRO_LOG_FORMAT: 'text' }, port);
+    // (the agent's env file is the agent user's alone, so the settings go to the server directly)
+    const walFetchEnv = {
+      RESISTRO_API_KEY: tenant.apiKey,
+      RESISTRO_ENDPOINT: tenant.endpoint,
+      RESISTRO_ENCRYPTION_KEY: setup.encryptionKey,
+      RESISTRO_LOG_FORMAT: 'text',
+    };
+    const server = await startRestored(dataDir, walFetchEnv, port);
     const client = await until(
       'the restored server to finish recovery',
       async () => {
@@ -200,11 +222,15 @@ describe('point-in-time recovery of PostgreSQL', () => {
   }, 400_000);
 
   it('reports a WAL segment deleted in storage as a gap, and a restore across it refuses naming it', async () => {
-    const [seg] = await sql<{ database_id: string; name: string; object_key: string }>(
-      `select s.database_id, s.name, s.object_key from pitr_segments s
-       where not s.partial order by s.created_at desc limit 1`,
+    const plan = (
+      await tenant.session.json(
+        `/databases/${db.id}/pitr/restore-plan?time=${encodeURIComponent(t.toISOString())}`,
+      )
+    ).body;
+    const [seg] = await sql<{ name: string; object_key: string }>(
+      'select name, object_key from pitr_segments where database_id = $1 and name = $2',
+      [db.id, plan.segments[0].name],
     );
-    expect(seg).toBeDefined();
     const s3 = new AwsClient({
       accessKeyId: S3_ACCESS_KEY_ID,
       secretAccessKey: S3_SECRET_ACCESS_KEY,
@@ -215,11 +241,24 @@ describe('point-in-time recovery of PostgreSQL', () => {
       method: 'DELETE',
     });
     expect(del.status).toBe(204);
+    // the hourly check finds it before anyone needs it
     await runCron(new Date(Date.now() + 2 * 3600_000));
-    const [gap] = await sql<{ missing_since: Date | null }>(
-      'select missing_since from pitr_segments where object_key = $1',
-      [seg!.object_key],
+    const status = (await tenant.session.json(`/databases/${db.id}/pitr`)).body;
+    expect(status.state).toBe('gap');
+    expect(status.gaps.flatMap((g: { missing: string[] }) => g.missing)).toContain(seg!.name);
+    const alerts = (await tenant.session.json(`/alerts?subjectId=${db.id}`)).body.items;
+    expect(alerts.map((a: { kind: string }) => a.kind)).toContain('pitr_gap');
+
+    const target = testDir('pitr-refused');
+    dirs.push(target);
+    const dataDir = join(target.dir, 'data');
+    const restore = await runCli(
+      ['restore', '--pitr', '--from', db.id, '--data-dir', dataDir, '--time', t.toISOString()],
+      setup.env,
     );
-    expect(gap?.missing_since).not.toBeNull();
+    expect(restore.code).toBe(1);
+    expect(restore.stderr).toContain(seg!.name);
+    // refused before anything was written
+    expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(false);
   });
 });

@@ -45,6 +45,14 @@ export const DOC_PAGES: DocPage[] = [
     title: { en: 'Restoring a backup', de: 'Backup wiederherstellen' },
   },
   {
+    slug: 'pitr-postgres',
+    source: 'pitr-postgres.md',
+    title: {
+      en: 'Point-in-time recovery: PostgreSQL',
+      de: 'Point-in-time-Wiederherstellung: PostgreSQL',
+    },
+  },
+  {
     slug: 'pitr-mariadb',
     source: 'pitr-mariadb.md',
     title: {

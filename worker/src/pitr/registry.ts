@@ -55,15 +55,19 @@ export function toBaseBackup(r: BaseRow & { sizeBytes?: number | null }): PitrBa
   };
 }
 
-/** SECURITY: under the account's prefix, as every object; the name is a checked token. */
+/**
+ * SECURITY: under the account's prefix, as every object; the name is a checked token. The key
+ * carries the content's checksum, so an upload never overwrites an object the registry points at
+ * (an agent stopped between its PUT and the registration, or a partial snapshot uploaded again,
+ * leaves the registered object as it was).
+ */
 export function segmentKey(
   accountId: string,
   databaseId: string,
-  s: Pick<PitrSegmentInput, 'stream' | 'name' | 'partial' | 'endOffset'>,
+  s: Pick<PitrSegmentInput, 'stream' | 'name' | 'partial' | 'endOffset' | 'sha256'>,
 ): string {
-  // A partial snapshot gets its own key per length: the one registered stays readable until replaced.
   const suffix = s.partial ? `.partial-${s.endOffset}` : '';
-  return `accounts/${accountId}/databases/${databaseId}/pitr/${s.stream}/${s.name}${suffix}.resistro`;
+  return `accounts/${accountId}/databases/${databaseId}/pitr/${s.stream}/${s.name}${suffix}.${s.sha256.slice(0, 16)}.resistro`;
 }
 
 export type Chain = {
