@@ -6,7 +6,7 @@
 // Then a WAL segment deleted in storage: the control plane reports the gap (cron), and a restore
 // across it refuses naming the segment.
 import { spawn } from 'node:child_process';
-import { appendFileSync, chmodSync, existsSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AwsClient } from 'aws4fetch';
 import pg from 'pg';
@@ -106,7 +106,13 @@ async function startRestored(dir: string, env: Record<string, string>, port: num
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   restored.push(async () => {
-    child.kill('SIGINT');
+    // the postmaster itself: runuser does not forward signals
+    try {
+      const pid = Number(readFileSync(join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      process.kill(pid, 'SIGINT');
+    } catch {
+      child.kill('SIGKILL');
+    }
     await exited;
   });
   return { output: () => output, exited };

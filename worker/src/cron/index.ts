@@ -42,10 +42,11 @@ export const JOBS: Array<{ name: string; run: (ctx: CronContext) => Promise<unkn
   { name: 'fail-silent-restores', run: (ctx) => failSilentRestores(ctx.db, ctx.now) },
   { name: 'fail-silent-restore-tests', run: (ctx) => failSilentRestoreTests(ctx.db, ctx.now) },
   { name: 'schedule-restore-tests', run: (ctx) => scheduleRestoreTests(ctx.db, ctx.now) },
+  // before the detection: a segment found missing is alerted in the same run
+  { name: 'pitr', run: (ctx) => maintainPitr(ctx.db, ctx.storage, ctx.now) },
   { name: 'detect-alerts', run: (ctx) => detectAlerts(ctx.db, ctx.now, enqueueAlertEvent) },
   { name: 'deliver-notifications', run: (ctx) => deliverDue(ctx.db, ctx.config, ctx.now) },
   { name: 'retention', run: (ctx) => applyRetention(ctx.db, ctx.storage, ctx.now) },
-  { name: 'pitr', run: (ctx) => maintainPitr(ctx.db, ctx.storage, ctx.now) },
   { name: 'dedup-collect', run: (ctx) => collectDue(ctx.db, ctx.storage, ctx.now) },
   { name: 'queue-copies', run: (ctx) => queueCopies(ctx.db, ctx.config.s3, ctx.now) },
   { name: 'server-copies', run: (ctx) => runServerCopies(ctx.db, ctx.storage, ctx.config, ctx.now) },
