@@ -184,6 +184,9 @@ export const de: Record<MessageKey, string> = {
   'alertKind.storage_full': 'Speicher voll',
   'alertKind.restore_test_failed': 'Wiederherstellungstest fehlgeschlagen',
   'alertKind.restore_test_stale': 'Keine geprüfte Wiederherstellung',
+  'alertKind.pitr_gap': 'Lücke im Log',
+  'alertKind.pitr_lag': 'Log hinter RPO',
+  'alertKind.pitr_slot': 'Replikations-Slot füllt sich',
   'alertAdvice.missed':
     'Ein geplantes Backup ist nicht gestartet. Prüfen Sie, ob der Agent läuft (sudo systemctl status resistro-agent) und online ist, und sehen Sie in sein Log (journalctl -u resistro-agent). Sobald er wieder da ist, sichern Sie auf der Seite der Datenbank sofort.',
   'alertAdvice.offline':
@@ -200,6 +203,12 @@ export const de: Record<MessageKey, string> = {
     'Eine Test-Wiederherstellung des Backups dieser Datenbank ist fehlgeschlagen. Öffnen Sie die Wiederherstellungstests der Datenbank: Sie nennen die abweichenden Tabellen, die fehlgeschlagene Prüfung mit ihrer Abfrage oder den Grund, warum die Wiederherstellung nicht abgeschlossen wurde. Beheben Sie die Ursache und klicken Sie auf „Jetzt testen“: Der Alarm endet, sobald ein Test besteht.',
   'alertAdvice.restore_test_stale':
     'Seit der in den Testeinstellungen festgelegten Zahl von Tagen hat kein Wiederherstellungstest dieser Datenbank bestanden. Prüfen Sie, ob der Agent läuft und aktuell ist (ältere Agenten führen keine Wiederherstellungstests aus), und sehen Sie sich die fehlgeschlagenen Tests an.',
+  'alertAdvice.pitr_gap':
+    'Ein WAL- oder Binlog-Segment fehlt, über diesen Punkt hinweg ist keine Wiederherstellung möglich. Sofort wird ein neues Basis-Backup erstellt; prüfen Sie im Log des Agents, warum das Segment nicht hochgeladen wurde oder wer es im Speicher gelöscht hat.',
+  'alertAdvice.pitr_lag':
+    'Das Log im Speicher liegt weiter hinter dem Server als das RPO-Ziel. Prüfen Sie, ob der Agent läuft und Datenbank und Speicher erreicht.',
+  'alertAdvice.pitr_slot':
+    'Der Replikations-Slot hält fast so viel WAL zurück, wie der Server behalten kann, meist weil der Agent nicht läuft. Starten Sie den Agent oder löschen Sie den Slot, bevor die Platte voll ist.',
   'alertPage.title': 'Alerts',
   'alertPage.subtitle':
     'Ausgelassene und fehlgeschlagene Backups, stumme Agents, Größeneinbrüche und Speicher, offen und behoben.',

@@ -176,6 +176,9 @@ export const en = {
   'alertKind.storage_full': 'Storage full',
   'alertKind.restore_test_failed': 'Restore test failed',
   'alertKind.restore_test_stale': 'No verified restore',
+  'alertKind.pitr_gap': 'Gap in the log',
+  'alertKind.pitr_lag': 'Log behind RPO',
+  'alertKind.pitr_slot': 'Replication slot filling',
   'alertAdvice.missed':
     'A scheduled backup did not start. Check that the agent runs (sudo systemctl status resistro-agent) and is online, and look at its log (journalctl -u resistro-agent). Back up now from the database page once it is back.',
   'alertAdvice.offline':
@@ -192,6 +195,12 @@ export const en = {
     "A test restore of this database's backup failed. Open the database's restore tests: they name the tables that differ, the check that failed with its query, or why the restore could not finish. Fix the cause and press Test now: the alert resolves when a test passes.",
   'alertAdvice.restore_test_stale':
     'No restore test of this database has passed for the days set in its restore test settings. Check that the agent runs and is up to date (older agents do not run restore tests), and look at the failed tests.',
+  'alertAdvice.pitr_gap':
+    'A WAL or binlog segment is missing, so no restore can cross that point. A new base backup is taken at once; check the agent log for why the segment was not uploaded, or who deleted it from storage.',
+  'alertAdvice.pitr_lag':
+    'The log in storage is further behind the server than the RPO target. Check that the agent runs and can reach the database and the storage.',
+  'alertAdvice.pitr_slot':
+    'The replication slot holds back nearly as much WAL as the server can keep, usually because the agent is stopped. Start the agent, or drop the slot before the disk fills.',
   'alertPage.title': 'Alerts',
   'alertPage.subtitle':
     'Missed and failing backups, silent agents, size drops and storage, open and resolved.',
