@@ -14,6 +14,8 @@ type Node = {
   pipe?: Node[];
   entries?: Record<string, Node>;
   item?: Node;
+  /** a tuple's elements, by position */
+  items?: Node[];
   value?: Node;
   wrapped?: Node;
   options?: unknown[];
@@ -56,6 +58,7 @@ function unpipe(schema: Node): { base: Node; actions: Node[] } {
 const WRAPPERS = ['optional', 'exact_optional', 'nullable', 'nullish', 'non_optional', 'non_nullable'];
 const OBJECTS = ['object', 'strict_object', 'loose_object'];
 const CHOICES = ['variant', 'union'];
+const TUPLES = ['tuple', 'strict_tuple', 'loose_tuple'];
 /** The one key a record gets in examples: a plain word, as record keys usually must be. */
 const RECORD_KEY = 'example';
 
@@ -102,6 +105,10 @@ export function leavesOf(schema: unknown): Leaf[] {
       return;
     }
     if (base.type === 'array') return walk(base.item!, [...path, 0], choices, checked);
+    if (TUPLES.includes(base.type)) {
+      for (const [i, item] of base.items!.entries()) walk(item, [...path, i], choices, checked);
+      return;
+    }
     if (base.type === 'record') return walk(base.value!, [...path, RECORD_KEY], choices, checked);
     if (CHOICES.includes(base.type)) {
       for (const [i, option] of base.options!.entries())
@@ -145,12 +152,15 @@ export function exampleFor(schema: unknown, leaf: Leaf, hints: Record<string, ()
       return out;
     }
     if (base.type === 'array') return [build(base.item!, [...path, 0])];
+    if (TUPLES.includes(base.type)) return base.items!.map((item, i) => build(item, [...path, i]));
     if (base.type === 'record') return { [RECORD_KEY]: build(base.value!, [...path, RECORD_KEY]) };
     if (CHOICES.includes(base.type))
       return build(asNode(base.options![leaf.choices[dotPath(path)] ?? 0]), path);
     const field = String(path.filter((p) => typeof p === 'string').at(-1) ?? '');
     // a picklist names its own valid values (an error's `code` is no one-time code)
-    const hint = base.type === 'picklist' ? undefined : hints[field];
+    // A tuple's element is hinted by its position too ("chunks.0": the first of [id, offset, length]).
+    const position = typeof path.at(-1) === 'number' ? hints[`${field}.${path.at(-1)}`] : undefined;
+    const hint = base.type === 'picklist' ? undefined : (position ?? hints[field]);
     if (hint) return hint();
     const has = (type: string) => actions.some((a) => a.type === type);
     switch (base.type) {
@@ -198,6 +208,8 @@ export const BIGINT_FIELDS = new Set([
   // point-in-time recovery: log positions (PostgreSQL LSNs are 64-bit) and byte counts
   'startOffset',
   'endOffset',
+  // deduplicated storage: a backup's logical (undeduplicated) size
+  'logicalBytes',
   'serverOffset',
   'segmentSizeBytes',
   'retainedBytes',

@@ -108,6 +108,9 @@ const hints = (): Record<string, () => unknown> => ({
   cursor: () => encodeCursor(new Date(), crypto.randomUUID()),
   // an invitation's or an e-mail link's token: the shape of one, naming nothing
   token: () => 'A'.repeat(43),
+  // deduplicated storage (issue 17): keyed chunk ids, alone and as the first of [id, offset, length]
+  ids: () => 'C'.repeat(43),
+  'chunks.0': () => 'C'.repeat(43),
   // restore tests (issue 14): a customer check is one SELECT; a report is of a month
   sql: () => 'SELECT count(*) FROM organizations',
   month: () => '2026-11',
