@@ -322,6 +322,38 @@ export const MESSAGES: Record<string, Entry> = {
   'This download link is invalid or expired; ask for a new one': {
     de: 'Dieser Download-Link ist ungültig oder abgelaufen; fordern Sie einen neuen an',
   },
+  // a second storage location (issue 18)
+  "The backup's file is missing from storage": {
+    de: 'Die Datei des Backups fehlt im Object Storage',
+  },
+  'No second storage location is set': { de: 'Es ist kein zweiter Speicherort eingerichtet' },
+  'The second storage location cannot be used: its secret does not open': {
+    de: 'Der zweite Speicherort kann nicht verwendet werden: sein Secret lässt sich nicht entschlüsseln',
+  },
+  'The bucket could not be written to with these credentials; check the endpoint, region, bucket and keys': {
+    de: 'Mit diesen Zugangsdaten konnte nicht in den Bucket geschrieben werden; prüfen Sie Endpunkt, Region, Bucket und Schlüssel',
+  },
+  'A second storage location needs the Business plan or higher; the {plan} plan has none': {
+    de: (p) => `Ein zweiter Speicherort braucht den Plan Business oder höher; der Plan ${p.plan} hat keinen`,
+  },
+  'This service has no data key (DATA_ENCRYPTION_KEYS); a second storage location cannot be stored': {
+    de: 'Dieser Dienst hat keinen Datenschlüssel (DATA_ENCRYPTION_KEYS); ein zweiter Speicherort kann nicht gespeichert werden',
+  },
+  'The copy read back does not match the SHA-256 recorded at backup': {
+    de: 'Die zurückgelesene Kopie stimmt nicht mit der beim Backup gespeicherten SHA-256 überein',
+  },
+  "This backup's copy is {status}, not waiting for a transfer": {
+    de: (p) => `Die Kopie dieses Backups ist ${p.status} und wartet auf keine Übertragung`,
+  },
+  'The second storage location was removed or changed; nothing to copy to': {
+    de: 'Der zweite Speicherort wurde entfernt oder geändert; es gibt kein Ziel für die Kopie',
+  },
+  'This copy has no transfer running; start it first': {
+    de: 'Für diese Kopie läuft keine Übertragung; starten Sie sie zuerst',
+  },
+  'Object storage refused the server-side copy ({code})': {
+    de: (p) => `Der Object Storage hat die serverseitige Kopie abgelehnt (${p.code})`,
+  },
   // object storage
   'Object storage did not delete the backup; try again': {
     de: 'Der Object Storage hat das Backup nicht gelöscht; versuchen Sie es erneut',
@@ -471,6 +503,14 @@ export const MESSAGES: Record<string, Entry> = {
 
 /** What a field is wrong about: the contract's valibot messages and the worker's own. */
 export const FIELD_MESSAGES: Record<string, Entry> = {
+  // a second storage location's transfers (issue 18)
+  'must be base64': { de: 'muss Base64 sein' },
+  'could not be written to with these credentials': {
+    de: 'konnte mit diesen Zugangsdaten nicht beschrieben werden',
+  },
+  'must not be the primary bucket': { de: 'darf nicht der primäre Bucket sein' },
+  'at most 10000 parts': { de: 'höchstens 10000 Teile' },
+  'must be a SHA-256 in hex': { de: 'muss eine SHA-256 in Hex sein' },
   // point-in-time recovery (issue 13)
   'must be at least 10 seconds': { de: 'muss mindestens 10 Sekunden sein' },
   'may contain only letters, digits, dot, underscore and hyphen': {
