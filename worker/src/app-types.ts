@@ -19,5 +19,13 @@ export type Principal = {
 
 export type AppEnv = {
   Bindings: Bindings;
-  Variables: { config: Config; db: Db; storage: ObjectStorage; principal: Principal | null; now: Date };
+  Variables: {
+    config: Config;
+    db: Db;
+    /** a database pool of its own, for a response body that outlives the request's pool */
+    openDb: () => { db: Db; close: () => Promise<void> };
+    storage: ObjectStorage;
+    principal: Principal | null;
+    now: Date;
+  };
 };

@@ -22,7 +22,7 @@ export const auditRoutes = new Hono<AppEnv>()
     await auditRequest(c, 'audit.exported', undefined, { format, filter });
     const day = c.get('now').toISOString().slice(0, 10);
     // Streamed in keyset-paged batches (exportAuditBatches), whatever the log's length.
-    const body = streamBody(c.get('config'), async function* (own) {
+    const body = streamBody(c.get('openDb'), async function* (own) {
       yield format === 'csv' ? CSV_HEADER : '{"items":[';
       let first = true;
       for await (const batch of exportAuditBatches(own, p.accountId, filter)) {

@@ -3,14 +3,15 @@
 // SECURITY/resources: the generator gets a database pool of its own (the request's pool closes
 // when the handler returns, before the body is sent) and it is closed when the body ends, fails
 // or the client goes away.
-import { createDb, type Db } from '../db.ts';
-import type { Config } from '../env.ts';
+// The pool comes from the request context (`openDb`): lib/ sits below every feature, and db.ts
+// imports every feature's tables, so a runtime import of db.ts here would close an import loop.
+import type { Db } from '../db.ts';
 
 export function streamBody(
-  config: Config,
+  open: () => { db: Db; close: () => Promise<void> },
   produce: (db: Db) => AsyncGenerator<string>,
 ): ReadableStream<Uint8Array> {
-  const { db, close } = createDb(config);
+  const { db, close } = open();
   const chunks = produce(db);
   const encoder = new TextEncoder();
   let closed = false;

@@ -10,6 +10,7 @@ export const context = createMiddleware<AppEnv>(async (c, next) => {
   const { db, close } = createDb(config);
   c.set('config', config);
   c.set('db', db);
+  c.set('openDb', () => createDb(config));
   c.set('storage', createS3Storage(config.s3));
   c.set('now', new Date());
   c.set('principal', null);

@@ -57,7 +57,7 @@ export const retentionRoutes = new Hono<AppEnv>()
     await auditRequest(c, 'retention.audit_exported', { kind: 'database', id: database.id }, { format });
     const generatedAt = c.get('now').toISOString();
     // streamed in keyset batches with a pool of its own (lib/stream.ts), however many backups
-    const body = streamBody(c.get('config'), async function* (own) {
+    const body = streamBody(c.get('openDb'), async function* (own) {
       const batches = exportBatches(own, p.accountId, database.id);
       if (!key) {
         yield CSV_HEADER;
