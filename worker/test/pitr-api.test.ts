@@ -228,7 +228,10 @@ describe('continuous protection', () => {
       method: 'DELETE',
     });
     expect(del.status).toBe(204);
-    await runCron(new Date(Date.now() + 2 * 3600_000));
+    // The hourly check made due for this database only, not by running the shared stack's cron
+    // two hours ahead (which would give up other test files' running restores as silent).
+    await sql('update pitr_settings set checked_at = null where database_id = $1', [a.database.id]);
+    await runCron(new Date());
     const status = (await a.session.json(`/databases/${a.database.id}/pitr`)).body;
     expect(status.gaps.map((g: { missing: string[] }) => g.missing)).toEqual([[walName(4)]]);
     const across = await a.session.json(`/databases/${a.database.id}/pitr/restore-plan?latest=true`);
@@ -282,7 +285,10 @@ describe('continuous protection', () => {
       segment(n, { closedAt: new Date(old + (n - 2) * day * 0.5).toISOString() }),
     );
     await upload(b.client, b.database.id, segs);
-    await runCron(new Date(Date.now() + 2 * 3600_000));
+    // The hourly check made due for this database only, not by running the shared stack's cron
+    // two hours ahead (which would give up other test files' running restores as silent).
+    await sql('update pitr_settings set checked_at = null where database_id = $1', [b.database.id]);
+    await runCron(new Date());
     const status = (await b.session.json(`/databases/${b.database.id}/pitr`)).body;
     // the second base backup is older than the window start but is the newest usable chain: kept
     expect(status.baseBackups.map((x: { backupId: string }) => x.backupId)).toEqual([backups[1]]);

@@ -407,7 +407,10 @@ describe('the schedule', () => {
       await s.session.json('/restore-tests', { method: 'POST', json: { databaseId: s.database.id } })
     ).body.restoreTest;
     await s.client.startRestoreTest(t.id);
-    await runCron(new Date(Date.now() + 11 * 60_000));
+    // Silence is made here, not by running the shared stack's cron 11 minutes ahead: that would
+    // give up every other test file's running restores and restore tests too.
+    await sql("update restore_tests set progress_at = now() - interval '11 minutes' where id = $1", [t.id]);
+    await runCron(new Date());
     const got = (await s.session.json(`/restore-tests/${t.id}`)).body.restoreTest;
     expect(got).toMatchObject({ state: 'error', errorCode: 'agent_stopped' });
   });

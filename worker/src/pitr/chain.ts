@@ -70,6 +70,28 @@ function missingNames(
   return names;
 }
 
+/**
+ * What a hole in [from, to) lacks: the segments registered there that storage lost (by the cron's
+ * check), else the names the engine gives the positions (PostgreSQL, when the segment size is
+ * known). A hole at the very start of a chain has no segment before it to derive names from, and
+ * the agent may not have reported its segment size: the registry still knows what it lost.
+ */
+function holeNames(
+  engine: string,
+  segments: ChainSegment[],
+  stream: string,
+  from: number,
+  to: number,
+  segmentSize: number | null,
+): string[] {
+  const lost = segments
+    .filter((x) => x.stream === stream && x.missing && x.endOffset > from && x.startOffset < to)
+    .sort((a, b) => a.startOffset - b.startOffset)
+    .slice(0, MAX_NAMED)
+    .map((x) => x.name);
+  return lost.length > 0 ? lost : missingNames(engine, stream, from, to, segmentSize);
+}
+
 /** Segments of one stream that storage still has, in order. */
 function present(segments: ChainSegment[], stream: string): ChainSegment[] {
   return segments
@@ -108,7 +130,7 @@ export function findGaps(
           toOffset: s.startOffset,
           fromPosition: last?.endPosition ?? `${covered}`,
           toPosition: s.startPosition,
-          missing: missingNames(engine, stream, covered, s.startOffset, segmentSize),
+          missing: holeNames(engine, segments, stream, covered, s.startOffset, segmentSize),
         });
       }
       covered = Math.max(covered, s.endOffset);

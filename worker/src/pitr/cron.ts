@@ -1,7 +1,7 @@
 // Cron: for each protected server, check that storage still holds every registered segment (a
 // deleted one is a gap before anyone needs it), then apply the window: keep every base backup and
 // segment a point inside the window needs, delete the rest, never the newest usable chain.
-import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { accounts } from '../accounts/accounts.sql.ts';
 import { removeBackups } from '../backups/remove.ts';
 import type { Db } from '../db.ts';
@@ -27,7 +27,8 @@ export async function maintainPitr(db: Db, storage: ObjectStorage, now: Date): P
         lt(pitrSettings.checkedAt, new Date(now.getTime() - PITR_CHECK_EVERY_MS)),
       ),
     )
-    .orderBy(asc(pitrSettings.checkedAt))
+    // never checked first (ascending order alone puts NULLs last, behind 50 older ones)
+    .orderBy(sql`${pitrSettings.checkedAt} asc nulls first`)
     .limit(PITR_CRON_BATCH);
   for (const s of due) {
     try {
