@@ -73,7 +73,8 @@ describe('the account language in the browser', () => {
     await page.goto(`${stackInfo().url}/settings#language`);
     await page.getByRole('heading', { name: 'Sprache und Zeitzone' }).waitFor();
     await page.locator('#account-language').selectOption('en');
-    await page.getByRole('button', { name: 'Speichern' }).click();
+    // Settings has several forms with a "Speichern" button (SSO, second storage location…): this one's.
+    await page.locator('section#language').getByRole('button', { name: 'Speichern' }).click();
     await page.getByRole('heading', { name: 'Language and time zone' }).waitFor();
     await page.reload();
     await page.getByRole('heading', { name: 'Language and time zone' }).waitFor();
