@@ -13,7 +13,7 @@ import { sectionName } from '../dedup/manifest.ts';
 import { type DatabaseTarget, ENGINE_NAMES, type EngineName, SQL_ENGINES } from '../engines/index.ts';
 import { createPostgresSessions } from '../engines/postgres.ts';
 import { UsageError } from '../errors.ts';
-import { type EncryptionKey, openArchive, readFileHeader, SECTIONED_VERSION } from '../format/index.ts';
+import { type EncryptionKey, openArchive, SECTIONED_VERSION } from '../format/index.ts';
 import { checkInputFile } from '../input-file.ts';
 import { decryptionKey } from '../key-file.ts';
 import { formatBytes } from '../log.ts';

@@ -8,7 +8,7 @@ import type { Compressor } from '../config.ts';
 import { type DatabaseTarget, EngineError, getEngine, targetNotEmpty } from '../engines/index.ts';
 import { createPostgresSessions } from '../engines/postgres.ts';
 import type { SpawnFn } from '../engines/process.ts';
-import { type EncryptionKey, FormatError, readFileHeader, SECTIONED_VERSION } from '../format/index.ts';
+import { type EncryptionKey, FormatError, SECTIONED_VERSION } from '../format/index.ts';
 import { formatBytes, formatDuration, type Logger } from '../log.ts';
 import { createProgress } from '../progress.ts';
 import { restoreArchiveParallel } from './parallel.ts';

@@ -1,6 +1,5 @@
 // Agents: host, version, dump tools, last heartbeat, online, offline or refused (key revoked).
 import type { Agent } from '@resistro/contract/schemas';
-import { A } from '@solidjs/router';
 import { createResource, createSignal, For, type JSX, Show } from 'solid-js';
 import { api } from '../api.ts';
 import { ConfirmFor } from '../components/confirm-dialog.tsx';

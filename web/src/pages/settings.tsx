@@ -20,7 +20,6 @@ import { type MessageKey, t } from '../i18n/index.ts';
 import { ACTIONS, type Action } from '../lib/actions.ts';
 import { formatDate } from '../lib/format.ts';
 import { me, routeRoleBlocked, updateAccount } from '../lib/session.ts';
-import { showToast } from '../lib/toast.ts';
 
 /** Sections with what reading them needs (a member whose role may not read one does not see it). */
 const SECTIONS: Array<[string, MessageKey, Action?]> = [

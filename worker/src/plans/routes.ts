@@ -6,7 +6,7 @@ import { Hono } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import { getUser, logout, SESSION_COOKIE } from '../accounts/accounts.ts';
 import type { AppEnv } from '../app-types.ts';
-import { auditRequest, recordAudit, requestIp } from '../audit/audit.ts';
+import { auditRequest } from '../audit/audit.ts';
 import { changePlan } from '../billing/billing.ts';
 import { ApiError } from '../errors.ts';
 import { requirePrincipal } from '../lib/principal.ts';
