@@ -262,6 +262,12 @@ export async function runPsql(
     singleTransaction: boolean;
     /** `sql` is zstd-compressed: this program decompresses it straight into psql's stdin */
     zstd?: ToolSpec;
+    /**
+     * Kills the session's programs (psql first: its transaction rolls back). Needed beyond
+     * destroying `sql`: once all of the input is handed over, psql may still be working on it
+     * (or hang on a dead network path), and a stopped stream no longer reaches it.
+     */
+    signal?: AbortSignal;
   },
 ): Promise<void> {
   const args = [
@@ -275,15 +281,24 @@ export async function runPsql(
     await runTool(tools.spec(t, tools.psql, [...args, '-f', '-']), sql);
     return;
   }
-  if (opts.zstd) return runPsqlThroughZstd(tools.spec(t, tools.psql, [...args, '-f', '-']), opts.zstd, sql);
+  if (opts.zstd)
+    return runPsqlThroughZstd(tools.spec(t, tools.psql, [...args, '-f', '-']), opts.zstd, sql, opts.signal);
   const running = startTool(tools.spec(t, tools.psql, [...args, '-f', '-']), 'pipe');
   running.stdout.resume();
-  const fed = feedStdin(running, sql);
-  const [input, client] = await Promise.allSettled([fed, running.done]);
-  if (input.status === 'rejected') throw input.reason;
-  if (client.status === 'rejected') {
-    sql.destroy();
-    throw client.reason;
+  const onAbort = () => running.kill('SIGKILL');
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  if (opts.signal?.aborted) onAbort();
+  try {
+    const fed = feedStdin(running, sql);
+    const [input, client] = await Promise.allSettled([fed, running.done]);
+    if (input.status === 'rejected') throw input.reason;
+    if (client.status === 'rejected') {
+      sql.destroy();
+      throw opts.signal?.aborted ? opts.signal.reason : client.reason;
+    }
+    opts.signal?.throwIfAborted();
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
   }
 }
 
@@ -294,7 +309,12 @@ export async function runPsql(
  * exit cleanly, psql is killed FIRST (SIGKILL: it runs no more code, its transaction rolls back)
  * and only then zstd, whose exit would otherwise end psql's input early.
  */
-async function runPsqlThroughZstd(psqlSpec: ToolSpec, zstdSpec: ToolSpec, compressed: Readable) {
+async function runPsqlThroughZstd(
+  psqlSpec: ToolSpec,
+  zstdSpec: ToolSpec,
+  compressed: Readable,
+  signal?: AbortSignal,
+) {
   const zstd = startTool(zstdSpec, 'pipe');
   let psql: ReturnType<typeof startTool>;
   try {
@@ -316,6 +336,8 @@ async function runPsqlThroughZstd(psqlSpec: ToolSpec, zstdSpec: ToolSpec, compre
   // Registered before feedStdin's own listener (which kills zstd): listeners run in order.
   compressed.on('error', killBoth);
   if (compressed.destroyed || compressed.errored) killBoth();
+  signal?.addEventListener('abort', killBoth, { once: true });
+  if (signal?.aborted) killBoth();
   const fed = feedStdin(zstd, compressed);
   let psqlExited = false;
   let zstdFailedFirst = false;
@@ -332,6 +354,8 @@ async function runPsqlThroughZstd(psqlSpec: ToolSpec, zstdSpec: ToolSpec, compre
     }),
   ]);
   compressed.off('error', killBoth);
+  signal?.removeEventListener('abort', killBoth);
+  if (signal?.aborted) throw signal.reason;
   // The cause, in order: a damaged or stopped input, zstd, psql's own failure (then zstd's broken
   // pipe only followed from it).
   if (input.status === 'rejected') throw input.reason;

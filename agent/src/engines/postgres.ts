@@ -240,7 +240,7 @@ export type PostgresSessions = {
   run(
     t: DatabaseTarget,
     sql: Readable | string,
-    opts: { singleTransaction: boolean; zstd?: ToolInfo },
+    opts: { singleTransaction: boolean; zstd?: ToolInfo; signal?: AbortSignal },
   ): Promise<void>;
   isEmpty(t: DatabaseTarget): Promise<boolean>;
   /** drops everything a restore created (PG_WIPE_SQL), in one transaction */
@@ -271,6 +271,7 @@ export function createPostgresSessions(opts: EngineOptions = {}): PostgresSessio
     run: async (t, sql, o) =>
       runPsql(t, { psql: await psql(), spec }, sql, {
         singleTransaction: o.singleTransaction,
+        signal: o.signal,
         zstd: o.zstd && {
           tool: 'zstd',
           path: o.zstd.path,

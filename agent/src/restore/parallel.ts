@@ -113,13 +113,17 @@ export async function restoreArchiveParallel(
   const post = sections.filter((s) => s.kind === 'post-data');
 
   const live = new Set<Readable>();
+  // Stops every session's programs, including one whose input is all handed over already.
+  const stopSessions = new AbortController();
   let failure: unknown;
   const stopped = () => failure !== undefined;
   const fail = (error: unknown) => {
     if (failure !== undefined) return;
     failure = error;
-    // Destroying a session's input kills its psql before it could commit (feedStdin).
+    // Destroying a session's input kills its psql before it could commit (feedStdin); the signal
+    // kills the ones that are past their input (still loading, building an index, or hanging).
     for (const input of live) input.destroy(new Error('restore stopped'));
+    stopSessions.abort(new Error('restore stopped'));
   };
   const onAbort = () => fail(opts.signal!.reason);
   opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -141,6 +145,7 @@ export async function restoreArchiveParallel(
       await sessions.run(target, sql, {
         singleTransaction: true,
         zstd: compressed ? opts.zstd : undefined,
+        signal: stopSessions.signal,
       });
       // Where a restore's time goes: each session's work with its start and length.
       log.debug('restore.step', `${label}: ${seconds(performance.now() - start)} s`, {

@@ -2,8 +2,10 @@
 // pg_dumps from one snapshot restores over N sessions into an identical database (by dump
 // comparison), single tables restore from their section, damaged archives and failing restores
 // leave the target empty, and version 1 files still restore.
+import { execFileSync } from 'node:child_process';
 import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -270,6 +272,51 @@ describe('parallel PostgreSQL backup and restore', () => {
       expect(calls).toBe(3);
       expect(await e.engine.isEmpty(target)).toBe(true);
     },
+  );
+
+  it.each([
+    ['node:zlib', false],
+    ['the zstd program', true],
+  ])(
+    'a cancel kills a session that has taken all of its input but is still working (%s)',
+    async (_label, program) => {
+      // The first data session's whole input is handed over at once, then psql keeps working (here:
+      // sleeping, as a big index build or a dead network path would). Destroying its input no
+      // longer reaches psql; the cancel must kill it, and nothing may stay behind.
+      const target = await fresh(`par_busy_${program ? 'zstd' : 'node'}`);
+      const zstd = program ? await findZstdProgram() : undefined;
+      const stop = new AbortController();
+      let calls = 0;
+      let busy = false;
+      const slow = {
+        ...sessions,
+        run: async (...args: Parameters<typeof sessions.run>) => {
+          if (++calls !== 2) return sessions.run(...args);
+          const script = 'select pg_sleep(600);\n';
+          const input = zstd ? execFileSync(zstd.path, ['-q', '-c'], { input: script }) : Buffer.from(script);
+          busy = true;
+          setTimeout(() => stop.abort(new Error('cancelled in the dashboard')), 300);
+          return sessions.run(args[0], Readable.from([input]), args[2]);
+        },
+      };
+      await expect(
+        restoreArchiveParallel(archive(), key, target, {
+          jobs: 2,
+          sessions: slow,
+          log,
+          zstd,
+          signal: stop.signal,
+        }),
+      ).rejects.toThrow('cancelled in the dashboard');
+      expect(busy).toBe(true);
+      expect(await e.engine.isEmpty(target)).toBe(true);
+      // the server notices a killed client only when it next talks to it: end the sleep here
+      await sql(
+        'postgres',
+        "select pg_terminate_backend(pid) from pg_stat_activity where query like 'select pg_sleep(600)%'",
+      );
+    },
+    60_000,
   );
 
   it('still restores a version 1 (single stream) backup', async () => {

@@ -3,6 +3,7 @@
 import type { AuditEntry } from '@resistro/contract';
 import { and, desc, eq, gte, like, lte, type SQL } from 'drizzle-orm';
 import type { Db } from '../db.ts';
+import { csvField } from '../lib/csv.ts';
 import { afterCursor, toPage } from '../lib/page.ts';
 import { auditLog } from './audit.sql.ts';
 
@@ -94,16 +95,6 @@ const CSV_COLUMNS = [
   'object_id',
   'details',
 ] as const;
-
-/**
- * One CSV field (RFC 4180). SECURITY: a text a spreadsheet would run as a formula (=, +, -, @,
- * tab, CR at the start) gets a leading apostrophe, so an e-mail or name cannot become one.
- */
-export function csvField(value: string | null): string {
-  let text = value ?? '';
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
 
 export const CSV_HEADER = `${CSV_COLUMNS.join(',')}\r\n`;
 

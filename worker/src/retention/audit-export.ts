@@ -12,6 +12,7 @@ import { findDatabase } from '../databases/databases.ts';
 import type { Db } from '../db.ts';
 import { ApiError } from '../errors.ts';
 import { sha256Hex } from '../lib/crypto.ts';
+import { csvField } from '../lib/csv.ts';
 
 /** Rows per query: the export reads (started_at, id) pages of this size, never all at once. */
 export const AUDIT_EXPORT_BATCH = 1000;
@@ -94,17 +95,10 @@ const CSV_COLUMNS = [
   'copyVerifiedAt',
 ] as const;
 
-/** RFC 4180; a cell that a spreadsheet would run as a formula is quoted with a leading apostrophe. */
-function cell(value: unknown): string {
-  let text = value === null || value === undefined ? '' : String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
 export const CSV_HEADER = `${CSV_COLUMNS.join(',')}\r\n`;
 
 export function csvLines(backups: ExportedBackup[]): string {
-  return backups.map((b) => `${CSV_COLUMNS.map((k) => cell(b[k])).join(',')}\r\n`).join('');
+  return backups.map((b) => `${CSV_COLUMNS.map((k) => csvField(b[k])).join(',')}\r\n`).join('');
 }
 
 // SECURITY: the signing key lives only in the Worker secret; PKCS#8 and SPKI wrap the raw
