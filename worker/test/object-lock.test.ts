@@ -149,9 +149,8 @@ describe('object lock', () => {
     expect(lines).toHaveLength(2);
     expect(lines[1]).toContain(`${good.id},succeeded,schedule,${good.startedAt}`);
     // a base64 checksum can start with "+": a spreadsheet must not run it as a formula
-    const checksumCell = /^[=+\-@]/.test(good.storageChecksum)
-      ? `'${good.storageChecksum}`
-      : good.storageChecksum;
+    const checksum = good.storageChecksum ?? '';
+    const checksumCell = /^[=+\-@]/.test(checksum) ? `'${checksum}` : checksum;
     expect(lines[1]).toContain(`${good.sha256},${checksumCell},COMPLIANCE,${good.lockedUntil},none,`);
 
     const signed = (await acct.session.json(`/databases/${database.id}/audit-export?format=json`)).body;
