@@ -224,6 +224,9 @@ export const AgentPitrQuery = v.strictObject({ agentId: Id });
 export const PitrJobList = v.object({ items: v.array(PitrJob) });
 
 // ---------- status (dashboard) ----------
+/** how many dumps the status lists for the timeline */
+export const PITR_TIMELINE_DUMPS = 200;
+
 export const PITR_STATES = ['off', 'starting', 'ok', 'lagging', 'gap', 'stalled'] as const;
 export type PitrState = (typeof PITR_STATES)[number];
 
@@ -248,6 +251,18 @@ export const PitrStatus = v.object({
   state: v.picklist(PITR_STATES),
   /** the earliest and latest point a restore can reach; null until a base backup and its log exist */
   window: v.nullable(v.object({ start: Timestamp, end: Timestamp })),
+  /**
+   * The stretches inside the window a restore can reach, oldest first: more than one when a gap
+   * broke the chain and a later base backup started a new one (moments between them cannot be
+   * restored).
+   */
+  ranges: v.array(v.object({ start: Timestamp, end: Timestamp })),
+  /**
+   * The database's other successful backups (dumps, not base backups) since the window's start or
+   * the setting's window, whichever is earlier, newest first, at most PITR_TIMELINE_DUMPS: for the
+   * dashboard's timeline.
+   */
+  dumps: v.array(v.object({ backupId: Id, startedAt: Timestamp, sizeBytes: v.nullable(v.number()) })),
   lagSeconds: v.nullable(v.number()),
   reportedAt: v.nullable(Timestamp),
   serverPosition: v.nullable(v.string()),

@@ -132,7 +132,11 @@ describe('continuous protection', () => {
       segmentSizeBytes: MB16,
       slot: { name: 'resistro', active: true, retainedBytes: 1000 },
     });
+    // a plain dump inside the window: on the timeline as a dump, not as a base backup
+    const dump = await uploadBackup(a.client, a.database.id, randomBytes(500), { startedAt: at(3) });
     const status = (await a.session.json(`/databases/${a.database.id}/pitr`)).body;
+    expect(status.dumps).toEqual([{ backupId: dump.backup.id, startedAt: at(3), sizeBytes: 500 }]);
+    expect(status.ranges).toEqual([{ start: at(2), end: at(5) }]);
     expect(status).toMatchObject({
       state: 'ok',
       window: { start: at(2), end: at(5) },
@@ -183,6 +187,8 @@ describe('continuous protection', () => {
     await upload(a.client, a.database.id, [segment(7), segment(8)]);
     const status = (await a.session.json(`/databases/${a.database.id}/pitr`)).body;
     expect(status.state).toBe('gap');
+    // segments 7 and 8 follow the hole with no base backup after it: nothing past segment 5 is reachable
+    expect(status.ranges).toEqual([{ start: at(2), end: at(5) }]);
     expect(status.gaps).toEqual([
       expect.objectContaining({ after: walName(5), before: walName(7), missing: [walName(6)] }),
     ]);

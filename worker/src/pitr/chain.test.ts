@@ -6,6 +6,7 @@ import {
   keepFor,
   lsnText,
   planRestore,
+  rangesOf,
   walFileName,
   windowOf,
 } from './chain.ts';
@@ -86,6 +87,20 @@ describe('window and restore plans', () => {
   it('spans from the oldest usable base backup to the newest segment', () => {
     expect(windowOf(segments, bases)).toEqual({ start: min(2), end: min(6) });
     expect(windowOf([], bases)).toBeNull();
+  });
+
+  it('shows a hole between two restorable stretches that the single window hides', () => {
+    // segment 4 is missing; b3 starts a new chain after it
+    const holed = [2, 3, 5, 6, 7].map((n) => seg(n));
+    const withNewBase = [base('b1', 2, 2), base('b3', 5, 5)];
+    expect(rangesOf(holed, withNewBase)).toEqual([
+      { start: min(2), end: min(3) },
+      { start: min(5), end: min(7) },
+    ]);
+    expect(windowOf(holed, withNewBase)).toEqual({ start: min(2), end: min(7) });
+    // overlapping chains merge into one stretch
+    expect(rangesOf(segments, bases)).toEqual([{ start: min(2), end: min(6) }]);
+    expect(rangesOf([], bases)).toEqual([]);
   });
 
   it('picks the newest base backup before the target and the segments up to it', () => {

@@ -187,6 +187,31 @@ export function windowOf(segments: ChainSegment[], bases: ChainBase[]): { start:
   return { start, end };
 }
 
+/**
+ * The stretches of time a restore can reach, oldest first: each usable base backup reaches from
+ * its consistent point to the end of its unbroken chain; overlapping stretches merge. A gap
+ * followed by a new base backup leaves a hole between two stretches that windowOf's single
+ * start and end do not show.
+ */
+export function rangesOf(segments: ChainSegment[], bases: ChainBase[]): Array<{ start: Date; end: Date }> {
+  const spans = bases
+    .map((b) => reachOf(b, segments))
+    .filter(usable)
+    .map((r) => ({
+      start: r.base.consistentAt,
+      end: new Date(Math.max(r.endTime!.getTime(), r.base.consistentAt.getTime())),
+    }))
+    .sort((a, b) => a.start.getTime() - b.start.getTime());
+  const merged: Array<{ start: Date; end: Date }> = [];
+  for (const s of spans) {
+    const last = merged.at(-1);
+    if (last && s.start.getTime() <= last.end.getTime()) {
+      if (s.end.getTime() > last.end.getTime()) last.end = s.end;
+    } else merged.push({ ...s });
+  }
+  return merged;
+}
+
 export type Target = { kind: 'time'; time: Date } | { kind: 'offset'; offset: number } | { kind: 'latest' };
 
 export type PlanResult =

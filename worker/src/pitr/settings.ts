@@ -5,6 +5,7 @@ import {
   PITR_DEFAULT_RPO_SECONDS,
   PITR_DEFAULT_WINDOW_DAYS,
   PITR_ENGINES,
+  PITR_TIMELINE_DUMPS,
   type PitrEngine,
   type PitrSettingsBody,
   type PitrState,
@@ -12,14 +13,15 @@ import {
   type PitrStatusBody,
   PLANS,
 } from '@resistro/contract';
-import { and, eq } from 'drizzle-orm';
+import { and, desc, eq, gte } from 'drizzle-orm';
 import { accounts } from '../accounts/accounts.sql.ts';
+import { backups } from '../backups/backups.sql.ts';
 import { findDatabase } from '../databases/databases.ts';
 import type { Db, DbOrTx } from '../db.ts';
 import { ApiError, notFound } from '../errors.ts';
-import { findGaps, windowOf } from './chain.ts';
+import { findGaps, rangesOf, windowOf } from './chain.ts';
 import { pitrSettings } from './pitr.sql.ts';
-import { loadChain, toBaseBackup, toSegment } from './registry.ts';
+import { type Chain, loadChain, toBaseBackup, toSegment } from './registry.ts';
 
 export type SettingsRow = typeof pitrSettings.$inferSelect;
 
@@ -172,6 +174,8 @@ export async function pitrStatus(
     else state = 'ok';
   }
   const last = chain.segmentRows.at(-1);
+  const windowDays = s?.windowDays ?? Math.min(PITR_DEFAULT_WINDOW_DAYS, maxWindowDays);
+  const dumps = await timelineDumps(db, database.id, chain, window?.start, windowDays, now);
   return {
     databaseId: database.id,
     engine: database.engine,
@@ -179,12 +183,17 @@ export async function pitrStatus(
       enabled: s?.enabled ?? false,
       rpoSeconds: s?.rpoSeconds ?? PITR_DEFAULT_RPO_SECONDS,
       baseBackupEveryDays: s?.baseBackupEveryDays ?? PITR_DEFAULT_BASE_BACKUP_DAYS,
-      windowDays: s?.windowDays ?? Math.min(PITR_DEFAULT_WINDOW_DAYS, maxWindowDays),
+      windowDays,
       method: s?.method ?? 'stream',
     },
     maxWindowDays,
     state,
     window: window && { start: window.start.toISOString(), end: window.end.toISOString() },
+    ranges: rangesOf(chain.segments, chain.bases).map((r) => ({
+      start: r.start.toISOString(),
+      end: r.end.toISOString(),
+    })),
+    dumps,
     lagSeconds: s?.enabled ? lag : null,
     reportedAt: s?.reportedAt?.toISOString() ?? null,
     serverPosition: s?.serverPosition ?? null,
@@ -205,6 +214,33 @@ export async function pitrStatus(
     baseBackupDue:
       !!s?.enabled && baseBackupDue(s, newest?.consistentAt ?? null, gapAfterNewest, now) !== null,
   };
+}
+
+/** The dumps for the dashboard's timeline: successful backups that are not base backups. */
+async function timelineDumps(
+  db: Db,
+  databaseId: string,
+  chain: Chain,
+  windowStart: Date | undefined,
+  windowDays: number,
+  now: Date,
+): Promise<PitrStatus['dumps']> {
+  const since = new Date(
+    Math.min(windowStart?.getTime() ?? Number.POSITIVE_INFINITY, now.getTime() - windowDays * 86400_000),
+  );
+  const bases = new Set(chain.baseRows.map((b) => b.backupId));
+  const rows = await db
+    .select({ id: backups.id, startedAt: backups.startedAt, sizeBytes: backups.sizeBytes })
+    .from(backups)
+    .where(
+      and(eq(backups.databaseId, databaseId), eq(backups.status, 'succeeded'), gte(backups.startedAt, since)),
+    )
+    .orderBy(desc(backups.startedAt))
+    .limit(PITR_TIMELINE_DUMPS + bases.size);
+  return rows
+    .filter((r) => !bases.has(r.id))
+    .slice(0, PITR_TIMELINE_DUMPS)
+    .map((r) => ({ backupId: r.id, startedAt: r.startedAt.toISOString(), sizeBytes: r.sizeBytes }));
 }
 
 /** Per protected server, for the Prometheus scrape (metrics/metrics.ts). */
