@@ -29,6 +29,8 @@ type CommandSpec = {
   load(): Promise<CommandModule>;
   /** the daemon handles SIGTERM itself (finish or fail-report, then exit 0) */
   ownsSignals?: boolean;
+  /** one positional argument is taken, as this option (wal-push %p) */
+  positional?: string;
 };
 
 const keyFile = { 'key-file': { type: 'string' } } as const;
@@ -160,6 +162,22 @@ into the restored cluster's settings; you do not run it yourself.`,
     },
     needs: () => ({ apiKey: true, encryptionKey: 'decrypt' }),
     load: () => import('./commands/wal-fetch.ts'),
+  },
+  'wal-push': {
+    summary: "PostgreSQL's archive_command where replication is not allowed: hands WAL to the agent",
+    usage: `resistro wal-push [--database <id or name>] [--socket <path>] <WAL file>
+
+PostgreSQL's archive_command for continuous protection without a replication connection:
+  archive_command = 'resistro wal-push %p'
+Hands the file to the running agent over its socket (RESISTRO_WAL_PUSH_SOCKET, default
+/run/resistro-agent/wal-push.sock) and exits 0 once the agent holds it on its disk; the agent
+compresses, encrypts and uploads it. Exit 1 (PostgreSQL keeps the file and retries) when the agent
+is not running or refuses it. --database picks the database when several on this agent use the
+method; without it the agent matches the segment's cluster.`,
+    options: { database: { type: 'string' }, socket: { type: 'string' }, file: { type: 'string' } },
+    needs: () => 'none',
+    load: () => import('./commands/wal-push.ts'),
+    positional: 'file',
   },
   decrypt: {
     summary: 'decrypt a backup file to plain SQL',
@@ -369,11 +387,21 @@ async function runCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
     }
     let parsed: ReturnType<typeof parseArgs>;
     try {
-      parsed = parseArgs({ args: rest, options: spec.options, allowPositionals: false, strict: true });
+      parsed = parseArgs({
+        args: rest,
+        options: spec.options,
+        allowPositionals: spec.positional !== undefined,
+        strict: true,
+      });
     } catch (error) {
       throw new UsageError(`${name}: ${(error as Error).message}`, `Run "resistro ${name} --help".`);
     }
     const options = parsed.values as CommandInput['options'];
+    if (spec.positional) {
+      if (parsed.positionals.length > 1)
+        throw new UsageError(`${name}: one ${spec.positional} only`, `Run "resistro ${name} --help".`);
+      if (parsed.positionals[0] !== undefined) options[spec.positional] ??= parsed.positionals[0];
+    }
     const needs = spec.needs(options);
     // A command that needs no configuration (keygen) still works while the env file is being
     // written: its problems become a warning instead of an error.

@@ -15,6 +15,8 @@ export const DEFAULT_ENV_FILE = '/etc/resistro-agent/env';
 export const DEFAULT_ENDPOINT = 'https://cloud.resistro.org/api';
 export const DEFAULT_STATE_DIR = '/var/lib/resistro-agent';
 export const DEFAULT_SPOOL_MAX_BYTES = 5 * 1024 ** 3;
+/** where the daemon takes WAL from `resistro wal-push` (archive_command); /run is cleared at boot */
+export const DEFAULT_WAL_PUSH_SOCKET = '/run/resistro-agent/wal-push.sock';
 
 export const CONFIG_KEYS = [
   'RESISTRO_API_KEY',
@@ -27,6 +29,7 @@ export const CONFIG_KEYS = [
   'RESISTRO_COMPRESSOR',
   'RESISTRO_JOBS',
   'RESISTRO_TABLE_STATS',
+  'RESISTRO_WAL_PUSH_SOCKET',
 ] as const;
 type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -47,6 +50,8 @@ export type Config = {
   jobs: number | 'auto';
   /** count and hash each table's rows while dumping (for test restores and restore --list); default on */
   tableStats: boolean;
+  /** the Unix socket the daemon listens on for `resistro wal-push` (PostgreSQL archive_command) */
+  walPushSocket: string;
 };
 
 export type ConfigNeeds = {
@@ -70,6 +75,7 @@ const HINTS: Record<ConfigKey, string> = {
   RESISTRO_COMPRESSOR: 'Use auto (the zstd program when installed, else Node), zstd or node.',
   RESISTRO_JOBS: 'Use auto (one per CPU core) or a number from 1 to 64.',
   RESISTRO_TABLE_STATS: 'Use on (count and hash each table while backing up, the default) or off.',
+  RESISTRO_WAL_PUSH_SOCKET: 'Use an absolute path, e.g. /run/resistro-agent/wal-push.sock.',
 };
 
 const isLoopback = (host: string) =>
@@ -215,6 +221,10 @@ function makeSchema(hints: Map<ConfigKey, string>) {
       v.picklist(['on', 'off'], 'RESISTRO_TABLE_STATS must be on or off'),
       'on',
     ),
+    RESISTRO_WAL_PUSH_SOCKET: v.optional(
+      v.pipe(v.string(), v.check(isAbsolute, 'RESISTRO_WAL_PUSH_SOCKET must be an absolute path')),
+      DEFAULT_WAL_PUSH_SOCKET,
+    ),
     RESISTRO_JOBS: v.optional(
       v.pipe(
         v.string(),
@@ -344,6 +354,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: ConfigNeeds = {}): Loa
       compressor: out.RESISTRO_COMPRESSOR,
       jobs: out.RESISTRO_JOBS === 'auto' ? 'auto' : Number(out.RESISTRO_JOBS),
       tableStats: out.RESISTRO_TABLE_STATS === 'on',
+      walPushSocket: out.RESISTRO_WAL_PUSH_SOCKET,
     },
     warnings,
   };

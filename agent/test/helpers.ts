@@ -346,10 +346,13 @@ export type CustomerPostgres = {
 export const PG_PASSWORD = `pw with 'quotes', "double" \\back $dollar #hash 😀`;
 
 /** The machine's PostgreSQL on a loopback port; TCP logins other than postgres need a password. */
-export async function startCustomerPostgres(label = 'pg'): Promise<CustomerPostgres> {
+export async function startCustomerPostgres(
+  label = 'pg',
+  settings?: Record<string, string>,
+): Promise<CustomerPostgres> {
   const { dir, remove } = testDir(label);
   const port = await freePort();
-  const server = await startPostgres({ dir: join(dir, 'data'), port, fast: true });
+  const server = await startPostgres({ dir: join(dir, 'data'), port, fast: true, settings });
   const admin = async (sql: string, database = 'postgres') => {
     const client = new pg.Client({ connectionString: server.url(database) });
     await client.connect();

@@ -41,6 +41,8 @@ export async function startPostgres(opts: {
   log?: (line: string) => void;
   /** server binaries to use (initdb, postgres) instead of the machine's newest */
   binDir?: string;
+  /** more server settings, name → value (e.g. archive_mode, which only a start sets) */
+  settings?: Record<string, string>;
 }): Promise<PostgresServer> {
   const binDir =
     opts.binDir ?? (process.env.RESISTRO_POSTGRES === 'embedded' ? undefined : findPostgresBinDir());
@@ -79,6 +81,7 @@ export async function startPostgres(opts: {
   ];
   if (opts.fast)
     settings.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
+  for (const [name, value] of Object.entries(opts.settings ?? {})) settings.push('-c', `${name}=${value}`);
   const [cmd, args] = asPostgresUser(join(binDir, 'postgres'), [
     '-D',
     dir,

@@ -5,7 +5,9 @@
 import type { DatabaseWork, PitrJob } from '@resistro/contract';
 import { type AgentContext, resolveTarget } from '../context.ts';
 import { takeBaseBackup } from './base-backup.ts';
+import { WalPushServer } from './push-server.ts';
 import { DEFAULT_SEGMENT_SIZE, WalStreamer } from './streamer.ts';
+import { psqlRow } from './tools.ts';
 
 const BASE_RETRY_MS = 10 * 60_000;
 
@@ -16,7 +18,12 @@ export function slotName(databaseId: string): string {
 
 export class PostgresPitr {
   readonly #ctx: AgentContext;
-  readonly #streamers = new Map<string, { streamer: WalStreamer; rpoSeconds: number }>();
+  readonly #streamers = new Map<
+    string,
+    { streamer: WalStreamer; rpoSeconds: number; method: PitrJob['method'] }
+  >();
+  /** archive_command mode: `resistro wal-push` hands segments over here (started on first use) */
+  #push: WalPushServer | undefined;
   readonly #baseAt = new Map<string, number>();
   #baseRunning = false;
   #timer: NodeJS.Timeout | undefined;
@@ -29,8 +36,9 @@ export class PostgresPitr {
   async sync(items: PitrJob[], databases: DatabaseWork[]): Promise<void> {
     for (const [id, s] of this.#streamers) {
       const item = items.find((i) => i.databaseId === id);
-      if (item && item.rpoSeconds === s.rpoSeconds) continue;
+      if (item && item.rpoSeconds === s.rpoSeconds && item.method === s.method) continue;
       this.#streamers.delete(id);
+      this.#push?.remove(id);
       await s.streamer.stop();
     }
     for (const item of items) {
@@ -43,6 +51,7 @@ export class PostgresPitr {
 
   async stop(): Promise<void> {
     clearInterval(this.#timer);
+    await this.#push?.close();
     await Promise.allSettled([...this.#streamers.values()].map((s) => s.streamer.stop()));
     this.#streamers.clear();
   }
@@ -50,8 +59,11 @@ export class PostgresPitr {
   async #start(work: DatabaseWork, item: PitrJob): Promise<void> {
     const key = this.#ctx.config.encryptionKey;
     if (!key) return;
+    const target = await resolveTarget(this.#ctx, work);
+    const archive = item.method === 'archive_command';
     const streamer = new WalStreamer({
-      target: await resolveTarget(this.#ctx, work),
+      target,
+      receive: archive ? 'archive' : 'stream',
       databaseId: work.id,
       api: this.#ctx.api,
       key,
@@ -62,7 +74,9 @@ export class PostgresPitr {
     });
     try {
       await streamer.start();
+      if (archive) await this.#receivePushes(work, target, streamer);
     } catch (error) {
+      await streamer.stop().catch(() => {});
       this.#ctx.log.warn(
         'pitr.wal-start',
         `WAL streaming of "${work.name}" could not start: ${(error as Error).message}`,
@@ -78,14 +92,37 @@ export class PostgresPitr {
         .catch(() => {});
       return;
     }
-    this.#streamers.set(work.id, { streamer, rpoSeconds: item.rpoSeconds });
+    this.#streamers.set(work.id, { streamer, rpoSeconds: item.rpoSeconds, method: item.method });
     this.#ctx.log.info(
       'pitr.started',
-      `continuous protection of "${work.name}": streaming its WAL (RPO ${item.rpoSeconds} s)`,
+      archive
+        ? `continuous protection of "${work.name}": taking its WAL from archive_command on ${this.#push?.path} (RPO ${item.rpoSeconds} s)`
+        : `continuous protection of "${work.name}": streaming its WAL (RPO ${item.rpoSeconds} s)`,
       {
         databaseId: work.id,
       },
     );
+  }
+
+  async #receivePushes(
+    work: DatabaseWork,
+    target: Awaited<ReturnType<typeof resolveTarget>>,
+    streamer: WalStreamer,
+  ): Promise<void> {
+    this.#push ??= new WalPushServer({ path: this.#ctx.config.walPushSocket, log: this.#ctx.log });
+    await this.#push.listen();
+    // the cluster's identity, so a segment from another server is refused (unknown: not checked)
+    const systemId = await psqlRow(target, 'select system_identifier from pg_control_system()').then(
+      ([id]) => (id && /^\d+$/.test(id) ? id : undefined),
+      () => undefined,
+    );
+    this.#push.add({
+      databaseId: work.id,
+      name: work.name,
+      systemId,
+      spoolDir: streamer.spoolDir,
+      arrived: () => streamer.kick(),
+    });
   }
 
   async #baseBackup(work: DatabaseWork): Promise<void> {

@@ -29,6 +29,11 @@ export type WalStreamerOptions = {
   log: Logger;
   binDir?: string;
   segmentSize?: number;
+  /**
+   * 'stream' (default): pg_receivewal over the slot fills the spool. 'archive': the server's
+   * archive_command (`resistro wal-push`, wal/push-server.ts) drops finished segments into it.
+   */
+  receive?: 'stream' | 'archive';
 };
 
 export class WalStreamer {
@@ -53,8 +58,10 @@ export class WalStreamer {
 
   async start(): Promise<void> {
     await mkdir(this.#o.spoolDir, { recursive: true, mode: 0o700 });
-    await this.#receivewal(['--create-slot', '--if-not-exists'], true);
-    this.#spawn();
+    if (this.#o.receive !== 'archive') {
+      await this.#receivewal(['--create-slot', '--if-not-exists'], true);
+      this.#spawn();
+    }
     const every = Math.max(500, Math.min(5000, (this.#o.rpoSeconds * 1000) / 4));
     this.#timer = setInterval(() => {
       this.#busy = this.#busy.then(() => this.flush(false)).catch(() => {});
@@ -71,6 +78,16 @@ export class WalStreamer {
       this.#lastError = (error as Error).message;
       this.#o.log.warn('pitr.wal-upload', `WAL upload failed, retrying: ${this.#lastError}`);
     }
+  }
+
+  get spoolDir(): string {
+    return this.#o.spoolDir;
+  }
+
+  /** A segment arrived in the spool (archive mode): upload it now rather than at the next tick. */
+  kick(): void {
+    if (this.#stopped) return;
+    this.#busy = this.#busy.then(() => this.flush(false)).catch(() => {});
   }
 
   status() {

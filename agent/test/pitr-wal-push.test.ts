@@ -1,0 +1,285 @@
+// PostgreSQL continuous protection without a WAL stream: a real PostgreSQL 15 server configured with
+// archive_command = 'resistro wal-push %p', the agent daemon taking the segments over its socket and
+// uploading them encrypted; a write load, a time T, more writes; restore --pitr to T holds exactly
+// the transactions before T. With the agent stopped, archive_command fails and PostgreSQL keeps the
+// segment (pg_stat_archiver counts the failure, the file stays in pg_wal); once the agent is back,
+// PostgreSQL archives it again and it reaches storage.
+import { spawn } from 'node:child_process';
+import { appendFileSync, chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../scripts/stack/ports.ts';
+import {
+  AgentProcess,
+  addDatabase,
+  CLI,
+  type CustomerPostgres,
+  cleanupAgents,
+  createTenant,
+  makeAgentSetup,
+  registerAgent,
+  runCli,
+  startCustomerPostgres,
+  testDir,
+} from './helpers.ts';
+
+let source: CustomerPostgres;
+let socketDir: string;
+let socket: string;
+const dirs: Array<{ remove(): void }> = [];
+const restored: Array<() => Promise<void>> = [];
+
+beforeAll(async () => {
+  // a short path (Unix sockets allow ~107 bytes) the server's user can reach
+  socketDir = mkdtempSync(join(tmpdir(), 'resistro-push-'));
+  chmodSync(socketDir, 0o755);
+  socket = join(socketDir, 'wal-push.sock');
+  const self = `${process.execPath} --no-warnings ${CLI}`;
+  source = await startCustomerPostgres('pitr-push', {
+    archive_mode: 'on',
+    archive_command: `${self} wal-push --socket ${socket} %p`,
+    // as the docs advise: a quiet server still closes a segment within the RPO
+    archive_timeout: '5s',
+  });
+  // the weekly base backup is still pg_basebackup (a short replication connection, no slot)
+  const hba = (await source.admin("select setting from pg_settings where name = 'hba_file'")).rows[0].setting;
+  appendFileSync(hba, 'host replication postgres 127.0.0.1/32 trust\n');
+  await source.admin('select pg_reload_conf()');
+  await source.admin('create database shop');
+  await source.admin('create table orders (id int primary key, note text not null)', 'shop');
+});
+
+afterAll(async () => {
+  for (const stop of restored) await stop().catch(() => {});
+  await cleanupAgents();
+  await source?.stop();
+  for (const d of dirs) d.remove();
+  rmSync(socketDir, { recursive: true, force: true });
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(500);
+  }
+}
+
+async function writeOrders(from: number, to: number, note: string) {
+  for (let i = from; i <= to; i++)
+    await source.admin(`insert into orders (id, note) values (${i}, '${note}')`, 'shop');
+}
+
+/** Closes the current segment so archive_command runs for it; its name. */
+async function switchWal(): Promise<string> {
+  const r = await source.admin('select pg_walfile_name(pg_switch_wal()) as name');
+  return r.rows[0].name;
+}
+
+async function archiver() {
+  return (
+    await source.admin(
+      'select archived_count::int as archived, failed_count::int as failed, last_archived_wal, last_failed_wal from pg_stat_archiver',
+    )
+  ).rows[0] as {
+    archived: number;
+    failed: number;
+    last_archived_wal: string | null;
+    last_failed_wal: string | null;
+  };
+}
+
+function run(cmd: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(cmd, args, { stdio: 'ignore' });
+    c.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}`))));
+  });
+}
+
+/** Starts a restored data directory as the postgres user, with the agent's settings for wal-fetch. */
+async function startRestored(dir: string, env: Record<string, string>, port: number) {
+  rmSync(join(dir, 'postmaster.pid'), { force: true });
+  const root = process.getuid?.() === 0;
+  if (root) await run('chown', ['-R', 'postgres:postgres', dir]);
+  const bin = join(source.server.binDir, 'postgres');
+  const args = ['-D', dir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1'];
+  // as the source runs; and the restored copy archives nothing (it would push into the same agent)
+  args.push('-c', 'max_connections=200', '-c', `unix_socket_directories=${dir}`, '-c', 'archive_mode=off');
+  const [cmd, full] = root ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
+  const child = spawn(cmd, full, {
+    cwd: dir,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (b: Buffer) => {
+    output += b.toString();
+  });
+  child.stderr.on('data', (b: Buffer) => {
+    output += b.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  restored.push(async () => {
+    try {
+      const pid = Number(readFileSync(join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      process.kill(pid, 'SIGINT');
+    } catch {
+      child.kill('SIGKILL');
+    }
+    await exited;
+  });
+  return { output: () => output };
+}
+
+describe('point-in-time recovery of PostgreSQL through archive_command = resistro wal-push', () => {
+  it('refuses at once when no agent listens on the socket (exit 1, naming why)', async () => {
+    const { dir, remove } = testDir('push-none');
+    dirs.push({ remove });
+    const file = join(dir, '000000010000000000000001');
+    appendFileSync(file, Buffer.alloc(1024));
+    const r = await runCli(['wal-push', '--socket', join(socketDir, 'nobody.sock'), file], {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      RESISTRO_ENV_FILE: '/dev/null',
+      RESISTRO_LOG_FORMAT: 'text',
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('not running');
+    const bad = await runCli(['wal-push', '--socket', socket, join(dir, 'postgresql.conf')], {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      RESISTRO_ENV_FILE: '/dev/null',
+      RESISTRO_LOG_FORMAT: 'text',
+    });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('not a WAL file name');
+  });
+
+  it('archives through the agent, restores to T exactly, and a stopped agent makes PostgreSQL keep the segment', async () => {
+    const tenant = await createTenant();
+    const setup = makeAgentSetup({
+      apiKey: tenant.apiKey,
+      endpoint: tenant.endpoint,
+      extraEnv: { RESISTRO_WAL_PUSH_SOCKET: socket },
+    });
+    const agent = await registerAgent(tenant, setup);
+    const db = await addDatabase(tenant, agent, {
+      name: 'shop',
+      engine: 'postgres',
+      port: source.port,
+      database: 'shop',
+      user: 'postgres',
+    });
+    const on = await tenant.session.json(`/databases/${db.id}/pitr`, {
+      method: 'PUT',
+      json: { enabled: true, rpoSeconds: 10, method: 'archive_command' },
+    });
+    expect(on.status, JSON.stringify(on.body)).toBe(200);
+    const status = () => tenant.session.json(`/databases/${db.id}/pitr`).then((r) => r.body);
+    const withLog = (daemon: AgentProcess) => (e: Error) => {
+      throw new Error(`${e.message}\n${daemon.stderr.slice(-6000)}`);
+    };
+
+    let daemon = new AgentProcess(['agent', '--heartbeat-interval', '1'], setup.env);
+    // the base backup waits for its last segment to be archived: through wal-push, into the agent
+    await until('the first base backup and its WAL', async () =>
+      (await status()).window ? true : undefined,
+    ).catch(withLog(daemon));
+    // the server's archiver reached the agent: the segment names it archived are in the registry
+    const first = await archiver();
+    expect(first.archived).toBeGreaterThan(0);
+    expect(daemon.stderr).not.toContain('pitr.receivewal');
+
+    await writeOrders(1, 40, 'before');
+    await sleep(1500);
+    const t = new Date();
+    await sleep(1500);
+    await writeOrders(41, 80, 'after');
+    const closed = await switchWal();
+    await until(`segment ${closed} in storage`, async () => {
+      const s = await status();
+      return s.lastSegment && s.lastSegment.name >= closed ? true : undefined;
+    }).catch(withLog(daemon));
+    const plan = await tenant.session.json(
+      `/databases/${db.id}/pitr/restore-plan?time=${encodeURIComponent(t.toISOString())}`,
+    );
+    expect(plan.status, JSON.stringify(plan.body)).toBe(200);
+
+    // The agent stops: archive_command fails, PostgreSQL keeps the segment and counts the failure.
+    await daemon.stop();
+    await source.admin("insert into orders (id, note) values (1000, 'while down')", 'shop');
+    const kept = await switchWal();
+    const failedBefore = first.failed;
+    const afterFailure = await until('archive_command to fail', async () => {
+      const a = await archiver();
+      // the oldest segment not yet archived fails first: `kept` or one archive_timeout closed before it
+      return a.failed > failedBefore && a.last_failed_wal && a.last_failed_wal <= kept ? a : undefined;
+    });
+    expect(afterFailure.last_archived_wal === null || afterFailure.last_archived_wal < kept).toBe(true);
+    const walDir = join(
+      (await source.admin("select setting from pg_settings where name = 'data_directory'")).rows[0].setting,
+      'pg_wal',
+    );
+    expect(existsSync(join(walDir, kept))).toBe(true);
+    expect(existsSync(join(walDir, 'archive_status', `${kept}.ready`))).toBe(true);
+
+    // Back up: PostgreSQL archives the kept segment again and it reaches storage.
+    daemon = new AgentProcess(['agent', '--heartbeat-interval', '1'], setup.env);
+    await until('the agent to listen again', async () => (existsSync(socket) ? true : undefined)).catch(
+      withLog(daemon),
+    );
+    await source.admin("insert into orders (id, note) values (1001, 'back')", 'shop');
+    await switchWal();
+    await until(
+      `segment ${kept} archived after the agent came back`,
+      async () => {
+        const s = await status();
+        return s.lastSegment && s.lastSegment.name >= kept ? true : undefined;
+      },
+      150_000,
+    ).catch(withLog(daemon));
+    expect((await archiver()).last_archived_wal! >= kept).toBe(true);
+    await daemon.stop();
+
+    const target = testDir('pitr-push-restored');
+    dirs.push(target);
+    const dataDir = join(target.dir, 'data');
+    const restore = await runCli(
+      ['restore', '--pitr', '--from', db.id, '--data-dir', dataDir, '--time', t.toISOString()],
+      setup.env,
+    );
+    expect(restore.code, restore.stderr).toBe(0);
+    const port = await freePort();
+    const server = await startRestored(
+      dataDir,
+      {
+        RESISTRO_API_KEY: tenant.apiKey,
+        RESISTRO_ENDPOINT: tenant.endpoint,
+        RESISTRO_ENCRYPTION_KEY: setup.encryptionKey,
+        RESISTRO_LOG_FORMAT: 'text',
+      },
+      port,
+    );
+    const client = await until('the restored server to finish recovery', async () => {
+      const c = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'shop' });
+      try {
+        await c.connect();
+        if (!(await c.query('select pg_is_in_recovery() as rec')).rows[0].rec) return c;
+        await c.end();
+      } catch {
+        await c.end().catch(() => {});
+      }
+      return undefined;
+    }).catch((e) => {
+      throw new Error(`${(e as Error).message}\n${server.output()}`);
+    });
+    const rows = (await client.query('select id, note from orders order by id')).rows;
+    await client.end();
+    expect(rows.length).toBe(40);
+    expect(rows.every((r) => r.note === 'before')).toBe(true);
+  }, 500_000);
+});
