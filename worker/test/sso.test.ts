@@ -2,7 +2,8 @@
 // flow with PKCE, state and nonce, the ID token's signature checked with the provider's JWKS,
 // and membership made at the first log-in.
 import { describe, expect, inject, it } from 'vitest';
-import { Session, signup, sql, stackInfo } from '../../scripts/test/api.ts';
+import { runCron, Session, signup, sql, stackInfo } from '../../scripts/test/api.ts';
+import { importKeyring, isSealed, open } from '../../worker/src/lib/secret-box.ts';
 
 const oidc = () => inject('stack').oidc;
 let n = 0;
@@ -164,5 +165,84 @@ describe('OIDC single sign-on', () => {
     // the provider vouches for another address than the one asked for: not in the domains
     const { to } = await callback(await providerLogin(start.body.url, 'carol@elsewhere.test'));
     expect(to).toBe('/login?sso=forbidden');
+  });
+});
+
+describe('the client secret at rest', () => {
+  const stored = async (accountId: string) =>
+    (await sql('select sso_client_secret, sso::text as sso from accounts where id = $1', [accountId]))[0];
+  /** Opens a stored secret with the key the stack gave the worker (DATA_ENCRYPTION_KEYS). */
+  const openWithServiceKey = async (value: string, accountId: string) =>
+    (
+      await open(
+        await importKeyring(stackInfo().vars.DATA_ENCRYPTION_KEYS!),
+        value,
+        `sso-client-secret:${accountId}`,
+      )
+    ).plaintext;
+
+  async function logsIn(d: string, accountId: string) {
+    const email = `dora@${d}`;
+    const start = await new Session().json(`/auth/sso/start?email=${encodeURIComponent(email)}`);
+    expect(start.status).toBe(200);
+    const { s, to } = await callback(await providerLogin(start.body.url, email));
+    expect(to).toBe('/');
+    expect((await s.json('/auth/me')).body.account.id).toBe(accountId);
+  }
+
+  it('is sealed, bound to the account, kept when omitted, and never in the settings JSON', async () => {
+    const d = domain();
+    const { account, session } = await enterpriseWithSso([d]);
+    const row = await stored(account.id);
+    expect(isSealed(row.sso_client_secret)).toBe(true);
+    expect(row.sso_client_secret).not.toContain(oidc().clientSecret);
+    expect(row.sso).not.toContain(oidc().clientSecret);
+    expect(row.sso).not.toContain('clientSecret');
+    expect(await openWithServiceKey(row.sso_client_secret, account.id)).toBe(oidc().clientSecret);
+    // saving without a secret keeps the sealed one
+    const kept = await session.json('/account/sso', {
+      method: 'PATCH',
+      json: { issuer: oidc().issuer, clientId: oidc().clientId, domains: [d], enabled: true },
+    });
+    expect(kept.status).toBe(200);
+    expect(JSON.stringify(kept.body)).not.toContain(oidc().clientSecret);
+    expect((await stored(account.id)).sso_client_secret).toBe(row.sso_client_secret);
+    const read = await session.json('/account/sso');
+    expect(read.body.sso.hasClientSecret).toBe(true);
+    expect(JSON.stringify(read.body)).not.toContain(oidc().clientSecret);
+    await logsIn(d, account.id);
+    // a sealed secret copied to another account does not open there: its log-in fails
+    const d2 = domain();
+    const other = await enterpriseWithSso([d2]);
+    await sql('update accounts set sso_client_secret = $1 where id = $2', [
+      row.sso_client_secret,
+      other.account.id,
+    ]);
+    const email = `eve@${d2}`;
+    const start = await new Session().json(`/auth/sso/start?email=${encodeURIComponent(email)}`);
+    expect((await callback(await providerLogin(start.body.url, email))).to).toBe('/login?sso=unauthorized');
+    // removing SSO removes the secret
+    expect((await session.fetch('/account/sso', { method: 'DELETE' })).status).toBe(204);
+    expect((await stored(account.id)).sso_client_secret).toBeNull();
+  });
+
+  it('seals a plaintext secret from before migration 0022 at the next log-in', async () => {
+    const d = domain();
+    const { account } = await enterpriseWithSso([d]);
+    // a row as migration 0022 leaves it: the secret moved out of the JSON, not sealed yet
+    await sql('update accounts set sso_client_secret = $1 where id = $2', [oidc().clientSecret, account.id]);
+    await logsIn(d, account.id);
+    const row = await stored(account.id);
+    expect(isSealed(row.sso_client_secret)).toBe(true);
+    expect(await openWithServiceKey(row.sso_client_secret, account.id)).toBe(oidc().clientSecret);
+  });
+
+  it('seals plaintext secrets of accounts nobody logs in to on the next cron run', async () => {
+    const { account } = await enterpriseWithSso([domain()]);
+    await sql('update accounts set sso_client_secret = $1 where id = $2', [oidc().clientSecret, account.id]);
+    await runCron();
+    const row = await stored(account.id);
+    expect(isSealed(row.sso_client_secret)).toBe(true);
+    expect(await openWithServiceKey(row.sso_client_secret, account.id)).toBe(oidc().clientSecret);
   });
 });

@@ -30,14 +30,18 @@ export const accounts = pgTable('accounts', {
   require2fa: boolean('require_2fa').notNull().default(false),
   /** alert addresses that confirmed a verification link (alerts go only to verified addresses) */
   verifiedAlertEmails: jsonb('verified_alert_emails').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
-  /** OIDC single sign-on (Enterprise); the client secret is write-only through the API */
+  /** OIDC single sign-on (Enterprise); its client secret is the next column, never in here */
   sso: jsonb('sso').$type<SsoConfig | null>(),
+  /**
+   * SECURITY: the SSO client secret sealed with the data key (accounts/sso-secret.ts); write-only
+   * through the API. A plaintext value moved here by migration 0022 is sealed by the Worker.
+   */
+  ssoClientSecret: text('sso_client_secret'),
 });
 
 export type SsoConfig = {
   issuer: string;
   clientId: string;
-  clientSecret: string;
   /** e-mail domains whose people become members on their first SSO log-in */
   domains: string[];
   enabled: boolean;

@@ -11,6 +11,7 @@ import { ApiError } from '../errors.ts';
 import { hashPassword, randomToken, sha256Hex } from '../lib/crypto.ts';
 import { accounts, authTokens, type SsoConfig, users } from './accounts.sql.ts';
 import { type ClientInfo, createSession, toUser } from './accounts.ts';
+import { openSsoSecret, sealSsoSecret } from './sso-secret.ts';
 
 export const SSO_STATE_TTL_MS = 10 * 60_000;
 export const SSO_CALLBACK_PATH = '/api/v1/auth/sso/callback';
@@ -70,12 +71,17 @@ async function discover(config: Config, issuer: string): Promise<Discovery> {
   return doc as Discovery;
 }
 
-function view(sso: SsoConfig | null | undefined, origin: string): SsoConfigView | null {
+// SECURITY: the client secret never leaves the Worker; the settings say only that one is stored.
+function view(
+  sso: SsoConfig | null | undefined,
+  hasClientSecret: boolean,
+  origin: string,
+): SsoConfigView | null {
   if (!sso) return null;
   return {
     issuer: sso.issuer,
     clientId: sso.clientId,
-    hasClientSecret: Boolean(sso.clientSecret),
+    hasClientSecret,
     domains: sso.domains,
     enabled: sso.enabled,
     redirectUri: origin + SSO_CALLBACK_PATH,
@@ -83,8 +89,11 @@ function view(sso: SsoConfig | null | undefined, origin: string): SsoConfigView 
 }
 
 export async function getSso(db: Db, accountId: string, origin: string) {
-  const [row] = await db.select({ sso: accounts.sso }).from(accounts).where(eq(accounts.id, accountId));
-  return view(row?.sso, origin);
+  const [row] = await db
+    .select({ sso: accounts.sso, secret: accounts.ssoClientSecret })
+    .from(accounts)
+    .where(eq(accounts.id, accountId));
+  return view(row?.sso, Boolean(row?.secret), origin);
 }
 
 /** Saves the settings after the provider's discovery document was read (Enterprise only). */
@@ -102,7 +111,7 @@ export async function setSso(
   origin: string,
 ) {
   const [row] = await db
-    .select({ plan: accounts.plan, sso: accounts.sso })
+    .select({ plan: accounts.plan, secret: accounts.ssoClientSecret })
     .from(accounts)
     .where(eq(accounts.id, accountId));
   if (!row) throw new ApiError('not_found', 'account not found');
@@ -110,22 +119,24 @@ export async function setSso(
     throw new ApiError('plan_limit', 'Single sign-on is part of the Enterprise plan');
   const issuer = input.issuer.replace(/\/+$/, '');
   await discover(config, issuer);
-  const clientSecret = input.clientSecret ?? row.sso?.clientSecret;
-  if (!clientSecret)
+  // a new secret is sealed before it is stored; without one the stored one stays as it is
+  const ssoClientSecret = input.clientSecret
+    ? await sealSsoSecret(config, accountId, input.clientSecret)
+    : row.secret;
+  if (!ssoClientSecret)
     throw new ApiError('validation_failed', 'The client secret is required', { clientSecret: 'is required' });
   const sso: SsoConfig = {
     issuer,
     clientId: input.clientId,
-    clientSecret,
     domains: [...new Set(input.domains)],
     enabled: input.enabled,
   };
-  await db.update(accounts).set({ sso }).where(eq(accounts.id, accountId));
-  return view(sso, origin);
+  await db.update(accounts).set({ sso, ssoClientSecret }).where(eq(accounts.id, accountId));
+  return view(sso, true, origin);
 }
 
 export async function removeSso(db: Db, accountId: string) {
-  await db.update(accounts).set({ sso: null }).where(eq(accounts.id, accountId));
+  await db.update(accounts).set({ sso: null, ssoClientSecret: null }).where(eq(accounts.id, accountId));
 }
 
 function base64url(bytes: ArrayBuffer): string {
@@ -205,11 +216,12 @@ export async function finishSso(
   if (input.error || !input.code) throw new ApiError('unauthorized', SSO_FAILED);
   const [account] = await db.select().from(accounts).where(eq(accounts.id, row.accountId));
   const sso = account?.sso;
-  if (!account || !sso?.enabled || account.plan !== 'enterprise')
+  if (!account?.ssoClientSecret || !sso?.enabled || account.plan !== 'enterprise')
     throw new ApiError('unauthorized', SSO_FAILED);
   const d = await discover(config, sso.issuer);
   let idToken: string;
   try {
+    const clientSecret = await openSsoSecret(db, config, account.id, account.ssoClientSecret);
     const res = await fetch(d.token_endpoint, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
@@ -219,7 +231,7 @@ export async function finishSso(
         redirect_uri: origin + SSO_CALLBACK_PATH,
         code_verifier: row.data.verifier,
         client_id: sso.clientId,
-        client_secret: sso.clientSecret,
+        client_secret: clientSecret,
       }),
       signal: AbortSignal.timeout(10_000),
     });

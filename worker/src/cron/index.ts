@@ -1,3 +1,4 @@
+import { resealSsoSecrets } from '../accounts/sso-secret.ts';
 import { resealTotpSecrets } from '../accounts/totp-secrets.ts';
 import { detectAlerts } from '../alerts/detect.ts';
 import { failAbandonedBackups } from '../backups/finish.ts';
@@ -55,6 +56,7 @@ export const JOBS: Array<{ name: string; run: (ctx: CronContext) => Promise<unkn
   { name: 'purge-closed-accounts', run: (ctx) => purgeClosedAccounts(ctx.db, ctx.storage, ctx.now) },
   { name: 'prune-logs', run: (ctx) => pruneLogs(ctx.db, ctx.now) },
   { name: 'reseal-totp-secrets', run: (ctx) => resealTotpSecrets(ctx.db, ctx.config) },
+  { name: 'reseal-sso-secrets', run: (ctx) => resealSsoSecrets(ctx.db, ctx.config) },
   {
     name: 'monthly-restore-reports',
     run: (ctx) => sendMonthlyReports(ctx.db, ctx.config.appOrigin, ctx.now, (m) => sendEmail(ctx.config, m)),

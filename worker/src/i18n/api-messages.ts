@@ -459,6 +459,9 @@ export const MESSAGES: Record<string, Entry> = {
   'The backup is locked; storage refuses to delete it before its date': {
     de: 'Das Backup ist gesperrt; der Speicher verweigert das Löschen vor seinem Datum',
   },
+  'Single sign-on is not set up on this service (DATA_ENCRYPTION_KEYS)': {
+    de: 'Single Sign-on ist auf diesem Dienst nicht eingerichtet (DATA_ENCRYPTION_KEYS)',
+  },
   'Two-factor authentication is not set up on this service (DATA_ENCRYPTION_KEYS)': {
     de: 'Die Zwei-Faktor-Anmeldung ist auf diesem Dienst nicht eingerichtet (DATA_ENCRYPTION_KEYS)',
   },
