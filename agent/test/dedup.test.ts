@@ -1,7 +1,8 @@
 // Deduplicated storage end to end (issue 17), as a customer runs it: a PostgreSQL database opted in
 // backs up twice through the real control plane and the signature-checking S3 server; the second
-// backup uploads only the chunks that changed; both restore identical databases from --backup and
-// from the downloaded single file; a flipped chunk and a deleted pack are refused, naming the chunk;
+// backup uploads only the chunks that changed; both restore identical databases from --backup (its
+// chunks read straight from storage) and from the downloaded single file; a flipped chunk (in the
+// file, and in storage) and a deleted pack are refused, naming the chunk;
 // deleting the older backup frees exactly what only it used.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -167,6 +168,10 @@ describe('deduplicated backups through the control plane and storage', () => {
       await pgServer.createDatabase(`shop_r${i}`);
       const restore = await runCli(restoreArgs({ backup: ids[i]! }, pgServer, `shop_r${i}`), pgEnv());
       expect(restore.code, restore.stderr.slice(-3000)).toBe(0);
+      // Straight from storage with ranged reads, no single-file download in between.
+      const events = restore.events.map((e) => e.event);
+      expect(events).toContain('restore.remote');
+      expect(events).not.toContain('restore.downloaded');
       expect(same(await pgServer.dump(`shop_r${i}`), dump)).toBeUndefined();
     }
   }, 240_000);
@@ -244,16 +249,57 @@ describe('deduplicated backups through the control plane and storage', () => {
     expect(all.code).toBe(1);
     expect(all.events.find((e) => e.event === 'command.failed')?.hint).toMatch(/--backup/);
     const saved = Buffer.from(await (await aws.fetch(objectUrl(pack!.object_key))).arrayBuffer());
+    const inPack = await sql<{ chunk_id: string; offset: string }>(
+      `select c.chunk_id, c."offset" from dedup_chunks c join dedup_packs p on p.id = c.pack_id
+        where p.object_key = $1 and exists (select 1 from dedup_refs r
+          where r.backup_id = $2 and r.account_id = c.account_id and r.chunk_id = c.chunk_id)
+        order by c."offset"`,
+      [pack!.object_key, ids[1]],
+    );
+    const namedIn = (message: string) => {
+      const named = /chunk \d+ of \d+ in section "[^"]+" \(id ([A-Za-z0-9_-]{12})…\)/.exec(message);
+      expect(named, message).not.toBeNull();
+      return inPack.some((c) => c.chunk_id.startsWith(named![1]!));
+    };
+    const nothingRestored = async (database: string) => {
+      const tables = await pgServer.admin(
+        "select count(*)::int as n from pg_tables where schemaname not in ('pg_catalog', 'information_schema')",
+        database,
+      );
+      expect(tables.rows[0].n).toBe(0);
+    };
     expect((await aws.fetch(objectUrl(pack!.object_key), { method: 'DELETE' })).status).toBe(204);
     try {
+      // restore --backup reads the chunks straight from storage: the missing one is named.
       await pgServer.createDatabase('shop_nopack');
       const cut = await runCli(restoreArgs({ backup: ids[1]! }, pgServer, 'shop_nopack'), pgEnv());
       expect(cut.code).toBe(1);
       expect(cut.events.map((e) => e.event)).not.toContain('restore.done');
+      const missing = cut.events.find((e) => e.event === 'command.failed')!;
+      expect(missing.code).toBe('chunk_corrupt');
+      expect(missing.msg).toMatch(/is missing: storage has no pack holding it/);
+      expect(namedIn(missing.msg as string)).toBe(true);
+      await nothingRestored('shop_nopack');
       const check = await runCli(['check', '--read-data', '--backup', ids[1]!], setup.env);
       expect(check.code).toBe(1);
       expect(check.stdout).toMatch(new RegExp(`FAILED ${ids[1]}`));
       expect(check.stdout).toMatch(/0 of 1 deduplicated backups passed/);
+
+      // A flipped bit inside a stored chunk: restore --backup refuses it, naming that chunk.
+      const victim = inPack[Math.floor(inPack.length / 2)]!;
+      const flippedPack = Buffer.from(saved);
+      flippedPack[Number(victim.offset) + 30]! ^= 0x01;
+      const put = await aws.fetch(objectUrl(pack!.object_key), { method: 'PUT', body: flippedPack });
+      expect(put.status).toBe(200);
+      await pgServer.createDatabase('shop_flipped');
+      const bad = await runCli(restoreArgs({ backup: ids[1]! }, pgServer, 'shop_flipped'), pgEnv());
+      expect(bad.code).toBe(1);
+      const damaged = bad.events.find((e) => e.event === 'command.failed')!;
+      expect(damaged.code).toBe('chunk_corrupt');
+      expect(damaged.msg).toContain(
+        `(id ${victim.chunk_id.slice(0, 12)}…) is damaged: it does not authenticate`,
+      );
+      await nothingRestored('shop_flipped');
     } finally {
       const put = await aws.fetch(objectUrl(pack!.object_key), { method: 'PUT', body: saved });
       expect(put.status).toBe(200);

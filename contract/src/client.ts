@@ -233,6 +233,8 @@ export function createApiClient(opts: ClientOptions) {
     completeBackup: (id: string, body: s.CompleteBackupBody) =>
       request<{ backup: s.Backup }>('POST', `/backups/${encodeURIComponent(id)}/complete`, body),
     dedupUsage: () => request<dd.DedupUsage>('GET', '/dedup/usage'),
+    dedupReads: (id: string) =>
+      request<dd.DedupReads>('GET', `/backups/${encodeURIComponent(id)}/dedup/reads`),
     dedupHave: (id: string, body: dd.DedupHaveBody) =>
       request<dd.DedupHaveResponse>('POST', `/backups/${encodeURIComponent(id)}/dedup/have`, body),
     dedupPack: (id: string, body: dd.DedupPackBody) =>

@@ -60,6 +60,21 @@ export type DedupPackCompleteBody = v.InferInput<typeof DedupPackCompleteBody>;
 export type DedupRefsBody = v.InferInput<typeof DedupRefsBody>;
 export type DedupSealBody = v.InferInput<typeof DedupSealBody>;
 
+/**
+ * GET /backups/{id}/dedup/reads: where a deduplicated backup's chunks are, for a restore that reads
+ * them straight from storage (FORMAT.md §13.8). `runs` follow the manifest's chunk references in
+ * order: [index into packs, first byte, end byte (exclusive), each chunk's offset from the first byte].
+ */
+export type DedupReads = {
+  manifestUrl: string;
+  packs: string[];
+  runs: [pack: number, start: number, end: number, offsets: number[]][];
+  refs: number;
+  /** how long the URLs are valid from when they were issued */
+  ttlSeconds: number;
+  expiresAt: string;
+};
+
 /** GET /dedup/usage: per database, what its deduplicated backups hold against what is stored. */
 export type DedupUsage = {
   chunks: number;

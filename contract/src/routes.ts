@@ -678,6 +678,12 @@ export const ROUTES: RouteSpec[] = [
   },
   {
     method: 'get',
+    path: '/backups/{id}/dedup/reads',
+    summary: "Where a deduplicated backup's chunks lie: presigned ranged reads for a restore",
+    access: 'download',
+  },
+  {
+    method: 'get',
     path: '/dedup/usage',
     summary: 'Per database: logical size of deduplicated backups against bytes stored',
     access: 'read',

@@ -211,6 +211,7 @@ function probes(v: Victim): Array<[string, string, unknown?]> {
     ],
     ['POST', `/backups/${v.runningId}/dedup/refs`, { start: 0, ids: ['A'.repeat(43)] }],
     ['POST', `/backups/${v.runningId}/dedup/seal`, { refs: 1, logicalBytes: 1 }],
+    ['GET', `/backups/${v.backupId}/dedup/reads`],
     // retention (issue 18)
     ['GET', `/databases/${v.database.id}/retention`],
     ['GET', `/databases/${v.database.id}/audit-export`],

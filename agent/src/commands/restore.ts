@@ -10,6 +10,7 @@ import { DEFAULT_PORTS } from '@resistro/contract';
 import type { CommandInput } from '../command.ts';
 import { CONTAINER_VERSION, openContainer } from '../dedup/container.ts';
 import { sectionName } from '../dedup/manifest.ts';
+import { openRemoteBackup, READS_IN_FLIGHT, type RemoteBackup } from '../dedup/remote-read.ts';
 import { type DatabaseTarget, ENGINE_NAMES, type EngineName, SQL_ENGINES } from '../engines/index.ts';
 import { createPostgresSessions } from '../engines/postgres.ts';
 import { UsageError } from '../errors.ts';
@@ -19,13 +20,14 @@ import { decryptionKey } from '../key-file.ts';
 import { formatBytes } from '../log.ts';
 import { createProgress } from '../progress.ts';
 import { promptPassword } from '../prompt.ts';
-import { downloadBackup } from '../restore/download.ts';
+import { downloadBackup, findRestorableBackup } from '../restore/download.ts';
 import { defaultRestoreJobs, restoreFile } from '../restore/into-database.ts';
 import { restoreMysqlTables } from '../restore/mysql-table.ts';
 import { checkBackupFile, peekBackupFile, readHeaderOf } from '../restore/restore.ts';
 import { restoreSource } from '../restore/restore-source.ts';
 import { restoreTable } from '../restore/table.ts';
 import { createAgentApi } from '../upload/client.ts';
+import { createAgents, type HttpAgents } from '../upload/http.ts';
 import { runMysqlPitr, runPitrFromPlane } from './restore-pitr-mysql.ts';
 
 export async function run(input: CommandInput): Promise<number> {
@@ -94,10 +96,23 @@ export async function run(input: CommandInput): Promise<number> {
 
   let path = file!;
   let tempDir: string | undefined;
+  let agents: HttpAgents | undefined;
   try {
     if (backupId) {
-      tempDir = await mkdtemp(join(tmpdir(), 'resistro-restore-'));
       const client = createAgentApi({ endpoint: config.endpoint, apiKey: config.apiKey! });
+      const backup = await findRestorableBackup(backupId, client);
+      // A deduplicated backup into a database: its chunks straight from storage, no file between.
+      if (backup.dedup && !listOnly && tables.length === 0 && options.pitr !== true && !fileTarget) {
+        agents = createAgents(READS_IN_FLIGHT);
+        const remote = await openRemoteBackup({
+          plan: () => client.dedupReads(backupId),
+          key,
+          agents,
+          signal,
+        });
+        return await restoreRemote(input, { backupId, remote, jobs, engineOption, portOption });
+      }
+      tempDir = await mkdtemp(join(tmpdir(), 'resistro-restore-'));
       path = await downloadBackup(backupId, tempDir, client, log, signal);
     }
 
@@ -214,8 +229,58 @@ export async function run(input: CommandInput): Promise<number> {
     out(`restored ${path} into ${engineName} ${target.host}:${target.port}/${target.database}\n`);
     return 0;
   } finally {
+    agents?.destroy();
     if (tempDir) await rm(tempDir, { recursive: true, force: true });
   }
+}
+
+/** A deduplicated PostgreSQL backup, read from storage with ranged reads, into the database. */
+async function restoreRemote(
+  input: CommandInput,
+  o: {
+    backupId: string;
+    remote: RemoteBackup;
+    jobs: number;
+    engineOption: string | undefined;
+    portOption: string | undefined;
+  },
+): Promise<number> {
+  const { options, config, log, env, signal, out } = input;
+  const { remote } = o;
+  const engine = remote.manifest.meta?.engine;
+  if (engine !== 'postgres' || (o.engineOption !== undefined && o.engineOption !== 'postgres'))
+    throw new UsageError(
+      `backup ${o.backupId} was made by ${engine ?? 'an unknown engine'}${o.engineOption ? `, but --engine says ${o.engineOption}` : ''}; deduplicated backups are PostgreSQL backups`,
+      'Leave --engine out, or restore into a PostgreSQL server.',
+    );
+  const target: DatabaseTarget = {
+    engine: 'postgres',
+    host: (options.host as string | undefined) ?? 'localhost',
+    port: o.portOption ? Number(o.portOption) : DEFAULT_PORTS.postgres,
+    database: options.database as string,
+    user: options.user as string,
+    password: await passwordFor('postgres', env, Boolean(options['no-password'])),
+  };
+  const chunks = remote.manifest.sections.reduce((n, s) => n + s.chunks.length, 0);
+  log.info(
+    'restore.remote',
+    `reading backup ${o.backupId} straight from storage (deduplicated: ${chunks} chunks, ${formatBytes(remote.storedBytes)}; every chunk is checked as it is read)`,
+    { backupId: o.backupId, chunks },
+  );
+  await restoreFile({
+    path: `backup ${o.backupId}`,
+    size: remote.storedBytes,
+    key: decryptionKey(config, options['key-file'] as string | undefined),
+    target,
+    replace: Boolean(options.replace),
+    jobs: o.jobs,
+    compressor: config.compressor,
+    log,
+    signal,
+    open: (counters) => remote.open(counters),
+  });
+  out(`restored backup ${o.backupId} into postgres ${target.host}:${target.port}/${target.database}\n`);
+  return 0;
 }
 
 /** -j/--jobs: 1..64; default one per core of this machine (normally the database server), at most 8. */

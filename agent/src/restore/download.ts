@@ -8,22 +8,18 @@ import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ApiClientError } from '@resistro/contract';
+import { ApiClientError, type Backup } from '@resistro/contract';
 import { UsageError, UserError } from '../errors.ts';
 import { formatBytes, type Logger } from '../log.ts';
 import { createBufferReleaser } from '../memory.ts';
 import { createProgress } from '../progress.ts';
 import type { AgentApi } from '../upload/client.ts';
 
-/** The ciphertext of a successful backup into `dir`; returns the file's path. */
-export async function downloadBackup(
+/** The backup's record; it must be this account's and successful (else a UserError saying so). */
+export async function findRestorableBackup(
   backupId: string,
-  dir: string,
-  client: Pick<AgentApi, 'getBackup' | 'downloadBackup'>,
-  log: Logger,
-  signal: AbortSignal,
-  onBytes?: (n: number) => void,
-): Promise<string> {
+  client: Pick<AgentApi, 'getBackup'>,
+): Promise<Backup> {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(backupId))
     throw new UsageError(
       `--backup ${backupId} is not a backup id`,
@@ -44,6 +40,19 @@ export async function downloadBackup(
       'Pick a successful backup in the dashboard (Backups, status ✓).',
     );
   }
+  return backup;
+}
+
+/** The ciphertext of a successful backup into `dir`; returns the file's path. */
+export async function downloadBackup(
+  backupId: string,
+  dir: string,
+  client: Pick<AgentApi, 'getBackup' | 'downloadBackup'>,
+  log: Logger,
+  signal: AbortSignal,
+  onBytes?: (n: number) => void,
+): Promise<string> {
+  const backup = await findRestorableBackup(backupId, client);
   const link = await client.downloadBackup(backupId);
   if (link.source === 'copy')
     log.warn(

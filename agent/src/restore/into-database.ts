@@ -3,6 +3,7 @@
 // a stop rolls everything back, a replace included); MySQL/MariaDB cannot roll back DDL, so the
 // whole file is checked before the server sees a statement.
 import { availableParallelism } from 'node:os';
+import type { Readable } from 'node:stream';
 import { findZstdProgram } from '../backup/compress.ts';
 import type { Compressor } from '../config.ts';
 import { type DatabaseTarget, EngineError, getEngine, targetNotEmpty } from '../engines/index.ts';
@@ -47,6 +48,15 @@ export type RestoreFileOptions = {
   spawn?: SpawnFn;
   /** MySQL/MariaDB: the caller checked the whole file already (skip the second reading) */
   checked?: boolean;
+  /**
+   * The SQL from elsewhere than the file at `path` (then only a name in messages): a deduplicated
+   * backup read straight from storage (dedup/remote-read.ts). PostgreSQL, one transaction.
+   */
+  open?: (counters: {
+    onFileBytes: (n: number) => void;
+    onSqlBytes: (n: number) => void;
+    onSqlChunk?: (chunk: Buffer) => void;
+  }) => Readable;
 };
 
 /**
@@ -84,8 +94,11 @@ export async function restoreFile(
   const { path, size, key, target, log, signal } = o;
   const engine = getEngine(target.engine, { spawn: o.spawn });
   const jobs = o.jobs ?? defaultRestoreJobs();
+  if (o.open && target.engine !== 'postgres')
+    throw new Error('a backup read from storage restores into PostgreSQL only');
   if (
     target.engine === 'postgres' &&
+    !o.open &&
     jobs > 1 &&
     !o.replace &&
     (await readHeaderOf(path)).version === SECTIONED_VERSION
@@ -130,16 +143,17 @@ export async function restoreFile(
           o.onPhase?.('indexes');
         })
       : undefined;
-  const sql = await openSqlStream(path, key, {
-    onFileBytes: (n) => {
+  const counters = {
+    onFileBytes: (n: number) => {
       restoring.add(n);
       o.onFileBytes?.(n, phase);
     },
-    onSqlBytes: (n) => {
+    onSqlBytes: (n: number) => {
       sqlBytes += n;
     },
     ...(watch && { onSqlChunk: watch }),
-  });
+  };
+  const sql = o.open ? o.open(counters) : await openSqlStream(path, key, counters);
   const onAbort = () => sql.destroy(signal.reason as Error);
   signal.addEventListener('abort', onAbort, { once: true });
   try {

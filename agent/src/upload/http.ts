@@ -148,3 +148,86 @@ export function putPart(
     file.pipe(req);
   });
 }
+
+/**
+ * The bytes [start, end) of the object behind a presigned GET URL, as one Buffer of exactly that
+ * length (a deduplicated restore's ranged read of a pack). Anything but 206 with those bytes is a
+ * StorageRequestError (404: the object is gone; 416: it is shorter than asked).
+ */
+export function getRange(
+  url: string,
+  start: number,
+  end: number,
+  agents: HttpAgents,
+  signal?: AbortSignal,
+): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const target = new URL(url);
+    const secure = target.protocol === 'https:';
+    const request = secure ? httpsRequest : httpRequest;
+    let settled = false;
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      req.destroy();
+      reject(error);
+    };
+    const req = request(target, {
+      method: 'GET',
+      agent: secure ? agents.https : agents.http,
+      headers: { range: `bytes=${start}-${end - 1}` },
+      signal,
+    });
+    req.setTimeout(IDLE_TIMEOUT_MS, () =>
+      fail(new StorageRequestError(`no progress for ${IDLE_TIMEOUT_MS / 1000} s`, undefined, undefined)),
+    );
+    req.once('error', (error) => {
+      if (signal?.aborted) return fail(signal.reason as Error);
+      fail(
+        new StorageRequestError(`storage unreachable: ${error.message}`, undefined, undefined, {
+          cause: error,
+        }),
+      );
+    });
+    req.once('response', (res: IncomingMessage) => {
+      const status = res.statusCode ?? 0;
+      const ok = status === 206 || (status === 200 && start === 0);
+      const length = end - start;
+      const out = ok ? Buffer.allocUnsafe(length) : undefined;
+      const errorText: Buffer[] = [];
+      let size = 0;
+      res.on('data', (b: Buffer) => {
+        if (out) {
+          if (size + b.length <= length) b.copy(out, size);
+        } else if (size < 8192) errorText.push(b);
+        size += b.length;
+      });
+      res.once('error', (error) =>
+        fail(
+          new StorageRequestError(`storage answer cut off: ${error.message}`, undefined, undefined, {
+            cause: error,
+          }),
+        ),
+      );
+      res.once('end', () => {
+        if (settled) return;
+        if (out && size === length) {
+          settled = true;
+          resolve(out);
+          return;
+        }
+        if (out)
+          return fail(
+            new StorageRequestError(
+              `storage answered ${size} bytes for a range of ${length}`,
+              502,
+              undefined,
+            ),
+          );
+        const code = /<Code>([^<]*)<\/Code>/.exec(Buffer.concat(errorText).toString('utf8'))?.[1];
+        fail(new StorageRequestError(`storage answered ${status}${code ? ` ${code}` : ''}`, status, code));
+      });
+    });
+    req.end();
+  });
+}

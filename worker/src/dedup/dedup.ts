@@ -250,8 +250,8 @@ export async function sealDedup(
     .where(and(eq(backups.id, row.id), eq(backups.status, 'running')));
 }
 
-/** Where each of a backup's chunks lies, in order, merged into ranged reads of whole runs. */
-export async function readPlan(db: Db, backupId: string) {
+/** Where each of a backup's chunks lies, in manifest order; every reference must resolve. */
+async function chunkLocations(db: Db, backupId: string) {
   const rows = await db
     .select({
       objectKey: dedupPacks.objectKey,
@@ -269,6 +269,12 @@ export async function readPlan(db: Db, backupId: string) {
   const [refs] = await db.select({ n: count() }).from(dedupRefs).where(eq(dedupRefs.backupId, backupId));
   if ((refs?.n ?? 0) !== rows.length)
     throw new ApiError('storage_error', 'Chunks of this backup are missing from the index');
+  return rows;
+}
+
+/** Where each of a backup's chunks lies, in order, merged into ranged reads of whole runs. */
+export async function readPlan(db: Db, backupId: string) {
+  const rows = await chunkLocations(db, backupId);
   type Run = { objectKey: string; start: number; end: number; lengths: number[] };
   const runs: Run[] = [];
   for (const r of rows) {
@@ -280,6 +286,69 @@ export async function readPlan(db: Db, backupId: string) {
       runs.push({ objectKey: r.objectKey, start: r.offset, end: r.offset + r.length, lengths: [r.length] });
   }
   return { runs, bodyBytes: rows.reduce((n, r) => n + 4 + r.length, 0) };
+}
+
+/** A ranged read for the agent's restore (FORMAT.md §13.8) stops growing at this size. */
+export const READ_RUN_BYTES = 4 << 20;
+/** Dead bytes between two needed chunks of one pack that are read through rather than skipped. */
+export const READ_GAP_BYTES = 256 << 10;
+
+/**
+ * `restore --backup` of a deduplicated backup reads its chunks straight from storage: the
+ * manifest's URL, one presigned URL per pack it reads, and its chunk references in manifest order
+ * as ranged reads [pack, start, end, offsets of its chunks from start]. Neighbouring chunks of one
+ * pack share a read (up to READ_RUN_BYTES, reading through gaps of at most READ_GAP_BYTES).
+ * Nothing here is secret: the URLs give ciphertext only, and each blob authenticates under its
+ * chunk's key from the manifest.
+ */
+export async function readUrls(
+  db: Db,
+  storage: ObjectStorage,
+  config: Config,
+  accountId: string,
+  backupId: string,
+  now: Date,
+) {
+  const row = await findBackup(db, accountId, backupId);
+  if (row.status !== 'succeeded')
+    throw new ApiError('conflict', `Only a successful backup can be downloaded; this one is ${row.status}`);
+  if (!row.dedup)
+    throw new ApiError('conflict', 'This backup is one file, not deduplicated; download it instead');
+  const rows = await chunkLocations(db, row.id);
+  const packs: string[] = [];
+  const packIndex = new Map<string, number>();
+  const runs: [number, number, number, number[]][] = [];
+  let last: [number, number, number, number[]] | undefined;
+  for (const r of rows) {
+    let pack = packIndex.get(r.objectKey);
+    if (pack === undefined) {
+      pack = packs.push(r.objectKey) - 1;
+      packIndex.set(r.objectKey, pack);
+    }
+    const end = r.offset + r.length;
+    if (
+      last &&
+      last[0] === pack &&
+      r.offset >= last[2] &&
+      r.offset - last[2] <= READ_GAP_BYTES &&
+      end - last[1] <= READ_RUN_BYTES
+    ) {
+      last[3].push(r.offset - last[1]);
+      last[2] = end;
+    } else {
+      last = [pack, r.offset, end, [0]];
+      runs.push(last);
+    }
+  }
+  const ttl = config.downloadUrlTtlSeconds;
+  return {
+    manifestUrl: await storage.presignDownload(row.objectKey, `${row.id}.manifest`, ttl),
+    packs: await Promise.all(packs.map((key) => storage.presignDownload(key, 'pack', ttl))),
+    runs,
+    refs: rows.length,
+    ttlSeconds: ttl,
+    expiresAt: new Date(now.getTime() + ttl * 1000).toISOString(),
+  };
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   completePack,
   dedupUsage,
   haveChunks,
+  readUrls,
   sealDedup,
   startPack,
 } from './dedup.ts';
@@ -68,6 +69,13 @@ export const dedupRoutes = new Hono<AppEnv>()
     const input = await readBody(c, DedupSealBody);
     await sealDedup(c.get('db'), p.accountId, id, input);
     return c.body(null, 204);
+  })
+  .get('/backups/:id/dedup/reads', async (c) => {
+    const p = requirePrincipal(c.get('principal'), 'download');
+    const id = readId(c, 'backup');
+    return c.json(
+      await readUrls(c.get('db'), c.get('storage'), c.get('config'), p.accountId, id, c.get('now')),
+    );
   })
   .get('/dedup/usage', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'read');

@@ -316,6 +316,9 @@ export const MESSAGES: Record<string, Entry> = {
     de: (p) =>
       `Für dieses Backup sind ${p.recorded} Blockverweise gespeichert, nicht ${p.expected}; senden Sie zuerst den Rest`,
   },
+  'This backup is one file, not deduplicated; download it instead': {
+    de: 'Dieses Backup ist eine einzelne Datei, nicht dedupliziert; laden Sie es stattdessen herunter',
+  },
   'Chunks of this backup are missing from the index': {
     de: 'Blöcke dieses Backups fehlen im Index',
   },

@@ -1,0 +1,274 @@
+// `restore --backup` of a deduplicated backup (FORMAT.md §13.8): the chunks are read straight from
+// storage, not through the service's single-file download. The service says where each chunk of
+// the backup lies (GET /backups/{id}/dedup/reads: presigned URLs, runs of neighbouring chunks of
+// one pack); the agent fetches READS_IN_FLIGHT runs at a time with ranged GETs, in manifest order,
+// and checks every blob against the manifest (its length, then its authentication under the
+// chunk's key with its id) before its plaintext is released. A pack gone from storage, a run that
+// is short, a blob that does not authenticate: refused, naming the chunk.
+//
+// Memory: at most READS_IN_FLIGHT runs of ≤ 4 MiB (plus ≤ 256 KiB read through between chunks),
+// and one chunk's plaintext; whatever the size of the backup.
+
+import { Readable } from 'node:stream';
+import type { DedupReads } from '@resistro/contract';
+import { isTransient } from '../errors.ts';
+import {
+  type EncryptionKey,
+  type FileHeader,
+  FormatError,
+  readHeader,
+  TocCorruptError,
+} from '../format/index.ts';
+import { createBufferReleaser } from '../memory.ts';
+import { getRange, type HttpAgents, StorageRequestError } from '../upload/http.ts';
+import { backoffDelay, DEFAULT_RETRY, type RetryPolicy, sleep } from '../upload/retry.ts';
+import { chunkLabel, openRef } from './container.ts';
+import { decryptManifest, type Manifest } from './manifest.ts';
+
+/** ranged reads in flight at once (each ≤ 4 MiB and a gap); enough to hide storage latency */
+export const READS_IN_FLIGHT = 6;
+
+/** A chunk the storage cannot give back as the index says: a deleted pack, a short one. */
+export class StoredChunkError extends FormatError {
+  constructor(message: string) {
+    super(
+      'chunk_corrupt',
+      message,
+      'A stored piece of this backup is missing or damaged in storage: run "resistro check --backup <id> --read-data" to see which backups it affects, restore an older backup, and contact support.',
+    );
+    this.name = 'StoredChunkError';
+  }
+}
+
+export type RemoteBackup = {
+  manifest: Manifest;
+  /** the manifest's header: its key id and mode */
+  header: FileHeader;
+  /** bytes the restore reads from storage (the manifest and the blobs, gaps excluded) */
+  storedBytes: number;
+  /** every section's plaintext in order, as one stream; see the file's header for the checks */
+  open(counters?: RemoteCounters): Readable;
+};
+
+export type RemoteCounters = {
+  onFileBytes?: (n: number) => void;
+  onSqlBytes?: (n: number) => void;
+  /** sees each chunk of plaintext as it is released; must not keep it */
+  onSqlChunk?: (chunk: Buffer) => void;
+};
+
+type Options = {
+  /** asks the service for (fresh) read URLs */
+  plan: () => Promise<DedupReads>;
+  key: EncryptionKey;
+  agents: HttpAgents;
+  signal?: AbortSignal | undefined;
+  inFlight?: number;
+  retry?: RetryPolicy;
+};
+
+/** One ranged read: refs [first, first + offsets.length) at these offsets from `start`. */
+type Read = { url: string; start: number; end: number; first: number; offsets: number[] };
+
+/** Where each reference is: its section and index, and its blob length; the manifest's order. */
+type Place = { section: number; index: number; length: number };
+
+export async function openRemoteBackup(o: Options): Promise<RemoteBackup> {
+  let plan = await o.plan();
+  let planAt = Date.now();
+  const retry = o.retry ?? DEFAULT_RETRY;
+  const manifestFile = await withStorageRetry(
+    () => getWhole(plan.manifestUrl, o.signal),
+    retry,
+    o.signal,
+  ).catch((error: unknown) => {
+    if (error instanceof StorageRequestError && error.status === 404)
+      throw new StoredChunkError("the backup's manifest is missing from storage");
+    throw error;
+  });
+  const header = readHeader(manifestFile);
+  const manifest = await decryptManifest(o.key, manifestFile); // a wrong key is refused here
+  const places: Place[] = [];
+  manifest.sections.forEach((s, section) => {
+    s.chunks.forEach((ref, index) => {
+      places.push({ section, index, length: ref[3] });
+    });
+  });
+  const label = (ref: number) => chunkLabel(manifest, places[ref]!.section, places[ref]!.index);
+
+  /** The plan's reads for refs [from, to), each checked against the manifest's blob lengths. */
+  const readsOf = (p: DedupReads, from: number, to: number): Read[] => {
+    const counted = p.runs.reduce((n, r) => n + r[3].length, 0);
+    if (p.refs !== places.length || counted !== places.length)
+      throw new TocCorruptError(
+        `the service lists ${counted} chunks for this backup, its manifest ${places.length}: they do not belong together`,
+      );
+    const out: Read[] = [];
+    let ref = 0;
+    for (const [pack, start, end, offsets] of p.runs) {
+      const url = p.packs[pack];
+      const runFirst = ref;
+      ref += offsets.length;
+      if (ref <= from || runFirst >= to || offsets.length === 0) continue;
+      if (url === undefined)
+        throw new TocCorruptError(`the service names pack ${pack}, which it did not list`);
+      let previous = 0;
+      for (let k = 0; k < offsets.length; k++) {
+        const at = offsets[k]!;
+        const length = places[runFirst + k]!.length;
+        if (at < previous || start + at + length > end)
+          throw new StoredChunkError(
+            `${label(runFirst + k)} is missing: the service places it outside its read from storage`,
+          );
+        previous = at + length;
+      }
+      // Only refs inside [from, to): a read split where an earlier read (or plan) ended.
+      const a = Math.max(from, runFirst) - runFirst;
+      const b = Math.min(to, ref) - runFirst;
+      const base = offsets[a]!;
+      const last = offsets[b - 1]! + places[runFirst + b - 1]!.length;
+      out.push({
+        url,
+        start: start + base,
+        end: start + last,
+        first: runFirst + a,
+        offsets: offsets.slice(a, b).map((x) => x - base),
+      });
+    }
+    return out;
+  };
+  const expiring = () => Date.now() - planAt > plan.ttlSeconds * 500;
+  const refresh = async () => {
+    plan = await o.plan();
+    planAt = Date.now();
+  };
+
+  /** The blobs of one read; a refused (expired) URL is asked for again, under a fresh plan. */
+  const fetchRead = async (r: Read, fresh = false): Promise<Buffer[]> => {
+    let data: Buffer;
+    try {
+      data = await withStorageRetry(
+        () => getRange(r.url, r.start, r.end, o.agents, o.signal),
+        retry,
+        o.signal,
+      );
+    } catch (error) {
+      if (!(error instanceof StorageRequestError)) throw error;
+      if (error.expired && !fresh) {
+        await refresh();
+        const again = readsOf(plan, r.first, r.first + r.offsets.length);
+        return (await Promise.all(again.map((x) => fetchRead(x, true)))).flat();
+      }
+      const why =
+        error.status === 404
+          ? 'storage has no pack holding it'
+          : error.status === 416
+            ? 'its pack in storage is shorter than the index says'
+            : `storage did not give it back (${error.message})`;
+      throw new StoredChunkError(`${label(r.first)} is missing: ${why}`);
+    }
+    return r.offsets.map((at, k) => data.subarray(at, at + places[r.first + k]!.length));
+  };
+
+  const storedBytes =
+    manifestFile.length + manifest.sections.reduce((n, s) => n + s.chunks.reduce((m, c) => m + c[3], 0), 0);
+
+  return {
+    manifest,
+    header,
+    storedBytes,
+    open(counters = {}) {
+      const inFlight = Math.max(1, o.inFlight ?? READS_IN_FLIGHT);
+      let gen: AsyncGenerator<Buffer> | undefined;
+      const release = createBufferReleaser();
+      async function* chunks(): AsyncGenerator<Buffer> {
+        counters.onFileBytes?.(manifestFile.length);
+        let next = 0; // first reference not yet asked for
+        let queued: Read[] = [];
+        const pending: { read: Read; blobs: Promise<Buffer[]> }[] = [];
+        const fill = async () => {
+          while (pending.length < inFlight && next < places.length) {
+            if (queued.length === 0 || expiring()) {
+              if (expiring()) await refresh();
+              queued = readsOf(plan, next, places.length);
+            }
+            const read = queued.shift()!;
+            next = read.first + read.offsets.length;
+            const blobs = fetchRead(read);
+            blobs.catch(() => {}); // awaited in order below; an early failure must not go unhandled
+            pending.push({ read, blobs });
+          }
+        };
+        await fill();
+        while (pending.length > 0) {
+          const { read, blobs } = pending.shift()!;
+          const got = await blobs;
+          await fill();
+          for (let k = 0; k < got.length; k++) {
+            const blob = got[k]!;
+            const { section, index } = places[read.first + k]!;
+            counters.onFileBytes?.(blob.length);
+            const plain = openRef(manifest, section, index, blob);
+            counters.onSqlBytes?.(plain.length);
+            release(plain.length);
+            yield plain;
+          }
+        }
+      }
+      return new Readable({
+        highWaterMark: 1 << 20,
+        async read() {
+          gen ??= chunks();
+          try {
+            const next = await gen.next();
+            if (!next.done) counters.onSqlChunk?.(next.value);
+            this.push(next.done ? null : next.value);
+          } catch (error) {
+            this.destroy(error as Error);
+          }
+        },
+        destroy(error, callback) {
+          void gen?.return(undefined);
+          callback(error);
+        },
+      });
+    },
+  };
+}
+
+async function withStorageRetry<T>(
+  fn: () => Promise<T>,
+  policy: RetryPolicy,
+  signal: AbortSignal | undefined,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      const again = error instanceof StorageRequestError ? error.retryable : isTransient(error);
+      if (attempt >= policy.attempts || !again) throw error;
+      await sleep(backoffDelay(attempt, policy), signal);
+    }
+  }
+}
+
+/** A whole (small) object: the manifest. */
+async function getWhole(url: string, signal: AbortSignal | undefined): Promise<Buffer> {
+  const res = await fetch(url, { signal: signal ?? null }).catch((error: unknown) => {
+    if (signal?.aborted) throw error;
+    throw new StorageRequestError(`storage unreachable: ${(error as Error).message}`, undefined, undefined, {
+      cause: error,
+    });
+  });
+  if (res.status !== 200) {
+    const text = await res.text();
+    const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1];
+    throw new StorageRequestError(
+      `storage answered ${res.status}${code ? ` ${code}` : ''}`,
+      res.status,
+      code,
+    );
+  }
+  return Buffer.from(await res.arrayBuffer());
+}
