@@ -4,6 +4,11 @@
 // run) until nothing is left to delete, prints per run the rows deleted, wall time, storage
 // requests and time, and database time, then checks the result against an independent model of
 // the policy: the right rows and objects are gone, and the usage is exact.
+//
+// `-- --tiers`: the same 100,000 backups under a grandfather-father-son rule on every database
+// (7 daily, 4 weekly, 12 monthly), checked against a model of the tiers computed from the seeded
+// rows themselves (which backups must survive, by id). Both modes print the same figures, so the
+// two runs compare side by side.
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +28,11 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DATABASES = 200;
 const PER_DATABASE = 500; // 200 × 500 = 100,000 backups
 const FAILING = 5; // databases whose newest backup failed: their good backups are kept
-const DELETED = 1; // a deleted database: its backups expire, the last one included
+const TIERED = process.argv.includes('--tiers');
+const TIERS = { daily: 7, weekly: 4, monthly: 12, yearly: 0 };
+// a deleted database: its backups expire, the last one included (days mode only: the tier model
+// covers living databases, as the tier test does)
+const DELETED = TIERED ? 0 : 1;
 const RETENTION_DAYS = 7;
 const SPAN_DAYS = 60; // backup g (1 = newest) started g × 60/500 days ago
 const OBJECT_SIZE = 256;
@@ -53,6 +62,68 @@ function expectedSurvivors(): { rows: number; bytes: number } {
     }
   }
   return { rows, bytes };
+}
+
+const DAY_MS = 86_400_000;
+/** The period a moment falls in, in UTC (the seeded account's time zone): ISO weeks from Monday. */
+function periodIndex(at: Date, unit: 'day' | 'week' | 'month' | 'year'): number {
+  const days = Math.floor(at.getTime() / DAY_MS);
+  if (unit === 'day') return days;
+  if (unit === 'week') return Math.floor((days + 3) / 7); // 1970-01-01 was a Thursday
+  if (unit === 'month') return at.getUTCFullYear() * 12 + at.getUTCMonth();
+  return at.getUTCFullYear();
+}
+
+type Row = { id: string; database_id: string; status: string; started_at: Date; size_bytes: string | null };
+/**
+ * The tier policy written out independently of the SQL (docs/alerts-retention.md): per database,
+ * the newest good backup always; every good backup while the database is failing; otherwise a good
+ * backup that is the first good one of its day/week/month within the last N of them; failed
+ * backups for the daily tier's days; nothing past the plan's 365 days.
+ */
+function tierSurvivors(rows: Row[], now: Date): { ids: Set<string>; bytes: number } {
+  const byDatabase = new Map<string, Row[]>();
+  for (const r of rows) byDatabase.set(r.database_id, [...(byDatabase.get(r.database_id) ?? []), r]);
+  const ids = new Set<string>();
+  let bytes = 0;
+  for (const list of byDatabase.values()) {
+    const sorted = list.sort(
+      (a, b) => a.started_at.getTime() - b.started_at.getTime() || (a.id < b.id ? -1 : 1),
+    );
+    const good = sorted.filter((r) => r.status === 'succeeded');
+    const newestGood = good.at(-1);
+    const failing = sorted.at(-1)?.status === 'failed';
+    const firstOf = new Map<string, Row>();
+    for (const g of good) {
+      for (const unit of ['day', 'week', 'month', 'year'] as const) {
+        const key = `${unit}:${periodIndex(g.started_at, unit)}`;
+        if (!firstOf.has(key)) firstOf.set(key, g);
+      }
+    }
+    for (const r of sorted) {
+      const age = now.getTime() - r.started_at.getTime();
+      let keep = false;
+      if (r.status === 'failed') keep = age <= Math.max(1, TIERS.daily) * DAY_MS;
+      else if (r === newestGood || failing) keep = true;
+      else if (age <= 365 * DAY_MS) {
+        for (const [unit, n] of [
+          ['day', TIERS.daily],
+          ['week', TIERS.weekly],
+          ['month', TIERS.monthly],
+          ['year', TIERS.yearly],
+        ] as const) {
+          if (n === 0) continue;
+          const p = periodIndex(r.started_at, unit);
+          if (firstOf.get(`${unit}:${p}`) === r && p > periodIndex(now, unit) - n) keep = true;
+        }
+      }
+      if (keep) {
+        ids.add(r.id);
+        if (r.status === 'succeeded') bytes += Number(r.size_bytes);
+      }
+    }
+  }
+  return { ids, bytes };
 }
 
 async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>) {
@@ -121,9 +192,19 @@ try {
     "update accounts set storage_used_bytes = (select coalesce(sum(size_bytes), 0) from backups where status = 'succeeded') where id = $1",
     [account.id],
   );
+  if (TIERED) {
+    await client.query(
+      `insert into retention_rules (database_id, account_id, tiers)
+       select id, account_id, $2::jsonb from databases where account_id = $1`,
+      [account.id, JSON.stringify(TIERS)],
+    );
+  }
   const keys = (await client.query<{ object_key: string }>('select object_key from backups')).rows.map(
     (r) => r.object_key,
   );
+  const seeded = TIERED
+    ? (await client.query<Row>('select id, database_id, status, started_at, size_bytes from backups')).rows
+    : [];
   const rowsMs = performance.now() - t0;
   const aws = new AwsClient({
     accessKeyId: S3_ACCESS_KEY_ID,
@@ -155,6 +236,11 @@ try {
   stops.unshift(() => close());
   const store = createS3Storage(config.s3);
   const now = new Date();
+  console.log(
+    TIERED
+      ? `\nrule: tiers ${TIERS.daily} daily / ${TIERS.weekly} weekly / ${TIERS.monthly} monthly on every database`
+      : `\nrule: ${RETENTION_DAYS} days on every database`,
+  );
   console.log('\nrun  deleted  batches  wall ms  storage req  storage ms  db ms');
   const totals = { deleted: 0, wallMs: 0, storageRequests: 0, storageMs: 0, dbMs: 0, runs: 0 };
   for (;;) {
@@ -174,7 +260,12 @@ try {
   );
 
   // ---- check against the model ----
-  const want = expectedSurvivors();
+  const model = TIERED ? tierSurvivors(seeded, now) : undefined;
+  const want = model ? { rows: model.ids.size, bytes: model.bytes } : expectedSurvivors();
+  // In tiers mode the survivors are compared by id, not only by count.
+  const sameIds = model
+    ? (await client.query<{ id: string }>('select id from backups')).rows.every((r) => model.ids.has(r.id))
+    : true;
   const [left] = (
     await client.query(
       "select count(*)::int as n, coalesce(sum(size_bytes) filter (where status = 'succeeded'), 0)::bigint as bytes from backups",
@@ -193,6 +284,7 @@ try {
     marker = page.keys.at(-1)!;
   }
   const ok =
+    sameIds &&
     left.n === want.rows &&
     objects === want.rows &&
     Number(usage.n) === want.bytes &&
