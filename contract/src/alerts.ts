@@ -25,6 +25,7 @@ const Limit = v.pipe(
  * pitr_gap: the log of a continuously protected server has a hole (a segment never uploaded or
  * gone from storage); pitr_lag: the log reaches storage later than the RPO target;
  * pitr_slot: the server's replication slot holds back WAL close to what its disk or limit allows.
+ * pitr_retention: MariaDB/MySQL: the agent's lag has used half of the server's binlog retention.
  * copy_failed: a backup's copy in the second storage location failed or is missing.
  */
 export const ALERT_KINDS = [
@@ -39,6 +40,7 @@ export const ALERT_KINDS = [
   'pitr_gap',
   'pitr_lag',
   'pitr_slot',
+  'pitr_retention',
   'copy_failed',
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];

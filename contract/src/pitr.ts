@@ -182,6 +182,13 @@ export const PitrSlot = v.strictObject({
   diskFreeBytes: v.optional(Offset),
   /** PostgreSQL 13+: max_slot_wal_keep_size; absent when unlimited */
   maxRetainedBytes: v.optional(Offset),
+  /**
+   * PostgreSQL 13+: pg_replication_slots.wal_status. "unreserved": the next checkpoint removes WAL
+   * the slot still needs; "lost": it did (the log has a gap)
+   */
+  walStatus: v.optional(v.picklist(['reserved', 'extended', 'unreserved', 'lost'])),
+  /** PostgreSQL 13+: safe_wal_size, what can still be written before the slot loses WAL */
+  safeWalBytes: v.optional(Offset),
 });
 export type PitrSlot = v.InferOutput<typeof PitrSlot>;
 
@@ -199,6 +206,15 @@ export const PitrStatusBody = v.strictObject({
   segmentSizeBytes: v.optional(Offset),
   /** absent: no replication slot (archive_command, or MariaDB) */
   slot: v.optional(PitrSlot),
+  /** MariaDB/MySQL: how long the server keeps its binary logs (0: forever); absent when unknown */
+  logRetentionSeconds: v.optional(
+    v.pipe(
+      v.number('must be a number'),
+      v.integer('must be a whole number'),
+      v.minValue(0, 'must not be negative'),
+      v.maxValue(2 ** 31 - 1, 'is too large'),
+    ),
+  ),
   /** what stops the stream right now, in the agent's words (no secrets); absent when all is well */
   error: v.optional(
     v.strictObject({

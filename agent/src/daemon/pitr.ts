@@ -131,6 +131,10 @@ export class PitrJobs {
       await this.#ctx.api
         .reportPitrStatus(databaseId, {
           lagSeconds: Math.round(s.lagSeconds),
+          // the control plane checks it against the lag (alert pitr_retention)
+          ...(s.retentionSeconds !== undefined && {
+            logRetentionSeconds: Math.min(2 ** 31 - 1, Math.round(s.retentionSeconds)),
+          }),
           error:
             !s.connected && s.lastError
               ? { code: 'binlog_stream', message: s.lastError.split('\n')[0]!.slice(0, 2000) }

@@ -2,14 +2,18 @@
 // before the first base backup, so the backup's WAL is archived), a base backup whenever the
 // control plane says one is due (first, schedule, or after a gap), and the lag and replication
 // slot reported with every status round. Called from daemon/pitr.ts with the postgres items.
-import type { DatabaseWork, PitrJob } from '@resistro/contract';
+import type { DatabaseWork, PitrJob, PitrSlot } from '@resistro/contract';
 import { type AgentContext, resolveTarget } from '../context.ts';
+import type { DatabaseTarget } from '../engines/engine.ts';
 import { takeBaseBackup } from './base-backup.ts';
 import { WalPushServer } from './push-server.ts';
+import { measureSlot } from './slot.ts';
 import { DEFAULT_SEGMENT_SIZE, WalStreamer } from './streamer.ts';
 import { psqlRow } from './tools.ts';
 
 const BASE_RETRY_MS = 10 * 60_000;
+/** a slot that does not stream is written to the log at most this often */
+const SLOT_WARN_MS = 10 * 60_000;
 
 /** A slot name PostgreSQL takes (lower case, digits, underscore; ≤ 63), stable per database. */
 export function slotName(databaseId: string): string {
@@ -20,8 +24,17 @@ export class PostgresPitr {
   readonly #ctx: AgentContext;
   readonly #streamers = new Map<
     string,
-    { streamer: WalStreamer; rpoSeconds: number; method: PitrJob['method'] }
+    {
+      streamer: WalStreamer;
+      rpoSeconds: number;
+      method: PitrJob['method'];
+      target: DatabaseTarget;
+      name: string;
+    }
   >();
+  /** per database: since when its slot is seen inactive (nothing streams: the server keeps the WAL) */
+  readonly #inactiveSince = new Map<string, number>();
+  readonly #warnedAt = new Map<string, number>();
   /** archive_command mode: `resistro wal-push` hands segments over here (started on first use) */
   #push: WalPushServer | undefined;
   readonly #baseAt = new Map<string, number>();
@@ -92,7 +105,13 @@ export class PostgresPitr {
         .catch(() => {});
       return;
     }
-    this.#streamers.set(work.id, { streamer, rpoSeconds: item.rpoSeconds, method: item.method });
+    this.#streamers.set(work.id, {
+      streamer,
+      rpoSeconds: item.rpoSeconds,
+      method: item.method,
+      target,
+      name: work.name,
+    });
     this.#ctx.log.info(
       'pitr.started',
       archive
@@ -148,15 +167,58 @@ export class PostgresPitr {
   }
 
   async #report(): Promise<void> {
-    for (const [databaseId, { streamer }] of this.#streamers) {
+    for (const [databaseId, { streamer, target, name, method }] of this.#streamers) {
       const s = streamer.status();
+      // archive_command mode has no slot: PostgreSQL itself keeps what was not archived
+      const slot = method === 'stream' ? await this.#slot(databaseId, name, target) : undefined;
+      let lagSeconds = s.lagSeconds;
+      let error = s.error;
+      if (slot && !slot.active) {
+        // nothing streams: the WAL written since stays on the server, not in storage
+        const since = this.#inactiveSince.get(databaseId) ?? Date.now();
+        this.#inactiveSince.set(databaseId, since);
+        if (slot.retainedBytes > 0)
+          lagSeconds = Math.max(lagSeconds, Math.round((Date.now() - since) / 1000));
+        error ??= s.streamError;
+      } else if (slot?.active) {
+        this.#inactiveSince.delete(databaseId);
+        streamer.streaming();
+      }
       await this.#ctx.api
         .reportPitrStatus(databaseId, {
-          lagSeconds: s.lagSeconds,
+          lagSeconds,
           segmentSizeBytes: DEFAULT_SEGMENT_SIZE,
-          ...(s.error && { error: { code: 'wal_stream', message: s.error.slice(0, 2000) } }),
+          ...(slot && { slot }),
+          ...(error && { error: { code: 'wal_stream', message: error.slice(0, 2000) } }),
         })
         .catch(() => {});
+    }
+  }
+
+  /** The replication slot as the server sees it; undefined when there is none or it is unreadable. */
+  async #slot(databaseId: string, name: string, target: DatabaseTarget): Promise<PitrSlot | undefined> {
+    try {
+      const slot = await measureSlot(target, slotName(databaseId));
+      const stalled = slot && (slot.walStatus === 'unreserved' || slot.walStatus === 'lost' || !slot.active);
+      if (slot && stalled && Date.now() - (this.#warnedAt.get(databaseId) ?? 0) > SLOT_WARN_MS) {
+        this.#warnedAt.set(databaseId, Date.now());
+        this.#ctx.log.warn(
+          'pitr.slot',
+          `the replication slot of "${name}" is not streaming and holds ${slot.retainedBytes} bytes of WAL on the server (wal_status ${slot.walStatus ?? 'unknown'})`,
+          {
+            databaseId,
+            slot: slot.name,
+            retainedBytes: slot.retainedBytes,
+            hint: `Fix the agent's replication connection (its log says why pg_receivewal stopped), or drop the slot (SELECT pg_drop_replication_slot('${slot.name}')) before the server's disk fills.`,
+          },
+        );
+      }
+      return slot;
+    } catch (error) {
+      this.#ctx.log.debug('pitr.slot', `could not read the replication slot: ${(error as Error).message}`, {
+        databaseId,
+      });
+      return undefined;
     }
   }
 }

@@ -47,6 +47,8 @@ export class WalStreamer {
   /** when WAL not yet in storage was first seen; undefined when all is uploaded */
   #pendingSince: number | undefined;
   #lastError: string | undefined;
+  /** why pg_receivewal stopped last (its connection, the slot); cleared once the slot is active again */
+  #streamError: string | undefined;
   uploadedSegments = 0;
   uploadedBytes = 0;
   walBytes = 0;
@@ -94,7 +96,13 @@ export class WalStreamer {
     return {
       lagSeconds: this.#pendingSince === undefined ? 0 : Math.round((Date.now() - this.#pendingSince) / 1000),
       error: this.#lastError,
+      streamError: this.#streamError,
     };
+  }
+
+  /** The slot was seen streaming again (slot.ts): the last pg_receivewal failure is over. */
+  streaming(): void {
+    this.#streamError = undefined;
   }
 
   async stop(): Promise<void> {
@@ -139,9 +147,16 @@ export class WalStreamer {
     });
     child.once('close', (code) => {
       if (this.#stopped) return;
-      this.#lastError = `pg_receivewal stopped (exit ${code}): ${stderr.trim().split('\n').at(-1) ?? ''}`;
-      this.#o.log.warn('pitr.receivewal', `${this.#lastError}; starting it again in 5 s`);
-      setTimeout(() => this.#spawn(), 5000).unref();
+      this.#streamError = `pg_receivewal stopped (exit ${code}): ${stderr.trim().split('\n').at(-1) ?? ''}`;
+      this.#o.log.warn('pitr.receivewal', `${this.#streamError}; starting it again in 5 s`);
+      // a slot someone dropped (the advice of a "slot about to fill" alert) is created again: the
+      // stream goes on from the server's position, the gap is reported and a base backup follows
+      setTimeout(() => {
+        if (this.#stopped) return;
+        this.#receivewal(['--create-slot', '--if-not-exists'], true)
+          .catch(() => {})
+          .finally(() => this.#spawn());
+      }, 5000).unref();
     });
     this.#child = child;
   }

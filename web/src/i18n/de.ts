@@ -187,6 +187,7 @@ export const de: Record<MessageKey, string> = {
   'alertKind.pitr_gap': 'Lücke im Log',
   'alertKind.pitr_lag': 'Log hinter RPO',
   'alertKind.pitr_slot': 'Replikations-Slot füllt sich',
+  'alertKind.pitr_retention': 'Binlogs verfallen vor dem Speichern',
   'alertAdvice.missed':
     'Ein geplantes Backup ist nicht gestartet. Prüfen Sie, ob der Agent läuft (sudo systemctl status resistro-agent) und online ist, und sehen Sie in sein Log (journalctl -u resistro-agent). Sobald er wieder da ist, sichern Sie auf der Seite der Datenbank sofort.',
   'alertAdvice.offline':
@@ -208,7 +209,9 @@ export const de: Record<MessageKey, string> = {
   'alertAdvice.pitr_lag':
     'Das Log im Speicher liegt weiter hinter dem Server als das RPO-Ziel. Prüfen Sie, ob der Agent läuft und Datenbank und Speicher erreicht.',
   'alertAdvice.pitr_slot':
-    'Der Replikations-Slot hält fast so viel WAL zurück, wie der Server behalten kann, meist weil der Agent nicht läuft. Starten Sie den Agent oder löschen Sie den Slot, bevor die Platte voll ist.',
+    'Der Replikations-Slot hält fast so viel WAL zurück, wie der Server behalten kann, meist weil der Agent nicht läuft oder seine Replikationsverbindung scheitert. Starten Sie den Agent oder reparieren Sie seine Verbindung (sein Log auf dem Datenbank-Host nennt die Ursache), oder löschen Sie den Slot, bevor die Platte voll ist.',
+  'alertAdvice.pitr_retention':
+    'Der Agent liegt so weit hinter dem Binärlog, dass der Server Binlogs löschen kann, die der Agent noch nicht gespeichert hat. Prüfen Sie, ob der Agent läuft und Server und Speicher erreicht, und erhöhen Sie binlog_expire_logs_seconds auf dem Server.',
   'alertPage.title': 'Alerts',
   'alertPage.subtitle':
     'Ausgelassene und fehlgeschlagene Backups, stumme Agents, Größeneinbrüche und Speicher, offen und behoben.',

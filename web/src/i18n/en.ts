@@ -179,6 +179,7 @@ export const en = {
   'alertKind.pitr_gap': 'Gap in the log',
   'alertKind.pitr_lag': 'Log behind RPO',
   'alertKind.pitr_slot': 'Replication slot filling',
+  'alertKind.pitr_retention': 'Binlogs expire before stored',
   'alertAdvice.missed':
     'A scheduled backup did not start. Check that the agent runs (sudo systemctl status resistro-agent) and is online, and look at its log (journalctl -u resistro-agent). Back up now from the database page once it is back.',
   'alertAdvice.offline':
@@ -200,7 +201,9 @@ export const en = {
   'alertAdvice.pitr_lag':
     'The log in storage is further behind the server than the RPO target. Check that the agent runs and can reach the database and the storage.',
   'alertAdvice.pitr_slot':
-    'The replication slot holds back nearly as much WAL as the server can keep, usually because the agent is stopped. Start the agent, or drop the slot before the disk fills.',
+    'The replication slot holds back nearly as much WAL as the server can keep, usually because the agent is stopped or its replication connection fails. Start the agent or fix its connection (its log on the database host names the cause), or drop the slot before the disk fills.',
+  'alertAdvice.pitr_retention':
+    'The agent is so far behind the binary log that the server may delete binlogs it has not stored. Check that the agent runs and reaches the server and the storage, and raise binlog_expire_logs_seconds on the server.',
   'alertPage.title': 'Alerts',
   'alertPage.subtitle':
     'Missed and failing backups, silent agents, size drops and storage, open and resolved.',

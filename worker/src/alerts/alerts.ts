@@ -22,6 +22,7 @@ export const SEVERITY: Record<AlertKind, AlertRow['severity']> = {
   pitr_gap: 'critical',
   pitr_lag: 'warning',
   pitr_slot: 'critical',
+  pitr_retention: 'critical',
   copy_failed: 'warning',
 };
 

@@ -272,7 +272,10 @@ function restoreTestStale(a: AlertSource, l: Locale): Parts {
   };
 }
 
-/** Continuous protection (pitr/alerts.ts): gap, lag above the RPO target, slot filling the disk. */
+/**
+ * Continuous protection (pitr/alerts.ts): gap, lag above the RPO target, slot filling the disk,
+ * binlog retention shorter than twice the lag.
+ */
 function pitr(a: AlertSource, l: Locale): Parts {
   const { language } = l;
   const de = language === 'de';
@@ -311,23 +314,55 @@ function pitr(a: AlertSource, l: Locale): Parts {
           detail: `The newest log in storage is ${lag} s behind the server; the target is ${rpo} s. Check that the agent runs and reaches the database and the storage.`,
         };
   }
+  if (a.kind === 'pitr_retention') {
+    const lag = num(a.facts.lagSeconds);
+    const retention = num(a.facts.retentionSeconds);
+    if (lag === undefined || retention === undefined) return {};
+    return de
+      ? {
+          title: `Der Server von ${name} löscht Binlogs, die der Agent vielleicht nicht gespeichert hat`,
+          detail:
+            `Der Agent liegt ${lag} s hinter dem Binärlog, und der Server löscht Binlogs nach ${retention} s: ` +
+            'was der Agent bis dahin nicht gespeichert hat, ist eine Lücke, über die keine Wiederherstellung hinweg kann. Prüfen Sie, ob der Agent läuft und Server und Speicher erreicht, ' +
+            'und erhöhen Sie die Aufbewahrung auf dem Server (SET PERSIST binlog_expire_logs_seconds = 604800, oder expire_logs_days = 7 bei älteren Servern).',
+        }
+      : {
+          title: `The server of ${name} deletes binary logs the agent may not have stored`,
+          detail:
+            `The agent is ${lag} s behind the binary log, and the server deletes binlogs after ${retention} s: ` +
+            'what the agent has not stored by then is a gap no restore can cross. Check that the agent runs and reaches the server and the storage, ' +
+            'and raise the retention on the server (SET PERSIST binlog_expire_logs_seconds = 604800, or expire_logs_days = 7 on older servers).',
+        };
+  }
   const slot = str(a.facts.slotName);
   const retained = num(a.facts.retainedBytes);
   const percent = num(a.facts.percent);
   if (!slot || retained === undefined || percent === undefined) return {};
   const held = formatBytes(language, retained);
+  const walStatus = str(a.facts.walStatus);
+  const drop = `SELECT pg_drop_replication_slot('${slot}')`;
   return de
     ? {
         title: `Der Replikations-Slot von ${name} füllt die Festplatte`,
         detail:
-          `Slot ${slot} hält ${held} WAL zurück, ${percent} % dessen, was der Server behalten kann. ` +
-          'Starten Sie den Agent wieder oder löschen Sie den Slot (SELECT pg_drop_replication_slot(...)), bevor die Platte voll ist; danach folgt ein neues Basis-Backup.',
+          (walStatus === 'lost'
+            ? `Der Server hat bereits WAL entfernt, das Slot ${slot} noch brauchte (wal_status lost): das Log hat eine Lücke. `
+            : walStatus === 'unreserved'
+              ? `Slot ${slot} hält ${held} WAL zurück, mehr als max_slot_wal_keep_size: der nächste Checkpoint entfernt WAL, das der Agent noch nicht gestreamt hat. `
+              : `Slot ${slot} hält ${held} WAL zurück, ${percent} % dessen, was der Server behalten kann. `) +
+          'Prüfen Sie das Log des Agents auf dem Datenbank-Host und reparieren Sie seine Replikationsverbindung (pg_hba.conf braucht eine replication-Zeile für seinen Benutzer), ' +
+          `oder löschen Sie den Slot (${drop}), bevor die Platte voll ist; der Agent legt ihn neu an, und ein neues Basis-Backup folgt.`,
       }
     : {
         title: `The replication slot of ${name} is filling the disk`,
         detail:
-          `Slot ${slot} holds ${held} of WAL, ${percent} % of what the server can keep. ` +
-          'Start the agent again, or drop the slot (SELECT pg_drop_replication_slot(...)) before the disk fills; a new base backup follows.',
+          (walStatus === 'lost'
+            ? `The server has already removed WAL that slot ${slot} still needed (wal_status lost): the log has a gap. `
+            : walStatus === 'unreserved'
+              ? `Slot ${slot} holds ${held} of WAL, more than max_slot_wal_keep_size: the next checkpoint removes WAL the agent has not streamed yet. `
+              : `Slot ${slot} holds ${held} of WAL, ${percent} % of what the server can keep. `) +
+          "Check the agent's log on the database host and fix its replication connection (pg_hba.conf needs a replication line for its user), " +
+          `or drop the slot (${drop}) before the disk fills; the agent creates it again and a new base backup follows.`,
       };
 }
 
@@ -352,6 +387,8 @@ const KIND_DE: Record<AlertKind, string> = {
   pitr_lag: 'Das Log erreicht den Speicher später als das RPO-Ziel. Prüfen Sie den Agent.',
   pitr_slot:
     'Der Replikations-Slot hält fast so viel WAL zurück, wie der Server behalten kann. Prüfen Sie den Agent.',
+  pitr_retention:
+    'Der Server löscht Binlogs, bevor der Agent sie gespeichert hat. Prüfen Sie den Agent und erhöhen Sie binlog_expire_logs_seconds.',
   copy_failed:
     'Kopien in den zweiten Speicherort fehlen oder sind fehlgeschlagen. Prüfen Sie den Bucket und seine Zugangsdaten.',
 };

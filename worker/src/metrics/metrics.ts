@@ -216,6 +216,18 @@ export async function renderMetrics(db: Db, accountId: string, now: Date): Promi
       samples: pitrSamples((m) => m.lagSeconds),
     },
     {
+      name: 'resistro_wal_slot_retained_bytes',
+      help: "Continuous protection (PostgreSQL): WAL the server keeps for the agent's replication slot.",
+      type: 'gauge',
+      samples: pitrSamples((m) => m.slotRetainedBytes),
+    },
+    {
+      name: 'resistro_wal_slot_limit_bytes',
+      help: 'Continuous protection (PostgreSQL): what the server can keep for the slot (max_slot_wal_keep_size or the WAL disk), when known.',
+      type: 'gauge',
+      samples: pitrSamples((m) => m.slotLimitBytes),
+    },
+    {
       name: 'resistro_pitr_base_backup_age_seconds',
       help: 'Continuous protection: age of the newest base backup.',
       type: 'gauge',

@@ -1,15 +1,22 @@
 // What continuous protection alerts on, per server (alerts/detect.ts opens and resolves them):
-// a hole in the log, a lag above the RPO target, a replication slot close to filling the disk.
+// a hole in the log, a lag above the RPO target, a replication slot close to filling the disk, and
+// (MariaDB/MySQL) a lag that has used half of the time the server keeps its binary logs.
 import type { AlertKind } from '@resistro/contract';
 import { and, asc, eq, gt, isNull } from 'drizzle-orm';
+import { formatBytes } from '../alerts/conditions.ts';
 import { databases } from '../databases/databases.sql.ts';
 import type { Db } from '../db.ts';
 import { findGaps } from './chain.ts';
 import { pitrSettings } from './pitr.sql.ts';
 import { loadChain } from './registry.ts';
-import { currentLag, slotFilling } from './settings.ts';
+import { currentLag, retentionAtRisk, slotFilling } from './settings.ts';
 
-export const PITR_ALERT_KINDS = ['pitr_gap', 'pitr_lag', 'pitr_slot'] as const satisfies readonly AlertKind[];
+export const PITR_ALERT_KINDS = [
+  'pitr_gap',
+  'pitr_lag',
+  'pitr_slot',
+  'pitr_retention',
+] as const satisfies readonly AlertKind[];
 type Wanted = { title: string; detail: string; facts: Record<string, unknown> };
 
 export type PitrSubject = {
@@ -73,17 +80,38 @@ export async function pitrAlertSubjects(
       }
       const filling = slotFilling(s.slot);
       if (filling && s.slot) {
+        const slot = s.slot.name;
+        const percent = Math.round(filling.ratio * 100);
+        const what =
+          filling.walStatus === 'lost'
+            ? `The server has already removed WAL that slot ${slot} still needed (wal_status lost): the log has a gap. `
+            : filling.walStatus === 'unreserved'
+              ? `Slot ${slot} holds ${formatBytes(s.slot.retainedBytes)} of WAL, more than max_slot_wal_keep_size: the next checkpoint removes WAL the agent has not streamed yet. `
+              : `Slot ${slot} holds ${formatBytes(s.slot.retainedBytes)} of WAL, ${percent} % of what the server can keep. `;
         wanted.pitr_slot = {
           title: `The replication slot of "${name}" is filling the disk`,
           detail:
-            `Slot ${s.slot.name} holds ${s.slot.retainedBytes} bytes of WAL, ${Math.round(filling.ratio * 100)} % of what the server can keep. ` +
-            'Start the agent again, or drop the slot (SELECT pg_drop_replication_slot(...)) before the disk fills; a new base backup follows.',
+            what +
+            "Check the agent's log on the database host and fix its replication connection (pg_hba.conf needs a replication line for its user), " +
+            `or drop the slot (SELECT pg_drop_replication_slot('${slot}')) before the disk fills; the agent creates it again and a new base backup follows.`,
           facts: {
-            slotName: s.slot.name,
+            slotName: slot,
             retainedBytes: s.slot.retainedBytes,
             limitBytes: filling.limitBytes,
-            percent: Math.round(filling.ratio * 100),
+            percent,
+            walStatus: filling.walStatus,
           },
+        };
+      }
+      const risk = engine === 'postgres' ? null : retentionAtRisk(s, lag);
+      if (risk) {
+        wanted.pitr_retention = {
+          title: `The server of "${name}" deletes binary logs the agent may not have stored`,
+          detail:
+            `The agent is ${Math.round(risk.lagSeconds)} s behind the binary log, and the server deletes binlogs after ${risk.retentionSeconds} s: ` +
+            'what the agent has not stored by then is a gap no restore can cross. Check that the agent runs and reaches the server and the storage, ' +
+            'and raise the retention on the server (SET PERSIST binlog_expire_logs_seconds = 604800, or expire_logs_days = 7 on older servers).',
+          facts: { lagSeconds: Math.round(risk.lagSeconds), retentionSeconds: risk.retentionSeconds },
         };
       }
     }

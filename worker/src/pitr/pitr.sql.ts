@@ -40,6 +40,8 @@ export const pitrSettings = pgTable('pitr_settings', {
   serverOffset: bigint('server_offset', { mode: 'number' }),
   segmentSizeBytes: bigint('segment_size_bytes', { mode: 'number' }),
   slot: jsonb('slot').$type<PitrSlot>(),
+  /** MariaDB/MySQL: the server's binlog retention in seconds (0: forever), as the agent read it */
+  logRetentionSeconds: integer('log_retention_seconds'),
   errorCode: text('error_code'),
   error: text('error'),
   /** the last object check (cron): segments storage no longer has are marked missing */

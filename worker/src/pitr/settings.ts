@@ -105,6 +105,7 @@ export async function recordStatus(
       serverOffset: input.serverOffset ?? null,
       ...(input.segmentSizeBytes && { segmentSizeBytes: input.segmentSizeBytes }),
       slot: input.slot ?? null,
+      logRetentionSeconds: input.logRetentionSeconds ?? null,
       errorCode: input.error?.code ?? null,
       error: input.error?.message ?? null,
     })
@@ -123,16 +124,41 @@ export function currentLag(s: Pick<SettingsRow, 'reportedAt' | 'lagSeconds'>, no
 /** A slot holding more than this share of what the disk or max_slot_wal_keep_size allows alerts. */
 export const SLOT_FULL_RATIO = 0.8;
 
-export function slotFilling(slot: SettingsRow['slot']): { ratio: number; limitBytes: number } | null {
-  if (!slot) return null;
+/** What the server can keep for the slot: the smaller of its WAL limit and its WAL disk, when known. */
+export function slotLimit(slot: NonNullable<SettingsRow['slot']>): number | null {
   const limits = [
-    slot.maxRetainedBytes,
+    slot.safeWalBytes != null ? slot.safeWalBytes + slot.retainedBytes : slot.maxRetainedBytes,
     slot.diskFreeBytes != null ? slot.diskFreeBytes + slot.retainedBytes : null,
   ].filter((x): x is number => typeof x === 'number' && x > 0);
-  if (limits.length === 0) return null;
-  const limitBytes = Math.min(...limits);
-  const ratio = slot.retainedBytes / limitBytes;
-  return ratio >= SLOT_FULL_RATIO ? { ratio, limitBytes } : null;
+  return limits.length > 0 ? Math.min(...limits) : null;
+}
+
+/**
+ * Whether the replication slot is about to fill what the server can keep: 80 % of the smaller of
+ * max_slot_wal_keep_size (retained + safe_wal_size when the server says it) and the WAL disk (retained +
+ * free), or a wal_status that says the server drops (unreserved) or dropped (lost) WAL the slot needs.
+ */
+export function slotFilling(
+  slot: SettingsRow['slot'],
+): { ratio: number; limitBytes: number | null; walStatus: 'unreserved' | 'lost' | null } | null {
+  if (!slot) return null;
+  const limitBytes = slotLimit(slot);
+  const ratio = limitBytes ? slot.retainedBytes / limitBytes : 0;
+  const walStatus = slot.walStatus === 'unreserved' || slot.walStatus === 'lost' ? slot.walStatus : null;
+  return ratio >= SLOT_FULL_RATIO || walStatus ? { ratio: Math.min(ratio, 1), limitBytes, walStatus } : null;
+}
+
+/**
+ * MariaDB/MySQL: the agent's lag has used half of the time the server keeps its binary logs: a
+ * binlog deleted before the agent stored it is a gap no restore can cross.
+ */
+export function retentionAtRisk(
+  s: Pick<SettingsRow, 'logRetentionSeconds'>,
+  lagSeconds: number | null,
+): { lagSeconds: number; retentionSeconds: number } | null {
+  const retention = s.logRetentionSeconds;
+  if (!retention || retention <= 0 || lagSeconds === null) return null;
+  return lagSeconds >= retention / 2 ? { lagSeconds, retentionSeconds: retention } : null;
 }
 
 export function baseBackupDue(
@@ -253,6 +279,8 @@ export async function pitrMetrics(db: Db, accountId: string, now: Date) {
     string,
     {
       lagSeconds: number | null;
+      slotRetainedBytes: number | null;
+      slotLimitBytes: number | null;
       baseBackupAgeSeconds: number | null;
       windowStart: number | null;
       windowEnd: number | null;
@@ -264,6 +292,8 @@ export async function pitrMetrics(db: Db, accountId: string, now: Date) {
     const newest = st.baseBackups[0];
     out.set(databaseId, {
       lagSeconds: st.lagSeconds,
+      slotRetainedBytes: st.slot?.retainedBytes ?? null,
+      slotLimitBytes: st.slot ? slotLimit(st.slot) : null,
       baseBackupAgeSeconds: newest
         ? Math.round((now.getTime() - Date.parse(newest.consistentAt)) / 1000)
         : null,
