@@ -17,7 +17,7 @@ import type { Compressor } from '../config.ts';
 import type { DatabaseTarget, ParallelDump } from '../engines/index.ts';
 import { ArchiveWriter, type EncryptionKey } from '../format/index.ts';
 import { chooseCompression, type RunningCompressor, startCompressor } from './compress.ts';
-import { type StatsTap, type TableStat, tapTableStats } from './table-scan.ts';
+import { newStatsDigest, type StatsTap, statsObject, type TableStat, tapTableStats } from './table-scan.ts';
 
 export type ParallelPipelineOptions = {
   plan: ParallelDump;
@@ -58,6 +58,8 @@ export async function runParallelPipeline(opts: ParallelPipelineOptions): Promis
   const jobs = Math.max(1, Math.min(opts.jobs, order.length));
   const running = new Set<{ kill(): void }>();
   const tablesOf: TableStat[][] = plan.sections.map(() => []);
+  // one key for the whole backup: the TOC holds one statistics object
+  const digest = newStatsDigest();
   let description = '';
   let failure: unknown;
   const fail = (error: unknown) => {
@@ -78,7 +80,7 @@ export async function runParallelPipeline(opts: ParallelPipelineOptions): Promis
     const dump = await plan.start(index);
     const tap: StatsTap | undefined =
       opts.tableStats && plan.sections[index]!.kind === 'data'
-        ? tapTableStats(dump.stdout, 'postgres', { line: false })
+        ? tapTableStats(dump.stdout, 'postgres', { line: false, digest })
         : undefined;
     let compressor: RunningCompressor;
     try {
@@ -138,9 +140,7 @@ export async function runParallelPipeline(opts: ParallelPipelineOptions): Promis
     if (failure !== undefined) throw failure;
     await writer.finish(
       plan.meta,
-      opts.tableStats
-        ? { format: 'resistro-table-stats-1', dialect: 'postgres', tables: tablesOf.flat() }
-        : undefined,
+      opts.tableStats ? statsObject('postgres', digest, tablesOf.flat()) : undefined,
     );
     sink.end();
     await finished(sink);

@@ -41,7 +41,13 @@ import {
   SECTIONED_VERSION,
 } from './header.ts';
 import type { EncryptionKey } from './keys.ts';
-import { parseTableStats, type TableStats, tableStatsObject } from './table-stats.ts';
+import {
+  parseTableStats,
+  TABLE_STATS_FORMAT,
+  TABLE_STATS_FORMAT_2,
+  type TableStats,
+  tableStatsObject,
+} from './table-stats.ts';
 
 export const TRAILER_MAGIC = Buffer.from('RTOC', 'latin1');
 export const TRAILER_LENGTH = 16;
@@ -217,7 +223,12 @@ export function encodeToc(toc: Toc): Buffer {
       format: 'resistro-toc-1',
       sections,
       ...(toc.meta && { meta: toc.meta }),
-      ...(toc.tableStats && { tableStats: tableStatsObject(toc.tableStats) }),
+      // Format -2 under a key of its own: readers that know only -1 ignore it (unknown keys are
+      // ignored) instead of refusing the TOC as malformed.
+      ...(toc.tableStats &&
+        (toc.tableStats.format === TABLE_STATS_FORMAT_2
+          ? { tableStats2: tableStatsObject(toc.tableStats) }
+          : { tableStats: tableStatsObject(toc.tableStats) })),
     }),
   );
 }
@@ -475,7 +486,13 @@ function parseToc(plaintext: Buffer): Toc {
     throw new TocCorruptError('the table of contents is not JSON');
   }
   const bad = (what: string) => new TocCorruptError(`the table of contents is malformed: ${what}`);
-  const object = raw as { format?: unknown; sections?: unknown; meta?: unknown; tableStats?: unknown };
+  const object = raw as {
+    format?: unknown;
+    sections?: unknown;
+    meta?: unknown;
+    tableStats?: unknown;
+    tableStats2?: unknown;
+  };
   if (typeof raw !== 'object' || raw === null || object.format !== 'resistro-toc-1') throw bad('format');
   if (!Array.isArray(object.sections)) throw bad('sections');
   const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
@@ -504,7 +521,10 @@ function parseToc(plaintext: Buffer): Toc {
   });
   let tableStats: TableStats | undefined;
   try {
-    tableStats = object.tableStats === undefined ? undefined : parseTableStats(object.tableStats);
+    const stored = object.tableStats2 ?? object.tableStats;
+    tableStats = stored === undefined ? undefined : parseTableStats(stored);
+    if (tableStats && (object.tableStats2 === undefined) !== (tableStats.format === TABLE_STATS_FORMAT))
+      throw new Error('tableStats and tableStats2 hold formats -1 and -2');
   } catch (error) {
     throw bad((error as Error).message);
   }

@@ -1,13 +1,13 @@
 // The heart of a test restore's verdict: the statistics taken while dumping (inside the backup)
 // against those of a dump of the restored copy, table by table.
 import type { TableFailure } from '@resistro/contract';
-import type { TableStatEntry } from '../format/index.ts';
+import { type AnyTableEntry, entryDigest } from '../format/index.ts';
 
 export const MAX_FAILURES = 50;
 
 export type TableComparison = { checked: number; failed: number; failures: TableFailure[] };
 
-export function compareTables(expected: TableStatEntry[], actual: TableStatEntry[]): TableComparison {
+export function compareTables(expected: AnyTableEntry[], actual: AnyTableEntry[]): TableComparison {
   const restored = new Map(actual.map((t) => [t.name, t]));
   const failures: TableFailure[] = [];
   for (const want of expected) {
@@ -21,7 +21,7 @@ export function compareTables(expected: TableStatEntry[], actual: TableStatEntry
         expectedRows: want.rows,
         actualRows: got.rows,
       });
-    else if (got.sha256 !== want.sha256)
+    else if (entryDigest(got) !== entryDigest(want))
       failures.push({
         table: want.name,
         reason: 'content_differs',

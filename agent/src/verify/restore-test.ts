@@ -23,7 +23,14 @@ import { createTableScanner } from '../backup/table-scan.ts';
 import { type DatabaseTarget, type Engine, EngineError, getEngine } from '../engines/index.ts';
 import { defaultSpawn, type SpawnFn } from '../engines/process.ts';
 import { UserError } from '../errors.ts';
-import { type EncryptionKey, FormatError, type TableStats, WrongKeyError } from '../format/index.ts';
+import {
+  type EncryptionKey,
+  FormatError,
+  statsDigest,
+  type TableDigest,
+  type TableStats,
+  WrongKeyError,
+} from '../format/index.ts';
 import { formatBytes, formatDuration, type Logger } from '../log.ts';
 import { restoreFile } from '../restore/into-database.ts';
 import { checkBackupFile, type CheckResult as FileCheck } from '../restore/restore.ts';
@@ -109,10 +116,11 @@ export async function dumpTableStats(
   t: DatabaseTarget,
   dialect: TableStats['dialect'],
   signal?: AbortSignal,
+  digest: TableDigest = { alg: 'sha256' },
 ) {
   signal?.throwIfAborted();
   const dump = await engine.dump(t);
-  const scanner = createTableScanner(dialect);
+  const scanner = createTableScanner(dialect, digest);
   const onAbort = () => dump.kill();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
@@ -262,7 +270,7 @@ export async function runRestoreTest(o: RestoreTestOptions): Promise<RestoreTest
     // ---- 4. the copy against the statistics taken while dumping
     o.onPhase?.('verify');
     await o.beforeVerify?.(scratch);
-    const actual = await dumpTableStats(engine, scratch, stats.dialect, signal);
+    const actual = await dumpTableStats(engine, scratch, stats.dialect, signal, statsDigest(stats));
     tables = compareTables(stats.tables, actual);
     signal.throwIfAborted();
 

@@ -4,7 +4,7 @@
 // before the comparison, and always drops the scratch database, leaving the source untouched.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, statSync } from 'node:fs';
+import { createWriteStream, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { promisify } from 'node:util';
@@ -13,8 +13,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runParallelPipeline } from '../../src/backup/parallel.ts';
 import { runPipeline } from '../../src/backup/pipeline.ts';
+import { createTableScanner, statsObject } from '../../src/backup/table-scan.ts';
 import type { DatabaseTarget } from '../../src/engines/index.ts';
-import { generateSymmetricKey, parseEncryptionKey } from '../../src/format/index.ts';
+import { encodeStatsLine, generateSymmetricKey, parseEncryptionKey } from '../../src/format/index.ts';
+import { encryptToBuffer } from '../../src/format/testing.ts';
 import { createLogger } from '../../src/log.ts';
 import { checkBackupFile } from '../../src/restore/restore.ts';
 import { runRestoreTest } from '../../src/verify/restore-test.ts';
@@ -257,6 +259,38 @@ describe('PostgreSQL', () => {
     const verdict = await runRestoreTest(testOptions(e, 'vt_source', old, result.bytes));
     expect(verdict).toMatchObject({ status: 'error', error: { code: 'no_table_stats' } });
     expect(verdict.restoreMs).toBeUndefined();
+  });
+
+  it('a backup from before GMAC statistics (format -1, SHA-256) still verifies, and still catches a lost row', async () => {
+    // Written as agents wrote it then: a version 1 file, the SHA-256 statistics line at its end.
+    const text = await dumpToString(e.engine, e.target('vt_source'));
+    const scanner = createTableScanner('postgres', { alg: 'sha256' });
+    scanner.write(Buffer.from(text));
+    const stats = statsObject('postgres', { alg: 'sha256' }, scanner.end());
+    const old = join(files.dir, 'pg-sha256.resistro');
+    writeFileSync(
+      old,
+      await encryptToBuffer(key, Buffer.concat([Buffer.from(text), encodeStatsLine(stats)]), {
+        compression: 'none',
+      }),
+    );
+    const file = await checkBackupFile(old, key);
+    expect(file.tableStats?.format).toBe('resistro-table-stats-1');
+    const passed = await runRestoreTest(testOptions(e, 'vt_source', old, statSync(old).size));
+    expect(passed).toMatchObject({ status: 'passed', tables: { failed: 0 } });
+    expect(passed.tables.checked).toBe(stats.tables.length);
+    const failed = await runRestoreTest({
+      ...testOptions(e, 'vt_source', old, statSync(old).size),
+      beforeVerify: async (scratch) => {
+        await sql(scratch.database, 'delete from ledger where id = 7');
+      },
+    });
+    expect(failed).toMatchObject({
+      status: 'failed',
+      tables: {
+        failures: [{ table: 'public.ledger', reason: 'rows_differ', expectedRows: 4000, actualRows: 3999 }],
+      },
+    });
   });
 
   it('resistro verify --restore --file prints the verdict; restore --list the tables with their rows', async () => {

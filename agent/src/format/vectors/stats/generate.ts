@@ -1,21 +1,24 @@
 // Writes the golden vectors of the per-table statistics (FORMAT.md §12):
-//   node agent/src/format/vectors/stats/generate.ts
+//   node agent/src/format/vectors/stats/generate.ts           format -1 (SHA-256) into this folder
+//   node agent/src/format/vectors/stats/generate.ts --gmac    format -2 (GMAC) into ../stats2
 // Released vectors never change: this refuses to overwrite an existing vectors.json. The keys are
 // those of version 1 (../vectors.json). Payloads are uncompressed so the vectors do not depend on a
 // zstd version; the agent writes the same structures zstd-compressed.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createTableScanner } from '../../../backup/table-scan.ts';
+import { createTableScanner, statsObject } from '../../../backup/table-scan.ts';
 import type { FileRandomness } from '../../envelope.ts';
 import { parseEncryptionKey } from '../../keys.ts';
-import { encodeStatsLine, type TableStats } from '../../table-stats.ts';
+import { encodeStatsLine, type TableDigest, type TableStats } from '../../table-stats.ts';
 import { archiveToBuffer, encryptToBuffer } from '../../testing.ts';
 
-const directory = dirname(fileURLToPath(import.meta.url));
-const keys = JSON.parse(readFileSync(join(directory, '..', 'vectors.json'), 'utf8')).keys as Record<
+const here = dirname(fileURLToPath(import.meta.url));
+const GMAC = process.argv.includes('--gmac');
+const directory = GMAC ? join(here, '..', 'stats2') : here;
+const keys = JSON.parse(readFileSync(join(here, '..', 'vectors.json'), 'utf8')).keys as Record<
   string,
   { text: string }
 >;
@@ -25,11 +28,15 @@ const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).
 // SECURITY: deterministic per-file secrets, so the vectors are reproducible; only for vectors.
 function randomnessFor(name: string): FileRandomness {
   return {
-    dataKey: sha256(`resistro stats vector ${name} data key`),
-    salt: sha256(`resistro stats vector ${name} salt`),
-    noncePrefix: sha256(`resistro stats vector ${name} nonce prefix`).subarray(0, 7),
+    dataKey: sha256(`resistro stats${GMAC ? '2' : ''} vector ${name} data key`),
+    salt: sha256(`resistro stats${GMAC ? '2' : ''} vector ${name} salt`),
+    noncePrefix: sha256(`resistro stats${GMAC ? '2' : ''} vector ${name} nonce prefix`).subarray(0, 7),
   };
 }
+
+/** The statistics key of the -2 vectors (SECURITY: fixed for vectors only; backups draw theirs). */
+export const VECTOR_GMAC_KEY = sha256('resistro stats vector gmac key');
+const DIGEST: TableDigest = GMAC ? { alg: 'gmac', key: VECTOR_GMAC_KEY } : { alg: 'sha256' };
 
 /** A tiny mariadb-dump: one-tuple-per-line INSERTs, a quoted ';' and '(' , an empty table. */
 export const MYSQL_DUMP = `-- MariaDB dump 10.19-11.0  Distrib 10.11.14-MariaDB
@@ -62,13 +69,14 @@ export const PG_SECTIONS = [
 ] as const;
 
 function scan(dialect: TableStats['dialect'], text: string): TableStats {
-  const scanner = createTableScanner(dialect);
+  const scanner = createTableScanner(dialect, DIGEST);
   scanner.write(Buffer.from(text));
-  return { format: 'resistro-table-stats-1', dialect, tables: scanner.end() };
+  return statsObject(dialect, DIGEST, scanner.end());
 }
 
 async function main(): Promise<void> {
   const index = join(directory, 'vectors.json');
+  await mkdir(directory, { recursive: true });
   if (existsSync(index) && !process.argv.includes('--force'))
     throw new Error('vectors.json exists; released vectors never change');
   const key = parseEncryptionKey(keys.symmetric!.text);
@@ -105,8 +113,9 @@ async function main(): Promise<void> {
     noncePrefix: hex(r.noncePrefix),
   });
   const vectors = {
-    description:
-      'Per-table statistics (FORMAT.md §12). v1: the payload is the dump, then the statistics line. v2: the statistics are the TOC key tableStats. Key: symmetric of ../vectors.json; compression none; chunk size 64.',
+    description: GMAC
+      ? 'Per-table statistics, format resistro-table-stats-2 (FORMAT.md §12): GMAC under the statistics key in each tableStats. v1: the payload is the dump, then the statistics line. v2: the statistics are the TOC key tableStats2. Key: symmetric of ../vectors.json; compression none; chunk size 64.'
+      : 'Per-table statistics (FORMAT.md §12). v1: the payload is the dump, then the statistics line. v2: the statistics are the TOC key tableStats. Key: symmetric of ../vectors.json; compression none; chunk size 64.',
     valid: [
       {
         name: 'stats-v1-mysql',
