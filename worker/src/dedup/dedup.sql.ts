@@ -22,6 +22,16 @@ export const dedupPacks = pgTable(
     checksum: text('checksum').notNull(),
     status: text('status', { enum: ['uploading', 'stored'] }).notNull(),
     createdAt: ts('created_at').notNull().defaultNow(),
+    /**
+     * Storage refuses to delete the pack before this date (S3 object lock, compliance mode): at
+     * least the lock of every locked backup with a chunk in it (migration 0021).
+     */
+    lockedUntil: ts('locked_until'),
+    /**
+     * Rewritten into a smaller pack (its live chunks copied server-side, the index moved there):
+     * kept until a grace period has passed, for readers that planned their reads before.
+     */
+    retiredAt: ts('retired_at'),
   },
   (t) => [index('dedup_packs_account_idx').on(t.accountId, t.status)],
 );

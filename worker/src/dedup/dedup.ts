@@ -15,10 +15,30 @@ import { completionParts } from '../backups/checksums.ts';
 import type { Db, Tx } from '../db.ts';
 import type { Config } from '../env.ts';
 import { ApiError, notFound } from '../errors.ts';
-import type { ObjectStorage } from '../storage/storage.ts';
+import { tierLockOf } from '../locks/locks.ts';
+import { MIN_PART_BYTES, type ObjectStorage } from '../storage/storage.ts';
 import { dedupChunks, dedupPacks, dedupRefs } from './dedup.sql.ts';
 
 type BackupRow = typeof backups.$inferSelect;
+
+/** An upload (a pack rewrite's, or a backup's whose agent died) left alone this long. */
+export const UPLOAD_GRACE_MS = 3600_000;
+/**
+ * A rewritten pack is deleted this long after its rewrite: a download or restore that planned
+ * its reads before still finds its bytes (download links live minutes, restores hours).
+ */
+export const RETIRED_GRACE_MS = 24 * 3600_000;
+/**
+ * Rewrite threshold (docs/dedup.md): a pack is rewritten when the rewrite frees at least half of
+ * it and at least 1 MiB. The rewrite costs about four requests plus one UploadPartCopy per part
+ * (plus a read-back of the new pack); at S3's prices 1 MiB stored for a month costs more than
+ * those requests, and freeing half each time bounds how often the same bytes are copied again.
+ */
+export const REWRITE_MIN_SAVED_FRACTION = 0.5;
+export const REWRITE_MIN_SAVED_BYTES = 1024 * 1024;
+export const REWRITES_PER_RUN = 4;
+/** S3's largest part: a pack larger than this is never rewritten (agents write 8 MiB packs). */
+const MAX_PART_BYTES = 5 * 1024 * 1024 * 1024;
 
 export function packKeyFor(accountId: string, packId: string): string {
   return `accounts/${accountId}/packs/${packId}.pack`;
@@ -233,9 +253,11 @@ export async function addRefs(
 /** Marks the running backup deduplicated, once its references are all recorded. */
 export async function sealDedup(
   db: Db,
+  storage: ObjectStorage,
   accountId: string,
   backupId: string,
   input: { refs: number; logicalBytes: number },
+  now: Date,
 ) {
   const row = await runningBackup(db, accountId, backupId);
   const [recorded] = await db.select({ n: count() }).from(dedupRefs).where(eq(dedupRefs.backupId, row.id));
@@ -244,10 +266,101 @@ export async function sealDedup(
       'conflict',
       `This backup has ${recorded?.n ?? 0} chunk references recorded, not ${input.refs}; send the rest first`,
     );
+  // A locked backup must not lose its chunks: every pack it needs is locked at least as long,
+  // before the backup can complete (the lock its rule gives from the start, or its tier's).
+  const tier = await tierLockOf(db, row);
+  const until = [row.lockedUntil, tier?.retainUntil].reduce<Date | null>(
+    (a, b) => (b && (!a || b > a) ? b : a),
+    null,
+  );
+  if (until && until > now) await lockPacksOf(db, storage, accountId, row.id, until);
   await db
     .update(backups)
     .set({ dedup: true, logicalBytes: input.logicalBytes })
     .where(and(eq(backups.id, row.id), eq(backups.status, 'running')));
+}
+
+/**
+ * Locks one pack in storage until `until` at least (S3 compliance mode; a lock only moves later)
+ * and records it. Storage refusing because the pack is locked longer already is fine.
+ */
+async function lockPack(
+  db: Db | Tx,
+  storage: ObjectStorage,
+  pack: { id: string; objectKey: string },
+  until: Date,
+): Promise<void> {
+  let locked = until;
+  try {
+    await storage.putObjectLock(pack.objectKey, { retainUntil: until });
+  } catch (e) {
+    const current =
+      e instanceof ApiError && e.code === 'conflict'
+        ? await storage.getObjectLock(pack.objectKey)
+        : undefined;
+    if (!current || current.retainUntil < until) throw e;
+    locked = current.retainUntil;
+  }
+  await db
+    .update(dedupPacks)
+    .set({
+      lockedUntil: sql`greatest(coalesce(${dedupPacks.lockedUntil}, ${locked.toISOString()}::timestamptz), ${locked.toISOString()}::timestamptz)`,
+    })
+    .where(eq(dedupPacks.id, pack.id));
+}
+
+/**
+ * Locks every pack that holds a chunk of the backup until `until` at least. Runs under the
+ * account row FOR SHARE: a pack rewrite (which moves chunks under FOR UPDATE) either finishes
+ * before, and the new pack is locked here, or starts after and sees the lock (it never rewrites a
+ * locked pack).
+ */
+export async function lockPacksOf(
+  db: Db,
+  storage: ObjectStorage,
+  accountId: string,
+  backupId: string,
+  until: Date,
+): Promise<number> {
+  return db.transaction(async (tx) => {
+    await tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.id, accountId)).for('share');
+    const { rows } = await tx.execute<{ id: string; object_key: string }>(sql`
+      select distinct p.id, p.object_key from dedup_refs r
+      join dedup_chunks c on c.account_id = r.account_id and c.chunk_id = r.chunk_id
+      join dedup_packs p on p.id = c.pack_id
+      where r.backup_id = ${backupId}::uuid
+        and (p.locked_until is null or p.locked_until < ${until.toISOString()}::timestamptz)`);
+    for (const p of rows) await lockPack(tx, storage, { id: p.id, objectKey: p.object_key }, until);
+    return rows.length;
+  });
+}
+
+/**
+ * Cron, the safety net of sealDedup's locking: any pack a locked, good deduplicated backup needs
+ * that is not locked as long (the backup's tier lock was decided only at completion, or a pack
+ * rewrite moved its chunks meanwhile) is locked now. Bounded per run.
+ */
+export async function lockDuePacks(db: Db, storage: ObjectStorage, now: Date, limit = 200): Promise<number> {
+  const { rows } = await db.execute<{ id: string; object_key: string; until: string }>(sql`
+    select p.id, p.object_key, max(b.locked_until) as until
+    from backups b
+    join dedup_refs r on r.backup_id = b.id
+    join dedup_chunks c on c.account_id = r.account_id and c.chunk_id = r.chunk_id
+    join dedup_packs p on p.id = c.pack_id
+    where b.dedup and b.status = 'succeeded' and b.locked_until > ${now.toISOString()}::timestamptz
+    group by p.id, p.object_key
+    having max(b.locked_until) > coalesce(max(p.locked_until), '-infinity'::timestamptz)
+    limit ${limit}`);
+  let locked = 0;
+  for (const p of rows) {
+    try {
+      await lockPack(db, storage, { id: p.id, objectKey: p.object_key }, new Date(p.until));
+      locked++;
+    } catch (e) {
+      console.error('locking a pack failed; retrying next run', p.id, e);
+    }
+  }
+  return locked;
 }
 
 /** Where each of a backup's chunks lies, in manifest order; every reference must resolve. */
@@ -353,16 +466,17 @@ export async function readUrls(
 
 /**
  * Frees what nothing references: chunks no backup refers to, then packs without a chunk (their
- * objects deleted, their bytes taken off the usage). Packs still uploading are left to their
- * backup (or to abandonAfter: uploads older than that are aborted). Skipped while the account has
- * a running backup: the next run collects. Returns what it deleted.
+ * objects deleted, their bytes taken off the usage), then packs mostly dead are rewritten
+ * (rewritePacks). Not deleted: packs storage still locks, rewritten packs within their grace
+ * period, and uploads younger than an hour (older ones are aborted). Skipped while the account
+ * has a running backup: the next run collects. Returns what it deleted.
  */
 export async function collectGarbage(
   db: Db,
   storage: ObjectStorage,
   accountId: string,
   now: Date,
-): Promise<{ chunks: number; packs: number; bytes: number; skipped: boolean }> {
+): Promise<{ chunks: number; packs: number; bytes: number; rewritten: number; skipped: boolean }> {
   const result = await db.transaction(async (tx) => {
     await tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.id, accountId)).for('update');
     const [running] = await tx
@@ -387,17 +501,24 @@ export async function collectGarbage(
         and(
           eq(dedupPacks.accountId, accountId),
           sql`not exists (select 1 from dedup_chunks c where c.pack_id = ${dedupPacks.id})`,
+          // storage refuses to delete a locked pack before its date: not even tried
+          sql`(${dedupPacks.lockedUntil} is null or ${dedupPacks.lockedUntil} <= ${now.toISOString()}::timestamptz)`,
+          // a rewritten pack stays for readers that planned their reads before the rewrite
+          sql`(${dedupPacks.retiredAt} is null or ${dedupPacks.retiredAt} <= ${new Date(now.getTime() - RETIRED_GRACE_MS).toISOString()}::timestamptz)`,
+          // an upload in flight (a pack rewrite's, or an agent's) is left alone for an hour
+          sql`(${dedupPacks.status} = 'stored' or ${dedupPacks.createdAt} <= ${new Date(now.getTime() - UPLOAD_GRACE_MS).toISOString()}::timestamptz)`,
         ),
       );
     return { chunks: dead.rowCount ?? 0, empty };
   });
-  if (!result) return { chunks: 0, packs: 0, bytes: 0, skipped: true };
+  if (!result) return { chunks: 0, packs: 0, bytes: 0, rewritten: 0, skipped: true };
   // Objects first, rows after: a pack whose delete failed keeps its row and is tried again.
   const stale = result.empty.filter((p) => p.status === 'uploading' && p.uploadId);
   for (const p of stale) await storage.abortMultipartUpload(p.objectKey, p.uploadId!).catch(() => {});
   const gone = await storage.deleteObjects(result.empty.map((p) => p.objectKey));
   const removed = result.empty.filter((p) => gone.has(p.objectKey));
-  if (removed.length === 0) return { chunks: result.chunks, packs: 0, bytes: 0, skipped: false };
+  const rewritten = await rewritePacks(db, storage, accountId, now);
+  if (removed.length === 0) return { chunks: result.chunks, packs: 0, bytes: 0, rewritten, skipped: false };
   const bytes = removed.filter((p) => p.status === 'stored').reduce((n, p) => n + p.sizeBytes, 0);
   await db.transaction(async (tx) => {
     await tx.delete(dedupPacks).where(
@@ -412,8 +533,7 @@ export async function collectGarbage(
         .set({ storageUsedBytes: sql`greatest(0, ${accounts.storageUsedBytes} - ${bytes})` })
         .where(eq(accounts.id, accountId));
   });
-  void now;
-  return { chunks: result.chunks, packs: removed.length, bytes, skipped: false };
+  return { chunks: result.chunks, packs: removed.length, bytes, rewritten, skipped: false };
 }
 
 /** Accounts with deduplicated data, for the cron's collection run. */
@@ -472,6 +592,7 @@ export async function dedupUsage(db: Db, accountId: string) {
  * Bounded per run; an account stays pending until a collection ran for it.
  */
 export async function collectDue(db: Db, storage: ObjectStorage, now: Date) {
+  const locked = await lockDuePacks(db, storage, now);
   await db.execute(sql`
     delete from dedup_refs r using backups b where b.id = r.backup_id and b.status = 'failed'`);
   const pending = await db.execute<{ account_id: string }>(
@@ -481,12 +602,205 @@ export async function collectDue(db: Db, storage: ObjectStorage, now: Date) {
   if (now.getUTCMinutes() === 7) for (const a of await accountsWithPacks(db, 50)) due.add(a);
   let packs = 0;
   let deleted = 0;
+  let rewritten = 0;
   for (const accountId of due) {
     const r = await collectGarbage(db, storage, accountId, now);
     if (r.skipped) continue;
     await db.execute(sql`delete from dedup_pending where account_id = ${accountId}`);
     packs += r.packs;
     deleted += r.bytes;
+    rewritten += r.rewritten;
   }
-  return { accounts: due.size, packs, deleted };
+  return { accounts: due.size, packs, deleted, rewritten, locked };
+}
+
+type LiveChunk = { chunkId: string; offset: number; length: number };
+export type RewritePlan = {
+  /** byte ranges [first, last] of the old pack, each becoming one part of the new pack */
+  parts: { first: number; last: number }[];
+  /** chunk id → its offset in the new pack */
+  moves: Map<string, number>;
+  newSize: number;
+};
+
+/**
+ * Which ranges of a pack a rewrite copies, given its live chunks. Storage joins parts of at least
+ * `minPart` bytes (all but the last), so a part starts at a live chunk and grows over the chunks
+ * after it (dead bytes between them included) until it has `minPart` bytes; only a dead gap after
+ * a full part is skipped. A pack smaller than `minPart` thus loses its dead head and tail only.
+ */
+export function rewritePlan(live: LiveChunk[], minPart = MIN_PART_BYTES): RewritePlan {
+  const sorted = [...live].sort((a, b) => a.offset - b.offset);
+  const parts: { first: number; last: number }[] = [];
+  const moves = new Map<string, number>();
+  let start = -1;
+  let end = 0;
+  let newSize = 0;
+  const close = () => {
+    if (start < 0) return;
+    parts.push({ first: start, last: end - 1 });
+    newSize += end - start;
+    start = -1;
+  };
+  for (const c of sorted) {
+    if (start >= 0 && end - start >= minPart && c.offset > end) close();
+    if (start < 0) start = c.offset;
+    moves.set(c.chunkId, newSize + (c.offset - start));
+    end = Math.max(end, c.offset + c.length);
+  }
+  close();
+  return { parts, moves, newSize };
+}
+
+/**
+ * Rewrites the account's mostly dead packs server-side, without decrypting anything: the live
+ * chunks' ranges are copied into a new pack (UploadPartCopy with x-amz-copy-source-range), the
+ * index moves to it, and the old pack is retired (deleted by a collection after RETIRED_GRACE_MS).
+ * Never a pack under lock. Safe against a backup running meanwhile: chunk rows are moved, never
+ * deleted, by their id, so a backup told "held" before the move references the chunk at its new
+ * place; the move runs under the account row FOR UPDATE and gives up when the old pack was locked
+ * or changed since it was planned. Returns the number of packs rewritten.
+ */
+export async function rewritePacks(
+  db: Db,
+  storage: ObjectStorage,
+  accountId: string,
+  now: Date,
+  limit = REWRITES_PER_RUN,
+): Promise<number> {
+  const { rows: candidates } = await db.execute<{
+    id: string;
+    object_key: string;
+    size_bytes: string;
+    live: string;
+  }>(sql`
+    select p.id, p.object_key, p.size_bytes, coalesce(sum(c.length), 0) as live
+    from dedup_packs p left join dedup_chunks c on c.pack_id = p.id
+    where p.account_id = ${accountId}::uuid and p.status = 'stored' and p.retired_at is null
+      and (p.locked_until is null or p.locked_until <= ${now.toISOString()}::timestamptz)
+      and p.size_bytes <= ${MAX_PART_BYTES}
+    group by p.id
+    having coalesce(sum(c.length), 0) > 0
+      and p.size_bytes - coalesce(sum(c.length), 0) >= ${REWRITE_MIN_SAVED_BYTES}
+      and coalesce(sum(c.length), 0) <= p.size_bytes * ${1 - REWRITE_MIN_SAVED_FRACTION}::float8
+    order by p.size_bytes - coalesce(sum(c.length), 0) desc
+    limit ${limit}`);
+  let rewritten = 0;
+  for (const candidate of candidates) {
+    try {
+      if (await rewritePack(db, storage, accountId, candidate, now)) rewritten++;
+    } catch (e) {
+      console.error('rewriting a pack failed; it stays as it is', candidate.id, e);
+    }
+  }
+  return rewritten;
+}
+
+async function rewritePack(
+  db: Db,
+  storage: ObjectStorage,
+  accountId: string,
+  old: { id: string; object_key: string; size_bytes: string },
+  now: Date,
+): Promise<boolean> {
+  const oldSize = Number(old.size_bytes);
+  const live = await db
+    .select({ chunkId: dedupChunks.chunkId, offset: dedupChunks.offset, length: dedupChunks.length })
+    .from(dedupChunks)
+    .where(eq(dedupChunks.packId, old.id));
+  const plan = rewritePlan(live);
+  const saved = oldSize - plan.newSize;
+  if (saved < REWRITE_MIN_SAVED_BYTES || saved < oldSize * REWRITE_MIN_SAVED_FRACTION) return false;
+  const [source] = await db.select().from(dedupPacks).where(eq(dedupPacks.id, old.id));
+  if (!source) return false;
+  const packId = crypto.randomUUID();
+  const objectKey = packKeyFor(accountId, packId);
+  const uploadId = await storage.createMultipartUpload(objectKey);
+  await db.insert(dedupPacks).values({
+    id: packId,
+    accountId,
+    databaseId: source.databaseId,
+    objectKey,
+    uploadId,
+    sizeBytes: plan.newSize,
+    checksum: '',
+    status: 'uploading',
+    createdAt: now,
+  });
+  const abandon = async () => {
+    await storage.abortMultipartUpload(objectKey, uploadId).catch(() => {});
+    await storage.deleteObject(objectKey).catch(() => {});
+    await db.delete(dedupPacks).where(and(eq(dedupPacks.id, packId), eq(dedupPacks.status, 'uploading')));
+  };
+  let sha256: string;
+  try {
+    const parts = [];
+    for (const [i, range] of plan.parts.entries())
+      parts.push({
+        partNumber: i + 1,
+        etag: await storage.copyPart(
+          objectKey,
+          uploadId,
+          i + 1,
+          { bucket: storage.bucket, key: old.object_key },
+          range,
+        ),
+      });
+    await storage.completeMultipartUpload(objectKey, uploadId, parts);
+    // Read back: the new pack must be exactly the ranges planned.
+    const read = await storage.readChecksum(objectKey);
+    if (!read || read.size !== plan.newSize)
+      throw new ApiError(
+        'storage_error',
+        `The rewritten pack has ${read?.size ?? 0} bytes, not ${plan.newSize}`,
+      );
+    sha256 = Buffer.from(read.sha256, 'hex').toString('base64');
+  } catch (e) {
+    await abandon();
+    throw e;
+  }
+  const moved = await db
+    .transaction(async (tx) => {
+      await tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.id, accountId)).for('update');
+      const [current] = await tx.select().from(dedupPacks).where(eq(dedupPacks.id, old.id));
+      // Locked meanwhile (a locked backup sealed), or rewritten by an overlapping run: leave it.
+      if (!current || current.retiredAt || (current.lockedUntil && current.lockedUntil > now)) return false;
+      const [fresh] = await tx
+        .update(dedupPacks)
+        .set({ status: 'stored', uploadId: null, checksum: sha256 })
+        .where(and(eq(dedupPacks.id, packId), eq(dedupPacks.status, 'uploading')))
+        .returning({ id: dedupPacks.id });
+      if (!fresh) return false;
+      const entries = [...plan.moves];
+      for (let i = 0; i < entries.length; i += 1000) {
+        const batch = entries.slice(i, i + 1000);
+        await tx.execute(sql`
+        update dedup_chunks c set pack_id = ${packId}::uuid, "offset" = m.new_offset
+        from (select unnest(array[${sql.join(
+          batch.map(([id]) => sql`${id}`),
+          sql`, `,
+        )}]::text[]) as chunk_id,
+                     unnest(array[${sql.join(
+                       batch.map(([, o]) => sql`${o}`),
+                       sql`, `,
+                     )}]::bigint[]) as new_offset) m
+        where c.account_id = ${accountId}::uuid and c.pack_id = ${old.id}::uuid and c.chunk_id = m.chunk_id`);
+      }
+      // Every chunk still in the old pack was planned (rows are only ever added to a pack as it
+      // completes, and a collection only deletes them): anything left means the plan is stale.
+      const [left] = await tx.select({ n: count() }).from(dedupChunks).where(eq(dedupChunks.packId, old.id));
+      if ((left?.n ?? 0) > 0) throw new Error('the pack changed while it was rewritten');
+      await tx.update(dedupPacks).set({ retiredAt: now }).where(eq(dedupPacks.id, old.id));
+      await tx
+        .update(accounts)
+        .set({ storageUsedBytes: sql`${accounts.storageUsedBytes} + ${plan.newSize}` })
+        .where(eq(accounts.id, accountId));
+      return true;
+    })
+    .catch(async (e) => {
+      await abandon();
+      throw e;
+    });
+  if (!moved) await abandon();
+  return moved;
 }

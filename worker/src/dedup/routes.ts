@@ -67,7 +67,7 @@ export const dedupRoutes = new Hono<AppEnv>()
     const p = requirePrincipal(c.get('principal'), 'agent');
     const id = readId(c, 'backup');
     const input = await readBody(c, DedupSealBody);
-    await sealDedup(c.get('db'), p.accountId, id, input);
+    await sealDedup(c.get('db'), c.get('storage'), p.accountId, id, input, c.get('now'));
     return c.body(null, 204);
   })
   .get('/backups/:id/dedup/reads', async (c) => {

@@ -3,7 +3,7 @@
 // Only retention/ writes them.
 import type { ObjectLockRule, RetentionTiers } from '@resistro/contract';
 import { sql } from 'drizzle-orm';
-import { boolean, index, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, jsonb, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
 import { accounts } from '../accounts/accounts.sql.ts';
 import { databases } from '../databases/databases.sql.ts';
 import { ts } from '../lib/columns.ts';
@@ -78,5 +78,31 @@ export const backupCopies = pgTable(
     index('backup_copies_transfer_idx')
       .on(t.accountId)
       .where(sql`status = 'pending' AND method = 'transfer'`),
+  ],
+);
+
+/**
+ * A deduplicated backup's pack, copied to the account's second storage location (migration 0021;
+ * read by dedup/ for the fallback download): a
+ * deduplicated backup's copy counts once its manifest and every pack it needs are copied. No
+ * foreign key to the pack: the row stays until the copy's object is deleted too.
+ */
+export const dedupPackCopies = pgTable(
+  'dedup_pack_copies',
+  {
+    packId: uuid('pack_id').notNull(),
+    bucket: text('bucket').notNull(),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    objectKey: text('object_key').notNull(),
+    /** the copy's SHA-256 (hex) as read back after copying */
+    sha256: text('sha256').notNull(),
+    lockedUntil: ts('locked_until'),
+    copiedAt: ts('copied_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.packId, t.bucket] }),
+    index('dedup_pack_copies_account_idx').on(t.accountId),
   ],
 );
