@@ -225,6 +225,34 @@ export const PitrStatusBody = v.strictObject({
 });
 export type PitrStatusBody = v.InferOutput<typeof PitrStatusBody>;
 
+/** A slot holding more than this share of what the disk or max_slot_wal_keep_size allows alerts. */
+export const SLOT_FULL_RATIO = 0.8;
+
+/** What the server can keep for the slot: the smaller of its WAL limit and its WAL disk, when known. */
+export function slotLimit(slot: PitrSlot): number | null {
+  const limits = [
+    slot.safeWalBytes != null ? slot.safeWalBytes + slot.retainedBytes : slot.maxRetainedBytes,
+    slot.diskFreeBytes != null ? slot.diskFreeBytes + slot.retainedBytes : null,
+  ].filter((x): x is number => typeof x === 'number' && x > 0);
+  return limits.length > 0 ? Math.min(...limits) : null;
+}
+
+/**
+ * Whether the replication slot is about to fill what the server can keep: 80 % of the smaller of
+ * max_slot_wal_keep_size (retained + safe_wal_size when the server says it) and the WAL disk (retained +
+ * free), or a wal_status that says the server drops (unreserved) or dropped (lost) WAL the slot needs.
+ * Here so the alerts (worker) and the dashboard judge a slot alike.
+ */
+export function slotFilling(
+  slot: PitrSlot | null | undefined,
+): { ratio: number; limitBytes: number | null; walStatus: 'unreserved' | 'lost' | null } | null {
+  if (!slot) return null;
+  const limitBytes = slotLimit(slot);
+  const ratio = limitBytes ? slot.retainedBytes / limitBytes : 0;
+  const walStatus = slot.walStatus === 'unreserved' || slot.walStatus === 'lost' ? slot.walStatus : null;
+  return ratio >= SLOT_FULL_RATIO || walStatus ? { ratio: Math.min(ratio, 1), limitBytes, walStatus } : null;
+}
+
 // ---------- what the agent is asked to do ----------
 export const PitrJob = v.object({
   databaseId: Id,

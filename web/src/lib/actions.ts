@@ -31,6 +31,7 @@ export const ACTIONS = {
   checkDatabase: a('post', '/databases/{id}/check', 'operator'),
   deleteBackup: a('delete', '/backups/{id}', 'operator'),
   setRetention: a('put', '/databases/{id}/retention', 'admin'),
+  setPitr: a('put', '/databases/{id}/pitr', 'admin'),
   setStorageLocation: a('put', '/storage-location', 'admin'),
   removeStorageLocation: a('delete', '/storage-location', 'admin'),
   download: a('get', '/backups/{id}/download', 'download', 'allowed'),

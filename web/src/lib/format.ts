@@ -19,6 +19,17 @@ export function formatDateTime(iso: string | Date | null | undefined, timeZone?:
   }).format(new Date(iso));
 }
 
+/** Date and time to the second: a moment a point-in-time restore can go to. */
+export function formatMoment(iso: string | Date | null | undefined): string {
+  if (!iso) return '–';
+  const zone = displayTimeZone();
+  return new Intl.DateTimeFormat(intlLocale(), {
+    dateStyle: 'medium',
+    timeStyle: 'medium',
+    ...(zone && { timeZone: zone }),
+  }).format(new Date(iso));
+}
+
 /** Weekday, date and time, e.g. for the next runs of a schedule in its own time zone. */
 export function formatRun(date: Date, timeZone: string): string {
   return new Intl.DateTimeFormat(intlLocale(), {
@@ -113,7 +124,7 @@ export function formatRelative(
 }
 
 /** How far `zone`'s wall clock is ahead of UTC at the instant `utcMs`. */
-function zoneOffsetMs(zone: string, utcMs: number): number {
+export function zoneOffsetMs(zone: string, utcMs: number): number {
   const parts = new Intl.DateTimeFormat('en-US', {
     timeZone: zone,
     hourCycle: 'h23',

@@ -10,8 +10,10 @@ import { BackupTable } from '../components/backup-table.tsx';
 import { ConfirmDialog } from '../components/confirm-dialog.tsx';
 import { ConnectionCheckPanel } from '../components/connection-check.tsx';
 import { ExportButton } from '../components/export-button.tsx';
+import { Fact } from '../components/fact.tsx';
 import { Icon } from '../components/icons.tsx';
 import { PageHeader } from '../components/page-header.tsx';
+import { PitrCard } from '../components/pitr-card.tsx';
 import { RestoreDialog } from '../components/restore-dialog.tsx';
 import { RestoreHistory } from '../components/restore-history.tsx';
 import { RestoreTestsSection } from '../components/restore-tests.tsx';
@@ -23,6 +25,7 @@ import { t } from '../i18n/index.ts';
 import { ACTIONS, actionAttr } from '../lib/actions.ts';
 import { engineLabel, sourceWhere } from '../lib/engines.ts';
 import { formatBytes, formatDateTime, formatRelative } from '../lib/format.ts';
+import { pitrFamily } from '../lib/pitr.ts';
 import { createNow, createPoll } from '../lib/poll.ts';
 import { describeSchedule } from '../lib/schedule-text.ts';
 import { actionBlocked, refreshAccount } from '../lib/session.ts';
@@ -69,20 +72,6 @@ async function loadDetail(id: string): Promise<Detail> {
     databases: databases.items,
     dedup: usage?.databases.find((u) => u.databaseId === id),
   };
-}
-
-function Fact(props: { label: string; children: JSX.Element; sub?: JSX.Element }): JSX.Element {
-  return (
-    <div class="fact">
-      <dt>{props.label}</dt>
-      <dd>
-        {props.children}
-        <Show when={props.sub}>
-          <span class="fact-sub">{props.sub}</span>
-        </Show>
-      </dd>
-    </div>
-  );
 }
 
 export default function DatabaseDetailPage(): JSX.Element {
@@ -452,6 +441,10 @@ export default function DatabaseDetailPage(): JSX.Element {
                 />
               </Show>
             </section>
+
+            <Show when={pitrFamily(d().database.engine)}>
+              <PitrCard database={d().database} />
+            </Show>
 
             <Show when={['postgres', 'mysql', 'mariadb'].includes(d().database.engine)}>
               <RestoreTestsSection database={d().database} databases={d().databases} />

@@ -12,7 +12,13 @@ import {
   type PitrStatus,
   type PitrStatusBody,
   PLANS,
+  SLOT_FULL_RATIO,
+  slotFilling,
+  slotLimit,
 } from '@resistro/contract';
+
+export { SLOT_FULL_RATIO, slotFilling, slotLimit };
+
 import { and, desc, eq, gte } from 'drizzle-orm';
 import { accounts } from '../accounts/accounts.sql.ts';
 import { backups } from '../backups/backups.sql.ts';
@@ -119,33 +125,6 @@ export async function recordStatus(
 export function currentLag(s: Pick<SettingsRow, 'reportedAt' | 'lagSeconds'>, now: Date): number | null {
   if (!s.reportedAt || s.lagSeconds === null) return null;
   return s.lagSeconds + Math.max(0, Math.round((now.getTime() - s.reportedAt.getTime()) / 1000));
-}
-
-/** A slot holding more than this share of what the disk or max_slot_wal_keep_size allows alerts. */
-export const SLOT_FULL_RATIO = 0.8;
-
-/** What the server can keep for the slot: the smaller of its WAL limit and its WAL disk, when known. */
-export function slotLimit(slot: NonNullable<SettingsRow['slot']>): number | null {
-  const limits = [
-    slot.safeWalBytes != null ? slot.safeWalBytes + slot.retainedBytes : slot.maxRetainedBytes,
-    slot.diskFreeBytes != null ? slot.diskFreeBytes + slot.retainedBytes : null,
-  ].filter((x): x is number => typeof x === 'number' && x > 0);
-  return limits.length > 0 ? Math.min(...limits) : null;
-}
-
-/**
- * Whether the replication slot is about to fill what the server can keep: 80 % of the smaller of
- * max_slot_wal_keep_size (retained + safe_wal_size when the server says it) and the WAL disk (retained +
- * free), or a wal_status that says the server drops (unreserved) or dropped (lost) WAL the slot needs.
- */
-export function slotFilling(
-  slot: SettingsRow['slot'],
-): { ratio: number; limitBytes: number | null; walStatus: 'unreserved' | 'lost' | null } | null {
-  if (!slot) return null;
-  const limitBytes = slotLimit(slot);
-  const ratio = limitBytes ? slot.retainedBytes / limitBytes : 0;
-  const walStatus = slot.walStatus === 'unreserved' || slot.walStatus === 'lost' ? slot.walStatus : null;
-  return ratio >= SLOT_FULL_RATIO || walStatus ? { ratio: Math.min(ratio, 1), limitBytes, walStatus } : null;
 }
 
 /**
