@@ -142,6 +142,12 @@ export class PostgresPitr {
       spoolDir: streamer.spoolDir,
       arrived: () => streamer.kick(),
     });
+    // A slot left from streaming would make the server keep all WAL from then on: the archiver now
+    // hands it over, so the slot goes (where this user may drop it; a slot in use is left alone).
+    await psqlRow(
+      target,
+      `select count(pg_drop_replication_slot(slot_name)) from pg_replication_slots where slot_name = '${slotName(work.id)}' and not active`,
+    ).catch(() => {});
   }
 
   async #baseBackup(work: DatabaseWork): Promise<void> {

@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { zstdCompressSync, zstdDecompressSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { zstdCompress, zstdDecompressSync } from 'node:zlib';
 import { UserError } from '../errors.ts';
 import { createDecryptStream, createEncryptStream, type EncryptionKey } from '../format/index.ts';
 
@@ -25,6 +26,8 @@ async function collect(stream: NodeJS.ReadWriteStream, input: Buffer): Promise<B
   return Buffer.concat(chunks);
 }
 
+const zstdAsync = promisify(zstdCompress);
+
 export async function encodeWal(
   meta: Omit<WalMeta, 'kind'>,
   wal: Buffer,
@@ -33,7 +36,9 @@ export async function encodeWal(
   const description = Buffer.from(JSON.stringify({ kind: 'wal-segment', ...meta }), 'utf8');
   const length = Buffer.alloc(4);
   length.writeUInt32BE(description.length);
-  const compressed = zstdCompressSync(Buffer.concat([length, description, wal]));
+  // in the thread pool: a 16 MB segment would block the daemon's event loop for a good part of a
+  // second (the wal-push socket's answers, heartbeats)
+  const compressed = await zstdAsync(Buffer.concat([length, description, wal]));
   const bytes = await collect(createEncryptStream(key, { compression: 'zstd' }), compressed);
   return {
     bytes,
