@@ -3,6 +3,7 @@
 // and the database credentials, runs it: take the job, download the backup, run the test
 // (verify/restore-test.ts), report the phase as it goes (the answer says whether the user
 // cancelled) and the verdict at the end. One test at a time, beside any backup or restore.
+
 import { mkdtemp, rm, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,7 @@ import { decryptionKey } from '../key-file.ts';
 import { formatBytes } from '../log.ts';
 import { downloadBackup } from '../restore/download.ts';
 import { RestoreTestFailure, runRestoreTest } from '../verify/restore-test.ts';
+import { JobQueue } from './job-queue.ts';
 
 /** how often a running test reports its phase (and so how soon it hears of a cancel) */
 export const RESTORE_TEST_REPORT_MS = 15_000;
@@ -30,69 +32,49 @@ type Queued = { job: RestoreTestJob; tested: DatabaseWork; connection: DatabaseW
 export class RestoreTestJobs {
   readonly #ctx: AgentContext;
   readonly #reportMs: number;
-  readonly #seen = new Set<string>();
-  #queue: Queued[] = [];
-  #running: Promise<void> | undefined;
-  #current: AbortController | undefined;
-  #stopped = false;
+  readonly #jobs: JobQueue<Queued>;
 
   constructor(ctx: AgentContext, opts: { reportMs?: number } = {}) {
     this.#ctx = ctx;
     this.#reportMs = opts.reportMs ?? RESTORE_TEST_REPORT_MS;
+    this.#jobs = new JobQueue(
+      (queued, stop) => this.#run(queued, stop),
+      ({ job }, error) =>
+        this.#ctx.log.error(
+          'verify.crashed',
+          `internal error in the test restore ${job.id}: ${(error as Error).stack ?? error}`,
+          { restoreTestId: job.id },
+        ),
+    );
   }
 
   get busy(): boolean {
-    return this.#running !== undefined;
+    return this.#jobs.busy;
   }
 
   /** Queues the tests not seen yet whose databases this agent knows. */
   handle(jobs: RestoreTestJob[] | undefined, databases: DatabaseWork[]): void {
-    if (this.#stopped) return;
     for (const job of jobs ?? []) {
-      if (this.#seen.has(job.id)) continue;
+      if (this.#jobs.has(job.id)) continue;
       const tested = databases.find((d) => d.id === job.databaseId);
       const connection = databases.find((d) => d.id === job.connectionDatabaseId);
       // Not in this agent's list yet: the next heartbeat brings it.
-      if (!tested || !connection) continue;
-      this.#seen.add(job.id);
-      this.#queue.push({ job, tested, connection });
+      if (tested && connection) this.#jobs.add(job.id, { job, tested, connection });
     }
-    if (this.#queue.length > 0)
-      this.#running ??= this.#drain().finally(() => {
-        this.#running = undefined;
-      });
   }
 
   /** Takes no new tests; stops the running one (its verdict: agent_stopped; the scratch copy is dropped). */
   async stop(): Promise<void> {
-    this.#stopped = true;
-    this.#queue = [];
-    this.#current?.abort(
+    await this.#jobs.stop(
       new RestoreTestFailure(
         'agent_stopped',
         'the agent was stopped during the test restore',
         'It runs again at its next scheduled time, or start it with "test now".',
       ),
     );
-    await this.#running;
   }
 
-  async #drain(): Promise<void> {
-    for (let next = this.#queue.shift(); next && !this.#stopped; next = this.#queue.shift()) {
-      const { job } = next;
-      await this.#run(next).catch((error) =>
-        this.#ctx.log.error(
-          'verify.crashed',
-          `internal error in the test restore ${job.id}: ${(error as Error).stack ?? error}`,
-          {
-            restoreTestId: job.id,
-          },
-        ),
-      );
-    }
-  }
-
-  async #run({ job, tested, connection }: Queued): Promise<void> {
+  async #run({ job, tested, connection }: Queued, stop: AbortController): Promise<void> {
     const { log, api } = this.#ctx;
     try {
       await api.startRestoreTest(job.id);
@@ -103,12 +85,10 @@ export class RestoreTestJobs {
         });
         return;
       }
-      this.#seen.delete(job.id); // asked again at the next heartbeat
+      this.#jobs.forget(job.id); // asked again at the next heartbeat
       throw error;
     }
     const started = performance.now();
-    const stop = new AbortController();
-    this.#current = stop;
     let phase: RestoreTestPhase = 'check';
     let reporting: Promise<void> | undefined;
     const report = () => {
@@ -275,7 +255,6 @@ export class RestoreTestJobs {
       );
     } finally {
       clearInterval(timer);
-      this.#current = undefined;
       await reporting;
       if (tempDir) await rm(tempDir, { recursive: true, force: true });
     }

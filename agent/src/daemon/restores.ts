@@ -7,6 +7,7 @@
 // PostgreSQL restores (a replace included) in one transaction, so nothing of it commits; MySQL and
 // MariaDB cannot roll back DDL, so a failed replace leaves the database empty (the dashboard says so
 // before the user confirms). One restore at a time, beside any backup.
+
 import { mkdtemp, rm, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +28,7 @@ import { formatBytes, formatDuration } from '../log.ts';
 import { downloadBackup } from '../restore/download.ts';
 import { restoreFile } from '../restore/into-database.ts';
 import { peekBackupFile } from '../restore/restore.ts';
+import { JobQueue } from './job-queue.ts';
 
 /** how often a running restore reports its progress (and so how soon it hears of a cancel) */
 export const RESTORE_REPORT_MS = 2000;
@@ -94,63 +96,45 @@ async function freeBytes(path: string): Promise<number | undefined> {
 export class RestoreJobs {
   readonly #ctx: AgentContext;
   readonly #reportMs: number;
-  readonly #seen = new Set<string>();
-  #queue: Array<{ job: RestoreJob; work: DatabaseWork }> = [];
-  #running: Promise<void> | undefined;
-  #current: AbortController | undefined;
-  #stopped = false;
+  readonly #jobs: JobQueue<{ job: RestoreJob; work: DatabaseWork }>;
 
   constructor(ctx: AgentContext, opts: { reportMs?: number } = {}) {
     this.#ctx = ctx;
     this.#reportMs = opts.reportMs ?? RESTORE_REPORT_MS;
-  }
-
-  /** True while a restore is queued or running (the daemon then asks for new ones more often). */
-  get busy(): boolean {
-    return this.#running !== undefined;
-  }
-
-  /** Queues the jobs not seen yet whose database this agent knows (`databases`: the heartbeat's). */
-  handle(jobs: RestoreJob[], databases: DatabaseWork[]): void {
-    if (this.#stopped) return;
-    for (const job of jobs) {
-      if (this.#seen.has(job.id)) continue;
-      const work = databases.find((d) => d.id === job.connectionDatabaseId);
-      // Not in this agent's list yet (the poll can be ahead of the heartbeat): the next one brings it.
-      if (!work) continue;
-      this.#seen.add(job.id);
-      this.#queue.push({ job, work });
-    }
-    if (this.#queue.length > 0)
-      this.#running ??= this.#drain().finally(() => {
-        this.#running = undefined;
-      });
-  }
-
-  /** Takes no new restores; stops the running one (reported failed: the agent stopped). */
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    this.#queue = [];
-    this.#current?.abort(
-      new RestoreFailure('agent_stopped', 'the agent was stopped', 'Start the restore again.'),
-    );
-    await this.#running;
-  }
-
-  async #drain(): Promise<void> {
-    for (let next = this.#queue.shift(); next && !this.#stopped; next = this.#queue.shift()) {
-      const { job, work } = next;
-      await this.#run(job, work).catch((error) =>
+    this.#jobs = new JobQueue(
+      ({ job, work }, stop) => this.#run(job, work, stop),
+      ({ job }, error) =>
         this.#ctx.log.error(
           'restore.crashed',
           `internal error in the restore ${job.id}: ${(error as Error).stack ?? error}`,
           { restoreId: job.id },
         ),
-      );
+    );
+  }
+
+  /** True while a restore is queued or running (the daemon then asks for new ones more often). */
+  get busy(): boolean {
+    return this.#jobs.busy;
+  }
+
+  /** Queues the jobs not seen yet whose database this agent knows (`databases`: the heartbeat's). */
+  handle(jobs: RestoreJob[], databases: DatabaseWork[]): void {
+    for (const job of jobs) {
+      if (this.#jobs.has(job.id)) continue;
+      const work = databases.find((d) => d.id === job.connectionDatabaseId);
+      // Not in this agent's list yet (the poll can be ahead of the heartbeat): the next one brings it.
+      if (work) this.#jobs.add(job.id, { job, work });
     }
   }
 
-  async #run(job: RestoreJob, work: DatabaseWork): Promise<void> {
+  /** Takes no new restores; stops the running one (reported failed: the agent stopped). */
+  async stop(): Promise<void> {
+    await this.#jobs.stop(
+      new RestoreFailure('agent_stopped', 'the agent was stopped', 'Start the restore again.'),
+    );
+  }
+
+  async #run(job: RestoreJob, work: DatabaseWork, stop: AbortController): Promise<void> {
     const { log, api } = this.#ctx;
     try {
       await api.claimRestore(job.id);
@@ -161,12 +145,10 @@ export class RestoreJobs {
         });
         return;
       }
-      this.#seen.delete(job.id); // asked again at the next heartbeat
+      this.#jobs.forget(job.id); // asked again at the next heartbeat
       throw error;
     }
     const started = performance.now();
-    const stop = new AbortController();
-    this.#current = stop;
     const progress: { phase: RestorePhase; bytesDone: number; bytesTotal: number } = {
       phase: 'check',
       bytesDone: 0,
@@ -369,7 +351,6 @@ export class RestoreJobs {
       }
     } finally {
       clearInterval(timer);
-      this.#current = undefined;
       await reporting;
       if (tempDir) await rm(tempDir, { recursive: true, force: true });
     }
