@@ -181,7 +181,7 @@ export class PostgresPitr {
       let error = s.error;
       if (slot && !slot.active) {
         // nothing streams: the WAL written since stays on the server, not in storage
-        const since = this.#inactiveSince.get(databaseId) ?? Date.now();
+        const since = this.#inactiveSince.get(databaseId) ?? s.downSince ?? Date.now();
         this.#inactiveSince.set(databaseId, since);
         if (slot.retainedBytes > 0)
           lagSeconds = Math.max(lagSeconds, Math.round((Date.now() - since) / 1000));

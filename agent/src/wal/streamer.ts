@@ -49,6 +49,8 @@ export class WalStreamer {
   #lastError: string | undefined;
   /** why pg_receivewal stopped last (its connection, the slot); cleared once the slot is active again */
   #streamError: string | undefined;
+  /** when pg_receivewal stopped first since it last streamed (Date.now()) */
+  #downSince: number | undefined;
   uploadedSegments = 0;
   uploadedBytes = 0;
   walBytes = 0;
@@ -97,12 +99,14 @@ export class WalStreamer {
       lagSeconds: this.#pendingSince === undefined ? 0 : Math.round((Date.now() - this.#pendingSince) / 1000),
       error: this.#lastError,
       streamError: this.#streamError,
+      downSince: this.#downSince,
     };
   }
 
   /** The slot was seen streaming again (slot.ts): the last pg_receivewal failure is over. */
   streaming(): void {
     this.#streamError = undefined;
+    this.#downSince = undefined;
   }
 
   async stop(): Promise<void> {
@@ -147,6 +151,7 @@ export class WalStreamer {
     });
     child.once('close', (code) => {
       if (this.#stopped) return;
+      this.#downSince ??= Date.now();
       this.#streamError = `pg_receivewal stopped (exit ${code}): ${stderr.trim().split('\n').at(-1) ?? ''}`;
       this.#o.log.warn('pitr.receivewal', `${this.#streamError}; starting it again in 5 s`);
       // a slot someone dropped (the advice of a "slot about to fill" alert) is created again: the
