@@ -1,4 +1,4 @@
-// `npm run bench:dedup [-- --days 7] [--scale 1] [--seed 42] [--avg 32]`
+// `npm run bench:dedup [-- --days 7] [--scale 1] [--seed 42] [--avg 32]` (`--days 30`: the issue's month)
 //
 // A seeded, reproducible shop-like PostgreSQL workload (customers, orders with order_items,
 // an append-only events table with retention deletes, documents as bytea, static products), one
@@ -7,25 +7,36 @@
 // the same snapshot state:
 //   today's pipeline: the parallel dump → zstd -3 → the version 2 archive, every byte stored;
 //   deduplicated:     the parallel dump in key order → keyed chunks → only new chunks compressed,
-//                     encrypted and packed (an in-memory store: the control plane and S3 are left
-//                     out of both sides; storage requests are counted, not sent).
-// Prints stored bytes per day and in total, wall time and CPU of each backup (agent process plus
-// pg_dump/psql/zstd children), restore-side decode time (all SQL out of the file), requests and
-// index rows. A benchmark, not a test: it prints.
+//                     encrypted and packed (an in-memory chunk index stands in for the control
+//                     plane; storage requests are counted, not timed).
+// The packs and manifests then go to the local S3 server; the first, middle and last day are
+// restored from it into empty databases, each restore in a process of its own (wall time, max
+// RSS), and compared with the source's dump of that day. The last day is restored three ways:
+// deduplicated with ranged reads straight from storage (restore --backup now), deduplicated
+// through the assembled single file (before), and today's whole file. Prints stored bytes per day
+// and in total, wall time and CPU of each backup (agent process plus pg_dump/psql/zstd children),
+// the restores, decode time (all SQL out, to nowhere), requests and index rows. A benchmark, not a
+// test: it prints (and exits 1 if a restore differs from its source).
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
+import { coalesceReads, type DedupReads } from '@resistro/contract';
+import { AwsClient } from 'aws4fetch';
 import pg from 'pg';
 import { freePort } from '../../scripts/stack/ports.ts';
 import { startPostgres } from '../../scripts/stack/postgres.ts';
+import { S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, startS3 } from '../../scripts/stack/s3.ts';
 import { runParallelPipeline } from '../src/backup/parallel.ts';
 import type { ChunkerParams } from '../src/dedup/chunker.ts';
 import { buildContainer, readContainerSql } from '../src/dedup/container.ts';
 import { dedupKeys, dedupSecretOf } from '../src/dedup/keys.ts';
-import { chunkRefs, encryptManifest } from '../src/dedup/manifest.ts';
+import { chunkRefs, encryptManifest, type Manifest } from '../src/dedup/manifest.ts';
 import { runDedupPipeline } from '../src/dedup/pipeline.ts';
+import { openRemoteBackup } from '../src/dedup/remote-read.ts';
 import { MemoryChunkStore } from '../src/dedup/store.ts';
 import { DedupWriter } from '../src/dedup/writer.ts';
 import { getEngine } from '../src/engines/index.ts';
@@ -35,6 +46,7 @@ import {
   parseEncryptionKey,
   readAllSections,
 } from '../src/format/index.ts';
+import { createAgents } from '../src/upload/http.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -96,7 +108,8 @@ delete from events where id in (select id from events order by id limit ${n(2250
 update documents set body = decode(md5(random()::text) || md5(random()::text), 'hex') || body where id in (select (1 + random() * ${n(1500) - 1})::int from generate_series(1, ${Math.max(1, n(2))}));`;
 }
 
-const key = parseEncryptionKey(generateSymmetricKey());
+const generatedKey = generateSymmetricKey();
+const key = parseEncryptionKey(generatedKey);
 const keys = dedupKeys(dedupSecretOf(key)!);
 const store = new MemoryChunkStore();
 const target = {
@@ -143,6 +156,126 @@ class Counter extends Writable {
   }
 }
 
+// The restores read from the signature-checking local S3 server, as from real storage: each
+// day's new packs and its manifest are uploaded there; the whole files of the days restored too.
+const s3 = await startS3({ dir: join(dir, 's3'), port: await freePort(), bucket: 'bench' });
+const aws = new AwsClient({
+  accessKeyId: S3_ACCESS_KEY_ID,
+  secretAccessKey: S3_SECRET_ACCESS_KEY,
+  service: 's3',
+  region: 'us-east-1',
+});
+const objectUrl = (key: string) => `${s3.url}/${s3.bucket}/${key}`;
+async function put(key: string, body: Buffer) {
+  const res = await aws.fetch(objectUrl(key), { method: 'PUT', body });
+  if (res.status !== 200) throw new Error(`PUT ${key}: ${res.status} ${await res.text()}`);
+}
+const presign = async (key: string) =>
+  (await aws.sign(objectUrl(key), { method: 'GET', aws: { signQuery: true } })).url;
+let packsUploaded = 0;
+const packKey = (n: number) => `packs/${n}.pack`;
+
+/** What GET /backups/{id}/dedup/reads answers for this manifest (the same coalescing). */
+async function readPlan(manifest: Manifest, manifestKey: string): Promise<DedupReads> {
+  const locations = [...chunkRefs(manifest)].map(({ ref }) => {
+    const at = store.index.get(ref[0])!;
+    return { pack: packKey(at.pack), offset: at.offset, length: at.length };
+  });
+  const { packs, runs } = coalesceReads(locations);
+  return {
+    manifestUrl: await presign(manifestKey),
+    packs: await Promise.all(packs.map(presign)),
+    runs,
+    refs: locations.length,
+    ttlSeconds: 86400,
+    expiresAt: new Date(Date.now() + 86400_000).toISOString(),
+  };
+}
+
+const agents = createAgents(8);
+let restoreDb = 0;
+async function freshDatabase(): Promise<string> {
+  const name = `restored_${++restoreDb}`;
+  await q(`create database ${name}`);
+  return name;
+}
+const targetOf = (database: string) => ({ ...target, database });
+
+const keyText = generatedKey;
+/** One restore in a process of its own (dedup-restore.ts): its wall time and peak RSS. */
+async function restoreChild(job: Record<string, unknown>): Promise<{ wallMs: number; maxRssMB: number }> {
+  const child = spawn(process.execPath, ['--no-warnings', join(import.meta.dirname, 'dedup-restore.ts')], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  child.stdin.end(JSON.stringify({ key: keyText, jobs, ...job }));
+  let out = '';
+  for await (const chunk of child.stdout) out += chunk;
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  if (code !== 0) throw new Error(`the restore (${String(job.mode)}) exited with ${code}`);
+  return JSON.parse(out.trim().split('\n').pop()!);
+}
+
+/**
+ * A dump of `database` reduced to a fingerprint: every line outside the COPY blocks in order, each
+ * COPY block's rows as a multiset (a deduplicated backup stores tables in key order, so a restored
+ * heap holds the rows in key order, not in the source's physical order).
+ */
+async function dumpFingerprint(database: string): Promise<string> {
+  const child = spawn(
+    join(server.binDir, 'pg_dump'),
+    [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(server.port),
+      '-U',
+      'postgres',
+      '--no-owner',
+      '--no-privileges',
+      database,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const ordered = createHash('sha256');
+  let inCopy = false;
+  let rowsA = 0;
+  let rowsB = 0;
+  let count = 0;
+  let rest = '';
+  const line = (l: string) => {
+    if (inCopy) {
+      if (l === '\\.') {
+        ordered.update(`${count}:${rowsA}:${rowsB}\n`);
+        inCopy = false;
+        return;
+      }
+      const h = createHash('md5').update(l).digest();
+      rowsA = (rowsA + h.readUInt32LE(0)) >>> 0;
+      rowsB = (rowsB + h.readUInt32LE(4)) >>> 0;
+      count++;
+      return;
+    }
+    if (/^\\(un)?restrict /.test(l)) return; // a random key per dump
+    ordered.update(`${l}\n`);
+    if (/^COPY .* FROM stdin;$/.test(l)) {
+      inCopy = true;
+      rowsA = 0;
+      rowsB = 0;
+      count = 0;
+    }
+  };
+  for await (const chunk of child.stdout) {
+    const text = rest + (chunk as Buffer).toString('utf8');
+    const lines = text.split('\n');
+    rest = lines.pop()!;
+    for (const l of lines) line(l);
+  }
+  line(rest);
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  if (code !== 0) throw new Error(`pg_dump ${database} exited with ${code}`);
+  return ordered.digest('hex');
+}
+
 type Row = {
   day: number;
   sqlMB: number;
@@ -155,16 +288,21 @@ type Row = {
   chunks: number;
   newChunks: number;
   requests: number;
-  restoreWhole: number;
-  restoreDedup: number;
 };
+type Restore = { day: number; how: string; wallMs: number; peakMB: number; identical: boolean };
 const rows: Row[] = [];
+const restores: Restore[] = [];
+const checkDays = new Set([1, Math.ceil(days / 2), days]);
 let wholeTotal = 0;
 let manifestTotal = 0;
+let decodeWhole = 0;
+let decodeDedup = 0;
+let decodeRemote = 0;
 for (let day = 1; day <= days; day++) {
   if (day > 1) await q(mutateDay(day));
+  const keepWhole = checkDays.has(day);
   const whole = await measure(async () => {
-    const sink = new Counter(day === days);
+    const sink = new Counter(keepWhole);
     const plan = await engine.parallelDump!(target);
     await runParallelPipeline({ plan, target, key, level: 3, compressor: 'auto', jobs, sink });
     return sink;
@@ -180,19 +318,64 @@ for (let day = 1; day <= days; day++) {
   });
   wholeTotal += whole.value.bytes;
   manifestTotal += dedup.value.file.length;
-  let restoreWhole = 0;
-  let restoreDedup = 0;
-  if (day === days) {
-    // Restore-side decode, both from a file on disk: every section's SQL, checked, to nowhere.
+  // Storage gets the day's new packs and its manifest (outside the measured backup: both sides
+  // leave the upload out).
+  for (; packsUploaded < store.packs.length; packsUploaded++)
+    await put(packKey(packsUploaded), store.packs[packsUploaded]!);
+  const manifestKey = `manifests/day-${day}`;
+  await put(manifestKey, dedup.value.file);
+  if (keepWhole) {
+    const source = await dumpFingerprint('postgres');
     const v2 = join(dir, 'whole.resistro');
     writeFileSync(v2, Buffer.concat(whole.value.parts));
-    const v3 = join(dir, 'dedup.resistro');
-    const blobs = [...chunkRefs(dedup.value.manifest)].map(({ ref }) => store.blob(ref[0])!);
-    writeFileSync(v3, buildContainer(dedup.value.file, blobs));
-    const sink = () => new Writable({ write: (_c, _e, cb) => cb() });
-    restoreWhole = (await measure(async () => pipeline(readAllSections(await openArchive(v2, key)), sink())))
-      .wallMs;
-    restoreDedup = (await measure(async () => pipeline(readContainerSql(v3, key), sink()))).wallMs;
+    whole.value.parts = [];
+    await put(`whole/day-${day}.resistro`, readFileSync(v2));
+    const restoreInto = async (how: string, job: Record<string, unknown>) => {
+      const database = await freshDatabase();
+      const r = await restoreChild({ ...job, target: targetOf(database) });
+      const identical = (await dumpFingerprint(database)) === source;
+      restores.push({ day, how, wallMs: r.wallMs, peakMB: r.maxRssMB, identical });
+      await q(`drop database ${database}`);
+      process.stderr.write(
+        `day ${day}: ${how} ${(r.wallMs / 1000).toFixed(1)} s, ${identical ? 'identical' : 'DIFFERENT'}\n`,
+      );
+    };
+    const plan = await readPlan(dedup.value.manifest, manifestKey);
+    // Deduplicated, as restore --backup does it now: ranged reads straight from storage into psql.
+    await restoreInto('dedup: ranged reads from storage into psql (now)', { mode: 'remote', plan });
+    if (day === days) {
+      // Today's whole file, as restore --backup does it: download it, then restore it (parallel).
+      await restoreInto('whole file: download, then restore', {
+        mode: 'whole',
+        url: await presign(`whole/day-${day}.resistro`),
+        path: join(dir, 'download.resistro'),
+      });
+      // Deduplicated, as restore --backup did it before: the single file the service streams
+      // together from the packs (one ranged read after the other) downloaded first, then restored.
+      await restoreInto('dedup: assembled file, download, then restore (before)', {
+        mode: 'assembled',
+        plan,
+        path: join(dir, 'assembled.resistro'),
+      });
+      // Decoding alone (all SQL out, checked, to nowhere): from files on disk, and from storage.
+      const sink = () => new Writable({ write: (_c, _e, cb) => cb() });
+      const v3 = join(dir, 'dedup.resistro');
+      const blobs = [...chunkRefs(dedup.value.manifest)].map(({ ref }) => store.blob(ref[0])!);
+      writeFileSync(v3, buildContainer(dedup.value.file, blobs));
+      decodeWhole = (await measure(async () => pipeline(readAllSections(await openArchive(v2, key)), sink())))
+        .wallMs;
+      decodeDedup = (await measure(async () => pipeline(readContainerSql(v3, key), sink()))).wallMs;
+      decodeRemote = (
+        await measure(async () => {
+          const remote = await openRemoteBackup({
+            plan: () => readPlan(dedup.value.manifest, manifestKey),
+            key,
+            agents,
+          });
+          await pipeline(remote.open(), sink());
+        })
+      ).wallMs;
+    }
   }
   const s = dedup.value.writer.stats;
   rows.push({
@@ -207,15 +390,13 @@ for (let day = 1; day <= days; day++) {
     chunks: s.chunks,
     newChunks: s.newChunks,
     requests: store.requests - requestsBefore + 1,
-    restoreWhole,
-    restoreDedup,
   });
   process.stderr.write(`day ${day} done\n`);
 }
 
 const f = (x: number, d = 1) => x.toFixed(d).padStart(9);
 process.stdout.write(
-  `\nbench:dedup — ${days} days, scale ${scale}, seed ${args.seed}, chunks avg ${avgKiB} KiB, ${jobs} jobs (in-memory store; wall/CPU in ms)\n\n`,
+  `\nbench:dedup — ${days} days, scale ${scale}, seed ${args.seed}, chunks avg ${avgKiB} KiB, ${jobs} jobs (in-memory chunk index, packs in the local S3 server; wall/CPU in ms)\n\n`,
 );
 process.stdout.write(
   ' day    SQL MB  whole MB  whole wall  whole CPU   dedup MB  dedup wall  dedup CPU   chunks      new  requests\n',
@@ -225,12 +406,32 @@ for (const r of rows)
     `${String(r.day).padStart(4)} ${f(r.sqlMB)} ${f(r.wholeMB, 2)} ${f(r.wholeWall, 0)}   ${f(r.wholeCpu, 0)}  ${f(r.dedupNewMB, 2)}   ${f(r.dedupWall, 0)}  ${f(r.dedupCpu, 0)} ${String(r.chunks).padStart(8)} ${String(r.newChunks).padStart(8)} ${String(r.requests).padStart(9)}\n`,
   );
 const dedupTotal = store.storedBytes + manifestTotal;
-const last = rows[rows.length - 1]!;
+const logicalTotal = rows.reduce((n, r) => n + r.sqlMB * MB, 0);
+const wholeRestore = restores.find((r) => r.how.startsWith('whole'));
 process.stdout.write(
   `\nstored after ${days} backups: whole files ${(wholeTotal / MB).toFixed(1)} MB, deduplicated ${(dedupTotal / MB).toFixed(1)} MB (packs ${(store.storedBytes / MB).toFixed(1)} + manifests ${(manifestTotal / MB).toFixed(1)}) → ${(wholeTotal / dedupTotal).toFixed(2)}× less\n` +
-    `index rows (distinct chunks): ${store.index.size}; packs: ${store.packs.length}\n` +
-    `restore decode of day ${days} (all SQL out of the file, checked): whole ${last.restoreWhole.toFixed(0)} ms, deduplicated ${last.restoreDedup.toFixed(0)} ms (${(last.restoreDedup / last.restoreWhole).toFixed(2)}×)\n`,
+    `logical size of the ${days} backups (their SQL): ${(logicalTotal / MB).toFixed(1)} MB; ${days} whole backups would take ${(wholeTotal / MB).toFixed(1)} MB\n` +
+    `index rows (distinct chunks): ${store.index.size}; packs: ${store.packs.length}\n\n` +
+    "restores (each in a process of its own, into an empty database; compared by dump: lines in order, each table's rows as a multiset):\n" +
+    ' day  wall s   × whole   max RSS  identical  how\n',
 );
+for (const r of restores)
+  process.stdout.write(
+    `${String(r.day).padStart(4)} ${(r.wallMs / 1000).toFixed(1).padStart(7)} ${wholeRestore && r.day === wholeRestore.day ? `${(r.wallMs / wholeRestore.wallMs).toFixed(2)}×`.padStart(9) : '        -'} ${`${r.peakMB.toFixed(0)} MB`.padStart(9)}  ${(r.identical ? 'yes' : 'NO').padStart(9)}  ${r.how}\n`,
+  );
+process.stdout.write(
+  `\ndecode of day ${days} (all SQL out, checked, to nowhere): whole file ${decodeWhole.toFixed(0)} ms, deduplicated file ${decodeDedup.toFixed(0)} ms (${(decodeDedup / decodeWhole).toFixed(2)}×), deduplicated from storage ${decodeRemote.toFixed(0)} ms (${(decodeRemote / decodeWhole).toFixed(2)}×)\n` +
+    `peak RSS of the whole run (chunk index and packs of the in-memory store included): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`,
+);
+const failed = restores.filter((r) => !r.identical);
+agents.destroy();
 await client.end();
 await server.stop();
+await s3.stop();
 rmSync(dir, { recursive: true, force: true });
+if (failed.length > 0) {
+  process.stderr.write(
+    `restores NOT identical: ${failed.map((r) => `day ${r.day} (${r.how})`).join(', ')}\n`,
+  );
+  process.exit(1);
+}

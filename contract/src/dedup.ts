@@ -75,6 +75,48 @@ export type DedupReads = {
   expiresAt: string;
 };
 
+/** A ranged read stops growing at this size (memory per read in flight on the agent). */
+export const READ_RUN_BYTES = 4 << 20;
+/** Dead bytes between two needed chunks of one pack that are read through rather than skipped. */
+export const READ_GAP_BYTES = 256 << 10;
+
+/**
+ * The ranged reads of a backup's chunks, given where each lies in manifest order: neighbouring
+ * chunks of one pack share a read (up to READ_RUN_BYTES, reading through gaps of at most
+ * READ_GAP_BYTES). `packs` are the objects in order of first use; runs index into them.
+ */
+export function coalesceReads(locations: readonly { pack: string; offset: number; length: number }[]): {
+  packs: string[];
+  runs: DedupReads['runs'];
+} {
+  const packs: string[] = [];
+  const packIndex = new Map<string, number>();
+  const runs: DedupReads['runs'] = [];
+  let last: DedupReads['runs'][number] | undefined;
+  for (const r of locations) {
+    let pack = packIndex.get(r.pack);
+    if (pack === undefined) {
+      pack = packs.push(r.pack) - 1;
+      packIndex.set(r.pack, pack);
+    }
+    const end = r.offset + r.length;
+    if (
+      last &&
+      last[0] === pack &&
+      r.offset >= last[2] &&
+      r.offset - last[2] <= READ_GAP_BYTES &&
+      end - last[1] <= READ_RUN_BYTES
+    ) {
+      last[3].push(r.offset - last[1]);
+      last[2] = end;
+    } else {
+      last = [pack, r.offset, end, [0]];
+      runs.push(last);
+    }
+  }
+  return { packs, runs };
+}
+
 /** GET /dedup/usage: per database, what its deduplicated backups hold against what is stored. */
 export type DedupUsage = {
   chunks: number;

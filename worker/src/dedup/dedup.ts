@@ -7,6 +7,7 @@
 // account row, collectGarbage runs under FOR UPDATE and only when the account has no running
 // backup. So a chunk the store said it holds cannot be collected before the backup that was told
 // so has referenced it (or ended).
+import { coalesceReads } from '@resistro/contract';
 import { and, asc, count, eq, gte, inArray, sql } from 'drizzle-orm';
 import { accounts } from '../accounts/accounts.sql.ts';
 import { backups } from '../backups/backups.sql.ts';
@@ -401,16 +402,10 @@ export async function readPlan(db: Db, backupId: string) {
   return { runs, bodyBytes: rows.reduce((n, r) => n + 4 + r.length, 0) };
 }
 
-/** A ranged read for the agent's restore (FORMAT.md §13.8) stops growing at this size. */
-export const READ_RUN_BYTES = 4 << 20;
-/** Dead bytes between two needed chunks of one pack that are read through rather than skipped. */
-export const READ_GAP_BYTES = 256 << 10;
-
 /**
  * `restore --backup` of a deduplicated backup reads its chunks straight from storage: the
  * manifest's URL, one presigned URL per pack it reads, and its chunk references in manifest order
- * as ranged reads [pack, start, end, offsets of its chunks from start]. Neighbouring chunks of one
- * pack share a read (up to READ_RUN_BYTES, reading through gaps of at most READ_GAP_BYTES).
+ * as ranged reads [pack, start, end, offsets of its chunks from start] (coalesceReads).
  * Nothing here is secret: the URLs give ciphertext only, and each blob authenticates under its
  * chunk's key from the manifest.
  */
@@ -428,31 +423,7 @@ export async function readUrls(
   if (!row.dedup)
     throw new ApiError('conflict', 'This backup is one file, not deduplicated; download it instead');
   const rows = await chunkLocations(db, row.id);
-  const packs: string[] = [];
-  const packIndex = new Map<string, number>();
-  const runs: [number, number, number, number[]][] = [];
-  let last: [number, number, number, number[]] | undefined;
-  for (const r of rows) {
-    let pack = packIndex.get(r.objectKey);
-    if (pack === undefined) {
-      pack = packs.push(r.objectKey) - 1;
-      packIndex.set(r.objectKey, pack);
-    }
-    const end = r.offset + r.length;
-    if (
-      last &&
-      last[0] === pack &&
-      r.offset >= last[2] &&
-      r.offset - last[2] <= READ_GAP_BYTES &&
-      end - last[1] <= READ_RUN_BYTES
-    ) {
-      last[3].push(r.offset - last[1]);
-      last[2] = end;
-    } else {
-      last = [pack, r.offset, end, [0]];
-      runs.push(last);
-    }
-  }
+  const { packs, runs } = coalesceReads(rows.map((r) => ({ pack: r.objectKey, ...r })));
   const ttl = config.downloadUrlTtlSeconds;
   return {
     manifestUrl: await storage.presignDownload(row.objectKey, `${row.id}.manifest`, ttl),
