@@ -62,7 +62,7 @@ export type DedupSealBody = v.InferInput<typeof DedupSealBody>;
 
 /**
  * GET /backups/{id}/dedup/reads: where a deduplicated backup's chunks are, for a restore that reads
- * them straight from storage (FORMAT.md §13.8). `runs` follow the manifest's chunk references in
+ * them straight from storage (FORMAT.md §13.9). `runs` follow the manifest's chunk references in
  * order: [index into packs, first byte, end byte (exclusive), each chunk's offset from the first byte].
  */
 export type DedupReads = {

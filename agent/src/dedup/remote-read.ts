@@ -1,4 +1,4 @@
-// `restore --backup` of a deduplicated backup (FORMAT.md §13.8): the chunks are read straight from
+// `restore --backup` of a deduplicated backup (FORMAT.md §13.9): the chunks are read straight from
 // storage, not through the service's single-file download. The service says where each chunk of
 // the backup lies (GET /backups/{id}/dedup/reads: presigned URLs, runs of neighbouring chunks of
 // one pack); the agent fetches READS_IN_FLIGHT runs at a time with ranged GETs, in manifest order,
