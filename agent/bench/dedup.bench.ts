@@ -167,7 +167,7 @@ const aws = new AwsClient({
 });
 const objectUrl = (key: string) => `${s3.url}/${s3.bucket}/${key}`;
 async function put(key: string, body: Buffer) {
-  const res = await aws.fetch(objectUrl(key), { method: 'PUT', body });
+  const res = await aws.fetch(objectUrl(key), { method: 'PUT', body: new Uint8Array(body) });
   if (res.status !== 200) throw new Error(`PUT ${key}: ${res.status} ${await res.text()}`);
 }
 const presign = async (key: string) =>

@@ -49,7 +49,7 @@ const day2: TestSection[] = day1.map((s) =>
 let backup: Awaited<ReturnType<typeof backupToStore>>;
 
 async function put(name: string, body: Buffer) {
-  const res = await aws.fetch(objectUrl(name), { method: 'PUT', body });
+  const res = await aws.fetch(objectUrl(name), { method: 'PUT', body: new Uint8Array(body) });
   expect(res.status).toBe(200);
 }
 
