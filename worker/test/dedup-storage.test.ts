@@ -3,6 +3,8 @@
 // - a locked deduplicated backup locks every pack it needs at least as long, in storage; a later
 //   locked backup extends the lock; storage refuses to delete such a pack, and the collection never
 //   deletes a pack storage still locks (a locked backup that failed after sealing);
+// - the second storage location gets server-side copies of the packs and the manifest; when the
+//   primary loses a pack the download reads it from the copy and the file restores identically;
 // - a mostly dead pack is rewritten server-side (ranged copy) and a restore after it is identical;
 //   a backup that references the old pack's chunks while the rewrite copies finds them at their
 //   new place, and a pack locked meanwhile is left as it is.
@@ -14,7 +16,7 @@ import { Readable } from 'node:stream';
 import { AwsClient } from 'aws4fetch';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { readContainerSql } from '../../agent/src/dedup/container.ts';
 import { type DedupKeys, dedupKeys, dedupSecretOf } from '../../agent/src/dedup/keys.ts';
 import { chunkRefs, encryptManifest } from '../../agent/src/dedup/manifest.ts';
@@ -283,7 +285,7 @@ describe('pack rewrite', () => {
     for (const p of retired)
       expect((await aws.fetch(objectUrl(p.object_key), { method: 'HEAD' })).status).toBe(200);
     await sql(
-      "update dedup_packs set retired_at = now() - interval '2 days' where account_id = $1 and retired_at is not null",
+      "update dedup_packs set retired_at = now() - interval '8 days' where account_id = $1 and retired_at is not null",
       [a.account.id],
     );
     await sql('insert into dedup_pending (account_id) values ($1) on conflict do nothing', [a.account.id]);
@@ -387,4 +389,53 @@ describe('pack rewrite', () => {
     expect(stray!.n).toBe(0);
     expect((await restored(b, k.key, locked!.id)).equals(keep2)).toBe(true);
   }, 300_000);
+});
+describe('deduplicated backups and the second storage location', () => {
+  it('copies the packs and the manifest server-side; a download falls back to the copy when the primary lost a pack', async () => {
+    const a = await accountWithDatabase({ plan: 'enterprise' });
+    const k = newKey();
+    const put = await a.session.json('/storage-location', {
+      method: 'PUT',
+      json: {
+        endpoint: inject('stack').s3Url,
+        region: 'us-east-1',
+        bucket: inject('stack').peerBucket,
+        accessKeyId: S3_ACCESS_KEY_ID,
+        secretAccessKey: S3_SECRET_ACCESS_KEY,
+        copies: 'all',
+      },
+    });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    const data = table(700_000);
+    const b = await dedupBackup(a, k, [
+      { kind: 'pre-data', name: '', data: Buffer.from('create table t (x text);\n') },
+      { kind: 'data', name: 'public.t', data },
+    ]);
+    await runCron();
+    const [copy] = await sql<{ status: string; method: string; error: string | null }>(
+      'select status, method, error from backup_copies where backup_id = $1',
+      [b.id],
+    );
+    expect(copy, 'the copy was queued').toBeDefined();
+    expect(copy!.error).toBeNull();
+    expect(copy).toMatchObject({ status: 'copied', method: 'server_copy' });
+    const packs = await packsOf(b.id);
+    const copies = await sql<{ pack_id: string; sha256: string }>(
+      'select pack_id, sha256 from dedup_pack_copies where account_id = $1',
+      [a.account.id],
+    );
+    expect(copies.map((c) => c.pack_id).sort()).toEqual(packs.map((p) => p.id).sort());
+    for (const p of packs) {
+      const res = await aws.fetch(objectUrl(p.object_key, inject('stack').peerBucket));
+      expect(res.status).toBe(200);
+      const sha = createHash('sha256')
+        .update(Buffer.from(await res.arrayBuffer()))
+        .digest('hex');
+      expect(copies.find((c) => c.pack_id === p.id)!.sha256).toBe(sha);
+    }
+    // The primary loses a pack: the download reads it from the copy, and says so.
+    const lost = packs[0]!;
+    expect((await aws.fetch(objectUrl(lost.object_key), { method: 'DELETE' })).status).toBe(204);
+    expect((await restored(a, k.key, b.id)).equals(b.expected)).toBe(true);
+  }, 240_000);
 });

@@ -438,7 +438,7 @@ async function copyTrouble(
         where c.account_id = l.account_id and c.status = 'failed') as failed,
       (select count(*)::int from backups b
         left join backup_copies c on c.backup_id = b.id
-        where b.account_id = l.account_id and b.status = 'succeeded' and not b.dedup
+        where b.account_id = l.account_id and b.status = 'succeeded'
           and b.finished_at < ${before}::timestamptz and b.finished_at >= l.created_at
           and (c.status is null and l.copies = 'all' or c.status = 'pending')) as missing
     from storage_locations l

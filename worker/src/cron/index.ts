@@ -16,7 +16,7 @@ import { sendMonthlyReports } from '../restore-tests/report-email.ts';
 import { failSilentRestoreTests } from '../restore-tests/restore-tests.ts';
 import { scheduleRestoreTests } from '../restore-tests/schedule.ts';
 import { failSilentRestores } from '../restores/restores.ts';
-import { pruneCopies, queueCopies, runServerCopies } from '../retention/copies.ts';
+import { pruneCopies, queueCopies, repairPackCopies, runServerCopies } from '../retention/copies.ts';
 import { pruneLogs } from '../retention/prune.ts';
 import { applyRetention } from '../retention/retention.ts';
 import { createS3Storage } from '../storage/s3.ts';
@@ -51,6 +51,7 @@ export const JOBS: Array<{ name: string; run: (ctx: CronContext) => Promise<unkn
   { name: 'dedup-collect', run: (ctx) => collectDue(ctx.db, ctx.storage, ctx.now) },
   { name: 'queue-copies', run: (ctx) => queueCopies(ctx.db, ctx.config.s3, ctx.now) },
   { name: 'server-copies', run: (ctx) => runServerCopies(ctx.db, ctx.storage, ctx.config, ctx.now) },
+  { name: 'repair-pack-copies', run: (ctx) => repairPackCopies(ctx.db, ctx.storage, ctx.config, ctx.now) },
   { name: 'prune-copies', run: (ctx) => pruneCopies(ctx.db, ctx.config, ctx.now) },
   { name: 'closing-reminders', run: (ctx) => sendClosingReminders(ctx.db, ctx.config, ctx.now) },
   { name: 'purge-closed-accounts', run: (ctx) => purgeClosedAccounts(ctx.db, ctx.storage, ctx.now) },

@@ -26,9 +26,10 @@ type BackupRow = typeof backups.$inferSelect;
 export const UPLOAD_GRACE_MS = 3600_000;
 /**
  * A rewritten pack is deleted this long after its rewrite: a download or restore that planned
- * its reads before still finds its bytes (download links live minutes, restores hours).
+ * its reads before still finds its bytes (its presigned URLs live DOWNLOAD_URL_TTL_SECONDS, at
+ * most 7 days).
  */
-export const RETIRED_GRACE_MS = 24 * 3600_000;
+export const RETIRED_GRACE_MS = 7 * 24 * 3600_000;
 /**
  * Rewrite threshold (docs/dedup.md): a pack is rewritten when the rewrite frees at least half of
  * it and at least 1 MiB. The rewrite costs about four requests plus one UploadPartCopy per part

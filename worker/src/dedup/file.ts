@@ -1,11 +1,78 @@
 // The downloadable single file of a deduplicated backup (FORMAT.md §13.7), streamed together from
 // stored ciphertext in manifest order without any key: the version 3 prefix, the manifest object,
 // then per chunk reference a u32 length and the blob, read out of its pack with ranged reads of
-// whole runs of adjacent chunks. The link is signed (lib/file-link.ts).
+// whole runs of adjacent chunks. The link is signed (lib/file-link.ts). When the primary storage
+// lost an object or is down, the manifest and each run are read from their verified copies in the
+// account's second storage location (docs/second-location.md), if it has them: the same bytes.
 import { backupFileName } from '@resistro/contract';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db.ts';
+import type { Config } from '../env.ts';
+import { ApiError } from '../errors.ts';
+import { findLocation, locationStorage } from '../retention/location.ts';
+import { backupCopies, dedupPackCopies } from '../retention/retention.sql.ts';
 import type { ObjectStorage } from '../storage/storage.ts';
 import { readPlan } from './dedup.ts';
+
+type Range = { start: number; end: number };
+type Fallback = { read(key: string, range?: Range): Promise<ReadableStream<Uint8Array> | undefined> };
+
+/**
+ * Reads from the second location's copies: the manifest if the backup's copy is verified, a pack
+ * if its copy is. Looked up before the response starts (the request's database pool closes when
+ * the handler returns, while the body still streams).
+ */
+async function copyReader(
+  db: Db,
+  config: Config,
+  row: { id: string; accountId: string },
+  packKeys: string[],
+): Promise<Fallback> {
+  const none: Fallback = { read: async () => undefined };
+  const location = await findLocation(db, row.accountId);
+  if (!location) return none;
+  const [manifest] = await db
+    .select({ objectKey: backupCopies.objectKey })
+    .from(backupCopies)
+    .where(
+      and(
+        eq(backupCopies.backupId, row.id),
+        eq(backupCopies.bucket, location.bucket),
+        eq(backupCopies.status, 'copied'),
+      ),
+    );
+  const packs =
+    packKeys.length === 0
+      ? []
+      : await db
+          .select({ objectKey: dedupPackCopies.objectKey })
+          .from(dedupPackCopies)
+          .where(
+            and(
+              eq(dedupPackCopies.accountId, row.accountId),
+              eq(dedupPackCopies.bucket, location.bucket),
+              inArray(dedupPackCopies.objectKey, packKeys),
+            ),
+          );
+  const keys = new Set([...(manifest ? [manifest.objectKey] : []), ...packs.map((p) => p.objectKey)]);
+  if (keys.size === 0) return none;
+  const dest = await locationStorage(config, location);
+  return { read: async (key, range) => (keys.has(key) ? dest.getObject(key, range) : undefined) };
+}
+
+/** The primary's bytes, or the copy's when the primary has none or fails. */
+async function readEither(storage: ObjectStorage, fallback: Fallback, key: string, range?: Range) {
+  try {
+    const data = await storage.getObject(key, range);
+    if (data) return data;
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.code !== 'storage_error') throw e;
+    const copy = await fallback.read(key, range).catch(() => undefined);
+    if (copy) return copy;
+    throw e;
+  }
+  return fallback.read(key, range);
+}
 
 const MAGIC = [0x89, 0x52, 0x45, 0x53, 0x49, 0x53, 0x54, 0x52, 0x4f, 0x0d, 0x0a, 0x1a];
 const PREFIX_LENGTH = 24;
@@ -14,9 +81,18 @@ const PREFIX_LENGTH = 24;
 export async function streamBackupFile(
   db: Db,
   storage: ObjectStorage,
-  row: { id: string; objectKey: string; sizeBytes: number | null; databaseName: string; startedAt: Date },
+  config: Config,
+  row: {
+    id: string;
+    accountId: string;
+    objectKey: string;
+    sizeBytes: number | null;
+    databaseName: string;
+    startedAt: Date;
+  },
 ): Promise<Response> {
   const plan = await readPlan(db, row.id);
+  const fallback = await copyReader(db, config, row, [...new Set(plan.runs.map((r) => r.objectKey))]);
   const manifestBytes = row.sizeBytes ?? 0;
   const prefix = new Uint8Array(PREFIX_LENGTH);
   prefix.set(MAGIC, 0);
@@ -29,7 +105,7 @@ export async function streamBackupFile(
       try {
         if (step === -1) {
           controller.enqueue(prefix);
-          const manifest = await storage.getObject(row.objectKey);
+          const manifest = await readEither(storage, fallback, row.objectKey);
           if (!manifest) throw new Error('the manifest object is missing');
           for await (const b of manifest as unknown as AsyncIterable<Uint8Array>) controller.enqueue(b);
           step = 0;
@@ -41,7 +117,7 @@ export async function streamBackupFile(
           return;
         }
         step++;
-        const data = await storage.getObject(run.objectKey, { start: run.start, end: run.end });
+        const data = await readEither(storage, fallback, run.objectKey, { start: run.start, end: run.end });
         if (!data) throw new Error(`pack ${run.objectKey} is missing`);
         const bytes = new Uint8Array(await new Response(data).arrayBuffer());
         if (bytes.length !== run.end - run.start)

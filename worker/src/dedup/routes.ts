@@ -92,5 +92,5 @@ export const dedupFileRoutes = new Hono<AppEnv>().get('/dedup/files/:id', async 
   await checkFileLink(c.get('config'), id, c.req.query('expires'), c.req.query('sig'), c.get('now'));
   const [row] = await c.get('db').select().from(backups).where(eq(backups.id, id));
   if (!row || row.status !== 'succeeded' || !row.dedup) throw new ApiError('not_found', 'backup not found');
-  return streamBackupFile(c.get('db'), c.get('storage'), row);
+  return streamBackupFile(c.get('db'), c.get('storage'), c.get('config'), row);
 });

@@ -19,12 +19,15 @@ import type { Config } from '../env.ts';
 import { ApiError, notFound } from '../errors.ts';
 import type { ObjectStorage, PartChecksum } from '../storage/storage.ts';
 import { findLocation, locationStorage } from './location.ts';
-import { backupCopies, storageLocations } from './retention.sql.ts';
+import { backupCopies, dedupPackCopies, storageLocations } from './retention.sql.ts';
 
 type CopyRow = typeof backupCopies.$inferSelect;
 type BackupRow = typeof backups.$inferSelect;
 
 export const COPY_ATTEMPTS = 3;
+/** Why a deduplicated backup has no copy at a location the primary's credentials cannot reach. */
+export const DEDUP_SERVER_ONLY =
+  'A deduplicated backup is copied server-side only, and this location cannot read the primary bucket with its credentials';
 export const COPIES_QUEUED_PER_RUN = 500;
 export const SERVER_COPIES_PER_RUN = 5;
 /** A transfer the agent started and did not finish in this time is handed out again. */
@@ -49,17 +52,20 @@ export async function queueCopies(
   limit = COPIES_QUEUED_PER_RUN,
 ): Promise<number> {
   const { rows } = await db.execute<{ backup_id: string }>(sql`
-    insert into backup_copies (backup_id, account_id, status, object_key, bucket, method, created_at, updated_at)
-    select b.id, b.account_id, 'pending', b.object_key, l.bucket,
-           case when l.endpoint = ${primary.endpoint} and l.access_key_id = ${primary.accessKeyId}
-                then 'server_copy' else 'transfer' end,
-           ${now.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz
+    insert into backup_copies (backup_id, account_id, status, object_key, bucket, method, created_at, updated_at, error)
+    select b.id, b.account_id,
+           -- a deduplicated backup (its manifest and the packs it needs) is copied server-side
+           -- only: the agent transfers single files
+           case when not b.dedup or s.same then 'pending' else 'failed' end,
+           b.object_key, l.bucket,
+           case when s.same then 'server_copy' else 'transfer' end,
+           ${now.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz,
+           case when not b.dedup or s.same then null else ${DEDUP_SERVER_ONLY} end
     from backups b
     join storage_locations l on l.account_id = b.account_id
     join accounts a on a.id = b.account_id
+    cross join lateral (select l.endpoint = ${primary.endpoint} and l.access_key_id = ${primary.accessKeyId} as same) s
     where b.status = 'succeeded'
-      -- a deduplicated backup is no single object but chunks in shared packs: not copied (yet)
-      and not b.dedup
       and not exists (select 1 from backup_copies c where c.backup_id = b.id)
       and (l.copies = 'all' or not exists (
         select 1 from backups e
@@ -157,6 +163,149 @@ async function serverCopy(
   return read.sha256;
 }
 
+/** One pack, copied whole server-side (one part: packs are MiBs), read back and compared. */
+async function copyPack(
+  primary: ObjectStorage,
+  dest: ObjectStorage,
+  pack: { object_key: string; size_bytes: string; checksum: string },
+  lock: { retainUntil: Date } | undefined,
+): Promise<string> {
+  const size = Number(pack.size_bytes);
+  const uploadId = await dest.createMultipartUpload(pack.object_key, undefined, lock);
+  try {
+    const etag = await dest.copyPart(
+      pack.object_key,
+      uploadId,
+      1,
+      { bucket: primary.bucket, key: pack.object_key },
+      { first: 0, last: size - 1 },
+    );
+    await dest.completeMultipartUpload(pack.object_key, uploadId, [{ partNumber: 1, etag }]);
+  } catch (e) {
+    await dest.abortMultipartUpload(pack.object_key, uploadId).catch(() => {});
+    throw e;
+  }
+  const read = await dest.readChecksum(pack.object_key);
+  // A pack's checksum is its SHA-256 in base64 where its upload was checked that way (or it was
+  // rewritten); an MD5-checked pack is compared by size.
+  const sha256 = read && Buffer.from(read.sha256, 'hex').toString('base64');
+  if (!read || read.size !== size || (pack.checksum.length === 44 && sha256 !== pack.checksum))
+    throw new ApiError('conflict', 'The copy of a pack read back does not match the pack');
+  return read.sha256;
+}
+
+/**
+ * Copies every pack the deduplicated backup needs that the location lacks (each pack once for all
+ * backups that share it), and extends a copied pack's lock to the backup's.
+ */
+async function copyPacks(
+  db: Db,
+  primary: ObjectStorage,
+  dest: ObjectStorage,
+  row: CopyRow,
+  backupId: string,
+  lock: { retainUntil: Date } | undefined,
+  now: Date,
+): Promise<number> {
+  const { rows: packs } = await db.execute<{
+    id: string;
+    object_key: string;
+    size_bytes: string;
+    checksum: string;
+    copied: boolean;
+    copy_lock: Date | string | null;
+  }>(sql`
+    select distinct p.id, p.object_key, p.size_bytes, p.checksum,
+           pc.pack_id is not null as copied, pc.locked_until as copy_lock
+    from dedup_refs r
+    join dedup_chunks c on c.account_id = r.account_id and c.chunk_id = r.chunk_id
+    join dedup_packs p on p.id = c.pack_id
+    left join dedup_pack_copies pc on pc.pack_id = p.id and pc.bucket = ${row.bucket}
+    where r.backup_id = ${backupId}::uuid`);
+  let copied = 0;
+  for (const p of packs) {
+    if (!p.copied) {
+      const sha256 = await copyPack(primary, dest, p, lock);
+      await db
+        .insert(dedupPackCopies)
+        .values({
+          packId: p.id,
+          bucket: row.bucket,
+          accountId: row.accountId,
+          objectKey: p.object_key,
+          sha256,
+          lockedUntil: lock?.retainUntil ?? null,
+          copiedAt: now,
+        })
+        .onConflictDoNothing();
+      copied++;
+    } else if (lock && (!p.copy_lock || new Date(p.copy_lock) < lock.retainUntil)) {
+      await dest.putObjectLock(p.object_key, lock).catch(async (e) => {
+        const current = await dest.getObjectLock(p.object_key);
+        if (!current || current.retainUntil < lock.retainUntil) throw e;
+      });
+      await db
+        .update(dedupPackCopies)
+        .set({ lockedUntil: lock.retainUntil })
+        .where(and(eq(dedupPackCopies.packId, p.id), eq(dedupPackCopies.bucket, row.bucket)));
+    }
+  }
+  return copied;
+}
+
+/**
+ * Cron: packs a copied deduplicated backup needs that the location lacks (a pack rewrite moved its
+ * chunks into a new pack), copied so that a fallback read still finds every chunk. Bounded.
+ */
+export async function repairPackCopies(
+  db: Db,
+  primary: ObjectStorage,
+  config: Config,
+  now: Date,
+  limit = SERVER_COPIES_PER_RUN,
+): Promise<number> {
+  const { rows } = await db.execute<{
+    id: string;
+    object_key: string;
+    size_bytes: string;
+    checksum: string;
+    account_id: string;
+    bucket: string;
+  }>(sql`
+    select distinct p.id, p.object_key, p.size_bytes, p.checksum, p.account_id, bc.bucket
+    from dedup_packs p
+    join dedup_chunks c on c.pack_id = p.id
+    join dedup_refs r on r.account_id = c.account_id and r.chunk_id = c.chunk_id
+    join backup_copies bc on bc.backup_id = r.backup_id and bc.status = 'copied'
+    where p.status = 'stored' and p.retired_at is null
+      and not exists (select 1 from dedup_pack_copies pc where pc.pack_id = p.id and pc.bucket = bc.bucket)
+    limit ${limit}`);
+  let copied = 0;
+  for (const p of rows) {
+    const location = await findLocation(db, p.account_id);
+    if (!location || location.bucket !== p.bucket) continue;
+    try {
+      const dest = await locationStorage(config, location);
+      const sha256 = await copyPack(primary, dest, p, undefined);
+      await db
+        .insert(dedupPackCopies)
+        .values({
+          packId: p.id,
+          bucket: p.bucket,
+          accountId: p.account_id,
+          objectKey: p.object_key,
+          sha256,
+          copiedAt: now,
+        })
+        .onConflictDoNothing();
+      copied++;
+    } catch (e) {
+      console.error('copying a rewritten pack to the second location failed; retrying next run', p.id, e);
+    }
+  }
+  return copied;
+}
+
 /**
  * Cron: runs a few pending server-side copies. A copy storage refuses (the credentials cannot read
  * the primary bucket after all) becomes a transfer by the agent; others are retried next run.
@@ -191,12 +340,24 @@ export async function runServerCopies(
     try {
       const dest = await locationStorage(config, location);
       const lock = copyLock(backup, location.objectLock, now);
+      if (backup.dedup) await copyPacks(db, primary, dest, row, backup.id, lock, now);
       const sha256 = await serverCopy(primary, dest, backup, row.objectKey, lock);
       await recordCopied(db, row, 'server_copy', sha256, lock?.retainUntil ?? null, now);
       stats.copied++;
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      if (e instanceof ApiError && e.code === 'conflict' && /server-side copy/.test(message)) {
+      if (
+        backup.dedup &&
+        e instanceof ApiError &&
+        e.code === 'conflict' &&
+        /server-side copy/.test(message)
+      ) {
+        await db
+          .update(backupCopies)
+          .set({ status: 'failed', error: `${DEDUP_SERVER_ONLY} (${message})`, updatedAt: now })
+          .where(eq(backupCopies.backupId, backup_id));
+        stats.failed++;
+      } else if (e instanceof ApiError && e.code === 'conflict' && /server-side copy/.test(message)) {
         // Not possible with these credentials: the agent transfers it instead.
         await db
           .update(backupCopies)
@@ -222,7 +383,7 @@ export async function pendingCopyJobs(
     select c.backup_id from backup_copies c
     join backups b on b.id = c.backup_id
     left join databases d on d.id = b.database_id
-    where c.account_id = ${accountId}::uuid and c.status = 'pending' and c.method = 'transfer'
+    where c.account_id = ${accountId}::uuid and c.status = 'pending' and c.method = 'transfer' and not b.dedup
       and coalesce(b.agent_id, d.agent_id) = ${agentId}::uuid
       and (c.upload_id is null or c.updated_at < ${new Date(now.getTime() - TRANSFER_STALE_MS).toISOString()}::timestamptz)
     order by c.created_at limit 5`);
@@ -440,7 +601,7 @@ export async function pruneCopies(db: Db, config: Config, now: Date, limit = 100
     where not exists (select 1 from backups b where b.id = c.backup_id)
       and (c.locked_until is null or c.locked_until <= ${now.toISOString()}::timestamptz)
     limit ${limit}`);
-  let removed = 0;
+  let removed = await prunePackCopies(db, config, now, limit);
   for (const { backup_id } of rows) {
     const [row] = await db.select().from(backupCopies).where(eq(backupCopies.backupId, backup_id));
     if (!row) continue;
@@ -455,6 +616,35 @@ export async function pruneCopies(db: Db, config: Config, now: Date, limit = 100
       removed++;
     } catch (e) {
       console.error('deleting a copy from the second location failed; retrying next run', backup_id, e);
+    }
+  }
+  return removed;
+}
+
+/** Copies of packs the primary no longer has (collected), deleted at the location unless locked. */
+async function prunePackCopies(db: Db, config: Config, now: Date, limit: number): Promise<number> {
+  const { rows } = await db.execute<{
+    pack_id: string;
+    bucket: string;
+    account_id: string;
+    object_key: string;
+  }>(sql`
+    select pc.pack_id, pc.bucket, pc.account_id, pc.object_key from dedup_pack_copies pc
+    where not exists (select 1 from dedup_packs p where p.id = pc.pack_id)
+      and (pc.locked_until is null or pc.locked_until <= ${now.toISOString()}::timestamptz)
+    limit ${limit}`);
+  let removed = 0;
+  for (const c of rows) {
+    try {
+      const location = await findLocation(db, c.account_id);
+      if (location && location.bucket === c.bucket)
+        await (await locationStorage(config, location)).deleteObject(c.object_key);
+      await db
+        .delete(dedupPackCopies)
+        .where(and(eq(dedupPackCopies.packId, c.pack_id), eq(dedupPackCopies.bucket, c.bucket)));
+      removed++;
+    } catch (e) {
+      console.error('deleting a pack copy from the second location failed; retrying next run', c.pack_id, e);
     }
   }
   return removed;
