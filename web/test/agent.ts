@@ -6,9 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const CLI = fileURLToPath(new URL('../../agent/src/cli.ts', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../agent/src/cli.ts', import.meta.url));
 
-export type RunningAgent = { stop(): Promise<void>; output(): string; child: ChildProcess };
+export type RunningAgent = {
+  stop(): Promise<void>;
+  output(): string;
+  child: ChildProcess;
+  /** the agent's settings, for running its CLI (e.g. a restore) as the customer would on that host */
+  env: Record<string, string>;
+};
 
 export function startAgent(opts: {
   apiKey: string;
@@ -21,22 +27,19 @@ export function startAgent(opts: {
   const parent = mkdtempSync(join(tmpdir(), 'resistro-web-agent-'));
   // An empty env file of our own, so a real /etc/resistro-agent/env on this machine is not read.
   writeFileSync(join(parent, 'env'), '');
+  const env = {
+    RESISTRO_API_KEY: opts.apiKey,
+    RESISTRO_ENDPOINT: opts.endpoint,
+    RESISTRO_ENCRYPTION_KEY: encryptionKey,
+    // the agent creates its state directory itself, with its own permissions
+    RESISTRO_STATE_DIR: join(parent, 'state'),
+    RESISTRO_ENV_FILE: join(parent, 'env'),
+    RESISTRO_LOG_FORMAT: 'text',
+  };
   const child = spawn(
     process.execPath,
     ['--no-warnings', CLI, 'agent', '--heartbeat-interval', String(opts.heartbeatSeconds ?? 2)],
-    {
-      env: {
-        ...process.env,
-        RESISTRO_API_KEY: opts.apiKey,
-        RESISTRO_ENDPOINT: opts.endpoint,
-        RESISTRO_ENCRYPTION_KEY: encryptionKey,
-        // the agent creates its state directory itself, with its own permissions
-        RESISTRO_STATE_DIR: join(parent, 'state'),
-        RESISTRO_ENV_FILE: join(parent, 'env'),
-        RESISTRO_LOG_FORMAT: 'text',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
   const collect = (b: Buffer) => {
@@ -46,6 +49,7 @@ export function startAgent(opts: {
   child.stderr?.on('data', collect);
   return {
     child,
+    env,
     output: () => out,
     stop: () =>
       new Promise<void>((resolve) => {

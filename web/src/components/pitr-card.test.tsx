@@ -140,6 +140,12 @@ describe('the moment in the command', () => {
       reason: 'hole',
     });
     expect(checkMoment(new Date('2026-12-01T12:30:00Z'), [])).toEqual({ ok: false, reason: 'nothing' });
+    // a window that just started holds no whole second yet
+    const justStarted = [{ start: '2026-12-01T10:00:13.250Z', end: '2026-12-01T10:00:13.900Z' }];
+    expect(checkMoment(new Date('2026-12-01T10:00:13Z'), justStarted)).toEqual({
+      ok: false,
+      reason: 'nothing',
+    });
   });
 
   it('quotes what the shell would split', () => {

@@ -54,7 +54,7 @@ export function PitrCard(props: { database: Database }): JSX.Element {
   );
   createPoll(
     () => void refetch(),
-    30_000,
+    10_000,
     () => status.latest !== undefined && status.latest.state !== 'starting' && status.latest.state !== 'off',
   );
   const [editing, setEditing] = createSignal(false);

@@ -71,10 +71,10 @@ export function restorableBounds(ranges: Span[]): { earliest: Date; latest: Date
   const first = ranges[0];
   const last = ranges.at(-1);
   if (!first || !last) return null;
-  return {
-    earliest: new Date(Math.ceil(Date.parse(first.start) / 1000) * 1000),
-    latest: new Date(Math.floor(Date.parse(last.end) / 1000) * 1000),
-  };
+  const earliest = new Date(Math.ceil(Date.parse(first.start) / 1000) * 1000);
+  const latest = new Date(Math.floor(Date.parse(last.end) / 1000) * 1000);
+  // a window shorter than its own second (just started): no whole second lies inside it yet
+  return earliest.getTime() <= latest.getTime() ? { earliest, latest } : null;
 }
 
 export type MomentCheck =
