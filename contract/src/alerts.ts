@@ -1,18 +1,11 @@
 // Alerts, notification channels, the delivery log and the metrics token: the schemas of
 // /api/v1/alerts, /channels, /notifications and /metrics-token. Browser-safe: valibot only.
 import * as v from 'valibot';
+import { Cursor, Limit } from './page.ts';
 import { Email, Id } from './schemas.ts';
 import { Text, Timestamp } from './text.ts';
 
 const Name = v.pipe(Text, v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(100, 'is too long'));
-const Cursor = v.pipe(Text, v.maxLength(200, 'is too long'));
-const Limit = v.pipe(
-  Text,
-  v.regex(/^\d{1,3}$/, 'must be 1–100'),
-  v.transform(Number),
-  v.minValue(1, 'must be 1–100'),
-  v.maxValue(100, 'must be 1–100'),
-);
 
 // ---------- alerts ----------
 /**

@@ -2,6 +2,7 @@
 // what the dashboard needs to open Paddle's checkout. Browser-safe: valibot only. No Paddle
 // secret is ever part of these (the client token is Paddle's public, browser-side token).
 import * as v from 'valibot';
+import { pageOf } from './page.ts';
 import { PLAN_IDS } from './plans.ts';
 import { Timestamp } from './text.ts';
 
@@ -93,6 +94,7 @@ export const Transaction = v.object({
   createdAt: Timestamp,
 });
 export type Transaction = v.InferOutput<typeof Transaction>;
-export const TransactionList = v.object({ items: v.array(Transaction) });
+/** Newest first, a page at a time. */
+export const TransactionList = pageOf(Transaction);
 export const InvoiceResponse = v.object({ url: v.string() });
 export const PaymentMethodResponse = v.object({ transactionId: v.string(), url: v.nullable(v.string()) });

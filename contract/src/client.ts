@@ -9,6 +9,7 @@ import type * as ck from './checks.ts';
 import type * as dd from './dedup.ts';
 import type { ErrorCode, ErrorEnvelope } from './errors.ts';
 import type * as id from './identity.ts';
+import { allPages, type PageQuery } from './page.ts';
 import type * as pt from './pitr.ts';
 import type * as rt from './restore-tests.ts';
 import type * as rs from './restores.ts';
@@ -52,6 +53,9 @@ export type ClientOptions = {
 };
 
 type Query = Record<string, string | number | undefined>;
+
+/** Code-point order, the same in every locale (as PostgreSQL's "C" collation sorts). */
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export function createApiClient(opts: ClientOptions) {
   const base = `${opts.endpoint.replace(/\/+$/, '')}/v1`;
@@ -168,19 +172,54 @@ export function createApiClient(opts: ClientOptions) {
     requestAccountDeletion: (password: string) =>
       request<s.ClosingResponse>('POST', '/account/deletion', { password }),
     reopenAccount: () => request<s.ClosingResponse>('POST', '/account/reopen'),
-    exportManifest: (query: { databaseId?: string } = {}) =>
-      request<s.ExportManifest>(
-        'GET',
-        `/export/manifest${query.databaseId ? `?databaseId=${encodeURIComponent(query.databaseId)}` : ''}`,
-      ),
+    /** One page of the export manifest. */
+    exportManifestPage: (q: { databaseId?: string } & PageQuery = {}) =>
+      request<s.ExportManifest>('GET', '/export/manifest', undefined, q),
+    /**
+     * The whole manifest, page after page, in one object (the CLI's export and the dashboard's
+     * file): grouped by database, oldest first; the count and size are those of the items.
+     */
+    exportManifest: async (query: { databaseId?: string } = {}): Promise<s.ExportManifest> => {
+      let first: s.ExportManifest | undefined;
+      const items = await allPages(async (q) => {
+        const page = await request<s.ExportManifest>('GET', '/export/manifest', undefined, {
+          ...query,
+          ...q,
+        });
+        first ??= page;
+        return page;
+      });
+      items.sort(
+        (a, b) =>
+          compare(a.databaseName, b.databaseName) ||
+          compare(a.databaseId, b.databaseId) ||
+          compare(a.startedAt, b.startedAt) ||
+          compare(a.backupId, b.backupId),
+      );
+      return {
+        ...first!,
+        backups: items.length,
+        totalBytes: items.reduce((n, i) => n + i.sizeBytes, 0),
+        items,
+        nextCursor: null,
+      };
+    },
 
-    listApiKeys: () => request<{ items: s.ApiKey[] }>('GET', '/api-keys'),
+    listApiKeys: (q: PageQuery = {}) =>
+      request<v.InferOutput<typeof s.ApiKeyList>>('GET', '/api-keys', undefined, q),
+    /** Every key in use, page after page (the settings list). */
+    allApiKeys: () =>
+      allPages((q) => request<v.InferOutput<typeof s.ApiKeyList>>('GET', '/api-keys', undefined, q)),
     createApiKey: (body: { name: string; scope: s.ApiKey['scope'] }) =>
       request<s.CreatedApiKey>('POST', '/api-keys', body),
     revokeApiKey: (id: string) => request<void>('DELETE', `/api-keys/${encodeURIComponent(id)}`),
 
     heartbeat: (body: s.HeartbeatBody) => request<s.HeartbeatResponse>('POST', '/agent/heartbeat', body),
-    listAgents: () => request<{ items: s.Agent[] }>('GET', '/agents'),
+    listAgents: (q: PageQuery = {}) =>
+      request<v.InferOutput<typeof s.AgentList>>('GET', '/agents', undefined, q),
+    /** Every agent, page after page (pickers and overviews). */
+    allAgents: () =>
+      allPages((q) => request<v.InferOutput<typeof s.AgentList>>('GET', '/agents', undefined, q)),
     getAgent: (id: string) => request<{ agent: s.Agent }>('GET', `/agents/${encodeURIComponent(id)}`),
     deleteAgent: (id: string) => request<void>('DELETE', `/agents/${encodeURIComponent(id)}`),
 
@@ -382,7 +421,18 @@ export function createApiClient(opts: ClientOptions) {
       } = {},
     ) => request<al.DeliveryList>('GET', '/notifications', undefined, q),
     // members, invitations, audit log (docs/teams.md, docs/audit-log.md)
-    listMembers: () => request<v.InferOutput<typeof tm.MemberList>>('GET', '/members'),
+    listMembers: (q: PageQuery = {}) =>
+      request<v.InferOutput<typeof tm.MemberList>>('GET', '/members', undefined, q),
+    /** Every member, page after page, with the open invitations (which come with the first page). */
+    allMembers: async (): Promise<v.InferOutput<typeof tm.MemberList>> => {
+      let invitations: tm.Invitation[] | undefined;
+      const items = await allPages(async (q) => {
+        const page = await request<v.InferOutput<typeof tm.MemberList>>('GET', '/members', undefined, q);
+        invitations ??= page.invitations;
+        return page;
+      });
+      return { items, invitations: invitations ?? [], nextCursor: null };
+    },
     updateMember: (id: string, body: tm.UpdateMemberBody) =>
       request<{ member: tm.Member }>('PATCH', `/members/${encodeURIComponent(id)}`, body),
     removeMember: (id: string) =>
@@ -448,7 +498,13 @@ export function createApiClient(opts: ClientOptions) {
       request<{ preview: bl.PlanPreview }>('POST', '/billing/plan/preview', { plan }),
     changePlan: (plan: s.Account['plan']) =>
       request<{ billing: bl.Billing }>('POST', '/billing/plan', { plan }),
-    listTransactions: () => request<{ items: bl.Transaction[] }>('GET', '/billing/transactions'),
+    listTransactions: (q: PageQuery = {}) =>
+      request<v.InferOutput<typeof bl.TransactionList>>('GET', '/billing/transactions', undefined, q),
+    /** Every payment, page after page. */
+    allTransactions: () =>
+      allPages((q) =>
+        request<v.InferOutput<typeof bl.TransactionList>>('GET', '/billing/transactions', undefined, q),
+      ),
     invoiceUrl: (id: string) =>
       request<{ url: string }>('GET', `/billing/transactions/${encodeURIComponent(id)}/invoice`),
     paymentMethodTransaction: () =>

@@ -9,6 +9,7 @@ export * from './errors.ts';
 export * from './files.ts';
 export * from './format.ts';
 export * from './identity.ts';
+export * from './page.ts';
 export * from './pitr.ts';
 export * from './plans.ts';
 export * from './restore-tests.ts';

@@ -6,6 +6,7 @@ import * as bl from './billing.ts';
 import * as ck from './checks.ts';
 import * as dd from './dedup.ts';
 import * as id from './identity.ts';
+import { PageQuery } from './page.ts';
 import * as pt from './pitr.ts';
 import * as rtt from './restore-tests.ts';
 import * as rs from './restores.ts';
@@ -151,7 +152,8 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'get',
     path: '/export/manifest',
-    summary: "Every backup (or one database's) with its checksum and a download link valid 7 days",
+    summary:
+      "Every backup (or one database's) with its checksum and a download link valid 7 days, newest first (cursor pagination)",
     access: 'download',
     query: s.ExportManifestQuery,
     response: s.ExportManifest,
@@ -199,9 +201,10 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'get',
     path: '/billing/transactions',
-    summary: 'Payments and their invoices, newest first',
+    summary: 'Payments and their invoices, newest first (cursor pagination)',
     access: 'read',
     role: 'owner',
+    query: PageQuery,
     response: bl.TransactionList,
   },
   {
@@ -424,7 +427,14 @@ export const ROUTES: RouteSpec[] = [
     query: id.SsoCallbackQuery,
     status: 302,
   },
-  { method: 'get', path: '/api-keys', summary: 'List API keys', access: 'write', response: s.ApiKeyList },
+  {
+    method: 'get',
+    path: '/api-keys',
+    summary: 'List API keys, newest first (cursor pagination)',
+    access: 'write',
+    query: PageQuery,
+    response: s.ApiKeyList,
+  },
   {
     method: 'post',
     path: '/api-keys',
@@ -448,8 +458,9 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'get',
     path: '/members',
-    summary: "The account's members and open invitations",
+    summary: "The account's members, oldest first (cursor pagination), and open invitations (first page)",
     access: 'read',
+    query: PageQuery,
     response: tm.MemberList,
   },
   {
@@ -529,7 +540,14 @@ export const ROUTES: RouteSpec[] = [
     body: s.HeartbeatBody,
     response: s.HeartbeatResponse,
   },
-  { method: 'get', path: '/agents', summary: 'List agents', access: 'read', response: s.AgentList },
+  {
+    method: 'get',
+    path: '/agents',
+    summary: 'List agents, newest registered first (cursor pagination)',
+    access: 'read',
+    query: PageQuery,
+    response: s.AgentList,
+  },
   { method: 'get', path: '/agents/{id}', summary: 'One agent', access: 'read' },
   {
     method: 'delete',

@@ -6,6 +6,7 @@ import * as v from 'valibot';
 import { BackupErrorCodeSchema, BackupErrorParams } from './backup-errors.ts';
 import { BillingSummary } from './billing.ts';
 import { CheckRequest, ConnectionCheck } from './checks.ts';
+import { Cursor, Limit, pageOf } from './page.ts';
 import { PLAN_IDS } from './plans.ts';
 import { RestoreTestJob } from './restore-tests.ts';
 import { RestoreJob } from './restores.ts';
@@ -133,7 +134,8 @@ export const ApiKey = v.object({
   lastUsedAt: v.nullable(Timestamp),
 });
 export const CreatedApiKey = v.object({ apiKey: ApiKey, secret: v.string() });
-export const ApiKeyList = v.object({ items: v.array(ApiKey) });
+/** Newest first, a page at a time. */
+export const ApiKeyList = pageOf(ApiKey);
 
 // ---------- agents ----------
 export const ENGINES = ['postgres', 'mysql', 'mariadb', 'sqlite', 'redis', 'directory'] as const;
@@ -189,7 +191,8 @@ export const Agent = v.object({
   /** set once that key is revoked: the agent's heartbeats are refused until it gets a new key */
   keyRevokedAt: v.nullable(Timestamp),
 });
-export const AgentList = v.object({ items: v.array(Agent) });
+/** Newest registered first, a page at a time. */
+export const AgentList = pageOf(Agent);
 
 // ---------- schedules and databases ----------
 const TimeZone = v.pipe(Text, v.maxLength(64), v.check(isValidTimeZone, 'is not a known time zone'));
@@ -618,7 +621,11 @@ export const BackupNowResponse = v.object({ request: BackupRequest });
 export const ClosingResponse = v.object({ closing: v.nullable(AccountClosing) });
 /** SECURITY: the password again, so an open session alone cannot delete an account. */
 export const DeleteAccountBody = v.strictObject({ password: v.pipe(Text, v.minLength(1), v.maxLength(200)) });
-export const ExportManifestQuery = v.strictObject({ databaseId: v.optional(Id) });
+export const ExportManifestQuery = v.strictObject({
+  databaseId: v.optional(Id),
+  cursor: v.optional(Cursor),
+  limit: v.optional(Limit),
+});
 /** How long the manifest's links stay valid (S3's SigV4 allows at most 7 days). */
 export const EXPORT_LINK_TTL_SECONDS = 7 * 86400;
 export const ExportItem = v.object({
@@ -637,9 +644,12 @@ export const ExportManifest = v.object({
   accountId: Id,
   generatedAt: Timestamp,
   expiresAt: Timestamp,
+  /** the whole export's count and size (every page), not this page's */
   backups: v.number(),
   totalBytes: v.number(),
+  /** newest first, a page at a time (`limit`, default 100) */
   items: v.array(ExportItem),
+  nextCursor: v.nullable(v.string()),
 });
 
 export type SignupBody = v.InferInput<typeof SignupBody>;

@@ -1,6 +1,7 @@
 // Members, roles, invitations and the audit log: the schemas of /api/v1/members, /invitations and
 // /audit (docs/teams.md, docs/audit-log.md). Browser-safe: valibot only.
 import * as v from 'valibot';
+import { Cursor, Limit } from './page.ts';
 import { ROLES } from './roles.ts';
 import { Email, Id, Password } from './schemas.ts';
 import { Text, Timestamp } from './text.ts';
@@ -24,7 +25,12 @@ export const Invitation = v.object({
   createdAt: Timestamp,
   expiresAt: Timestamp,
 });
-export const MemberList = v.object({ items: v.array(Member), invitations: v.array(Invitation) });
+/** Members oldest first, a page at a time; the open invitations come with the first page only. */
+export const MemberList = v.object({
+  items: v.array(Member),
+  invitations: v.array(Invitation),
+  nextCursor: v.nullable(v.string()),
+});
 
 export const InviteBody = v.strictObject({
   email: Email,
@@ -78,16 +84,8 @@ export const AuditQuery = v.strictObject({
   objectId: v.optional(Word),
   from: v.optional(Timestamp),
   to: v.optional(Timestamp),
-  cursor: v.optional(v.pipe(Text, v.maxLength(200, 'is too long'))),
-  limit: v.optional(
-    v.pipe(
-      Text,
-      v.regex(/^\d{1,3}$/, 'must be 1–100'),
-      v.transform(Number),
-      v.minValue(1, 'must be 1–100'),
-      v.maxValue(100, 'must be 1–100'),
-    ),
-  ),
+  cursor: v.optional(Cursor),
+  limit: v.optional(Limit),
 });
 export const AuditList = v.object({ items: v.array(AuditEntry), nextCursor: v.nullable(v.string()) });
 export const AuditExportQuery = v.strictObject({

@@ -43,6 +43,8 @@ const T = {
     intro:
       'Everything the dashboard does is in this API. Authenticate with the session cookie (browser) or `Authorization: Bearer rsk_…` (an API key with scope agent, read or full). The machine-readable document is',
     errors: 'Every error has the same envelope, with a code from a closed set:',
+    paging:
+      'Lists that grow with an account come a page at a time: `?limit=` (1–100, default 100; 50 for backups, alerts and the audit log) and `?cursor=` in, `{"items": […], "nextCursor": "…"}` out. Pass `nextCursor` as `cursor` for the next page; `null` means the last one. The cursor is opaque and only valid for the list that wrote it; a cursor or limit of another shape is a 422 naming the field.',
     contents: 'Operations',
     scopes: 'Allowed for',
     public: 'no login',
@@ -62,6 +64,8 @@ const T = {
     intro:
       'Alles, was das Dashboard kann, geht über diese API. Anmeldung mit dem Sitzungs-Cookie (Browser) oder `Authorization: Bearer rsk_…` (ein API-Schlüssel mit dem Bereich agent, read oder full). Das maschinenlesbare Dokument ist',
     errors: 'Jeder Fehler hat dieselbe Hülle, mit einem Code aus einer festen Liste:',
+    paging:
+      'Listen, die mit einem Konto wachsen, kommen seitenweise: `?limit=` (1–100, Standard 100; 50 bei Backups, Alarmen und dem Audit-Log) und `?cursor=` hinein, `{"items": […], "nextCursor": "…"}` heraus. `nextCursor` als `cursor` übergeben ergibt die nächste Seite; `null` heißt: die letzte. Der Cursor ist undurchsichtig und gilt nur für die Liste, die ihn geschrieben hat; ein Cursor oder Limit anderer Form ergibt 422 mit dem Feldnamen.',
     contents: 'Operationen',
     scopes: 'Erlaubt für',
     public: 'ohne Anmeldung',
@@ -194,6 +198,7 @@ export function renderOpenApi(doc: OpenApi, lang: DocLanguage): string {
     t.descriptions ? `<p>${t.descriptions}</p>` : '',
     `<p>${t.errors}</p><pre><code>{"error":{"code":"validation_failed","message":"…","fields":{"name":"…"}}}</code></pre>`,
     `<p>${errorCodes.map((c) => `<code>${escapeHtml(c)}</code>`).join(', ')}</p>`,
+    `<p>${inlineCode(t.paging)}</p>`,
     `<h2 id="operations">${t.contents}</h2><ul>${toc}</ul>`,
     ...ops.map((o) => renderOperation(o.method, o.path, o.op, base, lang)),
   ]

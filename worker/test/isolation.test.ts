@@ -12,6 +12,7 @@ import {
   stackInfo,
   uploadBackup,
 } from '../../scripts/test/api.ts';
+import { encodeCursor } from '../src/lib/cursor.ts';
 
 type Victim = Awaited<ReturnType<typeof accountWithDatabase>> & {
   backupId: string;
@@ -314,6 +315,24 @@ async function assertVictimIntact() {
   expect(copy).toEqual({ status: 'pending', attempts: 0, upload_id: null });
 }
 
+/** Cursors just after (in every list's order) the victim's key, member, agent, payment and backup. */
+async function victimCursors(): Promise<string[]> {
+  const v = victim;
+  const rows = await sql(
+    `select created_at as at, id::text from api_keys where id = $1
+     union all select created_at, id::text from users where id = $2
+     union all select created_at, id::text from agents where id = $3
+     union all select created_at, id from billing_transactions where id = $4
+     union all select started_at, id::text from backups where id = $5`,
+    [v.apiKeyId, v.user.id, v.agent.id, v.transactionId, v.backupId],
+  );
+  // just past the row either way (newest-first lists and the oldest-first members)
+  return rows.flatMap((r: { at: Date; id: string }) => [
+    encodeCursor(new Date(r.at.getTime() + 1), r.id),
+    encodeCursor(new Date(r.at.getTime() - 1), r.id),
+  ]);
+}
+
 describe('tenant isolation', () => {
   it('answers 404 to another account’s session for every resource and changes nothing', async () => {
     const intruder = await signup({ plan: 'enterprise' });
@@ -340,6 +359,14 @@ describe('tenant isolation', () => {
       '/account',
       '/members',
       '/audit',
+      '/billing/transactions',
+      '/export/manifest',
+      // a cursor made from the victim's own rows positions the page; it never opens their rows
+      ...(await victimCursors()).flatMap((cursor) =>
+        ['/api-keys', '/agents', '/members', '/billing/transactions', '/export/manifest'].map(
+          (p) => `${p}?limit=1&cursor=${encodeURIComponent(cursor)}`,
+        ),
+      ),
     ]) {
       const body = await mine(path);
       for (const id of [
@@ -351,6 +378,7 @@ describe('tenant isolation', () => {
         victim.account.id,
         victim.user.id,
         victim.invitationId,
+        victim.transactionId,
       ]) {
         expect(body, path).not.toContain(id);
       }

@@ -22,7 +22,7 @@ import { Async, EmptyState, ErrorState } from './states.tsx';
 import { Guarded } from './write-guard.tsx';
 
 export function ApiKeysSection(): JSX.Element {
-  const [keys, { refetch, mutate }] = createResource(async () => (await api.listApiKeys()).items);
+  const [keys, { refetch, mutate }] = createResource(() => api.allApiKeys());
   const [name, setName] = createSignal('');
   const [scope, setScope] = createSignal<ApiKeyScope>('agent');
   const [problem, setProblem] = createSignal<Problem | string>();
@@ -33,7 +33,7 @@ export function ApiKeysSection(): JSX.Element {
   // Which agents use a key: loaded when its revoke dialog opens, so the dialog can name them.
   const [agents] = createResource(
     () => toRevoke() !== undefined,
-    async () => (await api.listAgents()).items,
+    () => api.allAgents(),
   );
   const usersOf = (k: ApiKey): Agent[] | undefined =>
     agents.state === 'ready' ? agents.latest.filter((a) => a.apiKeyId === k.id) : undefined;

@@ -59,9 +59,7 @@ function StateBadge(props: { billing: Billing }): JSX.Element {
 
 export function SubscriptionSection(props: { account: Account }): JSX.Element {
   const [billing, { refetch, mutate }] = createResource(async () => (await api.billing()).billing);
-  const [transactions, { refetch: refetchTransactions }] = createResource(
-    async () => (await api.listTransactions()).items,
-  );
+  const [transactions, { refetch: refetchTransactions }] = createResource(() => api.allTransactions());
   const [target, setTarget] = createSignal<PlanId>();
   const [preview, { mutate: setPreview }] = createResource(target, async (plan) => {
     const b = billing();

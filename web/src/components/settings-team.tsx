@@ -22,7 +22,7 @@ import { Async, ErrorState } from './states.tsx';
 const roleName = (r: Role) => t(`role.${r}` as MessageKey);
 
 export function TeamSection(): JSX.Element {
-  const [team, { refetch, mutate }] = createResource(() => api.listMembers());
+  const [team, { refetch, mutate }] = createResource(() => api.allMembers());
   const [email, setEmail] = createSignal('');
   const [inviteRole, setInviteRole] = createSignal<Role>('viewer');
   const [canDownload, setCanDownload] = createSignal(false);

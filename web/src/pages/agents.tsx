@@ -17,7 +17,7 @@ import { actionBlocked } from '../lib/session.ts';
 import { showToast } from '../lib/toast.ts';
 
 export default function AgentsPage(): JSX.Element {
-  const [agents, { refetch }] = createResource(async () => (await api.listAgents()).items);
+  const [agents, { refetch }] = createResource(() => api.allAgents());
   const [toRemove, setToRemove] = createSignal<Agent>();
   const now = createNow(5_000);
   createPoll(() => void refetch(), 10_000);

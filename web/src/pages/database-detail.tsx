@@ -52,7 +52,7 @@ type Detail = {
 async function loadDetail(id: string): Promise<Detail> {
   const [{ database }, agents, recent, history, failures, restores, databases, usage] = await Promise.all([
     api.getDatabase(id),
-    api.listAgents(),
+    api.allAgents(),
     api.listBackups({ databaseId: id, limit: 10 }),
     api.listBackups({ databaseId: id, status: 'succeeded', limit: 100 }),
     api.listBackups({ databaseId: id, status: 'failed', limit: 20 }),
@@ -64,7 +64,7 @@ async function loadDetail(id: string): Promise<Detail> {
   ]);
   return {
     database,
-    agent: agents.items.find((a) => a.id === database.agentId),
+    agent: agents.find((a) => a.id === database.agentId),
     recent: recent.items,
     history: history.items,
     failures: failures.items,

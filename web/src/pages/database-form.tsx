@@ -18,12 +18,12 @@ export default function DatabaseFormPage(): JSX.Element {
     () => params.id ?? 'new',
     async (id) => {
       const [agents, { account }, editing] = await Promise.all([
-        api.listAgents(),
+        api.allAgents(),
         api.account(),
         id === 'new' ? Promise.resolve(undefined) : api.getDatabase(id).then((r) => r.database),
       ]);
       updateAccount(account);
-      return { agents: agents.items, account, editing };
+      return { agents: agents, account, editing };
     },
   );
 

@@ -21,11 +21,11 @@ export default function DatabasesPage(): JSX.Element {
   const [list, { refetch }] = createResource(async () => {
     const [dbs, agents, tests] = await Promise.all([
       api.listDatabases(),
-      api.listAgents(),
+      api.allAgents(),
       api.restoreTestSummary(),
     ]);
     const verified = new Map(tests.items.map((x) => [x.databaseId, x]));
-    return { items: dbs.items, agents: agents.items, agentCount: agents.items.length, verified };
+    return { items: dbs.items, agents: agents, agentCount: agents.length, verified };
   });
   const now = createNow(30_000);
   createPoll(() => void refetch(), 20_000);

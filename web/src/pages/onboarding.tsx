@@ -72,7 +72,7 @@ export default function OnboardingPage(): JSX.Element {
   const openedAt = Date.now();
   // Agents that existed when the page opened; a new one is what we wait for.
   let known: Set<string> | undefined;
-  const [agents, { refetch }] = createResource(async () => (await api.listAgents()).items);
+  const [agents, { refetch }] = createResource(() => api.allAgents());
 
   createEffect(() => {
     if (agents.state !== 'ready' || connected()) return;

@@ -29,13 +29,13 @@ type Overview = {
 async function loadOverview(): Promise<Overview> {
   const [databases, agents, backups, { account }] = await Promise.all([
     api.listDatabases(),
-    api.listAgents(),
+    api.allAgents(),
     api.listBackups({ limit: 8 }),
     api.account(),
   ]);
   updateAccount(account);
-  const alerts = await openAlerts(databases.items, agents.items);
-  return { databases: databases.items, agents: agents.items, backups: backups.items, account, alerts };
+  const alerts = await openAlerts(databases.items, agents);
+  return { databases: databases.items, agents: agents, backups: backups.items, account, alerts };
 }
 
 function StatCard(props: {

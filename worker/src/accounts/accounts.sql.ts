@@ -11,7 +11,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { ts } from '../lib/columns.ts';
+import { ts, tsMs } from '../lib/columns.ts';
 
 export const accounts = pgTable('accounts', {
   id: uuid('id').primaryKey().defaultRandom(),
@@ -60,7 +60,7 @@ export const users = pgTable(
     role: text('role', { enum: ROLES }).notNull().default('viewer'),
     /** a viewer granted backup downloads (operator and higher always may) */
     canDownload: boolean('can_download').notNull().default(false),
-    createdAt: ts('created_at').notNull().defaultNow(),
+    createdAt: tsMs('created_at').notNull().defaultNow(),
     /** null until the address confirmed the link sent to it */
     emailVerifiedAt: ts('email_verified_at'),
     /** base32 TOTP secret; set during setup, in force once totpEnabledAt is set */

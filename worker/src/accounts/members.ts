@@ -1,12 +1,13 @@
 // The members of an account: the users with their role (owner, admin, operator, viewer) and the
 // download grant of a viewer. A user belongs to one account. There is always at least one owner:
 // role changes and removals lock the account's members and refuse to take the last one away.
-import { type Member, type Role, roleAtLeast } from '@resistro/contract';
+import { type Member, PAGE_LIMIT_MAX, type PageQuery, type Role, roleAtLeast } from '@resistro/contract';
 import { and, asc, eq } from 'drizzle-orm';
 import type { Db, Tx } from '../db.ts';
 import type { Config } from '../env.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { hashPassword } from '../lib/crypto.ts';
+import { afterCursor, toPage } from '../lib/page.ts';
 import { users } from './accounts.sql.ts';
 import { createSession, toUser } from './accounts.ts';
 
@@ -22,13 +23,18 @@ export function toMember(row: Row): Member {
   };
 }
 
-export async function listMembers(db: Db, accountId: string): Promise<Member[]> {
+/** The account's members, oldest first (the owner who signed up leads), a page at a time. */
+export async function listMembers(db: Db, accountId: string, q: PageQuery = {}) {
+  const limit = q.limit ?? PAGE_LIMIT_MAX;
+  const where = [eq(users.accountId, accountId)];
+  if (q.cursor) where.push(afterCursor(q.cursor, users.createdAt, users.id, { order: 'asc' }));
   const rows = await db
     .select()
     .from(users)
-    .where(eq(users.accountId, accountId))
-    .orderBy(asc(users.createdAt));
-  return rows.map(toMember);
+    .where(and(...where))
+    .orderBy(asc(users.createdAt), asc(users.id))
+    .limit(limit + 1);
+  return toPage(rows, limit, toMember, (r) => [r.createdAt, r.id]);
 }
 
 /** The user with this e-mail address in any account, if there is one. */

@@ -1,7 +1,7 @@
 import { index, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { accounts } from '../accounts/accounts.sql.ts';
 import { apiKeys } from '../api-keys/api-keys.sql.ts';
-import { ts } from '../lib/columns.ts';
+import { ts, tsMs } from '../lib/columns.ts';
 
 export type AgentTool = { name: string; version: string; path: string };
 
@@ -19,7 +19,7 @@ export const agents = pgTable(
     tools: jsonb('tools').$type<AgentTool[]>().notNull(),
     /** the agent's X25519 identity; passwords are sealed to it */
     publicKey: text('public_key').notNull(),
-    createdAt: ts('created_at').notNull().defaultNow(),
+    createdAt: tsMs('created_at').notNull().defaultNow(),
     lastSeenAt: ts('last_seen_at').notNull().defaultNow(),
   },
   (t) => [

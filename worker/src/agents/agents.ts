@@ -1,8 +1,15 @@
-import { type Agent, CURRENT_AGENT_VERSION, isAgentOutdated } from '@resistro/contract';
+import {
+  type Agent,
+  CURRENT_AGENT_VERSION,
+  isAgentOutdated,
+  PAGE_LIMIT_MAX,
+  type PageQuery,
+} from '@resistro/contract';
 import { and, desc, eq } from 'drizzle-orm';
 import { apiKeys } from '../api-keys/api-keys.sql.ts';
 import type { Db } from '../db.ts';
 import { notFound } from '../errors.ts';
+import { afterCursor, toPage } from '../lib/page.ts';
 import { agents } from './agents.sql.ts';
 
 export const HEARTBEAT_INTERVAL_SECONDS = 60;
@@ -78,9 +85,30 @@ function selectAgents(db: Db) {
     .leftJoin(apiKeys, and(eq(apiKeys.id, agents.apiKeyId), eq(apiKeys.accountId, agents.accountId)));
 }
 
-export async function listAgents(db: Db, accountId: string, now: Date): Promise<Agent[]> {
-  const rows = await selectAgents(db).where(eq(agents.accountId, accountId)).orderBy(desc(agents.lastSeenAt));
+/** Every agent of the account (the metrics scrape, which reports each one). */
+export async function allAgents(db: Db, accountId: string, now: Date): Promise<Agent[]> {
+  const rows = await selectAgents(db).where(eq(agents.accountId, accountId));
   return rows.map((r) => toAgent(r.agent, now, r.keyRevokedAt));
+}
+
+/**
+ * The account's agents, newest registered first, a page at a time (by registration, which never
+ * changes: the last heartbeat moves and would shift agents between pages).
+ */
+export async function listAgents(db: Db, accountId: string, now: Date, q: PageQuery = {}) {
+  const limit = q.limit ?? PAGE_LIMIT_MAX;
+  const where = [eq(agents.accountId, accountId)];
+  if (q.cursor) where.push(afterCursor(q.cursor, agents.createdAt, agents.id));
+  const rows = await selectAgents(db)
+    .where(and(...where))
+    .orderBy(desc(agents.createdAt), desc(agents.id))
+    .limit(limit + 1);
+  return toPage(
+    rows,
+    limit,
+    (r) => toAgent(r.agent, now, r.keyRevokedAt),
+    (r) => [r.agent.createdAt, r.agent.id],
+  );
 }
 
 export async function getAgent(db: Db, accountId: string, id: string, now: Date): Promise<Agent> {

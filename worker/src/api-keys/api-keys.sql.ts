@@ -1,7 +1,7 @@
 import { ROLES } from '@resistro/contract';
 import { boolean, index, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { accounts, users } from '../accounts/accounts.sql.ts';
-import { ts } from '../lib/columns.ts';
+import { ts, tsMs } from '../lib/columns.ts';
 
 export const apiKeys = pgTable(
   'api_keys',
@@ -21,7 +21,7 @@ export const apiKeys = pgTable(
     /** who created it; null once that member is removed (the e-mail stays for the list) */
     createdByUserId: uuid('created_by_user_id').references(() => users.id, { onDelete: 'set null' }),
     createdByEmail: text('created_by_email'),
-    createdAt: ts('created_at').notNull().defaultNow(),
+    createdAt: tsMs('created_at').notNull().defaultNow(),
     lastUsedAt: ts('last_used_at'),
     revokedAt: ts('revoked_at'),
   },

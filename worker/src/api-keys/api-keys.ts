@@ -1,9 +1,17 @@
-import { type ApiKey, type ApiKeyScope, type Role, roleAtLeast } from '@resistro/contract';
+import {
+  type ApiKey,
+  type ApiKeyScope,
+  PAGE_LIMIT_MAX,
+  type PageQuery,
+  type Role,
+  roleAtLeast,
+} from '@resistro/contract';
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import { users } from '../accounts/accounts.sql.ts';
 import type { Db } from '../db.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { randomToken, sha256Hex } from '../lib/crypto.ts';
+import { afterCursor, toPage } from '../lib/page.ts';
 import { apiKeys } from './api-keys.sql.ts';
 
 /** Every API key starts with it, so a leaked key is recognisable (and scannable) as ours. */
@@ -105,13 +113,18 @@ export async function listKeysCreatedBy(db: Db, accountId: string, userId: strin
   return rows.map(toApiKey);
 }
 
-export async function listApiKeys(db: Db, accountId: string): Promise<ApiKey[]> {
+/** The account's keys in use, newest first, a page at a time. */
+export async function listApiKeys(db: Db, accountId: string, q: PageQuery = {}) {
+  const limit = q.limit ?? PAGE_LIMIT_MAX;
+  const where = [eq(apiKeys.accountId, accountId), isNull(apiKeys.revokedAt)];
+  if (q.cursor) where.push(afterCursor(q.cursor, apiKeys.createdAt, apiKeys.id));
   const rows = await db
     .select()
     .from(apiKeys)
-    .where(and(eq(apiKeys.accountId, accountId), isNull(apiKeys.revokedAt)))
-    .orderBy(desc(apiKeys.createdAt));
-  return rows.map(toApiKey);
+    .where(and(...where))
+    .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
+    .limit(limit + 1);
+  return toPage(rows, limit, toApiKey, (r) => [r.createdAt, r.id]);
 }
 
 /**

@@ -1,15 +1,15 @@
-import { CreateApiKeyBody } from '@resistro/contract';
+import { CreateApiKeyBody, PageQuery } from '@resistro/contract';
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-types.ts';
 import { auditRequest } from '../audit/audit.ts';
 import { requirePrincipal } from '../lib/principal.ts';
-import { readBody, readId } from '../lib/validate.ts';
+import { readBody, readId, readQuery } from '../lib/validate.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from './api-keys.ts';
 
 export const apiKeyRoutes = new Hono<AppEnv>()
   .get('/api-keys', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'write');
-    return c.json({ items: await listApiKeys(c.get('db'), p.accountId) });
+    return c.json(await listApiKeys(c.get('db'), p.accountId, readQuery(c, PageQuery)));
   })
   .post('/api-keys', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'write');

@@ -2,7 +2,7 @@ import { PLAN_IDS } from '@resistro/contract';
 import { sql } from 'drizzle-orm';
 import { index, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { accounts } from '../accounts/accounts.sql.ts';
-import { ts } from '../lib/columns.ts';
+import { ts, tsMs } from '../lib/columns.ts';
 
 export const BILLING_STATUSES = ['pending', 'active', 'trialing', 'past_due', 'paused', 'canceled'] as const;
 
@@ -75,7 +75,7 @@ export const billingTransactions = pgTable(
     invoiceNumber: text('invoice_number'),
     billedAt: ts('billed_at'),
     occurredAt: ts('occurred_at').notNull(),
-    createdAt: ts('created_at').notNull(),
+    createdAt: tsMs('created_at').notNull(),
   },
   (t) => [index('billing_transactions_account_idx').on(t.accountId, t.createdAt)],
 );

@@ -4,6 +4,8 @@
 import {
   type Billing,
   type BillingSummary,
+  PAGE_LIMIT_MAX,
+  type PageQuery,
   PLANS,
   type PlanId,
   type PlanPreview,
@@ -14,6 +16,7 @@ import { accounts, users } from '../accounts/accounts.sql.ts';
 import type { Db, DbOrTx } from '../db.ts';
 import type { BillingConfig } from '../env.ts';
 import { ApiError } from '../errors.ts';
+import { afterCursor, toPage } from '../lib/page.ts';
 import { billingSubscriptions, billingTransactions } from './billing.sql.ts';
 import { type PaddleApi, PaddleError } from './paddle.ts';
 import { createPaddleApi } from './paddle-http.ts';
@@ -303,14 +306,35 @@ export async function paymentMethodTransaction(
   return { transactionId: txn.id, url: txn.checkout?.url ?? null };
 }
 
-export async function listTransactions(db: Db, accountId: string): Promise<Transaction[]> {
+/** Paddle's transaction ids (`txn_…`): nothing else reaches a query. */
+export const PADDLE_TXN_ID = /^txn_[a-z0-9]{1,64}$/;
+/**
+ * The id in a page cursor of the payments: Paddle's, or a UUID (the shape every other list's
+ * cursor carries; compared as text it only positions the page, as any id would).
+ */
+const TXN_CURSOR_ID = /^(txn_[a-z0-9]{1,64}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+/** Payments newest first, a page at a time. */
+export async function listTransactions(db: Db, accountId: string, q: PageQuery = {}) {
+  const limit = q.limit ?? PAGE_LIMIT_MAX;
+  const where = [eq(billingTransactions.accountId, accountId), ne(billingTransactions.status, 'ready')];
+  if (q.cursor)
+    where.push(
+      afterCursor(q.cursor, billingTransactions.createdAt, billingTransactions.id, {
+        idPattern: TXN_CURSOR_ID,
+      }),
+    );
   const rows = await db
     .select()
     .from(billingTransactions)
-    .where(and(eq(billingTransactions.accountId, accountId), ne(billingTransactions.status, 'ready')))
-    .orderBy(desc(billingTransactions.createdAt))
-    .limit(100);
-  return rows.map((r) => ({
+    .where(and(...where))
+    .orderBy(desc(billingTransactions.createdAt), desc(billingTransactions.id))
+    .limit(limit + 1);
+  return toPage(rows, limit, toTransaction, (r) => [r.createdAt, r.id]);
+}
+
+function toTransaction(r: typeof billingTransactions.$inferSelect): Transaction {
+  return {
     id: r.id,
     status: r.status,
     origin: r.origin,
@@ -318,7 +342,7 @@ export async function listTransactions(db: Db, accountId: string): Promise<Trans
     invoiceNumber: r.invoiceNumber,
     billedAt: r.billedAt?.toISOString() ?? null,
     createdAt: r.createdAt.toISOString(),
-  }));
+  };
 }
 
 export async function invoiceUrl(

@@ -1,17 +1,18 @@
 // /billing: the subscription, checkout, plan changes, cancellation, invoices, and Paddle's webhook.
 // Everything but the webhook needs the account's owner (SHARED-INTERFACES: billing → role 'owner').
-import { ChangePlanBody, CheckoutBody } from '@resistro/contract';
+import { ChangePlanBody, CheckoutBody, PageQuery } from '@resistro/contract';
 import { Hono } from 'hono';
 import type { AppEnv, Principal } from '../app-types.ts';
 import { ApiError } from '../errors.ts';
 import { requirePrincipal } from '../lib/principal.ts';
-import { readBody } from '../lib/validate.ts';
+import { readBody, readQuery } from '../lib/validate.ts';
 import {
   cancelSubscription,
   changePlan,
   getBilling,
   invoiceUrl,
   listTransactions,
+  PADDLE_TXN_ID,
   paymentMethodTransaction,
   previewPlanChange,
   startCheckout,
@@ -65,13 +66,13 @@ export const billingRoutes = new Hono<AppEnv>()
   })
   .get('/billing/transactions', async (c) => {
     const p = requireOwner(c.get('principal'), 'read');
-    return c.json({ items: await listTransactions(c.get('db'), p.accountId) });
+    return c.json(await listTransactions(c.get('db'), p.accountId, readQuery(c, PageQuery)));
   })
   .get('/billing/transactions/:id/invoice', async (c) => {
     const p = requireOwner(c.get('principal'), 'read');
     const id = c.req.param('id');
     // Only ids of Paddle's shape reach the database (no NUL, no megabyte of text).
-    if (!/^txn_[a-z0-9]{1,64}$/.test(id)) throw new ApiError('not_found', 'transaction not found');
+    if (!PADDLE_TXN_ID.test(id)) throw new ApiError('not_found', 'transaction not found');
     return c.json({ url: await invoiceUrl(c.get('db'), c.get('config').billing, p.accountId, id) });
   })
   .post('/billing/payment-method', async (c) => {

@@ -93,15 +93,17 @@ export function closingRoutes(ports: SubscriptionPort = NO_SUBSCRIPTIONS) {
       const p = requirePrincipal(c.get('principal'), 'download');
       const q = readQuery(c, ExportManifestQuery);
       const manifest = await exportManifest(c.get('db'), c.get('storage'), p.accountId, q, c.get('now'));
-      await auditRequest(
-        c,
-        'account.exported',
-        q.databaseId ? { kind: 'database', id: q.databaseId } : undefined,
-        {
-          backups: manifest.backups,
-          totalBytes: manifest.totalBytes,
-        },
-      );
+      // one entry per export, at its first page (the totals cover every page)
+      if (!q.cursor)
+        await auditRequest(
+          c,
+          'account.exported',
+          q.databaseId ? { kind: 'database', id: q.databaseId } : undefined,
+          {
+            backups: manifest.backups,
+            totalBytes: manifest.totalBytes,
+          },
+        );
       return c.json(manifest);
     });
 }

@@ -462,6 +462,9 @@ export const MESSAGES: Record<string, Entry> = {
   'The backup is locked; storage refuses to delete it before its date': {
     de: 'Das Backup ist gesperrt; der Speicher verweigert das Löschen vor seinem Datum',
   },
+  'This account has as many open invitations as it may have; withdraw some or wait until they expire': {
+    de: 'Dieses Konto hat so viele offene Einladungen, wie es haben darf; ziehen Sie einige zurück oder warten Sie, bis sie ablaufen',
+  },
   'Single sign-on is not set up on this service (DATA_ENCRYPTION_KEYS)': {
     de: 'Single Sign-on ist auf diesem Dienst nicht eingerichtet (DATA_ENCRYPTION_KEYS)',
   },

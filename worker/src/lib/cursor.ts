@@ -16,7 +16,8 @@ export function encodeCursor(at: Date, id: string): string {
   return btoa(JSON.stringify({ t: at.toISOString(), id })).replace(/=+$/, '');
 }
 
-export function decodeCursor(text: string): Cursor {
+/** `idPattern`: ids of another shape than a UUID (e.g. Paddle's `txn_…`), checked the same way. */
+export function decodeCursor(text: string, idPattern: RegExp = UUID): Cursor {
   let decoded: unknown;
   try {
     decoded = JSON.parse(atob(text));
@@ -25,7 +26,7 @@ export function decodeCursor(text: string): Cursor {
   }
   if (decoded && typeof decoded === 'object' && !Array.isArray(decoded)) {
     const { t, id } = decoded as Record<string, unknown>;
-    if (typeof t === 'string' && typeof id === 'string' && ISO_UTC.test(t) && UUID.test(id)) {
+    if (typeof t === 'string' && typeof id === 'string' && ISO_UTC.test(t) && idPattern.test(id)) {
       const at = new Date(t);
       if (isUsableTimestamp(t) && at.toISOString() === t) return { at, id };
     }

@@ -3,7 +3,7 @@
 // with a dedicated token so a leaked scrape config cannot change anything.
 import type { CreatedMetricsToken, Database, MetricsToken } from '@resistro/contract';
 import { and, eq, isNull, lt, or } from 'drizzle-orm';
-import { listAgents, OFFLINE_AFTER_MS } from '../agents/agents.ts';
+import { allAgents, OFFLINE_AFTER_MS } from '../agents/agents.ts';
 import { openAlertCounts } from '../alerts/alerts.ts';
 import { failureCounts, recentBackups } from '../backups/history.ts';
 import { listDatabases } from '../databases/databases.ts';
@@ -97,7 +97,7 @@ export async function renderMetrics(db: Db, accountId: string, now: Date): Promi
   const ids = dbs.map((d) => d.id);
   const history = await recentBackups(db, ids, { finished: 1, succeeded: 1 });
   const failures = await failureCounts(db, ids);
-  const agents = (await listAgents(db, accountId, now)).sort(
+  const agents = (await allAgents(db, accountId, now)).sort(
     (a, b) => compare(a.hostname, b.hostname) || compare(a.id, b.id),
   );
   const tests = await restoreTestStates(db, ids);

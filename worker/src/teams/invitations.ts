@@ -4,8 +4,8 @@
 // one account).
 import type { Invitation, InvitationPreview, Language, Role } from '@resistro/contract';
 import { roleAtLeast } from '@resistro/contract';
-import { and, desc, eq, gt, isNull } from 'drizzle-orm';
-import { users } from '../accounts/accounts.sql.ts';
+import { and, count, desc, eq, gt, isNull } from 'drizzle-orm';
+import { accounts, users } from '../accounts/accounts.sql.ts';
 import { accountLocale } from '../accounts/locale.ts';
 import { addMember, findUserByEmail } from '../accounts/members.ts';
 import type { Db } from '../db.ts';
@@ -18,6 +18,11 @@ import { sendEmail } from '../notifications/send.ts';
 import { invitations } from './teams.sql.ts';
 
 export const INVITATION_TTL_MS = 7 * 86400_000;
+/**
+ * Open invitations an account may have at once: they come unpaged with the first page of
+ * GET /members, so their number has a bound (members are paged).
+ */
+export const MAX_OPEN_INVITATIONS = 100;
 
 type Row = typeof invitations.$inferSelect;
 
@@ -139,6 +144,24 @@ export async function createInvitation(
           isNull(invitations.acceptedAt),
           isNull(invitations.revokedAt),
         ),
+      );
+    // the account row locked: two invitations at once cannot both take the last place
+    await tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.id, input.accountId)).for('update');
+    const [open] = await tx
+      .select({ n: count() })
+      .from(invitations)
+      .where(
+        and(
+          eq(invitations.accountId, input.accountId),
+          isNull(invitations.acceptedAt),
+          isNull(invitations.revokedAt),
+          gt(invitations.expiresAt, now),
+        ),
+      );
+    if ((open?.n ?? 0) >= MAX_OPEN_INVITATIONS)
+      throw new ApiError(
+        'conflict',
+        'This account has as many open invitations as it may have; withdraw some or wait until they expire',
       );
     const [inserted] = await tx
       .insert(invitations)

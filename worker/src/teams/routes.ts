@@ -4,6 +4,7 @@ import {
   AcceptInvitationBody,
   InvitationLookupQuery,
   InviteBody,
+  PageQuery,
   roleAtLeast,
   UpdateMemberBody,
 } from '@resistro/contract';
@@ -29,10 +30,12 @@ export const teamRoutes = new Hono<AppEnv>()
     const p = requirePrincipal(c.get('principal'), 'read');
     const db = c.get('db');
     // Open invitations (addresses someone was invited under) are an admin's business.
-    const invitations = roleAtLeast(p.role, 'admin')
-      ? await listInvitations(db, p.accountId, c.get('now'))
-      : [];
-    return c.json({ items: await listMembers(db, p.accountId), invitations });
+    const q = readQuery(c, PageQuery);
+    const page = await listMembers(db, p.accountId, q);
+    // With the first page only: their number is capped (MAX_OPEN_INVITATIONS), the members' is not.
+    const invitations =
+      roleAtLeast(p.role, 'admin') && !q.cursor ? await listInvitations(db, p.accountId, c.get('now')) : [];
+    return c.json({ ...page, invitations });
   })
   .patch('/members/:id', async (c) => {
     const p = requirePrincipal(c.get('principal'), 'write');
