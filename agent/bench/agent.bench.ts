@@ -46,15 +46,20 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     // a folder: every resistro process writes a V8 CPU profile there (node --cpu-prof)
     'cpu-prof': { type: 'string' },
+    // only the parallel round trip against its peers: the floor, `pg_dump -Fc`, resistro's parallel
+    // backup, `pg_restore -j` and resistro's parallel restore, each restore compared by dump
+    roundtrip: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (args.help) {
   process.stdout.write(`npm run bench:agent [-- --size <GiB>] [--runs <n>] [--plan business|enterprise] [--reuse]
-                    [--only <word,word>] [--json <file>] [--cpu-prof <dir>]
+                    [--only <word,word>] [--roundtrip] [--json <file>] [--cpu-prof <dir>]
 
 Measures resistro backup and restore against pg_dump, gzip, zstd and psql on a generated
 PostgreSQL database of --size GiB (default 1); prints wall time, CPU time, bytes and peak RSS.
+--roundtrip: only the parallel backup and restore against pg_dump -Fc / pg_restore -j (cores),
+each restored database compared with the original by a plain dump (SHA-256).
 `);
   process.exit(0);
 }
@@ -354,12 +359,53 @@ const dirSize = (path: string) => readdirSync(path).reduce((n, f) => n + statSyn
 const CORES = availableParallelism();
 const ROLES = ['client', 'postgres', 's3', 'worker', 'kernel'] as const;
 type Role = (typeof ROLES)[number];
-function cpuByRole(): Map<string, { role: Role | undefined; cpu: number }> {
+const postmasterPid = () =>
+  Number(readFileSync(join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+/** The PostgreSQL server's children: pid → state (R, S, Z ...). */
+function serverChildren(): Map<number, string> {
+  const postmaster = postmasterPid();
+  const children = new Map<number, string>();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[1]) === postmaster) children.set(Number(pid), f[0]!);
+    } catch {}
+  }
+  return children;
+}
+// The server's own processes (checkpointer, walwriter, ...), there before any measurement.
+const serverBaseline = new Set(serverChildren().keys());
+/**
+ * Waits (at most 10 s) until every backend of the last measurement has exited AND been reaped by
+ * the postmaster. A backend's CPU moves into the postmaster's children's time (cutime) only when the
+ * postmaster reaps it; on a loaded machine that comes a while after the client exited, and a
+ * snapshot taken in between saw neither (a zombie reports no CPU time): the server column then
+ * showed 0.0 for one command and the CPU turned up in the next one's.
+ */
+async function serverSettled(): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const pending = [...serverChildren()].filter(([pid, state]) => !serverBaseline.has(pid) || state === 'Z');
+    // Autovacuum workers come and go on their own; only client backends and zombies are waited for.
+    if (pending.every(([pid, state]) => state !== 'Z' && isAutovacuum(pid))) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+function isAutovacuum(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('autovacuum');
+  } catch {
+    return true; // gone
+  }
+}
+async function cpuByRole(): Promise<Map<string, { role: Role | undefined; cpu: number }>> {
+  await serverSettled();
   const m = new Map<string, { role: Role | undefined; cpu: number }>();
   // Other people's processes on a shared machine (their own PostgreSQL servers, S3 servers and
   // workerd) are not ours: a process counts only if it descends from this benchmark or from its
   // PostgreSQL server's postmaster.
-  const postmaster = Number(readFileSync(join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const postmaster = postmasterPid();
   const procs = new Map<number, { ppid: number; comm: string; cpu: number }>();
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
@@ -392,9 +438,9 @@ function cpuByRole(): Map<string, { role: Role | undefined; cpu: number }> {
   }
   return m;
 }
-function cpuSince(before: ReturnType<typeof cpuByRole>): Record<Role, number> {
+async function cpuSince(before: Awaited<ReturnType<typeof cpuByRole>>): Promise<Record<Role, number>> {
   const out = Object.fromEntries(ROLES.map((r) => [r, 0])) as Record<Role, number>;
-  for (const [k, { role, cpu }] of cpuByRole()) {
+  for (const [k, { role, cpu }] of await cpuByRole()) {
     if (!role) continue;
     out[role] += Math.max(0, cpu - (before.get(k)?.cpu ?? 0));
   }
@@ -407,7 +453,7 @@ async function resistroBackup(
   jobs: number | 'auto' = 'auto',
   tableStats: 'on' | 'off' = 'on',
 ): Promise<Measure> {
-  const cpuBefore = cpuByRole();
+  const cpuBefore = await cpuByRole();
   const command = program === 'exe' ? EXE! : `${process.execPath} --no-warnings ${CLI}`;
   const t = await timed(`${command} backup --database bench`, {
     ...agentEnv,
@@ -421,7 +467,7 @@ async function resistroBackup(
     join(dataDir, `resistro-backup-${compressor}-${program}-${jobs}-stats-${tableStats}.log`),
     t.stderr,
   );
-  const machine = cpuSince(cpuBefore);
+  const machine = await cpuSince(cpuBefore);
   log(
     `    machine CPU: ${ROLES.map((r) => `${r} ${machine[r].toFixed(2)} s`).join(', ')} (${(t.wall * CORES).toFixed(1)} CPU-s available: ${t.wall.toFixed(2)} s × ${CORES} cores)`,
   );
@@ -519,6 +565,8 @@ const backupPipelines: { name: string; run: () => Promise<Measure> }[] = [
   ]),
 ];
 
+const mb = (b: number | undefined) =>
+  b === undefined ? '—' : (b / 1e6).toLocaleString('en', { maximumFractionDigits: 0 });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 async function collect(
   pipelines: { name: string; run: () => Promise<Measure> }[],
@@ -527,9 +575,9 @@ async function collect(
   for (let i = 0; i < runs; i++) {
     for (const p of pipelines) {
       log(`run ${i + 1}/${runs}: ${p.name}`);
-      const before = cpuByRole();
+      const before = await cpuByRole();
       const m = await p.run();
-      m.machine ??= cpuSince(before);
+      m.machine ??= await cpuSince(before);
       log(
         `  ${m.wall.toFixed(2)} s wall, ${m.cpu.toFixed(1)} s CPU, ${(m.maxRssKb / 1024).toFixed(0)} MB peak`,
       );
@@ -648,14 +696,21 @@ function tableStatsLines(): string[] {
   ];
 }
 
+const roundtrip = args.roundtrip;
+const inRoundtrip = (name: string) =>
+  name.includes('`pg_dump -Fc`') || name.includes(`RESISTRO_JOBS=${CORES}**`);
 const backups = await collect(
-  only ? backupPipelines.filter((p, i) => i === 0 || only.some((w) => p.name.includes(w))) : backupPipelines,
+  roundtrip
+    ? backupPipelines.filter((p, i) => i === 0 || inRoundtrip(p.name))
+    : only
+      ? backupPipelines.filter((p, i) => i === 0 || only.some((w) => p.name.includes(w)))
+      : backupPipelines,
 );
 if (only) {
   // A quick look while working on the agent: no restores, no full report.
   for (const { name, m } of backups)
     process.stdout.write(
-      `${name}: ${m.wall.toFixed(2)} s = ${(m.wall / backups[0]!.m.wall).toFixed(2)}× bare, ${m.cpu.toFixed(1)} s CPU${m.agentCpu === undefined ? '' : ` (the resistro process ${m.agentCpu.toFixed(1)} s)`}${m.completeS === undefined ? '' : `, complete ${m.completeS.toFixed(2)} s`}\n`,
+      `${name}: ${m.wall.toFixed(2)} s = ${(m.wall / backups[0]!.m.wall).toFixed(2)}× bare, ${m.cpu.toFixed(1)} s CPU, server ${m.machine ? m.machine.postgres.toFixed(1) : '—'} s${m.agentCpu === undefined ? '' : ` (the resistro process ${m.agentCpu.toFixed(1)} s)`}${m.completeS === undefined ? '' : `, complete ${m.completeS.toFixed(2)} s`}\n`,
     );
   for (const line of [...clientCpuLines(), ...tableStatsLines()]) if (line) process.stdout.write(`${line}\n`);
   if (only.includes('executable')) {
@@ -671,7 +726,7 @@ if (only) {
 
 // Restore: plain SQL with psql, against resistro restore of the backup just made.
 log('preparing restores');
-await exec('bash', ['-c', `${pgDump} -Fp -f ${out('plain.sql')} bench`]);
+if (!roundtrip) await exec('bash', ['-c', `${pgDump} -Fp -f ${out('plain.sql')} bench`]);
 const latest = await call<{ items: { id: string; status: string }[] }>('/backups?limit=1&status=succeeded');
 const link = await call<{ url: string }>(`/backups/${latest.items[0]!.id}/download`);
 writeFileSync(out('backup.resistro'), Buffer.from(await (await fetch(link.url)).arrayBuffer()));
@@ -701,7 +756,7 @@ const resistroRestore = async (db: string, jobs: number, compressor = 'auto'): P
     agentCpu: done?.agentCpuMs === undefined ? undefined : done.agentCpuMs / 1000,
   };
 };
-const restorePipelines: { name: string; run: (db: string) => Promise<Measure> }[] = [
+const allRestorePipelines: { name: string; run: (db: string) => Promise<Measure> }[] = [
   {
     name: '`psql -f plain.sql`',
     run: async (db) => ({
@@ -739,21 +794,69 @@ const restorePipelines: { name: string; run: (db: string) => Promise<Measure> }[
       ]
     : []),
 ];
+const restorePipelines = roundtrip
+  ? allRestorePipelines.filter(
+      (p) =>
+        p.name.includes(`pg_restore -j ${CORES}\``) ||
+        p.name.includes(`resistro restore --file -j ${CORES}\`**`),
+    )
+  : allRestorePipelines;
+
+/** SHA-256 of the plain dump of `database`: two databases with the same hash hold the same schema and rows. */
+function dumpHash(database: string): Promise<{ sha256: string; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(join(binDir, 'pg_dump'), ['-Fp', ...pgArgs, database], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const hash = createHash('sha256');
+    let bytes = 0;
+    child.stdout.on('data', (b: Buffer) => {
+      hash.update(b);
+      bytes += b.length;
+    });
+    child.once('error', reject);
+    child.once('close', (code) =>
+      code === 0
+        ? resolve({ sha256: hash.digest('hex'), bytes })
+        : reject(new Error(`pg_dump exited ${code}`)),
+    );
+  });
+}
+// Every restore with resistro (and, in --roundtrip, the peer's) is compared with the original.
+const compared = (name: string) =>
+  name.includes('resistro restore') || (roundtrip && name.includes('pg_restore'));
+const sourceDump = restorePipelines.some((p) => compared(p.name)) ? await dumpHash('bench') : undefined;
+const comparisons: { name: string; identical: boolean }[] = [];
 const restoreResults: { name: string; m: Measure }[] = [];
 for (let i = 0; i < runs; i++) {
   for (const p of restorePipelines) {
     const db = await freshDb();
     log(`restore run ${i + 1}/${runs}: ${p.name}`);
-    const before = cpuByRole();
+    const before = await cpuByRole();
     const m = await p.run(db);
-    m.machine = cpuSince(before);
+    m.machine = await cpuSince(before);
     log(
       `  ${m.wall.toFixed(2)} s wall, ${m.cpu.toFixed(1)} s client CPU, ${m.machine.postgres.toFixed(1)} s server CPU`,
     );
     restoreResults.push({ name: p.name, m });
+    if (sourceDump && compared(p.name)) {
+      const copy = await dumpHash(db);
+      const identical = copy.sha256 === sourceDump.sha256;
+      comparisons.push({ name: p.name, identical });
+      log(
+        `  dump comparison: ${identical ? 'identical' : `DIFFERENT (${copy.bytes} bytes against ${sourceDump.bytes})`}`,
+      );
+    }
     await sqlOn('postgres', `drop database ${db}`);
   }
 }
+const comparisonLine = sourceDump
+  ? `Dump comparison (SHA-256 of \`pg_dump -Fp\`, ${mb(sourceDump.bytes)} MB, of the original and of each restored database): ` +
+    comparisons
+      .map((c) => `${c.name.replace(/\*\*/g, '').split(' (')[0]} ${c.identical ? 'identical' : 'DIFFERENT'}`)
+      .join('; ') +
+    '.'
+  : undefined;
 const restoreSummary = restorePipelines.map((p) => {
   const ms = restoreResults.filter((r) => r.name === p.name).map((r) => r.m);
   return {
@@ -767,12 +870,41 @@ const restoreSummary = restorePipelines.map((p) => {
   };
 });
 
+if (roundtrip) {
+  const row = (
+    name: string,
+    m: { wall: number; cpu: number; maxRssKb: number },
+    server: number | undefined,
+    agentCpu: number | undefined,
+    agentRssKb: number | undefined,
+    outBytes?: number,
+  ) =>
+    `| ${name} | ${m.wall.toFixed(2)} | ${m.cpu.toFixed(1)}${agentCpu === undefined ? '' : ` (${agentCpu.toFixed(1)})`} | ${server === undefined ? '—' : server.toFixed(1)} | ${(m.maxRssKb / 1024).toFixed(0)} | ${agentRssKb ? (agentRssKb / 1024).toFixed(0) : '—'} | ${mb(outBytes)} |`;
+  const report = [
+    `Parallel round trip: plain dump ${mb(plainBytes)} MB (${(plainBytes / GiB).toFixed(2)} GiB), ${CORES} cores, ${runs} run(s) (median)`,
+    '',
+    '| step | wall s | client CPU s (of it the resistro process) | server CPU s | peak RSS MB (largest process) | resistro process peak RSS MB | output MB |',
+    '|---|---|---|---|---|---|---|',
+    ...backups.map(({ name, m }) => row(name, m, m.machine?.postgres, m.agentCpu, m.agentRssKb, m.outBytes)),
+    ...restoreSummary.map((r) =>
+      row(r.kind, { wall: r.wall, cpu: r.cpu, maxRssKb: r.rss }, r.server, r.agentCpu, r.agentRss),
+    ),
+    '',
+    ...(comparisonLine ? [comparisonLine] : []),
+  ].join('\n');
+  process.stdout.write(`${report}\n`);
+  await shutdown();
+  for (const f of ['custom.dump', 'backup.resistro', 'time.txt'])
+    rmSync(out(f), { force: true, recursive: true });
+  rmSync(stackDir, { recursive: true, force: true });
+  rmSync(agentDir, { recursive: true, force: true });
+  process.exit(comparisons.every((c) => c.identical) ? 0 : 1);
+}
+
 // ---------------------------------------------------------------- report
 
 const floor = backups[0]!.m.wall;
 const gzip = backups[1]!.m;
-const mb = (b: number | undefined) =>
-  b === undefined ? '—' : (b / 1e6).toLocaleString('en', { maximumFractionDigits: 0 });
 const lines = [
   `Agent benchmark: plain dump ${mb(plainBytes)} MB (${(plainBytes / GiB).toFixed(2)} GiB), PostgreSQL ${(await exec(join(binDir, 'pg_dump'), ['--version'])).stdout.trim().split(' ').at(-1)}, ${runs} run(s) (median), ${(await import('node:os')).cpus().length} cores, plan ${args.plan}`,
   '',
@@ -858,6 +990,7 @@ lines.push(
     );
 }
 lines.push(...clientCpuLines(), ...tableStatsLines());
+if (comparisonLine) lines.push('', comparisonLine);
 const report = lines.join('\n');
 process.stdout.write(`${report}\n`);
 if (args.json)
