@@ -740,8 +740,10 @@ const freshDb = async () => {
 const resistroRestore = async (db: string, jobs: number, compressor = 'auto'): Promise<Measure> => {
   const t = await timed(
     `${process.execPath} --no-warnings ${CLI} restore --file ${out('backup.resistro')} --host 127.0.0.1 --port ${pgPort} --database ${db} --user postgres -j ${jobs}`,
-    { ...agentEnv, RESISTRO_COMPRESSOR: compressor },
+    { ...agentEnv, RESISTRO_COMPRESSOR: compressor, RESISTRO_LOG_LEVEL: 'debug' },
   );
+  // The restore's timeline (restore.step events: each session's work, its start and length).
+  writeFileSync(join(dataDir, `resistro-restore-j${jobs}-${compressor}.log`), t.stderr);
   const done = t.stderr
     .split('\n')
     .filter((l) => l.startsWith('{'))
@@ -802,7 +804,10 @@ const restorePipelines = roundtrip
     )
   : allRestorePipelines;
 
-/** SHA-256 of the plain dump of `database`: two databases with the same hash hold the same schema and rows. */
+/**
+ * SHA-256 of the plain dump of `database`, without pg_dump's \restrict/\unrestrict lines (a random
+ * key per dump since 15.14): two databases with the same hash hold the same schema and rows.
+ */
 function dumpHash(database: string): Promise<{ sha256: string; bytes: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(join(binDir, 'pg_dump'), ['-Fp', ...pgArgs, database], {
@@ -810,16 +815,22 @@ function dumpHash(database: string): Promise<{ sha256: string; bytes: number }> 
     });
     const hash = createHash('sha256');
     let bytes = 0;
-    child.stdout.on('data', (b: Buffer) => {
-      hash.update(b);
-      bytes += b.length;
+    let carry = '';
+    const add = (text: string) => hash.update(text.replace(/^\\(un)?restrict .*$/gm, ''));
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (text: string) => {
+      bytes += Buffer.byteLength(text);
+      const whole = carry + text;
+      const cut = whole.lastIndexOf('\n') + 1;
+      add(whole.slice(0, cut));
+      carry = whole.slice(cut);
     });
     child.once('error', reject);
-    child.once('close', (code) =>
-      code === 0
-        ? resolve({ sha256: hash.digest('hex'), bytes })
-        : reject(new Error(`pg_dump exited ${code}`)),
-    );
+    child.once('close', (code) => {
+      add(carry);
+      if (code === 0) resolve({ sha256: hash.digest('hex'), bytes });
+      else reject(new Error(`pg_dump exited ${code}`));
+    });
   });
 }
 // Every restore with resistro (and, in --roundtrip, the peer's) is compared with the original.

@@ -262,7 +262,16 @@ export function createPostgresSessions(opts: EngineOptions = {}): PostgresSessio
     spawn,
     isDump,
   });
-  const psql = async () => selectPsql(await findPgTools(toolHost, 'psql'));
+  // Looked up once for all of a restore's sessions: finding psql runs `psql --version` for every
+  // candidate, and a parallel restore starts a session per section and per index group.
+  let found: Promise<PgTool> | undefined;
+  const psql = () => {
+    found ??= findPgTools(toolHost, 'psql').then(selectPsql);
+    found.catch(() => {
+      found = undefined;
+    });
+    return found;
+  };
   const query = async (t: DatabaseTarget, sql: string) =>
     (
       await runTool(spec(t, await psql(), ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql]))

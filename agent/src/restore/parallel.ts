@@ -21,7 +21,7 @@ import {
   type SectionEntry,
 } from '../format/index.ts';
 import type { Logger } from '../log.ts';
-import { type DumpFragment, postDataWaves, scriptOf, splitFragment } from './post-data.ts';
+import { type DumpEntry, type DumpFragment, postDataWaves, scriptOf, splitFragment } from './post-data.ts';
 
 export type ParallelRestoreOptions = {
   jobs: number;
@@ -104,9 +104,15 @@ export async function restoreArchiveParallel(
   target: DatabaseTarget,
   opts: ParallelRestoreOptions,
 ): Promise<ParallelRestoreResult> {
-  const archive = await openArchive(path, key);
   const { sessions, log } = opts;
-  if (!(await sessions.isEmpty(target))) throw targetNotEmpty(target);
+  // Side by side: reading the table of contents, and asking the server whether the target is empty
+  // (a psql session of its own; on a busy machine starting one takes a noticeable while).
+  // The file's own problem (a wrong key, a damaged header) is the one reported when both fail.
+  const [opened, empty] = await Promise.allSettled([openArchive(path, key), sessions.isEmpty(target)]);
+  if (opened.status === 'rejected') throw opened.reason;
+  if (empty.status === 'rejected') throw empty.reason;
+  if (!empty.value) throw targetNotEmpty(target);
+  const archive = opened.value;
   const sections = archive.toc.sections;
   const pre = sections.filter((s) => s.kind === 'pre-data');
   const data = sections.filter((s) => s.kind === 'data').sort((a, b) => b.plaintextBytes - a.plaintextBytes);
@@ -206,13 +212,26 @@ export async function restoreArchiveParallel(
 
   let statements = 0;
   try {
-    for (const s of pre) await runSection(s, 'pre-data');
-    // Post-data is small: read it first, so that a table's indexes can be built as soon as that
-    // table's data is in, while other sessions still load theirs (as pg_restore -j does).
+    // Post-data is small: read it while pre-data runs, so that a table's indexes can be built as
+    // soon as that table's data is in, while other sessions still load theirs (as pg_restore -j does).
+    const readPost = async () => {
+      const texts: string[] = [];
+      for (const s of post) texts.push(await readText(archive, s, opts.onFileBytes));
+      return texts;
+    };
+    const [, postRead] = await Promise.allSettled([
+      (async () => {
+        for (const s of pre) await runSection(s, 'pre-data');
+      })(),
+      readPost(),
+    ]);
+    // A damaged post-data section fails the restore once pre-data's session has ended.
+    if (postRead.status === 'rejected') throw postRead.reason;
+    const postTexts = postRead.value;
     const fragments: { fragment: DumpFragment; waves: ReturnType<typeof postDataWaves> }[] = [];
-    for (const s of post) {
+    for (const text of postTexts) {
       if (stopped()) break;
-      const fragment = splitFragment(await readText(archive, s, opts.onFileBytes));
+      const fragment = splitFragment(text);
       opts.onSqlBytes?.(
         Buffer.byteLength(fragment.preamble) +
           fragment.entries.reduce((n, e) => n + Buffer.byteLength(e.sql), 0),
@@ -233,19 +252,39 @@ export async function restoreArchiveParallel(
     }));
     if (dataLeft === 0 && !stopped()) opts.onPostData?.();
     const own = new Set(data.map((s) => s.name));
-    const indexTasks: Task[] = fragments.flatMap(({ fragment, waves }) =>
-      waves.groups.map((g) => {
-        const table = g[0]!.table!;
-        // A table with its own data section waits for that section only; any other (its data is
-        // in the "*" section, or its name is not one we can match) waits for all data.
-        const ready = own.has(table) ? () => loaded.has(table) : () => dataLeft === 0;
-        return {
-          size: data.find((d) => d.name === table)?.plaintextBytes ?? 0,
-          ready,
-          run: () => runScript(scriptOf(fragment, g), `indexes of ${table}`),
-        };
-      }),
-    );
+    const indexTasks: Task[] = fragments.flatMap(({ fragment, waves }) => {
+      // A table with its own data section waits for that section only, in a session of its own.
+      const tasks: Task[] = waves.groups
+        .filter((g) => own.has(g[0]!.table!))
+        .map((g) => {
+          const table = g[0]!.table!;
+          return {
+            size: data.find((d) => d.name === table)?.plaintextBytes ?? 0,
+            ready: () => loaded.has(table),
+            run: () => runScript(scriptOf(fragment, g), `indexes of ${table}`),
+          };
+        });
+      // Any other (its data is in the "*" section, which holds small tables only, or its name is
+      // not one we can match) waits for all data. Their groups are dealt into at most `jobs`
+      // sessions instead of one each: every session costs a psql start and a connection, more than
+      // a small table's index build.
+      const rest = waves.groups.filter((g) => !own.has(g[0]!.table!));
+      const batches = Array.from({ length: Math.min(opts.jobs, rest.length) }, () => [] as DumpEntry[]);
+      rest.forEach((g, i) => {
+        batches[i % batches.length]!.push(...g);
+      });
+      for (const batch of batches)
+        tasks.push({
+          size: 0,
+          ready: () => dataLeft === 0,
+          run: () =>
+            runScript(
+              scriptOf(fragment, batch),
+              `indexes of ${[...new Set(batch.map((e) => e.table))].join(', ')}`,
+            ),
+        });
+      return tasks;
+    });
     indexTasks.sort((a, b) => b.size - a.size);
     await schedule([...dataTasks, ...indexTasks], opts.jobs, stopped);
     for (const { fragment, waves } of fragments) {
