@@ -49,12 +49,20 @@ const { values: args } = parseArgs({
     // only the parallel round trip against its peers: the floor, `pg_dump -Fc`, resistro's parallel
     // backup, `pg_restore -j` and resistro's parallel restore, each restore compared by dump
     roundtrip: { type: 'boolean', default: false },
+    // another build of the agent (e.g. of an earlier commit): its parallel restore runs as one more
+    // row, interleaved with the others run by run, for a before/after on the same machine and data
+    'restore-cli': { type: 'string' },
+    // --roundtrip without pg_dump -Fc and pg_restore (for large sizes on a busy machine)
+    'skip-peer': { type: 'boolean', default: false },
+    // how often each restore runs (default: --runs), interleaved: pg_restore, resistro, ... again
+    'restore-runs': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (args.help) {
   process.stdout.write(`npm run bench:agent [-- --size <GiB>] [--runs <n>] [--plan business|enterprise] [--reuse]
-                    [--only <word,word>] [--roundtrip] [--json <file>] [--cpu-prof <dir>]
+                    [--only <word,word>] [--roundtrip [--skip-peer]] [--restore-cli <resistro.mjs>] [--json <file>]
+                    [--restore-runs <n>] [--cpu-prof <dir>]
 
 Measures resistro backup and restore against pg_dump, gzip, zstd and psql on a generated
 PostgreSQL database of --size GiB (default 1); prints wall time, CPU time, bytes and peak RSS.
@@ -174,7 +182,22 @@ async function generate(): Promise<void> {
   const t0 = Date.now();
   const r = spawnSync(
     join(binDir, 'pgbench'),
-    ['-i', '-q', '-s', String(scale), '-h', '127.0.0.1', '-p', String(pgPort), '-U', 'postgres', 'bench'],
+    // G: the rows are generated inside the server (the same rows as pgbench's client-side default)
+    [
+      '-i',
+      '-q',
+      '-I',
+      'dtGvp',
+      '-s',
+      String(scale),
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(pgPort),
+      '-U',
+      'postgres',
+      'bench',
+    ],
     { encoding: 'utf8' },
   );
   if (r.status !== 0) throw new Error(`pgbench failed: ${r.stderr}`);
@@ -183,7 +206,10 @@ async function generate(): Promise<void> {
     'create table documents (id bigint primary key, title text not null, body text not null, attrs jsonb not null, blob bytea not null, created_at timestamptz not null)',
   );
   const words = `array[${WORDS.map((w) => `'${w}'`).join(',')}]`;
-  for (let b = 0; b < documentBatches; b++) {
+  // Two batches at a time (each seeds its own session): the same rows, in about half the time.
+  let nextBatch = 0;
+  let batchesDone = 0;
+  const insertBatch = async (b: number) => {
     await sqlOn(
       'bench',
       `select setseed(${(b + 1) / (documentBatches + 2)});
@@ -196,8 +222,13 @@ async function generate(): Promise<void> {
          timestamptz '2026-01-01' + i * interval '17 seconds'
        from generate_series(${b * 100_000 + 1}, ${(b + 1) * 100_000}) i`,
     );
-    process.stderr.write(`\r[bench] documents ${b + 1}/${documentBatches}`);
-  }
+    process.stderr.write(`\r[bench] documents ${++batchesDone}/${documentBatches}`);
+  };
+  await Promise.all(
+    [0, 1].map(async () => {
+      while (nextBatch < documentBatches) await insertBatch(nextBatch++);
+    }),
+  );
   process.stderr.write('\n');
   await sqlOn('bench', 'vacuum analyze');
   await sqlOn('bench', 'create table bench_done ()');
@@ -698,7 +729,7 @@ function tableStatsLines(): string[] {
 
 const roundtrip = args.roundtrip;
 const inRoundtrip = (name: string) =>
-  name.includes('`pg_dump -Fc`') || name.includes(`RESISTRO_JOBS=${CORES}**`);
+  (name.includes('`pg_dump -Fc`') && !args['skip-peer']) || name.includes(`RESISTRO_JOBS=${CORES}**`);
 const backups = await collect(
   roundtrip
     ? backupPipelines.filter((p, i) => i === 0 || inRoundtrip(p.name))
@@ -737,13 +768,21 @@ const freshDb = async () => {
   await sqlOn('postgres', `create database ${name}`);
   return name;
 };
-const resistroRestore = async (db: string, jobs: number, compressor = 'auto'): Promise<Measure> => {
+const resistroRestore = async (
+  db: string,
+  jobs: number,
+  compressor = 'auto',
+  cli = CLI,
+): Promise<Measure> => {
   const t = await timed(
-    `${process.execPath} --no-warnings ${CLI} restore --file ${out('backup.resistro')} --host 127.0.0.1 --port ${pgPort} --database ${db} --user postgres -j ${jobs}`,
+    `${process.execPath} --no-warnings ${cli} restore --file ${out('backup.resistro')} --host 127.0.0.1 --port ${pgPort} --database ${db} --user postgres -j ${jobs}`,
     { ...agentEnv, RESISTRO_COMPRESSOR: compressor, RESISTRO_LOG_LEVEL: 'debug' },
   );
   // The restore's timeline (restore.step events: each session's work, its start and length).
-  writeFileSync(join(dataDir, `resistro-restore-j${jobs}-${compressor}.log`), t.stderr);
+  writeFileSync(
+    join(dataDir, `resistro-restore-j${jobs}-${compressor}${cli === CLI ? '' : '-other-build'}.log`),
+    t.stderr,
+  );
   const done = t.stderr
     .split('\n')
     .filter((l) => l.startsWith('{'))
@@ -796,11 +835,17 @@ const allRestorePipelines: { name: string; run: (db: string) => Promise<Measure>
       ]
     : []),
 ];
+if (args['restore-cli'])
+  allRestorePipelines.push({
+    name: `\`resistro restore --file -j ${CORES}\` of the other build (${args['restore-cli']})`,
+    run: (db: string) => resistroRestore(db, CORES, 'auto', args['restore-cli']),
+  });
 const restorePipelines = roundtrip
   ? allRestorePipelines.filter(
       (p) =>
-        p.name.includes(`pg_restore -j ${CORES}\``) ||
-        p.name.includes(`resistro restore --file -j ${CORES}\`**`),
+        (p.name.includes(`pg_restore -j ${CORES}\``) && !args['skip-peer']) ||
+        p.name.includes(`resistro restore --file -j ${CORES}\`**`) ||
+        p.name.includes('of the other build'),
     )
   : allRestorePipelines;
 
@@ -839,10 +884,11 @@ const compared = (name: string) =>
 const sourceDump = restorePipelines.some((p) => compared(p.name)) ? await dumpHash('bench') : undefined;
 const comparisons: { name: string; identical: boolean }[] = [];
 const restoreResults: { name: string; m: Measure }[] = [];
-for (let i = 0; i < runs; i++) {
+const restoreRuns = Math.max(1, Number(args['restore-runs'] ?? runs));
+for (let i = 0; i < restoreRuns; i++) {
   for (const p of restorePipelines) {
     const db = await freshDb();
-    log(`restore run ${i + 1}/${runs}: ${p.name}`);
+    log(`restore run ${i + 1}/${restoreRuns}: ${p.name}`);
     const before = await cpuByRole();
     const m = await p.run(db);
     m.machine = await cpuSince(before);
@@ -850,7 +896,8 @@ for (let i = 0; i < runs; i++) {
       `  ${m.wall.toFixed(2)} s wall, ${m.cpu.toFixed(1)} s client CPU, ${m.machine.postgres.toFixed(1)} s server CPU`,
     );
     restoreResults.push({ name: p.name, m });
-    if (sourceDump && compared(p.name)) {
+    // Compared in the first run (the same file restores the same way in the others).
+    if (sourceDump && compared(p.name) && i === 0) {
       const copy = await dumpHash(db);
       const identical = copy.sha256 === sourceDump.sha256;
       comparisons.push({ name: p.name, identical });
@@ -878,6 +925,9 @@ const restoreSummary = restorePipelines.map((p) => {
     rss: median(ms.map((m) => m.maxRssKb)),
     agentRss: ms[0]?.agentRssKb,
     agentCpu: ms.some((m) => m.agentCpu !== undefined) ? median(ms.map((m) => m.agentCpu ?? 0)) : undefined,
+    /** client + server CPU: what the restore costs the machine, the figure least moved by others' load */
+    total: median(ms.map((m) => m.cpu + (m.machine?.postgres ?? 0))),
+    walls: ms.map((m) => m.wall),
   };
 });
 
@@ -890,17 +940,23 @@ if (roundtrip) {
     agentRssKb: number | undefined,
     outBytes?: number,
   ) =>
-    `| ${name} | ${m.wall.toFixed(2)} | ${m.cpu.toFixed(1)}${agentCpu === undefined ? '' : ` (${agentCpu.toFixed(1)})`} | ${server === undefined ? '—' : server.toFixed(1)} | ${(m.maxRssKb / 1024).toFixed(0)} | ${agentRssKb ? (agentRssKb / 1024).toFixed(0) : '—'} | ${mb(outBytes)} |`;
+    `| ${name} | ${m.wall.toFixed(2)} | ${m.cpu.toFixed(1)}${agentCpu === undefined ? '' : ` (${agentCpu.toFixed(1)})`} | ${server === undefined ? '—' : server.toFixed(1)} | ${server === undefined ? '—' : (m.cpu + server).toFixed(1)} | ${(m.maxRssKb / 1024).toFixed(0)} | ${agentRssKb ? (agentRssKb / 1024).toFixed(0) : '—'} | ${mb(outBytes)} |`;
   const report = [
-    `Parallel round trip: plain dump ${mb(plainBytes)} MB (${(plainBytes / GiB).toFixed(2)} GiB), ${CORES} cores, ${runs} run(s) (median)`,
+    `Parallel round trip: plain dump ${mb(plainBytes)} MB (${(plainBytes / GiB).toFixed(2)} GiB), ${CORES} cores, backups ${runs} run(s), restores ${restoreRuns} run(s) interleaved (median)`,
     '',
-    '| step | wall s | client CPU s (of it the resistro process) | server CPU s | peak RSS MB (largest process) | resistro process peak RSS MB | output MB |',
-    '|---|---|---|---|---|---|---|',
+    '| step | wall s | client CPU s (of it the resistro process) | server CPU s | client + server CPU s | peak RSS MB (largest process) | resistro process peak RSS MB | output MB |',
+    '|---|---|---|---|---|---|---|---|',
     ...backups.map(({ name, m }) => row(name, m, m.machine?.postgres, m.agentCpu, m.agentRssKb, m.outBytes)),
     ...restoreSummary.map((r) =>
       row(r.kind, { wall: r.wall, cpu: r.cpu, maxRssKb: r.rss }, r.server, r.agentCpu, r.agentRss),
     ),
     '',
+    ...(restoreRuns > 1
+      ? [
+          `Restore wall times run by run: ${restoreSummary.map((r) => `${r.kind.replace(/\*\*/g, '').split(' (')[0]} ${r.walls.map((w) => w.toFixed(1)).join(' / ')} s`).join('; ')}.`,
+          '',
+        ]
+      : []),
     ...(comparisonLine ? [comparisonLine] : []),
   ].join('\n');
   process.stdout.write(`${report}\n`);
