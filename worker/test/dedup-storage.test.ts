@@ -20,6 +20,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { readContainerSql } from '../../agent/src/dedup/container.ts';
 import { type DedupKeys, dedupKeys, dedupSecretOf } from '../../agent/src/dedup/keys.ts';
 import { chunkRefs, encryptManifest } from '../../agent/src/dedup/manifest.ts';
+import { openRemoteBackup } from '../../agent/src/dedup/remote-read.ts';
 import { RemoteChunkStore } from '../../agent/src/dedup/remote-store.ts';
 import { DedupWriter } from '../../agent/src/dedup/writer.ts';
 import {
@@ -437,5 +438,10 @@ describe('deduplicated backups and the second storage location', () => {
     const lost = packs[0]!;
     expect((await aws.fetch(objectUrl(lost.object_key), { method: 'DELETE' })).status).toBe(204);
     expect((await restored(a, k.key, b.id)).equals(b.expected)).toBe(true);
+    // restore --backup reads the chunks straight from storage: the lost pack's URL is its copy's
+    const remote = await openRemoteBackup({ plan: () => a.client.dedupReads(b.id), key: k.key, agents });
+    const out: Buffer[] = [];
+    for await (const chunk of remote.open()) out.push(chunk as Buffer);
+    expect(Buffer.concat(out).equals(b.expected)).toBe(true);
   }, 240_000);
 });

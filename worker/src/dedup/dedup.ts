@@ -18,6 +18,7 @@ import type { Config } from '../env.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { tierLockOf } from '../locks/locks.ts';
 import { MIN_PART_BYTES, type ObjectStorage } from '../storage/storage.ts';
+import { copyReader } from './copies.ts';
 import { dedupChunks, dedupPacks, dedupRefs } from './dedup.sql.ts';
 
 type BackupRow = typeof backups.$inferSelect;
@@ -426,9 +427,17 @@ export async function readUrls(
   const rows = await chunkLocations(db, row.id);
   const { packs, runs } = coalesceReads(rows.map((r) => ({ pack: r.objectKey, ...r })));
   const ttl = config.downloadUrlTtlSeconds;
+  // With verified copies in the second location, an object the primary lost (or cannot report)
+  // is read from its copy: one HEAD per object, only for accounts that have copies.
+  const fallback = await copyReader(db, config, row, packs);
+  const url = async (key: string, fileName: string) => {
+    if (fallback.has(key) && !(await storage.headObject(key).catch(() => undefined)))
+      return fallback.presign(key, fileName, ttl);
+    return storage.presignDownload(key, fileName, ttl);
+  };
   return {
-    manifestUrl: await storage.presignDownload(row.objectKey, `${row.id}.manifest`, ttl),
-    packs: await Promise.all(packs.map((key) => storage.presignDownload(key, 'pack', ttl))),
+    manifestUrl: await url(row.objectKey, `${row.id}.manifest`),
+    packs: await Promise.all(packs.map((key) => url(key, 'pack'))),
     runs,
     refs: rows.length,
     ttlSeconds: ttl,

@@ -5,60 +5,12 @@
 // lost an object or is down, the manifest and each run are read from their verified copies in the
 // account's second storage location (docs/second-location.md), if it has them: the same bytes.
 import { backupFileName } from '@resistro/contract';
-import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db.ts';
 import type { Config } from '../env.ts';
 import { ApiError } from '../errors.ts';
-import { findLocation, locationStorage } from '../retention/location.ts';
-import { backupCopies, dedupPackCopies } from '../retention/retention.sql.ts';
 import type { ObjectStorage } from '../storage/storage.ts';
+import { copyReader, type Fallback, type Range } from './copies.ts';
 import { readPlan } from './dedup.ts';
-
-type Range = { start: number; end: number };
-type Fallback = { read(key: string, range?: Range): Promise<ReadableStream<Uint8Array> | undefined> };
-
-/**
- * Reads from the second location's copies: the manifest if the backup's copy is verified, a pack
- * if its copy is. Looked up before the response starts (the request's database pool closes when
- * the handler returns, while the body still streams).
- */
-async function copyReader(
-  db: Db,
-  config: Config,
-  row: { id: string; accountId: string },
-  packKeys: string[],
-): Promise<Fallback> {
-  const none: Fallback = { read: async () => undefined };
-  const location = await findLocation(db, row.accountId);
-  if (!location) return none;
-  const [manifest] = await db
-    .select({ objectKey: backupCopies.objectKey })
-    .from(backupCopies)
-    .where(
-      and(
-        eq(backupCopies.backupId, row.id),
-        eq(backupCopies.bucket, location.bucket),
-        eq(backupCopies.status, 'copied'),
-      ),
-    );
-  const packs =
-    packKeys.length === 0
-      ? []
-      : await db
-          .select({ objectKey: dedupPackCopies.objectKey })
-          .from(dedupPackCopies)
-          .where(
-            and(
-              eq(dedupPackCopies.accountId, row.accountId),
-              eq(dedupPackCopies.bucket, location.bucket),
-              inArray(dedupPackCopies.objectKey, packKeys),
-            ),
-          );
-  const keys = new Set([...(manifest ? [manifest.objectKey] : []), ...packs.map((p) => p.objectKey)]);
-  if (keys.size === 0) return none;
-  const dest = await locationStorage(config, location);
-  return { read: async (key, range) => (keys.has(key) ? dest.getObject(key, range) : undefined) };
-}
 
 /** The primary's bytes, or the copy's when the primary has none or fails. */
 async function readEither(storage: ObjectStorage, fallback: Fallback, key: string, range?: Range) {
