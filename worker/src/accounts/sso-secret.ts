@@ -6,7 +6,7 @@ import { and, eq, isNotNull, not, sql } from 'drizzle-orm';
 import type { Db } from '../db.ts';
 import type { Config } from '../env.ts';
 import { ApiError } from '../errors.ts';
-import { currentPrefix, importKeyring, type Keyring, open, SecretBoxError, seal } from '../lib/secret-box.ts';
+import { currentPrefix, importKeyring, type Keyring, open, resealRows, seal } from '../lib/secret-box.ts';
 import { accounts } from './accounts.sql.ts';
 
 // SECURITY: the account id is authenticated with the secret, so a sealed value moved to another
@@ -63,23 +63,5 @@ export async function resealSsoSecrets(
       ),
     )
     .limit(limit);
-  let resealed = 0;
-  let unreadable = 0;
-  for (const row of rows) {
-    if (!row.stored) continue;
-    let plaintext: string;
-    try {
-      ({ plaintext } = await open(ring, row.stored, context(row.id)));
-    } catch (e) {
-      // a key removed from DATA_ENCRYPTION_KEYS too early: counted (the cron log shows it), not fatal
-      if (e instanceof SecretBoxError) {
-        unreadable++;
-        continue;
-      }
-      throw e;
-    }
-    await replaceStored(db, row.id, row.stored, await seal(ring, plaintext, context(row.id)));
-    resealed++;
-  }
-  return { resealed, unreadable };
+  return resealRows(ring, rows, context, (id, was, now) => replaceStored(db, id, was, now));
 }

@@ -5,7 +5,7 @@ import { and, eq, isNotNull, not, sql } from 'drizzle-orm';
 import type { Db } from '../db.ts';
 import type { Config } from '../env.ts';
 import { ApiError } from '../errors.ts';
-import { currentPrefix, importKeyring, type Keyring, open, SecretBoxError, seal } from '../lib/secret-box.ts';
+import { currentPrefix, importKeyring, type Keyring, open, resealRows, seal } from '../lib/secret-box.ts';
 import { users } from './accounts.sql.ts';
 
 // SECURITY: the user id is authenticated with the seed, so a sealed seed moved to another user's
@@ -60,29 +60,11 @@ export async function resealTotpSecrets(
   const ring = await keyring(config);
   if (!ring) return { resealed: 0, unreadable: 0 };
   const rows = await db
-    .select({ id: users.id, totpSecret: users.totpSecret })
+    .select({ id: users.id, stored: users.totpSecret })
     .from(users)
     .where(
       and(isNotNull(users.totpSecret), not(sql`starts_with(${users.totpSecret}, ${currentPrefix(ring)})`)),
     )
     .limit(limit);
-  let resealed = 0;
-  let unreadable = 0;
-  for (const row of rows) {
-    if (!row.totpSecret) continue;
-    let plaintext: string;
-    try {
-      ({ plaintext } = await open(ring, row.totpSecret, context(row.id)));
-    } catch (e) {
-      // a key removed from DATA_ENCRYPTION_KEYS too early: counted (the cron log shows it), not fatal
-      if (e instanceof SecretBoxError) {
-        unreadable++;
-        continue;
-      }
-      throw e;
-    }
-    await replaceStored(db, row.id, row.totpSecret, await seal(ring, plaintext, context(row.id)));
-    resealed++;
-  }
-  return { resealed, unreadable };
+  return resealRows(ring, rows, context, (id, was, now) => replaceStored(db, id, was, now));
 }

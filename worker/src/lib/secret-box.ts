@@ -118,6 +118,38 @@ export async function open(
   }
 }
 
+/**
+ * Re-seals stored values with the current key (a cron sweep after a rotation, or over plaintext
+ * from before encryption). `replace` stores the new value only if the row still holds `was`.
+ * A value that does not open (its key removed too early) is counted, not fatal: the cron log
+ * shows it.
+ */
+export async function resealRows(
+  ring: Keyring,
+  rows: Array<{ id: string; stored: string | null }>,
+  context: (id: string) => string,
+  replace: (id: string, was: string, now: string) => Promise<void>,
+): Promise<{ resealed: number; unreadable: number }> {
+  let resealed = 0;
+  let unreadable = 0;
+  for (const row of rows) {
+    if (!row.stored) continue;
+    let plaintext: string;
+    try {
+      ({ plaintext } = await open(ring, row.stored, context(row.id)));
+    } catch (e) {
+      if (e instanceof SecretBoxError) {
+        unreadable++;
+        continue;
+      }
+      throw e;
+    }
+    await replace(row.id, row.stored, await seal(ring, plaintext, context(row.id)));
+    resealed++;
+  }
+  return { resealed, unreadable };
+}
+
 /** The key id prefix of values sealed with the current key, for finding the rest in SQL. */
 export function currentPrefix(ring: Keyring): string {
   return `${PREFIX}.${ring.currentId}.`;
