@@ -185,7 +185,6 @@ describe('continuous protection in the dashboard', () => {
       .getByText(/^That is before the earliest restorable moment/)
       .waitFor();
     expect(await helper.getByTestId('pitr-command').count()).toBe(0);
-    await screenshot(page, 'desktop-en-pitr');
 
     // the newest moment in storage: the command is shown with its copy button
     await helper.getByRole('button', { name: 'Latest' }).click();
@@ -200,6 +199,7 @@ describe('continuous protection in the dashboard', () => {
       ),
     );
     await helper.getByRole('button', { name: 'Copy' }).waitFor();
+    await screenshot(page, 'desktop-en-pitr');
     expect(errors).toEqual([]);
     await context.close();
 

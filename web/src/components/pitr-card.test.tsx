@@ -170,6 +170,12 @@ describe('continuous protection on a database page', () => {
     render(() => <PitrCard database={database('postgres')} />);
     const helper = await screen.findByTestId('pitr-restore');
     expect(screen.getByTestId('pitr-state').textContent).toContain('Protected');
+    // the dump and the two stretches on the timeline, the hole between them said in words
+    const dumps = document.querySelectorAll('.pitr-track .pitr-mark-dump');
+    expect(dumps).toHaveLength(1);
+    expect(dumps[0]?.getAttribute('title')).toMatch(/^Dump /);
+    expect(document.querySelectorAll('.pitr-track .pitr-range')).toHaveLength(2);
+    expect(screen.getByTestId('pitr-stretches').textContent).toMatch(/Not restorable from .+ to /);
     // starts at the newest whole second in storage
     const command = () => within(helper).getByTestId('pitr-command').textContent;
     expect(command()).toBe(

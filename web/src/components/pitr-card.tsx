@@ -152,7 +152,7 @@ function PitrFacts(props: { status: PitrStatus; now: Date }): JSX.Element {
         }
       >
         <Show when={s().lagSeconds !== null} fallback={<span class="muted">{pt('pitr.lagUnknown')}</span>}>
-          <span data-testid="pitr-lag">
+          <span class="pitr-lag" data-testid="pitr-lag">
             <UsageMeter
               value={s().lagSeconds! * 1000}
               max={rpoMs()}

@@ -6,12 +6,20 @@ import { For, type JSX, Show } from 'solid-js';
 import { pt } from '../i18n/pitr-texts.ts';
 import { formatMoment } from '../lib/format.ts';
 
-/** Where an instant sits on the timeline, in percent of its width (clamped to it). */
+/**
+ * The stretch of time the timeline shows: from the oldest restorable point or base backup to now
+ * (the last day while there is none), so the window fills the width however short it is.
+ */
 export function timelineSpan(status: PitrStatus, now: Date): { from: number; to: number } {
-  const byWindow = now.getTime() - status.settings.windowDays * 86400_000;
-  const starts = [byWindow, ...status.ranges.map((r) => Date.parse(r.start))];
+  const starts = [
+    ...status.ranges.map((r) => Date.parse(r.start)),
+    ...status.baseBackups.map((b) => Date.parse(b.consistentAt)),
+  ];
   const ends = [now.getTime(), ...status.ranges.map((r) => Date.parse(r.end))];
-  return { from: Math.min(...starts), to: Math.max(...ends) };
+  const to = Math.max(...ends);
+  const from = starts.length > 0 ? Math.min(...starts) : to - 86400_000;
+  // a little room on the left, so the first mark is not cut in half
+  return { from: from - Math.max(1000, (to - from) * 0.02), to };
 }
 
 export function PitrTimeline(props: { status: PitrStatus; now: Date }): JSX.Element {

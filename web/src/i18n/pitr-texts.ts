@@ -99,7 +99,7 @@ export type PitrTextKey = keyof typeof en;
 const de: Record<PitrTextKey, string> = {
   'pitr.title': 'Kontinuierlicher Schutz',
   'pitr.intro':
-    'Der Agent sichert zusätzlich das Log des Servers (PostgreSQL: WAL, MariaDB/MySQL: Binärlog), während es geschrieben wird, verschlüsselt mit Ihrem Schlüssel, dazu Basis-Backups. Eine Wiederherstellung erreicht dann jeden Zeitpunkt im Fenster, nicht nur den letzten Dump.',
+    'Der Agent sichert zusätzlich das Log des Servers (PostgreSQL: WAL, MariaDB/MySQL: Binärlog), während es geschrieben wird, verschlüsselt mit Ihrem Schlüssel, dazu Basis-Backups. Eine Wiederherstellung erreicht dann jeden Zeitpunkt im Zeitraum, nicht nur den letzten Dump.',
   'pitr.state.off': 'Aus',
   'pitr.state.starting': 'Startet',
   'pitr.state.ok': 'Geschützt',
@@ -115,7 +115,7 @@ const de: Record<PitrTextKey, string> = {
     'Ein Stück des Logs fehlt: Keine Wiederherstellung kommt darüber hinweg. Ein neues Basis-Backup wird sofort erstellt; Zeitpunkte danach sind wieder wiederherstellbar.',
   'pitr.stateHint.stalled':
     'Der Agent hat das Log lange nicht weitergebracht oder meldet einen Fehler. Prüfen Sie, ob der Agent läuft.',
-  'pitr.window': 'Wiederherstellbares Fenster',
+  'pitr.window': 'Wiederherstellbarer Zeitraum',
   'pitr.windowNone': 'Noch nicht',
   'pitr.windowSub': 'von {start} bis {end}',
   'pitr.lag': 'Rückstand',
@@ -144,7 +144,7 @@ const de: Record<PitrTextKey, string> = {
   'pitr.dumpAt': 'Dump {when}',
   'pitr.rangeText': 'Wiederherstellbar von {start} bis {end}',
   'pitr.holeText': 'Nicht wiederherstellbar von {start} bis {end}',
-  'pitr.restoreTitle': 'Wiederherstellen auf…',
+  'pitr.restoreTitle': 'Wiederherstellen zu…',
   'pitr.restoreHint':
     'Wählen Sie einen Zeitpunkt: Daraus entsteht der Befehl für einen Rechner, auf dem der Agent mit seinen Einstellungen (seiner env-Datei) installiert ist. Der Zeitpunkt steht darin mit seiner Zeitzone, {zone}.',
   'pitr.targetTime': 'Ein Zeitpunkt',
@@ -179,7 +179,7 @@ const de: Record<PitrTextKey, string> = {
   'pitr.baseEvery': 'Basis-Backup alle (Tage)',
   'pitr.baseEveryHint':
     'Ein neues Basis-Backup (MariaDB/MySQL: ein Dump); nach einer Lücke wird sofort eins erstellt.',
-  'pitr.windowDays': 'Fenster (Tage)',
+  'pitr.windowDays': 'Zeitraum (Tage)',
   'pitr.windowDaysHint': 'Wie weit eine Wiederherstellung zurückreicht: höchstens {max} Tage in Ihrem Tarif.',
   'pitr.method': 'Wie der Agent das WAL erhält',
   'pitr.methodStream': 'Er streamt es über einen Replikations-Slot (RPO von Sekunden)',
@@ -187,7 +187,7 @@ const de: Record<PitrTextKey, string> = {
   'pitr.save': 'Speichern',
   'pitr.savedOn': 'Kontinuierlicher Schutz ist an; der Agent beginnt innerhalb einer Minute.',
   'pitr.savedOff':
-    'Kontinuierlicher Schutz ist aus. Das bereits gespeicherte Log bleibt, bis das Fenster verstrichen ist.',
+    'Kontinuierlicher Schutz ist aus. Das bereits gespeicherte Log bleibt, bis der Zeitraum verstrichen ist.',
   'pitr.saved': 'Einstellungen gespeichert.',
   'pitr.notAllowed': 'Nur Administratoren können den kontinuierlichen Schutz ändern.',
 };
