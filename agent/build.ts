@@ -31,7 +31,12 @@ const builtinShim: Plugin = {
   },
 };
 
-const out = new URL('./dist/resistro.mjs', import.meta.url).pathname;
+// `--out PATH`: somewhere else (the tests build a copy another system user can run)
+const outAt = process.argv.indexOf('--out');
+const out =
+  outAt > 0 && process.argv[outAt + 1]
+    ? process.argv[outAt + 1]!
+    : new URL('./dist/resistro.mjs', import.meta.url).pathname;
 const result = await build({
   entryPoints: [new URL('./src/cli.ts', import.meta.url).pathname],
   outfile: out,
@@ -54,6 +59,4 @@ const bytes = readFileSync(out);
 const sha256 = createHash('sha256').update(bytes).digest('hex');
 writeFileSync(`${out}.sha256`, `${sha256}  resistro.mjs\n`);
 const inputs = Object.keys(result.metafile.inputs).length;
-console.log(
-  `agent/dist/resistro.mjs: ${(bytes.length / 1024).toFixed(0)} KiB from ${inputs} modules, sha256 ${sha256}`,
-);
+console.log(`${out}: ${(bytes.length / 1024).toFixed(0)} KiB from ${inputs} modules, sha256 ${sha256}`);

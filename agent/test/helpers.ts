@@ -1,13 +1,23 @@
 // Shared pieces of the agent's integration tests: a tenant on the local control plane, the agent
 // run as a real process (`node agent/src/cli.ts …` or the single-file build) with its own env
 // file and state directory, and customer database servers with password authentication.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Backup, type Database, sealToAgent } from '@resistro/contract';
 import pg from 'pg';
+import { systemHost } from '../../scripts/stack/data-dir.ts';
 import type { MariadbServer } from '../../scripts/stack/mariadb.ts';
 import { freePort } from '../../scripts/stack/ports.ts';
 import { type PostgresServer, startPostgres } from '../../scripts/stack/postgres.ts';
@@ -97,6 +107,36 @@ export async function cleanupAgents(): Promise<void> {
   for (const dir of setups.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
+/**
+ * The agent (Node and the bundle) where another system user can run it, as an installed agent in
+ * /usr/local/bin is: a server that runs the agent itself (PostgreSQL's restore_command) runs as
+ * `postgres`, which cannot enter a checkout inside a folder only root can enter. Copied to the
+ * temp folder only then; otherwise the checkout's own.
+ */
+export function agentRunnableBy(user: string): { node: string; script: string; remove(): void } {
+  const here = { node: process.execPath, script: CLI, remove() {} };
+  if (!systemHost.isRoot) return here;
+  if (systemHost.canEnter(user, dirname(here.node)) && systemHost.canEnter(user, dirname(here.script)))
+    return here;
+  const dir = mkdtempSync(join(tmpdir(), 'resistro-agent-'));
+  chmodSync(dir, 0o755);
+  const node = join(dir, 'node');
+  const script = join(dir, 'resistro.mjs');
+  copyFileSync(here.node, node);
+  chmodSync(node, 0o755);
+  // the single-file build of this checkout's agent, as install-agent.sh places it on a server
+  const build = spawnSync(
+    process.execPath,
+    ['--no-warnings', join(ROOT, 'agent/build.ts'), '--out', script],
+    {
+      encoding: 'utf8',
+    },
+  );
+  if (build.status !== 0) throw new Error(`building the agent failed: ${build.stderr}`);
+  chmodSync(script, 0o644);
+  return { node, script, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
 /** The agent as a running process, with its log events as they come. */
 export class AgentProcess {
   readonly child: ChildProcess;
@@ -106,9 +146,13 @@ export class AgentProcess {
   #waiters: { test: (e: LogEvent) => boolean; resolve: (e: LogEvent) => void }[] = [];
   #events: LogEvent[] = [];
 
-  constructor(args: string[], env: Record<string, string>, opts: { bundle?: boolean } = {}) {
-    const script = opts.bundle ? BUNDLE : CLI;
-    this.child = spawn(process.execPath, ['--no-warnings', script, ...args], {
+  constructor(
+    args: string[],
+    env: Record<string, string>,
+    opts: { bundle?: boolean; program?: { node: string; script: string } } = {},
+  ) {
+    const script = opts.program?.script ?? (opts.bundle ? BUNDLE : CLI);
+    this.child = spawn(opts.program?.node ?? process.execPath, ['--no-warnings', script, ...args], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -186,7 +230,7 @@ export class AgentProcess {
 export async function runCli(
   args: string[],
   env: Record<string, string>,
-  opts: { bundle?: boolean } = {},
+  opts: { bundle?: boolean; program?: { node: string; script: string } } = {},
 ): Promise<RunResult> {
   const p = new AgentProcess(args, env, opts);
   const { code, signal } = await p.exited;

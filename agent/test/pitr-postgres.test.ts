@@ -6,17 +6,19 @@
 // Then a WAL segment deleted in storage: the control plane reports the gap (cron), and a restore
 // across it refuses naming the segment.
 import { spawn } from 'node:child_process';
-import { appendFileSync, chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AwsClient } from 'aws4fetch';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prepareServerDataDir } from '../../scripts/stack/data-dir.ts';
 import { freePort } from '../../scripts/stack/ports.ts';
 import { S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY } from '../../scripts/stack/s3.ts';
 import { runCron, sql, stackInfo } from '../../scripts/test/api.ts';
 import {
   AgentProcess,
   addDatabase,
+  agentRunnableBy,
   type CustomerPostgres,
   cleanupAgents,
   createTenant,
@@ -183,11 +185,18 @@ describe('point-in-time recovery of PostgreSQL', () => {
 
     const target = testDir('pitr-restored');
     dirs.push(target);
-    chmodSync(target.dir, 0o755);
-    const dataDir = join(target.dir, 'data');
+    // The restored server runs as the postgres user (we may be root), which must reach its data
+    // directory: in a checkout inside a closed folder the data lives in the temp folder instead.
+    const reachable = prepareServerDataDir(join(target.dir, 'data'), 'postgres', { temporary: true });
+    dirs.push(reachable);
+    const dataDir = reachable.dir;
+    // restore_command runs this very program as the postgres user: it must be able to
+    const program = agentRunnableBy('postgres');
+    dirs.push(program);
     const restore = await runCli(
       ['restore', '--pitr', '--from', db.id, '--data-dir', dataDir, '--time', t.toISOString()],
       setup.env,
+      { program },
     );
     expect(restore.code, restore.stderr).toBe(0);
     expect(restore.stdout).toContain('Start it as the PostgreSQL user');
