@@ -166,8 +166,21 @@ describe('parallel PostgreSQL backup and restore', () => {
     expect(toc.sections.filter((s) => s.kind === 'data').map((s) => s.name)).toContain('*');
     expect(toc.sections.length).toBeLessThan((await openArchive(archive(), key)).toc.sections.length);
     const target = await fresh('par_shared');
-    await restoreArchiveParallel(path, key, target, { jobs: 2, sessions, log });
+    const lines: string[] = [];
+    const debug = createLogger({ level: 'debug', json: true, write: (line) => lines.push(line) });
+    await restoreArchiveParallel(path, key, target, { jobs: 2, sessions, log: debug });
     await expectSameDatabase('par_shared');
+    // The shared section's tables (several, with indexes) have their index builds dealt into at
+    // most -j sessions, not one session each.
+    const own = new Set(toc.sections.filter((s) => s.kind === 'data' && s.name !== '*').map((s) => s.name));
+    const indexSteps = lines
+      .map((l) => JSON.parse(l) as { event: string; step?: string })
+      .filter((r) => r.event === 'restore.step' && r.step?.startsWith('indexes of '))
+      .map((r) => r.step!.slice('indexes of '.length));
+    const shared = indexSteps.filter((tables) => !own.has(tables));
+    expect(shared.length).toBeGreaterThan(0);
+    expect(shared.length).toBeLessThanOrEqual(2);
+    expect(shared.join(', ').split(', ').length).toBeGreaterThan(shared.length);
   });
 
   it('restores one table from its section (created from pre-data), and from the shared section', async () => {
