@@ -2,8 +2,9 @@
 //
 // Issue 14: "one table restores alone from a large backup with flat memory". For each engine, a
 // database whose plain dump is about --size GB (four large tables) plus one small table `tiny`
-// (100 rows); a Resistro backup of it written by the agent's own backup pipeline (what
-// `resistro backup` uploads, here into a file); then, each into a new empty database:
+// (100 rows), and the same with a fifth of the rows; a Resistro backup of each written by the
+// agent's own backup pipeline (what `resistro backup` uploads, here into a file); then, each into
+// a new empty database:
 //
 //   resistro restore --file … --table tiny     one table alone
 //   resistro restore --file …                  everything
@@ -18,9 +19,9 @@ import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { startMariadb } from '../../scripts/stack/mariadb.ts';
+import { type MariadbServer, startMariadb } from '../../scripts/stack/mariadb.ts';
 import { freePort } from '../../scripts/stack/ports.ts';
-import { startPostgres } from '../../scripts/stack/postgres.ts';
+import { type PostgresServer, startPostgres } from '../../scripts/stack/postgres.ts';
 import { runParallelPipeline } from '../src/backup/parallel.ts';
 import { runPipeline } from '../src/backup/pipeline.ts';
 import { type DatabaseTarget, getEngine } from '../src/engines/index.ts';
@@ -104,7 +105,17 @@ const lines: string[] = [];
 async function benchMariadb(): Promise<void> {
   const server = await startMariadb({ dir: join(dataDir, 'maria'), port: await freePort(), fast: true });
   try {
-    await server.createDatabase('bench');
+    const small = await mariadbAt(server, Math.ceil(rowsPerTable / 5), false);
+    const large = await mariadbAt(server, rowsPerTable, true);
+    report('MariaDB', small, large);
+  } finally {
+    await server.stop();
+  }
+}
+
+async function mariadbAt(server: MariadbServer, rowsPerTable: number, peers: boolean): Promise<Sized> {
+  {
+    await server.query('DROP DATABASE IF EXISTS bench; CREATE DATABASE bench;', 'mysql');
     log(`MariaDB: generating 4 tables of ${rowsPerTable} rows and tiny (100 rows)`);
     for (let i = 1; i <= 4; i++)
       await server.query(
@@ -156,20 +167,21 @@ async function benchMariadb(): Promise<void> {
     const all = await timed(`${cli} --database ${await fresh('all_r')}`, env);
     if ((await count('all_r', 'big_4')) !== String(rowsPerTable))
       throw new Error('the restore is incomplete');
+    const sized: Sized = { dumpBytes: statSync(plain).size, backupBytes: statSync(file).size, one, all };
+    if (!peers) return sized;
     const peerOne = await timed(
       `sed -n '/^-- Table structure for table \`tiny\`/,/^UNLOCK TABLES;/p' ${plain} | mariadb ${conn} ${await fresh('one_p')}`,
       pw,
     );
     if ((await count('one_p', 'tiny')) !== '100') throw new Error('sed did not find the table');
     const peerAll = await timed(`mariadb ${conn} ${await fresh('all_p')} < ${plain}`, pw);
-    report('MariaDB', statSync(plain).size, [
-      ['**`resistro restore --file … --table tiny`**', one],
-      ['`sed` cutting `tiny` out of the plain dump `| mariadb`', peerOne],
-      ['`resistro restore --file …` (everything)', all],
-      ['`mariadb < dump.sql` (everything)', peerAll],
-    ]);
-  } finally {
-    await server.stop();
+    return {
+      ...sized,
+      peers: [
+        ['`sed` cutting `tiny` out of the plain dump `| mariadb`', peerOne],
+        ['`mariadb < dump.sql` (everything)', peerAll],
+      ],
+    };
   }
 }
 
@@ -186,6 +198,23 @@ async function benchPostgres(): Promise<void> {
     }
   };
   try {
+    const small = await postgresAt(server, sql, Math.ceil(rowsPerTable / 5), false);
+    const large = await postgresAt(server, sql, rowsPerTable, true);
+    report('PostgreSQL', small, large);
+  } finally {
+    await server.stop();
+  }
+}
+
+async function postgresAt(
+  server: PostgresServer,
+  sql: (database: string, text: string) => Promise<pg.QueryResult>,
+  rowsPerTable: number,
+  peers: boolean,
+): Promise<Sized> {
+  const port = server.port;
+  {
+    await sql('postgres', 'drop database if exists bench');
     await sql('postgres', 'create database bench');
     log(`PostgreSQL: generating 4 tables of ${rowsPerTable} rows and tiny (100 rows)`);
     for (let i = 1; i <= 4; i++)
@@ -242,37 +271,53 @@ async function benchPostgres(): Promise<void> {
     const all = await timed(`${cli} --database ${await fresh('all_r')}`, env);
     if ((await count('all_r', 'big_4')) !== String(rowsPerTable))
       throw new Error('the restore is incomplete');
+    const sized: Sized = { dumpBytes: plainBytes, backupBytes: statSync(file).size, one, all };
+    if (!peers) return sized;
     const peerOne = await timed(
       `${join(server.binDir, 'pg_restore')} ${pgArgs} -d ${await fresh('one_p')} -t tiny ${custom}`,
     );
     const peerAll = await timed(
       `${join(server.binDir, 'pg_restore')} ${pgArgs} -d ${await fresh('all_p')} ${custom}`,
     );
-    report('PostgreSQL', plainBytes, [
-      ['**`resistro restore --file … --table public.tiny`**', one],
-      ['`pg_restore -t tiny` of a `pg_dump -Fc` file', peerOne],
-      ['`resistro restore --file …` (everything)', all],
-      ['`pg_restore` of the `-Fc` file (everything)', peerAll],
-    ]);
-  } finally {
-    await server.stop();
+    return {
+      ...sized,
+      peers: [
+        ['`pg_restore -t tiny` of a `pg_dump -Fc` file', peerOne],
+        ['`pg_restore` of the `-Fc` file (everything)', peerAll],
+      ],
+    };
   }
 }
 
-function report(engine: string, dumpBytes: number, rows: [string, Measure][]): void {
+/** one backup size: the plain dump and the backup file, and the two resistro restores of it */
+type Sized = {
+  dumpBytes: number;
+  backupBytes: number;
+  one: Measure;
+  all: Measure;
+  peers?: [string, Measure][];
+};
+
+function report(engine: string, small: Sized, large: Sized): void {
+  const mb = (b: number) => (b / 1e6).toFixed(0);
+  const row = (name: string, m: Measure) => `| ${name} | ${m.wall.toFixed(2)} | ${m.rssMb.toFixed(0)} |`;
+  const tableName = engine === 'PostgreSQL' ? 'public.tiny' : 'tiny';
   lines.push(
     '',
-    `${engine}, a backup of ${(dumpBytes / 1e6).toFixed(0)} MB of plain dump (4 large tables and \`tiny\`, 100 rows), each restore into a new empty database:`,
+    `${engine}: backups of four large tables and \`tiny\` (100 rows), each restore into a new empty database:`,
     '',
     '| restore | wall s | peak RSS MB (largest process) |',
     '|---|---|---|',
-    ...rows.map(([name, m]) => `| ${name} | ${m.wall.toFixed(2)} | ${m.rssMb.toFixed(0)} |`),
-  );
-  const one = rows[0]![1];
-  const all = rows[2]![1];
-  lines.push(
+    ...[small, large].flatMap((s) => [
+      row(
+        `**\`resistro restore --table ${tableName}\`**, backup of ${mb(s.dumpBytes)} MB of dump (${mb(s.backupBytes)} MB file)`,
+        s.one,
+      ),
+      row(`\`resistro restore\` (everything), backup of ${mb(s.dumpBytes)} MB of dump`, s.all),
+    ]),
+    ...(large.peers ?? []).map(([name, m]) => row(`${name}, ${mb(large.dumpBytes)} MB of dump`, m)),
     '',
-    `One table alone: ${one.rssMb.toFixed(0)} MB peak against ${all.rssMb.toFixed(0)} MB for everything (${((one.rssMb / all.rssMb) * 100).toFixed(0)} %), in ${one.wall.toFixed(1)} s against ${all.wall.toFixed(1)} s.`,
+    `One table alone: peak RSS ${small.one.rssMb.toFixed(0)} MB from the ${mb(small.dumpBytes)} MB backup, ${large.one.rssMb.toFixed(0)} MB from the ${mb(large.dumpBytes)} MB one (${(large.dumpBytes / small.dumpBytes).toFixed(1)}× the data, ${(large.one.rssMb / small.one.rssMb).toFixed(2)}× the memory: the dump never sits in memory); everything from the large one ${large.all.rssMb.toFixed(0)} MB.`,
   );
 }
 
