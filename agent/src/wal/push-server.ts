@@ -163,9 +163,12 @@ function readRequest(socket: Socket): Promise<{ header: PushHeader; body: Buffer
       header = parsed;
       take(head.subarray(nl + 1));
     });
-    socket.once('end', () => {
+    // (a settled promise ignores the later reject)
+    const early = () => {
       if (!header || have < header.size) reject(new Error('the file ended early'));
-    });
+    };
+    socket.once('end', early);
+    socket.once('close', early);
   });
 }
 

@@ -1,4 +1,6 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -102,6 +104,27 @@ describe('wal-push to the agent', () => {
       database: 'db-a',
     });
     expect(named).toEqual({ ok: false, message: expect.stringContaining('belongs to cluster 43') });
+  });
+
+  it('keeps nothing of a file cut short or changed in transit', async () => {
+    const s = await serve([{ id: 'a' }]);
+    const send = (bytes: Buffer, announced: number, sha: string) =>
+      new Promise<string>((resolve) => {
+        const c = connect(s.path);
+        let answer = '';
+        c.on('data', (b: Buffer) => {
+          answer += b.toString();
+        });
+        c.on('close', () => resolve(answer));
+        c.on('error', () => {});
+        c.write(encodeHeader({ name: SEGMENT, size: announced, sha256: sha, database: undefined }));
+        c.end(bytes);
+      });
+    const body = segment(1n);
+    const sha = createHash('sha256').update(body).digest('hex');
+    await send(body.subarray(0, 1000), body.length, sha);
+    expect(await send(body, body.length, 'b'.repeat(64))).toContain('checksum differs');
+    expect(readdirSync(s.spool('a'))).toEqual([]);
   });
 
   it('fails when no agent listens, and when the agent protects no cluster this way', async () => {
