@@ -91,7 +91,6 @@ const en = {
   'pitr.savedOn': 'Continuous protection is on; the agent starts within a minute.',
   'pitr.savedOff': 'Continuous protection is off. The log already stored stays until the window passes.',
   'pitr.saved': 'Settings saved.',
-  'pitr.notAllowed': 'Only administrators can change continuous protection.',
 };
 
 export type PitrTextKey = keyof typeof en;
@@ -189,7 +188,6 @@ const de: Record<PitrTextKey, string> = {
   'pitr.savedOff':
     'Kontinuierlicher Schutz ist aus. Das bereits gespeicherte Log bleibt, bis der Zeitraum verstrichen ist.',
   'pitr.saved': 'Einstellungen gespeichert.',
-  'pitr.notAllowed': 'Nur Administratoren können den kontinuierlichen Schutz ändern.',
 };
 
 export const PITR_TEXTS = { en, de };
