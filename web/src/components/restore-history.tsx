@@ -4,10 +4,10 @@ import { isRestoreActive, type Restore } from '@resistro/contract/restores';
 import { createSignal, For, type JSX, Show } from 'solid-js';
 import { api, errorMessage } from '../api.ts';
 import { type MessageKey, t } from '../i18n/index.ts';
-import { ACTIONS, actionAttr } from '../lib/actions.ts';
-import { formatBytes, formatDateTime, formatDuration } from '../lib/format.ts';
-import { actionBlocked } from '../lib/session.ts';
+import { ACTIONS } from '../lib/actions.ts';
+import { formatBytes, formatDuration } from '../lib/format.ts';
 import { showToast } from '../lib/toast.ts';
+import { CancelJobButton, HistoryTable, TimeCell } from './job-history.tsx';
 import { EmptyState } from './states.tsx';
 import { Badge } from './status-badge.tsx';
 
@@ -84,76 +84,56 @@ export function RestoreHistory(props: { items: Restore[]; onChanged: () => void 
         </EmptyState>
       }
     >
-      <div class="table-wrap">
-        <table class="table responsive-table" data-testid="restore-history">
-          <caption class="sr-only">{t('restore.historyTitle')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('restore.col.result')}</th>
-              <th scope="col">{t('restore.col.when')}</th>
-              <th scope="col">{t('restore.col.what')}</th>
-              <th scope="col">{t('restore.col.where')}</th>
-              <th scope="col" class="num" title={t('restore.rtoHint')}>
-                {t('restore.col.duration')}
-              </th>
-              <th scope="col">{t('restore.col.by')}</th>
+      <HistoryTable
+        testid="restore-history"
+        caption={t('restore.historyTitle')}
+        columns={[
+          { label: t('restore.col.result') },
+          { label: t('restore.col.when') },
+          { label: t('restore.col.what') },
+          { label: t('restore.col.where') },
+          { label: t('restore.col.duration'), num: true, title: t('restore.rtoHint') },
+          { label: t('restore.col.by') },
+        ]}
+      >
+        <For each={props.items}>
+          {(r) => (
+            <tr data-restore-id={r.id} data-state={r.state}>
+              <td data-label={t('restore.col.result')}>
+                <RestoreStateBadge state={r.state} />
+                <Show when={isRestoreActive(r.state)}>
+                  <Progress restore={r} />
+                  <CancelJobButton
+                    action={ACTIONS.cancelRestore}
+                    requested={r.cancelRequested}
+                    busy={cancelling() === r.id}
+                    label={t('restore.cancel')}
+                    requestedLabel={t('restore.cancelling')}
+                    onClick={() => cancel(r)}
+                  />
+                </Show>
+                <Show when={r.state === 'failed' && r.errorCode}>
+                  <details class="restore-error">
+                    <summary>{t(`restore.error.${r.errorCode}` as MessageKey)}</summary>
+                    <Show when={r.error}>
+                      <pre class="error-text">{r.error}</pre>
+                    </Show>
+                  </details>
+                </Show>
+              </td>
+              <TimeCell label={t('restore.col.when')} at={r.requestedAt} />
+              <TimeCell label={t('restore.col.what')} at={r.backupStartedAt} />
+              <td data-label={t('restore.col.where')}>{restoreWhere(r)}</td>
+              <td data-label={t('restore.col.duration')} class="num" data-testid="restore-duration">
+                {r.state === 'succeeded' ? formatDuration(r.durationMs) : '–'}
+              </td>
+              <td data-label={t('restore.col.by')}>
+                <span class="muted">{r.requestedBy ?? '–'}</span>
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            <For each={props.items}>
-              {(r) => (
-                <tr data-restore-id={r.id} data-state={r.state}>
-                  <td data-label={t('restore.col.result')}>
-                    <RestoreStateBadge state={r.state} />
-                    <Show when={isRestoreActive(r.state)}>
-                      <Progress restore={r} />
-                      <button
-                        type="button"
-                        class="btn btn-danger-outline btn-sm"
-                        disabled={
-                          r.cancelRequested ||
-                          cancelling() === r.id ||
-                          actionBlocked(ACTIONS.cancelRestore) !== undefined
-                        }
-                        title={actionBlocked(ACTIONS.cancelRestore)}
-                        data-action={actionAttr(ACTIONS.cancelRestore)}
-                        onClick={() => cancel(r)}
-                      >
-                        {r.cancelRequested ? t('restore.cancelling') : t('restore.cancel')}
-                      </button>
-                    </Show>
-                    <Show when={r.state === 'failed' && r.errorCode}>
-                      <details class="restore-error">
-                        <summary>{t(`restore.error.${r.errorCode}` as MessageKey)}</summary>
-                        <Show when={r.error}>
-                          <pre class="error-text">{r.error}</pre>
-                        </Show>
-                      </details>
-                    </Show>
-                  </td>
-                  <td data-label={t('restore.col.when')}>
-                    <time datetime={r.requestedAt} class="nowrap">
-                      {formatDateTime(r.requestedAt)}
-                    </time>
-                  </td>
-                  <td data-label={t('restore.col.what')}>
-                    <time datetime={r.backupStartedAt} class="nowrap">
-                      {formatDateTime(r.backupStartedAt)}
-                    </time>
-                  </td>
-                  <td data-label={t('restore.col.where')}>{restoreWhere(r)}</td>
-                  <td data-label={t('restore.col.duration')} class="num" data-testid="restore-duration">
-                    {r.state === 'succeeded' ? formatDuration(r.durationMs) : '–'}
-                  </td>
-                  <td data-label={t('restore.col.by')}>
-                    <span class="muted">{r.requestedBy ?? '–'}</span>
-                  </td>
-                </tr>
-              )}
-            </For>
-          </tbody>
-        </table>
-      </div>
+          )}
+        </For>
+      </HistoryTable>
     </Show>
   );
 }

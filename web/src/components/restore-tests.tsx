@@ -15,6 +15,7 @@ import { createPoll } from '../lib/poll.ts';
 import { actionBlocked } from '../lib/session.ts';
 import { showToast } from '../lib/toast.ts';
 import { Icon } from './icons.tsx';
+import { CancelJobButton, HistoryTable, TimeCell } from './job-history.tsx';
 import { RestoreTestSettingsForm } from './restore-test-settings.tsx';
 import { RestoreTestBadge, RestoreTestReasons } from './restore-test-verdict.tsx';
 import { Async, EmptyState } from './states.tsx';
@@ -131,69 +132,50 @@ export function RestoreTestsSection(props: { database: Database; databases: Data
                 </EmptyState>
               }
             >
-              <div class="table-wrap">
-                <table class="table responsive-table" data-testid="restore-test-history">
-                  <caption class="sr-only">{t('rtest.title')}</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">{t('rtest.col.result')}</th>
-                      <th scope="col">{t('rtest.col.when')}</th>
-                      <th scope="col">{t('rtest.col.backup')}</th>
-                      <th scope="col" class="num" title={t('rtest.rtoHint')}>
-                        {t('rtest.col.rto')}
-                      </th>
-                      <th scope="col">{t('rtest.col.by')}</th>
+              <HistoryTable
+                testid="restore-test-history"
+                caption={t('rtest.title')}
+                columns={[
+                  { label: t('rtest.col.result') },
+                  { label: t('rtest.col.when') },
+                  { label: t('rtest.col.backup') },
+                  { label: t('rtest.col.rto'), num: true, title: t('rtest.rtoHint') },
+                  { label: t('rtest.col.by') },
+                ]}
+              >
+                <For each={d().items}>
+                  {(x) => (
+                    <tr data-restore-test-id={x.id} data-state={x.state}>
+                      <td data-label={t('rtest.col.result')}>
+                        <RestoreTestBadge state={x.state} />
+                        <Show when={x.state === 'running' && x.phase}>
+                          <span class="muted"> {t(`rtest.phase.${x.phase}` as MessageKey)}</span>
+                        </Show>
+                        <Show when={isRestoreTestActive(x.state)}>
+                          <CancelJobButton
+                            action={ACTIONS.cancelRestoreTest}
+                            requested={x.cancelRequested}
+                            label={t('rtest.cancel')}
+                            requestedLabel={t('rtest.cancelling')}
+                            onClick={() => cancel(x)}
+                          />
+                        </Show>
+                        <Show when={x.state !== 'pending' && x.state !== 'running'}>
+                          <RestoreTestReasons test={x} />
+                        </Show>
+                      </td>
+                      <TimeCell label={t('rtest.col.when')} at={x.requestedAt} />
+                      <TimeCell label={t('rtest.col.backup')} at={x.backupStartedAt} />
+                      <td data-label={t('rtest.col.rto')} class="num" data-testid="restore-test-rto">
+                        {x.restoreMs !== null ? formatDuration(x.restoreMs) : '–'}
+                      </td>
+                      <td data-label={t('rtest.col.by')}>
+                        <span class="muted">{x.requestedBy ?? t('rtest.bySchedule')}</span>
+                      </td>
                     </tr>
-                  </thead>
-                  <tbody>
-                    <For each={d().items}>
-                      {(x) => (
-                        <tr data-restore-test-id={x.id} data-state={x.state}>
-                          <td data-label={t('rtest.col.result')}>
-                            <RestoreTestBadge state={x.state} />
-                            <Show when={x.state === 'running' && x.phase}>
-                              <span class="muted"> {t(`rtest.phase.${x.phase}` as MessageKey)}</span>
-                            </Show>
-                            <Show when={isRestoreTestActive(x.state)}>
-                              <button
-                                type="button"
-                                class="btn btn-danger-outline btn-sm"
-                                disabled={
-                                  x.cancelRequested || actionBlocked(ACTIONS.cancelRestoreTest) !== undefined
-                                }
-                                title={actionBlocked(ACTIONS.cancelRestoreTest)}
-                                data-action={actionAttr(ACTIONS.cancelRestoreTest)}
-                                onClick={() => cancel(x)}
-                              >
-                                {x.cancelRequested ? t('rtest.cancelling') : t('rtest.cancel')}
-                              </button>
-                            </Show>
-                            <Show when={x.state !== 'pending' && x.state !== 'running'}>
-                              <RestoreTestReasons test={x} />
-                            </Show>
-                          </td>
-                          <td data-label={t('rtest.col.when')}>
-                            <time datetime={x.requestedAt} class="nowrap">
-                              {formatDateTime(x.requestedAt)}
-                            </time>
-                          </td>
-                          <td data-label={t('rtest.col.backup')}>
-                            <time datetime={x.backupStartedAt ?? ''} class="nowrap">
-                              {formatDateTime(x.backupStartedAt)}
-                            </time>
-                          </td>
-                          <td data-label={t('rtest.col.rto')} class="num" data-testid="restore-test-rto">
-                            {x.restoreMs !== null ? formatDuration(x.restoreMs) : '–'}
-                          </td>
-                          <td data-label={t('rtest.col.by')}>
-                            <span class="muted">{x.requestedBy ?? t('rtest.bySchedule')}</span>
-                          </td>
-                        </tr>
-                      )}
-                    </For>
-                  </tbody>
-                </table>
-              </div>
+                  )}
+                </For>
+              </HistoryTable>
             </Show>
           </>
         )}
