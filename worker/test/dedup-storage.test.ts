@@ -194,6 +194,11 @@ describe('deduplicated backups and object lock', () => {
       expect(p.locked_until?.toISOString()).toBe(second.lockedUntil);
       expect(await storageLock(p.object_key)).toBe(second.lockedUntil);
     }
+    // The scheduled check locks any pack a locked backup needs that the index does not show
+    // locked as long (a tier lock decided at completion; here the record is simply cleared).
+    await sql('update dedup_packs set locked_until = null where account_id = $1', [a.account.id]);
+    await runCron();
+    for (const p of await packsOf(second.id)) expect(p.locked_until?.toISOString()).toBe(second.lockedUntil);
     // A locked backup that fails after its packs were locked (sealed, then its completion
     // failed): its chunks are dead, but storage still locks its packs, so the collection leaves
     // them in storage and in the index.

@@ -377,6 +377,44 @@ export function describeObjectStorage(name: string, harness: () => StorageHarnes
       ).rejects.toMatchObject({ code: 'conflict' });
     });
 
+    it('copies byte ranges of an object in the same bucket into a new one, leaving out what lies between (a pack rewrite)', async () => {
+      const h = harness();
+      const key = keyOf('pack');
+      const head = bytes(100, 5);
+      const kept = bytes(MIN_PART_BYTES, 6);
+      const gap = bytes(1000, 7);
+      const tail = bytes(777, 8);
+      const body = joined(head, kept, gap, tail);
+      const uploadId = await h.storage.createMultipartUpload(key);
+      await h.storage.completeMultipartUpload(key, uploadId, [await putPart(h, key, uploadId, 1, body)]);
+      const newKey = keyOf('rewritten');
+      const upload = await h.storage.createMultipartUpload(newKey);
+      const source = { bucket: h.storage.bucket, key };
+      const first = head.length;
+      const parts = [
+        {
+          partNumber: 1,
+          etag: await h.storage.copyPart(newKey, upload, 1, source, { first, last: first + kept.length - 1 }),
+        },
+        {
+          partNumber: 2,
+          etag: await h.storage.copyPart(newKey, upload, 2, source, {
+            first: first + kept.length + gap.length,
+            last: body.length - 1,
+          }),
+        },
+      ];
+      expect(await h.storage.completeMultipartUpload(newKey, upload, parts)).toBe('completed');
+      expect((await h.storage.readChecksum(newKey))?.sha256).toBe(
+        createHash('sha256').update(joined(kept, tail)).digest('hex'),
+      );
+      // a range past the source's end is refused, not cut short
+      const other = await h.storage.createMultipartUpload(keyOf('past-end'));
+      await expect(
+        h.storage.copyPart(keyOf('past-end'), other, 1, source, { first: 0, last: body.length }),
+      ).rejects.toMatchObject({ code: 'conflict' });
+    });
+
     it('counts the requests it sends', async () => {
       const h = harness();
       const before = h.storage.requestCount;
