@@ -1,8 +1,9 @@
 // Deduplicated storage, collection model (issue 17): random backups (the agent's own chunker,
 // packer and store client against the real control plane and the S3 server) and random deletions,
 // with the cron collecting after each deletion. After every step each remaining backup downloads
-// as a complete file that decrypts to exactly what it was made from, no chunk is left that no
-// backup references, and the account's usage is the bytes actually stored.
+// as a complete file that decrypts to exactly what it was made from (and reads so through the
+// ranged reads of restore --backup), no chunk is left that no backup references, and the
+// account's usage is the bytes actually stored.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readContainerSql } from '../../agent/src/dedup/container.ts';
 import { dedupKeys, dedupSecretOf } from '../../agent/src/dedup/keys.ts';
 import { chunkRefs, encryptManifest } from '../../agent/src/dedup/manifest.ts';
+import { openRemoteBackup } from '../../agent/src/dedup/remote-read.ts';
 import { RemoteChunkStore } from '../../agent/src/dedup/remote-store.ts';
 import { tableText } from '../../agent/src/dedup/testing.ts';
 import { DedupWriter } from '../../agent/src/dedup/writer.ts';
@@ -104,6 +106,11 @@ describe('dedup collection model', () => {
         const out: Buffer[] = [];
         for await (const b of readContainerSql(path, key)) out.push(b as Buffer);
         expect(Buffer.concat(out).equals(expected), `step ${step}, backup ${id}`).toBe(true);
+        // and as restore --backup reads it: ranged reads straight from the packs
+        const remote = await openRemoteBackup({ plan: () => a.client.dedupReads(id), key, agents });
+        const ranged: Buffer[] = [];
+        for await (const b of remote.open()) ranged.push(b as Buffer);
+        expect(Buffer.concat(ranged).equals(expected), `step ${step}, backup ${id}, ranged`).toBe(true);
       }
       const [orphans] = await sql<{ n: number }>(
         `select count(*)::int as n from dedup_chunks c where c.account_id = $1
