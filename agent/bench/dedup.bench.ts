@@ -220,7 +220,7 @@ async function restoreChild(job: Record<string, unknown>): Promise<{ wallMs: num
  * COPY block's rows as a multiset (a deduplicated backup stores tables in key order, so a restored
  * heap holds the rows in key order, not in the source's physical order).
  */
-async function dumpFingerprint(database: string): Promise<string> {
+async function dumpFingerprint(database: string): Promise<{ digest: string; entries: string[] }> {
   const child = spawn(
     join(server.binDir, 'pg_dump'),
     [
@@ -236,7 +236,8 @@ async function dumpFingerprint(database: string): Promise<string> {
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  const ordered = createHash('sha256');
+  const entries: string[] = [];
+  const ordered = { update: (x: string) => entries.push(x) };
   let inCopy = false;
   let rowsA = 0;
   let rowsB = 0;
@@ -264,8 +265,10 @@ async function dumpFingerprint(database: string): Promise<string> {
       count = 0;
     }
   };
+  // decoded as a stream: a character split between two pipe reads must not become two broken ones
+  child.stdout.setEncoding('utf8');
   for await (const chunk of child.stdout) {
-    const text = rest + (chunk as Buffer).toString('utf8');
+    const text = rest + (chunk as string);
     const lines = text.split('\n');
     rest = lines.pop()!;
     for (const l of lines) line(l);
@@ -273,7 +276,7 @@ async function dumpFingerprint(database: string): Promise<string> {
   line(rest);
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   if (code !== 0) throw new Error(`pg_dump ${database} exited with ${code}`);
-  return ordered.digest('hex');
+  return { digest: createHash('sha256').update(entries.join('')).digest('hex'), entries };
 }
 
 type Row = {
@@ -333,7 +336,14 @@ for (let day = 1; day <= days; day++) {
     const restoreInto = async (how: string, job: Record<string, unknown>) => {
       const database = await freshDatabase();
       const r = await restoreChild({ ...job, target: targetOf(database) });
-      const identical = (await dumpFingerprint(database)) === source;
+      const restored = await dumpFingerprint(database);
+      const identical = restored.digest === source.digest;
+      if (!identical) {
+        const at = restored.entries.findIndex((e, i) => e !== source.entries[i]);
+        process.stderr.write(
+          `day ${day}, ${how}: first difference at entry ${at}: source ${JSON.stringify(source.entries[at]?.slice(0, 300))}, restored ${JSON.stringify(restored.entries[at]?.slice(0, 300))} (the entry before: ${JSON.stringify(source.entries[at - 1]?.slice(0, 200))})\n`,
+        );
+      }
       restores.push({ day, how, wallMs: r.wallMs, peakMB: r.maxRssMB, identical });
       await q(`drop database ${database}`);
       process.stderr.write(
