@@ -6,7 +6,9 @@
 // slot keeps the WAL written meanwhile, and the agent's status reports show it growing. Past 80 %
 // of what the server may keep, the control plane's cron raises "slot about to fill" with the
 // slot's name and what to do, and Prometheus shows the retained bytes. With the connection back
-// the agent streams the backlog, the slot empties and the alert resolves.
+// the agent streams the backlog, the slot empties and the alert resolves. And when the slot is
+// dropped instead (the alert's other advice) and its WAL removed, the agent creates it again, goes on
+// from the server's position, and the hole is reported as a gap with a base backup asked for.
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCron, sql, stackInfo } from '../../scripts/test/api.ts';
@@ -178,5 +180,76 @@ describe('the replication slot of continuous protection', () => {
     expect(after.map((a) => a.kind)).not.toContain('pitr_slot');
     // nothing was lost while the slot held the WAL: no gap
     expect((await status()).gaps).toEqual([]);
+    await daemon.stop();
+    daemon = undefined;
+    // the slot would keep the next test's WAL on the server
+    await source.admin(`select pg_drop_replication_slot('${slot}')`);
+  }, 400_000);
+
+  it("after the slot is dropped (the alert's advice), creates it again, reports the gap and asks for a new base backup", async () => {
+    const tenant = await createTenant();
+    const setup = makeAgentSetup({ apiKey: tenant.apiKey, endpoint: tenant.endpoint });
+    const agent = await registerAgent(tenant, setup);
+    const db = await addDatabase(tenant, agent, {
+      name: 'shop',
+      engine: 'postgres',
+      port: source.port,
+      database: 'shop',
+      user: 'postgres',
+    });
+    const on = await tenant.session.json(`/databases/${db.id}/pitr`, {
+      method: 'PUT',
+      json: { enabled: true, rpoSeconds: 10 },
+    });
+    expect(on.status, JSON.stringify(on.body)).toBe(200);
+    const status = () => tenant.session.json(`/databases/${db.id}/pitr`).then((r) => r.body);
+    daemon = new AgentProcess(['agent', '--heartbeat-interval', '1'], setup.env);
+    const streaming = await until('the agent to report its streaming slot', async () => {
+      const st = await status();
+      return st.window && st.slot?.active ? st : undefined;
+    });
+    const slot: string = streaming.slot.name;
+
+    // stalled as before, then the slot dropped and the WAL it held removed by a checkpoint
+    writeFileSync(hba, readFileSync(hba, 'utf8').replace(REPLICATION, ''));
+    await source.admin('select pg_reload_conf()');
+    await source.admin(
+      "select pg_terminate_backend(pid) from pg_stat_activity where backend_type = 'walsender'",
+    );
+    await until('the slot to stop streaming', async () => {
+      const r = await source.admin(`select active from pg_replication_slots where slot_name = '${slot}'`);
+      return r.rows[0]?.active === false ? true : undefined;
+    });
+    for (let i = 0; i < 6; i++) {
+      await source.admin("insert into filler (note) values ('lost')", 'shop');
+      await source.admin('select pg_switch_wal()');
+    }
+    await source.admin(`select pg_drop_replication_slot('${slot}')`);
+    // no other slot may keep the WAL: the checkpoint removes it
+    const others = await source.admin('select slot_name from pg_replication_slots');
+    expect(others.rows).toEqual([]);
+    await source.admin('checkpoint');
+    appendFileSync(hba, REPLICATION);
+    await source.admin('select pg_reload_conf()');
+
+    // the agent creates the slot again and streams from the server's position: the hole is a gap,
+    // and the control plane asks the agent for a new base backup
+    let last: unknown;
+    const after = await until(
+      'the slot streaming again and the gap reported',
+      async () => {
+        await source.admin("insert into filler (note) values ('after')", 'shop');
+        const st = await status();
+        last = { slot: st.slot, gaps: st.gaps, state: st.state, error: st.error, due: st.baseBackupDue };
+        return st.slot?.active && st.gaps.length > 0 ? st : undefined;
+      },
+      150_000,
+    ).catch((e) => {
+      throw new Error(`${(e as Error).message}\nlast status: ${JSON.stringify(last)}`);
+    });
+    expect(after.slot.name).toBe(slot);
+    expect(after.state).toBe('gap');
+    expect(after.gaps[0].missing.length).toBeGreaterThan(0);
+    expect(after.baseBackupDue).toBe(true);
   }, 400_000);
 });

@@ -154,16 +154,37 @@ export class WalStreamer {
       this.#downSince ??= Date.now();
       this.#streamError = `pg_receivewal stopped (exit ${code}): ${stderr.trim().split('\n').at(-1) ?? ''}`;
       this.#o.log.warn('pitr.receivewal', `${this.#streamError}; starting it again in 5 s`);
-      // a slot someone dropped (the advice of a "slot about to fill" alert) is created again: the
-      // stream goes on from the server's position, the gap is reported and a base backup follows
+      // the server no longer has the WAL after the spool's last file (the slot was dropped or lost
+      // it): pg_receivewal would ask for it forever. What the spool holds is uploaded, then the
+      // spool is emptied so the stream goes on from the slot's position; the control plane reports
+      // the hole as a gap and asks for a new base backup.
+      const skipAhead = /has already been removed/.test(stderr);
+      // a slot someone dropped (the advice of a "slot about to fill" alert) is created again
       setTimeout(() => {
         if (this.#stopped) return;
-        this.#receivewal(['--create-slot', '--if-not-exists'], true)
+        const next = skipAhead ? this.#skipToServer() : Promise.resolve();
+        next
+          .then(() => this.#receivewal(['--create-slot', '--if-not-exists'], true))
           .catch(() => {})
           .finally(() => this.#spawn());
       }, 5000).unref();
     });
     this.#child = child;
+  }
+
+  /** Uploads the spool, then empties it (only once everything in it is in storage). */
+  async #skipToServer(): Promise<void> {
+    const done = this.#busy.then(() => this.flush(true));
+    this.#busy = done.catch(() => {});
+    await done;
+    if (this.#lastError) throw new Error(this.#lastError);
+    for (const f of await this.#spoolFiles())
+      if (/^[0-9A-F]{24}(\.partial)?$/.test(f)) await unlink(join(this.#o.spoolDir, f));
+    this.#partialUploaded.clear();
+    this.#o.log.warn(
+      'pitr.wal-skip',
+      'the server no longer has the WAL after the last one stored: streaming goes on from its current position, the hole is reported as a gap and a new base backup follows',
+    );
   }
 
   async #spoolFiles(): Promise<string[]> {
