@@ -186,8 +186,10 @@ describe('point-in-time recovery of PostgreSQL through archive_command = resistr
 
     let daemon = new AgentProcess(['agent', '--heartbeat-interval', '1'], setup.env);
     // the base backup waits for its last segment to be archived: through wal-push, into the agent
-    await until('the first base backup and its WAL', async () =>
-      (await status()).window ? true : undefined,
+    await until(
+      'the first base backup and its WAL',
+      async () => ((await status()).window ? true : undefined),
+      240_000,
     ).catch(withLog(daemon));
     // the server's archiver reached the agent: the segment names it archived are in the registry
     const first = await archiver();
@@ -240,7 +242,8 @@ describe('point-in-time recovery of PostgreSQL through archive_command = resistr
         const s = await status();
         return s.lastSegment && s.lastSegment.name >= kept ? true : undefined;
       },
-      150_000,
+      // PostgreSQL's archiver waits up to a minute after failures before it tries again
+      240_000,
     ).catch(withLog(daemon));
     expect((await archiver()).last_archived_wal! >= kept).toBe(true);
     await daemon.stop();
@@ -281,5 +284,5 @@ describe('point-in-time recovery of PostgreSQL through archive_command = resistr
     await client.end();
     expect(rows.length).toBe(40);
     expect(rows.every((r) => r.note === 'before')).toBe(true);
-  }, 500_000);
+  }, 800_000);
 });
