@@ -12,8 +12,8 @@
 //
 // The digest new backups record is GMAC (AES-256-GCM over the rows as associated data, no
 // plaintext) under a random key of the backup's own: with AES-NI and carry-less multiplication it
-// costs about a tenth of SHA-256 per byte (bench:agent), with the guarantee argued in FORMAT.md
-// §12.1. SHA-256 remains for the statistics of backups written before.
+// costs about a tenth of SHA-256 per byte (0.05 against 0.56 CPU-s/GB), with the guarantee argued
+// in FORMAT.md §12.1. SHA-256 remains for the statistics of backups written before.
 //
 // The hot paths are one V8 string newline search per COPY row over a latin1 copy of the chunk
 // (PostgreSQL; the row bytes are digested with one update per chunk) or one tight byte loop
