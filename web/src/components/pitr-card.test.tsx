@@ -249,6 +249,13 @@ describe('continuous protection on a database page', () => {
     expect(gap.textContent).toContain('Missing: 000000010000000000000006');
     expect(screen.getByText(/The agent reports: replication slot/)).toBeTruthy();
     expect(screen.getByTestId('pitr-state').textContent).toContain('Gap in the log');
+    // --latest would be refused across the gap; a moment in the restorable stretch is offered instead
+    const helper = screen.getByTestId('pitr-restore');
+    expect(within(helper).getByTestId('pitr-command').textContent).toContain(
+      '--time "2026-12-01 15:30:45+01:00"',
+    );
+    fireEvent.click(within(helper).getByLabelText('The newest point in storage'));
+    expect(within(helper).getByTestId('pitr-refusal').textContent).toMatch(/^The log in storage has a gap/);
   });
 
   it('turns protection on with the RPO target in minutes; a field the server refuses shows under it', async () => {

@@ -58,6 +58,8 @@ export function PitrRestoreHelper(props: {
     if (!bounds()) return { refused: pt('pitr.refuseNothing') };
     let target: Parameters<typeof restoreCommand>[0]['target'];
     if (kind() === 'latest') {
+      // the service refuses --latest across a gap (it never silently ends early): say so here
+      if (props.status.gaps.length > 0) return { refused: pt('pitr.refuseLatestGap') };
       target = { kind: 'latest' };
     } else {
       const instant = fromLocalInput(moment(), zone());

@@ -75,6 +75,8 @@ const en = {
     'That is after the newest moment in storage, {latest}. Choose an earlier moment, or the newest point.',
   'pitr.refuseHole':
     'No restore can reach that moment: the log between {from} and {to} is missing. Choose a moment outside that stretch.',
+  'pitr.refuseLatestGap':
+    'The log in storage has a gap, so the newest point may lie beyond it. Choose a moment instead: Latest fills in the newest one a restore reaches.',
   'pitr.refuseInvalid': 'Enter a date and time.',
   'pitr.settings': 'Settings',
   'pitr.enabled': 'Continuous protection on',
@@ -169,6 +171,8 @@ const de: Record<PitrTextKey, string> = {
     'Das liegt nach dem neuesten Stand im Speicher, {latest}. Wählen Sie einen früheren Zeitpunkt oder den neuesten Stand.',
   'pitr.refuseHole':
     'Diesen Zeitpunkt erreicht keine Wiederherstellung: Das Log zwischen {from} und {to} fehlt. Wählen Sie einen Zeitpunkt außerhalb dieses Abschnitts.',
+  'pitr.refuseLatestGap':
+    'Das Log im Speicher hat eine Lücke, der neueste Stand kann dahinter liegen. Wählen Sie stattdessen einen Zeitpunkt: Neuester setzt den neuesten ein, den eine Wiederherstellung erreicht.',
   'pitr.refuseInvalid': 'Geben Sie Datum und Uhrzeit ein.',
   'pitr.settings': 'Einstellungen',
   'pitr.enabled': 'Kontinuierlicher Schutz an',
