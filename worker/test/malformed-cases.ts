@@ -215,6 +215,7 @@ export const BIGINT_FIELDS = new Set([
   'retainedBytes',
   'diskFreeBytes',
   'maxRetainedBytes',
+  'safeWalBytes',
 ]);
 
 const NOT_TEXT: Mutation[] = [
