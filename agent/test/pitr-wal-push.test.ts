@@ -10,11 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prepareServerDataDir } from '../../scripts/stack/data-dir.ts';
 import { freePort } from '../../scripts/stack/ports.ts';
 import {
   AgentProcess,
   addDatabase,
-  CLI,
+  agentRunnableBy,
   type CustomerPostgres,
   cleanupAgents,
   createTenant,
@@ -36,7 +37,10 @@ beforeAll(async () => {
   socketDir = mkdtempSync(join(tmpdir(), 'resistro-push-'));
   chmodSync(socketDir, 0o755);
   socket = join(socketDir, 'wal-push.sock');
-  const self = `${process.execPath} --no-warnings ${CLI}`;
+  // archive_command runs this program as the postgres user (as an installed agent, it must reach it)
+  const program = agentRunnableBy('postgres');
+  dirs.push(program);
+  const self = `${program.node} --no-warnings ${program.script}`;
   source = await startCustomerPostgres('pitr-push', {
     archive_mode: 'on',
     archive_command: `${self} wal-push --socket ${socket} %p`,
@@ -250,10 +254,17 @@ describe('point-in-time recovery of PostgreSQL through archive_command = resistr
 
     const target = testDir('pitr-push-restored');
     dirs.push(target);
-    const dataDir = join(target.dir, 'data');
+    // the restored server runs as the postgres user, which must reach its data directory and the
+    // agent that restore_command names
+    const reachable = prepareServerDataDir(join(target.dir, 'data'), 'postgres', { temporary: true });
+    dirs.push(reachable);
+    const dataDir = reachable.dir;
+    const program = agentRunnableBy('postgres');
+    dirs.push(program);
     const restore = await runCli(
       ['restore', '--pitr', '--from', db.id, '--data-dir', dataDir, '--time', t.toISOString()],
       setup.env,
+      { program },
     );
     expect(restore.code, restore.stderr).toBe(0);
     const port = await freePort();

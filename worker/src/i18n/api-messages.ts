@@ -345,6 +345,12 @@ export const MESSAGES: Record<string, Entry> = {
   'The copy read back does not match the SHA-256 recorded at backup': {
     de: 'Die zurückgelesene Kopie stimmt nicht mit der beim Backup gespeicherten SHA-256 überein',
   },
+  'The copy of a pack read back does not match the pack': {
+    de: 'Die zurückgelesene Kopie eines Packs stimmt nicht mit dem Pack überein',
+  },
+  'The rewritten pack has {size} bytes, not {expected}': {
+    de: (p) => `Das neu geschriebene Pack hat ${p.size} Bytes statt ${p.expected}`,
+  },
   "This backup's copy is {status}, not waiting for a transfer": {
     de: (p) => `Die Kopie dieses Backups ist ${p.status} und wartet auf keine Übertragung`,
   },

@@ -1,15 +1,17 @@
 // What continuous protection alerts on, per server (alerts/detect.ts opens and resolves them):
 // a hole in the log, a lag above the RPO target, a replication slot close to filling the disk, and
 // (MariaDB/MySQL) a lag that has used half of the time the server keeps its binary logs.
-import type { AlertKind } from '@resistro/contract';
+import { type AlertKind, formatBytes as formatBytesIn } from '@resistro/contract';
 import { and, asc, eq, gt, isNull } from 'drizzle-orm';
-import { formatBytes } from '../alerts/conditions.ts';
 import { databases } from '../databases/databases.sql.ts';
 import type { Db } from '../db.ts';
 import { findGaps } from './chain.ts';
 import { pitrSettings } from './pitr.sql.ts';
 import { loadChain } from './registry.ts';
 import { currentLag, retentionAtRisk, slotFilling } from './settings.ts';
+
+/** The stored (English) detail's sizes, as alerts/conditions.ts writes them (pitr may not import alerts). */
+const formatBytes = (n: number) => formatBytesIn(n, 'en');
 
 export const PITR_ALERT_KINDS = [
   'pitr_gap',
