@@ -27,10 +27,11 @@ const aws = new AwsClient({
 });
 const prefix = `dedup-ranged-reads/${randomUUID()}`;
 const objectUrl = (key: string) => `${stackInfo().s3Url}/${stackInfo().bucket}/${prefix}/${key}`;
-const presign = async (key: string, expires = 3600) => {
+const presign = async (key: string, expires = 3600, signedAt?: Date) => {
   const url = new URL(objectUrl(key));
   url.searchParams.set('X-Amz-Expires', String(expires));
-  return (await aws.sign(url.toString(), { method: 'GET', aws: { signQuery: true } })).url;
+  const datetime = signedAt?.toISOString().replace(/[:-]|\.\d{3}/g, '');
+  return (await aws.sign(url.toString(), { method: 'GET', aws: { signQuery: true, datetime } })).url;
 };
 
 const key = parseEncryptionKey(generateSymmetricKey());
@@ -118,6 +119,25 @@ describe('ranged reads of a deduplicated backup straight from storage', () => {
     const all = await readAll(remote.open());
     expect(all.equals(Buffer.concat(day2.map((s) => s.data)))).toBe(true);
     expect(asked).toBeGreaterThan(1);
+  });
+
+  test('a manifest link that expired before it was used is asked for again', async () => {
+    let asked = 0;
+    const remote = await openRemoteBackup({
+      // the first plan was signed an hour ago for a minute: storage refuses it as expired
+      plan: async () =>
+        ++asked === 1
+          ? {
+              ...(await plan()),
+              manifestUrl: await presign('manifest', 60, new Date(Date.now() - 3_600_000)),
+            }
+          : plan(),
+      key,
+      agents,
+    });
+    expect(asked).toBe(2);
+    const all = await readAll(remote.open());
+    expect(all.equals(Buffer.concat(day2.map((s) => s.data)))).toBe(true);
   });
 
   test('a plan that does not fit the manifest is refused before any data', async () => {

@@ -77,15 +77,21 @@ export async function openRemoteBackup(o: Options): Promise<RemoteBackup> {
   let plan = await o.plan();
   let planAt = Date.now();
   const retry = o.retry ?? DEFAULT_RETRY;
-  const manifestFile = await withStorageRetry(
-    () => getWhole(plan.manifestUrl, o.signal),
-    retry,
-    o.signal,
-  ).catch((error: unknown) => {
-    if (error instanceof StorageRequestError && error.status === 404)
-      throw new StoredChunkError("the backup's manifest is missing from storage");
-    throw error;
-  });
+  const getManifest = () => withStorageRetry(() => getWhole(plan.manifestUrl, o.signal), retry, o.signal);
+  const manifestFile = await getManifest()
+    .catch(async (error: unknown) => {
+      // A link that expired on its way (a short lifetime, a slow machine, a clock a second off):
+      // asked for again once, as the packs' links are.
+      if (!(error instanceof StorageRequestError && error.expired)) throw error;
+      plan = await o.plan();
+      planAt = Date.now();
+      return getManifest();
+    })
+    .catch((error: unknown) => {
+      if (error instanceof StorageRequestError && error.status === 404)
+        throw new StoredChunkError("the backup's manifest is missing from storage");
+      throw error;
+    });
   const header = readHeader(manifestFile);
   const manifest = await decryptManifest(o.key, manifestFile); // a wrong key is refused here
   const places: Place[] = [];
