@@ -137,6 +137,60 @@ export function agentRunnableBy(user: string): { node: string; script: string; r
   return { node, script, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * Starts a restored PostgreSQL data directory (a point-in-time restore's) as the postgres user when
+ * we are root, with `env` for its restore_command (the agent's settings for wal-fetch).
+ */
+export async function startRestoredCluster(opts: {
+  dir: string;
+  binDir: string;
+  port: number;
+  env: Record<string, string>;
+  settings?: Record<string, string>;
+}): Promise<{ output(): string; exited: Promise<number | null>; stop(): Promise<void> }> {
+  const { dir } = opts;
+  rmSync(join(dir, 'postmaster.pid'), { force: true });
+  const root = process.getuid?.() === 0;
+  if (root) {
+    const chown = spawnSync('chown', ['-R', 'postgres:postgres', dir]);
+    if (chown.status !== 0) throw new Error(`chown of ${dir} failed: ${chown.stderr}`);
+  }
+  const bin = join(opts.binDir, 'postgres');
+  // as the source runs (scripts/stack/postgres.ts): recovery refuses a lower max_connections
+  const settings = { max_connections: '200', ...opts.settings };
+  const args = ['-D', dir, '-p', String(opts.port), '-c', 'listen_addresses=127.0.0.1'];
+  args.push('-c', `unix_socket_directories=${dir}`);
+  for (const [name, value] of Object.entries(settings)) args.push('-c', `${name}=${value}`);
+  const [cmd, full] = root ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
+  const child = spawn(cmd, full, {
+    cwd: dir,
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (b: Buffer) => {
+    output += b.toString();
+  });
+  child.stderr!.on('data', (b: Buffer) => {
+    output += b.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return {
+    output: () => output,
+    exited,
+    async stop() {
+      // the postmaster itself: runuser does not forward signals
+      try {
+        const pid = Number(readFileSync(join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+        process.kill(pid, 'SIGINT');
+      } catch {
+        child.kill('SIGKILL');
+      }
+      await exited;
+    },
+  };
+}
+
 /** The agent as a running process, with its log events as they come. */
 export class AgentProcess {
   readonly child: ChildProcess;

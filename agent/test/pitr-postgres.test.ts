@@ -5,8 +5,7 @@
 // with the agent's wal-fetch as restore_command: exactly the transactions committed before T.
 // Then a WAL segment deleted in storage: the control plane reports the gap (cron), and a restore
 // across it refuses naming the segment.
-import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AwsClient } from 'aws4fetch';
 import pg from 'pg';
@@ -26,6 +25,7 @@ import {
   registerAgent,
   runCli,
   startCustomerPostgres,
+  startRestoredCluster,
   testDir,
 } from './helpers.ts';
 
@@ -74,57 +74,10 @@ async function writeOrders(from: number, to: number, note: string) {
     await source.admin(`insert into orders (id, note) values (${i}, '${note}')`, 'shop');
 }
 
-/** Starts a restored data directory as the postgres user, with the agent's settings for wal-fetch. */
 async function startRestored(dir: string, env: Record<string, string>, port: number) {
-  rmSync(join(dir, 'postmaster.pid'), { force: true });
-  const root = process.getuid?.() === 0;
-  if (root) await run('chown', ['-R', 'postgres:postgres', dir]);
-  const bin = join(source.server.binDir, 'postgres');
-  const args = [
-    '-D',
-    dir,
-    '-p',
-    String(port),
-    '-c',
-    'listen_addresses=127.0.0.1',
-    // as the source runs (scripts/stack/postgres.ts): recovery refuses a lower max_connections
-    '-c',
-    'max_connections=200',
-    '-c',
-    `unix_socket_directories=${dir}`,
-  ];
-  const [cmd, full] = root ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
-  const child = spawn(cmd, full, {
-    cwd: dir,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (b: Buffer) => {
-    output += b.toString();
-  });
-  child.stderr.on('data', (b: Buffer) => {
-    output += b.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  restored.push(async () => {
-    // the postmaster itself: runuser does not forward signals
-    try {
-      const pid = Number(readFileSync(join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-      process.kill(pid, 'SIGINT');
-    } catch {
-      child.kill('SIGKILL');
-    }
-    await exited;
-  });
-  return { output: () => output, exited };
-}
-
-function run(cmd: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(cmd, args, { stdio: 'ignore' });
-    c.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}`))));
-  });
+  const server = await startRestoredCluster({ dir, binDir: source.server.binDir, port, env });
+  restored.push(server.stop);
+  return server;
 }
 
 describe('point-in-time recovery of PostgreSQL', () => {

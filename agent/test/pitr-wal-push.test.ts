@@ -4,8 +4,7 @@
 // the transactions before T. With the agent stopped, archive_command fails and PostgreSQL keeps the
 // segment (pg_stat_archiver counts the failure, the file stays in pg_wal); once the agent is back,
 // PostgreSQL archives it again and it reaches storage.
-import { spawn } from 'node:child_process';
-import { appendFileSync, chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -23,6 +22,7 @@ import {
   registerAgent,
   runCli,
   startCustomerPostgres,
+  startRestoredCluster,
   testDir,
 } from './helpers.ts';
 
@@ -99,46 +99,17 @@ async function archiver() {
   };
 }
 
-function run(cmd: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(cmd, args, { stdio: 'ignore' });
-    c.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}`))));
-  });
-}
-
-/** Starts a restored data directory as the postgres user, with the agent's settings for wal-fetch. */
+// the restored copy archives nothing (it would push into the same agent)
 async function startRestored(dir: string, env: Record<string, string>, port: number) {
-  rmSync(join(dir, 'postmaster.pid'), { force: true });
-  const root = process.getuid?.() === 0;
-  if (root) await run('chown', ['-R', 'postgres:postgres', dir]);
-  const bin = join(source.server.binDir, 'postgres');
-  const args = ['-D', dir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1'];
-  // as the source runs; and the restored copy archives nothing (it would push into the same agent)
-  args.push('-c', 'max_connections=200', '-c', `unix_socket_directories=${dir}`, '-c', 'archive_mode=off');
-  const [cmd, full] = root ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
-  const child = spawn(cmd, full, {
-    cwd: dir,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const server = await startRestoredCluster({
+    dir,
+    binDir: source.server.binDir,
+    port,
+    env,
+    settings: { archive_mode: 'off' },
   });
-  let output = '';
-  child.stdout.on('data', (b: Buffer) => {
-    output += b.toString();
-  });
-  child.stderr.on('data', (b: Buffer) => {
-    output += b.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  restored.push(async () => {
-    try {
-      const pid = Number(readFileSync(join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-      process.kill(pid, 'SIGINT');
-    } catch {
-      child.kill('SIGKILL');
-    }
-    await exited;
-  });
-  return { output: () => output };
+  restored.push(server.stop);
+  return server;
 }
 
 describe('point-in-time recovery of PostgreSQL through archive_command = resistro wal-push', () => {
