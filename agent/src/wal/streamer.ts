@@ -162,7 +162,11 @@ export class WalStreamer {
       // a slot someone dropped (the advice of a "slot about to fill" alert) is created again
       setTimeout(() => {
         if (this.#stopped) return;
-        const next = skipAhead ? this.#skipToServer() : Promise.resolve();
+        // The slot itself still points at the removed WAL (a slot recreated from before the hole, or
+        // one the server invalidated): it is dropped and made anew, at the server's position.
+        const next = skipAhead
+          ? this.#skipToServer().then(() => this.#receivewal(['--drop-slot'], true).catch(() => {}))
+          : Promise.resolve();
         next
           .then(() => this.#receivewal(['--create-slot', '--if-not-exists'], true))
           .catch(() => {})
