@@ -191,6 +191,37 @@ export async function startRestoredCluster(opts: {
   };
 }
 
+/**
+ * A new account whose agent knows the PostgreSQL database `shop` on `port` (as `postgres`), with
+ * continuous protection turned on through the API (`pitr`: more of its settings).
+ */
+export async function protectedPostgres(
+  port: number,
+  opts: { pitr?: Record<string, unknown>; extraEnv?: Record<string, string> } = {},
+): Promise<{ tenant: Tenant; setup: AgentSetup; db: Database }> {
+  const tenant = await createTenant();
+  const setup = makeAgentSetup({
+    apiKey: tenant.apiKey,
+    endpoint: tenant.endpoint,
+    ...(opts.extraEnv && { extraEnv: opts.extraEnv }),
+  });
+  const agent = await registerAgent(tenant, setup);
+  const db = await addDatabase(tenant, agent, {
+    name: 'shop',
+    engine: 'postgres',
+    port,
+    database: 'shop',
+    user: 'postgres',
+  });
+  const on = await tenant.session.json(`/databases/${db.id}/pitr`, {
+    method: 'PUT',
+    json: { enabled: true, rpoSeconds: 10, ...opts.pitr },
+  });
+  if (on.status !== 200)
+    throw new Error(`continuous protection refused: ${on.status} ${JSON.stringify(on.body)}`);
+  return { tenant, setup, db };
+}
+
 /** The agent as a running process, with its log events as they come. */
 export class AgentProcess {
   readonly child: ChildProcess;

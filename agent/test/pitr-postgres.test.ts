@@ -16,13 +16,12 @@ import { S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY } from '../../scripts/stack/s3.t
 import { runCron, sql, stackInfo } from '../../scripts/test/api.ts';
 import {
   AgentProcess,
-  addDatabase,
   agentRunnableBy,
   type CustomerPostgres,
   cleanupAgents,
-  createTenant,
-  makeAgentSetup,
-  registerAgent,
+  type createTenant,
+  type makeAgentSetup,
+  protectedPostgres,
   runCli,
   startCustomerPostgres,
   startRestoredCluster,
@@ -82,21 +81,7 @@ async function startRestored(dir: string, env: Record<string, string>, port: num
 
 describe('point-in-time recovery of PostgreSQL', () => {
   it('restores a new data directory to a time T: exactly the transactions committed before T', async () => {
-    tenant = await createTenant();
-    setup = makeAgentSetup({ apiKey: tenant.apiKey, endpoint: tenant.endpoint });
-    const agent = await registerAgent(tenant, setup);
-    db = await addDatabase(tenant, agent, {
-      name: 'shop',
-      engine: 'postgres',
-      port: source.port,
-      database: 'shop',
-      user: 'postgres',
-    });
-    const on = await tenant.session.json(`/databases/${db.id}/pitr`, {
-      method: 'PUT',
-      json: { enabled: true, rpoSeconds: 10 },
-    });
-    expect(on.status, JSON.stringify(on.body)).toBe(200);
+    ({ tenant, setup, db } = await protectedPostgres(source.port));
 
     const daemon = new AgentProcess(['agent', '--heartbeat-interval', '1'], setup.env);
     const status = () => tenant.session.json(`/databases/${db.id}/pitr`).then((r) => r.body);

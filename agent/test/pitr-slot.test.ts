@@ -14,12 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCron, sql, stackInfo } from '../../scripts/test/api.ts';
 import {
   AgentProcess,
-  addDatabase,
   type CustomerPostgres,
   cleanupAgents,
-  createTenant,
-  makeAgentSetup,
-  registerAgent,
+  protectedPostgres,
   startCustomerPostgres,
 } from './helpers.ts';
 
@@ -79,21 +76,7 @@ async function slotState(slot: string): Promise<{ held: number; safe: number; st
 
 describe('the replication slot of continuous protection', () => {
   it('alerts before a stalled slot fills the server, with what to do, and resolves when it streams again', async () => {
-    const tenant = await createTenant();
-    const setup = makeAgentSetup({ apiKey: tenant.apiKey, endpoint: tenant.endpoint });
-    const agent = await registerAgent(tenant, setup);
-    const db = await addDatabase(tenant, agent, {
-      name: 'shop',
-      engine: 'postgres',
-      port: source.port,
-      database: 'shop',
-      user: 'postgres',
-    });
-    const on = await tenant.session.json(`/databases/${db.id}/pitr`, {
-      method: 'PUT',
-      json: { enabled: true, rpoSeconds: 10 },
-    });
-    expect(on.status, JSON.stringify(on.body)).toBe(200);
+    const { tenant, setup, db } = await protectedPostgres(source.port);
     const status = () => tenant.session.json(`/databases/${db.id}/pitr`).then((r) => r.body);
     daemon = new AgentProcess(['agent', '--heartbeat-interval', '1'], setup.env);
 
@@ -187,21 +170,7 @@ describe('the replication slot of continuous protection', () => {
   }, 400_000);
 
   it("after the slot is dropped (the alert's advice), creates it again, reports the gap and asks for a new base backup", async () => {
-    const tenant = await createTenant();
-    const setup = makeAgentSetup({ apiKey: tenant.apiKey, endpoint: tenant.endpoint });
-    const agent = await registerAgent(tenant, setup);
-    const db = await addDatabase(tenant, agent, {
-      name: 'shop',
-      engine: 'postgres',
-      port: source.port,
-      database: 'shop',
-      user: 'postgres',
-    });
-    const on = await tenant.session.json(`/databases/${db.id}/pitr`, {
-      method: 'PUT',
-      json: { enabled: true, rpoSeconds: 10 },
-    });
-    expect(on.status, JSON.stringify(on.body)).toBe(200);
+    const { tenant, setup, db } = await protectedPostgres(source.port);
     const status = () => tenant.session.json(`/databases/${db.id}/pitr`).then((r) => r.body);
     daemon = new AgentProcess(['agent', '--heartbeat-interval', '1'], setup.env);
     const streaming = await until('the agent to report its streaming slot', async () => {

@@ -13,13 +13,10 @@ import { prepareServerDataDir } from '../../scripts/stack/data-dir.ts';
 import { freePort } from '../../scripts/stack/ports.ts';
 import {
   AgentProcess,
-  addDatabase,
   agentRunnableBy,
   type CustomerPostgres,
   cleanupAgents,
-  createTenant,
-  makeAgentSetup,
-  registerAgent,
+  protectedPostgres,
   runCli,
   startCustomerPostgres,
   startRestoredCluster,
@@ -135,25 +132,10 @@ describe('point-in-time recovery of PostgreSQL through archive_command = resistr
   });
 
   it('archives through the agent, restores to T exactly, and a stopped agent makes PostgreSQL keep the segment', async () => {
-    const tenant = await createTenant();
-    const setup = makeAgentSetup({
-      apiKey: tenant.apiKey,
-      endpoint: tenant.endpoint,
+    const { tenant, setup, db } = await protectedPostgres(source.port, {
+      pitr: { method: 'archive_command' },
       extraEnv: { RESISTRO_WAL_PUSH_SOCKET: socket },
     });
-    const agent = await registerAgent(tenant, setup);
-    const db = await addDatabase(tenant, agent, {
-      name: 'shop',
-      engine: 'postgres',
-      port: source.port,
-      database: 'shop',
-      user: 'postgres',
-    });
-    const on = await tenant.session.json(`/databases/${db.id}/pitr`, {
-      method: 'PUT',
-      json: { enabled: true, rpoSeconds: 10, method: 'archive_command' },
-    });
-    expect(on.status, JSON.stringify(on.body)).toBe(200);
     const status = () => tenant.session.json(`/databases/${db.id}/pitr`).then((r) => r.body);
     const withLog = (daemon: AgentProcess) => (e: Error) => {
       throw new Error(`${e.message}\n${daemon.stderr.slice(-6000)}`);

@@ -1,7 +1,12 @@
 // One presigned part PUT over node:http(s): the exact bytes with a Content-Length (S3 and R2
 // refuse chunked uploads), streamed from memory or from a byte range of a file, and the ETag back.
 import { createReadStream } from 'node:fs';
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import {
+  type ClientRequest,
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingMessage,
+} from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
 export type PartBody =
@@ -64,6 +69,25 @@ export function createAgents(maxSockets: number): HttpAgents {
 /** no bytes moving for this long (either way) ends the attempt */
 const IDLE_TIMEOUT_MS = 120_000;
 
+/** A request that stalls or cannot reach storage fails as a StorageRequestError (a stop: its reason). */
+function failOnStall(
+  req: ClientRequest,
+  signal: AbortSignal | undefined,
+  fail: (error: Error) => void,
+): void {
+  req.setTimeout(IDLE_TIMEOUT_MS, () =>
+    fail(new StorageRequestError(`no progress for ${IDLE_TIMEOUT_MS / 1000} s`, undefined, undefined)),
+  );
+  req.once('error', (error) => {
+    if (signal?.aborted) return fail(signal.reason as Error);
+    fail(
+      new StorageRequestError(`storage unreachable: ${error.message}`, undefined, undefined, {
+        cause: error,
+      }),
+    );
+  });
+}
+
 export function putPart(
   url: string,
   body: PartBody,
@@ -94,17 +118,7 @@ export function putPart(
       },
       signal,
     });
-    req.setTimeout(IDLE_TIMEOUT_MS, () =>
-      fail(new StorageRequestError(`no progress for ${IDLE_TIMEOUT_MS / 1000} s`, undefined, undefined)),
-    );
-    req.once('error', (error) => {
-      if (signal?.aborted) return fail(signal.reason as Error);
-      fail(
-        new StorageRequestError(`storage unreachable: ${error.message}`, undefined, undefined, {
-          cause: error,
-        }),
-      );
-    });
+    failOnStall(req, signal, fail);
     req.once('response', (res: IncomingMessage) => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -178,17 +192,7 @@ export function getRange(
       headers: { range: `bytes=${start}-${end - 1}` },
       signal,
     });
-    req.setTimeout(IDLE_TIMEOUT_MS, () =>
-      fail(new StorageRequestError(`no progress for ${IDLE_TIMEOUT_MS / 1000} s`, undefined, undefined)),
-    );
-    req.once('error', (error) => {
-      if (signal?.aborted) return fail(signal.reason as Error);
-      fail(
-        new StorageRequestError(`storage unreachable: ${error.message}`, undefined, undefined, {
-          cause: error,
-        }),
-      );
-    });
+    failOnStall(req, signal, fail);
     req.once('response', (res: IncomingMessage) => {
       const status = res.statusCode ?? 0;
       const ok = status === 206 || (status === 200 && start === 0);
