@@ -2,8 +2,9 @@
 // the agent's side (heartbeat, start, progress, verdict), verdicts that contradict themselves
 // refused, cancelling, the schedule from the cron, a silent agent, the summary per database.
 import { randomBytes } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountWithDatabase, runCron, sql, uploadBackup } from '../../scripts/test/api.ts';
+import { startIsolatedControlPlane } from '../../scripts/test/isolated.ts';
 import { addMember } from './team-fixtures.ts';
 
 type Acct = Awaited<ReturnType<typeof accountWithDatabase>> & { backupId: string };
@@ -39,10 +40,15 @@ const SETTINGS = {
   ],
 };
 
+// A control plane of its own: the schedule test runs the cron days ahead, which on the shared
+// stack would end other files' running backups and restores as overdue.
+let isolated: Awaited<ReturnType<typeof startIsolatedControlPlane>>;
 let a: Acct;
 beforeAll(async () => {
+  isolated = await startIsolatedControlPlane('restore-tests-api');
   a = await withBackup();
-});
+}, 90_000);
+afterAll(() => isolated?.stop());
 
 describe('restore test settings', () => {
   it('start on the defaults: weekly, a scratch database on its own server, no checks', async () => {
