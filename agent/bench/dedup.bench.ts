@@ -18,7 +18,6 @@
 // the restores, decode time (all SQL out, to nowhere), requests and index rows. A benchmark, not a
 // test: it prints (and exits 1 if a restore differs from its source).
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -47,6 +46,12 @@ import {
   readAllSections,
 } from '../src/format/index.ts';
 import { createAgents } from '../src/upload/http.ts';
+import {
+  dumpFingerprint as dumpFingerprintOf,
+  firstFingerprintDifference,
+  mutateDay,
+  seedSql,
+} from './dedup-workload.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -60,7 +65,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   process.stdout.write(
-    'npm run bench:dedup [-- --days <n>] [--scale <x, 1 ≈ 60 MB of SQL>] [--seed <n>] [--avg <KiB>] [--jobs <n>]\n',
+    'npm run bench:dedup [-- --days <n>] [--scale <x, 1 ≈ 35 MB of SQL>] [--seed <n>] [--avg <KiB>] [--jobs <n>]\n',
   );
   process.exit(0);
 }
@@ -70,7 +75,6 @@ const jobs = Number(args.jobs);
 const avgKiB = Number(args.avg);
 const chunking: ChunkerParams = { min: (avgKiB * 1024) / 4, avg: avgKiB * 1024, max: avgKiB * 1024 * 4 };
 const MB = 1e6;
-const n = (x: number) => Math.round(x * scale);
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 mkdirSync(join(ROOT, '.test-data'), { recursive: true });
@@ -80,33 +84,9 @@ const client = new pg.Client({ connectionString: server.url('postgres') });
 await client.connect();
 const q = (sql: string) => client.query(sql);
 
-await q(`select setseed(${(Number(args.seed) % 1000) / 1000})`);
-await q(`create table products (id int primary key, name text, price numeric(10,2), description text);
-insert into products select g, 'Produkt ' || g, (random() * 200)::numeric(10,2), repeat(md5(g::text), 6) from generate_series(1, ${n(5000)}) g;
-create table customers (id int primary key, name text, email text, city text, updated timestamptz);
-insert into customers select g, 'Kunde ' || g, 'k' || g || '@example.test', (array['Köln','Berlin','Wien','Zürich','Graz'])[1 + (random() * 4)::int], '2026-01-01' from generate_series(1, ${n(40000)}) g;
-create table orders (id bigint primary key, customer_id int, status text, total numeric(12,2), created timestamptz);
-insert into orders select g, 1 + (random() * ${n(40000) - 1})::int, 'paid', (random() * 500)::numeric(12,2), '2026-01-01'::timestamptz + g * interval '1 minute' from generate_series(1, ${n(200000)}) g;
-create table order_items (order_id bigint, line int, product_id int, qty int, primary key (order_id, line));
-insert into order_items select o, l, 1 + (random() * ${n(5000) - 1})::int, 1 + (random() * 4)::int from generate_series(1, ${n(200000)}) o, generate_series(1, 3) l;
-create table events (id bigint primary key, at timestamptz, kind text, payload jsonb);
-insert into events select g, '2026-01-01'::timestamptz + g * interval '10 seconds', (array['view','cart','pay'])[1 + (random() * 2)::int], jsonb_build_object('ip', '10.0.' || (random() * 255)::int || '.' || (random() * 255)::int, 'n', g) from generate_series(1, ${n(150000)}) g;
-create table documents (id int primary key, body bytea);
-insert into documents select g, decode(string_agg(md5(g::text || x::text), ''), 'hex') from generate_series(1, ${n(1500)}) g, generate_series(1, 40) x group by g;`);
+const workload = { scale, seed: Number(args.seed) };
+await q(seedSql(workload));
 await q('vacuum analyze');
-
-function mutateDay(day: number): string {
-  return `select setseed(${((Number(args.seed) + day) % 1000) / 1000});
-insert into orders select m + g, 1 + (random() * ${n(40000) - 1})::int, 'new', (random() * 500)::numeric(12,2), now() from (select max(id) m from orders) x, generate_series(1, ${n(2000)}) g;
-insert into order_items select o.id, l, 1 + (random() * ${n(5000) - 1})::int, 1 from orders o, generate_series(1, 3) l where o.status = 'new' and not exists (select 1 from order_items i where i.order_id = o.id);
-update orders set status = 'shipped' where id in (select id from orders where status = 'new' order by random() limit ${n(800)});
-update orders set total = total + 1 where id in (select (m - random() * m * 0.05)::bigint from (select max(id) m from orders) x, generate_series(1, ${n(160)}));
-update orders set total = total + 1 where id in (select (random() * (select max(id) from orders))::bigint from generate_series(1, ${n(40)}));
-update customers set city = 'Linz', updated = now() where id in (select (1 + random() * ${n(40000) - 1})::int from generate_series(1, ${n(80)}));
-insert into events select m + g, now(), 'view', jsonb_build_object('n', m + g) from (select max(id) m from events) x, generate_series(1, ${n(3000)}) g;
-delete from events where id in (select id from events order by id limit ${n(2250)});
-update documents set body = decode(md5(random()::text) || md5(random()::text), 'hex') || body where id in (select (1 + random() * ${n(1500) - 1})::int from generate_series(1, ${Math.max(1, n(2))}));`;
-}
 
 const generatedKey = generateSymmetricKey();
 const key = parseEncryptionKey(generatedKey);
@@ -215,69 +195,7 @@ async function restoreChild(job: Record<string, unknown>): Promise<{ wallMs: num
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 
-/**
- * A dump of `database` reduced to a fingerprint: every line outside the COPY blocks in order, each
- * COPY block's rows as a multiset (a deduplicated backup stores tables in key order, so a restored
- * heap holds the rows in key order, not in the source's physical order).
- */
-async function dumpFingerprint(database: string): Promise<{ digest: string; entries: string[] }> {
-  const child = spawn(
-    join(server.binDir, 'pg_dump'),
-    [
-      '-h',
-      '127.0.0.1',
-      '-p',
-      String(server.port),
-      '-U',
-      'postgres',
-      '--no-owner',
-      '--no-privileges',
-      database,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const entries: string[] = [];
-  const ordered = { update: (x: string) => entries.push(x) };
-  let inCopy = false;
-  let rowsA = 0;
-  let rowsB = 0;
-  let count = 0;
-  let rest = '';
-  const line = (l: string) => {
-    if (inCopy) {
-      if (l === '\\.') {
-        ordered.update(`${count}:${rowsA}:${rowsB}\n`);
-        inCopy = false;
-        return;
-      }
-      const h = createHash('md5').update(l).digest();
-      rowsA = (rowsA + h.readUInt32LE(0)) >>> 0;
-      rowsB = (rowsB + h.readUInt32LE(4)) >>> 0;
-      count++;
-      return;
-    }
-    if (/^\\(un)?restrict /.test(l)) return; // a random key per dump
-    ordered.update(`${l}\n`);
-    if (/^COPY .* FROM stdin;$/.test(l)) {
-      inCopy = true;
-      rowsA = 0;
-      rowsB = 0;
-      count = 0;
-    }
-  };
-  // decoded as a stream: a character split between two pipe reads must not become two broken ones
-  child.stdout.setEncoding('utf8');
-  for await (const chunk of child.stdout) {
-    const text = rest + (chunk as string);
-    const lines = text.split('\n');
-    rest = lines.pop()!;
-    for (const l of lines) line(l);
-  }
-  line(rest);
-  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-  if (code !== 0) throw new Error(`pg_dump ${database} exited with ${code}`);
-  return { digest: createHash('sha256').update(entries.join('')).digest('hex'), entries };
-}
+const dumpFingerprint = (database: string) => dumpFingerprintOf(server, database);
 
 type Row = {
   day: number;
@@ -302,7 +220,7 @@ let decodeWhole = 0;
 let decodeDedup = 0;
 let decodeRemote = 0;
 for (let day = 1; day <= days; day++) {
-  if (day > 1) await q(mutateDay(day));
+  if (day > 1) await q(mutateDay(workload, day));
   const keepWhole = checkDays.has(day);
   const whole = await measure(async () => {
     const sink = new Counter(keepWhole);
@@ -339,10 +257,7 @@ for (let day = 1; day <= days; day++) {
       const restored = await dumpFingerprint(database);
       const identical = restored.digest === source.digest;
       if (!identical) {
-        const at = restored.entries.findIndex((e, i) => e !== source.entries[i]);
-        process.stderr.write(
-          `day ${day}, ${how}: first difference at entry ${at}: source ${JSON.stringify(source.entries[at]?.slice(0, 300))}, restored ${JSON.stringify(restored.entries[at]?.slice(0, 300))} (the entry before: ${JSON.stringify(source.entries[at - 1]?.slice(0, 200))})\n`,
-        );
+        process.stderr.write(`day ${day}, ${how}: ${firstFingerprintDifference(source, restored)}\n`);
       }
       restores.push({ day, how, wallMs: r.wallMs, peakMB: r.maxRssMB, identical });
       await q(`drop database ${database}`);
