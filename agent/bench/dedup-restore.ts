@@ -61,7 +61,7 @@ if (job.mode === 'remote') {
     jobs: job.jobs,
     log,
     signal,
-    open: (counters) => remote.open(counters),
+    remote,
   });
 } else if (job.mode === 'whole') {
   const res = await fetch(job.url!);

@@ -13,7 +13,7 @@ import { S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY } from '../../scripts/stack/s3.t
 import { stackInfo } from '../../scripts/test/api.ts';
 import { chunkLabel } from '../src/dedup/container.ts';
 import { chunkRefs } from '../src/dedup/manifest.ts';
-import { openRemoteBackup } from '../src/dedup/remote-read.ts';
+import { createReadLimit, openRemoteBackup, type ReadLimit } from '../src/dedup/remote-read.ts';
 import { MemoryChunkStore } from '../src/dedup/store.ts';
 import { backupToStore, type TestSection, tableText } from '../src/dedup/testing.ts';
 import { FormatError, generateSymmetricKey, parseEncryptionKey } from '../src/format/index.ts';
@@ -138,6 +138,62 @@ describe('ranged reads of a deduplicated backup straight from storage', () => {
     expect(asked).toBe(2);
     const all = await readAll(remote.open());
     expect(all.equals(Buffer.concat(day2.map((s) => s.data)))).toBe(true);
+  });
+
+  test('sections read at once share one bound on the reads in flight; a stopped one gives its permits back', async () => {
+    const p = await plan();
+    const remote = await openRemoteBackup({ plan: async () => p, key, agents });
+    // The shared limit, watched: how many permits are held at once, at most.
+    const inner = createReadLimit(2);
+    let held = 0;
+    let most = 0;
+    const take = () => {
+      held++;
+      most = Math.max(most, held);
+    };
+    const limit: ReadLimit = {
+      size: inner.size,
+      acquire: async (signal) => {
+        await inner.acquire(signal);
+        take();
+      },
+      tryAcquire: () => {
+        const got = inner.tryAcquire();
+        if (got) take();
+        return got;
+      },
+      release: () => {
+        held--;
+        inner.release();
+      },
+    };
+    const files: number[] = [];
+    const texts = await Promise.all(
+      day2.map((_, i) => readAll(remote.openSection(i, { onFileBytes: (n) => files.push(n) }, limit))),
+    );
+    texts.forEach((text, i) => {
+      expect(text.equals(day2[i]!.data), `section ${i}`).toBe(true);
+    });
+    expect(most).toBe(2);
+    expect(held).toBe(0);
+    // every blob counted once, the manifest not (the caller counts it)
+    expect(files.reduce((n, x) => n + x, 0)).toBe(remote.storedBytes - remote.manifestBytes);
+
+    // A session that stops after its first piece (a failure elsewhere) releases what it held.
+    const orders = remote.openSection(1, {}, limit);
+    const first = await new Promise<Buffer>((resolve, reject) => {
+      orders.once('data', resolve);
+      orders.once('error', reject);
+    });
+    expect(first.length).toBeGreaterThan(0);
+    orders.destroy();
+    for (let waited = 0; held > 0; waited += 50) {
+      if (waited > 20_000) throw new Error(`a destroyed section still holds ${held} read permits`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(held).toBe(0);
+    // and the limit is whole again: both permits can be taken at once
+    expect(inner.tryAcquire() && inner.tryAcquire()).toBe(true);
   });
 
   test('a plan that does not fit the manifest is refused before any data', async () => {

@@ -161,17 +161,24 @@ describe('deduplicated backups through the control plane and storage', () => {
     const u = await usage();
     expect(u!.logicalBytes).toBeGreaterThan(u!.storedBytes);
 
-    for (const [i, dump] of [
-      [0, day1Dump],
-      [1, day2Dump],
+    // Day 1 over three sessions (its sections in parallel, as a version 2 archive's), day 2 with
+    // -j 1 in one transaction.
+    for (const [i, dump, jobs] of [
+      [0, day1Dump, 3],
+      [1, day2Dump, 1],
     ] as const) {
       await pgServer.createDatabase(`shop_r${i}`);
-      const restore = await runCli(restoreArgs({ backup: ids[i]! }, pgServer, `shop_r${i}`), pgEnv());
+      const restore = await runCli(
+        restoreArgs({ backup: ids[i]! }, pgServer, `shop_r${i}`, '--jobs', String(jobs)),
+        pgEnv(),
+      );
       expect(restore.code, restore.stderr.slice(-3000)).toBe(0);
       // Straight from storage with ranged reads, no single-file download in between.
       const events = restore.events.map((e) => e.event);
       expect(events).toContain('restore.remote');
       expect(events).not.toContain('restore.downloaded');
+      const done = restore.events.find((e) => e.event === 'restore.done')!;
+      expect(done.jobs).toBe(jobs === 1 ? undefined : jobs);
       expect(same(await pgServer.dump(`shop_r${i}`), dump)).toBeUndefined();
     }
   }, 240_000);
@@ -272,13 +279,19 @@ describe('deduplicated backups through the control plane and storage', () => {
     try {
       // restore --backup reads the chunks straight from storage: the missing one is named.
       await pgServer.createDatabase('shop_nopack');
-      const cut = await runCli(restoreArgs({ backup: ids[1]! }, pgServer, 'shop_nopack'), pgEnv());
+      // over two sessions: the other sessions are stopped and what they created is dropped again
+      const cut = await runCli(
+        restoreArgs({ backup: ids[1]! }, pgServer, 'shop_nopack', '--jobs', '2'),
+        pgEnv(),
+      );
       expect(cut.code).toBe(1);
       expect(cut.events.map((e) => e.event)).not.toContain('restore.done');
       const missing = cut.events.find((e) => e.event === 'command.failed')!;
       expect(missing.code).toBe('chunk_corrupt');
       expect(missing.msg).toMatch(/is missing: storage has no pack holding it/);
       expect(namedIn(missing.msg as string)).toBe(true);
+      // the schema was in (pre-data commits first): it was dropped again
+      expect(cut.events.map((e) => e.event)).toContain('restore.cleanup');
       await nothingRestored('shop_nopack');
       const check = await runCli(['check', '--read-data', '--backup', ids[1]!], setup.env);
       expect(check.code).toBe(1);
@@ -292,7 +305,10 @@ describe('deduplicated backups through the control plane and storage', () => {
       const put = await aws.fetch(objectUrl(pack!.object_key), { method: 'PUT', body: flippedPack });
       expect(put.status).toBe(200);
       await pgServer.createDatabase('shop_flipped');
-      const bad = await runCli(restoreArgs({ backup: ids[1]! }, pgServer, 'shop_flipped'), pgEnv());
+      const bad = await runCli(
+        restoreArgs({ backup: ids[1]! }, pgServer, 'shop_flipped', '--jobs', '2'),
+        pgEnv(),
+      );
       expect(bad.code).toBe(1);
       const damaged = bad.events.find((e) => e.event === 'command.failed')!;
       expect(damaged.code).toBe('chunk_corrupt');

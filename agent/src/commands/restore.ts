@@ -10,7 +10,7 @@ import { DEFAULT_PORTS } from '@resistro/contract';
 import type { CommandInput } from '../command.ts';
 import { CONTAINER_VERSION, openContainer } from '../dedup/container.ts';
 import { sectionName } from '../dedup/manifest.ts';
-import { openRemoteBackup, READS_IN_FLIGHT, type RemoteBackup } from '../dedup/remote-read.ts';
+import { openRemoteBackup, type RemoteBackup, readsInFlight } from '../dedup/remote-read.ts';
 import { type DatabaseTarget, ENGINE_NAMES, type EngineName, SQL_ENGINES } from '../engines/index.ts';
 import { createPostgresSessions } from '../engines/postgres.ts';
 import { UsageError } from '../errors.ts';
@@ -103,7 +103,7 @@ export async function run(input: CommandInput): Promise<number> {
       const backup = await findRestorableBackup(backupId, client);
       // A deduplicated backup into a database: its chunks straight from storage, no file between.
       if (backup.dedup && !listOnly && tables.length === 0 && options.pitr !== true && !fileTarget) {
-        agents = createAgents(READS_IN_FLIGHT);
+        agents = createAgents(readsInFlight(jobs));
         const remote = await openRemoteBackup({
           plan: () => client.dedupReads(backupId),
           key,
@@ -277,7 +277,7 @@ async function restoreRemote(
     compressor: config.compressor,
     log,
     signal,
-    open: (counters) => remote.open(counters),
+    remote,
   });
   out(`restored backup ${o.backupId} into postgres ${target.host}:${target.port}/${target.database}\n`);
   return 0;

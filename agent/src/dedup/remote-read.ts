@@ -27,6 +27,13 @@ import { decryptManifest, type Manifest } from './manifest.ts';
 
 /** ranged reads in flight at once (each ≤ 4 MiB and a gap); enough to hide storage latency */
 export const READS_IN_FLIGHT = 6;
+/** the most a parallel restore keeps in flight, over all its sessions (so at most 64 MiB) */
+const MAX_READS_IN_FLIGHT = 16;
+
+/** Ranged reads in flight for a restore over `jobs` sessions: two ahead of the sessions, 6–16. */
+export function readsInFlight(jobs: number): number {
+  return Math.min(MAX_READS_IN_FLIGHT, Math.max(READS_IN_FLIGHT, jobs + 2));
+}
 
 /** A chunk the storage cannot give back as the index says: a deleted pack, a short one. */
 export class StoredChunkError extends FormatError {
@@ -46,8 +53,15 @@ export type RemoteBackup = {
   header: FileHeader;
   /** bytes the restore reads from storage (the manifest and the blobs, gaps excluded) */
   storedBytes: number;
+  /** bytes of the manifest object (read once, when the backup is opened) */
+  manifestBytes: number;
   /** every section's plaintext in order, as one stream; see the file's header for the checks */
   open(counters?: RemoteCounters): Readable;
+  /**
+   * One section's plaintext (a parallel restore's session), read with the same checks; its ranged
+   * reads take permits of `limit`, which the sections read at the same time share.
+   */
+  openSection(section: number, counters: RemoteCounters, limit: ReadLimit): Readable;
 };
 
 export type RemoteCounters = {
@@ -179,65 +193,165 @@ export async function openRemoteBackup(o: Options): Promise<RemoteBackup> {
   const storedBytes =
     manifestFile.length + manifest.sections.reduce((n, s) => n + s.chunks.reduce((m, c) => m + c[3], 0), 0);
 
-  return {
-    manifest,
-    header,
-    storedBytes,
-    open(counters = {}) {
-      const inFlight = Math.max(1, o.inFlight ?? READS_IN_FLIGHT);
-      let gen: AsyncGenerator<Buffer> | undefined;
-      const release = createBufferReleaser();
-      async function* chunks(): AsyncGenerator<Buffer> {
-        counters.onFileBytes?.(manifestFile.length);
-        let next = 0; // first reference not yet asked for
-        let queued: Read[] = [];
-        const pending: { read: Read; blobs: Promise<Buffer[]> }[] = [];
-        const fill = async () => {
-          while (pending.length < inFlight && next < places.length) {
+  /** The plaintext of refs [from, to) in order; at most `perStream` reads ahead, each holding a permit of `limit`. */
+  const readRefs = (
+    from: number,
+    to: number,
+    counters: RemoteCounters,
+    limit: ReadLimit,
+    perStream: number,
+  ): Readable => {
+    let gen: AsyncGenerator<Buffer> | undefined;
+    const release = createBufferReleaser();
+    async function* chunks(): AsyncGenerator<Buffer> {
+      let next = from; // first reference not yet asked for
+      let queued: Read[] = [];
+      const pending: { read: Read; blobs: Promise<Buffer[]> }[] = [];
+      /** `wait`: this stream may wait for a permit (it has nothing coming otherwise) */
+      const fill = async (wait: boolean) => {
+        while (pending.length < perStream && next < to) {
+          // Wait for a permit only when this stream has nothing coming; otherwise read ahead only
+          // with a permit nobody waits for (another section's session would starve).
+          if (wait && pending.length === 0) await limit.acquire(o.signal);
+          else if (!limit.tryAcquire()) return;
+          let read: Read;
+          try {
             if (queued.length === 0 || expiring()) {
               if (expiring()) await refresh();
-              queued = readsOf(plan, next, places.length);
+              queued = readsOf(plan, next, to);
             }
-            const read = queued.shift()!;
-            next = read.first + read.offsets.length;
-            const blobs = fetchRead(read);
-            blobs.catch(() => {}); // awaited in order below; an early failure must not go unhandled
-            pending.push({ read, blobs });
+            read = queued.shift()!;
+          } catch (error) {
+            limit.release();
+            throw error;
           }
-        };
-        await fill();
+          next = read.first + read.offsets.length;
+          const blobs = fetchRead(read);
+          blobs.catch(() => {}); // awaited in order below; an early failure must not go unhandled
+          pending.push({ read, blobs });
+        }
+      };
+      try {
+        await fill(true);
         while (pending.length > 0) {
-          const { read, blobs } = pending.shift()!;
-          const got = await blobs;
-          await fill();
+          const entry = pending[0]!;
+          const got = await entry.blobs;
           for (let k = 0; k < got.length; k++) {
             const blob = got[k]!;
-            const { section, index } = places[read.first + k]!;
+            const { section, index } = places[entry.read.first + k]!;
             counters.onFileBytes?.(blob.length);
             const plain = openRef(manifest, section, index, blob);
             counters.onSqlBytes?.(plain.length);
             release(plain.length);
+            if (k === got.length - 1) {
+              // the read is used up: its permit goes on (to a stream waiting for one first)
+              pending.shift();
+              limit.release();
+              await fill(false);
+            }
             yield plain;
           }
-        }
-      }
-      return new Readable({
-        highWaterMark: 1 << 20,
-        async read() {
-          gen ??= chunks();
-          try {
-            const next = await gen.next();
-            if (!next.done) counters.onSqlChunk?.(next.value);
-            this.push(next.done ? null : next.value);
-          } catch (error) {
-            this.destroy(error as Error);
+          if (pending[0] === entry) {
+            pending.shift();
+            limit.release();
           }
-        },
-        destroy(error, callback) {
-          void gen?.return(undefined);
-          callback(error);
-        },
+          await fill(true);
+        }
+      } finally {
+        // stopped early (a failure, a destroyed stream): the permits of reads not used go back
+        for (const _ of pending) limit.release();
+        pending.length = 0;
+      }
+    }
+    return new Readable({
+      highWaterMark: 1 << 20,
+      async read() {
+        gen ??= chunks();
+        try {
+          const next = await gen.next();
+          if (!next.done) counters.onSqlChunk?.(next.value);
+          this.push(next.done ? null : next.value);
+        } catch (error) {
+          this.destroy(error as Error);
+        }
+      },
+      destroy(error, callback) {
+        void gen?.return(undefined);
+        callback(error);
+      },
+    });
+  };
+
+  const sectionStart: number[] = [];
+  let refCount = 0;
+  for (const s of manifest.sections) {
+    sectionStart.push(refCount);
+    refCount += s.chunks.length;
+  }
+
+  return {
+    manifest,
+    header,
+    storedBytes,
+    manifestBytes: manifestFile.length,
+    open(counters = {}) {
+      const inFlight = Math.max(1, o.inFlight ?? READS_IN_FLIGHT);
+      counters.onFileBytes?.(manifestFile.length);
+      return readRefs(0, places.length, counters, createReadLimit(inFlight), inFlight);
+    },
+    openSection(section, counters, limit) {
+      const from = sectionStart[section];
+      if (from === undefined) throw new RangeError(`no section ${section}`);
+      return readRefs(from, from + manifest.sections[section]!.chunks.length, counters, limit, limit.size);
+    },
+  };
+}
+
+/**
+ * A bound on the ranged reads in flight (and so on the memory they hold) shared by every section
+ * a parallel restore reads at once. A permit is held from the read's request until the last of
+ * its chunks was handed on; a released permit goes to a stream waiting for one first.
+ */
+export type ReadLimit = {
+  readonly size: number;
+  acquire(signal?: AbortSignal): Promise<void>;
+  tryAcquire(): boolean;
+  release(): void;
+};
+
+export function createReadLimit(size: number): ReadLimit {
+  let free = size;
+  const waiting: (() => void)[] = [];
+  return {
+    size,
+    tryAcquire() {
+      if (free === 0 || waiting.length > 0) return false;
+      free--;
+      return true;
+    },
+    acquire(signal) {
+      if (free > 0 && waiting.length === 0) {
+        free--;
+        return Promise.resolve();
+      }
+      return new Promise<void>((resolve, reject) => {
+        const onAbort = () => {
+          const i = waiting.indexOf(grant);
+          if (i >= 0) waiting.splice(i, 1);
+          reject(signal!.reason);
+        };
+        const grant = () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        waiting.push(grant);
       });
+    },
+    release() {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
     },
   };
 }

@@ -3,16 +3,16 @@
 // a stop rolls everything back, a replace included); MySQL/MariaDB cannot roll back DDL, so the
 // whole file is checked before the server sees a statement.
 import { availableParallelism } from 'node:os';
-import type { Readable } from 'node:stream';
 import { findZstdProgram } from '../backup/compress.ts';
 import type { Compressor } from '../config.ts';
+import { createReadLimit, type ReadLimit, type RemoteBackup, readsInFlight } from '../dedup/remote-read.ts';
 import { type DatabaseTarget, EngineError, getEngine, targetNotEmpty } from '../engines/index.ts';
 import { createPostgresSessions } from '../engines/postgres.ts';
 import type { SpawnFn } from '../engines/process.ts';
-import { type EncryptionKey, FormatError, SECTIONED_VERSION } from '../format/index.ts';
+import { type EncryptionKey, FormatError, openArchive, SECTIONED_VERSION } from '../format/index.ts';
 import { formatBytes, formatDuration, type Logger } from '../log.ts';
 import { createProgress } from '../progress.ts';
-import { restoreArchiveParallel } from './parallel.ts';
+import { archiveSource, restoreSectionsParallel, type SectionSource } from './parallel.ts';
 import { checkBackupFile, openSqlStream, readHeaderOf } from './restore.ts';
 
 export type RestorePhase = 'check' | 'data' | 'indexes';
@@ -49,14 +49,12 @@ export type RestoreFileOptions = {
   /** MySQL/MariaDB: the caller checked the whole file already (skip the second reading) */
   checked?: boolean;
   /**
-   * The SQL from elsewhere than the file at `path` (then only a name in messages): a deduplicated
-   * backup read straight from storage (dedup/remote-read.ts). PostgreSQL, one transaction.
+   * The backup from elsewhere than the file at `path` (then only a name in messages): a
+   * deduplicated backup read straight from storage (dedup/remote-read.ts), PostgreSQL only. Its
+   * sections are restored in parallel as a version 2 archive's are (or, with jobs 1 or `replace`,
+   * in one transaction).
    */
-  open?: (counters: {
-    onFileBytes: (n: number) => void;
-    onSqlBytes: (n: number) => void;
-    onSqlChunk?: (chunk: Buffer) => void;
-  }) => Readable;
+  remote?: RemoteBackup;
 };
 
 /**
@@ -94,14 +92,13 @@ export async function restoreFile(
   const { path, size, key, target, log, signal } = o;
   const engine = getEngine(target.engine, { spawn: o.spawn });
   const jobs = o.jobs ?? defaultRestoreJobs();
-  if (o.open && target.engine !== 'postgres')
+  if (o.remote && target.engine !== 'postgres')
     throw new Error('a backup read from storage restores into PostgreSQL only');
   if (
     target.engine === 'postgres' &&
-    !o.open &&
     jobs > 1 &&
     !o.replace &&
-    (await readHeaderOf(path)).version === SECTIONED_VERSION
+    (o.remote !== undefined || (await readHeaderOf(path)).version === SECTIONED_VERSION)
   ) {
     return await restoreParallel(o, jobs);
   }
@@ -153,7 +150,7 @@ export async function restoreFile(
     },
     ...(watch && { onSqlChunk: watch }),
   };
-  const sql = o.open ? o.open(counters) : await openSqlStream(path, key, counters);
+  const sql = o.remote ? o.remote.open(counters) : await openSqlStream(path, key, counters);
   const onAbort = () => sql.destroy(signal.reason as Error);
   signal.addEventListener('abort', onAbort, { once: true });
   try {
@@ -184,13 +181,17 @@ export async function restoreFile(
   return { sqlBytes, durationMs };
 }
 
-/** A sectioned PostgreSQL backup over `jobs` connections; the target must be empty (parallel.ts). */
+/**
+ * A sectioned PostgreSQL backup (a version 2 file, or a deduplicated backup read from storage)
+ * over `jobs` connections; the target must be empty (parallel.ts).
+ */
 async function restoreParallel(
   o: RestoreFileOptions,
   jobs: number,
 ): Promise<{ sqlBytes: number | undefined; durationMs: number }> {
-  const { path, size, key, target, log, signal } = o;
-  const zstd = o.compressor === 'node' ? undefined : await findZstdProgram();
+  const { path, size, key, target, log, signal, remote } = o;
+  // Chunks of a deduplicated backup are compressed one by one: they are opened in the agent.
+  const zstd = remote || o.compressor === 'node' ? undefined : await findZstdProgram();
   signal.throwIfAborted();
   const started = performance.now();
   const restoring = createProgress(log, `restoring into ${target.database} (${jobs} connections)`, size);
@@ -202,16 +203,22 @@ async function restoreParallel(
   let fileBytes = 0;
   let phase: RestorePhase = 'data';
   o.onPhase?.('data');
-  const result = await restoreArchiveParallel(path, key, target, {
+  const onFileBytes = (n: number) => {
+    fileBytes += n;
+    restoring.add(n);
+    o.onFileBytes?.(n, phase);
+  };
+  const open = remote
+    ? async () => {
+        onFileBytes(remote.manifestBytes); // read when the backup was opened
+        return remoteSource(remote, onFileBytes, createReadLimit(readsInFlight(jobs)));
+      }
+    : async () => archiveSource(await openArchive(path, key), { zstd, onFileBytes });
+  const result = await restoreSectionsParallel(open, target, {
     jobs,
     sessions: createPostgresSessions({ spawn: o.spawn }),
     log,
     signal,
-    onFileBytes: (n) => {
-      fileBytes += n;
-      restoring.add(n);
-      o.onFileBytes?.(n, phase);
-    },
     onSqlBytes: (n) => {
       sqlBytes += n;
     },
@@ -237,4 +244,17 @@ async function restoreParallel(
     },
   );
   return { sqlBytes: zstd ? undefined : sqlBytes, durationMs };
+}
+
+/** A deduplicated backup's sections, each read from storage on its own; all share `limit`. */
+function remoteSource(
+  remote: RemoteBackup,
+  onFileBytes: (n: number) => void,
+  limit: ReadLimit,
+): SectionSource {
+  return {
+    sections: remote.manifest.sections.map((s) => ({ kind: s.kind, name: s.name, bytes: s.plaintextBytes })),
+    compressed: false,
+    read: (index) => remote.openSection(index, { onFileBytes }, limit),
+  };
 }

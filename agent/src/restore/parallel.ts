@@ -10,6 +10,10 @@
 // every session is killed and everything the restore created is dropped again (PG_WIPE_SQL), so
 // the database is as empty as it was. With --replace (the old contents must survive a failure)
 // or -j 1, all sections go through one psql in one transaction, as a version 1 file does.
+//
+// Where the sections come from is a SectionSource: a version 2 archive on disk (its sections'
+// segments), or a deduplicated backup read straight from storage (each section's chunks with
+// ranged reads, dedup/remote-read.ts). The scheduling, the waves and the wipe are the same.
 import { Readable } from 'node:stream';
 import { type DatabaseTarget, EngineError, type ToolInfo, targetNotEmpty } from '../engines/index.ts';
 import type { PostgresSessions } from '../engines/postgres.ts';
@@ -18,7 +22,7 @@ import {
   type EncryptionKey,
   openArchive,
   readSection,
-  type SectionEntry,
+  type SectionKind,
 } from '../format/index.ts';
 import type { Logger } from '../log.ts';
 import { type DumpEntry, type DumpFragment, postDataWaves, scriptOf, splitFragment } from './post-data.ts';
@@ -42,6 +46,45 @@ export type ParallelRestoreOptions = {
 };
 
 export type ParallelRestoreResult = { sections: number; postDataStatements: number; jobs: number };
+
+/** One section of a source: what the scheduler needs to order it. */
+export type RestoreSection = {
+  kind: SectionKind;
+  /** '' for pre-data/post-data; the qualified table name(s) for data */
+  name: string;
+  /** its size (for ordering: largest first); payload bytes, compressed or not */
+  bytes: number;
+};
+
+/** The sections of one backup, in restore order, each readable on its own (and several at once). */
+export type SectionSource = {
+  sections: readonly RestoreSection[];
+  /** true: read() gives each section zstd-compressed, for the zstd program in front of psql */
+  compressed: boolean;
+  /**
+   * Section `index`'s SQL (checked as it is read; a damaged part fails the stream), compressed when
+   * `compressed` unless `plain`. Nothing may be read before the stream is consumed: an error must
+   * never fire while nobody listens.
+   */
+  read(index: number, o?: { plain?: boolean }): Readable;
+};
+
+/** A version 2 archive's sections (with the zstd program: still compressed). */
+export function archiveSource(
+  archive: OpenArchive,
+  o: { zstd?: ToolInfo | undefined; onFileBytes?: ((n: number) => void) | undefined },
+): SectionSource {
+  const compressed = o.zstd !== undefined && archive.header.compression === 'zstd';
+  return {
+    sections: archive.toc.sections.map((s) => ({ kind: s.kind, name: s.name, bytes: s.plaintextBytes })),
+    compressed,
+    read: (index, r) =>
+      readSection(archive, index, {
+        onFileBytes: o.onFileBytes,
+        decompress: !compressed || r?.plain === true,
+      }),
+  };
+}
 
 type OpenArchive = Awaited<ReturnType<typeof openArchive>>;
 
@@ -104,18 +147,36 @@ export async function restoreArchiveParallel(
   target: DatabaseTarget,
   opts: ParallelRestoreOptions,
 ): Promise<ParallelRestoreResult> {
+  return restoreSectionsParallel(
+    async () =>
+      archiveSource(await openArchive(path, key), { zstd: opts.zstd, onFileBytes: opts.onFileBytes }),
+    target,
+    opts,
+  );
+}
+
+/**
+ * Restores the sections of `open`'s source over `opts.jobs` sessions into the (empty) target.
+ * `opts.zstd` is used for sections the source gives compressed; `opts.onFileBytes` is the source's.
+ */
+export async function restoreSectionsParallel(
+  open: () => Promise<SectionSource>,
+  target: DatabaseTarget,
+  opts: ParallelRestoreOptions,
+): Promise<ParallelRestoreResult> {
   const { sessions, log } = opts;
-  // Side by side: reading the table of contents, and asking the server whether the target is empty
-  // (a psql session of its own; on a busy machine starting one takes a noticeable while).
-  // The file's own problem (a wrong key, a damaged header) is the one reported when both fail.
-  const [opened, empty] = await Promise.allSettled([openArchive(path, key), sessions.isEmpty(target)]);
+  // Side by side: opening the source (reading the table of contents), and asking the server whether
+  // the target is empty (a psql session of its own; on a busy machine starting one takes a
+  // noticeable while). The source's own problem (a wrong key, a damaged header) is the one
+  // reported when both fail.
+  const [opened, empty] = await Promise.allSettled([open(), sessions.isEmpty(target)]);
   if (opened.status === 'rejected') throw opened.reason;
   if (empty.status === 'rejected') throw empty.reason;
   if (!empty.value) throw targetNotEmpty(target);
-  const archive = opened.value;
-  const sections = archive.toc.sections;
+  const source = opened.value;
+  const sections = source.sections.map((s, index) => ({ ...s, index }));
   const pre = sections.filter((s) => s.kind === 'pre-data');
-  const data = sections.filter((s) => s.kind === 'data').sort((a, b) => b.plaintextBytes - a.plaintextBytes);
+  const data = sections.filter((s) => s.kind === 'data').sort((a, b) => b.bytes - a.bytes);
   const post = sections.filter((s) => s.kind === 'post-data');
 
   const live = new Set<Readable>();
@@ -202,13 +263,11 @@ export async function restoreArchiveParallel(
     );
   };
 
-  // With the zstd program, a section goes to its session still compressed (zstd -d feeds psql).
-  const viaZstd = opts.zstd !== undefined && archive.header.compression === 'zstd';
-  const sectionSql = (s: SectionEntry) =>
-    viaZstd
-      ? readSection(archive, s.index, { onFileBytes: opts.onFileBytes, decompress: false })
-      : counted(readSection(archive, s.index, { onFileBytes: opts.onFileBytes }));
-  const runSection = (s: SectionEntry, label: string) => run(sectionSql(s), label, viaZstd);
+  // A compressed section goes to its session as it is (zstd -d feeds psql).
+  type Section = (typeof sections)[number];
+  const sectionSql = (s: Section) =>
+    source.compressed ? source.read(s.index) : counted(source.read(s.index));
+  const runSection = (s: Section, label: string) => run(sectionSql(s), label, source.compressed);
 
   let statements = 0;
   try {
@@ -216,7 +275,7 @@ export async function restoreArchiveParallel(
     // soon as that table's data is in, while other sessions still load theirs (as pg_restore -j does).
     const readPost = async () => {
       const texts: string[] = [];
-      for (const s of post) texts.push(await readText(archive, s, opts.onFileBytes));
+      for (const s of post) texts.push(await readText(source, s.index));
       return texts;
     };
     const [, postRead] = await Promise.allSettled([
@@ -242,7 +301,7 @@ export async function restoreArchiveParallel(
     const loaded = new Set<string>();
     let dataLeft = data.length;
     const dataTasks: Task[] = data.map((s) => ({
-      size: s.plaintextBytes,
+      size: s.bytes,
       ready: () => true,
       run: async () => {
         await runSection(s, `data ${s.name}`);
@@ -259,7 +318,7 @@ export async function restoreArchiveParallel(
         .map((g) => {
           const table = g[0]!.table!;
           return {
-            size: data.find((d) => d.name === table)?.plaintextBytes ?? 0,
+            size: data.find((d) => d.name === table)?.bytes ?? 0,
             ready: () => loaded.has(table),
             run: () => runScript(scriptOf(fragment, g), `indexes of ${table}`),
           };
@@ -322,13 +381,10 @@ function inputCause(error: unknown): unknown {
   return undefined;
 }
 
-async function readText(
-  archive: OpenArchive,
-  s: SectionEntry,
-  onFileBytes?: (n: number) => void,
-): Promise<string> {
+/** A (small, post-data) section's whole text. */
+async function readText(source: SectionSource, index: number): Promise<string> {
   const parts: Buffer[] = [];
-  for await (const chunk of readSection(archive, s.index, { onFileBytes })) parts.push(chunk as Buffer);
+  for await (const chunk of source.read(index, { plain: true })) parts.push(chunk as Buffer);
   return Buffer.concat(parts).toString('utf8');
 }
 
