@@ -11,6 +11,9 @@ const Digest = v.pipe(
   v.regex(/^(?:[A-Za-z0-9+/]{43}=|[A-Za-z0-9+/]{22}==)$/, 'must be a base64 SHA-256 or MD5 digest'),
 );
 
+/** The engines whose backups can be deduplicated: the SQL dumps (docs/dedup.md). */
+export const DEDUP_ENGINES: readonly string[] = ['postgres', 'mysql', 'mariadb'];
+
 export const HAVE_MAX = 1000;
 export const PACK_MAX_BYTES = 64 * 1024 * 1024;
 export const PACK_MAX_CHUNKS = 20_000;

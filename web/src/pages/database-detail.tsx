@@ -1,5 +1,6 @@
 // One database (user guide "Klick auf eine Datenbank"): last 10 backups, size and retention,
 // size and duration over time, the error log; pause/resume, back up now, edit, delete.
+import { DEDUP_ENGINES } from '@resistro/contract/dedup';
 import { isRestoreActive, type Restore } from '@resistro/contract/restores';
 import type { Agent, Backup, Database } from '@resistro/contract/schemas';
 import { A, useLocation, useNavigate, useParams, useSearchParams } from '@solidjs/router';
@@ -343,7 +344,7 @@ export default function DatabaseDetailPage(): JSX.Element {
                   {(a) => <A href="/agents">{a().hostname}</A>}
                 </Show>
               </Fact>
-              <Show when={d().database.engine === 'postgres'}>
+              <Show when={DEDUP_ENGINES.includes(d().database.engine)}>
                 <Fact
                   label={t('detail.dedup')}
                   sub={

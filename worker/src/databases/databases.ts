@@ -2,6 +2,7 @@ import {
   type BackupRequest,
   type CreateDatabaseBody,
   type Database,
+  DEDUP_ENGINES,
   DEFAULT_PORTS,
   nextRuns,
   PLANS,
@@ -214,12 +215,13 @@ export async function updateDatabase(
       throw new ApiError('validation_failed', 'Invalid input: source must have kind equal to the engine', {
         source: 'must be given for this engine, with kind equal to the engine',
       });
-    if (patch.dedup === true && current.engine !== 'postgres')
+    // SQL dumps only: the files of SQLite, Redis and directory sources are not deduplicated (yet).
+    if (patch.dedup === true && !DEDUP_ENGINES.includes(current.engine))
       throw new ApiError(
         'validation_failed',
-        'Invalid input: dedup is available for PostgreSQL databases only',
+        'Invalid input: dedup is available for PostgreSQL, MySQL and MariaDB databases only',
         {
-          dedup: 'is available for PostgreSQL databases only',
+          dedup: 'is available for PostgreSQL, MySQL and MariaDB databases only',
         },
       );
     if (patch.agentId !== undefined && patch.agentId !== current.agentId) {

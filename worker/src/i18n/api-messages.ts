@@ -581,7 +581,9 @@ export const FIELD_MESSAGES: Record<string, Entry> = {
   'must lie inside the pack, in order, without overlapping': {
     de: 'müssen der Reihe nach im Paket liegen, ohne sich zu überlappen',
   },
-  'is available for PostgreSQL databases only': { de: 'gibt es nur für PostgreSQL-Datenbanken' },
+  'is available for PostgreSQL, MySQL and MariaDB databases only': {
+    de: 'gibt es nur für PostgreSQL-, MySQL- und MariaDB-Datenbanken',
+  },
   // restores (issue 20)
   'no such backup': { de: 'dieses Backup gibt es nicht' },
   'no such database': { de: 'diese Datenbank gibt es nicht' },
