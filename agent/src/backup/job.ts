@@ -16,12 +16,13 @@ import {
 import { baseBackupInput } from '../binlog/plane-store.ts';
 import { type AgentContext, resolveTarget } from '../context.ts';
 import { dedupKeys, dedupSecretOf, hostDedupSecret } from '../dedup/keys.ts';
-import { chunkRefs, encryptManifest } from '../dedup/manifest.ts';
+import { chunkRefs, encryptManifest, type Manifest } from '../dedup/manifest.ts';
 import { runDedupPipeline } from '../dedup/pipeline.ts';
 import { RemoteChunkStore } from '../dedup/remote-store.ts';
+import { writeSplitDump } from '../dedup/sql-sections.ts';
 import { DedupWriter } from '../dedup/writer.ts';
 import { DumpError, EngineError } from '../engines/engine.ts';
-import { type Engine, type EngineName, getEngine, type ParallelDump } from '../engines/index.ts';
+import { type DatabaseTarget, type Engine, type EngineName, getEngine } from '../engines/index.ts';
 import type { LogPosition } from '../engines/mysql-log-position.ts';
 import { classifyError, Interrupted, isUserBlocked, UserError } from '../errors.ts';
 import type { EncryptionKey } from '../format/index.ts';
@@ -295,7 +296,25 @@ async function dump(run: Run, sink: BackupSink, started: Exclude<Started, { kind
     // Deduplicated (docs/dedup.md) needs the control plane; offline, the backup is a whole file.
     if (engine.parallelDump && work.dedup && started.kind === 'upload') {
       const plan = await engine.parallelDump(target, { keyOrder: true });
-      await runDedupBackup(run, sink, started, plan, level);
+      await runDedupBackup(run, sink, started, level, (writer) =>
+        runDedupPipeline({
+          plan,
+          writer,
+          jobs: backupJobs(run.ctx.config.jobs),
+          signal: opts.signal,
+          onSection: (info) =>
+            log.debug(
+              'backup.tools',
+              `section ${info.index} (${info.name}): dump running (pid ${info.dumpPid}), chunking`,
+              { section: info.index },
+            ),
+        }),
+      );
+      return;
+    }
+    if ((engine.name === 'mysql' || engine.name === 'mariadb') && work.dedup && started.kind === 'upload') {
+      // One consistent stream (engines/mysql.ts), cut into a section per table as it passes.
+      await runDedupBackup(run, sink, started, level, (writer) => dedupStream(run, engine, target, writer));
       return;
     }
     if (engine.parallelDump) {
@@ -388,13 +407,14 @@ async function registerLogPosition(run: Run, backupId: string, position: LogPosi
 /**
  * Step 2, deduplicated: only new chunks go up (in packs); the backup's own object is its encrypted
  * manifest, written through the sink like any backup file, after its references are recorded.
+ * `produce` feeds the writer every section and returns the manifest.
  */
 async function runDedupBackup(
   run: Run,
   sink: BackupSink,
   started: { backupId: string; upload: SinkUpload },
-  plan: ParallelDump,
   level: number,
+  produce: (writer: DedupWriter) => Promise<Manifest>,
 ): Promise<void> {
   const { ctx, log, opts } = run;
   const secret = dedupSecretOf(run.key) ?? (await hostDedupSecret(join(ctx.state.dir('dedup'), 'secret')));
@@ -407,20 +427,7 @@ async function runDedupBackup(
     signal: opts.signal,
   });
   const writer = new DedupWriter(dedupKeys(secret), store, { level });
-  const manifest = await runDedupPipeline({
-    plan,
-    writer,
-    jobs: backupJobs(ctx.config.jobs),
-    signal: opts.signal,
-    onSection: (info) =>
-      log.debug(
-        'backup.tools',
-        `section ${info.index} (${info.name}): dump running (pid ${info.dumpPid}), chunking`,
-        {
-          section: info.index,
-        },
-      ),
-  });
+  const manifest = await produce(writer);
   await store.seal(
     [...chunkRefs(manifest)].map((r) => r.ref[0]),
     writer.stats.logicalBytes,
@@ -438,10 +445,52 @@ async function runDedupBackup(
       newChunks: s.newChunks,
       uploadedBytes: s.uploadedBytes,
       packs: s.packs,
+      sections: manifest.sections.length,
       manifestBytes: file.length,
       storeRequests: store.requests,
     },
   );
+}
+
+/**
+ * MySQL/MariaDB, deduplicated: the one consistent dump (as a whole-file backup takes it), its rows
+ * in key order, split into a section per table on its way into the writer (dedup/sql-sections.ts).
+ * A failed dump fails the backup before its manifest exists; its position in the binary log (when
+ * the server writes one) makes it a base for point-in-time recovery like any other dump.
+ */
+async function dedupStream(
+  run: Run,
+  engine: Engine,
+  target: DatabaseTarget,
+  writer: DedupWriter,
+): Promise<Manifest> {
+  const dump = await engine.dump(target, { keyOrder: true });
+  run.log.debug('backup.tools', `dump running (pid ${dump.pid}), chunking by table`, {});
+  const onAbort = () => dump.kill();
+  run.opts.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    // Whichever failed first is the cause: a dump that failed ends the read; a write that failed
+    // (the store, the upload) stops reading, which then fails the dump too.
+    let first: unknown;
+    const writing = writeSplitDump(writer, dump.stdout).catch((error: unknown) => {
+      first ??= { error };
+      dump.kill();
+      throw error;
+    });
+    const dumping = dump.done.catch((error: unknown) => {
+      first ??= { error };
+      throw error;
+    });
+    const [written, done] = await Promise.allSettled([writing, dumping]);
+    if (first !== undefined) throw (first as { error: unknown }).error;
+    if (written.status === 'rejected') throw written.reason;
+    if (done.status === 'rejected') throw done.reason;
+  } finally {
+    run.opts.signal?.removeEventListener('abort', onAbort);
+  }
+  run.logPosition = dump.logPosition;
+  const version = await engine.serverVersion(target).catch(() => '');
+  return await writer.finish({ engine: engine.name, ...(version && { serverVersion: version }) });
 }
 
 /** Step 3: complete the upload, or hand the backup (or only its completion) to the spool. */

@@ -234,7 +234,11 @@ export async function run(input: CommandInput): Promise<number> {
   }
 }
 
-/** A deduplicated PostgreSQL backup, read from storage with ranged reads, into the database. */
+/**
+ * A deduplicated backup, read from storage with ranged reads, into the database. PostgreSQL as its
+ * sections (restore/parallel.ts); MySQL/MariaDB (which cannot roll back DDL) after a first reading
+ * checked every chunk.
+ */
 async function restoreRemote(
   input: CommandInput,
   o: {
@@ -247,19 +251,26 @@ async function restoreRemote(
 ): Promise<number> {
   const { options, config, log, env, signal, out } = input;
   const { remote } = o;
-  const engine = remote.manifest.meta?.engine;
-  if (engine !== 'postgres' || (o.engineOption !== undefined && o.engineOption !== 'postgres'))
+  const recorded = remote.manifest.meta?.engine;
+  const made = ENGINE_NAMES.find((n) => n === recorded && SQL_ENGINES.includes(n));
+  if (!made)
     throw new UsageError(
-      `backup ${o.backupId} was made by ${engine ?? 'an unknown engine'}${o.engineOption ? `, but --engine says ${o.engineOption}` : ''}; deduplicated backups are PostgreSQL backups`,
-      'Leave --engine out, or restore into a PostgreSQL server.',
+      `backup ${o.backupId} was made by ${recorded ?? 'an unknown engine'}, which this resistro cannot restore into a database`,
+      'Upgrade resistro, or download the backup and decrypt it.',
+    );
+  const chosen = (o.engineOption as EngineName | undefined) ?? made;
+  if (engineFamily(chosen) !== engineFamily(made))
+    throw new UsageError(
+      `the dump was written by ${made}, but --engine says ${chosen}`,
+      'Leave --engine out, or restore into the right kind of server.',
     );
   const target: DatabaseTarget = {
-    engine: 'postgres',
+    engine: chosen,
     host: (options.host as string | undefined) ?? 'localhost',
-    port: o.portOption ? Number(o.portOption) : DEFAULT_PORTS.postgres,
+    port: o.portOption ? Number(o.portOption) : DEFAULT_PORTS[chosen],
     database: options.database as string,
     user: options.user as string,
-    password: await passwordFor('postgres', env, Boolean(options['no-password'])),
+    password: await passwordFor(chosen, env, Boolean(options['no-password'])),
   };
   const chunks = remote.manifest.sections.reduce((n, s) => n + s.chunks.length, 0);
   log.info(
@@ -279,7 +290,7 @@ async function restoreRemote(
     signal,
     remote,
   });
-  out(`restored backup ${o.backupId} into postgres ${target.host}:${target.port}/${target.database}\n`);
+  out(`restored backup ${o.backupId} into ${chosen} ${target.host}:${target.port}/${target.database}\n`);
   return 0;
 }
 

@@ -66,6 +66,17 @@ export class DedupWriter {
 
   /** Consumes one section's plaintext to its end. */
   async write(index: number, input: Readable | AsyncIterable<Buffer>): Promise<void> {
+    const section = this.open(index);
+    for await (const data of input) await section.push(data as Buffer);
+    await section.end();
+  }
+
+  /**
+   * One section's plaintext handed over in pieces, for a stream that is split into sections as it
+   * passes (a MySQL/MariaDB dump: sql-sections.ts). Each section has a chunker of its own, so a
+   * section's first chunk starts where the section does.
+   */
+  open(index: number): { push(data: Buffer): Promise<void>; end(): Promise<void> } {
     const section = this.#sections[index]!;
     const chunker = new Chunker(this.#keys.gear, this.#params);
     let batch: Pending[] = [];
@@ -83,10 +94,17 @@ export class DedupWriter {
         await this.#storeBatch(section, full);
       }
     };
-    for await (const data of input) for (const c of chunker.push(data as Buffer)) await add(c);
-    const last = chunker.end();
-    if (last) await add(last);
-    if (batch.length > 0) await this.#storeBatch(section, batch);
+    return {
+      push: async (data) => {
+        for (const c of chunker.push(data)) await add(c);
+      },
+      end: async () => {
+        const last = chunker.end();
+        if (last) await add(last);
+        if (batch.length > 0) await this.#storeBatch(section, batch);
+        batch = [];
+      },
+    };
   }
 
   /** Asks the store, seals and packs what it lacks, fills in each chunk's blob length. */

@@ -85,6 +85,11 @@ export type ParallelDumpOptions = {
   keyOrder?: boolean;
 };
 
+export type DumpOptions = {
+  /** MySQL/MariaDB: every table's rows in primary-key order (deduplicated backups) */
+  keyOrder?: boolean;
+};
+
 export type RestoreOptions = {
   /** drop everything in the target database first instead of refusing a non-empty one */
   replace?: boolean;
@@ -112,7 +117,7 @@ export interface Engine {
    * Starts a plain-SQL dump of one database. Rejects (DumpError/EngineError) when it cannot start:
    * server unreachable, no fitting tool. Consume `stdout` to its end AND await `done`.
    */
-  dump(t: DatabaseTarget): Promise<DumpProcess>;
+  dump(t: DatabaseTarget, opts?: DumpOptions): Promise<DumpProcess>;
   /**
    * Prepares a parallel dump (PostgreSQL: an exported snapshot that N pg_dumps share). Absent on
    * engines that cannot give N workers one consistent view (MySQL/MariaDB, see mysql.ts).

@@ -243,7 +243,7 @@ export function createMysqlEngine(name: Exclude<EngineName, 'postgres'>, opts: E
 
     serverVersion: (t) => query(t, 'SELECT VERSION();', null),
 
-    async dump(t): Promise<DumpProcess> {
+    async dump(t, dumpOpts = {}): Promise<DumpProcess> {
       const tool = await selectMysqlTool(toolHost, prefer.dump);
       // A server that cannot be asked fails the dump itself, with the dump tool's own error.
       const state = await binlogState(t).catch(() => ({
@@ -262,6 +262,10 @@ export function createMysqlEngine(name: Exclude<EngineName, 'postgres'>, opts: E
         '--events',
         '--hex-blob', // binary columns as hex literals: the dump stays valid UTF-8 text
         '--no-tablespaces', // needs the PROCESS privilege on MySQL 8 otherwise, and is rarely wanted
+        // Deduplicated backups (docs/dedup.md): rows in key order, so a change stays where its row
+        // is. InnoDB reads its clustered index in that order anyway; other engines and tables
+        // without a primary key (by their first unique index) pay a sort.
+        ...(dumpOpts.keyOrder ? ['--order-by-primary'] : []),
         ...flavourDumpArgs(tool),
         ...positionArgs,
         '--',

@@ -50,9 +50,10 @@ export type RestoreFileOptions = {
   checked?: boolean;
   /**
    * The backup from elsewhere than the file at `path` (then only a name in messages): a
-   * deduplicated backup read straight from storage (dedup/remote-read.ts), PostgreSQL only. Its
+   * deduplicated backup read straight from storage (dedup/remote-read.ts). PostgreSQL: its
    * sections are restored in parallel as a version 2 archive's are (or, with jobs 1 or `replace`,
-   * in one transaction).
+   * in one transaction). MySQL/MariaDB: read twice, the first time to check every chunk before
+   * the server sees a statement (as a file is checked).
    */
   remote?: RemoteBackup;
 };
@@ -92,8 +93,6 @@ export async function restoreFile(
   const { path, size, key, target, log, signal } = o;
   const engine = getEngine(target.engine, { spawn: o.spawn });
   const jobs = o.jobs ?? defaultRestoreJobs();
-  if (o.remote && target.engine !== 'postgres')
-    throw new Error('a backup read from storage restores into PostgreSQL only');
   if (
     target.engine === 'postgres' &&
     jobs > 1 &&
@@ -107,7 +106,23 @@ export async function restoreFile(
     // not after the whole file was checked.
     if (!o.replace && !(await engine.isEmpty(target))) throw targetNotEmpty(target);
   }
-  if (target.engine !== 'postgres' && !o.checked) {
+  if (target.engine !== 'postgres' && !o.checked && o.remote) {
+    o.onPhase?.('check');
+    const checking = createProgress(log, 'checking', size);
+    const checked = await checkStream(
+      o.remote.open({
+        onFileBytes: (n) => {
+          checking.add(n);
+          o.onFileBytes?.(n, 'check');
+        },
+        onSqlBytes: () => {},
+      }),
+      signal,
+    ).finally(() => checking.done());
+    log.info('restore.checked', `${path} is intact (${formatBytes(checked)} of SQL, every chunk read)`, {
+      sqlBytes: checked,
+    });
+  } else if (target.engine !== 'postgres' && !o.checked) {
     o.onPhase?.('check');
     const checking = createProgress(log, 'checking', size);
     const check = await checkBackupFile(path, key, (n) => {
@@ -179,6 +194,19 @@ export async function restoreFile(
     },
   );
   return { sqlBytes, durationMs };
+}
+
+/** Reads a stream of SQL to its end (each chunk authenticated on the way); its length. */
+async function checkStream(sql: Readable, signal: AbortSignal): Promise<number> {
+  let n = 0;
+  const onAbort = () => sql.destroy(signal.reason as Error);
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    for await (const chunk of sql) n += (chunk as Buffer).length;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+  return n;
 }
 
 /**
