@@ -3,6 +3,7 @@
 // a stop rolls everything back, a replace included); MySQL/MariaDB cannot roll back DDL, so the
 // whole file is checked before the server sees a statement.
 import { availableParallelism } from 'node:os';
+import type { Readable } from 'node:stream';
 import { findZstdProgram } from '../backup/compress.ts';
 import type { Compressor } from '../config.ts';
 import { createReadLimit, type ReadLimit, type RemoteBackup, readsInFlight } from '../dedup/remote-read.ts';
