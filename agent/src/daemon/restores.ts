@@ -1,7 +1,9 @@
 // Restores asked for in the dashboard or the API. The control plane only queues the job; this
 // agent, which holds the key, runs it: take the job, check the target, download the ciphertext,
 // restore it with the same code as `resistro restore --backup`, and report phase and bytes every
-// few seconds. The answer to each report says whether the user cancelled.
+// few seconds. The answer to each report says whether the user cancelled. A deduplicated backup is
+// not downloaded: its chunks are read straight from storage with ranged reads, as
+// `restore --backup` does (dedup/remote-read.ts), its sections restored in parallel.
 //
 // A failure or a cancel leaves the target as it was: a database created for the restore is dropped;
 // PostgreSQL restores (a replace included) in one transaction, so nothing of it commits; MySQL and
@@ -20,14 +22,16 @@ import {
   toStorableText,
 } from '@resistro/contract';
 import { type AgentContext, resolveTarget } from '../context.ts';
+import { openRemoteBackup, type RemoteBackup, readsInFlight } from '../dedup/remote-read.ts';
 import { type DatabaseTarget, EngineError, getEngine } from '../engines/index.ts';
 import { UserError } from '../errors.ts';
 import { FormatError, WrongKeyError } from '../format/index.ts';
 import { decryptionKey } from '../key-file.ts';
 import { formatBytes, formatDuration } from '../log.ts';
-import { downloadBackup } from '../restore/download.ts';
-import { restoreFile } from '../restore/into-database.ts';
+import { downloadBackup, findRestorableBackup } from '../restore/download.ts';
+import { defaultRestoreJobs, restoreFile } from '../restore/into-database.ts';
 import { peekBackupFile } from '../restore/restore.ts';
+import { createAgents, type HttpAgents } from '../upload/http.ts';
 import { JobQueue } from './job-queue.ts';
 
 /** how often a running restore reports its progress (and so how soon it hears of a cancel) */
@@ -204,6 +208,7 @@ export class RestoreJobs {
     };
     const timer = setInterval(report, this.#reportMs);
     let tempDir: string | undefined;
+    let agents: HttpAgents | undefined;
     let created: { server: DatabaseTarget; name: string } | undefined;
     try {
       const connection = await resolveTarget(this.#ctx, work).catch((error) => {
@@ -251,7 +256,47 @@ export class RestoreJobs {
           'Restore into a new database, or empty this one first.',
         );
       }
-      await this.#checkDisk(job, engine, connection);
+      // A deduplicated backup: its manifest now (a wrong key shows here), its chunks while restoring.
+      const backup = await findRestorableBackup(job.backupId, api).catch((error) => {
+        throw new RestoreFailure(
+          'download_failed',
+          (error as Error).message,
+          (error as UserError).hint ?? '',
+          {
+            cause: error,
+          },
+        );
+      });
+      let remote: RemoteBackup | undefined;
+      if (backup.dedup) {
+        agents = createAgents(readsInFlight(defaultRestoreJobs()));
+        remote = await openRemoteBackup({
+          plan: () => api.dedupReads(job.backupId),
+          key,
+          agents,
+          signal: stop.signal,
+        }).catch((error) => {
+          if (stop.signal.aborted || error instanceof FormatError) throw error;
+          throw new RestoreFailure(
+            'download_failed',
+            (error as Error).message,
+            (error as UserError).hint ?? '',
+            {
+              cause: error,
+            },
+          );
+        });
+        const engineOf = remote.manifest.meta?.engine;
+        if (engineOf !== 'postgres' || work.engine !== 'postgres')
+          throw new RestoreFailure(
+            'restore_failed',
+            `the backup was written by ${engineOf ?? 'an unknown engine'}, but the target is ${work.engine}`,
+            'Restore it into the same kind of server.',
+          );
+        // what is read from storage (the manifest and the chunks), not the manifest alone
+        progress.bytesTotal = remote.storedBytes;
+      }
+      await this.#checkDisk(remote ? remote.storedBytes : job.sizeBytes, !remote, engine, connection);
       stop.signal.throwIfAborted();
       if (job.create) {
         await engine.createDatabase(connection, job.database).catch((error) => {
@@ -269,32 +314,35 @@ export class RestoreJobs {
         created = { server: connection, name: job.database };
       }
 
-      // ---- download, then restore with the command's own code
-      setPhase('download');
-      tempDir = await mkdtemp(join(tmpdir(), 'resistro-restore-'));
-      const path = await downloadBackup(job.backupId, tempDir, api, log, stop.signal, (n) => {
-        progress.bytesDone += n;
-      }).catch((error) => {
-        if (stop.signal.aborted || error instanceof RestoreFailure) throw error;
-        throw new RestoreFailure(
-          'download_failed',
-          (error as Error).message,
-          (error as UserError).hint ?? '',
-          {
-            cause: error,
-          },
-        );
-      });
-      const peek = await peekBackupFile(path, key);
-      if (peek.engine && (peek.engine === 'postgres') !== (work.engine === 'postgres'))
-        throw new RestoreFailure(
-          'restore_failed',
-          `the backup was written by ${peek.engine}, but the target is ${work.engine}`,
-          'Restore it into the same kind of server.',
-        );
+      // ---- download (not for a deduplicated backup), then restore with the command's own code
+      let path = `backup ${job.backupId}`;
+      if (!remote) {
+        setPhase('download');
+        tempDir = await mkdtemp(join(tmpdir(), 'resistro-restore-'));
+        path = await downloadBackup(job.backupId, tempDir, api, log, stop.signal, (n) => {
+          progress.bytesDone += n;
+        }).catch((error) => {
+          if (stop.signal.aborted || error instanceof RestoreFailure) throw error;
+          throw new RestoreFailure(
+            'download_failed',
+            (error as Error).message,
+            (error as UserError).hint ?? '',
+            {
+              cause: error,
+            },
+          );
+        });
+        const peek = await peekBackupFile(path, key);
+        if (peek.engine && (peek.engine === 'postgres') !== (work.engine === 'postgres'))
+          throw new RestoreFailure(
+            'restore_failed',
+            `the backup was written by ${peek.engine}, but the target is ${work.engine}`,
+            'Restore it into the same kind of server.',
+          );
+      }
       const result = await restoreFile({
         path,
-        size: job.sizeBytes,
+        size: remote ? remote.storedBytes : job.sizeBytes,
         key,
         target,
         replace: job.replace,
@@ -307,6 +355,7 @@ export class RestoreJobs {
         onFileBytes: (n) => {
           progress.bytesDone += n;
         },
+        ...(remote && { remote }),
       });
       stop.signal.throwIfAborted();
       created = undefined; // it stays: the restore succeeded
@@ -316,7 +365,7 @@ export class RestoreJobs {
         `restore ${job.id} done: ${result.sqlBytes === undefined ? `a ${formatBytes(job.sizeBytes)} backup` : `${formatBytes(result.sqlBytes)} of SQL`} into ${target.database} in ${formatDuration(durationMs)}`,
         { restoreId: job.id, durationMs },
       );
-      await this.#finish(job.id, { state: 'succeeded', durationMs, bytesDone: job.sizeBytes });
+      await this.#finish(job.id, { state: 'succeeded', durationMs, bytesDone: progress.bytesTotal });
     } catch (thrown) {
       const error = stop.signal.aborted ? stop.signal.reason : thrown;
       const cancelled = error instanceof Cancelled;
@@ -352,31 +401,36 @@ export class RestoreJobs {
     } finally {
       clearInterval(timer);
       await reporting;
+      agents?.destroy();
       if (tempDir) await rm(tempDir, { recursive: true, force: true });
     }
   }
 
-  /** Room for the download here, and (for a server on this machine) at least the file's size there. */
+  /**
+   * Room for the download here (`download`: not for a backup read straight from storage), and (for
+   * a server on this machine) at least the backup's `size` there.
+   */
   async #checkDisk(
-    job: RestoreJob,
+    size: number,
+    download: boolean,
     engine: ReturnType<typeof getEngine>,
     connection: DatabaseTarget,
   ): Promise<void> {
-    const free = await freeBytes(tmpdir());
-    if (free !== undefined && free < job.sizeBytes + DISK_MARGIN_BYTES)
+    const free = download ? await freeBytes(tmpdir()) : undefined;
+    if (free !== undefined && free < size + DISK_MARGIN_BYTES)
       throw new RestoreFailure(
         'disk_full',
-        `not enough free space in ${tmpdir()} for the backup (${formatBytes(job.sizeBytes)} needed, ${formatBytes(free)} free)`,
+        `not enough free space in ${tmpdir()} for the backup (${formatBytes(size)} needed, ${formatBytes(free)} free)`,
         'Free some space, or point TMPDIR of the agent at a larger disk.',
       );
     if (!isLocalHost(connection.host)) return;
     const dataDir = await engine.dataDirectory(connection);
     const dataFree = dataDir ? await freeBytes(dataDir) : undefined;
     // The restored data takes at least as much as the compressed backup: less free space cannot work.
-    if (dataFree !== undefined && dataFree < job.sizeBytes)
+    if (dataFree !== undefined && dataFree < size)
       throw new RestoreFailure(
         'disk_full',
-        `not enough free space for the database in ${dataDir} (${formatBytes(dataFree)} free, the backup alone is ${formatBytes(job.sizeBytes)})`,
+        `not enough free space for the database in ${dataDir} (${formatBytes(dataFree)} free, the backup alone is ${formatBytes(size)})`,
         "Free some space on the database server's disk first.",
       );
   }
