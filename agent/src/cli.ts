@@ -74,12 +74,14 @@ empty unless --replace. The password comes from PGPASSWORD (PostgreSQL) or MYSQL
 ~/.pgpass or ~/.my.cnf, else a prompt on a terminal; never from the command line.
 Options: --engine postgres|mysql|mariadb (default: read from the dump), --key-file <file> (default:
 RESISTRO_ENCRYPTION_KEY), --no-password (never prompt).
-PostgreSQL backups made in sections (format version 2) restore over several connections:
+PostgreSQL backups made in sections (format version 2) and deduplicated backups (--backup: read
+straight from storage) restore over several connections:
 -j/--jobs <n> (default: this machine's cores, at most 8): schema first, then the tables N at a time,
 then indexes and constraints N at a time. The target must be empty; if anything fails, everything
 the restore created is dropped again. --replace and -j 1 restore in one transaction instead.
 --list checks the whole file and shows what it holds: its tables with their row counts (backups
-from resistro 0.3 on) and, for sectioned backups, the sections. --table restores only that table
+from resistro 0.3 on) and, for sectioned backups, the sections; for a deduplicated backup
+(--backup) it reads only the manifest and lists its sections. --table restores only that table
 (several --table allowed; --as <name> restores one under a new name): its definition, unless it
 exists, and its rows, streaming (memory stays flat at any size). PostgreSQL reads only the table's
 section, in one transaction; MySQL/MariaDB checks the whole file first, then replays only the
@@ -251,10 +253,10 @@ Exit 0 when every backup is there and verified, 1 when any is missing.`,
     summary: 'check that every deduplicated backup is whole (--read-data: read every chunk)',
     usage: `resistro check [--backup <backup id>] [--read-data] [--key-file <file>]
 
-Checks the account's deduplicated backups (or one): each is fetched as the service streams it from
-its stored pieces. Without --read-data only its manifest is read: it must authenticate under your
-key, and the service must hold every piece it lists. With --read-data every piece is read and
-authenticated too, as a restore would; a missing or damaged piece is named. Prints one line per
+Checks the account's deduplicated backups (or one), read straight from storage as a restore reads
+them. Without --read-data only its manifest is read: it must authenticate under your key, and the
+service must place every piece it lists in a stored pack. With --read-data every piece is read
+(ranged reads) and authenticated too, as a restore would; a missing or damaged piece is named. Prints one line per
 backup; exit 0 only when all passed.`,
     options: { backup: { type: 'string' }, 'read-data': { type: 'boolean' }, ...keyFile },
     needs: (o) => ({

@@ -7,11 +7,13 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Restore } from '@resistro/contract';
 import { AwsClient } from 'aws4fetch';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY } from '../../scripts/stack/s3.ts';
 import { runCron, sql, stackInfo } from '../../scripts/test/api.ts';
 import {
+  AgentProcess,
   type AgentSetup,
   addDatabase,
   type CustomerPostgres,
@@ -183,6 +185,64 @@ describe('deduplicated backups through the control plane and storage', () => {
     }
   }, 240_000);
 
+  test('a restore from the dashboard reads the chunks from storage too; a missing pack fails it, naming the chunk', async () => {
+    await pgServer.admin(`alter role ${pgServer.user} createdb`);
+    const daemon = new AgentProcess(['agent', '--heartbeat-interval', '1'], setup.env);
+    const ask = async (database: string) => {
+      const r = await tenant.session.json<{ restore: Restore }>('/restores', {
+        method: 'POST',
+        json: { backupId: ids[1], target: { kind: 'new', database } },
+      });
+      expect(r.status, JSON.stringify(r.body)).toBe(202);
+      for (let i = 0; ; i++) {
+        const now = (await tenant.session.json<{ restore: Restore }>(`/restores/${r.body.restore.id}`)).body
+          .restore;
+        if (now.state !== 'pending' && now.state !== 'running') return now;
+        if (i > 1200)
+          throw new Error(`restore never ended: ${JSON.stringify(now)}\n${daemon.stderr.slice(-3000)}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    const manifestBytes = (await listBackups(tenant, databaseId)).find((b) => b.id === ids[1])!.sizeBytes!;
+    try {
+      const done = await ask('shop_dashboard');
+      expect(done, done.error ?? '').toMatchObject({ state: 'succeeded', errorCode: null });
+      // progress counts what was read from storage (manifest and chunks), not the manifest alone
+      expect(done.bytesTotal).toBeGreaterThan(manifestBytes);
+      expect(done.bytesDone).toBe(done.bytesTotal);
+      expect(same(await pgServer.dump('shop_dashboard'), day2Dump)).toBeUndefined();
+      const events = daemon.events.map((e) => e.event);
+      expect(events).not.toContain('restore.downloaded');
+      expect(daemon.events.find((e) => e.event === 'restore.done')?.jobs).toBeGreaterThan(1);
+
+      // The pack of the newest chunks gone: the restore fails naming a chunk, its new database is dropped.
+      const [pack] = await sql<{ object_key: string }>(
+        `select p.object_key from dedup_packs p join dedup_chunks c on c.pack_id = p.id
+           join dedup_refs r on r.chunk_id = c.chunk_id and r.account_id = c.account_id
+          where r.backup_id = $1 and p.status = 'stored' order by r.seq desc limit 1`,
+        [ids[1]],
+      );
+      const saved = Buffer.from(await (await aws.fetch(objectUrl(pack!.object_key))).arrayBuffer());
+      expect((await aws.fetch(objectUrl(pack!.object_key), { method: 'DELETE' })).status).toBe(204);
+      try {
+        const failed = await ask('shop_dashboard_nopack');
+        expect(failed).toMatchObject({ state: 'failed', errorCode: 'file_damaged' });
+        expect(failed.error).toMatch(
+          /chunk \d+ of \d+ in section "[^"]+" \(id [A-Za-z0-9_-]{12}…\) is missing: storage has no pack holding it/,
+        );
+        const exists = await pgServer.admin(
+          "select count(*)::int as n from pg_database where datname = 'shop_dashboard_nopack'",
+        );
+        expect(exists.rows[0].n).toBe(0);
+      } finally {
+        const put = await aws.fetch(objectUrl(pack!.object_key), { method: 'PUT', body: saved });
+        expect(put.status).toBe(200);
+      }
+    } finally {
+      await daemon.stop();
+    }
+  }, 240_000);
+
   test('the downloaded single file restores with --file and decrypts to SQL psql accepts', async () => {
     const file = await downloadBackup(tenant, ids[1]!, work.dir);
     expect(readFileSync(file).subarray(12, 13)[0]).toBe(3);
@@ -251,6 +311,20 @@ describe('deduplicated backups through the control plane and storage', () => {
     const whole = await runCli(['check', '--read-data', '--backup', ids[1]!], setup.env);
     expect(whole.code, whole.stdout + whole.stderr.slice(-2000)).toBe(0);
     expect(whole.stdout).toMatch(/1 of 1 deduplicated backups passed \(all data read\)/);
+    // read straight from storage (ranged reads), not through the single file the service assembles
+    expect(whole.events.map((e) => e.event)).not.toContain('restore.downloaded');
+    const quick = await runCli(['check', '--backup', ids[1]!], setup.env);
+    expect(quick.code, quick.stdout + quick.stderr.slice(-2000)).toBe(0);
+    expect(quick.stdout).toMatch(/manifest authentic, \d+ chunks indexed, their packs in storage/);
+    // --list reads the manifest only
+    const list = await runCli(['restore', '--backup', ids[1]!, '--list'], setup.env);
+    expect(list.code, list.stderr.slice(-2000)).toBe(0);
+    expect(list.events.map((e) => e.event)).not.toContain('restore.downloaded');
+    expect(list.stdout).toMatch(
+      new RegExp(`^backup ${ids[1]}: manifest intact \\(key [^)]+\\), deduplicated, postgres, `),
+    );
+    expect(list.stdout).toMatch(/^ +\d+ +\S+ \S+ +\d+ chunks {2}data public\.orders$/m);
+    expect(list.stdout).toMatch(/^ +\d+ +\S+ \S+ +\d+ chunks {2}pre-data$/m);
     // An agent key lists no backups: check says what to do instead.
     const all = await runCli(['check'], setup.env);
     expect(all.code).toBe(1);
@@ -297,6 +371,12 @@ describe('deduplicated backups through the control plane and storage', () => {
       expect(check.code).toBe(1);
       expect(check.stdout).toMatch(new RegExp(`FAILED ${ids[1]}`));
       expect(check.stdout).toMatch(/0 of 1 deduplicated backups passed/);
+      expect(namedIn(check.stdout)).toBe(true);
+      // without --read-data too: each pack the backup needs is looked for in storage
+      const quickCut = await runCli(['check', '--backup', ids[1]!], setup.env);
+      expect(quickCut.code).toBe(1);
+      expect(quickCut.stdout).toMatch(/FAILED .*is missing: storage has no pack holding it/);
+      expect(namedIn(quickCut.stdout)).toBe(true);
 
       // A flipped bit inside a stored chunk: restore --backup refuses it, naming that chunk.
       const victim = inPack[Math.floor(inPack.length / 2)]!;

@@ -10,7 +10,7 @@ import { DEFAULT_PORTS } from '@resistro/contract';
 import type { CommandInput } from '../command.ts';
 import { CONTAINER_VERSION, openContainer } from '../dedup/container.ts';
 import { sectionName } from '../dedup/manifest.ts';
-import { openRemoteBackup, type RemoteBackup, readsInFlight } from '../dedup/remote-read.ts';
+import { openRemoteBackup, READS_IN_FLIGHT, type RemoteBackup, readsInFlight } from '../dedup/remote-read.ts';
 import { type DatabaseTarget, ENGINE_NAMES, type EngineName, SQL_ENGINES } from '../engines/index.ts';
 import { createPostgresSessions } from '../engines/postgres.ts';
 import { UsageError } from '../errors.ts';
@@ -101,8 +101,21 @@ export async function run(input: CommandInput): Promise<number> {
     if (backupId) {
       const client = createAgentApi({ endpoint: config.endpoint, apiKey: config.apiKey! });
       const backup = await findRestorableBackup(backupId, client);
+      // A deduplicated backup's contents: its manifest alone, read from storage.
+      if (backup.dedup && listOnly) {
+        agents = createAgents(READS_IN_FLIGHT);
+        const remote = await openRemoteBackup({
+          plan: () => client.dedupReads(backupId),
+          key,
+          agents,
+          signal,
+        });
+        await remote.checkStored();
+        out(listRemote(backupId, remote));
+        return 0;
+      }
       // A deduplicated backup into a database: its chunks straight from storage, no file between.
-      if (backup.dedup && !listOnly && tables.length === 0 && options.pitr !== true && !fileTarget) {
+      if (backup.dedup && tables.length === 0 && options.pitr !== true && !fileTarget) {
         agents = createAgents(readsInFlight(jobs));
         const remote = await openRemoteBackup({
           plan: () => client.dedupReads(backupId),
@@ -355,6 +368,28 @@ async function listBackup(
       );
     });
   }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * What a deduplicated backup holds, from its manifest alone (authenticated under the key); the
+ * service's index and the packs were checked (checkStored), no chunk was read.
+ */
+function listRemote(backupId: string, remote: RemoteBackup): string {
+  const { manifest } = remote;
+  const chunks = manifest.sections.reduce((n, s) => n + s.chunks.length, 0);
+  const sql = manifest.sections.reduce((n, s) => n + s.plaintextBytes, 0);
+  const lines = [
+    `backup ${backupId}: manifest intact (key ${remote.header.keyId}), deduplicated, ${manifest.meta?.engine ?? 'unknown engine'}, ${formatBytes(sql)} of SQL in ${chunks} chunks (${formatBytes(remote.storedBytes)} read from storage by a restore)`,
+    `every chunk indexed and its pack in storage; chunks not read ("resistro check --backup ${backupId} --read-data" reads and authenticates every one)`,
+    'no per-table row counts in deduplicated backups',
+    `${manifest.sections.length} sections, deduplicated (sizes of SQL):`,
+  ];
+  manifest.sections.forEach((s, i) => {
+    lines.push(
+      `${String(i).padStart(4)}  ${formatBytes(s.plaintextBytes).padStart(10)}  ${s.chunks.length} chunks  ${sectionName(s)}`,
+    );
+  });
   return `${lines.join('\n')}\n`;
 }
 

@@ -55,6 +55,12 @@ export type RemoteBackup = {
   storedBytes: number;
   /** bytes of the manifest object (read once, when the backup is opened) */
   manifestBytes: number;
+  /**
+   * Checks, without reading the chunks, that the service places every chunk of the manifest in a
+   * pack it lists, and that each such pack is in storage and reaches as far as its chunks do (one
+   * one-byte ranged read per pack). Else the FormatError a restore would meet, naming the chunk.
+   */
+  checkStored(): Promise<void>;
   /** every section's plaintext in order, as one stream; see the file's header for the checks */
   open(counters?: RemoteCounters): Readable;
   /**
@@ -294,6 +300,51 @@ export async function openRemoteBackup(o: Options): Promise<RemoteBackup> {
     header,
     storedBytes,
     manifestBytes: manifestFile.length,
+    async checkStored() {
+      const probe = async () => {
+        readsOf(plan, 0, places.length);
+        // per pack: the furthest byte a chunk of this backup needs, and its first chunk there
+        const need = new Map<number, { end: number; first: number }>();
+        let ref = 0;
+        for (const [pack, , end, offsets] of plan.runs) {
+          const seen = need.get(pack);
+          if (!seen) need.set(pack, { end, first: ref });
+          else seen.end = Math.max(seen.end, end);
+          ref += offsets.length;
+        }
+        const todo = [...need];
+        const worker = async () => {
+          for (let next = todo.shift(); next; next = todo.shift()) {
+            const [pack, { end, first }] = next;
+            try {
+              await withStorageRetry(
+                () => getRange(plan.packs[pack]!, end - 1, end, o.agents, o.signal),
+                retry,
+                o.signal,
+              );
+            } catch (error) {
+              if (!(error instanceof StorageRequestError) || error.expired) throw error;
+              throw new StoredChunkError(
+                `${label(first)} is missing: ${
+                  error.status === 404
+                    ? 'storage has no pack holding it'
+                    : error.status === 416
+                      ? 'its pack in storage is shorter than the index says'
+                      : `storage did not give it back (${error.message})`
+                }`,
+              );
+            }
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(READS_IN_FLIGHT, todo.length) }, worker));
+      };
+      await probe().catch(async (error: unknown) => {
+        // links that expired on the way: asked for again once
+        if (!(error instanceof StorageRequestError && error.expired)) throw error;
+        await refresh();
+        await probe();
+      });
+    },
     open(counters = {}) {
       const inFlight = Math.max(1, o.inFlight ?? READS_IN_FLIGHT);
       counters.onFileBytes?.(manifestFile.length);
