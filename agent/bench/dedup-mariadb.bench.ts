@@ -9,7 +9,10 @@
 //   whole file (today):     zstd -3 of the dump, every byte stored;
 //   deduplicated, by table: cut into a section per table as it streams (dedup/sql-sections.ts),
 //                           keyed chunks, only new chunks compressed, encrypted and packed;
-//   deduplicated, one piece: the same chunks over the whole dump as one section (for comparison).
+//   deduplicated, one piece: the same chunks over the whole dump as one section (for comparison);
+//   deduplicated, row INSERTs: a second dump with --skip-extended-insert (one INSERT per row, which
+//                           the agent does not use), cut by table: what the tool's grouping of rows
+//                           into ~1 MB statements costs deduplication.
 // An in-memory chunk index stands in for the control plane. The last day's deduplicated backup is
 // then read back out of the store and restored into an empty database, and its mariadb-dump is
 // compared with the source's. A benchmark, not a test: it prints (and exits 1 if the restore
@@ -111,7 +114,8 @@ UPDATE documents SET body = CONCAT(UNHEX(MD5(RAND())), body) WHERE id IN (SELECT
   };
   const byTable = new MemoryChunkStore();
   const onePiece = new MemoryChunkStore();
-  const totals = { whole: 0, table: 0, one: 0, sql: 0 };
+  const rowInserts = new MemoryChunkStore();
+  const totals = { whole: 0, table: 0, one: 0, rows: 0, sql: 0 };
   let last: { manifest: Manifest; manifestFile: Buffer; sql: Buffer } | undefined;
   const rows: string[] = [];
   const pad = (s: string, w: number) => s.padStart(w);
@@ -138,6 +142,11 @@ UPDATE documents SET body = CONCAT(UNHEX(MD5(RAND())), body) WHERE id IN (SELECT
     const b = new DedupWriter(keys, onePiece, { level: 3 });
     await b.write(b.section('data', ''), Readable.from(pieces(sql)));
     const oneManifest = await encryptManifest(key, await b.finish({ engine: 'mariadb' }));
+    const c = new DedupWriter(keys, rowInserts, { level: 3 });
+    await writeSplitDump(c, Readable.from(pieces(await rowInsertDump())));
+    const rowsManifest = await encryptManifest(key, await c.finish({ engine: 'mariadb' }));
+    const perRow = c.stats.uploadedBytes + rowsManifest.length;
+    totals.rows += perRow;
     const table = a.stats.uploadedBytes + manifestFile.length;
     const one = b.stats.uploadedBytes + oneManifest.length;
     totals.whole += whole;
@@ -145,16 +154,16 @@ UPDATE documents SET body = CONCAT(UNHEX(MD5(RAND())), body) WHERE id IN (SELECT
     totals.one += one;
     totals.sql += sql.length;
     rows.push(
-      `${pad(String(day), 3)}  ${pad(mb(sql.length), 10)}  ${pad(mb(whole), 10)} ${pad(`${Math.round(wholeMs)} ms`, 8)}  ${pad(mb(table), 10)} ${pad(`${a.stats.newChunks}/${a.stats.chunks}`, 11)} ${pad(`${Math.round(tableMs)} ms`, 8)}  ${pad(mb(one), 10)} ${pad(`${b.stats.newChunks}/${b.stats.chunks}`, 11)}`,
+      `${pad(String(day), 3)}  ${pad(mb(sql.length), 10)}  ${pad(mb(whole), 10)} ${pad(`${Math.round(wholeMs)} ms`, 8)}  ${pad(mb(table), 10)} ${pad(`${a.stats.newChunks}/${a.stats.chunks}`, 11)} ${pad(`${Math.round(tableMs)} ms`, 8)}  ${pad(mb(one), 10)} ${pad(`${b.stats.newChunks}/${b.stats.chunks}`, 11)}  ${pad(mb(perRow), 10)} ${pad(`${c.stats.newChunks}/${c.stats.chunks}`, 11)}`,
     );
     process.stdout.write(`${rows.at(-1)}\n`);
     last = { manifest, manifestFile, sql };
   }
   process.stdout.write(
-    `\n${'day'.padStart(3)}  ${'SQL'.padStart(10)}  ${'whole zstd'.padStart(10)} ${'time'.padStart(8)}  ${'by table'.padStart(10)} ${'new/chunks'.padStart(11)} ${'time'.padStart(8)}  ${'one piece'.padStart(10)} ${'new/chunks'.padStart(11)}\n${rows.join('\n')}\n`,
+    `\n${'day'.padStart(3)}  ${'SQL'.padStart(10)}  ${'whole zstd'.padStart(10)} ${'time'.padStart(8)}  ${'by table'.padStart(10)} ${'new/chunks'.padStart(11)} ${'time'.padStart(8)}  ${'one piece'.padStart(10)} ${'new/chunks'.padStart(11)}  ${'row INSERTs'.padStart(10)} ${'new/chunks'.padStart(11)}\n${rows.join('\n')}\n`,
   );
   process.stdout.write(
-    `\nstored after ${days} days: whole files ${mb(totals.whole)}; deduplicated by table ${mb(totals.table)} (${(totals.whole / totals.table).toFixed(1)}× less); one piece ${mb(totals.one)} (${(totals.whole / totals.one).toFixed(1)}× less); SQL over all days ${mb(totals.sql)}\n`,
+    `\nstored after ${days} days: whole files ${mb(totals.whole)}; deduplicated by table ${mb(totals.table)} (${(totals.whole / totals.table).toFixed(1)}× less); one piece ${mb(totals.one)} (${(totals.whole / totals.one).toFixed(1)}× less); one INSERT per row ${mb(totals.rows)} (${(totals.whole / totals.rows).toFixed(1)}× less); SQL over all days ${mb(totals.sql)}\n`,
   );
 
   // The last day, read back out of the store (as the single file) into an empty database.
@@ -173,6 +182,31 @@ UPDATE documents SET body = CONCAT(UNHEX(MD5(RAND())), body) WHERE id IN (SELECT
 
 function* pieces(data: Buffer): Generator<Buffer> {
   for (let i = 0; i < data.length; i += 65536) yield data.subarray(i, i + 65536);
+}
+
+/** The agent's dump, but one INSERT per row (--skip-extended-insert). */
+function rowInsertDump(): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    execFile(
+      'mariadb-dump',
+      [
+        '--no-defaults',
+        `--socket=${server.socket}`,
+        '--user=root',
+        '--single-transaction',
+        '--quick',
+        '--routines',
+        '--triggers',
+        '--events',
+        '--hex-blob',
+        '--order-by-primary',
+        '--skip-extended-insert',
+        'shop',
+      ],
+      { maxBuffer: 1 << 30, encoding: 'buffer' },
+      (error, stdout) => (error ? reject(error) : resolve(stdout)),
+    ),
+  );
 }
 
 function dumpOf(database: string): Promise<string> {

@@ -148,7 +148,7 @@ describe('deduplicated MariaDB backups through the control plane and storage', (
     }
   }, 300_000);
 
-  test('the downloaded file lists its tables, restores with --file and decrypts to SQL the client accepts', async () => {
+  test('the downloaded file lists its tables, restores with --file (whole or one table) and decrypts to SQL the client accepts', async () => {
     const file = await downloadBackup(tenant, ids[1]!, work.dir);
     expect(readFileSync(file).subarray(12, 13)[0]).toBe(3);
     const list = await runCli(['restore', '--file', file, '--list'], setup.env);
@@ -160,6 +160,14 @@ describe('deduplicated MariaDB backups through the control plane and storage', (
     const restore = await runCli(restoreArgs({ file }, server, 'shop_file'), env());
     expect(restore.code, restore.stderr.slice(-3000)).toBe(0);
     expect(firstDifference(await mariadbDump(server, 'shop_file'), dumps[1]!)).toBeUndefined();
+
+    // One table out of it, into another database.
+    await server.createDatabase('shop_table');
+    const one = await runCli(restoreArgs({ file }, server, 'shop_table', '--table', 'customers'), env());
+    expect(one.code, one.stderr.slice(-3000)).toBe(0);
+    expect(await server.query('SELECT COUNT(*), SUM(city = "Graz") FROM customers', 'shop_table')).toEqual([
+      ['30001', '60'],
+    ]);
 
     const sqlFile = join(work.dir, 'shop.sql');
     const decrypt = await runCli(['decrypt', '--file', file, '--output', sqlFile], setup.env);

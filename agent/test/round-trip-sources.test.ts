@@ -93,6 +93,14 @@ describe('SQLite, Redis and directories through the agent, the control plane and
       credentials: { mode: 'sealed', sealedPassword: await sealToAgent(agent.publicKey, REDIS_PASSWORD) },
     });
     expect(cache.source).toEqual({ kind: 'redis', tls: false });
+    // Deduplication is for SQL dumps: a file source is refused, saying which engines have it.
+    const dedup = await tenant.session.json<{ error: { code: string; message: string } }>(
+      `/databases/${sqlite.id}`,
+      { method: 'PATCH', json: { dedup: true } },
+    );
+    expect(dedup.status).toBe(422);
+    expect(dedup.body.error.code).toBe('validation_failed');
+    expect(dedup.body.error.message).toMatch(/PostgreSQL, MySQL and MariaDB databases only/);
 
     // the application keeps writing while the agent works
     const writer = new DatabaseSync(sqlitePath);
