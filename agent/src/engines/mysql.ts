@@ -17,7 +17,8 @@
 // stalls all writes behind it); it also needs the RELOAD privilege, which the backup user does not
 // have (docs/privileges.md). MariaDB's BACKUP STAGE has the same shape. Doing it right means the
 // agent holding the N worker connections itself, i.e. speaking the MySQL protocol, which it does
-// not. MySQL/MariaDB backups therefore stay one consistent stream (a version 1 file).
+// not. MySQL/MariaDB backups therefore stay one consistent stream (a version 1 file; deduplicated,
+// the same stream cut into a section per table as it passes: dedup/sql-sections.ts).
 import type { Readable } from 'node:stream';
 import type {
   DatabaseTarget,
