@@ -253,6 +253,57 @@ COMMIT;
   return { stdout: out, done: running.done, kill: () => running.kill(), pid: running.pid };
 }
 
+/**
+ * What a data section's session runs first, in the same transaction as its COPY: every table it is
+ * about to load is truncated, which gives the table new (empty) storage in this transaction. COPY
+ * into storage made in its own transaction does not look in the free space map and appends its
+ * rows strictly in the order they come (as `pg_restore -j` gets by the same TRUNCATE, and as the
+ * one-transaction restore gets because its CREATE TABLE is in the same transaction). Without it,
+ * a row that does not fit on the page being filled moves the COPY to a new page, and a later,
+ * smaller row goes back into the free space left on an earlier one: the restored table then holds
+ * the same rows in another physical order whenever the source's pages were not packed the way one
+ * COPY packs them (rows deleted or updated, or two sessions inserting at once), and its dump
+ * differs from the source's. On wal_level=minimal it also spares the COPY's WAL, as in pg_restore.
+ *
+ * `only`: the tables of a table's own section; `except`: for the shared section, every user table
+ * but those loaded by their own sections (their sessions may be loading them at this moment). The
+ * names are the table of contents' (quote_ident schema . quote_ident table), resolved by the
+ * target with to_regclass, so a name quoted by another server version still matches. They travel
+ * as a setting, never inside the SQL text. A table that another session holds (locked) or that
+ * holds rows is never truncated: should a name ever fail to match, nothing is lost.
+ */
+export function freshTablesSql(tables: { only: readonly string[] } | { except: readonly string[] }): string {
+  const [mode, names] = 'only' in tables ? ['only', tables.only] : ['except', tables.except];
+  // An escape string: the same meaning whatever standard_conforming_strings says.
+  const value = JSON.stringify(names).replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+  return `SET LOCAL resistro.fresh_${mode} = E'${value}';
+DO $resistro_fresh$
+DECLARE
+  only_names jsonb := nullif(current_setting('resistro.fresh_only', true), '')::jsonb;
+  except_names jsonb := nullif(current_setting('resistro.fresh_except', true), '')::jsonb;
+  r record;
+  empty boolean;
+BEGIN
+  FOR r IN SELECT c.oid::regclass AS rel ${USER_TABLES} AND c.relkind = 'r'
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+      AND (only_names IS NULL OR c.oid IN (SELECT to_regclass(x) FROM jsonb_array_elements_text(only_names) x))
+      AND (except_names IS NULL OR c.oid NOT IN (SELECT to_regclass(x) FROM jsonb_array_elements_text(except_names) x
+        WHERE to_regclass(x) IS NOT NULL))
+  LOOP
+    BEGIN
+      EXECUTE format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE NOWAIT', r.rel);
+    EXCEPTION WHEN lock_not_available THEN
+      CONTINUE;
+    END;
+    EXECUTE format('SELECT NOT EXISTS (SELECT 1 FROM ONLY %s)', r.rel) INTO empty;
+    IF empty THEN
+      EXECUTE format('TRUNCATE ONLY %s', r.rel);
+    END IF;
+  END LOOP;
+END $resistro_fresh$;
+`;
+}
+
 /** One psql session that replays SQL: the building block of the parallel restore. */
 export async function runPsql(
   t: DatabaseTarget,
@@ -260,6 +311,8 @@ export async function runPsql(
   sql: Readable | string,
   opts: {
     singleTransaction: boolean;
+    /** SQL run before `sql`, in the same transaction when `singleTransaction` (psql -c) */
+    first?: string;
     /** `sql` is zstd-compressed: this program decompresses it straight into psql's stdin */
     zstd?: ToolSpec;
     /**
@@ -276,6 +329,7 @@ export async function runPsql(
     '-v',
     'ON_ERROR_STOP=1',
     ...(opts.singleTransaction ? ['--single-transaction'] : []),
+    ...(opts.first ? ['-c', opts.first] : []),
   ];
   if (typeof sql === 'string') {
     await runTool(tools.spec(t, tools.psql, [...args, '-f', '-']), sql);

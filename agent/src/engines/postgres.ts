@@ -235,12 +235,13 @@ export function pgLiteral(value: string): string {
 export type PostgresSessions = {
   /**
    * One psql session replaying `sql`; `singleTransaction`: all of it or nothing; `zstd`: `sql` is
-   * zstd-compressed and this program decompresses it on its way into psql.
+   * zstd-compressed and this program decompresses it on its way into psql; `first`: SQL run before
+   * it in the same session (and transaction), e.g. freshTablesSql.
    */
   run(
     t: DatabaseTarget,
     sql: Readable | string,
-    opts: { singleTransaction: boolean; zstd?: ToolInfo; signal?: AbortSignal },
+    opts: { singleTransaction: boolean; first?: string; zstd?: ToolInfo; signal?: AbortSignal },
   ): Promise<void>;
   isEmpty(t: DatabaseTarget): Promise<boolean>;
   /** drops everything a restore created (PG_WIPE_SQL), in one transaction */
@@ -280,6 +281,7 @@ export function createPostgresSessions(opts: EngineOptions = {}): PostgresSessio
     run: async (t, sql, o) =>
       runPsql(t, { psql: await psql(), spec }, sql, {
         singleTransaction: o.singleTransaction,
+        first: o.first,
         signal: o.signal,
         zstd: o.zstd && {
           tool: 'zstd',

@@ -1,7 +1,9 @@
 // Restoring a sectioned (version 2) PostgreSQL backup over N sessions:
 //
 //   1. pre-data                   one session, one transaction
-//   2. the data sections          N sessions, largest first, one transaction each
+//   2. the data sections          N sessions, largest first, one transaction each, which first
+//                                 gives its tables new storage (TRUNCATE, as pg_restore -j does) so
+//                                 that COPY keeps the backup's row order
 //   3. post-data, in three waves  indexes/constraints grouped by table over N sessions, then the
 //                                 foreign keys over N sessions, then the rest on one session
 //
@@ -17,6 +19,7 @@
 import { Readable } from 'node:stream';
 import { type DatabaseTarget, EngineError, type ToolInfo, targetNotEmpty } from '../engines/index.ts';
 import type { PostgresSessions } from '../engines/postgres.ts';
+import { freshTablesSql } from '../engines/postgres-parallel.ts';
 import {
   type Archive,
   type EncryptionKey,
@@ -198,7 +201,12 @@ export async function restoreSectionsParallel(
   /** One session, one transaction; the error (or undefined), without failing the restore. */
   const t0 = performance.now();
   const seconds = (ms: number) => Number((ms / 1000).toFixed(2));
-  const attempt = async (sql: Readable, label: string, compressed = false): Promise<unknown> => {
+  const attempt = async (
+    sql: Readable,
+    label: string,
+    compressed = false,
+    first?: string,
+  ): Promise<unknown> => {
     if (stopped()) {
       sql.destroy();
       return undefined;
@@ -211,6 +219,7 @@ export async function restoreSectionsParallel(
     try {
       await sessions.run(target, sql, {
         singleTransaction: true,
+        first,
         zstd: compressed ? opts.zstd : undefined,
         signal: stopSessions.signal,
       });
@@ -228,8 +237,8 @@ export async function restoreSectionsParallel(
       live.delete(sql);
     }
   };
-  const run = async (sql: Readable, label: string, compressed = false) => {
-    const error = await attempt(sql, label, compressed);
+  const run = async (sql: Readable, label: string, compressed = false, first?: string) => {
+    const error = await attempt(sql, label, compressed, first);
     if (error === undefined) return;
     log.debug('restore.session-failed', `${label} failed`);
     fail(error);
@@ -267,7 +276,12 @@ export async function restoreSectionsParallel(
   type Section = (typeof sections)[number];
   const sectionSql = (s: Section) =>
     source.compressed ? source.read(s.index) : counted(source.read(s.index));
-  const runSection = (s: Section, label: string) => run(sectionSql(s), label, source.compressed);
+  const runSection = (s: Section, label: string, first?: string) =>
+    run(sectionSql(s), label, source.compressed, first);
+  // A data section's tables get new storage in its own transaction first (freshTablesSql): its COPY
+  // then lays the rows down in the order of the backup, and the restored table dumps as the source.
+  const ownTables = data.filter((s) => s.name !== '*').map((s) => s.name);
+  const fresh = (s: Section) => freshTablesSql(s.name === '*' ? { except: ownTables } : { only: [s.name] });
 
   let statements = 0;
   try {
@@ -304,7 +318,7 @@ export async function restoreSectionsParallel(
       size: s.bytes,
       ready: () => true,
       run: async () => {
-        await runSection(s, `data ${s.name}`);
+        await runSection(s, `data ${s.name}`, fresh(s));
         loaded.add(s.name);
         if (--dataLeft === 0 && !stopped()) opts.onPostData?.();
       },
