@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Restore } from '@resistro/contract';
 import { AwsClient } from 'aws4fetch';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type MariadbServer, startMariadb } from '../../scripts/stack/mariadb.ts';
@@ -14,6 +15,7 @@ import { freePort } from '../../scripts/stack/ports.ts';
 import { S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY } from '../../scripts/stack/s3.ts';
 import { sql, stackInfo } from '../../scripts/test/api.ts';
 import {
+  AgentProcess,
   type AgentSetup,
   addDatabase,
   cleanupAgents,
@@ -238,5 +240,33 @@ describe('deduplicated MariaDB backups through the control plane and storage', (
       /chunk \d+ of \d+ in section "post-data" \(id [A-Za-z0-9_-]{12}…\) is damaged/,
     );
     expect(await tablesIn('shop_flipped_file')).toBe('0');
+  }, 180_000);
+
+  test('a restore from the dashboard reads the chunks from storage too, checking them before the first statement', async () => {
+    const daemon = new AgentProcess(['agent', '--heartbeat-interval', '1'], setup.env);
+    try {
+      const r = await tenant.session.json<{ restore: Restore }>('/restores', {
+        method: 'POST',
+        json: { backupId: ids[1], target: { kind: 'new', database: 'shop_dashboard' } },
+      });
+      expect(r.status, JSON.stringify(r.body)).toBe(202);
+      let done: Restore;
+      for (let i = 0; ; i++) {
+        done = (await tenant.session.json<{ restore: Restore }>(`/restores/${r.body.restore.id}`)).body
+          .restore;
+        if (done.state !== 'pending' && done.state !== 'running') break;
+        if (i > 1200)
+          throw new Error(`restore never ended: ${JSON.stringify(done)}\n${daemon.stderr.slice(-3000)}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(done, done.error ?? '').toMatchObject({ state: 'succeeded', errorCode: null });
+      expect(done.bytesDone).toBe(done.bytesTotal);
+      const events = daemon.events.map((e) => e.event);
+      expect(events).not.toContain('restore.downloaded');
+      expect(events.indexOf('restore.checked')).toBeLessThan(events.indexOf('restore.started'));
+      expect(firstDifference(await mariadbDump(server, 'shop_dashboard'), dumps[1]!)).toBeUndefined();
+    } finally {
+      await daemon.stop();
+    }
   }, 180_000);
 });

@@ -23,7 +23,7 @@ import {
 } from '@resistro/contract';
 import { type AgentContext, resolveTarget } from '../context.ts';
 import { openRemoteBackup, type RemoteBackup, readsInFlight } from '../dedup/remote-read.ts';
-import { type DatabaseTarget, EngineError, getEngine } from '../engines/index.ts';
+import { type DatabaseTarget, EngineError, getEngine, SQL_ENGINES } from '../engines/index.ts';
 import { UserError } from '../errors.ts';
 import { FormatError, WrongKeyError } from '../format/index.ts';
 import { decryptionKey } from '../key-file.ts';
@@ -287,7 +287,10 @@ export class RestoreJobs {
           );
         });
         const engineOf = remote.manifest.meta?.engine;
-        if (engineOf !== 'postgres' || work.engine !== 'postgres')
+        if (
+          !SQL_ENGINES.some((n) => n === engineOf) ||
+          (engineOf === 'postgres') !== (work.engine === 'postgres')
+        )
           throw new RestoreFailure(
             'restore_failed',
             `the backup was written by ${engineOf ?? 'an unknown engine'}, but the target is ${work.engine}`,
