@@ -150,6 +150,22 @@ describe('deduplicated MariaDB backups through the control plane and storage', (
     }
   }, 300_000);
 
+  test('a deduplicated MariaDB backup is refused for a PostgreSQL server, and into a non-empty database', async () => {
+    await server.createDatabase('shop_wrong');
+    const wrong = await runCli(
+      restoreArgs({ backup: ids[0]! }, server, 'shop_wrong', '--engine', 'postgres'),
+      env(),
+    );
+    expect(wrong.code).not.toBe(0);
+    const usage = wrong.events.find((e) => e.event === 'command.failed')!;
+    expect(usage.msg).toBe('the dump was written by mariadb, but --engine says postgres');
+    // The target is checked before anything is read: a non-empty database is refused at once.
+    const taken = await runCli(restoreArgs({ backup: ids[0]! }, server, 'shop_r0'), env());
+    expect(taken.code).toBe(1);
+    expect(taken.events.find((e) => e.event === 'command.failed')?.code).toBe('target_not_empty');
+    expect(taken.events.map((e) => e.event)).not.toContain('restore.checked');
+  }, 120_000);
+
   test('the downloaded file lists its tables, restores with --file (whole or one table) and decrypts to SQL the client accepts', async () => {
     const file = await downloadBackup(tenant, ids[1]!, work.dir);
     expect(readFileSync(file).subarray(12, 13)[0]).toBe(3);
