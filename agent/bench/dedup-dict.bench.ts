@@ -1,4 +1,4 @@
-// `npm run bench:dedup-dict [-- --days 7] [--scale 1] [--seed 42] [--avg 32] [--dict-kib 112]`
+// `npm run bench:dedup-dict [-- --days 7] [--scale 1] [--seed 42] [--avg 32] [--dict-kib 112] [--level 3]`
 //
 // Does a per-database zstd dictionary pay for deduplicated storage (issue 17)? The workload of
 // `npm run bench:dedup` (dedup-workload.ts), one key-ordered parallel dump per simulated day, cut
