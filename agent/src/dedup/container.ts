@@ -19,7 +19,7 @@ import {
   TruncatedError,
   UnsupportedVersionError,
 } from '../format/index.ts';
-import { BlobError, openChunk } from './blob.ts';
+import { BlobError, openChunk, openChunkFrame } from './blob.ts';
 import { type ChunkRef, decryptManifest, type Manifest, sectionName } from './manifest.ts';
 
 export const CONTAINER_VERSION = 3;
@@ -81,6 +81,19 @@ export function openRef(m: Manifest, section: number, index: number, blob: Uint8
     if (blob.length !== ref[3])
       throw new BlobError(`it is ${blob.length} bytes, the manifest says ${ref[3]}`);
     return openChunk(blob, Buffer.from(ref[0], 'base64url'), Buffer.from(ref[1], 'base64url'), ref[2]);
+  } catch (error) {
+    if (!(error instanceof BlobError)) throw error;
+    throw new ChunkCorruptError(`${chunkLabel(m, section, index)} is damaged: ${error.message}`, index);
+  }
+}
+
+/** As openRef, but the chunk as one zstd frame (blob.ts openChunkFrame), for the zstd program. */
+export function openRefFrame(m: Manifest, section: number, index: number, blob: Uint8Array): Buffer {
+  const ref: ChunkRef = m.sections[section]!.chunks[index]!;
+  try {
+    if (blob.length !== ref[3])
+      throw new BlobError(`it is ${blob.length} bytes, the manifest says ${ref[3]}`);
+    return openChunkFrame(blob, Buffer.from(ref[0], 'base64url'), Buffer.from(ref[1], 'base64url'), ref[2]);
   } catch (error) {
     if (!(error instanceof BlobError)) throw error;
     throw new ChunkCorruptError(`${chunkLabel(m, section, index)} is damaged: ${error.message}`, index);

@@ -22,7 +22,7 @@ import {
 import { createBufferReleaser } from '../memory.ts';
 import { getRange, type HttpAgents, StorageRequestError } from '../upload/http.ts';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy, sleep } from '../upload/retry.ts';
-import { chunkLabel, openRef } from './container.ts';
+import { chunkLabel, openRef, openRefFrame } from './container.ts';
 import { decryptManifest, type Manifest } from './manifest.ts';
 
 /** ranged reads in flight at once (each ≤ 4 MiB and a gap); enough to hide storage latency */
@@ -65,9 +65,16 @@ export type RemoteBackup = {
   open(counters?: RemoteCounters): Readable;
   /**
    * One section's plaintext (a parallel restore's session), read with the same checks; its ranged
-   * reads take permits of `limit`, which the sections read at the same time share.
+   * reads take permits of `limit`, which the sections read at the same time share. `frames`: each
+   * chunk as a zstd frame instead (authenticated, its length checked, not decompressed), for the
+   * zstd program in front of psql (onSqlBytes then sees nothing).
    */
-  openSection(section: number, counters: RemoteCounters, limit: ReadLimit): Readable;
+  openSection(
+    section: number,
+    counters: RemoteCounters,
+    limit: ReadLimit,
+    opts?: { frames?: boolean },
+  ): Readable;
 };
 
 export type RemoteCounters = {
@@ -206,6 +213,7 @@ export async function openRemoteBackup(o: Options): Promise<RemoteBackup> {
     counters: RemoteCounters,
     limit: ReadLimit,
     perStream: number,
+    frames = false,
   ): Readable => {
     let gen: AsyncGenerator<Buffer> | undefined;
     const release = createBufferReleaser();
@@ -246,8 +254,10 @@ export async function openRemoteBackup(o: Options): Promise<RemoteBackup> {
             const blob = got[k]!;
             const { section, index } = places[entry.read.first + k]!;
             counters.onFileBytes?.(blob.length);
-            const plain = openRef(manifest, section, index, blob);
-            counters.onSqlBytes?.(plain.length);
+            const plain = frames
+              ? openRefFrame(manifest, section, index, blob)
+              : openRef(manifest, section, index, blob);
+            if (!frames) counters.onSqlBytes?.(plain.length);
             release(plain.length);
             if (k === got.length - 1) {
               // the read is used up: its permit goes on (to a stream waiting for one first)
@@ -350,10 +360,11 @@ export async function openRemoteBackup(o: Options): Promise<RemoteBackup> {
       counters.onFileBytes?.(manifestFile.length);
       return readRefs(0, places.length, counters, createReadLimit(inFlight), inFlight);
     },
-    openSection(section, counters, limit) {
+    openSection(section, counters, limit, opts = {}) {
       const from = sectionStart[section];
       if (from === undefined) throw new RangeError(`no section ${section}`);
-      return readRefs(from, from + manifest.sections[section]!.chunks.length, counters, limit, limit.size);
+      const to = from + manifest.sections[section]!.chunks.length;
+      return readRefs(from, to, counters, limit, limit.size, opts.frames === true);
     },
   };
 }

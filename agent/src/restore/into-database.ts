@@ -219,8 +219,9 @@ async function restoreParallel(
   jobs: number,
 ): Promise<{ sqlBytes: number | undefined; durationMs: number }> {
   const { path, size, key, target, log, signal, remote } = o;
-  // Chunks of a deduplicated backup are compressed one by one: they are opened in the agent.
-  const zstd = remote || o.compressor === 'node' ? undefined : await findZstdProgram();
+  // With the zstd program, sections reach psql through it still compressed (a deduplicated
+  // backup's chunks as their zstd frames, back to back), never decompressed in the agent.
+  const zstd = o.compressor === 'node' ? undefined : await findZstdProgram();
   signal.throwIfAborted();
   const started = performance.now();
   const restoring = createProgress(log, `restoring into ${target.database} (${jobs} connections)`, size);
@@ -240,7 +241,7 @@ async function restoreParallel(
   const open = remote
     ? async () => {
         onFileBytes(remote.manifestBytes); // read when the backup was opened
-        return remoteSource(remote, onFileBytes, createReadLimit(readsInFlight(jobs)));
+        return remoteSource(remote, onFileBytes, createReadLimit(readsInFlight(jobs)), zstd !== undefined);
       }
     : async () => archiveSource(await openArchive(path, key), { zstd, onFileBytes });
   const result = await restoreSectionsParallel(open, target, {
@@ -275,15 +276,20 @@ async function restoreParallel(
   return { sqlBytes: zstd ? undefined : sqlBytes, durationMs };
 }
 
-/** A deduplicated backup's sections, each read from storage on its own; all share `limit`. */
+/**
+ * A deduplicated backup's sections, each read from storage on its own; all share `limit`.
+ * `compressed`: as zstd frames, for the zstd program.
+ */
 function remoteSource(
   remote: RemoteBackup,
   onFileBytes: (n: number) => void,
   limit: ReadLimit,
+  compressed: boolean,
 ): SectionSource {
   return {
     sections: remote.manifest.sections.map((s) => ({ kind: s.kind, name: s.name, bytes: s.plaintextBytes })),
-    compressed: false,
-    read: (index) => remote.openSection(index, { onFileBytes }, limit),
+    compressed,
+    read: (index, r) =>
+      remote.openSection(index, { onFileBytes }, limit, { frames: compressed && r?.plain !== true }),
   };
 }
