@@ -388,10 +388,10 @@ describe('deduplicated backups through the control plane and storage', () => {
       expect(put.status).toBe(200);
       await pgServer.createDatabase('shop_flipped');
       // (chunks decompressed in the agent here; the restores above hand them to the zstd program)
-      const bad = await runCli(
-        restoreArgs({ backup: ids[1]! }, pgServer, 'shop_flipped', '--jobs', '2'),
-        { ...pgEnv(), RESISTRO_COMPRESSOR: 'node' },
-      );
+      const bad = await runCli(restoreArgs({ backup: ids[1]! }, pgServer, 'shop_flipped', '--jobs', '2'), {
+        ...pgEnv(),
+        RESISTRO_COMPRESSOR: 'node',
+      });
       expect(bad.code).toBe(1);
       const damaged = bad.events.find((e) => e.event === 'command.failed')!;
       expect(damaged.code).toBe('chunk_corrupt');

@@ -13,7 +13,11 @@ import { tableText } from './testing.ts';
 /** Incompressible bytes, reproducible: SHA-256 of a counter, back to back. */
 function noise(n: number): Buffer {
   const out = Buffer.alloc(n);
-  for (let i = 0; i * 32 < n; i++) createHash('sha256').update(`noise ${i}`).digest().copy(out, i * 32);
+  for (let i = 0; i * 32 < n; i++)
+    createHash('sha256')
+      .update(`noise ${i}`)
+      .digest()
+      .copy(out, i * 32);
   return out;
 }
 
