@@ -3,7 +3,8 @@
 // dump is cut into a section per table as it streams, and the second backup uploads only the
 // chunks that changed; both restore identical databases from --backup (chunks read straight from
 // storage, all checked before the first statement) and from the downloaded single file; a flipped
-// chunk is refused, naming it, before anything reaches the server.
+// chunk is refused, naming it, before anything reaches the server; deleting the older backup frees
+// exactly what only it used.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type MariadbServer, startMariadb } from '../../scripts/stack/mariadb.ts';
 import { freePort } from '../../scripts/stack/ports.ts';
 import { S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY } from '../../scripts/stack/s3.ts';
-import { sql, stackInfo } from '../../scripts/test/api.ts';
+import { runCron, sql, stackInfo } from '../../scripts/test/api.ts';
 import {
   AgentProcess,
   type AgentSetup,
@@ -284,5 +285,40 @@ describe('deduplicated MariaDB backups through the control plane and storage', (
     } finally {
       await daemon.stop();
     }
+  }, 180_000);
+
+  test('deleting the older backup frees exactly what only it used; the newer still restores', async () => {
+    const accountUsed = async () =>
+      Number(
+        (
+          await sql<{ used: string }>(
+            'select storage_used_bytes as used from accounts a join databases d on d.account_id = a.id where d.id = $1',
+            [databaseId],
+          )
+        )[0]!.used,
+      );
+    const before = await accountUsed();
+    const onlyFirst = await sql<{ bytes: string }>(
+      `select coalesce(sum(p.size_bytes), 0) as bytes from dedup_packs p
+        where p.database_id = $1 and not exists (
+          select 1 from dedup_chunks c join dedup_refs r on r.account_id = c.account_id and r.chunk_id = c.chunk_id
+           where c.pack_id = p.id and r.backup_id = $2)`,
+      [databaseId, ids[1]],
+    );
+    const manifest = (await listBackups(tenant, databaseId)).find((b) => b.id === ids[0])!.sizeBytes!;
+    const del = await tenant.session.fetch(`/backups/${ids[0]}`, { method: 'DELETE' });
+    expect(del.status).toBe(204);
+    await runCron();
+    expect(before - (await accountUsed())).toBe(Number(onlyFirst[0]!.bytes) + manifest);
+    const orphans = await sql<{ n: number }>(
+      `select count(*)::int as n from dedup_chunks c join databases d on d.account_id = c.account_id
+        where d.id = $1 and not exists (select 1 from dedup_refs r where r.account_id = c.account_id and r.chunk_id = c.chunk_id)`,
+      [databaseId],
+    );
+    expect(orphans[0]!.n).toBe(0);
+    await server.createDatabase('shop_after');
+    const restore = await runCli(restoreArgs({ backup: ids[1]! }, server, 'shop_after'), env());
+    expect(restore.code, restore.stderr.slice(-3000)).toBe(0);
+    expect(firstDifference(await mariadbDump(server, 'shop_after'), dumps[1]!)).toBeUndefined();
   }, 180_000);
 });
