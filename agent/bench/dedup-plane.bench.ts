@@ -14,7 +14,7 @@
 //     <stored>"), next to the sum of the whole files; the page itself in Chromium, its figure read
 //     off the screen; the account's usage against the storage's own object listing;
 //   - `restore --backup` of the first day into an empty database, compared with that day's dump;
-//   - deleting the backups of the first third of the days (DELETE /backups/{id}, then the
+//   - deleting the backups of the first third of the days, at most 10 (DELETE /backups/{id}, then the
 //     collection POST /dedup/collect, as the cron runs it): the account's stored bytes must fall by
 //     exactly the packs no remaining backup uses plus the deleted manifests (less any pack the
 //     collection rewrote), and agree with the object listing before and after;
@@ -22,7 +22,10 @@
 //     last day's download, each compared with that day's dump;
 //   - a pack deleted and a byte flipped in another, in the S3 store: `resistro check --read-data`
 //     finds both, `restore --backup` refuses with the chunk named, and all passes again once the
-//     packs are put back.
+//     packs are put back;
+//   - every backup but the last deleted the same way, the last restored and checked alone; after
+//     each deletion the bytes still stored that no backup uses (dead chunks in packs that hold
+//     live ones too) are printed.
 // Exits 1 on any mismatch. A benchmark, not a test: it prints a table (per day: SQL, whole file,
 // deduplicated upload, stored so far by the API; wall time and CPU of each backup, agent process
 // and its pg_dump children; storage requests per backup).
