@@ -271,11 +271,18 @@ COMMIT;
  * target with to_regclass, so a name quoted by another server version still matches. They travel
  * as a setting, never inside the SQL text. A table that another session holds (locked) or that
  * holds rows is never truncated: should a name ever fail to match, nothing is lost.
+ *
+ * Undefined when the SQL would be too long for one argument of psql (Linux caps one at 128 KiB):
+ * a shared section whose list of tables to leave alone is that long (hundreds of long names) then
+ * loads without it, its rows possibly in another physical order (the same rows).
  */
-export function freshTablesSql(tables: { only: readonly string[] } | { except: readonly string[] }): string {
+export function freshTablesSql(
+  tables: { only: readonly string[] } | { except: readonly string[] },
+): string | undefined {
   const [mode, names] = 'only' in tables ? ['only', tables.only] : ['except', tables.except];
   // An escape string: the same meaning whatever standard_conforming_strings says.
   const value = JSON.stringify(names).replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+  if (Buffer.byteLength(value) > 96 * 1024) return undefined;
   return `SET LOCAL resistro.fresh_${mode} = E'${value}';
 DO $resistro_fresh$
 DECLARE
