@@ -11,9 +11,11 @@
 //                     plane; storage requests are counted, not timed).
 // The packs and manifests then go to the local S3 server; the first, middle and last day are
 // restored from it into empty databases, each restore in a process of its own (wall time, max
-// RSS), and compared with the source's dump of that day. The last day is restored three ways:
-// deduplicated with ranged reads straight from storage (restore --backup now), deduplicated
-// through the assembled single file (before), and today's whole file. Prints stored bytes per day
+// RSS), and compared with the source's dump of that day. The last day is restored four ways:
+// deduplicated with ranged reads straight from storage over --jobs sessions (restore --backup
+// now), the same through one session (-j 1, as before the parallel restore), through the
+// assembled single file, and today's whole file (--repeat n: the first and the last of these
+// n times, alternating, with their medians). Prints stored bytes per day
 // and in total, wall time and CPU of each backup (agent process plus pg_dump/psql/zstd children),
 // the restores, decode time (all SQL out, to nowhere), requests and index rows. A benchmark, not a
 // test: it prints (and exits 1 if a restore differs from its source).
@@ -60,16 +62,18 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '42' },
     avg: { type: 'string', default: '32' },
     jobs: { type: 'string', default: '2' },
+    repeat: { type: 'string', default: '1' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (args.help) {
   process.stdout.write(
-    'npm run bench:dedup [-- --days <n>] [--scale <x, 1 ≈ 35 MB of SQL>] [--seed <n>] [--avg <KiB>] [--jobs <n>]\n',
+    "npm run bench:dedup [-- --days <n>] [--scale <x, 1 ≈ 35 MB of SQL>] [--seed <n>] [--avg <KiB>] [--jobs <n>] [--repeat <n>: the last day's restores, alternating, n times]\n",
   );
   process.exit(0);
 }
 const days = Number(args.days);
+const repeat = Math.max(1, Number(args.repeat));
 const scale = Number(args.scale);
 const jobs = Number(args.jobs);
 const avgKiB = Number(args.avg);
@@ -214,6 +218,7 @@ type Restore = { day: number; how: string; wallMs: number; peakMB: number; ident
 const rows: Row[] = [];
 const restores: Restore[] = [];
 const checkDays = new Set([1, Math.ceil(days / 2), days]);
+const WHOLE = 'whole file: download, then restore';
 let wholeTotal = 0;
 let manifestTotal = 0;
 let decodeWhole = 0;
@@ -266,14 +271,28 @@ for (let day = 1; day <= days; day++) {
       );
     };
     const plan = await readPlan(dedup.value.manifest, manifestKey);
-    // Deduplicated, as restore --backup does it now: ranged reads straight from storage into psql.
-    await restoreInto('dedup: ranged reads from storage into psql (now)', { mode: 'remote', plan });
+    // Deduplicated, as restore --backup does it now: ranged reads straight from storage, the
+    // sections over `jobs` sessions (each chunk a zstd frame for the zstd program).
+    const remoteNow = `dedup: ranged reads from storage, ${jobs} sessions (now)`;
+    await restoreInto(remoteNow, { mode: 'remote', plan });
     if (day === days) {
       // Today's whole file, as restore --backup does it: download it, then restore it (parallel).
-      await restoreInto('whole file: download, then restore', {
+      const wholeJob = {
         mode: 'whole',
         url: await presign(`whole/day-${day}.resistro`),
         path: join(dir, 'download.resistro'),
+      };
+      await restoreInto(WHOLE, wholeJob);
+      // --repeat: the two again, alternating (a shared machine's load moves between runs)
+      for (let run = 1; run < repeat; run++) {
+        await restoreInto(remoteNow, { mode: 'remote', plan });
+        await restoreInto(WHOLE, wholeJob);
+      }
+      // Deduplicated as restore --backup did it before the parallel restore: one psql session.
+      await restoreInto('dedup: ranged reads from storage, one session (-j 1, before)', {
+        mode: 'remote',
+        plan,
+        jobs: 1,
       });
       // Deduplicated, as restore --backup did it before: the single file the service streams
       // together from the packs (one ranged read after the other) downloaded first, then restored.
@@ -344,6 +363,19 @@ for (const r of restores)
   process.stdout.write(
     `${String(r.day).padStart(4)} ${(r.wallMs / 1000).toFixed(1).padStart(7)} ${wholeRestore && r.day === wholeRestore.day ? `${(r.wallMs / wholeRestore.wallMs).toFixed(2)}×`.padStart(9) : '        -'} ${`${r.peakMB.toFixed(0)} MB`.padStart(9)}  ${(r.identical ? 'yes' : 'NO').padStart(9)}  ${r.how}\n`,
   );
+if (repeat > 1) {
+  const median = (how: string) => {
+    const walls = restores
+      .filter((r) => r.day === days && r.how === how)
+      .map((r) => r.wallMs)
+      .sort((a, b) => a - b);
+    return walls[Math.floor(walls.length / 2)]!;
+  };
+  const dedupHow = restores.find((r) => r.day === days && r.how.endsWith('sessions (now)'))!.how;
+  process.stdout.write(
+    `\nday ${days}, median of ${repeat} alternating runs: whole file ${(median(WHOLE) / 1000).toFixed(1)} s, deduplicated ${(median(dedupHow) / 1000).toFixed(1)} s (${(median(dedupHow) / median(WHOLE)).toFixed(2)}×)\n`,
+  );
+}
 process.stdout.write(
   `\ndecode of day ${days} (all SQL out, checked, to nowhere): whole file ${decodeWhole.toFixed(0)} ms, deduplicated file ${decodeDedup.toFixed(0)} ms (${(decodeDedup / decodeWhole).toFixed(2)}×), deduplicated from storage ${decodeRemote.toFixed(0)} ms (${(decodeRemote / decodeWhole).toFixed(2)}×)\n` +
     `peak RSS of the whole run (chunk index and packs of the in-memory store included): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`,
