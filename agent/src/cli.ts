@@ -74,8 +74,8 @@ empty unless --replace. The password comes from PGPASSWORD (PostgreSQL) or MYSQL
 ~/.pgpass or ~/.my.cnf, else a prompt on a terminal; never from the command line.
 Options: --engine postgres|mysql|mariadb (default: read from the dump), --key-file <file> (default:
 RESISTRO_ENCRYPTION_KEY), --no-password (never prompt).
-PostgreSQL backups made in sections (format version 2) and deduplicated backups (--backup: read
-straight from storage) restore over several connections:
+PostgreSQL backups made in sections (format version 2) and deduplicated backups (straight from
+storage with --backup, or their downloaded file) restore over several connections:
 -j/--jobs <n> (default: this machine's cores, at most 8): schema first, then the tables N at a time,
 then indexes and constraints N at a time. The target must be empty; if anything fails, everything
 the restore created is dropped again. --replace and -j 1 restore in one transaction instead.

@@ -249,8 +249,10 @@ describe('deduplicated backups through the control plane and storage', () => {
     const file = await downloadBackup(tenant, ids[1]!, work.dir);
     expect(readFileSync(file).subarray(12, 13)[0]).toBe(3);
     await pgServer.createDatabase('shop_file');
-    const restore = await runCli(restoreArgs({ file }, pgServer, 'shop_file'), pgEnv());
+    // its sections over two sessions, as the ranged reads from storage go
+    const restore = await runCli(restoreArgs({ file }, pgServer, 'shop_file', '--jobs', '2'), pgEnv());
     expect(restore.code, restore.stderr.slice(-3000)).toBe(0);
+    expect(restore.events.find((e) => e.event === 'restore.done')?.jobs).toBe(2);
     expect(same(await pgServer.dump('shop_file'), day2Dump)).toBeUndefined();
 
     const sqlFile = join(work.dir, 'shop.sql');
@@ -290,7 +292,10 @@ describe('deduplicated backups through the control plane and storage', () => {
     const flippedPath = join(work.dir, 'flipped.resistro');
     writeFileSync(flippedPath, flipped);
     await pgServer.createDatabase('shop_refused');
-    const refused = await runCli(restoreArgs({ file: flippedPath }, pgServer, 'shop_refused'), pgEnv());
+    const refused = await runCli(
+      restoreArgs({ file: flippedPath }, pgServer, 'shop_refused', '--jobs', '2'),
+      pgEnv(),
+    );
     expect(refused.code).toBe(1);
     const failure = refused.events.find((e) => e.event === 'command.failed')!;
     expect(failure.code).toBe('chunk_corrupt');
@@ -300,6 +305,13 @@ describe('deduplicated backups through the control plane and storage', () => {
       'shop_refused',
     );
     expect(tables.rows[0].n).toBe(0);
+    // a file cut short (or with bytes added) is refused before any section is read
+    const cut = join(work.dir, 'cut.resistro');
+    writeFileSync(cut, bytes.subarray(0, bytes.length - 10));
+    await pgServer.createDatabase('shop_cut');
+    const short = await runCli(restoreArgs({ file: cut }, pgServer, 'shop_cut', '--jobs', '2'), pgEnv());
+    expect(short.code).toBe(1);
+    expect(short.events.find((e) => e.event === 'command.failed')?.code).toBe('truncated');
     const verify = await runCli(['verify', '--file', flippedPath], setup.env);
     expect(verify.events.find((e) => e.event === 'command.failed')?.code).toBe('chunk_corrupt');
 

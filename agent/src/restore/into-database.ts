@@ -6,6 +6,8 @@ import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import { findZstdProgram } from '../backup/compress.ts';
 import type { Compressor } from '../config.ts';
+import { CONTAINER_VERSION } from '../dedup/container.ts';
+import { type ContainerSections, openContainerSections } from '../dedup/container-sections.ts';
 import { createReadLimit, type ReadLimit, type RemoteBackup, readsInFlight } from '../dedup/remote-read.ts';
 import { type DatabaseTarget, EngineError, getEngine, targetNotEmpty } from '../engines/index.ts';
 import { createPostgresSessions } from '../engines/postgres.ts';
@@ -98,7 +100,8 @@ export async function restoreFile(
     target.engine === 'postgres' &&
     jobs > 1 &&
     !o.replace &&
-    (o.remote !== undefined || (await readHeaderOf(path)).version === SECTIONED_VERSION)
+    (o.remote !== undefined ||
+      [SECTIONED_VERSION, CONTAINER_VERSION].includes((await readHeaderOf(path)).version))
   ) {
     return await restoreParallel(o, jobs);
   }
@@ -211,8 +214,9 @@ async function checkStream(sql: Readable, signal: AbortSignal): Promise<number> 
 }
 
 /**
- * A sectioned PostgreSQL backup (a version 2 file, or a deduplicated backup read from storage)
- * over `jobs` connections; the target must be empty (parallel.ts).
+ * A sectioned PostgreSQL backup (a version 2 file, a deduplicated backup's version 3 file, or a
+ * deduplicated backup read from storage) over `jobs` connections; the target must be empty
+ * (parallel.ts).
  */
 async function restoreParallel(
   o: RestoreFileOptions,
@@ -243,7 +247,10 @@ async function restoreParallel(
         onFileBytes(remote.manifestBytes); // read when the backup was opened
         return remoteSource(remote, onFileBytes, createReadLimit(readsInFlight(jobs)), zstd !== undefined);
       }
-    : async () => archiveSource(await openArchive(path, key), { zstd, onFileBytes });
+    : async () =>
+        (await readHeaderOf(path)).version === CONTAINER_VERSION
+          ? containerSource(await openContainerSections(path, key), onFileBytes, zstd !== undefined)
+          : archiveSource(await openArchive(path, key), { zstd, onFileBytes });
   const result = await restoreSectionsParallel(open, target, {
     jobs,
     sessions: createPostgresSessions({ spawn: o.spawn }),
@@ -274,6 +281,20 @@ async function restoreParallel(
     },
   );
   return { sqlBytes: zstd ? undefined : sqlBytes, durationMs };
+}
+
+/** A downloaded deduplicated backup's sections (a version 3 file), each read on its own. */
+function containerSource(
+  file: ContainerSections,
+  onFileBytes: (n: number) => void,
+  compressed: boolean,
+): SectionSource {
+  onFileBytes(file.bodyStart); // the prefix and the manifest, read when it was opened
+  return {
+    sections: file.manifest.sections.map((s) => ({ kind: s.kind, name: s.name, bytes: s.plaintextBytes })),
+    compressed,
+    read: (index, r) => file.read(index, { frames: compressed && r?.plain !== true, onFileBytes }),
+  };
 }
 
 /**
