@@ -256,8 +256,8 @@ Exit 0 when every backup is there and verified, 1 when any is missing.`,
 Checks the account's deduplicated backups (or one), read straight from storage as a restore reads
 them. Without --read-data only its manifest is read: it must authenticate under your key, and the
 service must place every piece it lists in a stored pack. With --read-data every piece is read
-(ranged reads) and authenticated too, as a restore would; a missing or damaged piece is named. Prints one line per
-backup; exit 0 only when all passed.`,
+(ranged reads) and authenticated too, as a restore would; a missing or damaged piece is named.
+Prints one line per backup; exit 0 only when all passed.`,
     options: { backup: { type: 'string' }, 'read-data': { type: 'boolean' }, ...keyFile },
     needs: (o) => ({
       apiKey: true,
