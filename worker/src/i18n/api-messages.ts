@@ -379,6 +379,9 @@ export const MESSAGES: Record<string, Entry> = {
   'Object storage failed to complete the upload ({code})': {
     de: (p) => `Der Object Storage konnte den Upload nicht abschließen (${p.code})`,
   },
+  'Object storage refused the object ({code})': {
+    de: (p) => `Der Object Storage hat das Objekt abgelehnt (${p.code})`,
+  },
   'Object storage refused the parts ({code}); upload them again': {
     de: (p) => `Der Object Storage hat die Teile abgelehnt (${p.code}); laden Sie sie erneut hoch`,
   },

@@ -172,6 +172,35 @@ export function describeObjectStorage(name: string, harness: () => StorageHarnes
       expect(await digest(got)).toBe(await digest(body));
     });
 
+    it('writes a whole object from the control plane only with the SHA-256 of its body, leaving nothing when it is wrong', async () => {
+      const h = harness();
+      const key = keyOf('merged');
+      const body = bytes(MIN_PART_BYTES + 12_345, 13);
+      const other = bytes(body.length, 14);
+      // a checksum of other bytes: refused as a conflict, and no object appears
+      await expect(h.storage.putObject(key, body, await sha256Base64(other))).rejects.toMatchObject({
+        code: 'conflict',
+      });
+      expect(await h.storage.headObject(key)).toBeUndefined();
+      await h.storage.putObject(key, body, await sha256Base64(body));
+      expect(await h.storage.readChecksum(key)).toEqual({
+        size: body.length,
+        sha256: createHash('sha256').update(body).digest('hex'),
+      });
+      // a ranged read of it, as a merged pack's chunks are read
+      const part = await h.storage.getObject(key, { start: 1000, end: 3000 });
+      expect(await digest(new Uint8Array(await new Response(part).arrayBuffer()))).toBe(
+        await digest(body.slice(1000, 3000)),
+      );
+      // an existing object is not replaced by a body that does not match its checksum
+      await expect(h.storage.putObject(key, other, await sha256Base64(body))).rejects.toMatchObject({
+        code: 'conflict',
+      });
+      expect((await h.storage.readChecksum(key))?.sha256).toBe(
+        createHash('sha256').update(body).digest('hex'),
+      );
+    });
+
     it('refuses a presigned URL changed to name another object', async () => {
       const h = harness();
       const key = keyOf('signed');

@@ -103,6 +103,14 @@ export function createMemoryStorage(now: () => number = Date.now, bucket = 'memo
     async presignPut(key, ttlSeconds, digest) {
       return grant({ method: 'PUT', key, digest, expiresAt: now() + ttlSeconds * 1000 });
     },
+    async putObject(key, body, sha256) {
+      requests++;
+      const bytes = body.slice();
+      if ((await sha256Of(bytes)) !== sha256)
+        throw new ApiError('conflict', 'Object storage refused the object (BadDigest)');
+      if (isLocked(key)) throw lockedRefusal();
+      objects.set(key, bytes);
+    },
     async completeMultipartUpload(key, uploadId, parts: UploadedPart[]): Promise<CompleteResult> {
       requests++;
       const upload = uploads.get(uploadId);

@@ -128,6 +128,29 @@ export function createS3Storage(config: S3Config): ObjectStorage {
         digest ? { [checksumHeader(digest.algorithm)]: digest.value } : {},
       );
     },
+    async putObject(key: string, body: Uint8Array, sha256: string): Promise<void> {
+      // SECURITY (integrity): the payload hash is signed, and S3 checks the body against both it
+      // and x-amz-checksum-sha256, so storage keeps exactly the bytes hashed here or nothing.
+      const res = await send(
+        objectUrl(config, key),
+        {
+          method: 'PUT',
+          body: body as Uint8Array<ArrayBuffer>,
+          headers: {
+            'content-type': 'application/octet-stream',
+            'x-amz-checksum-sha256': sha256,
+            'x-amz-content-sha256': Buffer.from(sha256, 'base64').toString('hex'),
+          },
+        },
+        'write the object',
+      );
+      const text = await res.text();
+      if (res.ok) return;
+      const code = xmlValue(text, 'Code') ?? String(res.status);
+      if (res.status >= 500)
+        throw new ApiError('storage_error', `Object storage failed to write the object (${code})`);
+      throw new ApiError('conflict', `Object storage refused the object (${code})`);
+    },
     async completeMultipartUpload(
       key: string,
       uploadId: string,

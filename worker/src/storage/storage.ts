@@ -1,7 +1,8 @@
 // The one object-storage seam of the control plane. Two implementations: s3.ts (any S3 API
 // through aws4fetch: R2, Hetzner, AWS, MinIO, the local test server) and memory.ts (tests).
-// Both pass the same contract suite (contract.ts). Objects are written only by the agents,
-// through presigned part URLs; the control plane creates, completes, checks, lists and deletes.
+// Both pass the same contract suite (contract.ts). Backups are written only by the agents,
+// through presigned part URLs; the control plane creates, completes, checks, lists and deletes,
+// and writes one kind of object itself: a merged pack (putObject), bytes it read from other packs.
 
 /**
  * How storage checks each part before it accepts it: its SHA-256 (`x-amz-checksum-sha256`; the
@@ -58,6 +59,13 @@ export interface ObjectStorage {
    * object would cost three requests more.
    */
   presignPut(key: string, ttlSeconds: number, digest?: PartDigest): Promise<string>;
+  /**
+   * Writes a whole object from the control plane (a merged pack, docs/dedup.md): one PUT, which
+   * storage takes only if the body's SHA-256 is `sha256` (base64; sent as x-amz-checksum-sha256 and
+   * signed as the payload hash). A body damaged on the way is refused (the ApiError `conflict`) and
+   * nothing is written; storage down is `storage_error`. Bodies up to a few tens of MiB: buffered.
+   */
+  putObject(key: string, body: Uint8Array, sha256: string): Promise<void>;
   /** Joins the parts (in the order given) into the object. */
   completeMultipartUpload(key: string, uploadId: string, parts: UploadedPart[]): Promise<CompleteResult>;
   /** Drops the upload and its parts. Idempotent: an upload that is gone already is fine. */
