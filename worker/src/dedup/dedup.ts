@@ -20,6 +20,7 @@ import { tierLockOf } from '../locks/locks.ts';
 import { MIN_PART_BYTES, type ObjectStorage } from '../storage/storage.ts';
 import { copyReader } from './copies.ts';
 import { dedupChunks, dedupPacks, dedupRefs } from './dedup.sql.ts';
+import { mergePacks } from './merge.ts';
 
 type BackupRow = typeof backups.$inferSelect;
 
@@ -448,7 +449,8 @@ export async function readUrls(
 /**
  * Frees what nothing references: chunks no backup refers to, then packs without a chunk (their
  * objects deleted, their bytes taken off the usage), then packs mostly dead are rewritten
- * (rewritePacks). Not deleted: packs storage still locks, rewritten packs within their grace
+ * (rewritePacks) and small mostly dead packs a rewrite cannot shrink are merged (merge.ts).
+ * Not deleted: packs storage still locks, rewritten or merged packs within their grace
  * period, and uploads younger than an hour (older ones are aborted). Skipped while the account
  * has a running backup: the next run collects. Returns what it deleted.
  */
@@ -457,7 +459,14 @@ export async function collectGarbage(
   storage: ObjectStorage,
   accountId: string,
   now: Date,
-): Promise<{ chunks: number; packs: number; bytes: number; rewritten: number; skipped: boolean }> {
+): Promise<{
+  chunks: number;
+  packs: number;
+  bytes: number;
+  rewritten: number;
+  merged: number;
+  skipped: boolean;
+}> {
   const result = await db.transaction(async (tx) => {
     await tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.id, accountId)).for('update');
     const [running] = await tx
@@ -492,14 +501,17 @@ export async function collectGarbage(
       );
     return { chunks: dead.rowCount ?? 0, empty };
   });
-  if (!result) return { chunks: 0, packs: 0, bytes: 0, rewritten: 0, skipped: true };
+  if (!result) return { chunks: 0, packs: 0, bytes: 0, rewritten: 0, merged: 0, skipped: true };
   // Objects first, rows after: a pack whose delete failed keeps its row and is tried again.
   const stale = result.empty.filter((p) => p.status === 'uploading' && p.uploadId);
   for (const p of stale) await storage.abortMultipartUpload(p.objectKey, p.uploadId!).catch(() => {});
   const gone = await storage.deleteObjects(result.empty.map((p) => p.objectKey));
   const removed = result.empty.filter((p) => gone.has(p.objectKey));
   const rewritten = await rewritePacks(db, storage, accountId, now);
-  if (removed.length === 0) return { chunks: result.chunks, packs: 0, bytes: 0, rewritten, skipped: false };
+  // After the rewrites: a pack a rewrite shrank in place is not read through the worker.
+  const merged = await mergePacks(db, storage, accountId, now);
+  if (removed.length === 0)
+    return { chunks: result.chunks, packs: 0, bytes: 0, rewritten, merged, skipped: false };
   const bytes = removed.filter((p) => p.status === 'stored').reduce((n, p) => n + p.sizeBytes, 0);
   await db.transaction(async (tx) => {
     await tx.delete(dedupPacks).where(
@@ -514,7 +526,7 @@ export async function collectGarbage(
         .set({ storageUsedBytes: sql`greatest(0, ${accounts.storageUsedBytes} - ${bytes})` })
         .where(eq(accounts.id, accountId));
   });
-  return { chunks: result.chunks, packs: removed.length, bytes, rewritten, skipped: false };
+  return { chunks: result.chunks, packs: removed.length, bytes, rewritten, merged, skipped: false };
 }
 
 /** Accounts with deduplicated data, for the cron's collection run. */
@@ -584,6 +596,7 @@ export async function collectDue(db: Db, storage: ObjectStorage, now: Date) {
   let packs = 0;
   let deleted = 0;
   let rewritten = 0;
+  let merged = 0;
   for (const accountId of due) {
     const r = await collectGarbage(db, storage, accountId, now);
     if (r.skipped) continue;
@@ -591,8 +604,9 @@ export async function collectDue(db: Db, storage: ObjectStorage, now: Date) {
     packs += r.packs;
     deleted += r.bytes;
     rewritten += r.rewritten;
+    merged += r.merged;
   }
-  return { accounts: due.size, packs, deleted, rewritten, locked };
+  return { accounts: due.size, packs, deleted, rewritten, merged, locked };
 }
 
 type LiveChunk = { chunkId: string; offset: number; length: number };
