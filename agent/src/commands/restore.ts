@@ -9,10 +9,16 @@ import { join } from 'node:path';
 import { DEFAULT_PORTS } from '@resistro/contract';
 import type { CommandInput } from '../command.ts';
 import { CONTAINER_VERSION, openContainer } from '../dedup/container.ts';
+import { openContainerSections } from '../dedup/container-sections.ts';
 import { sectionName } from '../dedup/manifest.ts';
-import { openRemoteBackup, READS_IN_FLIGHT, type RemoteBackup, readsInFlight } from '../dedup/remote-read.ts';
+import {
+  createReadLimit,
+  openRemoteBackup,
+  READS_IN_FLIGHT,
+  type RemoteBackup,
+  readsInFlight,
+} from '../dedup/remote-read.ts';
 import { type DatabaseTarget, ENGINE_NAMES, type EngineName, SQL_ENGINES } from '../engines/index.ts';
-import { createPostgresSessions } from '../engines/postgres.ts';
 import { UsageError } from '../errors.ts';
 import { type EncryptionKey, openArchive, SECTIONED_VERSION } from '../format/index.ts';
 import { checkInputFile } from '../input-file.ts';
@@ -21,14 +27,13 @@ import { formatBytes } from '../log.ts';
 import { createProgress } from '../progress.ts';
 import { promptPassword } from '../prompt.ts';
 import { downloadBackup, findRestorableBackup } from '../restore/download.ts';
-import { defaultRestoreJobs, restoreFile } from '../restore/into-database.ts';
-import { restoreMysqlTables } from '../restore/mysql-table.ts';
+import { containerSource, defaultRestoreJobs, remoteSource, restoreFile } from '../restore/into-database.ts';
 import { checkBackupFile, peekBackupFile, readHeaderOf } from '../restore/restore.ts';
 import { restoreSource } from '../restore/restore-source.ts';
-import { restoreTable } from '../restore/table.ts';
 import { createAgentApi } from '../upload/client.ts';
 import { createAgents, type HttpAgents } from '../upload/http.ts';
 import { runMysqlPitr, runPitrFromPlane } from './restore-pitr-mysql.ts';
+import { restoreTables, type TableSource } from './restore-tables.ts';
 
 export async function run(input: CommandInput): Promise<number> {
   const { options, config, log, env, signal, out } = input;
@@ -125,6 +130,29 @@ export async function run(input: CommandInput): Promise<number> {
         });
         return await restoreRemote(input, { backupId, remote, jobs, engineOption, portOption });
       }
+      // Single tables of a deduplicated backup: the manifest, then only the chunks of the sections
+      // those tables need (the schema and their own), with ranged reads; nothing on disk.
+      if (backup.dedup && tables.length > 0 && options.pitr !== true && !fileTarget) {
+        agents = createAgents(READS_IN_FLIGHT);
+        const remote = await openRemoteBackup({
+          plan: () => client.dedupReads(backupId),
+          key,
+          agents,
+          signal,
+        });
+        const target = await remoteTarget(input, { backupId, remote, engineOption, portOption });
+        return await restoreTables(input, {
+          from: `backup ${backupId}`,
+          source: {
+            kind: 'sections',
+            openedBytes: remote.manifestBytes,
+            open: (onFileBytes) => remoteSource(remote, onFileBytes, createReadLimit(READS_IN_FLIGHT), false),
+          },
+          target,
+          tables,
+          listCommand: `resistro restore --backup ${backupId} --list`,
+        });
+      }
       tempDir = await mkdtemp(join(tmpdir(), 'resistro-restore-'));
       path = await downloadBackup(backupId, tempDir, client, log, signal);
     }
@@ -185,48 +213,26 @@ export async function run(input: CommandInput): Promise<number> {
       password: await passwordFor(engineName, env, Boolean(options['no-password'])),
     };
     if (tables.length > 0) {
-      const as = options.as as string | undefined;
-      const restoring = createProgress(
-        log,
-        `restoring ${tables.join(', ')} into ${target.database}`,
-        undefined,
-      );
-      if (engineName !== 'postgres') {
-        const result = await restoreMysqlTables(path, key, target, tables, {
-          replace: Boolean(options.replace),
-          ...(as !== undefined && { as }),
-          onFileBytes: (n) => restoring.add(n),
-        }).finally(() => restoring.done());
-        out(
-          `restored table${result.tables.length > 1 ? 's' : ''} ${result.tables.join(', ')} from ${path} into ${engineName} ${target.host}:${target.port}/${target.database}\n`,
-        );
-        return 0;
-      }
-      if ((await readHeaderOf(path)).version !== SECTIONED_VERSION)
-        throw new UsageError(
-          '--table needs a PostgreSQL backup made in sections (by resistro 0.2 or newer)',
-          'Restore the whole backup into a scratch database and copy the table from there.',
-        );
-      try {
-        for (const table of tables) {
-          const result = await restoreTable(path, key, target, table, {
-            sessions: createPostgresSessions(),
-            replace: Boolean(options.replace),
-            ...(as !== undefined && { as }),
-            onFileBytes: (n) => restoring.add(n),
-          });
-          log.info(
-            'restore.table',
-            `restored table ${table}${as ? ` as ${as}` : ''}${result.created ? ' (created)' : ''} from section ${result.section}`,
-          );
-          out(
-            `restored table ${table}${as ? ` as ${as}` : ''} from ${path} into ${engineName} ${target.host}:${target.port}/${target.database}\n`,
-          );
-        }
-      } finally {
-        restoring.done();
-      }
-      return 0;
+      const header = await readHeaderOf(path);
+      let source: TableSource;
+      if (header.version === CONTAINER_VERSION) {
+        // A downloaded deduplicated backup: only its sections the tables need are read from it.
+        const sections = await openContainerSections(path, key);
+        source = {
+          kind: 'sections',
+          openedBytes: 0,
+          open: (onFileBytes) => containerSource(sections, onFileBytes, false),
+        };
+      } else source = { kind: 'file', path, key, version: header.version };
+      return await restoreTables(input, {
+        from: path,
+        source,
+        target,
+        tables,
+        listCommand: backupId
+          ? `resistro restore --backup ${backupId} --list`
+          : `resistro restore --file ${path} --list`,
+      });
     }
     await restoreFile({
       path,
@@ -262,29 +268,10 @@ async function restoreRemote(
     portOption: string | undefined;
   },
 ): Promise<number> {
-  const { options, config, log, env, signal, out } = input;
+  const { options, config, log, signal, out } = input;
   const { remote } = o;
-  const recorded = remote.manifest.meta?.engine;
-  const made = ENGINE_NAMES.find((n) => n === recorded && SQL_ENGINES.includes(n));
-  if (!made)
-    throw new UsageError(
-      `backup ${o.backupId} was made by ${recorded ?? 'an unknown engine'}, which this resistro cannot restore into a database`,
-      'Upgrade resistro, or download the backup and decrypt it.',
-    );
-  const chosen = (o.engineOption as EngineName | undefined) ?? made;
-  if (engineFamily(chosen) !== engineFamily(made))
-    throw new UsageError(
-      `the dump was written by ${made}, but --engine says ${chosen}`,
-      'Leave --engine out, or restore into the right kind of server.',
-    );
-  const target: DatabaseTarget = {
-    engine: chosen,
-    host: (options.host as string | undefined) ?? 'localhost',
-    port: o.portOption ? Number(o.portOption) : DEFAULT_PORTS[chosen],
-    database: options.database as string,
-    user: options.user as string,
-    password: await passwordFor(chosen, env, Boolean(options['no-password'])),
-  };
+  const target = await remoteTarget(input, o);
+  const chosen = target.engine;
   const chunks = remote.manifest.sections.reduce((n, s) => n + s.chunks.length, 0);
   log.info(
     'restore.remote',
@@ -305,6 +292,40 @@ async function restoreRemote(
   });
   out(`restored backup ${o.backupId} into ${chosen} ${target.host}:${target.port}/${target.database}\n`);
   return 0;
+}
+
+/** The target of a deduplicated backup read from storage: its engine from the manifest. */
+async function remoteTarget(
+  input: CommandInput,
+  o: {
+    backupId: string;
+    remote: RemoteBackup;
+    engineOption: string | undefined;
+    portOption: string | undefined;
+  },
+): Promise<DatabaseTarget> {
+  const { options, env } = input;
+  const recorded = o.remote.manifest.meta?.engine;
+  const made = ENGINE_NAMES.find((n) => n === recorded && SQL_ENGINES.includes(n));
+  if (!made)
+    throw new UsageError(
+      `backup ${o.backupId} was made by ${recorded ?? 'an unknown engine'}, which this resistro cannot restore into a database`,
+      'Upgrade resistro, or download the backup and decrypt it.',
+    );
+  const chosen = (o.engineOption as EngineName | undefined) ?? made;
+  if (engineFamily(chosen) !== engineFamily(made))
+    throw new UsageError(
+      `the dump was written by ${made}, but --engine says ${chosen}`,
+      'Leave --engine out, or restore into the right kind of server.',
+    );
+  return {
+    engine: chosen,
+    host: (options.host as string | undefined) ?? 'localhost',
+    port: o.portOption ? Number(o.portOption) : DEFAULT_PORTS[chosen],
+    database: options.database as string,
+    user: options.user as string,
+    password: await passwordFor(chosen, env, Boolean(options['no-password'])),
+  };
 }
 
 /** -j/--jobs: 1..64; default one per core of this machine (normally the database server), at most 8. */

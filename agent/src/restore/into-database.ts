@@ -284,7 +284,7 @@ async function restoreParallel(
 }
 
 /** A downloaded deduplicated backup's sections (a version 3 file), each read on its own. */
-function containerSource(
+export function containerSource(
   file: ContainerSections,
   onFileBytes: (n: number) => void,
   compressed: boolean,
@@ -301,7 +301,7 @@ function containerSource(
  * A deduplicated backup's sections, each read from storage on its own; all share `limit`.
  * `compressed`: as zstd frames, for the zstd program.
  */
-function remoteSource(
+export function remoteSource(
   remote: RemoteBackup,
   onFileBytes: (n: number) => void,
   limit: ReadLimit,

@@ -5,12 +5,13 @@
 // client. Memory stays flat: only the first bytes of each line are looked at; the rest streams on.
 // Triggers are left out (they may name other tables); with --as, foreign keys are too (their names
 // are unique per database and would clash with the original table's).
-import { Transform, type TransformCallback } from 'node:stream';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type DatabaseTarget, EngineError, getEngine } from '../engines/index.ts';
 import type { SpawnFn } from '../engines/process.ts';
 import { UsageError } from '../errors.ts';
 import type { EncryptionKey } from '../format/index.ts';
+import type { SectionSource } from './parallel.ts';
 import { checkBackupFile, openSqlStream } from './restore.ts';
 
 const HEAD_BYTES = 512;
@@ -147,13 +148,17 @@ export class TableFilter extends Transform {
   }
 }
 
-export async function restoreMysqlTables(
-  path: string,
-  key: EncryptionKey,
-  target: DatabaseTarget,
-  tableTexts: string[],
-  opts: { replace: boolean; as?: string; spawn?: SpawnFn; onFileBytes?: (n: number) => void },
-): Promise<{ tables: string[] }> {
+type MysqlTableOptions = {
+  replace: boolean;
+  as?: string;
+  spawn?: SpawnFn;
+  onFileBytes?: (n: number) => void;
+  /** how the user lists the backup's tables (the hint of an unknown table) */
+  listCommand?: string;
+};
+
+/** The tables asked for (raw names) and the --as rename. */
+function parseTables(tableTexts: string[], as: string | undefined) {
   const tables = tableTexts.map((text) => {
     const name = parseMysqlTable(text);
     if (!name)
@@ -164,8 +169,8 @@ export async function restoreMysqlTables(
     return name;
   });
   const rename = new Map<string, string>();
-  if (opts.as !== undefined) {
-    const to = parseMysqlTable(opts.as);
+  if (as !== undefined) {
+    const to = parseMysqlTable(as);
     if (!to || tables.length !== 1)
       throw new UsageError(
         '--as needs exactly one --table and a table name',
@@ -173,23 +178,31 @@ export async function restoreMysqlTables(
       );
     rename.set(tables[0]!, to);
   }
-  // The whole file first: a damaged one must not have dropped a table before it fails.
-  const check = await checkBackupFile(path, key, opts.onFileBytes);
-  const known = check.tableStats?.tables.map((t) => t.name);
-  const engine = getEngine(target.engine, { spawn: opts.spawn });
+  return { tables, rename };
+}
+
+const unknownTable = (table: string, known: string[], listCommand: string | undefined) =>
+  new UsageError(
+    `the backup has no table ${backquote(table)}`,
+    `Run ${listCommand ?? 'resistro restore --file … --list'} to see its tables${known.length > 0 ? ` (e.g. ${known.slice(0, 3).join(', ')})` : ''}.`,
+  );
+
+/** Refuses a target table that holds rows, unless --replace (the dump's DROP TABLE then replaces it). */
+async function checkTargetTables(
+  engine: ReturnType<typeof getEngine>,
+  target: DatabaseTarget,
+  tables: string[],
+  rename: Map<string, string>,
+  replace: boolean,
+): Promise<void> {
   if (!engine.queryValue) throw new Error(`${target.engine} cannot restore single tables`);
   for (const table of tables) {
-    if (known && !known.includes(table))
-      throw new UsageError(
-        `the backup has no table ${backquote(table)}`,
-        `Run resistro restore --file … --list to see its tables (e.g. ${known.slice(0, 3).join(', ')}).`,
-      );
     const into = rename.get(table) ?? table;
     const exists = await engine.queryValue(
       target,
       `SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '${into.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`,
     );
-    if (exists !== '0' && !opts.replace) {
+    if (exists !== '0' && !replace) {
       const rows = await engine.queryValue(target, `SELECT EXISTS (SELECT 1 FROM ${backquote(into)})`);
       if (rows !== '0')
         throw new EngineError(
@@ -199,9 +212,19 @@ export async function restoreMysqlTables(
         );
     }
   }
+}
+
+/** The dump's SQL through the filter into the mysql client; a table the SQL never named is refused. */
+async function feedTables(
+  engine: ReturnType<typeof getEngine>,
+  target: DatabaseTarget,
+  sql: Readable,
+  tables: string[],
+  rename: Map<string, string>,
+  listCommand: string | undefined,
+): Promise<{ tables: string[] }> {
   const filter = new TableFilter(tables, rename);
-  const sql = await openSqlStream(path, key);
-  // The dump's DROP TABLE IF EXISTS + CREATE TABLE of just these tables replace them: checked above.
+  // The dump's DROP TABLE IF EXISTS + CREATE TABLE of just these tables replace them: checked before.
   const [fed, restored] = await Promise.allSettled([
     pipeline(sql, filter),
     engine.restore(target, filter, { intoExisting: true }),
@@ -212,7 +235,63 @@ export async function restoreMysqlTables(
   if (missing.length > 0)
     throw new UsageError(
       `the backup has no table ${missing.map(backquote).join(', ')}`,
-      'Run resistro restore --file … --list to see its tables.',
+      `Run ${listCommand ?? 'resistro restore --file … --list'} to see its tables.`,
     );
   return { tables: tables.map((t) => rename.get(t) ?? t) };
+}
+
+export async function restoreMysqlTables(
+  path: string,
+  key: EncryptionKey,
+  target: DatabaseTarget,
+  tableTexts: string[],
+  opts: MysqlTableOptions,
+): Promise<{ tables: string[]; sections?: number }> {
+  const { tables, rename } = parseTables(tableTexts, opts.as);
+  // The whole file first: a damaged one must not have dropped a table before it fails.
+  const check = await checkBackupFile(path, key, opts.onFileBytes);
+  const known = check.tableStats?.tables.map((t) => t.name);
+  const engine = getEngine(target.engine, { spawn: opts.spawn });
+  for (const table of tables)
+    if (known && !known.includes(table)) throw unknownTable(table, known, opts.listCommand);
+  await checkTargetTables(engine, target, tables, rename, opts.replace);
+  return feedTables(engine, target, await openSqlStream(path, key), tables, rename, opts.listCommand);
+}
+
+/**
+ * Tables of a deduplicated backup (its version 3 file, or read straight from storage), which is cut
+ * into a section per table (dedup/sql-sections.ts): only the pre-data section (the dump's SET
+ * lines) and the sections of these tables are read, each chunk checked. They are read twice, as a
+ * whole deduplicated restore reads its backup: first every chunk is checked (MySQL cannot roll back
+ * DDL: a damaged chunk must not have dropped a table), then they stream into the mysql client.
+ * `source` must give plain SQL.
+ */
+export async function restoreMysqlTablesFrom(
+  source: SectionSource,
+  target: DatabaseTarget,
+  tableTexts: string[],
+  opts: MysqlTableOptions,
+): Promise<{ tables: string[]; sections: number }> {
+  const { tables, rename } = parseTables(tableTexts, opts.as);
+  const known = source.sections.filter((s) => s.kind === 'data').map((s) => s.name);
+  for (const table of tables) if (!known.includes(table)) throw unknownTable(table, known, opts.listCommand);
+  const wanted = new Set(tables);
+  const picked = source.sections.flatMap((s, i) =>
+    s.kind === 'pre-data' || (s.kind === 'data' && wanted.has(s.name)) ? [i] : [],
+  );
+  const sql = () =>
+    Readable.from(
+      (async function* () {
+        for (const index of picked)
+          for await (const chunk of source.read(index, { plain: true })) yield chunk as Buffer;
+      })(),
+      { objectMode: false },
+    );
+  for await (const _ of sql()) {
+    // every chunk authenticated; nothing kept
+  }
+  const engine = getEngine(target.engine, { spawn: opts.spawn });
+  await checkTargetTables(engine, target, tables, rename, opts.replace);
+  const result = await feedTables(engine, target, sql(), tables, rename, opts.listCommand);
+  return { ...result, sections: picked.length };
 }

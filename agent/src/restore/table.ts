@@ -2,17 +2,17 @@
 // pre-data section, unless the table already exists) and its rows (its own data section, or only
 // its COPY block of the shared "*" section), in one transaction. Reads the schema and that one
 // section; no other table's bytes are touched.
+//
+// The sections come from a SectionSource (parallel.ts): a version 2 archive, a deduplicated
+// backup's version 3 file, or a deduplicated backup read straight from storage (only the chunks of
+// those two sections are read, with ranged reads). A damaged or missing chunk fails psql's input
+// before it could commit: nothing is restored, and the error names the chunk.
 import { Readable } from 'node:stream';
 import { type DatabaseTarget, EngineError } from '../engines/index.ts';
 import type { PostgresSessions } from '../engines/postgres.ts';
 import { UsageError } from '../errors.ts';
-import {
-  type EncryptionKey,
-  openArchive,
-  readSection,
-  type SectionEntry,
-  type Toc,
-} from '../format/index.ts';
+import { type EncryptionKey, FormatError, openArchive } from '../format/index.ts';
+import { archiveSource, type RestoreSection, type SectionSource } from './parallel.ts';
 import { closingLines, splitFragment } from './post-data.ts';
 
 /** "schema.table" (either part may be "quoted") into its two raw names. */
@@ -29,17 +29,18 @@ export function parseQualified(text: string): { schema: string; table: string } 
 const sameTable = (a: { schema: string; table: string }, b: { schema: string; table: string }) =>
   a.schema === b.schema && a.table === b.table;
 
-/** The data section that holds `wanted`: its own, or the shared '*' section. */
+/** The index of the data section that holds `wanted`: its own, or the shared '*' section. */
 export function findTableSection(
-  toc: Toc,
+  sections: readonly Pick<RestoreSection, 'kind' | 'name'>[],
   wanted: { schema: string; table: string },
-): SectionEntry | undefined {
-  const own = toc.sections.find((s) => {
+): number | undefined {
+  const own = sections.findIndex((s) => {
     if (s.kind !== 'data' || s.name === '*') return false;
     const name = parseQualified(s.name);
     return name !== undefined && sameTable(name, wanted);
   });
-  return own ?? toc.sections.find((s) => s.kind === 'data' && s.name === '*');
+  const shared = sections.findIndex((s) => s.kind === 'data' && s.name === '*');
+  return own >= 0 ? own : shared >= 0 ? shared : undefined;
 }
 
 function quoteIdent(name: string): string {
@@ -83,18 +84,37 @@ function renameDefinition(sql: string, from: string, to: string): string {
   return `${sql.slice(0, at)}CREATE TABLE ${to} (${sql.slice(at + head.length)}`;
 }
 
+export type TableRestoreOptions = {
+  sessions: PostgresSessions;
+  replace: boolean;
+  /** restore under this name instead (same schema unless qualified) */
+  as?: string;
+  onFileBytes?: (n: number) => void;
+  /** how the user lists the backup's tables (the hint of an unknown table) */
+  listCommand?: string;
+};
+
+/** One table of a version 2 archive on disk. */
 export async function restoreTable(
   path: string,
   key: EncryptionKey,
   target: DatabaseTarget,
   tableText: string,
-  opts: {
-    sessions: PostgresSessions;
-    replace: boolean;
-    /** restore under this name instead (same schema unless qualified) */
-    as?: string;
-    onFileBytes?: (n: number) => void;
-  },
+  opts: TableRestoreOptions,
+): Promise<{ section: string; created: boolean }> {
+  const archive = await openArchive(path, key);
+  return restoreTableFrom(archiveSource(archive, { onFileBytes: opts.onFileBytes }), target, tableText, opts);
+}
+
+/**
+ * One table of any sectioned source. `source` must give plain SQL (`compressed` false): the
+ * table's COPY block is picked out of its section here.
+ */
+export async function restoreTableFrom(
+  source: SectionSource,
+  target: DatabaseTarget,
+  tableText: string,
+  opts: TableRestoreOptions,
 ): Promise<{ section: string; created: boolean }> {
   const wanted = parseQualified(tableText);
   if (!wanted)
@@ -111,28 +131,27 @@ export async function restoreTable(
       `--as ${opts.as} is not a table name`,
       'Write it as name or schema.name, e.g. orders_restored.',
     );
-  const archive = await openArchive(path, key);
-  const pre = archive.toc.sections.find((s) => s.kind === 'pre-data');
+  const pre = source.sections.findIndex((s) => s.kind === 'pre-data');
   const qualified = `${quoteIdent(wanted.schema)}.${quoteIdent(wanted.table)}`;
   // where the rows go: the table's own name, or --as
   const into = renamed ? `${quoteIdent(renamed.schema)}.${quoteIdent(renamed.table)}` : qualified;
-  const section = findTableSection(archive.toc, wanted);
-  if (!pre || !section)
+  const sectionIndex = findTableSection(source.sections, wanted);
+  if (pre < 0 || sectionIndex === undefined)
     throw new UsageError('this backup has no table sections', 'Restore the whole backup instead.');
+  const section = source.sections[sectionIndex]!;
 
   // The schema (small: definitions only) gives the table's CREATE TABLE.
   const parts: Buffer[] = [];
-  for await (const chunk of readSection(archive, pre.index, { onFileBytes: opts.onFileBytes }))
-    parts.push(chunk as Buffer);
+  for await (const chunk of source.read(pre, { plain: true })) parts.push(chunk as Buffer);
   const fragment = splitFragment(Buffer.concat(parts).toString('utf8'));
   const definition = fragment.entries.find(
     (e) => e.type === 'TABLE' && e.name === wanted.table && e.schema === wanted.schema,
   );
   if (!definition) {
-    const tables = archive.toc.sections.filter((s) => s.kind === 'data' && s.name !== '*').map((s) => s.name);
+    const tables = source.sections.filter((s) => s.kind === 'data' && s.name !== '*').map((s) => s.name);
     throw new UsageError(
       `the backup has no table ${qualified}`,
-      `Run resistro restore --file … --list to see its tables${tables.length > 0 ? ` (e.g. ${tables.slice(0, 3).join(', ')})` : ''}.`,
+      `Run ${opts.listCommand ?? 'resistro restore --file … --list'} to see its tables${tables.length > 0 ? ` (e.g. ${tables.slice(0, 3).join(', ')})` : ''}.`,
     );
   }
   // Two queries: a table that does not exist cannot even be named in the second one.
@@ -158,7 +177,7 @@ export async function restoreTable(
     closingLines(fragment),
   ].join('');
   const found = { rows: false };
-  const rows = readSection(archive, section.index, { onFileBytes: opts.onFileBytes });
+  const rows = source.read(sectionIndex, { plain: true });
   // Only the table's COPY block: its section may also set the values of sequences it owns, which a
   // single-table restore does not create.
   const body = copyBlockOf(rows, qualified, found, into);
@@ -168,6 +187,13 @@ export async function restoreTable(
       for await (const chunk of body) yield chunk as Buffer;
     })(),
   );
-  await opts.sessions.run(target, sql, { singleTransaction: true });
+  try {
+    await opts.sessions.run(target, sql, { singleTransaction: true });
+  } catch (error) {
+    // A damaged or missing chunk surfaces as psql's input failing: its own error names the chunk.
+    if (error instanceof EngineError && error.code === 'input_failed' && error.cause instanceof FormatError)
+      throw error.cause;
+    throw error;
+  }
   return { section: section.name, created: state === 'missing' };
 }
