@@ -12,13 +12,16 @@ import { DEFAULT_PORTS, type RestoreTestVerdict, scratchDatabaseName } from '@re
 import type { CommandInput } from '../command.ts';
 import { createAgentContext, resolveTarget } from '../context.ts';
 import { heartbeat } from '../daemon/heartbeat.ts';
+import { openRemoteBackup, type RemoteBackup, readsInFlight } from '../dedup/remote-read.ts';
 import { type DatabaseTarget, type EngineName, SQL_ENGINES } from '../engines/index.ts';
 import { EXIT_USER, UsageError, UserError } from '../errors.ts';
 import { checkInputFile } from '../input-file.ts';
 import { decryptionKey } from '../key-file.ts';
 import { formatDuration } from '../log.ts';
 import { downloadBackup } from '../restore/download.ts';
+import { defaultRestoreJobs } from '../restore/into-database.ts';
 import { peekBackupFile } from '../restore/restore.ts';
+import { createAgents, type HttpAgents } from '../upload/http.ts';
 import { runRestoreTest } from '../verify/restore-test.ts';
 import { passwordFor } from './restore.ts';
 
@@ -41,6 +44,8 @@ export async function runVerifyRestore(input: CommandInput): Promise<number> {
   const testId = randomUUID();
 
   let tempDir: string | undefined;
+  let agents: HttpAgents | undefined;
+  let remote: RemoteBackup | undefined;
   try {
     let path: string;
     let server: DatabaseTarget;
@@ -66,11 +71,18 @@ export async function runVerifyRestore(input: CommandInput): Promise<number> {
           'Restore it with resistro restore and check it by hand.',
         );
       server = await resolveTarget(ctx, work);
-      tempDir = await mkdtemp(join(tmpdir(), 'resistro-verify-'));
-      const downloading = performance.now();
-      path = await downloadBackup(backupId, tempDir, ctx.api, log, signal);
-      downloadMs = Math.round(performance.now() - downloading);
       id = backupId;
+      if (backup.dedup) {
+        // Deduplicated: its chunks straight from storage with ranged reads, nothing on disk.
+        agents = createAgents(readsInFlight(defaultRestoreJobs()));
+        remote = await openRemoteBackup({ plan: () => ctx.api.dedupReads(backupId), key, agents, signal });
+        path = `backup ${backupId}`;
+      } else {
+        tempDir = await mkdtemp(join(tmpdir(), 'resistro-verify-'));
+        const downloading = performance.now();
+        path = await downloadBackup(backupId, tempDir, ctx.api, log, signal);
+        downloadMs = Math.round(performance.now() - downloading);
+      }
       ctx.agents.destroy();
     } else {
       path = file!;
@@ -78,10 +90,11 @@ export async function runVerifyRestore(input: CommandInput): Promise<number> {
       server = await serverFromOptions(input, (await peekBackupFile(path, key)).engine);
       id = '00000000-0000-4000-8000-000000000000'; // a local file has no backup id
     }
-    const size = await checkInputFile(path);
+    const size = remote ? remote.storedBytes : await checkInputFile(path);
     const verdict = await runRestoreTest({
       path,
       size,
+      ...(remote && { remote }),
       backupId: id,
       key,
       server,
@@ -101,6 +114,7 @@ export async function runVerifyRestore(input: CommandInput): Promise<number> {
     );
     return verdict.status === 'passed' ? 0 : EXIT_USER;
   } finally {
+    agents?.destroy();
     if (tempDir) await rm(tempDir, { recursive: true, force: true });
   }
 }

@@ -1,6 +1,8 @@
 // Test restores asked for by the control plane (schedule or "test now"), from the heartbeat's
 // `restoreTestRequests`. The control plane only queues the job; this agent, which holds the key
-// and the database credentials, runs it: take the job, download the backup, run the test
+// and the database credentials, runs it: take the job, download the backup (a deduplicated one is
+// not downloaded: its chunks are read straight from storage with ranged reads, as a restore from
+// the dashboard reads them, so the test proves what storage holds), run the test
 // (verify/restore-test.ts), report the phase as it goes (the answer says whether the user
 // cancelled) and the verdict at the end. One test at a time, beside any backup or restore.
 
@@ -16,11 +18,15 @@ import {
   type RestoreTestVerdict,
 } from '@resistro/contract';
 import { type AgentContext, resolveTarget } from '../context.ts';
+import { openRemoteBackup, type RemoteBackup, readsInFlight } from '../dedup/remote-read.ts';
 import type { UserError } from '../errors.ts';
+import { FormatError } from '../format/index.ts';
 import { decryptionKey } from '../key-file.ts';
 import { formatBytes } from '../log.ts';
-import { downloadBackup } from '../restore/download.ts';
-import { RestoreTestFailure, runRestoreTest } from '../verify/restore-test.ts';
+import { downloadBackup, findRestorableBackup } from '../restore/download.ts';
+import { defaultRestoreJobs } from '../restore/into-database.ts';
+import { createAgents, type HttpAgents } from '../upload/http.ts';
+import { RestoreTestFailure, runRestoreTest, testErrorCode } from '../verify/restore-test.ts';
 import { JobQueue } from './job-queue.ts';
 
 /** how often a running test reports its phase (and so how soon it hears of a cancel) */
@@ -150,6 +156,7 @@ export class RestoreTestJobs {
     const timeLimitMs = Math.max(1, job.timeLimitSeconds) * 1000;
     const limit = AbortSignal.timeout(timeLimitMs);
     let tempDir: string | undefined;
+    let agents: HttpAgents | undefined;
     const early = (error: unknown): RestoreTestVerdict => {
       const reason = stop.signal.aborted
         ? stop.signal.reason
@@ -157,7 +164,11 @@ export class RestoreTestJobs {
           ? timeLimitError(timeLimitMs)
           : error;
       const code: RestoreTestErrorCode =
-        reason instanceof RestoreTestFailure ? reason.testCode : limit.aborted ? 'time_limit' : 'internal';
+        reason instanceof RestoreTestFailure
+          ? reason.testCode
+          : limit.aborted
+            ? 'time_limit'
+            : testErrorCode(reason);
       const e = reason as Error & { hint?: string };
       return {
         status: code === 'cancelled' ? 'cancelled' : 'error',
@@ -201,21 +212,8 @@ export class RestoreTestJobs {
           },
         );
       });
-      const free = await statfs(tmpdir()).then(
-        (s) => s.bavail * s.bsize,
-        () => undefined,
-      );
-      if (free !== undefined && free < job.sizeBytes + DISK_MARGIN_BYTES)
-        throw new RestoreTestFailure(
-          'disk_space',
-          `not enough free space in ${tmpdir()} for the backup (${formatBytes(job.sizeBytes)} needed, ${formatBytes(free)} free)`,
-          'Free some space, or point TMPDIR of the agent at a larger disk.',
-        );
-      setPhase('download');
-      tempDir = await mkdtemp(join(tmpdir(), 'resistro-verify-'));
       const signal = AbortSignal.any([stop.signal, limit]);
-      const downloading = performance.now();
-      const path = await downloadBackup(job.backupId, tempDir, api, log, signal).catch((error) => {
+      const backup = await findRestorableBackup(job.backupId, api).catch((error) => {
         if (signal.aborted) throw error;
         throw new RestoreTestFailure(
           'download_failed',
@@ -226,10 +224,63 @@ export class RestoreTestJobs {
           },
         );
       });
-      const downloadMs = Math.round(performance.now() - downloading);
+      let path: string;
+      let remote: RemoteBackup | undefined;
+      let downloadMs = 0;
+      if (backup.dedup) {
+        agents = createAgents(readsInFlight(defaultRestoreJobs()));
+        remote = await openRemoteBackup({
+          plan: () => api.dedupReads(job.backupId),
+          key,
+          agents,
+          signal,
+        }).catch((error) => {
+          // a wrong key or a damaged manifest is the backup's own verdict (testErrorCode)
+          if (signal.aborted || error instanceof FormatError) throw error;
+          throw new RestoreTestFailure(
+            'download_failed',
+            (error as Error).message,
+            (error as UserError).hint ?? '',
+            { cause: error },
+          );
+        });
+        path = `backup ${job.backupId}`;
+        log.info(
+          'verify.remote',
+          `reading backup ${job.backupId} straight from storage (deduplicated: ${formatBytes(remote.storedBytes)}; every chunk is checked as it is read)`,
+          { restoreTestId: job.id, storedBytes: remote.storedBytes },
+        );
+      } else {
+        const free = await statfs(tmpdir()).then(
+          (s) => s.bavail * s.bsize,
+          () => undefined,
+        );
+        if (free !== undefined && free < job.sizeBytes + DISK_MARGIN_BYTES)
+          throw new RestoreTestFailure(
+            'disk_space',
+            `not enough free space in ${tmpdir()} for the backup (${formatBytes(job.sizeBytes)} needed, ${formatBytes(free)} free)`,
+            'Free some space, or point TMPDIR of the agent at a larger disk.',
+          );
+        setPhase('download');
+        tempDir = await mkdtemp(join(tmpdir(), 'resistro-verify-'));
+        const downloading = performance.now();
+        path = await downloadBackup(job.backupId, tempDir, api, log, signal).catch((error) => {
+          if (signal.aborted) throw error;
+          throw new RestoreTestFailure(
+            'download_failed',
+            (error as Error).message,
+            (error as UserError).hint ?? '',
+            {
+              cause: error,
+            },
+          );
+        });
+        downloadMs = Math.round(performance.now() - downloading);
+      }
       verdict = await runRestoreTest({
         path,
-        size: job.sizeBytes,
+        size: remote ? remote.storedBytes : job.sizeBytes,
+        ...(remote && { remote }),
         backupId: job.backupId,
         key,
         server,
@@ -256,6 +307,7 @@ export class RestoreTestJobs {
     } finally {
       clearInterval(timer);
       await reporting;
+      agents?.destroy();
       if (tempDir) await rm(tempDir, { recursive: true, force: true });
     }
     await this.#finish(job.id, verdict);

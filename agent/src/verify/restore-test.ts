@@ -1,7 +1,8 @@
 // A test restore: prove that a backup restores and holds what was dumped, without putting the
 // customer's data or disk at risk.
 //
-//   1. check the whole file (key, every chunk) and read the per-table statistics it carries
+//   1. check the whole file (key, every chunk) and read the per-table statistics it carries (a
+//      deduplicated backup, read straight from storage or from its file, is scanned as it is read)
 //   2. check free disk space on the server's data directory against the expected size
 //   3. create the scratch database (resistro_verify_<id>), restore into it at low priority
 //   4. dump the restored copy the same way and compare each table's row count and hash
@@ -12,6 +13,7 @@
 // checked to be one of ours before anything happens. The result is a verdict with reasons, never
 // an exception: the daemon reports it, `resistro verify --restore` prints it.
 import { statfs } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import type {
   CheckResult,
   CustomCheck,
@@ -19,8 +21,10 @@ import type {
   RestoreTestPhase,
   RestoreTestVerdict,
 } from '@resistro/contract';
-import { createTableScanner } from '../backup/table-scan.ts';
-import { type DatabaseTarget, type Engine, EngineError, getEngine } from '../engines/index.ts';
+import { createTableScanner, dialectOf, newStatsDigest, statsObject } from '../backup/table-scan.ts';
+import { CONTAINER_VERSION, openContainer } from '../dedup/container.ts';
+import type { RemoteBackup } from '../dedup/remote-read.ts';
+import { type DatabaseTarget, ENGINE_NAMES, type Engine, EngineError, getEngine } from '../engines/index.ts';
 import { defaultSpawn, type SpawnFn } from '../engines/process.ts';
 import { UserError } from '../errors.ts';
 import {
@@ -33,7 +37,12 @@ import {
 } from '../format/index.ts';
 import { formatBytes, formatDuration, type Logger } from '../log.ts';
 import { restoreFile } from '../restore/into-database.ts';
-import { checkBackupFile, type CheckResult as FileCheck } from '../restore/restore.ts';
+import {
+  checkBackupFile,
+  type CheckResult as FileCheck,
+  openSqlStream,
+  readHeaderOf,
+} from '../restore/restore.ts';
 import { runChecks } from './checks.ts';
 import { compareTables, type TableComparison } from './compare.ts';
 import { lowPrioritySpawn } from './priority.ts';
@@ -44,8 +53,13 @@ const SIZE_FACTOR = 2;
 const DISK_MARGIN_BYTES = 256 * 1024 * 1024;
 
 export type RestoreTestOptions = {
-  /** the backup file, already on this machine */
+  /** the backup file, already on this machine (with `remote`: only the backup's name in messages) */
   path: string;
+  /**
+   * A deduplicated backup read straight from storage with ranged reads instead of a file: the test
+   * then proves the chunks in storage, as a restore from the dashboard reads them.
+   */
+  remote?: RemoteBackup;
   size: number;
   backupId: string;
   key: EncryptionKey;
@@ -136,6 +150,47 @@ export async function dumpTableStats(
   return scanner.end();
 }
 
+/**
+ * Step 1: every chunk of the backup read and checked, and what it holds. A deduplicated backup (its
+ * version 3 file, or read from storage) carries no statistics of its own: its SQL is scanned here
+ * as it is read, the way a dump of the restored copy is scanned afterwards, under a fresh digest
+ * key; the comparison then proves that the copy holds exactly the rows the stored chunks hold.
+ */
+async function checkBackup(
+  o: RestoreTestOptions,
+  signal: AbortSignal,
+): Promise<Pick<FileCheck, 'engine' | 'tableStats'>> {
+  if (o.remote) return scanBackup(o.remote.open(), o.remote.manifest.meta?.engine, signal);
+  if ((await readHeaderOf(o.path)).version === CONTAINER_VERSION) {
+    const c = await openContainer(o.path, o.key);
+    await c.fh.close();
+    return scanBackup(await openSqlStream(o.path, o.key), c.manifest.meta?.engine, signal);
+  }
+  return checkBackupFile(o.path, o.key);
+}
+
+async function scanBackup(
+  sql: Readable,
+  madeBy: string | number | undefined,
+  signal: AbortSignal,
+): Promise<Pick<FileCheck, 'engine' | 'tableStats'>> {
+  const engine = ENGINE_NAMES.find((n) => n === madeBy);
+  const dialect = engine && dialectOf(engine);
+  const digest = newStatsDigest();
+  const scanner = dialect && createTableScanner(dialect, digest);
+  const onAbort = () => sql.destroy(signal.reason as Error);
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    for await (const chunk of sql) scanner?.write(chunk as Buffer);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+  return {
+    engine,
+    tableStats: dialect && scanner ? statsObject(dialect, digest, scanner.end()) : undefined,
+  };
+}
+
 async function freeBytes(path: string): Promise<number | undefined> {
   try {
     const s = await statfs(path);
@@ -196,7 +251,7 @@ export async function runRestoreTest(o: RestoreTestOptions): Promise<RestoreTest
 
     // ---- 1. the whole file, and what it says it holds
     o.onPhase?.('check');
-    const file: FileCheck = await checkBackupFile(o.path, o.key);
+    const file = await checkBackup(o, signal);
     const family = (e: string | undefined) => (e === 'postgres' ? 'postgres' : 'mysql');
     if (file.engine && family(file.engine) !== family(o.server.engine))
       throw new RestoreTestFailure(
@@ -263,6 +318,7 @@ export async function runRestoreTest(o: RestoreTestOptions): Promise<RestoreTest
       spawn,
       log,
       signal,
+      ...(o.remote && { remote: o.remote }),
     });
     restoreMs = Math.round(performance.now() - restoreStarted + (o.downloadMs ?? 0));
     signal.throwIfAborted();
