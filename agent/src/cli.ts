@@ -86,7 +86,9 @@ from resistro 0.3 on) and, for sectioned backups, the sections; for a deduplicat
 exists, and its rows, streaming (memory stays flat at any size). PostgreSQL reads only the table's
 section, in one transaction; MySQL/MariaDB checks the whole file first, then replays only the
 table's part of the dump (triggers are left out, and with --as its foreign keys). A table that
-already has rows is refused unless --replace.
+already has rows is refused unless --replace. A deduplicated backup (--backup, or its downloaded
+file) reads only the chunks of the schema and of that table (MySQL/MariaDB: checked first, then
+replayed), with ranged reads from storage; nothing is written to disk.
 
 SQLite, Redis and directory backups are restored into files (the engine is read from the backup):
 resistro restore --file <b> --target-file /srv/app/db.sqlite [--replace]   SQLite: refuses an existing

@@ -1,5 +1,6 @@
 // `resistro verify --restore`: the test restore of the daemon, on demand from the command line.
-//   --backup <id>  fetches the backup; the server is the backed-up database's own (its connection
+//   --backup <id>  fetches the backup (a deduplicated one is read straight from storage, not
+//                  downloaded); the server is the backed-up database's own (its connection
 //                  settings from the control plane), the scratch database is made there
 //   --file <path>  a local file; the server is given like for `restore` (--host, --port, --user,
 //                  --database: where to connect; the scratch database is made beside it)

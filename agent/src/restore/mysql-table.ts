@@ -4,7 +4,9 @@
 // "-- Table structure for table `t`" and "-- Dumping data for table `t`" comments) into the mysql
 // client. Memory stays flat: only the first bytes of each line are looked at; the rest streams on.
 // Triggers are left out (they may name other tables); with --as, foreign keys are too (their names
-// are unique per database and would clash with the original table's).
+// are unique per database and would clash with the original table's). A deduplicated backup is
+// already cut by table: only its preamble and the tables' sections go through the same filter
+// (restoreMysqlTablesFrom).
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type DatabaseTarget, EngineError, getEngine } from '../engines/index.ts';
