@@ -1,13 +1,14 @@
 // `restore --backup` of a deduplicated backup (FORMAT.md §13.9): the chunks are read straight from
 // storage, not through the service's single-file download. The service says where each chunk of
 // the backup lies (GET /backups/{id}/dedup/reads: presigned URLs, runs of neighbouring chunks of
-// one pack); the agent fetches READS_IN_FLIGHT runs at a time with ranged GETs, in manifest order,
+// one pack); the agent groups them into windows of ≤ 4 MiB, each fetched with one ranged GET per
+// stretch of a pack it touches (read-windows.ts), keeps a few windows in flight, in manifest order,
 // and checks every blob against the manifest (its length, then its authentication under the
 // chunk's key with its id) before its plaintext is released. A pack gone from storage, a run that
 // is short, a blob that does not authenticate: refused, naming the chunk.
 //
-// Memory: at most READS_IN_FLIGHT runs of ≤ 4 MiB (plus ≤ 256 KiB read through between chunks),
-// and one chunk's plaintext; whatever the size of the backup.
+// Memory: at most READS_IN_FLIGHT windows of ≤ 4 MiB (gaps read through included), and one chunk's
+// plaintext; whatever the size of the backup.
 
 import { Readable } from 'node:stream';
 import type { DedupReads } from '@resistro/contract';
@@ -24,8 +25,9 @@ import { getRange, type HttpAgents, StorageRequestError } from '../upload/http.t
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy, sleep } from '../upload/retry.ts';
 import { chunkLabel, openRef, openRefFrame } from './container.ts';
 import { decryptManifest, type Manifest } from './manifest.ts';
+import { type Read, type ReadWindow, takeWindow } from './read-windows.ts';
 
-/** ranged reads in flight at once (each ≤ 4 MiB and a gap); enough to hide storage latency */
+/** windows of ranged reads in flight at once (each ≤ 4 MiB); enough to hide storage latency */
 export const READS_IN_FLIGHT = 6;
 /** the most a parallel restore keeps in flight, over all its sessions (so at most 64 MiB) */
 const MAX_READS_IN_FLIGHT = 16;
@@ -93,9 +95,6 @@ type Options = {
   inFlight?: number;
   retry?: RetryPolicy;
 };
-
-/** One ranged read: refs [first, first + offsets.length) at these offsets from `start`. */
-type Read = { url: string; start: number; end: number; first: number; offsets: number[] };
 
 /** Where each reference is: its section and index, and its blob length; the manifest's order. */
 type Place = { section: number; index: number; length: number };
@@ -176,31 +175,67 @@ export async function openRemoteBackup(o: Options): Promise<RemoteBackup> {
     planAt = Date.now();
   };
 
-  /** The blobs of one read; a refused (expired) URL is asked for again, under a fresh plan. */
-  const fetchRead = async (r: Read, fresh = false): Promise<Buffer[]> => {
-    let data: Buffer;
-    try {
-      data = await withStorageRetry(
-        () => getRange(r.url, r.start, r.end, o.agents, o.signal),
-        retry,
-        o.signal,
-      );
-    } catch (error) {
-      if (!(error instanceof StorageRequestError)) throw error;
-      if (error.expired && !fresh) {
-        await refresh();
-        const again = readsOf(plan, r.first, r.first + r.offsets.length);
-        return (await Promise.all(again.map((x) => fetchRead(x, true)))).flat();
-      }
-      const why =
+  const missing = (ref: number, error: StorageRequestError) =>
+    new StoredChunkError(
+      `${label(ref)} is missing: ${
         error.status === 404
           ? 'storage has no pack holding it'
           : error.status === 416
             ? 'its pack in storage is shorter than the index says'
-            : `storage did not give it back (${error.message})`;
-      throw new StoredChunkError(`${label(r.first)} is missing: ${why}`);
-    }
-    return r.offsets.map((at, k) => data.subarray(at, at + places[r.first + k]!.length));
+            : `storage did not give it back (${error.message})`
+      }`,
+    );
+  const getBytes = (url: string, start: number, end: number) =>
+    withStorageRetry(() => getRange(url, start, end, o.agents, o.signal), retry, o.signal);
+
+  /** The blobs of one read, under a plan asked for again (its URL was refused as expired). */
+  const fetchReadAgain = async (r: Read): Promise<Buffer[]> => {
+    const again = readsOf(plan, r.first, r.first + r.offsets.length);
+    const blobs = await Promise.all(
+      again.map(async (x) => {
+        const data = await getBytes(x.url, x.start, x.end).catch((error: unknown) => {
+          throw error instanceof StorageRequestError ? missing(x.first, error) : error;
+        });
+        return x.offsets.map((at, k) => data.subarray(at, at + places[x.first + k]!.length));
+      }),
+    );
+    return blobs.flat();
+  };
+
+  /**
+   * A window's reads, each as its blobs: one ranged request per fetch of the window (a read shares
+   * its fetch's bytes). A failed request fails the reads it serves, each naming its first chunk; a
+   * refused (expired) URL is asked for again once per window, and its reads then read on their own.
+   */
+  const fetchWindow = (w: ReadWindow): Promise<Buffer[]>[] => {
+    const data = new Map<number, Promise<Buffer | 'expired'>>();
+    let refreshed: Promise<void> | undefined;
+    const fetched = (i: number) => {
+      let d = data.get(i);
+      if (!d) {
+        const f = w.fetches[i]!;
+        d = getBytes(f.url, f.start, f.end).catch((error: unknown) => {
+          if (error instanceof StorageRequestError && error.expired) return 'expired' as const;
+          throw error;
+        });
+        data.set(i, d);
+      }
+      return d;
+    };
+    // in the order of the reads, so the one the restore needs first is asked for first
+    return w.reads.map(async (r, k) => {
+      const f = w.fetches[w.fetchOf[k]!]!;
+      const bytes = await fetched(w.fetchOf[k]!).catch((error: unknown) => {
+        throw error instanceof StorageRequestError ? missing(r.first, error) : error;
+      });
+      if (bytes === 'expired') {
+        refreshed ??= refresh();
+        await refreshed;
+        return fetchReadAgain(r);
+      }
+      const base = r.start - f.start;
+      return r.offsets.map((at, n) => bytes.subarray(base + at, base + at + places[r.first + n]!.length));
+    });
   };
 
   const storedBytes =
@@ -220,7 +255,8 @@ export async function openRemoteBackup(o: Options): Promise<RemoteBackup> {
     async function* chunks(): AsyncGenerator<Buffer> {
       let next = from; // first reference not yet asked for
       let queued: Read[] = [];
-      const pending: { read: Read; blobs: Promise<Buffer[]> }[] = [];
+      // one window per permit: its reads in order, each read's blobs as its fetch brings them
+      const pending: { window: ReadWindow; blobs: Promise<Buffer[]>[] }[] = [];
       /** `wait`: this stream may wait for a permit (it has nothing coming otherwise) */
       const fill = async (wait: boolean) => {
         while (pending.length < perStream && next < to) {
@@ -228,44 +264,50 @@ export async function openRemoteBackup(o: Options): Promise<RemoteBackup> {
           // with a permit nobody waits for (another section's session would starve).
           if (wait && pending.length === 0) await limit.acquire(o.signal);
           else if (!limit.tryAcquire()) return;
-          let read: Read;
+          let window: ReadWindow;
           try {
             if (queued.length === 0 || expiring()) {
               if (expiring()) await refresh();
               queued = readsOf(plan, next, to);
             }
-            read = queued.shift()!;
+            window = takeWindow(queued);
           } catch (error) {
             limit.release();
             throw error;
           }
-          next = read.first + read.offsets.length;
-          const blobs = fetchRead(read);
-          blobs.catch(() => {}); // awaited in order below; an early failure must not go unhandled
-          pending.push({ read, blobs });
+          const last = window.reads[window.reads.length - 1]!;
+          next = last.first + last.offsets.length;
+          const blobs = fetchWindow(window);
+          // awaited in order below; an early failure must not go unhandled
+          for (const b of blobs) b.catch(() => {});
+          pending.push({ window, blobs });
         }
       };
       try {
         await fill(true);
         while (pending.length > 0) {
           const entry = pending[0]!;
-          const got = await entry.blobs;
-          for (let k = 0; k < got.length; k++) {
-            const blob = got[k]!;
-            const { section, index } = places[entry.read.first + k]!;
-            counters.onFileBytes?.(blob.length);
-            const plain = frames
-              ? openRefFrame(manifest, section, index, blob)
-              : openRef(manifest, section, index, blob);
-            if (!frames) counters.onSqlBytes?.(plain.length);
-            release(plain.length);
-            if (k === got.length - 1) {
-              // the read is used up: its permit goes on (to a stream waiting for one first)
-              pending.shift();
-              limit.release();
-              await fill(false);
+          const { reads } = entry.window;
+          for (let r = 0; r < reads.length; r++) {
+            const read = reads[r]!;
+            const got = await entry.blobs[r]!;
+            for (let k = 0; k < got.length; k++) {
+              const blob = got[k]!;
+              const { section, index } = places[read.first + k]!;
+              counters.onFileBytes?.(blob.length);
+              const plain = frames
+                ? openRefFrame(manifest, section, index, blob)
+                : openRef(manifest, section, index, blob);
+              if (!frames) counters.onSqlBytes?.(plain.length);
+              release(plain.length);
+              if (r === reads.length - 1 && k === got.length - 1) {
+                // the window is used up: its permit goes on (to a stream waiting for one first)
+                pending.shift();
+                limit.release();
+                await fill(false);
+              }
+              yield plain;
             }
-            yield plain;
           }
           if (pending[0] === entry) {
             pending.shift();
@@ -274,7 +316,7 @@ export async function openRemoteBackup(o: Options): Promise<RemoteBackup> {
           await fill(true);
         }
       } finally {
-        // stopped early (a failure, a destroyed stream): the permits of reads not used go back
+        // stopped early (a failure, a destroyed stream): the permits of windows not used go back
         for (const _ of pending) limit.release();
         pending.length = 0;
       }
@@ -334,15 +376,7 @@ export async function openRemoteBackup(o: Options): Promise<RemoteBackup> {
               );
             } catch (error) {
               if (!(error instanceof StorageRequestError) || error.expired) throw error;
-              throw new StoredChunkError(
-                `${label(first)} is missing: ${
-                  error.status === 404
-                    ? 'storage has no pack holding it'
-                    : error.status === 416
-                      ? 'its pack in storage is shorter than the index says'
-                      : `storage did not give it back (${error.message})`
-                }`,
-              );
+              throw missing(first, error);
             }
           }
         };
