@@ -34,7 +34,7 @@ let text = '';
 for await (const chunk of process.stdin) text += chunk;
 const job = JSON.parse(text) as Job;
 const key = parseEncryptionKey(job.key);
-const log = createLogger({ level: 'error' });
+const log = createLogger({ level: process.env.BENCH_LOG === 'debug' ? 'debug' : 'error' });
 const signal = new AbortController().signal;
 const agents = createAgents(8);
 const t0 = performance.now();

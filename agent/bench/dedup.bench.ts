@@ -63,12 +63,13 @@ const { values: args } = parseArgs({
     avg: { type: 'string', default: '32' },
     jobs: { type: 'string', default: '2' },
     repeat: { type: 'string', default: '1' },
+    hold: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (args.help) {
   process.stdout.write(
-    "npm run bench:dedup [-- --days <n>] [--scale <x, 1 ≈ 35 MB of SQL>] [--seed <n>] [--avg <KiB>] [--jobs <n>] [--repeat <n>: the last day's restores, alternating, n times]\n",
+    "npm run bench:dedup [-- --days <n>] [--scale <x, 1 ≈ 35 MB of SQL>] [--seed <n>] [--avg <KiB>] [--jobs <n>] [--repeat <n>: the last day's restores, alternating, n times] [--hold: keep the servers and write the last day's restore jobs to hold.json until Ctrl-C]\n",
   );
   process.exit(0);
 }
@@ -224,6 +225,8 @@ let manifestTotal = 0;
 let decodeWhole = 0;
 let decodeDedup = 0;
 let decodeRemote = 0;
+/** --hold: the last day's restore jobs, for dedup-restore.ts run by hand (profiling) */
+let held: Record<string, unknown> | undefined;
 for (let day = 1; day <= days; day++) {
   if (day > 1) await q(mutateDay(workload, day));
   const keepWhole = checkDays.has(day);
@@ -283,6 +286,7 @@ for (let day = 1; day <= days; day++) {
         path: join(dir, 'download.resistro'),
       };
       await restoreInto(WHOLE, wholeJob);
+      held = { remote: { mode: 'remote', plan }, whole: wholeJob };
       // --repeat: the two again, alternating (a shared machine's load moves between runs)
       for (let run = 1; run < repeat; run++) {
         await restoreInto(remoteNow, { mode: 'remote', plan });
@@ -381,6 +385,12 @@ process.stdout.write(
     `peak RSS of the whole run (chunk index and packs of the in-memory store included): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`,
 );
 const failed = restores.filter((r) => !r.identical);
+if (args.hold && held) {
+  const file = join(dir, 'hold.json');
+  writeFileSync(file, JSON.stringify({ ...held, key: keyText, jobs, target, url: server.url('postgres') }));
+  process.stderr.write(`servers kept running; the last day's restore jobs are in ${file} (Ctrl-C ends)\n`);
+  await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+}
 agents.destroy();
 await client.end();
 await server.stop();
