@@ -25,7 +25,9 @@
 //     packs are put back;
 //   - every backup but the last deleted the same way, the last restored and checked alone; after
 //     each deletion the bytes still stored that no backup uses (dead chunks in packs that hold
-//     live ones too) are printed.
+//     live ones too) are printed, with the packs the collection rewrote or merged and its storage
+//     requests; then the grace period of retired packs is let pass (their retired_at moved back 8
+//     days) and the collection runs again: what is stored then is what the user keeps paying for.
 // Exits 1 on any mismatch. A benchmark, not a test: it prints a table (per day: SQL, whole file,
 // deduplicated upload, stored so far by the API; wall time and CPU of each backup, agent process
 // and its pg_dump children; storage requests per backup).
@@ -343,6 +345,8 @@ try {
     manifestBytes: number;
     rewritten: number;
     rewrittenBytes: number;
+    merged: number;
+    requests: number;
     listedFreed: number;
     deadBytes: number;
     storedAfter: number;
@@ -355,7 +359,7 @@ try {
     // What the model says: the packs none of whose chunks a remaining backup references.
     const { rows: expected } = await cp.query<{ packs: string; bytes: string }>(
       `select count(*) as packs, coalesce(sum(p.size_bytes), 0) as bytes from dedup_packs p
-        where p.database_id = $1 and p.status = 'stored' and not exists (
+        where p.database_id = $1 and p.status = 'stored' and p.retired_at is null and not exists (
           select 1 from dedup_chunks c join dedup_refs r on r.account_id = c.account_id and r.chunk_id = c.chunk_id
            where c.pack_id = p.id and not (r.backup_id = any($2::uuid[])))`,
       [dedupDb.id, deleted],
@@ -378,7 +382,9 @@ try {
     // What the cron does within a minute, asked for now (POST /dedup/collect, scope "write").
     const collected = await session.json('/dedup/collect', { method: 'POST' });
     if (collected.status !== 200) throw new Error(`POST /dedup/collect: ${collected.status}`);
-    // A pack mostly dead is rewritten by the storage (docs/dedup.md): its new copy is stored bytes.
+    const ran = collected.body as { rewritten: number; merged: number; storageRequests: number };
+    // A pack mostly dead is rewritten by the storage, and small ones are merged (docs/dedup.md):
+    // the new packs are stored bytes, the old ones stay for the grace period.
     const { rows: added } = await cp.query<{ n: string; bytes: string }>(
       `select count(*) as n, coalesce(sum(size_bytes), 0) as bytes from dedup_packs
         where account_id = $1 and status = 'stored' and not (id = any($2::uuid[]))`,
@@ -421,6 +427,8 @@ try {
       manifestBytes,
       rewritten: Number(added[0]!.n),
       rewrittenBytes,
+      merged: ran.merged,
+      requests: ran.storageRequests,
       listedFreed: listedBefore - listedAfter,
       deadBytes: Number(dead[0]!.bytes),
       storedAfter,
@@ -531,6 +539,44 @@ try {
   const only = await checkAll();
   expectThat(only.code === 0, `resistro check --read-data: ${only.stdout.trim().split('\n').at(-1)}`);
 
+  // The grace period of retired packs (7 days) let pass: the next collection deletes them.
+  const { rows: retiring } = await cp.query<{ n: string; bytes: string }>(
+    `select count(*) as n, coalesce(sum(size_bytes), 0) as bytes from dedup_packs
+      where account_id = $1 and retired_at is not null`,
+    [accountId],
+  );
+  await cp.query(
+    "update dedup_packs set retired_at = retired_at - interval '8 days' where account_id = $1 and retired_at is not null",
+    [accountId],
+  );
+  const graceUsedBefore = await accountBytes();
+  const graceCollected = await session.json('/dedup/collect', { method: 'POST' });
+  if (graceCollected.status !== 200) throw new Error(`POST /dedup/collect: ${graceCollected.status}`);
+  const graceRan = graceCollected.body as { merged: number; storageRequests: number };
+  const graceUsed = await accountBytes();
+  const graceListed = (await listing(`accounts/${accountId}/`)).bytes;
+  const { rows: graceDead } = await cp.query<{ bytes: string }>(
+    `select coalesce(sum(p.size_bytes - coalesce((select sum(c.length) from dedup_chunks c where c.pack_id = p.id), 0)), 0) as bytes
+       from dedup_packs p where p.account_id = $1 and p.status = 'stored' and p.retired_at is null`,
+    [accountId],
+  );
+  const { rows: graceLeft } = await cp.query<{ n: string }>(
+    'select count(*) as n from dedup_packs where account_id = $1',
+    [accountId],
+  );
+  expectThat(
+    graceUsedBefore - graceUsed === Number(retiring[0]!.bytes) && graceUsed === graceListed,
+    `after the grace period: the usage fell by the ${retiring[0]!.n} retired packs (${Number(retiring[0]!.bytes)} bytes; fell by ${graceUsedBefore - graceUsed}) and equals the storage's listing (${graceListed})`,
+  );
+  await restoreAndCompare(`day ${days}: restore --backup (after the retired packs were deleted)`, days, {
+    backup: byDay(days),
+  });
+  const afterGrace = await checkAll();
+  expectThat(
+    afterGrace.code === 0,
+    `resistro check --read-data after the grace period: ${afterGrace.stdout.trim().split('\n').at(-1)}`,
+  );
+
   // ------------------------------------------------------------------------ the table
   const f = (x: number, d = 1, w = 9) => x.toFixed(d).padStart(w);
   const out = (s: string) => process.stdout.write(s);
@@ -559,9 +605,10 @@ try {
       deletions
         .map(
           (d) =>
-            `${d.what}: usage −${formatBytes(d.freed, 'en')} = ${d.freedPacks} packs no other backup used (${formatBytes(d.freedPackBytes, 'en')}) + manifests (${formatBytes(d.manifestBytes, 'en')})${d.rewritten ? ` − ${d.rewritten} packs rewritten (${formatBytes(d.rewrittenBytes, 'en')})` : ''}; the storage's listing −${formatBytes(d.listedFreed, 'en')}; stored now ${formatBytes(d.storedAfter, 'en')}, of it ${formatBytes(d.deadBytes, 'en')} in chunks no backup uses (in packs still holding live ones)\n`,
+            `${d.what}: usage −${formatBytes(d.freed, 'en')} = ${d.freedPacks} packs no other backup used (${formatBytes(d.freedPackBytes, 'en')}) + manifests (${formatBytes(d.manifestBytes, 'en')})${d.rewritten ? ` − ${d.rewritten} new packs (${formatBytes(d.rewrittenBytes, 'en')}; ${d.merged} of them merges)` : ''}; ${d.requests} storage requests; the storage's listing −${formatBytes(d.listedFreed, 'en')}; stored now ${formatBytes(d.storedAfter, 'en')}, of it ${formatBytes(d.deadBytes, 'en')} in chunks no backup uses (in packs still holding live ones)\n`,
         )
         .join('') +
+      `after the grace period of the ${retiring[0]!.n} retired packs (${formatBytes(Number(retiring[0]!.bytes), 'en')}): collected again (${graceRan.merged} merges, ${graceRan.storageRequests} storage requests), stored ${formatBytes(graceUsed, 'en')} in ${graceLeft[0]!.n} packs + the manifest (the storage lists ${formatBytes(graceListed, 'en')}), of it ${formatBytes(Number(graceDead[0]!.bytes), 'en')} in chunks no backup uses\n` +
       `\nrestores (each into an empty database, compared with that day's dump: lines in order, each table's rows as a multiset):\n`,
   );
   for (const r of restores)
