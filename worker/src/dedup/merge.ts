@@ -44,7 +44,13 @@ export type MergeCandidate = {
   sizeBytes: number;
   liveBytes: number;
 };
-export type MergeOptions = { minFreedBytes?: number; targetBytes?: number; limit?: number };
+/** The thresholds are the production ones unless given (tests with tiny packs lower them). */
+export type MergeOptions = {
+  minFreedBytes?: number;
+  minDeadFraction?: number;
+  targetBytes?: number;
+  limit?: number;
+};
 
 /**
  * Groups candidates (in the order given: oldest first, so chunks of one age stay together) into
@@ -120,6 +126,7 @@ export async function mergePacks(
 ): Promise<number> {
   const minFreed = opts.minFreedBytes ?? MERGE_MIN_FREED_BYTES;
   const target = opts.targetBytes ?? MERGE_TARGET_BYTES;
+  const deadFraction = opts.minDeadFraction ?? MERGE_MIN_DEAD_FRACTION;
   const { rows } = await db.execute<{
     id: string;
     object_key: string;
@@ -134,7 +141,7 @@ export async function mergePacks(
     group by p.id
     having coalesce(sum(c.length), 0) > 0
       and coalesce(sum(c.length), 0) <= ${target}
-      and coalesce(sum(c.length), 0) <= p.size_bytes * ${1 - MERGE_MIN_DEAD_FRACTION}::float8
+      and coalesce(sum(c.length), 0) <= p.size_bytes * ${1 - deadFraction}::float8
     order by p.created_at, p.id`);
   const groups = mergeGroups(
     rows.map((r) => ({
