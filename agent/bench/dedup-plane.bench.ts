@@ -554,6 +554,7 @@ try {
   if (graceCollected.status !== 200) throw new Error(`POST /dedup/collect: ${graceCollected.status}`);
   const graceRan = graceCollected.body as { merged: number; storageRequests: number };
   const graceUsed = await accountBytes();
+  const graceStored = (await usageOf())!.storedBytes;
   const graceListed = (await listing(`accounts/${accountId}/`)).bytes;
   const { rows: graceDead } = await cp.query<{ bytes: string }>(
     `select coalesce(sum(p.size_bytes - coalesce((select sum(c.length) from dedup_chunks c where c.pack_id = p.id), 0)), 0) as bytes
@@ -608,7 +609,7 @@ try {
             `${d.what}: usage −${formatBytes(d.freed, 'en')} = ${d.freedPacks} packs no other backup used (${formatBytes(d.freedPackBytes, 'en')}) + manifests (${formatBytes(d.manifestBytes, 'en')})${d.rewritten ? ` − ${d.rewritten} new packs (${formatBytes(d.rewrittenBytes, 'en')}; ${d.merged} of them merges)` : ''}; ${d.requests} storage requests; the storage's listing −${formatBytes(d.listedFreed, 'en')}; stored now ${formatBytes(d.storedAfter, 'en')}, of it ${formatBytes(d.deadBytes, 'en')} in chunks no backup uses (in packs still holding live ones)\n`,
         )
         .join('') +
-      `after the grace period of the ${retiring[0]!.n} retired packs (${formatBytes(Number(retiring[0]!.bytes), 'en')}): collected again (${graceRan.merged} merges, ${graceRan.storageRequests} storage requests), stored ${formatBytes(graceUsed, 'en')} in ${graceLeft[0]!.n} packs + the manifest (the storage lists ${formatBytes(graceListed, 'en')}), of it ${formatBytes(Number(graceDead[0]!.bytes), 'en')} in chunks no backup uses\n` +
+      `after the grace period of the ${retiring[0]!.n} retired packs (${formatBytes(Number(retiring[0]!.bytes), 'en')}): collected again (${graceRan.merged} merges, ${graceRan.storageRequests} storage requests), the database's "stored" ${formatBytes(graceStored, 'en')} (${graceStored} bytes) in ${graceLeft[0]!.n} packs + the manifest (the account's usage, with the whole files, ${formatBytes(graceUsed, 'en')} = the storage's listing), of it ${formatBytes(Number(graceDead[0]!.bytes), 'en')} in chunks no backup uses\n` +
       `\nrestores (each into an empty database, compared with that day's dump: lines in order, each table's rows as a multiset):\n`,
   );
   for (const r of restores)
