@@ -16,6 +16,8 @@ import { sql, stackInfo } from '../../scripts/test/api.ts';
 import { openContainerSections } from '../src/dedup/container-sections.ts';
 import type { Manifest } from '../src/dedup/manifest.ts';
 import { parseEncryptionKey } from '../src/format/index.ts';
+import { createLogger } from '../src/log.ts';
+import { runRestoreTest } from '../src/verify/restore-test.ts';
 import {
   AgentProcess,
   type AgentSetup,
@@ -53,6 +55,8 @@ create table documents (id int primary key, body bytea);
 insert into documents select g, decode(repeat(md5(g::text), 40), 'hex') from generate_series(1, 800) g;
 create table events (at timestamptz, kind text);
 insert into events select '2026-11-01'::timestamptz + g * interval '1 minute', 'tick' from generate_series(1, 20000) g;
+create table settings (id int primary key, value text);
+insert into settings values (1, 'ä'), (2, 'b'), (3, null);
 `;
 
 describe('single tables and test restores of a deduplicated PostgreSQL backup', () => {
@@ -162,6 +166,26 @@ describe('single tables and test restores of a deduplicated PostgreSQL backup', 
     expect(await digest('shop_t', 'orders_copy')).toEqual(await digest('shop', 'orders'));
     const before = await digest('shop_t', 'orders_copy');
     expect(before.n).toBe(120_000);
+  }, 120_000);
+
+  test('a small table is restored from the section the small tables share, reading only that section', async () => {
+    const shared = sectionOf('*');
+    expect(shared).toBeGreaterThan(0);
+    const restore = await runCli(
+      restoreArgs({ backup: backupId }, pgServer, 'shop_t', '--table', 'public.settings'),
+      pgEnv(),
+    );
+    expect(restore.code, restore.stderr.slice(-3000)).toBe(0);
+    const done = restore.events.find((e) => e.event === 'restore.table')!;
+    expect(done).toMatchObject({ section: '*', created: true });
+    expect(done.readBytes).toBe(manifestBytes + blobs(preData()) + blobs(shared));
+    expect(await digest('shop_t', 'settings')).toEqual(await digest('shop', 'settings'));
+    // only its own rows out of the shared section
+    const tables = await pgServer.admin(
+      "select tablename from pg_tables where schemaname = 'public' order by 1",
+      'shop_t',
+    );
+    expect(tables.rows.map((r) => r.tablename)).toEqual(['customers', 'orders_copy', 'settings']);
   }, 120_000);
 
   test('a table with rows is refused unless --replace, which restores it over them', async () => {
@@ -282,7 +306,7 @@ describe('single tables and test restores of a deduplicated PostgreSQL backup', 
         errorCode: null,
       });
       // every table of the backup, each compared by its row count and digest
-      expect(done.tables).toMatchObject({ checked: 4, failed: 0 });
+      expect(done.tables).toMatchObject({ checked: 5, failed: 0 });
       const events = daemon.events.map((e) => e.event);
       expect(events).toContain('verify.remote');
       expect(events).not.toContain('restore.downloaded');
@@ -294,4 +318,34 @@ describe('single tables and test restores of a deduplicated PostgreSQL backup', 
       await daemon.stop();
     }
   }, 240_000);
+
+  test('the per-table comparison of a deduplicated file catches a restored copy that differs, naming the table', async () => {
+    const verdict = await runRestoreTest({
+      path: file,
+      size: readFileSync(file).length,
+      backupId: backupId,
+      key: parseEncryptionKey(setup.encryptionKey),
+      server: {
+        engine: 'postgres',
+        host: '127.0.0.1',
+        port: pgServer.port,
+        database: 'shop',
+        user: pgServer.user,
+        password: pgServer.password,
+      },
+      sourceDatabase: 'shop',
+      scratchDatabase: 'resistro_verify_dedupfile01',
+      checks: [],
+      timeLimitMs: 300_000,
+      log: createLogger({ level: 'error', json: true, write: () => {} }),
+      beforeVerify: async (scratch) => {
+        await pgServer.admin("update customers set city = 'Graz' where id = 17", scratch.database);
+      },
+    });
+    expect(verdict.status, JSON.stringify(verdict.error)).toBe('failed');
+    expect(verdict.tables).toMatchObject({ checked: 5, failed: 1 });
+    expect(verdict.tables.failures).toEqual([
+      { table: 'public.customers', reason: 'content_differs', expectedRows: 30_000, actualRows: 30_000 },
+    ]);
+  }, 180_000);
 });
