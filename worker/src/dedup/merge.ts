@@ -20,13 +20,15 @@ import { packKeyFor } from './dedup.ts';
 
 const MiB = 1024 * 1024;
 /**
- * Thresholds (docs/dedup.md explains them): a pack takes part when at least half of it is dead,
- * and a merge must free at least 1 MiB in all. A merge costs one ranged GET per run of live chunks
- * (coalesced), one PUT, one read back of the new pack and one DELETE per old pack later, plus the
- * egress of reading the live bytes twice where egress is charged; since the live bytes are at most
- * the dead bytes, that is paid back by a month or two of not storing the dead bytes (and free on
- * R2 or inside the provider's network). Half dead each time also bounds how often the same live
- * bytes are moved again: each merge of them frees at least as much as it moves.
+ * Thresholds (docs/dedup.md, "Pack merges", explains them): a pack takes part when at least half
+ * of it is dead, and a merge must free at least 1 MiB in all. A merge costs one ranged GET per run
+ * of live chunks (coalesced), one PUT, one read back of the new pack and one DELETE per old pack
+ * later, plus the egress of the live bytes twice where egress is charged: at S3's list prices
+ * ($0.09/GB out, $0.023/GB-month) moving L bytes costs as much as storing 7.8 × L for a month, and
+ * L is at most the dead bytes freed, so a merge pays for itself within eight months at worst (far
+ * sooner when less is live; at once on R2), and the dead bytes of a daily pack would otherwise stay
+ * for as long as its few unchanging rows are needed. Half dead each time also bounds how often the
+ * same live bytes are moved again.
  */
 export const MERGE_MIN_DEAD_FRACTION = 0.5;
 export const MERGE_MIN_FREED_BYTES = MiB;
