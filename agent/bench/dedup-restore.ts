@@ -5,7 +5,7 @@
 //   assembled: the single file the service streams together (one ranged read after the other),
 //              downloaded first, then restored (restore --backup of a deduplicated backup before)
 //   whole:     a whole file downloaded, then restored (restore --backup of today's backups)
-import { createWriteStream, statSync } from 'node:fs';
+import { createWriteStream, readFileSync, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DedupReads } from '@resistro/contract';
@@ -90,6 +90,15 @@ if (job.mode === 'remote') {
   await restore(job.path!);
 }
 agents.destroy();
+// CPU of this process, and of its finished children (psql, zstd: /proc/self/stat cutime + cstime)
+const own = process.cpuUsage();
+const stat = readFileSync('/proc/self/stat', 'utf8');
+const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 process.stdout.write(
-  `${JSON.stringify({ wallMs: performance.now() - t0, maxRssMB: process.resourceUsage().maxRSS / 1024 })}\n`,
+  `${JSON.stringify({
+    wallMs: performance.now() - t0,
+    maxRssMB: process.resourceUsage().maxRSS / 1024,
+    agentCpuMs: (own.user + own.system) / 1000,
+    childCpuMs: ((Number(fields[13]) + Number(fields[14])) * 1000) / 100,
+  })}\n`,
 );

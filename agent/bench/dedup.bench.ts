@@ -187,8 +187,31 @@ async function freshDatabase(): Promise<string> {
 const targetOf = (database: string) => ({ ...target, database });
 
 const keyText = generatedKey;
-/** One restore in a process of its own (dedup-restore.ts): its wall time and peak RSS. */
-async function restoreChild(job: Record<string, unknown>): Promise<{ wallMs: number; maxRssMB: number }> {
+/** The local S3 server's CPU ms so far (a child of this process; it serves the ranged reads). */
+function storageCpuMs(): number {
+  const children = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8')
+    .trim()
+    .split(' ');
+  for (const pid of children) {
+    if (!pid || !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('s3-server')) continue;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  }
+  return Number.NaN;
+}
+
+type ChildRestore = {
+  wallMs: number;
+  maxRssMB: number;
+  agentCpuMs: number;
+  /** psql and zstd */
+  childCpuMs: number;
+  storageCpuMs: number;
+};
+/** One restore in a process of its own (dedup-restore.ts): its wall time, peak RSS and CPU. */
+async function restoreChild(job: Record<string, unknown>): Promise<ChildRestore> {
+  const storage0 = storageCpuMs();
   const child = spawn(process.execPath, ['--no-warnings', join(import.meta.dirname, 'dedup-restore.ts')], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -197,7 +220,7 @@ async function restoreChild(job: Record<string, unknown>): Promise<{ wallMs: num
   for await (const chunk of child.stdout) out += chunk;
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   if (code !== 0) throw new Error(`the restore (${String(job.mode)}) exited with ${code}`);
-  return JSON.parse(out.trim().split('\n').pop()!);
+  return { ...JSON.parse(out.trim().split('\n').pop()!), storageCpuMs: storageCpuMs() - storage0 };
 }
 
 const dumpFingerprint = (database: string) => dumpFingerprintOf(server, database);
@@ -215,7 +238,14 @@ type Row = {
   newChunks: number;
   requests: number;
 };
-type Restore = { day: number; how: string; wallMs: number; peakMB: number; identical: boolean };
+type Restore = {
+  day: number;
+  how: string;
+  wallMs: number;
+  peakMB: number;
+  identical: boolean;
+  cpu: ChildRestore;
+};
 const rows: Row[] = [];
 const restores: Restore[] = [];
 const checkDays = new Set([1, Math.ceil(days / 2), days]);
@@ -267,7 +297,7 @@ for (let day = 1; day <= days; day++) {
       if (!identical) {
         process.stderr.write(`day ${day}, ${how}: ${firstFingerprintDifference(source, restored)}\n`);
       }
-      restores.push({ day, how, wallMs: r.wallMs, peakMB: r.maxRssMB, identical });
+      restores.push({ day, how, wallMs: r.wallMs, peakMB: r.maxRssMB, identical, cpu: r });
       await q(`drop database ${database}`);
       process.stderr.write(
         `day ${day}: ${how} ${(r.wallMs / 1000).toFixed(1)} s, ${identical ? 'identical' : 'DIFFERENT'}\n`,
@@ -361,11 +391,11 @@ process.stdout.write(
     `logical size of the ${days} backups (their SQL): ${(logicalTotal / MB).toFixed(1)} MB; ${days} whole backups would take ${(wholeTotal / MB).toFixed(1)} MB\n` +
     `index rows (distinct chunks): ${store.index.size}; packs: ${store.packs.length}\n\n` +
     "restores (each in a process of its own, into an empty database; compared by dump: lines in order, each table's rows as a multiset):\n" +
-    ' day  wall s   × whole   max RSS  identical  how\n',
+    ' day  wall s   × whole   max RSS  identical  CPU s: agent  psql+zstd  storage  how\n',
 );
 for (const r of restores)
   process.stdout.write(
-    `${String(r.day).padStart(4)} ${(r.wallMs / 1000).toFixed(1).padStart(7)} ${wholeRestore && r.day === wholeRestore.day ? `${(r.wallMs / wholeRestore.wallMs).toFixed(2)}×`.padStart(9) : '        -'} ${`${r.peakMB.toFixed(0)} MB`.padStart(9)}  ${(r.identical ? 'yes' : 'NO').padStart(9)}  ${r.how}\n`,
+    `${String(r.day).padStart(4)} ${(r.wallMs / 1000).toFixed(1).padStart(7)} ${wholeRestore && r.day === wholeRestore.day ? `${(r.wallMs / wholeRestore.wallMs).toFixed(2)}×`.padStart(9) : '        -'} ${`${r.peakMB.toFixed(0)} MB`.padStart(9)}  ${(r.identical ? 'yes' : 'NO').padStart(9)} ${(r.cpu.agentCpuMs / 1000).toFixed(2).padStart(13)} ${(r.cpu.childCpuMs / 1000).toFixed(2).padStart(10)} ${(r.cpu.storageCpuMs / 1000).toFixed(2).padStart(8)}  ${r.how}\n`,
   );
 if (repeat > 1) {
   const median = (how: string) => {
