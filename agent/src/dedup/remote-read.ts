@@ -32,6 +32,15 @@ export const READS_IN_FLIGHT = 6;
 /** the most a parallel restore keeps in flight, over all its sessions (so at most 64 MiB) */
 const MAX_READS_IN_FLIGHT = 16;
 
+/**
+ * Windows one section reads ahead at most: the one its session consumes and two behind it, which
+ * hide a request's latency many times over (a window is up to 4 MiB of compressed pieces, in
+ * bench:dedup about half a second of COPY). More would only take permits from the other sessions:
+ * a permit comes back when its whole window is used up, so a section that took them all at its
+ * start would leave the next session waiting that long.
+ */
+const SECTION_WINDOWS_AHEAD = 3;
+
 /** Ranged reads in flight for a restore over `jobs` sessions: two ahead of the sessions, 6–16. */
 export function readsInFlight(jobs: number): number {
   return Math.min(MAX_READS_IN_FLIGHT, Math.max(READS_IN_FLIGHT, jobs + 2));
@@ -241,7 +250,7 @@ export async function openRemoteBackup(o: Options): Promise<RemoteBackup> {
   const storedBytes =
     manifestFile.length + manifest.sections.reduce((n, s) => n + s.chunks.reduce((m, c) => m + c[3], 0), 0);
 
-  /** The plaintext of refs [from, to) in order; at most `perStream` reads ahead, each holding a permit of `limit`. */
+  /** The plaintext of refs [from, to) in order; at most `perStream` windows ahead, each holding a permit of `limit`. */
   const readRefs = (
     from: number,
     to: number,
@@ -398,7 +407,8 @@ export async function openRemoteBackup(o: Options): Promise<RemoteBackup> {
       const from = sectionStart[section];
       if (from === undefined) throw new RangeError(`no section ${section}`);
       const to = from + manifest.sections[section]!.chunks.length;
-      return readRefs(from, to, counters, limit, limit.size, opts.frames === true);
+      const ahead = Math.min(limit.size, SECTION_WINDOWS_AHEAD);
+      return readRefs(from, to, counters, limit, ahead, opts.frames === true);
     },
   };
 }
