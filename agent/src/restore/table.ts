@@ -8,6 +8,7 @@
 // those two sections are read, with ranged reads). A damaged or missing chunk fails psql's input
 // before it could commit: nothing is restored, and the error names the chunk.
 import { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { type DatabaseTarget, EngineError } from '../engines/index.ts';
 import type { PostgresSessions } from '../engines/postgres.ts';
 import { UsageError } from '../errors.ts';
@@ -47,8 +48,12 @@ function quoteIdent(name: string): string {
   return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replaceAll('"', '""')}"`;
 }
 
-/** Only the lines of `wanted`'s COPY block (and its header), out of a data fragment. */
-async function* copyBlockOf(
+/**
+ * Only the lines of `wanted`'s COPY block (and its header), out of a data fragment. The pieces of
+ * SQL end anywhere, also inside a character of several bytes (a deduplicated backup's chunks end
+ * where the content says): they are decoded as one stream, never one by one.
+ */
+export async function* copyBlockOf(
   sql: AsyncIterable<Buffer>,
   wanted: string,
   found: { rows: boolean },
@@ -57,8 +62,9 @@ async function* copyBlockOf(
   let inside = false;
   let rest = '';
   const prefix = `COPY ${wanted} `;
+  const decoder = new StringDecoder('utf8');
   for await (const chunk of sql) {
-    const lines = (rest + chunk.toString('utf8')).split('\n');
+    const lines = (rest + decoder.write(chunk)).split('\n');
     rest = lines.pop() ?? '';
     const out: string[] = [];
     for (const line of lines) {
