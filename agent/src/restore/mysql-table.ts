@@ -55,7 +55,7 @@ export class TableFilter extends Transform {
   /** the current line: passing through ('pass'), dropped ('drop'), or its head still being read */
   #line: 'head' | 'pass' | 'drop' = 'head';
   /** with a rename: the CREATE TABLE statement being collected, to leave its foreign keys out */
-  #create: string[] | undefined;
+  #create: Buffer[] | undefined;
   readonly found = new Set<string>();
 
   constructor(tables: string[], rename: Map<string, string> = new Map()) {
@@ -92,7 +92,8 @@ export class TableFilter extends Transform {
   }
 
   #emit(bytes: Buffer | string): void {
-    if (this.#create) this.#create.push(bytes.toString());
+    // kept as bytes: a piece may end inside a character, decoded only once the statement is whole
+    if (this.#create) this.#create.push(Buffer.from(bytes));
     else this.push(bytes);
   }
 
@@ -140,7 +141,7 @@ export class TableFilter extends Transform {
 
   /** The renamed CREATE TABLE without its foreign keys (their names would clash). */
   #finishCreate(): void {
-    const lines = this.#create!.join('').split('\n');
+    const lines = Buffer.concat(this.#create!).toString('utf8').split('\n');
     this.#create = undefined;
     const kept = lines.filter((l) => !/^\s*CONSTRAINT `(?:[^`]|``)*` FOREIGN KEY /.test(l));
     // the last column or key before ") ENGINE" must not end with a comma any more
