@@ -366,6 +366,15 @@ describe('single tables and test restores of a deduplicated PostgreSQL backup', 
     }
   }, 240_000);
 
+  test('verify --restore --backup of a deduplicated backup reads from storage and compares every table', async () => {
+    const r = await runCli(['verify', '--restore', '--backup', backupId], setup.env);
+    expect(r.code, r.stderr.slice(-3000)).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^PASSED {2}test restore of backup ${backupId}\\n`));
+    expect(r.stdout).toContain('tables: 5 checked, all match');
+    expect(r.events.map((e) => e.event)).not.toContain('restore.downloaded');
+    expect(r.stdout + r.stderr).not.toContain(pgServer.password);
+  }, 180_000);
+
   test('the per-table comparison of a deduplicated file catches a restored copy that differs, naming the table', async () => {
     const verdict = await runRestoreTest({
       path: file,
