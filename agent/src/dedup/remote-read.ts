@@ -40,6 +40,8 @@ const MAX_READS_IN_FLIGHT = 16;
  * start would leave the next session waiting that long.
  */
 const SECTION_WINDOWS_AHEAD = 3;
+/** checked zstd frames handed on at once, at most (about one read of a pipe) */
+const FRAME_BATCH_BYTES = 128 << 10;
 
 /** Ranged reads in flight for a restore over `jobs` sessions: two ahead of the sessions, 6–16. */
 export function readsInFlight(jobs: number): number {
@@ -265,7 +267,17 @@ export async function openRemoteBackup(o: Options): Promise<RemoteBackup> {
       let next = from; // first reference not yet asked for
       let queued: Read[] = [];
       // one window per permit: its reads in order, each read's blobs as its fetch brings them
-      const pending: { window: ReadWindow; blobs: Promise<Buffer[]>[] }[] = [];
+      const pending: { window: ReadWindow; blobs: Promise<Buffer[]>[]; ready: boolean[] }[] = [];
+      // Frames (checked) are handed on together while they are at hand, up to FRAME_BATCH_BYTES:
+      // one write into zstd's pipe for many pieces of a few KB instead of one each.
+      let batch: Buffer[] = [];
+      let batchBytes = 0;
+      const flush = () => {
+        const out = batch.length === 1 ? batch[0]! : Buffer.concat(batch, batchBytes);
+        batch = [];
+        batchBytes = 0;
+        return out;
+      };
       /** `wait`: this stream may wait for a permit (it has nothing coming otherwise) */
       const fill = async (wait: boolean) => {
         while (pending.length < perStream && next < to) {
@@ -287,9 +299,19 @@ export async function openRemoteBackup(o: Options): Promise<RemoteBackup> {
           const last = window.reads[window.reads.length - 1]!;
           next = last.first + last.offsets.length;
           const blobs = fetchWindow(window);
+          const ready = blobs.map(() => false);
           // awaited in order below; an early failure must not go unhandled
-          for (const b of blobs) b.catch(() => {});
-          pending.push({ window, blobs });
+          blobs.forEach((b, i) => {
+            b.then(
+              () => {
+                ready[i] = true;
+              },
+              () => {
+                ready[i] = true;
+              },
+            );
+          });
+          pending.push({ window, blobs, ready });
         }
       };
       try {
@@ -299,6 +321,8 @@ export async function openRemoteBackup(o: Options): Promise<RemoteBackup> {
           const { reads } = entry.window;
           for (let r = 0; r < reads.length; r++) {
             const read = reads[r]!;
+            // about to wait for storage: what is checked already goes on first
+            if (batchBytes > 0 && !entry.ready[r]) yield flush();
             const got = await entry.blobs[r]!;
             for (let k = 0; k < got.length; k++) {
               const blob = got[k]!;
@@ -315,15 +339,24 @@ export async function openRemoteBackup(o: Options): Promise<RemoteBackup> {
                 limit.release();
                 await fill(false);
               }
-              yield plain;
+              if (!frames) {
+                yield plain;
+                continue;
+              }
+              batch.push(plain);
+              batchBytes += plain.length;
+              if (batchBytes >= FRAME_BATCH_BYTES) yield flush();
             }
           }
           if (pending[0] === entry) {
             pending.shift();
             limit.release();
           }
+          // may wait for a permit: nothing checked is held back meanwhile
+          if (batchBytes > 0 && (pending.length === 0 || !pending[0]!.ready[0])) yield flush();
           await fill(true);
         }
+        if (batchBytes > 0) yield flush();
       } finally {
         // stopped early (a failure, a destroyed stream): the permits of windows not used go back
         for (const _ of pending) limit.release();
