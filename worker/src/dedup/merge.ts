@@ -35,6 +35,13 @@ export const MERGE_MIN_FREED_BYTES = MiB;
 /** Live bytes of one merged pack at most (agents write packs of about 8 MiB); the merge buffers it. */
 export const MERGE_TARGET_BYTES = 16 * MiB;
 export const MERGES_PER_RUN = 2;
+/**
+ * At most this share of a database's stored pack bytes may be dead after a collection (restic's
+ * `prune --max-unused` defaults to 5 %): when the mostly-dead packs alone leave more, packs that
+ * are mostly live are merged too, most dead first, until the rest is under it. Each such merge
+ * moves more live bytes than it frees, so this bounds the waste rather than chasing every byte.
+ */
+export const MERGE_MAX_UNUSED_FRACTION = 0.1;
 /** Live chunks of a pack closer than this are read with one ranged GET (the gap read and dropped). */
 const READ_GAP_BYTES = 64 * 1024;
 const READ_MAX_BYTES = 4 * MiB;
@@ -52,7 +59,41 @@ export type MergeOptions = {
   minDeadFraction?: number;
   targetBytes?: number;
   limit?: number;
+  maxUnusedFraction?: number;
 };
+
+/**
+ * Which packs a merge may take, oldest first as given: every pack at least `deadFraction` dead;
+ * then, per database whose dead bytes would still be more than `maxUnused` of its stored pack
+ * bytes (`storedByDatabase`, every stored pack counted, large ones too), further packs with dead
+ * bytes, most dead (by share) first, until the dead bytes left are under that share.
+ */
+export function mergeCandidates(
+  packs: MergeCandidate[],
+  storedByDatabase: Map<string, number>,
+  deadFraction = MERGE_MIN_DEAD_FRACTION,
+  maxUnused = MERGE_MAX_UNUSED_FRACTION,
+): MergeCandidate[] {
+  const dead = (p: MergeCandidate) => p.sizeBytes - p.liveBytes;
+  const chosen = new Set<MergeCandidate>();
+  const deadLeft = new Map<string, number>();
+  for (const p of packs) deadLeft.set(p.databaseId, (deadLeft.get(p.databaseId) ?? 0) + dead(p));
+  for (const p of packs)
+    if (p.liveBytes > 0 && dead(p) > 0 && p.liveBytes <= p.sizeBytes * (1 - deadFraction)) {
+      chosen.add(p);
+      deadLeft.set(p.databaseId, deadLeft.get(p.databaseId)! - dead(p));
+    }
+  const rest = packs
+    .filter((p) => !chosen.has(p) && p.liveBytes > 0 && dead(p) > 0)
+    .sort((a, b) => dead(b) / b.sizeBytes - dead(a) / a.sizeBytes || dead(b) - dead(a));
+  for (const p of rest) {
+    const budget = (storedByDatabase.get(p.databaseId) ?? 0) * maxUnused;
+    if (deadLeft.get(p.databaseId)! <= budget) continue;
+    chosen.add(p);
+    deadLeft.set(p.databaseId, deadLeft.get(p.databaseId)! - dead(p));
+  }
+  return packs.filter((p) => chosen.has(p));
+}
 
 /**
  * Groups candidates (in the order given: oldest first, so chunks of one age stay together) into
@@ -143,16 +184,26 @@ export async function mergePacks(
     group by p.id
     having coalesce(sum(c.length), 0) > 0
       and coalesce(sum(c.length), 0) <= ${target}
-      and coalesce(sum(c.length), 0) <= p.size_bytes * ${1 - deadFraction}::float8
+      and coalesce(sum(c.length), 0) < p.size_bytes
     order by p.created_at, p.id`);
+  // Every stored pack of each database (locked and large ones too): what its dead share is of.
+  const { rows: stored } = await db.execute<{ database_id: string; bytes: string }>(sql`
+    select database_id, sum(size_bytes) as bytes from dedup_packs
+    where account_id = ${accountId}::uuid and status = 'stored' and retired_at is null
+    group by database_id`);
   const groups = mergeGroups(
-    rows.map((r) => ({
-      id: r.id,
-      objectKey: r.object_key,
-      databaseId: r.database_id,
-      sizeBytes: Number(r.size_bytes),
-      liveBytes: Number(r.live),
-    })),
+    mergeCandidates(
+      rows.map((r) => ({
+        id: r.id,
+        objectKey: r.object_key,
+        databaseId: r.database_id,
+        sizeBytes: Number(r.size_bytes),
+        liveBytes: Number(r.live),
+      })),
+      new Map(stored.map((r) => [r.database_id, Number(r.bytes)])),
+      deadFraction,
+      opts.maxUnusedFraction ?? MERGE_MAX_UNUSED_FRACTION,
+    ),
     minFreed,
     target,
   ).slice(0, opts.limit ?? MERGES_PER_RUN);
