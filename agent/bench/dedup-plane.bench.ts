@@ -110,7 +110,7 @@ if (!existsSync(join(ROOT, 'web/dist/index.html'))) {
 // are root and may not enter the checkout's folder.
 const dataDir = mkdtempSync(join(tmpdir(), 'resistro-bench-plane-'));
 log('Starting PostgreSQL, the S3 server, the Paddle stand-in and the control plane…');
-const stack = await startStack({ dataDir, fast: true, log: (s) => process.stderr.write(s) });
+const stack = await startStack({ dataDir, fast: true });
 const customer = await startCustomerPostgres('bench-plane');
 const work = testDir('bench-plane');
 const cleanups: Array<() => Promise<unknown>> = [
