@@ -61,20 +61,36 @@ describe('pack merge planning', () => {
     ];
     // db1 stores 1000 bytes: at most 100 dead may stay. Dead: 60+10+30+20 = 120; after "old" 60,
     // over 100? no (60 <= 100): nothing more.
-    expect(mergeCandidates(packs, new Map([['db1', 1000], ['db2', 1000]])).map((p) => p.id)).toEqual(['old']);
+    expect(
+      mergeCandidates(
+        packs,
+        new Map([
+          ['db1', 1000],
+          ['db2', 1000],
+        ]),
+      ).map((p) => p.id),
+    ).toEqual(['old']);
     // db1 stores 400 bytes (so 40 may stay): after "old" 60 are left, b (30) brings it to 30.
-    expect(mergeCandidates(packs, new Map([['db1', 400], ['db2', 100]])).map((p) => p.id)).toEqual([
-      'old',
-      'b',
-      'x',
-    ]);
+    expect(
+      mergeCandidates(
+        packs,
+        new Map([
+          ['db1', 400],
+          ['db2', 100],
+        ]),
+      ).map((p) => p.id),
+    ).toEqual(['old', 'b', 'x']);
     // Nothing may stay dead: every pack with a dead byte, in the order given.
-    expect(mergeCandidates(packs, new Map([['db1', 400], ['db2', 100]]), 0.5, 0).map((p) => p.id)).toEqual([
-      'old',
-      'a',
-      'b',
-      'c',
-      'x',
-    ]);
+    expect(
+      mergeCandidates(
+        packs,
+        new Map([
+          ['db1', 400],
+          ['db2', 100],
+        ]),
+        0.5,
+        0,
+      ).map((p) => p.id),
+    ).toEqual(['old', 'a', 'b', 'c', 'x']);
   });
 });
