@@ -12,34 +12,22 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { AwsClient } from 'aws4fetch';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { readContainerSql } from '../../agent/src/dedup/container.ts';
-import { type DedupKeys, dedupKeys, dedupSecretOf } from '../../agent/src/dedup/keys.ts';
-import { chunkRefs, encryptManifest } from '../../agent/src/dedup/manifest.ts';
 import { openRemoteBackup } from '../../agent/src/dedup/remote-read.ts';
-import { RemoteChunkStore } from '../../agent/src/dedup/remote-store.ts';
-import { DedupWriter } from '../../agent/src/dedup/writer.ts';
-import {
-  type EncryptionKey,
-  generateSymmetricKey,
-  parseEncryptionKey,
-} from '../../agent/src/format/index.ts';
-import { createAgents } from '../../agent/src/upload/http.ts';
+import type { EncryptionKey } from '../../agent/src/format/index.ts';
 import { S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY } from '../../scripts/stack/s3.ts';
-import { accountWithDatabase, putParts, runCron, sql, stackInfo } from '../../scripts/test/api.ts';
+import { accountWithDatabase, runCron, sql, stackInfo } from '../../scripts/test/api.ts';
 import type { Db } from '../src/db.ts';
 import { REWRITE_MIN_SAVED_BYTES, rewritePacks, rewritePlan } from '../src/dedup/dedup.ts';
 import * as schema from '../src/schema.ts';
-import { createS3Storage } from '../src/storage/s3.ts';
 import type { ObjectStorage } from '../src/storage/storage.ts';
+import { type Account, agents, aws, dedupBackup, newKey, objectUrl, primary } from './dedup-fixtures.ts';
 
 const MiB = 1024 * 1024;
 const dir = mkdtempSync(join(tmpdir(), 'dedup-storage-'));
-const agents = createAgents(4);
 const pool = new pg.Pool({ connectionString: stackInfo().databaseUrl, max: 2 });
 const db = drizzle({ client: pool, schema }) as unknown as Db;
 afterAll(async () => {
@@ -47,69 +35,6 @@ afterAll(async () => {
   await pool.end();
   rmSync(dir, { recursive: true, force: true });
 });
-
-const aws = new AwsClient({
-  accessKeyId: S3_ACCESS_KEY_ID,
-  secretAccessKey: S3_SECRET_ACCESS_KEY,
-  service: 's3',
-  region: 'us-east-1',
-});
-const objectUrl = (key: string, bucket = stackInfo().bucket) => `${stackInfo().s3Url}/${bucket}/${key}`;
-const primary = () =>
-  createS3Storage({
-    endpoint: stackInfo().s3Url,
-    region: 'us-east-1',
-    bucket: stackInfo().bucket,
-    accessKeyId: S3_ACCESS_KEY_ID,
-    secretAccessKey: S3_SECRET_ACCESS_KEY,
-    pathStyle: true,
-  });
-
-type Account = Awaited<ReturnType<typeof accountWithDatabase>>;
-type Section = { kind: 'pre-data' | 'data'; name: string; data: Buffer };
-
-function newKey() {
-  const key = parseEncryptionKey(generateSymmetricKey());
-  return { key, keys: dedupKeys(dedupSecretOf(key)!) };
-}
-
-/**
- * One deduplicated backup as the agent makes it (its chunker, packer and store client), with real
- * presigned uploads; with `fail`, it fails after sealing (its packs stored, referenced, locked).
- */
-async function dedupBackup(
-  a: Account,
-  k: { key: EncryptionKey; keys: DedupKeys },
-  sections: Section[],
-  opts: { fail?: boolean } = {},
-) {
-  const { backup: b, upload } = await a.client.startBackup({ databaseId: a.database.id, trigger: 'manual' });
-  const store = new RemoteChunkStore({ api: a.client, agents, backupId: b.id, checksum: upload.checksum });
-  const writer = new DedupWriter(k.keys, store, { level: 1 });
-  for (const s of sections) await writer.write(writer.section(s.kind, s.name), Readable.from([s.data]));
-  const manifest = await writer.finish();
-  await store.seal(
-    [...chunkRefs(manifest)].map((r) => r.ref[0]),
-    writer.stats.logicalBytes,
-  );
-  if (opts.fail) {
-    await a.client.failBackup(b.id, { error: 'the agent failed after sealing' });
-    return { id: b.id, lockedUntil: null, expected: Buffer.alloc(0) };
-  }
-  const file = new Uint8Array(await encryptManifest(k.key, manifest));
-  const parts = await putParts(a.client, b.id, upload, file);
-  const done = await a.client.completeBackup(b.id, {
-    parts,
-    sizeBytes: file.length,
-    sha256: createHash('sha256').update(file).digest('hex'),
-    keyId: k.key.keyId,
-  });
-  return {
-    id: b.id,
-    lockedUntil: done.backup.lockedUntil,
-    expected: Buffer.concat(sections.map((s) => s.data)),
-  };
-}
 
 /** Downloads the backup's single file through its link and restores its SQL with the key. */
 async function restored(a: Account, key: EncryptionKey, id: string): Promise<Buffer> {
