@@ -48,19 +48,13 @@ export async function restoreTables(
   const source = o.source.kind === 'sections' ? o.source.open(onFileBytes) : undefined;
   const into = `${target.engine} ${target.host}:${target.port}/${target.database}`;
   try {
+    // The same options for every table restore; the file or the sections it reads from.
+    const common = { replace, ...(as !== undefined && { as }), onFileBytes, listCommand: o.listCommand };
+    const file = o.source.kind === 'file' ? o.source : undefined;
     if (target.engine !== 'postgres') {
-      const common = {
-        replace,
-        ...(as !== undefined && { as }),
-        onFileBytes,
-        listCommand: o.listCommand,
-      };
-      const result =
-        source !== undefined
-          ? await restoreMysqlTablesFrom(source, target, tables, common)
-          : o.source.kind === 'file'
-            ? await restoreMysqlTables(o.source.path, o.source.key, target, tables, common)
-            : unreachable();
+      const result = file
+        ? await restoreMysqlTables(file.path, file.key, target, tables, common)
+        : await restoreMysqlTablesFrom(source!, target, tables, common);
       log.info(
         'restore.table',
         `restored table${result.tables.length > 1 ? 's' : ''} ${result.tables.join(', ')} from ${o.from} (${formatBytes(readBytes)} read)`,
@@ -75,25 +69,16 @@ export async function restoreTables(
       );
       return 0;
     }
-    if (o.source.kind === 'file' && o.source.version !== SECTIONED_VERSION)
+    if (file && file.version !== SECTIONED_VERSION)
       throw new UsageError(
         '--table needs a PostgreSQL backup made in sections (by resistro 0.2 or newer)',
         'Restore the whole backup into a scratch database and copy the table from there.',
       );
     for (const table of tables) {
-      const opts = {
-        sessions: createPostgresSessions(),
-        replace,
-        ...(as !== undefined && { as }),
-        onFileBytes,
-        listCommand: o.listCommand,
-      };
-      const result =
-        source !== undefined
-          ? await restoreTableFrom(source, target, table, opts)
-          : o.source.kind === 'file'
-            ? await restoreTable(o.source.path, o.source.key, target, table, opts)
-            : unreachable();
+      const opts = { ...common, sessions: createPostgresSessions() };
+      const result = file
+        ? await restoreTable(file.path, file.key, target, table, opts)
+        : await restoreTableFrom(source!, target, table, opts);
       log.info(
         'restore.table',
         `restored table ${table}${as ? ` as ${as}` : ''}${result.created ? ' (created)' : ''} from section ${result.section} (${formatBytes(readBytes)} read)`,
@@ -105,8 +90,4 @@ export async function restoreTables(
   } finally {
     restoring.done();
   }
-}
-
-function unreachable(): never {
-  throw new Error('a table restore without a source');
 }
